@@ -1,0 +1,19 @@
+//! Types shared by the browser (WASM) and the server.
+//!
+//! Everything here compiles to `wasm32-unknown-unknown`: no I/O, no async, no
+//! server-only crates. The server adds OpenAPI schemas with the `openapi`
+//! feature.
+//!
+//! - [`rooms`]: the public room directory's DTOs.
+//! - [`names`]: validated newtypes (`Username`, `Email`, `DisplayName`) whose
+//!   `parse()` is the single place their rules live, used by the browser for
+//!   inline validation and by the server before anything is stored.
+//! - [`conversation`]: kinds of conversation and member roles.
+
+pub mod conversation;
+pub mod names;
+pub mod rooms;
+
+pub use conversation::{ConversationKind, MemberRole};
+pub use names::{DisplayName, Email, NameError, Username};
+pub use rooms::RoomSummary;

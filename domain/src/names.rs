@@ -1,0 +1,204 @@
+//! Validated names. Each newtype can only be built through `parse()`, so a
+//! value of the type is proof that the rules held.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a name was rejected. The message is written for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameError {
+    /// Which field was rejected (`username`, `email`, `display_name`).
+    pub field: &'static str,
+    /// A readable explanation.
+    pub message: String,
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for NameError {}
+
+fn reject(field: &'static str, message: impl Into<String>) -> NameError {
+    NameError { field, message: message.into() }
+}
+
+/// A login name: 3–32 ASCII letters, digits, `_`, `.` or `-`, starting with a
+/// letter or digit. Unique without regard to case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Username(String);
+
+impl Username {
+    /// Shortest accepted username.
+    pub const MIN: usize = 3;
+    /// Longest accepted username.
+    pub const MAX: usize = 32;
+
+    /// Validates a username (surrounding whitespace is ignored).
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let name = raw.trim();
+        let len = name.chars().count();
+        if !(Self::MIN..=Self::MAX).contains(&len) {
+            return Err(reject(
+                "username",
+                format!("must be {} to {} characters long", Self::MIN, Self::MAX),
+            ));
+        }
+        if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(reject("username", "must start with a letter or a digit"));
+        }
+        if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c))) {
+            return Err(reject(
+                "username",
+                format!("may only contain letters, digits, '_', '.' and '-' (found {bad:?})"),
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as typed (case preserved).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address: one `@`, a non-empty local part, a domain with a dot,
+/// no whitespace, at most 254 characters. Unique without regard to case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    /// Longest accepted address (RFC 5321 path limit).
+    pub const MAX: usize = 254;
+
+    /// Validates an address (surrounding whitespace is ignored).
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let email = raw.trim();
+        if email.is_empty() || email.len() > Self::MAX {
+            return Err(reject("email", format!("must be 1 to {} characters long", Self::MAX)));
+        }
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(reject("email", "must not contain spaces"));
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return Err(reject("email", "must contain '@'"));
+        };
+        let domain_ok = !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..");
+        if local.is_empty() || !domain_ok {
+            return Err(reject("email", "is not a valid address (name@example.com)"));
+        }
+        Ok(Self(email.to_owned()))
+    }
+
+    /// The address as typed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name shown to others: 1–64 characters, any script, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Longest accepted display name, in characters.
+    pub const MAX: usize = 64;
+
+    /// Validates a display name (surrounding whitespace is ignored).
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let name = raw.trim();
+        let len = name.chars().count();
+        if len == 0 || len > Self::MAX {
+            return Err(reject("display_name", format!("must be 1 to {} characters long", Self::MAX)));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(reject("display_name", "must not contain control characters"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as typed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! string_newtype_impls {
+    ($($ty:ident),+) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = NameError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+        impl From<$ty> for String {
+            fn from(value: $ty) -> Self {
+                value.0
+            }
+        }
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )+};
+}
+
+string_newtype_impls!(Username, Email, DisplayName);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn username_accepts_typical_names_and_trims() {
+        assert_eq!(Username::parse("  alice_01 ").unwrap().as_str(), "alice_01");
+        assert!(Username::parse("li.wei-2").is_ok());
+    }
+
+    #[test]
+    fn username_rejects_bad_length_start_and_characters() {
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse(&"a".repeat(33)).is_err());
+        assert!(Username::parse("_alice").is_err());
+        assert!(Username::parse("alice bob").is_err());
+        assert!(Username::parse("张伟").is_err());
+        assert_eq!(Username::parse("a").unwrap_err().field, "username");
+    }
+
+    #[test]
+    fn email_requires_local_part_and_dotted_domain() {
+        assert!(Email::parse("wei@example.cn").is_ok());
+        for bad in ["", "wei", "@example.com", "wei@localhost", "wei@@x.com", "w ei@x.com", "wei@x..com", "wei@.x.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn display_name_allows_any_script_but_not_control_characters() {
+        assert_eq!(DisplayName::parse(" 张伟 ").unwrap().as_str(), "张伟");
+        assert!(DisplayName::parse("").is_err());
+        assert!(DisplayName::parse("bell\u{7}").is_err());
+        assert!(DisplayName::parse(&"字".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn deserializing_runs_the_same_rules() {
+        assert!(serde_json::from_str::<Username>("\"ok_name\"").is_ok());
+        assert!(serde_json::from_str::<Username>("\"x\"").is_err());
+    }
+}

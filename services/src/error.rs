@@ -1,0 +1,38 @@
+//! The error every service returns.
+
+use crate::{BusError, StoreError};
+
+/// What went wrong in a service call. Boundaries (REST, server functions,
+/// WebSocket) map each variant to their own answer; `Internal` details are
+/// logged there and never shown to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input broke a rule; the message is safe to show.
+    #[error("{0}")]
+    Invalid(String),
+    /// The thing asked for does not exist (or the caller may not know it does).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value is already taken.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// A dependency failed; details are for the logs only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Conflict(what) => Self::Conflict(what),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<BusError> for ServiceError {
+    fn from(err: BusError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}

@@ -1,0 +1,51 @@
+//! ChatSphere's service layer and the two ports beneath it.
+//!
+//! # Layout
+//! - [`store`]: the [`Store`] trait (the source of truth) with its SQLite and
+//!   PostgreSQL implementations, chosen by the database URL's scheme.
+//! - [`bus`]: the [`Bus`] trait (a fast publish/subscribe signal between
+//!   connections and server processes) with in-process and Redis implementations.
+//! - [`rooms`]: [`RoomService`], the rules of the public room directory.
+//! - [`connections`]: counts live real-time connections for `/health`.
+//!
+//! Server functions, REST handlers and the WebSocket gateway all call the
+//! services held by [`Services`]; none of them touches SQL or Redis.
+
+pub mod bus;
+pub mod connections;
+pub mod error;
+pub mod rooms;
+pub mod store;
+
+use std::sync::Arc;
+
+pub use bus::{Bus, BusError};
+pub use connections::ConnectionTracker;
+pub use error::ServiceError;
+pub use rooms::RoomService;
+pub use store::{Store, StoreError};
+
+/// Everything a request handler needs, cheap to clone (all `Arc`s inside).
+#[derive(Clone)]
+pub struct Services {
+    /// The database behind every service.
+    pub store: Arc<dyn Store>,
+    /// The publish/subscribe bus shared by every server process.
+    pub bus: Arc<dyn Bus>,
+    /// The public room directory.
+    pub rooms: RoomService,
+    /// Live WebSocket connections of this process.
+    pub connections: ConnectionTracker,
+}
+
+impl Services {
+    /// Wires the services over a store and a bus.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
+        Self {
+            rooms: RoomService::new(store.clone()),
+            store,
+            bus,
+            connections: ConnectionTracker::default(),
+        }
+    }
+}

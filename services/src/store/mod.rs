@@ -1,0 +1,166 @@
+//! Storage: the [`Store`] trait and its two implementations.
+//!
+//! [`connect`] picks the implementation from the database URL's scheme:
+//! `sqlite:` for the embedded default, `postgres:`/`postgresql:` for
+//! production. Each implementation applies its own migrations
+//! (`migrations/sqlite`, `migrations/postgres`) when it connects. The contract
+//! tests in `services/tests/store_contract.rs` hold both to the same behaviour.
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{DisplayName, Email, MemberRole, RoomSummary, Username};
+use uuid::Uuid;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Lowercase name for logs and `/health`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// What a store call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no supported database.
+    #[error("unsupported database URL scheme {0:?} (expected sqlite: or postgres:)")]
+    UnsupportedScheme(String),
+    /// A referenced row does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value is already taken.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// Stored data that does not decode (a bug or a hand-edited database).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A user account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Stable id (uuid v7).
+    pub id: Uuid,
+    /// Login name, case preserved.
+    pub username: String,
+    /// Email address, if any.
+    pub email: Option<String>,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Avatar image URL, if any.
+    pub avatar_url: Option<String>,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user to create. Every field is already validated by its type.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login name.
+    pub username: Username,
+    /// Email address, if any.
+    pub email: Option<Email>,
+    /// Name shown to others.
+    pub display_name: DisplayName,
+    /// argon2id PHC string; `None` for OAuth-only accounts.
+    pub password_hash: Option<String>,
+}
+
+/// The database behind every service. Methods are grouped by aggregate and
+/// kept in create-read-update-delete order.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Checks that the database answers (for `/health`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates a user; `Conflict("username")`/`Conflict("email")` when taken
+    /// (compared without regard to case).
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError>;
+
+    /// Finds a user by id.
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+
+    /// Every public room ordered by name, with member counts.
+    async fn list_public_rooms(&self) -> Result<Vec<RoomSummary>, StoreError>;
+
+    /// Finds a public room by name (case-insensitive).
+    async fn public_room_by_name(&self, name: &str) -> Result<Option<RoomSummary>, StoreError>;
+
+    /// Adds a member with a role. Returns `false` if they already were a
+    /// member (their role is left unchanged); `NotFound` if the conversation
+    /// or the user does not exist.
+    async fn add_member(
+        &self,
+        conversation_id: Uuid,
+        user_id: Uuid,
+        role: MemberRole,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Connects to the database named by `url`, creating an SQLite file (and its
+/// directory) if needed, and applies pending migrations.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Arc::new(SqliteStore::connect(url).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PgStore::connect(url).await?)),
+        other => Err(StoreError::UnsupportedScheme(other.to_owned())),
+    }
+}
+
+/// Maps a constraint violation to `Conflict`/`NotFound`, anything else to `Database`.
+fn classify(err: sqlx::Error, conflict: impl FnOnce(&str) -> &'static str, missing: &'static str) -> StoreError {
+    if let Some(db) = err.as_database_error() {
+        if db.is_unique_violation() {
+            let detail = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+            return StoreError::Conflict(conflict(&detail));
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::NotFound(missing);
+        }
+    }
+    StoreError::Database(err)
+}
+
+/// Which user field a unique violation is about, from the constraint name
+/// (PostgreSQL) or the message (SQLite names the indexed expression).
+fn user_conflict(detail: &str) -> &'static str {
+    if detail.contains("email") {
+        "email"
+    } else {
+        "username"
+    }
+}
+
+/// Converts a stored count to the API's `u32`, saturating.
+fn count_u32(count: i64) -> u32 {
+    u32::try_from(count.max(0)).unwrap_or(u32::MAX)
+}

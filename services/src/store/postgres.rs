@@ -1,0 +1,129 @@
+//! The PostgreSQL store, for production and for several server processes.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use domain::{MemberRole, RoomSummary};
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use super::{classify, count_u32, user_conflict, Backend, NewUser, Store, StoreError, User};
+
+/// A store in a PostgreSQL database.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        avatar_url: row.try_get("avatar_url")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn room_from_row(row: &PgRow) -> Result<RoomSummary, sqlx::Error> {
+    Ok(RoomSummary {
+        id: row.try_get("id")?,
+        name: row.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+        topic: row.try_get("topic")?,
+        member_count: count_u32(row.try_get("member_count")?),
+    })
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, username, email, display_name, avatar_url, created_at"
+    };
+}
+
+macro_rules! public_rooms {
+    () => {
+        "select c.id, c.name, c.topic, count(m.user_id) as member_count \
+         from conversations c left join members m on m.conversation_id = c.id \
+         where c.kind = 'room' and c.is_public"
+    };
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        let sql = concat!(
+            "insert into users (id, username, email, display_name, password_hash, created_at) \
+             values ($1, $2, $3, $4, $5, $6) returning ",
+            user_columns!()
+        );
+        let row = sqlx::query(sql)
+            .bind(Uuid::now_v7())
+            .bind(user.username.as_str())
+            .bind(user.email.as_ref().map(|e| e.as_str()))
+            .bind(user.display_name.as_str())
+            .bind(user.password_hash.as_deref())
+            .bind(Utc::now())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| classify(e, user_conflict, "user"))?;
+        Ok(user_from_row(&row)?)
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let sql = concat!("select ", user_columns!(), " from users where id = $1");
+        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn list_public_rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
+        let sql = concat!(public_rooms!(), " group by c.id, c.name, c.topic order by lower(c.name)");
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(room_from_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn public_room_by_name(&self, name: &str) -> Result<Option<RoomSummary>, StoreError> {
+        let sql = concat!(public_rooms!(), " and lower(c.name) = lower($1) group by c.id, c.name, c.topic");
+        let row = sqlx::query(sql).bind(name).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(room_from_row).transpose()?)
+    }
+
+    async fn add_member(&self, conversation_id: Uuid, user_id: Uuid, role: MemberRole) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "insert into members (conversation_id, user_id, role, joined_at) values ($1, $2, $3, $4) \
+             on conflict (conversation_id, user_id) do nothing",
+        )
+        .bind(conversation_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| classify(e, |_| "member", "conversation or user"))?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,162 @@
+//! The embedded SQLite store: the default, needing no other service.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{MemberRole, RoomSummary};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use uuid::Uuid;
+
+use super::{classify, count_u32, user_conflict, Backend, NewUser, Store, StoreError, User};
+
+/// A store in one SQLite file, in WAL mode with foreign keys enforced.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path/to/file.db`)
+    /// and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if let Some(dir) = file_path(url).and_then(|p| p.parent().map(ToOwned::to_owned)) {
+            if !dir.as_os_str().is_empty() {
+                tokio::fs::create_dir_all(&dir).await.map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            }
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+/// The file path in an `sqlite:` URL, or `None` for an in-memory database.
+fn file_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
+fn user_from_row(row: &SqliteRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        avatar_url: row.try_get("avatar_url")?,
+        created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
+    })
+}
+
+fn room_from_row(row: &SqliteRow) -> Result<RoomSummary, sqlx::Error> {
+    Ok(RoomSummary {
+        id: row.try_get("id")?,
+        name: row.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+        topic: row.try_get("topic")?,
+        member_count: count_u32(row.try_get("member_count")?),
+    })
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, username, email, display_name, avatar_url, created_at"
+    };
+}
+
+macro_rules! public_rooms {
+    () => {
+        "select c.id, c.name, c.topic, count(m.user_id) as member_count \
+         from conversations c left join members m on m.conversation_id = c.id \
+         where c.kind = 'room' and c.is_public = 1"
+    };
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        let sql = concat!(
+            "insert into users (id, username, email, display_name, password_hash, created_at) \
+             values (?, ?, ?, ?, ?, ?) returning ",
+            user_columns!()
+        );
+        let row = sqlx::query(sql)
+            .bind(Uuid::now_v7())
+            .bind(user.username.as_str())
+            .bind(user.email.as_ref().map(|e| e.as_str()))
+            .bind(user.display_name.as_str())
+            .bind(user.password_hash.as_deref())
+            .bind(Utc::now())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| classify(e, user_conflict, "user"))?;
+        Ok(user_from_row(&row)?)
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        let sql = concat!("select ", user_columns!(), " from users where id = ?");
+        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn list_public_rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
+        let sql = concat!(public_rooms!(), " group by c.id, c.name, c.topic order by lower(c.name)");
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(room_from_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn public_room_by_name(&self, name: &str) -> Result<Option<RoomSummary>, StoreError> {
+        let sql = concat!(public_rooms!(), " and lower(c.name) = lower(?) group by c.id, c.name, c.topic");
+        let row = sqlx::query(sql).bind(name).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(room_from_row).transpose()?)
+    }
+
+    async fn add_member(&self, conversation_id: Uuid, user_id: Uuid, role: MemberRole) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "insert into members (conversation_id, user_id, role, joined_at) values (?, ?, ?, ?) \
+             on conflict (conversation_id, user_id) do nothing",
+        )
+        .bind(conversation_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| classify(e, |_| "member", "conversation or user"))?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_path;
+
+    #[test]
+    fn file_path_is_taken_from_the_url() {
+        assert_eq!(file_path("sqlite://data/chat.db").unwrap(), std::path::Path::new("data/chat.db"));
+        assert_eq!(file_path("sqlite:chat.db?mode=rwc").unwrap(), std::path::Path::new("chat.db"));
+        assert!(file_path("sqlite::memory:").is_none());
+        assert!(file_path("postgres://x").is_none());
+    }
+}

@@ -1,0 +1,70 @@
+//! Shared helpers for the contract tests: backends to run them against.
+#![allow(dead_code)] // each test binary uses a part
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+
+/// Whether the PostgreSQL/Redis variants must run (CI) rather than be skipped.
+pub fn required() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The value of an optional test-service variable; panics in CI when unset,
+/// so a missing service never turns into a silent skip there.
+pub fn service_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if required() => panic!("{var} must be set when CI=true (PostgreSQL/Redis tests are mandatory in CI)"),
+        _ => {
+            eprintln!("{var} not set: skipping this backend");
+            None
+        }
+    }
+}
+
+/// Runs `body`, then `cleanup` even if `body` panicked, then re-raises the panic.
+pub async fn with_cleanup<T, C>(body: impl Future<Output = T>, cleanup: impl Future<Output = C>) -> T {
+    let outcome = AssertUnwindSafe(body).catch_unwind().await;
+    cleanup.await;
+    match outcome {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// A fresh, uniquely named PostgreSQL database on the server of `admin_url`;
+/// returns its URL. Drop it with [`drop_pg_database`].
+pub async fn create_pg_database(admin_url: &str) -> (String, String) {
+    use sqlx::Connection;
+    let name = format!("chatsphere_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connect to TEST_DATABASE_URL");
+    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create test database");
+    (with_database(admin_url, &name), name)
+}
+
+/// Drops a database made by [`create_pg_database`].
+pub async fn drop_pg_database(admin_url: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await {
+        let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut admin).await;
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{root}/{name}?{query}"),
+        None => format!("{root}/{name}"),
+    }
+}
