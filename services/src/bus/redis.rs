@@ -15,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use redis::aio::{ConnectionManager, PubSubSink};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
 use tokio::sync::{mpsc, oneshot};
 
 use super::topics::{Release, TopicTable};
@@ -23,7 +23,10 @@ use super::{Bus, BusError, BusKind, Subscription};
 
 /// How long `subscribe` waits for Redis to confirm.
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Bound on connecting to Redis and on each command's answer.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A bus over Redis pub/sub.
 #[derive(Clone)]
@@ -60,9 +63,13 @@ impl RedisBus {
     /// (e.g. `chatsphere:`), so installations can share a Redis.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, BusError> {
         let client = redis::Client::open(url)?;
-        let publisher = ConnectionManager::new(client.clone()).await?;
-        // Fail at start-up, not later, if subscribing is impossible.
+        // Fails fast (no retries) when Redis is unreachable at start-up.
         let first = client.get_async_pubsub().await?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_max_delay(MAX_BACKOFF);
+        let publisher = ConnectionManager::new_with_config(client.clone(), config).await?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             table: TopicTable::default(),
