@@ -1,1 +1,78 @@
-//! placeholder
+//! The ChatSphere UI: one Leptos app rendered on the server and hydrated in
+//! the browser.
+//!
+//! # Layout
+//! - [`shell`] and [`App`]: the HTML document and the router.
+//! - [`components`]: the app shell (header, sidebar, main area).
+//! - [`pages`]: one module per page, each with the server functions it calls.
+//! - [`error`]: [`AppError`], the error every server function returns.
+//! - `state` (server only): [`AppState`](state::AppState), what server
+//!   functions get from the server.
+
+pub mod components;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub use error::AppError;
+
+use components::layout::AppShell;
+use pages::{home::HomePage, not_found::NotFound, rooms::RoomsPage};
+
+/// The prefix of every server function's URL, apart from the public REST API
+/// under `/api/v1`.
+pub const SERVER_FN_PREFIX: &str = "/rpc";
+
+/// The whole HTML document, rendered on the server around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: meta tags, stylesheet and routes inside the app shell.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this attribute tells people and tests
+    // that the page is hydrated and interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/chatsphere.css"/>
+        <Meta name="description" content="ChatSphere: self-hosted team chat"/>
+        <Meta name="theme-color" content="#3b5bdb"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Router>
+            <AppShell>
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=HomePage/>
+                    // Async: the room list is in the HTML itself, before any script runs.
+                    <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
+                </Routes>
+            </AppShell>
+        </Router>
+    }
+}

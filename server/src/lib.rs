@@ -1,1 +1,20 @@
-//! x
+//! The ChatSphere server: configuration, the axum router with the REST API,
+//! the Leptos pages and server functions, and the middleware around them.
+//!
+//! # Layout
+//! - [`config`]: every setting, from the environment.
+//! - [`telemetry`]: logging.
+//! - [`startup`]: [`Application`] builds the state and router, binds, serves.
+//! - [`routes`]: `/health` and the REST API under `/api/v1`.
+//! - [`error`]: `application/problem+json` errors.
+//! - [`openapi`]: the API description at `/api/v1/openapi.json`.
+
+pub mod config;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::Application;

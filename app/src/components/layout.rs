@@ -1,0 +1,48 @@
+//! The app shell: a header, a sidebar for navigation and the main area.
+//! On narrow screens the sidebar becomes a row of links under the header.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// Frames every page: header on top, sidebar beside the main area.
+#[component]
+pub fn AppShell(children: Children) -> impl IntoView {
+    view! {
+        <div class="app">
+            <Header/>
+            <Sidebar/>
+            <main class="main" id="main">
+                {children()}
+            </main>
+        </div>
+    }
+}
+
+/// The top bar with the product name.
+#[component]
+fn Header() -> impl IntoView {
+    view! {
+        <header class="header">
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <A href="/" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true">"◎"</span>
+                <span class="brand-name">"ChatSphere"</span>
+            </A>
+        </header>
+    }
+}
+
+/// Navigation between the app's sections. `A` marks the current page with
+/// `aria-current="page"`.
+#[component]
+fn Sidebar() -> impl IntoView {
+    view! {
+        <nav class="sidebar" aria-label="Main">
+            <p class="sidebar-heading">"Browse"</p>
+            <ul class="nav-list">
+                <li><A href="/" exact=true>"Home"</A></li>
+                <li><A href="/rooms">"Public rooms"</A></li>
+            </ul>
+        </nav>
+    }
+}

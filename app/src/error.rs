@@ -1,0 +1,77 @@
+//! [`AppError`]: what a server function can fail with, as the UI sees it.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// An error from a server function, safe to show to the person using the app.
+/// Internal details never cross the wire: they are logged on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The input broke a rule; the message says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// The thing asked for does not exist.
+    #[error("{0} was not found.")]
+    NotFound(String),
+    /// A unique value is already taken.
+    #[error("That {0} is already taken.")]
+    Conflict(String),
+    /// The server could not be reached (browser side).
+    #[error("Could not reach the server. Check your connection and try again.")]
+    Network,
+    /// The server failed; the details are in its logs.
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) => Self::Network,
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                Self::Invalid(format!("The request was malformed: {msg}"))
+            }
+            _ => Self::Internal,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<services::ServiceError> for AppError {
+    fn from(err: services::ServiceError) -> Self {
+        use services::ServiceError as E;
+        match err {
+            E::Invalid(msg) => Self::Invalid(msg),
+            E::NotFound(what) => Self::NotFound(what.to_owned()),
+            E::Conflict(what) => Self::Conflict(what.to_owned()),
+            E::Internal(detail) => {
+                tracing::error!(error = %detail, "server function failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_failures_map_to_readable_errors() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Request("offline".into()));
+        assert_eq!(err, AppError::Network);
+        assert!(err.to_string().contains("Could not reach the server"));
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("db: secret detail".into()));
+        assert_eq!(err, AppError::Internal);
+        assert!(!err.to_string().contains("secret"), "details never reach the UI");
+    }
+
+    #[test]
+    fn errors_survive_the_wire_encoding() {
+        let err = AppError::Conflict("username".into());
+        assert_eq!(AppError::de(err.ser()), err);
+    }
+}

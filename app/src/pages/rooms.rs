@@ -1,0 +1,83 @@
+//! The public room directory: rendered on the server with every room in the
+//! HTML, then filtered in the browser as the person types.
+
+use domain::RoomSummary;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::AppError;
+
+/// Every public room with its member count, from the same service as
+/// `GET /api/v1/rooms`.
+#[server(prefix = "/rpc", endpoint = "rooms")]
+pub async fn list_rooms() -> Result<Vec<RoomSummary>, AppError> {
+    let services = crate::state::services()?;
+    Ok(services.rooms.list_public_rooms().await?)
+}
+
+/// `/rooms`: the directory with a filter box.
+#[component]
+pub fn RoomsPage() -> impl IntoView {
+    let rooms = Resource::new(|| (), |_| list_rooms());
+    let filter = RwSignal::new(String::new());
+
+    view! {
+        <Title text="Public rooms · ChatSphere"/>
+        <section class="panel">
+            <div class="page-header">
+                <h1>"Public rooms"</h1>
+                <input
+                    class="filter"
+                    type="search"
+                    name="filter"
+                    placeholder="Filter by name or topic"
+                    aria-label="Filter rooms by name or topic"
+                    autocomplete="off"
+                    bind:value=filter
+                />
+            </div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading rooms…"</p> }>
+                {move || Suspend::new(async move {
+                    match rooms.await {
+                        Ok(list) => view! { <RoomList rooms=list filter/> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The rooms, each hidden while it does not match the filter.
+#[component]
+fn RoomList(rooms: Vec<RoomSummary>, filter: RwSignal<String>) -> impl IntoView {
+    if rooms.is_empty() {
+        return view! { <p class="muted">"There are no public rooms yet."</p> }.into_any();
+    }
+    let rooms = StoredValue::new(rooms);
+    let none_match = move || filter.with(|f| rooms.with_value(|all| !all.iter().any(|r| r.matches(f))));
+    let items = rooms.with_value(|all| {
+        all.iter()
+            .map(|room| {
+                let matcher = room.clone();
+                let hidden = move || filter.with(|f| !matcher.matches(f));
+                let members = match room.member_count {
+                    1 => "1 member".to_owned(),
+                    n => format!("{n} members"),
+                };
+                view! {
+                    <li class="room" data-room=room.name.clone() hidden=hidden>
+                        <span class="room-name">"#"{room.name.clone()}</span>
+                        <span class="room-topic">{room.topic.clone()}</span>
+                        <span class="room-members">{members}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+    });
+    view! {
+        <ul class="room-list" aria-live="polite">{items}</ul>
+        <p class="muted" hidden=move || !none_match()>"No room matches this filter."</p>
+    }
+    .into_any()
+}

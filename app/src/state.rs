@@ -1,0 +1,25 @@
+//! Server-side state handed to pages and server functions (`ssr` only).
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use services::Services;
+
+use crate::AppError;
+
+/// The router's state: Leptos' options and the service layer. leptos_axum
+/// provides it as context to every page render and server function.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Site root, output name, address: what Leptos needs to render and serve.
+    pub leptos_options: LeptosOptions,
+    /// The service layer shared with the REST API and the WebSocket gateway.
+    pub services: Services,
+}
+
+/// The services, from the context of the current request.
+pub fn services() -> Result<Services, AppError> {
+    use_context::<AppState>().map(|state| state.services).ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}

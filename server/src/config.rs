@@ -1,0 +1,257 @@
+//! Configuration: one place, read from environment variables (and `.env`,
+//! loaded by `main`). `.env.example` lists every variable.
+//!
+//! Secrets (`DATABASE_URL`, `REDIS_URL`, the JWT secret) are held as
+//! [`SecretString`], whose `Debug` prints `[REDACTED]`, so a logged config
+//! never shows them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// Where the app runs: development is forgiving, production refuses to start
+/// without real secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// A developer's machine (default).
+    Development,
+    /// A real deployment (`CHATSPHERE_ENV=production`).
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (development default).
+    Pretty,
+    /// One JSON object per line (production default).
+    Json,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Development or production.
+    pub environment: Environment,
+    /// Address to listen on (`LEPTOS_SITE_ADDR`, default `127.0.0.1:3000`).
+    pub addr: SocketAddr,
+    /// Directory for the SQLite database and the development JWT secret.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: SecretString,
+    /// Redis for fan-out and shared state between processes; `None` keeps
+    /// everything in this process.
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key and channel, so installations can share a Redis.
+    pub redis_prefix: String,
+    /// Key that signs access tokens (HS256), at least 32 bytes.
+    pub jwt_secret: SecretString,
+    /// Origins (`scheme://host[:port]`) browsers may call from: checked on the
+    /// WebSocket handshake and by CORS.
+    pub allowed_origins: Vec<String>,
+    /// Pretty or JSON log lines.
+    pub log_format: LogFormat,
+    /// Where cargo-leptos put the compiled site (`LEPTOS_SITE_ROOT`).
+    pub site_root: String,
+}
+
+/// Why the configuration is unusable. Messages name the variable to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable has a value that cannot be used.
+    #[error("{var}: {message}")]
+    Invalid {
+        /// The variable's name.
+        var: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The development secret file could not be read or written.
+    #[error("JWT secret file {path}: {source}")]
+    SecretFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { var, message: message.into() }
+}
+
+/// Shortest accepted JWT secret, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+const SECRET_FILE: &str = "jwt-secret";
+
+impl Config {
+    /// Reads the configuration from the process environment. Returns warnings
+    /// to log once logging is set up.
+    pub fn from_env() -> Result<(Self, Vec<String>), ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (tests pass a map).
+    /// In development a missing JWT secret is generated once and kept in the
+    /// data directory. This does blocking file I/O: call it before the async
+    /// runtime starts.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<(Self, Vec<String>), ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let mut warnings = Vec::new();
+
+        let environment = match get("CHATSPHERE_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => return Err(invalid("CHATSPHERE_ENV", format!("expected development or production, got {other:?}"))),
+        };
+        let addr: SocketAddr = get("LEPTOS_SITE_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|e| invalid("LEPTOS_SITE_ADDR", format!("not an address like 127.0.0.1:3000 ({e})")))?;
+        let data_dir = PathBuf::from(get("CHATSPHERE_DATA_DIR").unwrap_or_else(|| "data".into()));
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => {
+                let scheme = url.split(':').next().unwrap_or_default();
+                if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+                    return Err(invalid("DATABASE_URL", format!("expected sqlite://… or postgres://…, got scheme {scheme:?}")));
+                }
+                url
+            }
+            None => format!("sqlite://{}", data_dir.join("chatsphere.db").display()),
+        };
+        let redis_url = match get("REDIS_URL") {
+            Some(url) if !(url.starts_with("redis://") || url.starts_with("rediss://")) => {
+                return Err(invalid("REDIS_URL", "expected redis://… or rediss://…"));
+            }
+            other => other.map(SecretString::from),
+        };
+        let redis_prefix = get("CHATSPHERE_REDIS_PREFIX").unwrap_or_else(|| "chatsphere:".into());
+
+        let jwt_secret = match get("CHATSPHERE_JWT_SECRET") {
+            Some(secret) if secret.len() < MIN_SECRET_LEN => {
+                return Err(invalid("CHATSPHERE_JWT_SECRET", format!("must be at least {MIN_SECRET_LEN} bytes")));
+            }
+            Some(secret) => SecretString::from(secret),
+            None if environment == Environment::Production => {
+                return Err(invalid(
+                    "CHATSPHERE_JWT_SECRET",
+                    "is required when CHATSPHERE_ENV=production (generate one with `openssl rand -hex 32`)",
+                ));
+            }
+            None => {
+                let (secret, path, created) = development_secret(&data_dir)?;
+                warnings.push(format!(
+                    "CHATSPHERE_JWT_SECRET is not set: using the development secret {} {}; set it in production",
+                    if created { "just generated in" } else { "kept in" },
+                    path.display()
+                ));
+                secret
+            }
+        };
+
+        let allowed_origins = match get("CHATSPHERE_ALLOWED_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|o| parse_origin(o).map_err(|m| invalid("CHATSPHERE_ALLOWED_ORIGINS", m)))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => default_origins(addr),
+        };
+
+        let log_format = match get("CHATSPHERE_LOG_FORMAT").as_deref() {
+            None => match environment {
+                Environment::Development => LogFormat::Pretty,
+                Environment::Production => LogFormat::Json,
+            },
+            Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("CHATSPHERE_LOG_FORMAT", format!("expected pretty or json, got {other:?}"))),
+        };
+        let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
+
+        let config = Self {
+            environment,
+            addr,
+            data_dir,
+            database_url: SecretString::from(database_url),
+            redis_url,
+            redis_prefix,
+            jwt_secret,
+            allowed_origins,
+            log_format,
+            site_root,
+        };
+        Ok((config, warnings))
+    }
+
+    /// The database backend's name, safe to log (the URL may hold a password).
+    pub fn database_kind(&self) -> &'static str {
+        if self.database_url.expose_secret().starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+}
+
+/// `http://<addr>`, plus `http://localhost:<port>` when bound to loopback.
+fn default_origins(addr: SocketAddr) -> Vec<String> {
+    let mut origins = vec![format!("http://{addr}")];
+    if addr.ip().is_loopback() {
+        origins.push(format!("http://localhost:{}", addr.port()));
+    }
+    origins
+}
+
+/// Normalises an origin: `scheme://host[:port]`, lowercase, no path.
+fn parse_origin(raw: &str) -> Result<String, String> {
+    let origin = raw.trim_end_matches('/').to_ascii_lowercase();
+    let Some((scheme, host)) = origin.split_once("://") else {
+        return Err(format!("{raw:?} is not an origin like https://chat.example.com"));
+    };
+    if !matches!(scheme, "http" | "https") || host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+        return Err(format!("{raw:?} is not an origin like https://chat.example.com"));
+    }
+    Ok(origin)
+}
+
+/// Reads the development JWT secret from the data directory, creating it
+/// (readable by the owner only) on first run. Returns whether it was created.
+fn development_secret(data_dir: &Path) -> Result<(SecretString, PathBuf, bool), ConfigError> {
+    use rand::RngCore;
+    let path = data_dir.join(SECRET_FILE);
+    let io_err = |source| ConfigError::SecretFile { path: path.clone(), source };
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if existing.trim().len() >= MIN_SECRET_LEN => {
+            return Ok((SecretString::from(existing.trim().to_owned()), path, false));
+        }
+        Ok(_) => {} // too short or empty: replace it
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(io_err(err)),
+    }
+    std::fs::create_dir_all(data_dir).map_err(io_err)?;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &secret).map_err(io_err)?;
+    Ok((SecretString::from(secret), path, true))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn load(vars: &[(&str, &str)]) -> Result<(Config, Vec<String>), ConfigError> {
+    let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+#[test]
+fn defaults_need_no_services_and_keep_data_under_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (config, warnings) = load(&[("CHATSPHERE_DATA_DIR", data.to_str().unwrap())]).unwrap();
+    assert_eq!(config.environment, Environment::Development);
+    assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+    assert_eq!(config.database_url.expose_secret(), &format!("sqlite://{}/chatsphere.db", data.display()));
+    assert_eq!(config.database_kind(), "sqlite");
+    assert!(config.redis_url.is_none());
+    assert_eq!(config.log_format, LogFormat::Pretty);
+    assert_eq!(config.allowed_origins, ["http://127.0.0.1:3000", "http://localhost:3000"]);
+    assert_eq!(config.site_root, "target/site");
+    assert_eq!(warnings.len(), 1, "warns about the generated secret");
+    assert!(warnings[0].contains("CHATSPHERE_JWT_SECRET"));
+}
+
+#[test]
+fn development_secret_is_generated_once_then_reused_and_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap())];
+    let (first, warnings) = load(&vars).unwrap();
+    assert!(warnings[0].contains("just generated"));
+    let (second, warnings) = load(&vars).unwrap();
+    assert!(warnings[0].contains("kept in"));
+    assert_eq!(first.jwt_secret.expose_secret(), second.jwt_secret.expose_secret());
+    assert!(first.jwt_secret.expose_secret().len() >= MIN_SECRET_LEN);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("jwt-secret")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "secret file is readable by its owner only");
+    }
+}
+
+#[test]
+fn production_refuses_to_start_without_a_jwt_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load(&[("CHATSPHERE_ENV", "production"), ("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap())])
+        .unwrap_err();
+    assert!(err.to_string().contains("CHATSPHERE_JWT_SECRET"), "{err}");
+    assert!(!dir.path().join("jwt-secret").exists(), "nothing is generated in production");
+}
+
+#[test]
+fn production_with_a_secret_starts_and_logs_json() {
+    let secret = "s".repeat(40);
+    let (config, warnings) = load(&[("CHATSPHERE_ENV", "production"), ("CHATSPHERE_JWT_SECRET", &secret)]).unwrap();
+    assert_eq!(config.environment, Environment::Production);
+    assert_eq!(config.log_format, LogFormat::Json);
+    assert!(warnings.is_empty());
+}
+
+#[test]
+fn short_jwt_secret_is_rejected() {
+    let err = load(&[("CHATSPHERE_JWT_SECRET", "short")]).unwrap_err();
+    assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+}
+
+#[test]
+fn explicit_values_are_honoured() {
+    let secret = "k".repeat(32);
+    let (config, _) = load(&[
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:8080"),
+        ("DATABASE_URL", "postgres://chat:pw@db:5432/chat"),
+        ("REDIS_URL", "redis://cache:6379"),
+        ("CHATSPHERE_JWT_SECRET", &secret),
+        ("CHATSPHERE_ALLOWED_ORIGINS", "https://Chat.Example.com/, http://10.0.0.5:8080"),
+        ("CHATSPHERE_LOG_FORMAT", "json"),
+        ("LEPTOS_SITE_ROOT", "/srv/site"),
+    ])
+    .unwrap();
+    assert_eq!(config.addr.to_string(), "0.0.0.0:8080");
+    assert_eq!(config.database_kind(), "postgres");
+    assert_eq!(config.redis_url.as_ref().unwrap().expose_secret(), "redis://cache:6379");
+    assert_eq!(config.allowed_origins, ["https://chat.example.com", "http://10.0.0.5:8080"]);
+    assert_eq!(config.log_format, LogFormat::Json);
+    assert_eq!(config.site_root, "/srv/site");
+}
+
+#[test]
+fn bad_values_name_the_variable_to_fix() {
+    let secret = "k".repeat(32);
+    for (var, value) in [
+        ("LEPTOS_SITE_ADDR", "localhost"),
+        ("DATABASE_URL", "mysql://db/chat"),
+        ("REDIS_URL", "http://cache"),
+        ("CHATSPHERE_ALLOWED_ORIGINS", "chat.example.com"),
+        ("CHATSPHERE_ALLOWED_ORIGINS", "https://chat.example.com/path"),
+        ("CHATSPHERE_LOG_FORMAT", "xml"),
+        ("CHATSPHERE_ENV", "staging"),
+    ] {
+        let err = load(&[(var, value), ("CHATSPHERE_JWT_SECRET", &secret)]).unwrap_err();
+        assert!(err.to_string().starts_with(var), "{var}={value}: {err}");
+    }
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let secret = "super-secret-signing-key-0123456789";
+    let (config, _) = load(&[
+        ("CHATSPHERE_JWT_SECRET", secret),
+        ("DATABASE_URL", "postgres://chat:db-password@db/chat"),
+        ("REDIS_URL", "redis://:redis-password@cache:6379"),
+    ])
+    .unwrap();
+    let printed = format!("{config:?}");
+    for leaked in [secret, "db-password", "redis-password"] {
+        assert!(!printed.contains(leaked), "{leaked} leaked in {printed}");
+    }
+}

@@ -1,0 +1,20 @@
+//! HTTP routes outside the Leptos pages: health and the public REST API.
+
+pub mod health;
+pub mod rooms;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::{api_method_not_allowed, api_not_found};
+use crate::openapi;
+use app::state::AppState;
+
+/// The public REST API, mounted at `/api/v1`.
+pub fn api_v1() -> Router<AppState> {
+    Router::new()
+        .merge(rooms::router())
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed)
+}

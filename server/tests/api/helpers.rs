@@ -1,0 +1,88 @@
+//! [`TestApp`]: a real server on a free loopback port with a fresh database.
+
+use std::collections::HashMap;
+
+use server::{Application, Config};
+use services::Services;
+use tokio::sync::oneshot;
+
+/// A running server and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The server's services, to arrange data directly.
+    pub services: Services,
+    /// An HTTP client that does not follow redirects.
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _data: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// A server with SQLite and the in-process bus in a temporary directory.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A server with extra configuration variables (e.g. `DATABASE_URL`).
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+            ("CHATSPHERE_DATA_DIR".into(), data.path().display().to_string()),
+            ("CHATSPHERE_JWT_SECRET".into(), "test-secret-test-secret-test-secret".into()),
+        ]);
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let (config, _) = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
+        let app = Application::build(&config).await.expect("server starts");
+        let address = format!("http://{}", app.local_addr());
+        let services = app.state().services.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { address, services, client, stop: Some(stop), server: Some(server), _data: data }
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("request")
+    }
+
+    /// Asks the server to stop and waits until it has.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.take().expect("running").await.expect("server task")
+    }
+}
+
+/// The media type of a response, without parameters.
+pub fn media_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether PostgreSQL/Redis variants are mandatory (CI).
+pub fn required() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// An optional test-service URL; panics in CI when unset.
+pub fn service_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if required() => panic!("{var} must be set when CI=true"),
+        _ => {
+            eprintln!("{var} not set: skipping");
+            None
+        }
+    }
+}
