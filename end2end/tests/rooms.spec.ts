@@ -1,0 +1,81 @@
+import { test, expect, type Page } from "@playwright/test";
+
+const ROOMS = ["general", "random", "tech"];
+
+/** Fails the test on any console error or uncaught exception in the page. */
+function watchForErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  page.on("pageerror", (err) => errors.push(err.message));
+  return errors;
+}
+
+test("the rooms are in the server-rendered HTML before any script runs", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const response = await page.goto("/rooms");
+  expect(response?.status()).toBe(200);
+  for (const room of ROOMS) {
+    await expect(page.locator(`li[data-room="${room}"]`)).toBeVisible();
+  }
+  await expect(page.locator("li[data-room]")).toHaveCount(3);
+  await expect(page.locator("li[data-room=general]")).toContainText("Company-wide");
+  // No script ran, so nothing hydrated.
+  await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
+  await context.close();
+});
+
+test("the filter box narrows the list once the page is hydrated", async ({ page }) => {
+  const errors = watchForErrors(page);
+  await page.goto("/rooms");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+
+  const filter = page.getByRole("searchbox", { name: "Filter rooms by name or topic" });
+  await filter.fill("TEC");
+  await expect(page.locator("li[data-room=tech]")).toBeVisible();
+  await expect(page.locator("li[data-room=general]")).toBeHidden();
+  await expect(page.locator("li[data-room=random]")).toBeHidden();
+
+  // Topics match too.
+  await filter.fill("announcements");
+  await expect(page.locator("li[data-room=general]")).toBeVisible();
+  await expect(page.locator("li[data-room=tech]")).toBeHidden();
+
+  await filter.fill("no room is called this");
+  await expect(page.getByText("No room matches this filter.")).toBeVisible();
+  await expect(page.locator("li[data-room]:visible")).toHaveCount(0);
+
+  await filter.fill("");
+  await expect(page.locator("li[data-room]:visible")).toHaveCount(3);
+  await expect(page.getByText("No room matches this filter.")).toBeHidden();
+  expect(errors).toEqual([]);
+});
+
+test("the app shell navigates from home to the directory without a page load", async ({ page }) => {
+  const errors = watchForErrors(page);
+  await page.goto("/");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("header.header")).toContainText("ChatSphere");
+
+  // A marker on window survives client-side navigation but not a full load.
+  await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
+  await page.locator("nav.sidebar").getByRole("link", { name: "Public rooms" }).click();
+  await expect(page).toHaveURL(/\/rooms$/);
+  await expect(page.locator("li[data-room]")).toHaveCount(3);
+  await expect(page.locator("nav.sidebar a[aria-current=page]")).toHaveText("Public rooms");
+  expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
+  await expect(page).toHaveTitle("Public rooms · ChatSphere");
+  expect(errors).toEqual([]);
+});
+
+test("on a narrow screen the sidebar sits above the content", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.goto("/rooms");
+  const sidebar = await page.locator("nav.sidebar").boundingBox();
+  const main = await page.locator("main.main").boundingBox();
+  expect(sidebar && main).toBeTruthy();
+  expect(sidebar!.y + sidebar!.height).toBeLessThanOrEqual(main!.y + 1);
+  expect(sidebar!.width).toBeGreaterThan(350);
+});
