@@ -64,9 +64,14 @@ mod tests {
         let err = AppError::from_server_fn_error(ServerFnErrorErr::Request("offline".into()));
         assert_eq!(err, AppError::Network);
         assert!(err.to_string().contains("Could not reach the server"));
-        let err = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("db: secret detail".into()));
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
+            "db: secret detail".into(),
+        ));
         assert_eq!(err, AppError::Internal);
-        assert!(!err.to_string().contains("secret"), "details never reach the UI");
+        assert!(
+            !err.to_string().contains("secret"),
+            "details never reach the UI"
+        );
     }
 
     #[test]

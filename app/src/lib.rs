@@ -3,9 +3,9 @@
 //!
 //! # Layout
 //! - [`shell`] and [`App`]: the HTML document and the router.
-//! - [`components`]: the app shell (header, sidebar, main area).
-//! - [`pages`]: one module per page, each with the server functions it calls.
-//! - [`error`]: [`AppError`], the error every server function returns.
+//! - [`components`] — the app shell (header, sidebar, main area).
+//! - [`pages`] — one module per page, each with the server functions it calls.
+//! - [`error`] — [`AppError`], the error every server function returns.
 //! - `state` (server only): [`AppState`](state::AppState), what server
 //!   functions get from the server.
 

@@ -18,8 +18,10 @@ pub struct AppState {
 
 /// The services, from the context of the current request.
 pub fn services() -> Result<Services, AppError> {
-    use_context::<AppState>().map(|state| state.services).ok_or_else(|| {
-        tracing::error!("AppState missing from the server function context");
-        AppError::Internal
-    })
+    use_context::<AppState>()
+        .map(|state| state.services)
+        .ok_or_else(|| {
+            tracing::error!("AppState missing from the server function context");
+            AppError::Internal
+        })
 }

@@ -53,7 +53,11 @@ mod tests {
 
     #[test]
     fn stored_form_round_trips_and_matches_serde() {
-        for kind in [ConversationKind::Direct, ConversationKind::Group, ConversationKind::Room] {
+        for kind in [
+            ConversationKind::Direct,
+            ConversationKind::Group,
+            ConversationKind::Room,
+        ] {
             assert_eq!(ConversationKind::from_stored(kind.as_str()), Some(kind));
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }

@@ -4,11 +4,11 @@
 //! server-only crates. The server adds OpenAPI schemas with the `openapi`
 //! feature.
 //!
-//! - [`rooms`]: the public room directory's DTOs.
-//! - [`names`]: validated newtypes (`Username`, `Email`, `DisplayName`) whose
+//! - [`rooms`] — the public room directory's DTOs.
+//! - [`names`] — validated newtypes (`Username`, `Email`, `DisplayName`) whose
 //!   `parse()` is the single place their rules live, used by the browser for
 //!   inline validation and by the server before anything is stored.
-//! - [`conversation`]: kinds of conversation and member roles.
+//! - [`conversation`] — kinds of conversation and member roles.
 
 pub mod conversation;
 pub mod names;

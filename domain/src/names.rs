@@ -22,7 +22,10 @@ impl fmt::Display for NameError {
 impl std::error::Error for NameError {}
 
 fn reject(field: &'static str, message: impl Into<String>) -> NameError {
-    NameError { field, message: message.into() }
+    NameError {
+        field,
+        message: message.into(),
+    }
 }
 
 /// A login name: 3–32 ASCII letters, digits, `_`, `.` or `-`, starting with a
@@ -50,7 +53,10 @@ impl Username {
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(reject("username", "must start with a letter or a digit"));
         }
-        if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c))) {
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
+        {
             return Err(reject(
                 "username",
                 format!("may only contain letters, digits, '_', '.' and '-' (found {bad:?})"),
@@ -79,7 +85,10 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         let email = raw.trim();
         if email.is_empty() || email.len() > Self::MAX {
-            return Err(reject("email", format!("must be 1 to {} characters long", Self::MAX)));
+            return Err(reject(
+                "email",
+                format!("must be 1 to {} characters long", Self::MAX),
+            ));
         }
         if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(reject("email", "must not contain spaces"));
@@ -118,10 +127,16 @@ impl DisplayName {
         let name = raw.trim();
         let len = name.chars().count();
         if len == 0 || len > Self::MAX {
-            return Err(reject("display_name", format!("must be 1 to {} characters long", Self::MAX)));
+            return Err(reject(
+                "display_name",
+                format!("must be 1 to {} characters long", Self::MAX),
+            ));
         }
         if name.chars().any(char::is_control) {
-            return Err(reject("display_name", "must not contain control characters"));
+            return Err(reject(
+                "display_name",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -183,7 +198,16 @@ mod tests {
     #[test]
     fn email_requires_local_part_and_dotted_domain() {
         assert!(Email::parse("wei@example.cn").is_ok());
-        for bad in ["", "wei", "@example.com", "wei@localhost", "wei@@x.com", "w ei@x.com", "wei@x..com", "wei@.x.com"] {
+        for bad in [
+            "",
+            "wei",
+            "@example.com",
+            "wei@localhost",
+            "wei@@x.com",
+            "w ei@x.com",
+            "wei@x..com",
+            "wei@.x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -36,7 +36,12 @@ mod tests {
     use super::*;
 
     fn room(name: &str, topic: &str) -> RoomSummary {
-        RoomSummary { id: Uuid::nil(), name: name.into(), topic: topic.into(), member_count: 0 }
+        RoomSummary {
+            id: Uuid::nil(),
+            name: name.into(),
+            topic: topic.into(),
+            member_count: 0,
+        }
     }
 
     #[test]

@@ -78,7 +78,10 @@ pub enum ConfigError {
 }
 
 fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { var, message: message.into() }
+    ConfigError::Invalid {
+        var,
+        message: message.into(),
+    }
 }
 
 /// Shortest accepted JWT secret, in bytes.
@@ -96,26 +99,45 @@ impl Config {
     /// In development a missing JWT secret is generated once and kept in the
     /// data directory. This does blocking file I/O: call it before the async
     /// runtime starts.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<(Self, Vec<String>), ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let mut warnings = Vec::new();
 
         let environment = match get("CHATSPHERE_ENV").as_deref() {
             None | Some("development") | Some("dev") => Environment::Development,
             Some("production") | Some("prod") => Environment::Production,
-            Some(other) => return Err(invalid("CHATSPHERE_ENV", format!("expected development or production, got {other:?}"))),
+            Some(other) => {
+                return Err(invalid(
+                    "CHATSPHERE_ENV",
+                    format!("expected development or production, got {other:?}"),
+                ))
+            }
         };
         let addr: SocketAddr = get("LEPTOS_SITE_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
-            .map_err(|e| invalid("LEPTOS_SITE_ADDR", format!("not an address like 127.0.0.1:3000 ({e})")))?;
+            .map_err(|e| {
+                invalid(
+                    "LEPTOS_SITE_ADDR",
+                    format!("not an address like 127.0.0.1:3000 ({e})"),
+                )
+            })?;
         let data_dir = PathBuf::from(get("CHATSPHERE_DATA_DIR").unwrap_or_else(|| "data".into()));
 
         let database_url = match get("DATABASE_URL") {
             Some(url) => {
                 let scheme = url.split(':').next().unwrap_or_default();
                 if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
-                    return Err(invalid("DATABASE_URL", format!("expected sqlite://… or postgres://…, got scheme {scheme:?}")));
+                    return Err(invalid(
+                        "DATABASE_URL",
+                        format!("expected sqlite://… or postgres://…, got scheme {scheme:?}"),
+                    ));
                 }
                 url
             }
@@ -131,7 +153,10 @@ impl Config {
 
         let jwt_secret = match get("CHATSPHERE_JWT_SECRET") {
             Some(secret) if secret.len() < MIN_SECRET_LEN => {
-                return Err(invalid("CHATSPHERE_JWT_SECRET", format!("must be at least {MIN_SECRET_LEN} bytes")));
+                return Err(invalid(
+                    "CHATSPHERE_JWT_SECRET",
+                    format!("must be at least {MIN_SECRET_LEN} bytes"),
+                ));
             }
             Some(secret) => SecretString::from(secret),
             None if environment == Environment::Production => {
@@ -168,7 +193,12 @@ impl Config {
             },
             Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(invalid("CHATSPHERE_LOG_FORMAT", format!("expected pretty or json, got {other:?}"))),
+            Some(other) => {
+                return Err(invalid(
+                    "CHATSPHERE_LOG_FORMAT",
+                    format!("expected pretty or json, got {other:?}"),
+                ))
+            }
         };
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
 
@@ -210,10 +240,17 @@ fn default_origins(addr: SocketAddr) -> Vec<String> {
 fn parse_origin(raw: &str) -> Result<String, String> {
     let origin = raw.trim_end_matches('/').to_ascii_lowercase();
     let Some((scheme, host)) = origin.split_once("://") else {
-        return Err(format!("{raw:?} is not an origin like https://chat.example.com"));
+        return Err(format!(
+            "{raw:?} is not an origin like https://chat.example.com"
+        ));
     };
-    if !matches!(scheme, "http" | "https") || host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
-        return Err(format!("{raw:?} is not an origin like https://chat.example.com"));
+    if !matches!(scheme, "http" | "https")
+        || host.is_empty()
+        || host.contains(['/', '?', '#', '@', ' '])
+    {
+        return Err(format!(
+            "{raw:?} is not an origin like https://chat.example.com"
+        ));
     }
     Ok(origin)
 }
@@ -223,7 +260,10 @@ fn parse_origin(raw: &str) -> Result<String, String> {
 fn development_secret(data_dir: &Path) -> Result<(SecretString, PathBuf, bool), ConfigError> {
     use rand::RngCore;
     let path = data_dir.join(SECRET_FILE);
-    let io_err = |source| ConfigError::SecretFile { path: path.clone(), source };
+    let io_err = |source| ConfigError::SecretFile {
+        path: path.clone(),
+        source,
+    };
     match std::fs::read_to_string(&path) {
         Ok(existing) if existing.trim().len() >= MIN_SECRET_LEN => {
             return Ok((SecretString::from(existing.trim().to_owned()), path, false));
@@ -244,7 +284,12 @@ fn development_secret(data_dir: &Path) -> Result<(SecretString, PathBuf, bool), 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(contents.as_bytes())
 }
 

@@ -33,7 +33,12 @@ pub struct ApiError {
 impl ApiError {
     /// 404 for an unknown resource or path.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, kind: "/problems/not-found", title: "Not found", detail: detail.into() }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            kind: "/problems/not-found",
+            title: "Not found",
+            detail: detail.into(),
+        }
     }
 
     /// 405 for a known path with the wrong method.
@@ -58,7 +63,12 @@ impl ApiError {
 
     /// 409 for a unique value that is taken.
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self { status: StatusCode::CONFLICT, kind: "/problems/conflict", title: "Conflict", detail: detail.into() }
+        Self {
+            status: StatusCode::CONFLICT,
+            kind: "/problems/conflict",
+            title: "Conflict",
+            detail: detail.into(),
+        }
     }
 
     /// 500; `cause` goes to the log only.
@@ -93,14 +103,26 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Problem { kind: self.kind, title: self.title, status: self.status.as_u16(), detail: self.detail };
+        let body = Problem {
+            kind: self.kind,
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+        };
         let json = serde_json::to_vec(&body).unwrap_or_default();
-        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], json).into_response()
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            json,
+        )
+            .into_response()
     }
 }
 
 /// Fallback for unknown paths under `/api`.
-pub async fn api_not_found(axum::extract::OriginalUri(uri): axum::extract::OriginalUri) -> ApiError {
+pub async fn api_not_found(
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiError {
     ApiError::not_found(format!("no API endpoint at {}", uri.path()))
 }
 

@@ -2,12 +2,12 @@
 //! the Leptos pages and server functions, and the middleware around them.
 //!
 //! # Layout
-//! - [`config`]: every setting, from the environment.
-//! - [`telemetry`]: logging.
-//! - [`startup`]: [`Application`] builds the state and router, binds, serves.
-//! - [`routes`]: `/health` and the REST API under `/api/v1`.
-//! - [`error`]: `application/problem+json` errors.
-//! - [`openapi`]: the API description at `/api/v1/openapi.json`.
+//! - [`config`] — every setting, from the environment.
+//! - [`telemetry`] — logging.
+//! - [`startup`] — [`Application`] builds the state and router, binds, serves.
+//! - [`routes`] — `/health` and the REST API under `/api/v1`.
+//! - [`error`] — `application/problem+json` errors.
+//! - [`openapi`] — the API description at `/api/v1/openapi.json`.
 
 pub mod config;
 pub mod error;

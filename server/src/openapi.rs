@@ -24,7 +24,11 @@ pub struct ApiDoc;
 pub async fn serve() -> impl IntoResponse {
     static DOCUMENT: OnceLock<Bytes> = OnceLock::new();
     let body = DOCUMENT.get_or_init(|| {
-        Bytes::from(ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned()))
+        Bytes::from(
+            ApiDoc::openapi()
+                .to_pretty_json()
+                .unwrap_or_else(|_| "{}".to_owned()),
+        )
     });
     ([(header::CONTENT_TYPE, "application/json")], body.clone())
 }

@@ -64,31 +64,49 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let store = store::connect(config.database_url.expose_secret()).await?;
         let bus: Arc<dyn Bus> = match &config.redis_url {
-            Some(url) => Arc::new(RedisBus::connect(url.expose_secret(), &config.redis_prefix).await?),
+            Some(url) => {
+                Arc::new(RedisBus::connect(url.expose_secret(), &config.redis_prefix).await?)
+            }
             None => Arc::new(InProcessBus::new()),
         };
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr: config.addr, source })?;
-        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.addr, source })?;
+        let listener =
+            TcpListener::bind(config.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.addr,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.addr,
+            source,
+        })?;
         let leptos_options = LeptosOptions::builder()
             .output_name(OUTPUT_NAME)
             .site_root(config.site_root.as_str())
             .site_addr(addr)
             .build();
-        let state = AppState { leptos_options, services: Services::new(store, bus) };
+        let state = AppState {
+            leptos_options,
+            services: Services::new(store, bus),
+        };
         tracing::info!(
             %addr,
             database = state.services.store.backend().as_str(),
             bus = state.services.bus.kind().as_str(),
             "ChatSphere ready"
         );
-        Ok(Self { router: router(state.clone()), listener, state })
+        Ok(Self {
+            router: router(state.clone()),
+            listener,
+            state,
+        })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// The shared state (tests use it to arrange data through the services).
@@ -98,8 +116,13 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops accepting and lets
     /// in-flight requests finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 

@@ -21,7 +21,9 @@ impl ConnectionTracker {
     /// Counts a new connection until the returned guard is dropped.
     pub fn open(&self) -> ConnectionGuard {
         self.open.fetch_add(1, Ordering::Relaxed);
-        ConnectionGuard { open: self.open.clone() }
+        ConnectionGuard {
+            open: self.open.clone(),
+        }
     }
 
     /// Connections open right now.

@@ -1,12 +1,12 @@
 //! ChatSphere's service layer and the two ports beneath it.
 //!
 //! # Layout
-//! - [`store`]: the [`Store`] trait (the source of truth) with its SQLite and
+//! - [`store`] — the [`Store`] trait (the source of truth) with its SQLite and
 //!   PostgreSQL implementations, chosen by the database URL's scheme.
-//! - [`bus`]: the [`Bus`] trait (a fast publish/subscribe signal between
+//! - [`bus`] — the [`Bus`] trait (a fast publish/subscribe signal between
 //!   connections and server processes) with in-process and Redis implementations.
-//! - [`rooms`]: [`RoomService`], the rules of the public room directory.
-//! - [`connections`]: counts live real-time connections for `/health`.
+//! - [`rooms`] — [`RoomService`], the rules of the public room directory.
+//! - [`connections`] — counts live real-time connections for `/health`.
 //!
 //! Server functions, REST handlers and the WebSocket gateway all call the
 //! services held by [`Services`]; none of them touches SQL or Redis.

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use services::bus::{Bus, BusKind, InProcessBus, RecvError, RedisBus, Subscription, TOPIC_CAPACITY};
+use services::bus::{
+    Bus, BusKind, InProcessBus, RecvError, RedisBus, Subscription, TOPIC_CAPACITY,
+};
 use tokio::time::timeout;
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -28,7 +30,11 @@ where
 {
     let bus = InProcessBus::new();
     assert_eq!(bus.kind(), BusKind::InProcess);
-    test(Fixture { bus: Arc::new(bus.clone()), peer: Arc::new(bus) }).await;
+    test(Fixture {
+        bus: Arc::new(bus.clone()),
+        peer: Arc::new(bus),
+    })
+    .await;
 }
 
 async fn redis<F, Fut>(test: F)
@@ -36,12 +42,20 @@ where
     F: FnOnce(Fixture) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(url) = support::service_url("TEST_REDIS_URL") else { return };
+    let Some(url) = support::service_url("TEST_REDIS_URL") else {
+        return;
+    };
     let prefix = format!("chatsphere-test:{}:", uuid::Uuid::now_v7().simple());
     let bus = RedisBus::connect(&url, &prefix).await.expect("redis bus");
-    let peer = RedisBus::connect(&url, &prefix).await.expect("second redis bus");
+    let peer = RedisBus::connect(&url, &prefix)
+        .await
+        .expect("second redis bus");
     assert_eq!(bus.kind(), BusKind::Redis);
-    test(Fixture { bus: Arc::new(bus), peer: Arc::new(peer) }).await;
+    test(Fixture {
+        bus: Arc::new(bus),
+        peer: Arc::new(peer),
+    })
+    .await;
 }
 
 macro_rules! contract {
@@ -66,7 +80,10 @@ contract!(
 );
 
 async fn next(sub: &mut Subscription) -> Bytes {
-    timeout(WAIT, sub.recv()).await.expect("payload within 5 s").expect("payload")
+    timeout(WAIT, sub.recv())
+        .await
+        .expect("payload within 5 s")
+        .expect("payload")
 }
 
 /// Asserts nothing arrives for a short while.
@@ -83,7 +100,10 @@ async fn ping_answers(fx: Fixture) {
 async fn subscriber_receives_a_payload_published_by_another_process(fx: Fixture) {
     let mut sub = fx.bus.subscribe("conv.1").await.unwrap();
     assert_eq!(sub.topic(), "conv.1");
-    fx.peer.publish("conv.1", Bytes::from_static(b"{\"hello\":1}")).await.unwrap();
+    fx.peer
+        .publish("conv.1", Bytes::from_static(b"{\"hello\":1}"))
+        .await
+        .unwrap();
     assert_eq!(next(&mut sub).await, Bytes::from_static(b"{\"hello\":1}"));
 }
 
@@ -91,7 +111,10 @@ async fn every_subscriber_of_a_topic_receives_each_payload(fx: Fixture) {
     let mut first = fx.bus.subscribe("room").await.unwrap();
     let mut second = fx.bus.subscribe("room").await.unwrap();
     let mut remote = fx.peer.subscribe("room").await.unwrap();
-    fx.bus.publish("room", Bytes::from_static(b"x")).await.unwrap();
+    fx.bus
+        .publish("room", Bytes::from_static(b"x"))
+        .await
+        .unwrap();
     for sub in [&mut first, &mut second, &mut remote] {
         assert_eq!(next(sub).await, Bytes::from_static(b"x"));
     }
@@ -100,7 +123,10 @@ async fn every_subscriber_of_a_topic_receives_each_payload(fx: Fixture) {
 async fn topics_are_isolated(fx: Fixture) {
     let mut a = fx.bus.subscribe("topic.a").await.unwrap();
     let mut b = fx.bus.subscribe("topic.b").await.unwrap();
-    fx.peer.publish("topic.b", Bytes::from_static(b"for b")).await.unwrap();
+    fx.peer
+        .publish("topic.b", Bytes::from_static(b"for b"))
+        .await
+        .unwrap();
     assert_eq!(next(&mut b).await, Bytes::from_static(b"for b"));
     nothing(&mut a).await;
 }
@@ -108,7 +134,10 @@ async fn topics_are_isolated(fx: Fixture) {
 async fn payloads_arrive_in_publish_order(fx: Fixture) {
     let mut sub = fx.bus.subscribe("ordered").await.unwrap();
     for i in 0..200u32 {
-        fx.peer.publish("ordered", Bytes::from(i.to_string())).await.unwrap();
+        fx.peer
+            .publish("ordered", Bytes::from(i.to_string()))
+            .await
+            .unwrap();
     }
     for i in 0..200u32 {
         assert_eq!(next(&mut sub).await, Bytes::from(i.to_string()));
@@ -120,15 +149,24 @@ async fn dropped_subscription_stops_delivery_and_the_topic_can_be_subscribed_aga
     drop(first);
     // A fresh subscription after the drop still works, on the same process.
     let mut second = fx.bus.subscribe("again").await.unwrap();
-    fx.peer.publish("again", Bytes::from_static(b"1")).await.unwrap();
+    fx.peer
+        .publish("again", Bytes::from_static(b"1"))
+        .await
+        .unwrap();
     assert_eq!(next(&mut second).await, Bytes::from_static(b"1"));
     drop(second);
     // With nobody subscribed, publishing is harmless. (Over Redis, a payload
     // still in flight when the topic is subscribed again may arrive: the
     // contract promises what is published after `subscribe` returns.)
-    fx.peer.publish("again", Bytes::from_static(b"unheard")).await.unwrap();
+    fx.peer
+        .publish("again", Bytes::from_static(b"unheard"))
+        .await
+        .unwrap();
     let mut third = fx.bus.subscribe("again").await.unwrap();
-    fx.peer.publish("again", Bytes::from_static(b"2")).await.unwrap();
+    fx.peer
+        .publish("again", Bytes::from_static(b"2"))
+        .await
+        .unwrap();
     let mut got = next(&mut third).await;
     if got == Bytes::from_static(b"unheard") {
         got = next(&mut third).await;
@@ -145,7 +183,10 @@ async fn a_subscriber_that_stops_reading_lags_instead_of_growing_memory(fx: Fixt
     while sent < total {
         let batch = (sent..total).take(25);
         for i in batch.clone() {
-            fx.peer.publish("busy", Bytes::from(i.to_string())).await.unwrap();
+            fx.peer
+                .publish("busy", Bytes::from(i.to_string()))
+                .await
+                .unwrap();
         }
         for i in batch {
             assert_eq!(next(&mut fast).await, Bytes::from(i.to_string()));
@@ -176,5 +217,8 @@ async fn in_process_bus_forgets_topics_nobody_subscribes_to() {
 async fn redis_bus_refuses_to_start_when_redis_is_unreachable() {
     // Port 1 on loopback: nothing listens there.
     let result = RedisBus::connect("redis://127.0.0.1:1/", "x:").await;
-    assert!(result.is_err(), "connecting to a dead Redis must fail at start-up");
+    assert!(
+        result.is_err(),
+        "connecting to a dead Redis must fail at start-up"
+    );
 }

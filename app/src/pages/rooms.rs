@@ -55,7 +55,8 @@ fn RoomList(rooms: Vec<RoomSummary>, filter: RwSignal<String>) -> impl IntoView 
         return view! { <p class="muted">"There are no public rooms yet."</p> }.into_any();
     }
     let rooms = StoredValue::new(rooms);
-    let none_match = move || filter.with(|f| rooms.with_value(|all| !all.iter().any(|r| r.matches(f))));
+    let none_match =
+        move || filter.with(|f| rooms.with_value(|all| !all.iter().any(|r| r.matches(f))));
     let items = rooms.with_value(|all| {
         all.iter()
             .map(|room| {

@@ -3,7 +3,10 @@ use std::collections::HashMap;
 use super::*;
 
 fn load(vars: &[(&str, &str)]) -> Result<(Config, Vec<String>), ConfigError> {
-    let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Config::from_lookup(|name| map.get(name).cloned())
 }
 
@@ -14,11 +17,17 @@ fn defaults_need_no_services_and_keep_data_under_the_data_dir() {
     let (config, warnings) = load(&[("CHATSPHERE_DATA_DIR", data.to_str().unwrap())]).unwrap();
     assert_eq!(config.environment, Environment::Development);
     assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
-    assert_eq!(config.database_url.expose_secret(), &format!("sqlite://{}/chatsphere.db", data.display()));
+    assert_eq!(
+        config.database_url.expose_secret(),
+        &format!("sqlite://{}/chatsphere.db", data.display())
+    );
     assert_eq!(config.database_kind(), "sqlite");
     assert!(config.redis_url.is_none());
     assert_eq!(config.log_format, LogFormat::Pretty);
-    assert_eq!(config.allowed_origins, ["http://127.0.0.1:3000", "http://localhost:3000"]);
+    assert_eq!(
+        config.allowed_origins,
+        ["http://127.0.0.1:3000", "http://localhost:3000"]
+    );
     assert_eq!(config.site_root, "target/site");
     assert_eq!(warnings.len(), 1, "warns about the generated secret");
     assert!(warnings[0].contains("CHATSPHERE_JWT_SECRET"));
@@ -32,12 +41,18 @@ fn development_secret_is_generated_once_then_reused_and_private() {
     assert!(warnings[0].contains("just generated"));
     let (second, warnings) = load(&vars).unwrap();
     assert!(warnings[0].contains("kept in"));
-    assert_eq!(first.jwt_secret.expose_secret(), second.jwt_secret.expose_secret());
+    assert_eq!(
+        first.jwt_secret.expose_secret(),
+        second.jwt_secret.expose_secret()
+    );
     assert!(first.jwt_secret.expose_secret().len() >= MIN_SECRET_LEN);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("jwt-secret")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "secret file is readable by its owner only");
     }
 }
@@ -45,16 +60,26 @@ fn development_secret_is_generated_once_then_reused_and_private() {
 #[test]
 fn production_refuses_to_start_without_a_jwt_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let err = load(&[("CHATSPHERE_ENV", "production"), ("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap())])
-        .unwrap_err();
+    let err = load(&[
+        ("CHATSPHERE_ENV", "production"),
+        ("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap()),
+    ])
+    .unwrap_err();
     assert!(err.to_string().contains("CHATSPHERE_JWT_SECRET"), "{err}");
-    assert!(!dir.path().join("jwt-secret").exists(), "nothing is generated in production");
+    assert!(
+        !dir.path().join("jwt-secret").exists(),
+        "nothing is generated in production"
+    );
 }
 
 #[test]
 fn production_with_a_secret_starts_and_logs_json() {
     let secret = "s".repeat(40);
-    let (config, warnings) = load(&[("CHATSPHERE_ENV", "production"), ("CHATSPHERE_JWT_SECRET", &secret)]).unwrap();
+    let (config, warnings) = load(&[
+        ("CHATSPHERE_ENV", "production"),
+        ("CHATSPHERE_JWT_SECRET", &secret),
+    ])
+    .unwrap();
     assert_eq!(config.environment, Environment::Production);
     assert_eq!(config.log_format, LogFormat::Json);
     assert!(warnings.is_empty());
@@ -74,15 +99,24 @@ fn explicit_values_are_honoured() {
         ("DATABASE_URL", "postgres://chat:pw@db:5432/chat"),
         ("REDIS_URL", "redis://cache:6379"),
         ("CHATSPHERE_JWT_SECRET", &secret),
-        ("CHATSPHERE_ALLOWED_ORIGINS", "https://Chat.Example.com/, http://10.0.0.5:8080"),
+        (
+            "CHATSPHERE_ALLOWED_ORIGINS",
+            "https://Chat.Example.com/, http://10.0.0.5:8080",
+        ),
         ("CHATSPHERE_LOG_FORMAT", "json"),
         ("LEPTOS_SITE_ROOT", "/srv/site"),
     ])
     .unwrap();
     assert_eq!(config.addr.to_string(), "0.0.0.0:8080");
     assert_eq!(config.database_kind(), "postgres");
-    assert_eq!(config.redis_url.as_ref().unwrap().expose_secret(), "redis://cache:6379");
-    assert_eq!(config.allowed_origins, ["https://chat.example.com", "http://10.0.0.5:8080"]);
+    assert_eq!(
+        config.redis_url.as_ref().unwrap().expose_secret(),
+        "redis://cache:6379"
+    );
+    assert_eq!(
+        config.allowed_origins,
+        ["https://chat.example.com", "http://10.0.0.5:8080"]
+    );
     assert_eq!(config.log_format, LogFormat::Json);
     assert_eq!(config.site_root, "/srv/site");
 }
@@ -95,7 +129,10 @@ fn bad_values_name_the_variable_to_fix() {
         ("DATABASE_URL", "mysql://db/chat"),
         ("REDIS_URL", "http://cache"),
         ("CHATSPHERE_ALLOWED_ORIGINS", "chat.example.com"),
-        ("CHATSPHERE_ALLOWED_ORIGINS", "https://chat.example.com/path"),
+        (
+            "CHATSPHERE_ALLOWED_ORIGINS",
+            "https://chat.example.com/path",
+        ),
         ("CHATSPHERE_LOG_FORMAT", "xml"),
         ("CHATSPHERE_ENV", "staging"),
     ] {

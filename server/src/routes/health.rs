@@ -58,11 +58,19 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     let report = Health {
         status: if healthy { "healthy" } else { "unhealthy" },
         version: env!("CARGO_PKG_VERSION"),
-        database: if database_ok { "connected" } else { "disconnected" },
+        database: if database_ok {
+            "connected"
+        } else {
+            "disconnected"
+        },
         database_backend: services.store.backend().as_str(),
         redis,
         active_connections: services.connections.active(),
     };
-    let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(report))
 }

@@ -6,7 +6,10 @@ use crate::helpers::{service_url, TestApp};
 
 #[tokio::test]
 async fn postgres_and_redis_urls_switch_backends_and_health_reports_both() {
-    let (Some(admin), Some(redis)) = (service_url("TEST_DATABASE_URL"), service_url("TEST_REDIS_URL")) else {
+    let (Some(admin), Some(redis)) = (
+        service_url("TEST_DATABASE_URL"),
+        service_url("TEST_REDIS_URL"),
+    ) else {
         return;
     };
     let name = format!("chatsphere_api_{}", uuid::Uuid::now_v7().simple());
@@ -40,16 +43,29 @@ async fn unreachable_redis_stops_start_up_with_an_error() {
         ("REDIS_URL", "redis://127.0.0.1:1".to_owned()),
     ]);
     let (config, _) = server::Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
-    let err = server::Application::build(&config).await.err().expect("start-up fails");
+    let err = server::Application::build(&config)
+        .await
+        .err()
+        .expect("start-up fails");
     assert!(err.to_string().starts_with("redis"), "{err}");
 }
 
 async fn create_database(admin: &str, name: &str) -> String {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(admin).await.expect("TEST_DATABASE_URL reachable");
-    sqlx::query(&format!("create database {name}")).execute(&mut conn).await.unwrap();
-    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
-    let root = &base[..base.rfind('/').filter(|&i| i > base.find("://").unwrap() + 2).unwrap_or(base.len())];
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .expect("TEST_DATABASE_URL reachable");
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
+    let root = &base[..base
+        .rfind('/')
+        .filter(|&i| i > base.find("://").unwrap() + 2)
+        .unwrap_or(base.len())];
     match query {
         Some(q) => format!("{root}/{name}?{q}"),
         None => format!("{root}/{name}"),
@@ -59,5 +75,8 @@ async fn create_database(admin: &str, name: &str) -> String {
 async fn drop_database(admin: &str, name: &str) {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-    sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("drop database if exists {name} with (force)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }

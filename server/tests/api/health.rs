@@ -23,7 +23,10 @@ async fn health_reports_sqlite_and_no_redis_when_nothing_is_configured() {
 async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
     let app = TestApp::spawn().await;
     let generated = app.get("/health").await;
-    let id = generated.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(id.len(), 36, "a uuid: {id}");
     let echoed = app
         .client
@@ -41,6 +44,9 @@ async fn graceful_shutdown_stops_the_server_and_frees_the_port() {
     let address = app.address.clone();
     assert_eq!(app.get("/health").await.status(), 200);
     app.shutdown().await.expect("clean stop");
-    let after = reqwest::Client::new().get(format!("{address}/health")).send().await;
+    let after = reqwest::Client::new()
+        .get(format!("{address}/health"))
+        .send()
+        .await;
     assert!(after.is_err(), "nothing listens after shutdown");
 }

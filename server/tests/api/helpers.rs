@@ -30,8 +30,14 @@ impl TestApp {
         let data = tempfile::tempdir().expect("temp dir");
         let mut env: HashMap<String, String> = HashMap::from([
             ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
-            ("CHATSPHERE_DATA_DIR".into(), data.path().display().to_string()),
-            ("CHATSPHERE_JWT_SECRET".into(), "test-secret-test-secret-test-secret".into()),
+            (
+                "CHATSPHERE_DATA_DIR".into(),
+                data.path().display().to_string(),
+            ),
+            (
+                "CHATSPHERE_JWT_SECRET".into(),
+                "test-secret-test-secret-test-secret".into(),
+            ),
         ]);
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let (config, _) = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");
@@ -42,13 +48,27 @@ impl TestApp {
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { address, services, client, stop: Some(stop), server: Some(server), _data: data }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            address,
+            services,
+            client,
+            stop: Some(stop),
+            server: Some(server),
+            _data: data,
+        }
     }
 
     /// GET `path`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.address)).send().await.expect("request")
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Asks the server to stop and waits until it has.
@@ -56,7 +76,11 @@ impl TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.server.take().expect("running").await.expect("server task")
+        self.server
+            .take()
+            .expect("running")
+            .await
+            .expect("server task")
     }
 }
 

@@ -10,18 +10,32 @@ async fn rooms_page_html_lists_every_room_before_any_script_runs() {
     assert_eq!(media_type(&response), "text/html");
     let html = response.text().await.unwrap();
     for room in ["general", "tech", "random"] {
-        assert!(html.contains(&format!("data-room=\"{room}\"")), "{room} missing from the HTML");
+        assert!(
+            html.contains(&format!("data-room=\"{room}\"")),
+            "{room} missing from the HTML"
+        );
     }
-    assert!(html.contains("Company-wide announcements"), "topics are rendered");
+    assert!(
+        html.contains("Company-wide announcements"),
+        "topics are rendered"
+    );
     assert!(html.contains("<title>Public rooms · ChatSphere</title>"));
-    assert!(html.contains("/pkg/chatsphere.js"), "the hydration script is referenced");
+    assert!(
+        html.contains("/pkg/chatsphere.js"),
+        "the hydration script is referenced"
+    );
 }
 
 #[tokio::test]
 async fn home_page_renders_the_app_shell() {
     let app = TestApp::spawn().await;
     let html = app.get("/").await.text().await.unwrap();
-    for part in ["class=\"header\"", "class=\"sidebar\"", "class=\"main\"", "href=\"/rooms\""] {
+    for part in [
+        "class=\"header\"",
+        "class=\"sidebar\"",
+        "class=\"main\"",
+        "href=\"/rooms\"",
+    ] {
         assert!(html.contains(part), "{part} missing");
     }
 }

@@ -10,9 +10,18 @@ use crate::helpers::{media_type, TestApp};
 async fn rooms_api_lists_the_seed_rooms_with_live_member_counts() {
     let app = TestApp::spawn().await;
     let body: Value = app.get("/api/v1/rooms").await.json().await.unwrap();
-    let names: Vec<&str> = body["rooms"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = body["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["general", "random", "tech"]);
-    assert!(body["rooms"].as_array().unwrap().iter().all(|r| r["member_count"] == 0));
+    assert!(body["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["member_count"] == 0));
 
     let user = app
         .services
@@ -25,14 +34,32 @@ async fn rooms_api_lists_the_seed_rooms_with_live_member_counts() {
         })
         .await
         .unwrap();
-    let tech = app.services.store.public_room_by_name("tech").await.unwrap().unwrap();
-    app.services.store.add_member(tech.id, user.id, MemberRole::Member).await.unwrap();
+    let tech = app
+        .services
+        .store
+        .public_room_by_name("tech")
+        .await
+        .unwrap()
+        .unwrap();
+    app.services
+        .store
+        .add_member(tech.id, user.id, MemberRole::Member)
+        .await
+        .unwrap();
 
     let body: Value = app.get("/api/v1/rooms").await.json().await.unwrap();
-    let tech = body["rooms"].as_array().unwrap().iter().find(|r| r["name"] == "tech").unwrap();
+    let tech = body["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "tech")
+        .unwrap();
     assert_eq!(tech["member_count"], 1);
     assert!(tech["id"].as_str().unwrap().len() == 36 && tech["topic"].is_string());
-    assert!(tech.get("online_count").is_none(), "no placeholder until presence is real");
+    assert!(
+        tech.get("online_count").is_none(),
+        "no placeholder until presence is real"
+    );
 }
 
 #[tokio::test]
@@ -44,13 +71,21 @@ async fn unknown_api_path_is_a_problem_json_404() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["type"], "/problems/not-found");
     assert_eq!(body["status"], 404);
-    assert!(body["detail"].as_str().unwrap().contains("/api/v1/no-such-thing"));
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("/api/v1/no-such-thing"));
 }
 
 #[tokio::test]
 async fn wrong_method_on_an_api_path_is_a_problem_json_405() {
     let app = TestApp::spawn().await;
-    let response = app.client.delete(format!("{}/api/v1/rooms", app.address)).send().await.unwrap();
+    let response = app
+        .client
+        .delete(format!("{}/api/v1/rooms", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(media_type(&response), "application/problem+json");
     let body: Value = response.json().await.unwrap();
@@ -72,7 +107,12 @@ async fn openapi_document_describes_the_rooms_endpoint() {
 #[tokio::test]
 async fn rooms_server_function_returns_the_same_rooms() {
     let app = TestApp::spawn().await;
-    let response = app.client.post(format!("{}/rpc/rooms", app.address)).send().await.unwrap();
+    let response = app
+        .client
+        .post(format!("{}/rpc/rooms", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let rooms: Vec<domain::RoomSummary> = response.json().await.unwrap();
     let api: Value = app.get("/api/v1/rooms").await.json().await.unwrap();

@@ -7,8 +7,8 @@
 //! `tokio::sync::broadcast` channel per topic with at least one subscriber,
 //! so a payload is shared by every local subscriber without copying.
 //!
-//! - [`InProcessBus`]: one process; the default.
-//! - [`RedisBus`]: several processes sharing one Redis (`REDIS_URL`); one
+//! - [`InProcessBus`] — one process; the default.
+//! - [`RedisBus`] — several processes sharing one Redis (`REDIS_URL`); one
 //!   subscriber connection per process feeds the local channels.
 
 mod memory;

@@ -44,8 +44,13 @@ struct Shared {
 }
 
 enum Command {
-    Subscribe { topic: String, done: oneshot::Sender<Result<(), BusError>> },
-    Unsubscribe { topic: String },
+    Subscribe {
+        topic: String,
+        done: oneshot::Sender<Result<(), BusError>>,
+    },
+    Unsubscribe {
+        topic: String,
+    },
 }
 
 impl Release for Shared {
@@ -53,7 +58,9 @@ impl Release for Shared {
         if self.table.remove_if_unused(topic) {
             // The task re-checks before unsubscribing, in case the topic was
             // subscribed again meanwhile. A send error means the task is gone.
-            let _ = self.commands.send(Command::Unsubscribe { topic: topic.to_owned() });
+            let _ = self.commands.send(Command::Unsubscribe {
+                topic: topic.to_owned(),
+            });
         }
     }
 }
@@ -77,7 +84,12 @@ impl RedisBus {
             commands,
             subscribed: AtomicBool::new(false),
         });
-        tokio::spawn(run_subscriber(client, first, Arc::downgrade(&shared), receiver));
+        tokio::spawn(run_subscriber(
+            client,
+            first,
+            Arc::downgrade(&shared),
+            receiver,
+        ));
         Ok(Self { shared, publisher })
     }
 
@@ -126,12 +138,19 @@ impl Bus for RedisBus {
             let (done, confirmed) = oneshot::channel();
             self.shared
                 .commands
-                .send(Command::Subscribe { topic: topic.to_owned(), done })
+                .send(Command::Subscribe {
+                    topic: topic.to_owned(),
+                    done,
+                })
                 .map_err(|_| BusError::Unavailable("subscriber task stopped"))?;
             match tokio::time::timeout(SUBSCRIBE_TIMEOUT, confirmed).await {
                 Ok(Ok(result)) => result?,
                 Ok(Err(_)) => return Err(BusError::Unavailable("subscriber task stopped")),
-                Err(_) => return Err(BusError::Unavailable("redis did not confirm the subscription in time")),
+                Err(_) => {
+                    return Err(BusError::Unavailable(
+                        "redis did not confirm the subscription in time",
+                    ))
+                }
             }
         }
         Ok(subscription)
@@ -163,7 +182,12 @@ async fn run_subscriber(
         };
         let Some(live) = shared.upgrade() else { return };
         let (mut sink, mut stream) = pubsub.split();
-        let topics: Vec<String> = live.table.topics().iter().map(|t| channel_name(&live.prefix, t)).collect();
+        let topics: Vec<String> = live
+            .table
+            .topics()
+            .iter()
+            .map(|t| channel_name(&live.prefix, t))
+            .collect();
         if !topics.is_empty() {
             if let Err(err) = sink.subscribe(&topics).await {
                 tracing::warn!(error = %err, "redis bus: resubscribe failed, retrying in {backoff:?}");
@@ -208,15 +232,21 @@ async fn run_subscriber(
     }
 }
 
-async fn apply(shared: &Shared, sink: &mut PubSubSink, command: Command) -> Result<(), redis::RedisError> {
+async fn apply(
+    shared: &Shared,
+    sink: &mut PubSubSink,
+    command: Command,
+) -> Result<(), redis::RedisError> {
     match command {
         Command::Subscribe { topic, done } => {
             let result = sink.subscribe(channel_name(&shared.prefix, &topic)).await;
-            let reply = result.as_ref().map(|_| ()).map_err(|e| BusError::Unavailable(if e.is_io_error() {
-                "redis connection lost"
-            } else {
-                "redis refused the subscription"
-            }));
+            let reply = result.as_ref().map(|_| ()).map_err(|e| {
+                BusError::Unavailable(if e.is_io_error() {
+                    "redis connection lost"
+                } else {
+                    "redis refused the subscription"
+                })
+            });
             let _ = done.send(reply);
             result
         }

@@ -88,8 +88,18 @@ impl Drop for ReleaseGuard {
 }
 
 impl Subscription {
-    pub(super) fn new(topic: &str, receiver: broadcast::Receiver<Bytes>, owner: Arc<dyn Release>) -> Self {
-        Self { receiver, guard: ReleaseGuard { topic: topic.to_owned(), owner } }
+    pub(super) fn new(
+        topic: &str,
+        receiver: broadcast::Receiver<Bytes>,
+        owner: Arc<dyn Release>,
+    ) -> Self {
+        Self {
+            receiver,
+            guard: ReleaseGuard {
+                topic: topic.to_owned(),
+                owner,
+            },
+        }
     }
 
     /// The topic subscribed to.
@@ -107,6 +117,8 @@ impl Subscription {
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("topic", &self.guard.topic).finish()
+        f.debug_struct("Subscription")
+            .field("topic", &self.guard.topic)
+            .finish()
     }
 }

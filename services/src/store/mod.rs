@@ -137,10 +137,17 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 }
 
 /// Maps a constraint violation to `Conflict`/`NotFound`, anything else to `Database`.
-fn classify(err: sqlx::Error, conflict: impl FnOnce(&str) -> &'static str, missing: &'static str) -> StoreError {
+fn classify(
+    err: sqlx::Error,
+    conflict: impl FnOnce(&str) -> &'static str,
+    missing: &'static str,
+) -> StoreError {
     if let Some(db) = err.as_database_error() {
         if db.is_unique_violation() {
-            let detail = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+            let detail = db
+                .constraint()
+                .map(str::to_owned)
+                .unwrap_or_else(|| db.message().to_owned());
             return StoreError::Conflict(conflict(&detail));
         }
         if db.is_foreign_key_violation() {

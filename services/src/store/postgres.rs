@@ -44,7 +44,9 @@ fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
 fn room_from_row(row: &PgRow) -> Result<RoomSummary, sqlx::Error> {
     Ok(RoomSummary {
         id: row.try_get("id")?,
-        name: row.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+        name: row
+            .try_get::<Option<String>, _>("name")?
+            .unwrap_or_default(),
         topic: row.try_get("topic")?,
         member_count: count_u32(row.try_get("member_count")?),
     })
@@ -101,18 +103,32 @@ impl Store for PgStore {
     }
 
     async fn list_public_rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
-        let sql = concat!(public_rooms!(), " group by c.id, c.name, c.topic order by lower(c.name)");
+        let sql = concat!(
+            public_rooms!(),
+            " group by c.id, c.name, c.topic order by lower(c.name)"
+        );
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(room_from_row).collect::<Result<_, _>>()?)
     }
 
     async fn public_room_by_name(&self, name: &str) -> Result<Option<RoomSummary>, StoreError> {
-        let sql = concat!(public_rooms!(), " and lower(c.name) = lower($1) group by c.id, c.name, c.topic");
-        let row = sqlx::query(sql).bind(name).fetch_optional(&self.pool).await?;
+        let sql = concat!(
+            public_rooms!(),
+            " and lower(c.name) = lower($1) group by c.id, c.name, c.topic"
+        );
+        let row = sqlx::query(sql)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.as_ref().map(room_from_row).transpose()?)
     }
 
-    async fn add_member(&self, conversation_id: Uuid, user_id: Uuid, role: MemberRole) -> Result<bool, StoreError> {
+    async fn add_member(
+        &self,
+        conversation_id: Uuid,
+        user_id: Uuid,
+        role: MemberRole,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "insert into members (conversation_id, user_id, role, joined_at) values ($1, $2, $3, $4) \
              on conflict (conversation_id, user_id) do nothing",

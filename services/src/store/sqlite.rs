@@ -6,7 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{MemberRole, RoomSummary};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
@@ -24,7 +26,9 @@ impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         if let Some(dir) = file_path(url).and_then(|p| p.parent().map(ToOwned::to_owned)) {
             if !dir.as_os_str().is_empty() {
-                tokio::fs::create_dir_all(&dir).await.map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                tokio::fs::create_dir_all(&dir)
+                    .await
+                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
             }
         }
         let options = SqliteConnectOptions::from_str(url)?
@@ -45,7 +49,9 @@ impl SqliteStore {
 
 /// The file path in an `sqlite:` URL, or `None` for an in-memory database.
 fn file_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| path.into())
 }
@@ -64,7 +70,9 @@ fn user_from_row(row: &SqliteRow) -> Result<User, sqlx::Error> {
 fn room_from_row(row: &SqliteRow) -> Result<RoomSummary, sqlx::Error> {
     Ok(RoomSummary {
         id: row.try_get("id")?,
-        name: row.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+        name: row
+            .try_get::<Option<String>, _>("name")?
+            .unwrap_or_default(),
         topic: row.try_get("topic")?,
         member_count: count_u32(row.try_get("member_count")?),
     })
@@ -121,18 +129,32 @@ impl Store for SqliteStore {
     }
 
     async fn list_public_rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {
-        let sql = concat!(public_rooms!(), " group by c.id, c.name, c.topic order by lower(c.name)");
+        let sql = concat!(
+            public_rooms!(),
+            " group by c.id, c.name, c.topic order by lower(c.name)"
+        );
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(room_from_row).collect::<Result<_, _>>()?)
     }
 
     async fn public_room_by_name(&self, name: &str) -> Result<Option<RoomSummary>, StoreError> {
-        let sql = concat!(public_rooms!(), " and lower(c.name) = lower(?) group by c.id, c.name, c.topic");
-        let row = sqlx::query(sql).bind(name).fetch_optional(&self.pool).await?;
+        let sql = concat!(
+            public_rooms!(),
+            " and lower(c.name) = lower(?) group by c.id, c.name, c.topic"
+        );
+        let row = sqlx::query(sql)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.as_ref().map(room_from_row).transpose()?)
     }
 
-    async fn add_member(&self, conversation_id: Uuid, user_id: Uuid, role: MemberRole) -> Result<bool, StoreError> {
+    async fn add_member(
+        &self,
+        conversation_id: Uuid,
+        user_id: Uuid,
+        role: MemberRole,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "insert into members (conversation_id, user_id, role, joined_at) values (?, ?, ?, ?) \
              on conflict (conversation_id, user_id) do nothing",
@@ -154,8 +176,14 @@ mod tests {
 
     #[test]
     fn file_path_is_taken_from_the_url() {
-        assert_eq!(file_path("sqlite://data/chat.db").unwrap(), std::path::Path::new("data/chat.db"));
-        assert_eq!(file_path("sqlite:chat.db?mode=rwc").unwrap(), std::path::Path::new("chat.db"));
+        assert_eq!(
+            file_path("sqlite://data/chat.db").unwrap(),
+            std::path::Path::new("data/chat.db")
+        );
+        assert_eq!(
+            file_path("sqlite:chat.db?mode=rwc").unwrap(),
+            std::path::Path::new("chat.db")
+        );
         assert!(file_path("sqlite::memory:").is_none());
         assert!(file_path("postgres://x").is_none());
     }

@@ -16,7 +16,9 @@ pub fn required() -> bool {
 pub fn service_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
-        _ if required() => panic!("{var} must be set when CI=true (PostgreSQL/Redis tests are mandatory in CI)"),
+        _ if required() => {
+            panic!("{var} must be set when CI=true (PostgreSQL/Redis tests are mandatory in CI)")
+        }
         _ => {
             eprintln!("{var} not set: skipping this backend");
             None
@@ -25,7 +27,10 @@ pub fn service_url(var: &str) -> Option<String> {
 }
 
 /// Runs `body`, then `cleanup` even if `body` panicked, then re-raises the panic.
-pub async fn with_cleanup<T, C>(body: impl Future<Output = T>, cleanup: impl Future<Output = C>) -> T {
+pub async fn with_cleanup<T, C>(
+    body: impl Future<Output = T>,
+    cleanup: impl Future<Output = C>,
+) -> T {
     let outcome = AssertUnwindSafe(body).catch_unwind().await;
     cleanup.await;
     match outcome {
@@ -39,8 +44,13 @@ pub async fn with_cleanup<T, C>(body: impl Future<Output = T>, cleanup: impl Fut
 pub async fn create_pg_database(admin_url: &str) -> (String, String) {
     use sqlx::Connection;
     let name = format!("chatsphere_test_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connect to TEST_DATABASE_URL");
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create test database");
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
     (with_database(admin_url, &name), name)
 }
 
@@ -48,7 +58,9 @@ pub async fn create_pg_database(admin_url: &str) -> (String, String) {
 pub async fn drop_pg_database(admin_url: &str, name: &str) {
     use sqlx::Connection;
     if let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await {
-        let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut admin).await;
+        let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+            .execute(&mut admin)
+            .await;
     }
 }
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --test, testing) ChatSphere needs, from the
+# package registries only. Idempotent: each step is skipped when its tool is
+# already there at the right version, so a second run takes seconds.
+#
+#   scripts/setup.sh          toolchain for building and running
+#   scripts/setup.sh --test   also npm packages for end2end/ and Chromium
+#
+# Source it (`. scripts/setup.sh`) to also get the PATH it sets up.
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.11
+BINARYEN_VERSION=132.0.0
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+with_test=false
+[[ "${1:-}" == "--test" ]] && with_test=true
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+export PATH="$root/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+command -v cargo >/dev/null || { echo "Rust is required: install it with rustup (https://rustup.rs)" >&2; exit 1; }
+command -v npm >/dev/null || { echo "Node.js 18+ with npm is required" >&2; exit 1; }
+
+# 1. The WebAssembly target for the browser build.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. cargo-leptos. 0.3.11 needs rustc >= 1.96 to build: use nightly when stable
+#    is older and nightly is installed. It is a build tool, so it is compiled
+#    quickly (no LTO, many codegen units) rather than for speed. Built with
+#    no_downloads, it fails clearly instead of fetching tools from the internet.
+if [[ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]]; then
+  toolchain=()
+  stable_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+  if (( stable_minor < 96 )) && rustup toolchain list | grep -q '^nightly'; then
+    toolchain=(+nightly)
+  fi
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION ${toolchain[*]:-} (a one-time build of 10-20 minutes)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
+    cargo "${toolchain[@]}" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked \
+      --features no_downloads --force
+fi
+
+# 3. wasm-bindgen-cli at exactly the version in Cargo.lock (a mismatch breaks
+#    the build). Its own lock file wants a crate the registry lacks: no --locked.
+wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$root/Cargo.lock")
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg_version" ]]; then
+  say "installing wasm-bindgen-cli $wbg_version"
+  cargo install wasm-bindgen-cli --version "$wbg_version" --force
+fi
+
+# 4. wasm-opt for release builds, from npm's binaryen (Debian's wasm-opt 108
+#    produces a wasm that fails to hydrate, so ours must come first on PATH).
+if [[ "$(wasm-opt --version 2>/dev/null)" != *"version ${BINARYEN_VERSION%%.*}"* ]]; then
+  say "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
+  npm install --silent --no-audit --no-fund --prefix "$root/.tools" "binaryen@$BINARYEN_VERSION"
+fi
+
+if $with_test; then
+  # 5. Playwright for end2end/, without its browser download.
+  if [[ ! -x "$root/end2end/node_modules/.bin/playwright" ]] ||
+     [[ "$root/end2end/package-lock.json" -nt "$root/end2end/node_modules/.package-lock.json" ]]; then
+    say "installing end2end npm packages"
+    (cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
+  fi
+
+  # 6. Chromium from Debian.
+  if [[ ! -x /usr/bin/chromium ]]; then
+    say "installing Chromium from Debian"
+    sudo=()
+    (( EUID == 0 )) || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium
+  fi
+fi
