@@ -222,3 +222,52 @@ async fn redis_bus_refuses_to_start_when_redis_is_unreachable() {
         "connecting to a dead Redis must fail at start-up"
     );
 }
+
+#[tokio::test]
+async fn redis_bus_uses_one_redis_subscription_per_topic_per_process() {
+    let Some(url) = support::service_url("TEST_REDIS_URL") else {
+        return;
+    };
+    let prefix = format!("chatsphere-test:{}:", uuid::Uuid::now_v7().simple());
+    let bus = RedisBus::connect(&url, &prefix).await.unwrap();
+    let client = ::redis::Client::open(url.as_str()).unwrap();
+    let conn = client.get_multiplexed_async_connection().await.unwrap();
+    let channel = format!("{prefix}shared");
+    let numsub = |mut conn: ::redis::aio::MultiplexedConnection, channel: String| async move {
+        let (_, count): (String, i64) = ::redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channel)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        count
+    };
+
+    let subs = [
+        bus.subscribe("shared").await.unwrap(),
+        bus.subscribe("shared").await.unwrap(),
+        bus.subscribe("shared").await.unwrap(),
+    ];
+    let other = bus.subscribe("other").await.unwrap();
+    assert_eq!(
+        numsub(conn.clone(), channel.clone()).await,
+        1,
+        "three local subscribers, one Redis subscriber"
+    );
+    assert_eq!(
+        numsub(conn.clone(), format!("{prefix}other")).await,
+        1,
+        "same connection serves other topics"
+    );
+
+    drop(subs);
+    drop(other);
+    let deadline = std::time::Instant::now() + WAIT;
+    while numsub(conn.clone(), channel.clone()).await != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the last local unsubscribe unsubscribes from Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -93,20 +93,3 @@ pub fn media_type(response: &reqwest::Response) -> String {
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned())
         .unwrap_or_default()
 }
-
-/// Whether PostgreSQL/Redis variants are mandatory (CI).
-pub fn required() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-/// An optional test-service URL; panics in CI when unset.
-pub fn service_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if required() => panic!("{var} must be set when CI=true"),
-        _ => {
-            eprintln!("{var} not set: skipping");
-            None
-        }
-    }
-}

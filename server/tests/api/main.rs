@@ -5,4 +5,8 @@ mod backends;
 mod health;
 mod helpers;
 mod pages;
+mod process;
 mod rooms;
+// The PostgreSQL/Redis helpers shared with the services crate's contract tests.
+#[path = "../../../services/tests/support/mod.rs"]
+mod support;
