@@ -7,6 +7,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/setup.sh
 
 say "building (release)"
-cargo leptos build --release
+cargo leptos build --release --precompress
 say "starting ChatSphere on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C stops it)"
 exec ./target/release/server
