@@ -8,12 +8,15 @@
 //! - [`names`] — validated newtypes (`Username`, `Email`, `DisplayName`) whose
 //!   `parse()` is the single place their rules live, used by the browser for
 //!   inline validation and by the server before anything is stored.
+//! - [`password`] — the password length rule, shared by browser and server.
 //! - [`conversation`] — kinds of conversation and member roles.
 
 pub mod conversation;
 pub mod names;
+pub mod password;
 pub mod rooms;
 
 pub use conversation::{ConversationKind, MemberRole};
 pub use names::{DisplayName, Email, NameError, Username};
+pub use password::Password;
 pub use rooms::RoomSummary;

@@ -5,12 +5,14 @@
 //!   PostgreSQL implementations, chosen by the database URL's scheme.
 //! - [`bus`] — the [`Bus`] trait (a fast publish/subscribe signal between
 //!   connections and server processes) with in-process and Redis implementations.
+//! - [`auth`] — password hashing and policy, access and refresh tokens.
 //! - [`rooms`] — [`RoomService`], the rules of the public room directory.
 //! - [`connections`] — counts live real-time connections for `/health`.
 //!
 //! Server functions, REST handlers and the WebSocket gateway all call the
 //! services held by [`Services`]; none of them touches SQL or Redis.
 
+pub mod auth;
 pub mod bus;
 pub mod connections;
 pub mod error;
