@@ -4,64 +4,12 @@
 
 mod support;
 
-use std::future::Future;
-use std::sync::Arc;
-
 use domain::{DisplayName, Email, MemberRole, Username};
-use services::store::{self, Backend, NewUser, Store, StoreError};
+use services::store::{self, NewUser, StoreError};
+use support::StoreFixture as Fixture;
 use uuid::Uuid;
 
-/// A fresh database for one test.
-struct Fixture {
-    store: Arc<dyn Store>,
-    url: String,
-}
-
-async fn on_sqlite<F, Fut>(test: F)
-where
-    F: FnOnce(Fixture) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/nested/chat.db", dir.path().display());
-    let store = store::connect(&url).await.expect("sqlite store");
-    assert_eq!(store.backend(), Backend::Sqlite);
-    test(Fixture { store, url }).await;
-}
-
-async fn on_postgres<F, Fut>(test: F)
-where
-    F: FnOnce(Fixture) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let Some(admin) = support::service_url("TEST_DATABASE_URL") else {
-        return;
-    };
-    let (url, name) = support::create_pg_database(&admin).await;
-    let body = async {
-        let store = store::connect(&url).await.expect("postgres store");
-        assert_eq!(store.backend(), Backend::Postgres);
-        test(Fixture {
-            store,
-            url: url.clone(),
-        })
-        .await;
-    };
-    support::with_cleanup(body, support::drop_pg_database(&admin, &name)).await;
-}
-
-macro_rules! contract {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::on_sqlite(super::$name).await })+
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::on_postgres(super::$name).await })+
-        }
-    };
-}
-
-contract!(
+support::store_contract!(
     fresh_database_lists_the_seed_rooms_by_name_with_no_members,
     ping_answers_on_a_live_database,
     migrations_apply_once_and_reconnecting_is_harmless,

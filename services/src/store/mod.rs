@@ -7,6 +7,7 @@
 //! tests in `services/tests/store_contract.rs` hold both to the same behaviour.
 
 mod postgres;
+pub mod sessions;
 mod sqlite;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use domain::{DisplayName, Email, MemberRole, RoomSummary, Username};
 use uuid::Uuid;
 
 pub use postgres::PgStore;
+pub use sessions::{Rotation, Session, SessionStore};
 pub use sqlite::SqliteStore;
 
 /// Which database a store talks to.
@@ -91,10 +93,21 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
+/// A user's editable profile, replaced as a whole by [`Store::update_profile`].
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Name shown to others.
+    pub display_name: DisplayName,
+    /// Avatar image URL, if any.
+    pub avatar_url: Option<String>,
+    /// Email address, if any; changing it clears its verified flag.
+    pub email: Option<Email>,
+}
+
 /// The database behind every service. Methods are grouped by aggregate and
-/// kept in create-read-update-delete order.
+/// kept in create-read-update-delete order; sessions are in [`SessionStore`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SessionStore {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
@@ -107,6 +120,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// Finds a user by id.
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+
+    /// Finds a user and their password hash by username, or by email when
+    /// `login` contains `@` (both without regard to case).
+    async fn credentials_by_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<(User, Option<String>)>, StoreError>;
+
+    /// The password hash of a user; `None` for OAuth-only accounts.
+    async fn password_hash(&self, user_id: Uuid) -> Result<Option<String>, StoreError>;
+
+    /// Replaces a user's password hash.
+    async fn set_password_hash(&self, user_id: Uuid, hash: &str) -> Result<(), StoreError>;
+
+    /// Replaces a user's profile; `Conflict("email")` if the email is taken,
+    /// `NotFound("user")` if there is no such user.
+    async fn update_profile(&self, user_id: Uuid, profile: &Profile) -> Result<User, StoreError>;
 
     /// Every public room ordered by name, with member counts.
     async fn list_public_rooms(&self) -> Result<Vec<RoomSummary>, StoreError>;

@@ -1,10 +1,12 @@
 //! Shared helpers for the contract tests: backends to run them against.
-#![allow(dead_code)] // each test binary uses a part
+#![allow(dead_code, unused_macros, unused_imports)] // each test binary uses a part
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
+use services::store::{self, Backend, Store};
+use std::sync::Arc;
 
 /// Whether the PostgreSQL/Redis variants must run (CI) rather than be skipped.
 pub fn required() -> bool {
@@ -80,3 +82,59 @@ pub fn with_database(url: &str, name: &str) -> String {
         None => format!("{root}/{name}"),
     }
 }
+
+/// A fresh database for one store test.
+pub struct StoreFixture {
+    /// The store under test.
+    pub store: Arc<dyn Store>,
+    /// Its database URL (to connect a second time).
+    pub url: String,
+}
+
+/// Runs a store test on a fresh SQLite file.
+pub async fn on_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(StoreFixture) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/chat.db", dir.path().display());
+    let store = store::connect(&url).await.expect("sqlite store");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    test(StoreFixture { store, url }).await;
+}
+
+/// Runs a store test on a fresh PostgreSQL database (when configured).
+pub async fn on_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(StoreFixture) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(admin) = service_url("TEST_DATABASE_URL") else {
+        return;
+    };
+    let (url, name) = create_pg_database(&admin).await;
+    let body = async {
+        let store = store::connect(&url).await.expect("postgres store");
+        assert_eq!(store.backend(), Backend::Postgres);
+        test(StoreFixture {
+            store,
+            url: url.clone(),
+        })
+        .await;
+    };
+    with_cleanup(body, drop_pg_database(&admin, &name)).await;
+}
+
+/// Declares each named `async fn(StoreFixture)` as a test on SQLite and on PostgreSQL.
+macro_rules! store_contract {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { crate::support::on_sqlite(super::$name).await })+
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { crate::support::on_postgres(super::$name).await })+
+        }
+    };
+}
+pub(crate) use store_contract;

@@ -12,7 +12,11 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
-use super::{classify, count_u32, user_conflict, Backend, NewUser, Store, StoreError, User};
+mod sessions;
+
+use super::{
+    classify, count_u32, user_conflict, Backend, NewUser, Profile, Store, StoreError, User,
+};
 
 /// A store in one SQLite file, in WAL mode with foreign keys enforced.
 #[derive(Clone, Debug)]
@@ -126,6 +130,74 @@ impl Store for SqliteStore {
         let sql = concat!("select ", user_columns!(), " from users where id = ?");
         let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
         Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn credentials_by_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<(User, Option<String>)>, StoreError> {
+        let sql = if login.contains('@') {
+            concat!(
+                "select ",
+                user_columns!(),
+                ", password_hash from users where lower(email) = lower(?)"
+            )
+        } else {
+            concat!(
+                "select ",
+                user_columns!(),
+                ", password_hash from users where lower(username) = lower(?)"
+            )
+        };
+        let row = sqlx::query(sql)
+            .bind(login.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((user_from_row(&row)?, row.try_get("password_hash")?)))
+    }
+
+    async fn password_hash(&self, user_id: Uuid) -> Result<Option<String>, StoreError> {
+        let hash: Option<Option<String>> =
+            sqlx::query_scalar("select password_hash from users where id = ?")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(hash.flatten())
+    }
+
+    async fn set_password_hash(&self, user_id: Uuid, hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("update users set password_hash = ? where id = ?")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    async fn update_profile(&self, user_id: Uuid, profile: &Profile) -> Result<User, StoreError> {
+        let sql = concat!(
+            "update users set display_name = ?, avatar_url = ?, \
+             email_verified = case when lower(coalesce(email, '')) = lower(coalesce(?, '')) \
+             then email_verified else 0 end, email = ? where id = ? returning ",
+            user_columns!()
+        );
+        let email = profile.email.as_ref().map(|e| e.as_str());
+        let query = sqlx::query(sql)
+            .bind(profile.display_name.as_str())
+            .bind(profile.avatar_url.as_deref())
+            .bind(email);
+        let query = query.bind(email);
+        let row = query
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| classify(e, user_conflict, "user"))?;
+        let row = row.ok_or(StoreError::NotFound("user"))?;
+        Ok(user_from_row(&row)?)
     }
 
     async fn list_public_rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {

@@ -9,7 +9,11 @@ use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use super::{classify, count_u32, user_conflict, Backend, NewUser, Store, StoreError, User};
+mod sessions;
+
+use super::{
+    classify, count_u32, user_conflict, Backend, NewUser, Profile, Store, StoreError, User,
+};
 
 /// A store in a PostgreSQL database.
 #[derive(Clone, Debug)]
@@ -100,6 +104,74 @@ impl Store for PgStore {
         let sql = concat!("select ", user_columns!(), " from users where id = $1");
         let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
         Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn credentials_by_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<(User, Option<String>)>, StoreError> {
+        let sql = if login.contains('@') {
+            concat!(
+                "select ",
+                user_columns!(),
+                ", password_hash from users where lower(email) = lower($1)"
+            )
+        } else {
+            concat!(
+                "select ",
+                user_columns!(),
+                ", password_hash from users where lower(username) = lower($1)"
+            )
+        };
+        let row = sqlx::query(sql)
+            .bind(login.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((user_from_row(&row)?, row.try_get("password_hash")?)))
+    }
+
+    async fn password_hash(&self, user_id: Uuid) -> Result<Option<String>, StoreError> {
+        let hash: Option<Option<String>> =
+            sqlx::query_scalar("select password_hash from users where id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(hash.flatten())
+    }
+
+    async fn set_password_hash(&self, user_id: Uuid, hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("update users set password_hash = $1 where id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    async fn update_profile(&self, user_id: Uuid, profile: &Profile) -> Result<User, StoreError> {
+        let sql = concat!(
+            "update users set display_name = $1, avatar_url = $2, \
+             email_verified = case when lower(coalesce(email, '')) = lower(coalesce($3, '')) \
+             then email_verified else false end, email = $3 where id = $4 returning ",
+            user_columns!()
+        );
+        let email = profile.email.as_ref().map(|e| e.as_str());
+        let query = sqlx::query(sql)
+            .bind(profile.display_name.as_str())
+            .bind(profile.avatar_url.as_deref())
+            .bind(email);
+
+        let row = query
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| classify(e, user_conflict, "user"))?;
+        let row = row.ok_or(StoreError::NotFound("user"))?;
+        Ok(user_from_row(&row)?)
     }
 
     async fn list_public_rooms(&self) -> Result<Vec<RoomSummary>, StoreError> {

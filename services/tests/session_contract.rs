@@ -1,0 +1,361 @@
+//! The contract of credentials, sessions, refresh-token rotation and the deny
+//! list, on SQLite and (when `TEST_DATABASE_URL` is set) PostgreSQL.
+
+mod support;
+
+use chrono::{Duration, Utc};
+use domain::{DisplayName, Email, Username};
+use services::store::{NewUser, Profile, Rotation, Session, StoreError, User};
+use support::StoreFixture as Fixture;
+use uuid::Uuid;
+
+support::store_contract!(
+    login_finds_users_by_username_or_email_ignoring_case,
+    password_hash_can_be_replaced,
+    profile_update_replaces_fields_and_refuses_a_taken_email,
+    session_is_created_with_its_first_refresh_token,
+    rotation_replaces_the_token_and_records_the_use,
+    presenting_a_used_token_revokes_the_whole_session,
+    unknown_refresh_token_changes_nothing,
+    sessions_can_be_revoked_one_by_one_or_all_but_one,
+    deny_list_holds_keys_until_they_expire,
+);
+
+async fn user(fx: &Fixture, name: &str, email: Option<&str>, hash: Option<&str>) -> User {
+    fx.store
+        .create_user(&NewUser {
+            username: Username::parse(name).unwrap(),
+            email: email.map(|e| Email::parse(e).unwrap()),
+            display_name: DisplayName::parse(name).unwrap(),
+            password_hash: hash.map(str::to_owned),
+        })
+        .await
+        .unwrap()
+}
+
+fn session_for(user: &User) -> Session {
+    let now = Utc::now();
+    Session {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        user_agent: Some("Firefox on Linux".into()),
+        ip_address: Some("127.0.0.1".into()),
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + Duration::days(30),
+        revoked_at: None,
+    }
+}
+
+fn hash(byte: u8) -> [u8; 32] {
+    [byte; 32]
+}
+
+async fn login_finds_users_by_username_or_email_ignoring_case(fx: Fixture) {
+    let li = user(
+        &fx,
+        "Li_Wei",
+        Some("Li.Wei@Example.cn"),
+        Some("$argon2id$fake"),
+    )
+    .await;
+    let (by_name, hash) = fx
+        .store
+        .credentials_by_login("li_wei")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (by_name.id, hash.as_deref()),
+        (li.id, Some("$argon2id$fake"))
+    );
+    let (by_email, _) = fx
+        .store
+        .credentials_by_login(" li.wei@example.CN ")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_email.id, li.id);
+    assert!(fx
+        .store
+        .credentials_by_login("nobody")
+        .await
+        .unwrap()
+        .is_none());
+    let oauth_only = user(&fx, "oauth_only", None, None).await;
+    let (_, none) = fx
+        .store
+        .credentials_by_login("oauth_only")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(none.is_none());
+    assert!(fx
+        .store
+        .password_hash(oauth_only.id)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn password_hash_can_be_replaced(fx: Fixture) {
+    let u = user(&fx, "changer", None, Some("old")).await;
+    fx.store.set_password_hash(u.id, "new").await.unwrap();
+    assert_eq!(
+        fx.store.password_hash(u.id).await.unwrap().as_deref(),
+        Some("new")
+    );
+    let err = fx
+        .store
+        .set_password_hash(Uuid::now_v7(), "x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound("user")), "{err:?}");
+}
+
+async fn profile_update_replaces_fields_and_refuses_a_taken_email(fx: Fixture) {
+    let a = user(&fx, "profile_a", Some("a@example.com"), None).await;
+    user(&fx, "profile_b", Some("b@example.com"), None).await;
+    let updated = fx
+        .store
+        .update_profile(
+            a.id,
+            &Profile {
+                display_name: DisplayName::parse("王芳").unwrap(),
+                avatar_url: Some("https://img.example.com/a.png".into()),
+                email: Some(Email::parse("a2@example.com").unwrap()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.display_name, "王芳");
+    assert_eq!(
+        updated.avatar_url.as_deref(),
+        Some("https://img.example.com/a.png")
+    );
+    assert_eq!(updated.email.as_deref(), Some("a2@example.com"));
+    assert_eq!(fx.store.user_by_id(a.id).await.unwrap().unwrap(), updated);
+    let taken = Profile {
+        display_name: DisplayName::parse("A").unwrap(),
+        avatar_url: None,
+        email: Some(Email::parse("B@example.com").unwrap()),
+    };
+    let err = fx.store.update_profile(a.id, &taken).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("email")), "{err:?}");
+    let err = fx
+        .store
+        .update_profile(Uuid::now_v7(), &taken)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NotFound("user") | StoreError::Conflict("email")
+        ),
+        "{err:?}"
+    );
+}
+
+async fn session_is_created_with_its_first_refresh_token(fx: Fixture) {
+    let u = user(&fx, "sessions", None, None).await;
+    let s = session_for(&u);
+    fx.store.create_session(&s, &hash(1)).await.unwrap();
+    let stored = fx.store.session(s.id).await.unwrap().unwrap();
+    assert_eq!(stored.user_agent.as_deref(), Some("Firefox on Linux"));
+    assert!(stored.revoked_at.is_none());
+    assert!((stored.expires_at - s.expires_at).num_milliseconds().abs() < 5);
+    assert_eq!(
+        fx.store
+            .active_sessions(u.id, Utc::now())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn rotation_replaces_the_token_and_records_the_use(fx: Fixture) {
+    let u = user(&fx, "rotator", None, None).await;
+    let s = session_for(&u);
+    fx.store.create_session(&s, &hash(1)).await.unwrap();
+    let later = Utc::now() + Duration::minutes(10);
+    match fx
+        .store
+        .rotate_refresh_token(&hash(1), &hash(2), later)
+        .await
+        .unwrap()
+    {
+        Rotation::Rotated(session) => {
+            assert_eq!(session.id, s.id);
+            assert!((session.last_used_at - later).num_milliseconds().abs() < 5);
+        }
+        other => panic!("expected Rotated, got {other:?}"),
+    }
+    // The new token works next.
+    assert!(matches!(
+        fx.store
+            .rotate_refresh_token(&hash(2), &hash(3), later)
+            .await
+            .unwrap(),
+        Rotation::Rotated(_)
+    ));
+}
+
+async fn presenting_a_used_token_revokes_the_whole_session(fx: Fixture) {
+    let u = user(&fx, "victim", None, None).await;
+    let s = session_for(&u);
+    fx.store.create_session(&s, &hash(1)).await.unwrap();
+    fx.store
+        .rotate_refresh_token(&hash(1), &hash(2), Utc::now())
+        .await
+        .unwrap();
+    // An attacker replays the old token.
+    match fx
+        .store
+        .rotate_refresh_token(&hash(1), &hash(9), Utc::now())
+        .await
+        .unwrap()
+    {
+        Rotation::Reused(session) => assert!(session.revoked_at.is_some()),
+        other => panic!("expected Reused, got {other:?}"),
+    }
+    assert!(fx
+        .store
+        .session(s.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+    assert!(fx
+        .store
+        .active_sessions(u.id, Utc::now())
+        .await
+        .unwrap()
+        .is_empty());
+    // The legitimate holder's current token now belongs to a revoked session.
+    match fx
+        .store
+        .rotate_refresh_token(&hash(2), &hash(3), Utc::now())
+        .await
+        .unwrap()
+    {
+        Rotation::Rotated(session) => assert!(
+            session.revoked_at.is_some(),
+            "caller must see the revocation"
+        ),
+        Rotation::Reused(session) => assert!(session.revoked_at.is_some()),
+        Rotation::Unknown => panic!("the token exists"),
+    }
+}
+
+async fn unknown_refresh_token_changes_nothing(fx: Fixture) {
+    assert_eq!(
+        fx.store
+            .rotate_refresh_token(&hash(7), &hash(8), Utc::now())
+            .await
+            .unwrap(),
+        Rotation::Unknown
+    );
+}
+
+async fn sessions_can_be_revoked_one_by_one_or_all_but_one(fx: Fixture) {
+    let u = user(&fx, "many_devices", None, None).await;
+    let other = user(&fx, "someone_else", None, None).await;
+    let sessions: Vec<Session> = (0..3).map(|_| session_for(&u)).collect();
+    for (i, s) in sessions.iter().enumerate() {
+        fx.store
+            .create_session(s, &hash(10 + i as u8))
+            .await
+            .unwrap();
+    }
+    let foreign = session_for(&other);
+    fx.store.create_session(&foreign, &hash(20)).await.unwrap();
+
+    assert!(
+        !fx.store
+            .revoke_session(u.id, foreign.id, Utc::now())
+            .await
+            .unwrap(),
+        "not theirs"
+    );
+    assert!(fx
+        .store
+        .revoke_session(u.id, sessions[0].id, Utc::now())
+        .await
+        .unwrap());
+    assert!(
+        !fx.store
+            .revoke_session(u.id, sessions[0].id, Utc::now())
+            .await
+            .unwrap(),
+        "already revoked"
+    );
+
+    let revoked = fx
+        .store
+        .revoke_other_sessions(u.id, Some(sessions[1].id), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(revoked, vec![sessions[2].id]);
+    let active: Vec<Uuid> = fx
+        .store
+        .active_sessions(u.id, Utc::now())
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(active, vec![sessions[1].id]);
+    assert_eq!(
+        fx.store
+            .active_sessions(other.id, Utc::now())
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "others untouched"
+    );
+
+    let all = fx
+        .store
+        .revoke_other_sessions(u.id, None, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(all, vec![sessions[1].id]);
+}
+
+async fn deny_list_holds_keys_until_they_expire(fx: Fixture) {
+    let now = Utc::now();
+    fx.store
+        .deny("jti:a", now + Duration::minutes(15))
+        .await
+        .unwrap();
+    fx.store
+        .deny("jti:a", now + Duration::minutes(5))
+        .await
+        .unwrap(); // harmless repeat
+    fx.store
+        .deny("sid:b", now - Duration::seconds(1))
+        .await
+        .unwrap(); // already expired
+    assert!(fx.store.is_denied(&["jti:a"], now).await.unwrap());
+    assert!(fx
+        .store
+        .is_denied(&["jti:zzz", "jti:a"], now)
+        .await
+        .unwrap());
+    assert!(
+        !fx.store.is_denied(&["sid:b"], now).await.unwrap(),
+        "expired keys no longer count"
+    );
+    assert!(!fx.store.is_denied(&["jti:other"], now).await.unwrap());
+    assert!(!fx.store.is_denied(&[], now).await.unwrap());
+    assert!(
+        fx.store
+            .is_denied(&["jti:a"], now + Duration::minutes(14))
+            .await
+            .unwrap(),
+        "the longer expiry is kept"
+    );
+}
