@@ -17,6 +17,9 @@ pub enum AppError {
     /// A unique value is already taken.
     #[error("That {0} is already taken.")]
     Conflict(String),
+    /// Not signed in, or the sign-in was refused.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The server could not be reached (browser side).
     #[error("Could not reach the server. Check your connection and try again.")]
     Network,
@@ -47,6 +50,7 @@ impl From<services::ServiceError> for AppError {
             E::Invalid(msg) => Self::Invalid(msg),
             E::NotFound(what) => Self::NotFound(what.to_owned()),
             E::Conflict(what) => Self::Conflict(what.to_owned()),
+            E::Unauthorized(why) => Self::Unauthorized(why.to_owned()),
             E::Internal(detail) => {
                 tracing::error!(error = %detail, "server function failed");
                 Self::Internal

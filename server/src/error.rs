@@ -61,6 +61,16 @@ impl ApiError {
         }
     }
 
+    /// 401 for missing, wrong or revoked credentials.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            kind: "/problems/unauthorized",
+            title: "Unauthorized",
+            detail: detail.into(),
+        }
+    }
+
     /// 409 for a unique value that is taken.
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self {
@@ -96,6 +106,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(msg) => Self::invalid(msg),
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Conflict(what) => Self::conflict(format!("{what} already exists")),
+            ServiceError::Unauthorized(why) => Self::unauthorized(why),
             ServiceError::Internal(cause) => Self::internal(&cause),
         }
     }

@@ -14,6 +14,7 @@ use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use secrecy::ExposeSecret;
+use services::auth::{AccessTokens, SessionPolicy};
 use services::bus::{Bus, InProcessBus, RedisBus};
 use services::{store, Services};
 use tokio::net::TcpListener;
@@ -31,6 +32,11 @@ const OUTPUT_NAME: &str = match option_env!("LEPTOS_OUTPUT_NAME") {
     Some(name) => name,
     None => "chatsphere",
 };
+
+/// The `iss` claim of this server's access tokens.
+pub const TOKEN_ISSUER: &str = "chatsphere";
+/// The `aud` claim of this server's access tokens.
+pub const TOKEN_AUDIENCE: &str = "chatsphere-api";
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -85,9 +91,16 @@ impl Application {
             .site_root(config.site_root.as_str())
             .site_addr(addr)
             .build();
+        let policy = SessionPolicy::default();
+        let ttl = policy
+            .access_ttl
+            .to_std()
+            .unwrap_or(Duration::from_secs(900));
+        let secret = config.jwt_secret.expose_secret().as_bytes();
+        let tokens = AccessTokens::new(secret, TOKEN_ISSUER, TOKEN_AUDIENCE, ttl);
         let state = AppState {
             leptos_options,
-            services: Services::new(store, bus),
+            services: Services::new(store, bus, tokens, policy),
         };
         tracing::info!(
             %addr,

@@ -16,6 +16,9 @@ pub enum ServiceError {
     /// A unique value is already taken.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// Missing, wrong or revoked credentials; the message is deliberately vague.
+    #[error("{0}")]
+    Unauthorized(&'static str),
     /// A dependency failed; details are for the logs only.
     #[error("internal error: {0}")]
     Internal(String),

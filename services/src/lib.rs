@@ -21,6 +21,7 @@ pub mod store;
 
 use std::sync::Arc;
 
+pub use auth::AuthService;
 pub use bus::{Bus, BusError};
 pub use connections::ConnectionTracker;
 pub use error::ServiceError;
@@ -34,6 +35,8 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     /// The publish/subscribe bus shared by every server process.
     pub bus: Arc<dyn Bus>,
+    /// Accounts and sessions.
+    pub auth: AuthService,
     /// The public room directory.
     pub rooms: RoomService,
     /// Live WebSocket connections of this process.
@@ -41,9 +44,16 @@ pub struct Services {
 }
 
 impl Services {
-    /// Wires the services over a store and a bus.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
+    /// Wires the services over a store and a bus; access tokens are signed
+    /// with `tokens`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        tokens: auth::AccessTokens,
+        policy: auth::SessionPolicy,
+    ) -> Self {
         Self {
+            auth: AuthService::new(store.clone(), auth::PasswordHasher::new(), tokens, policy),
             rooms: RoomService::new(store.clone()),
             store,
             bus,

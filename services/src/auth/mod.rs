@@ -1,9 +1,12 @@
-//! Authentication building blocks: password hashing and policy, and access
-//! tokens. The account service that uses them (register, sign in, refresh,
-//! sessions) builds on these.
+//! Authentication: [`AuthService`] (accounts and sessions) and its building
+//! blocks, password hashing and policy, and access/refresh tokens.
 
 pub mod password;
+pub mod service;
 pub mod tokens;
 
 pub use password::{PasswordError, PasswordHasher};
+pub use service::{
+    AuthService, Authenticated, ClientInfo, ProfileChange, Registration, SessionPolicy, TokenPair,
+};
 pub use tokens::{AccessClaims, AccessTokens, TokenError};

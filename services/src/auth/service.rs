@@ -1,0 +1,465 @@
+//! [`AuthService`]: accounts and sessions — register, sign in, refresh,
+//! sign out, profile, password change, and the session list.
+//!
+//! Every rule lives here; REST handlers, server functions and the WebSocket
+//! gateway only translate. Access tokens live ~15 minutes; sessions (refresh
+//! token families) end after an absolute lifetime or an idle period, on sign
+//! out, on revocation, or when a used refresh token is presented again.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::{DisplayName, Email, Password, Username};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::password::{check_strength, PasswordError, PasswordHasher};
+use super::tokens::{hash_refresh_token, new_refresh_token, AccessTokens};
+use crate::store::{NewUser, Profile, Rotation, Session, Store, User};
+use crate::ServiceError;
+
+/// Lifetimes of tokens and sessions.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// How long an access token is valid.
+    pub access_ttl: Duration,
+    /// Absolute lifetime of a session, from sign-in.
+    pub session_lifetime: Duration,
+    /// A session unused for this long ends.
+    pub idle_timeout: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            access_ttl: Duration::minutes(15),
+            session_lifetime: Duration::days(30),
+            idle_timeout: Duration::days(7),
+        }
+    }
+}
+
+/// Who is signing in, for the session list.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// The `User-Agent` header, shortened.
+    pub user_agent: Option<String>,
+    /// The client address.
+    pub ip_address: Option<String>,
+}
+
+/// What signing in or refreshing hands back.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    /// The JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// When the access token expires.
+    pub access_expires_at: DateTime<Utc>,
+    /// The opaque refresh token; present it once to get the next pair.
+    pub refresh_token: String,
+    /// When the session ends at the latest.
+    pub session_expires_at: DateTime<Utc>,
+    /// The session these tokens belong to.
+    pub session_id: Uuid,
+}
+
+/// A verified, non-revoked access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The user.
+    pub user_id: Uuid,
+    /// Their session.
+    pub session_id: Uuid,
+    /// The token's id.
+    pub jti: Uuid,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A registration request, as typed.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Wanted username.
+    pub username: String,
+    /// Email address; empty for none.
+    pub email: String,
+    /// Name shown to others; empty to use the username.
+    pub display_name: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A profile change; `None` leaves a field as it is, `Some("")` clears the
+/// avatar or email.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChange {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New avatar URL.
+    pub avatar_url: Option<String>,
+    /// New email.
+    pub email: Option<String>,
+}
+
+const BAD_CREDENTIALS: &str = "invalid username, email or password";
+const BAD_SESSION: &str = "the session has ended; sign in again";
+const BAD_TOKEN: &str = "missing, invalid or expired access token";
+
+/// Accounts and sessions.
+#[derive(Clone)]
+pub struct AuthService {
+    store: Arc<dyn Store>,
+    hasher: PasswordHasher,
+    tokens: AccessTokens,
+    policy: SessionPolicy,
+}
+
+impl AuthService {
+    /// The service over a store, signing access tokens with `tokens`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: PasswordHasher,
+        tokens: AccessTokens,
+        policy: SessionPolicy,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            tokens,
+            policy,
+        }
+    }
+
+    /// Creates an account and signs it in.
+    #[instrument(skip_all, fields(username = %input.username))]
+    pub async fn register(
+        &self,
+        input: Registration,
+        client: ClientInfo,
+    ) -> Result<(User, TokenPair), ServiceError> {
+        let username = Username::parse(&input.username).map_err(invalid)?;
+        let email = match input.email.trim() {
+            "" => None,
+            raw => Some(Email::parse(raw).map_err(invalid)?),
+        };
+        let display_name = match input.display_name.trim() {
+            "" => DisplayName::parse(username.as_str()),
+            raw => DisplayName::parse(raw),
+        }
+        .map_err(invalid)?;
+        let password = Password::parse(&input.password).map_err(invalid)?;
+        let context = [
+            username.as_str(),
+            display_name.as_str(),
+            email.as_ref().map_or("", |e| e.as_str()),
+        ];
+        check_strength(&password, &context).map_err(password_error)?;
+        let password_hash = self.hasher.hash(&password).await.map_err(password_error)?;
+        let user = self
+            .store
+            .create_user(&NewUser {
+                username,
+                email,
+                display_name,
+                password_hash: Some(password_hash),
+            })
+            .await?;
+        let tokens = self.start_session(user.id, client).await?;
+        tracing::info!(user = %user.id, "account registered");
+        Ok((user, tokens))
+    }
+
+    /// Signs in with a username or email and a password. An unknown account
+    /// and a wrong password give the same answer after the same work.
+    #[instrument(skip_all)]
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<(User, TokenPair), ServiceError> {
+        let found = self.store.credentials_by_login(login).await?;
+        let stored = found.as_ref().and_then(|(_, hash)| hash.as_deref());
+        let ok = self
+            .hasher
+            .verify(password, stored)
+            .await
+            .map_err(password_error)?;
+        match found {
+            Some((user, _)) if ok => {
+                let tokens = self.start_session(user.id, client).await?;
+                tracing::info!(user = %user.id, session = %tokens.session_id, "signed in");
+                Ok((user, tokens))
+            }
+            _ => {
+                tracing::info!("sign-in refused: bad credentials");
+                Err(ServiceError::Unauthorized(BAD_CREDENTIALS))
+            }
+        }
+    }
+
+    /// Exchanges a refresh token for a new pair. A refresh token that was
+    /// already used ends its whole session at once (it was stolen, or the
+    /// legitimate client is about to find out).
+    #[instrument(skip_all)]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ServiceError> {
+        let now = Utc::now();
+        let (next, next_hash) = new_refresh_token();
+        match self
+            .store
+            .rotate_refresh_token(&hash_refresh_token(refresh_token), &next_hash, now)
+            .await?
+        {
+            Rotation::Rotated(session) if session.is_usable(now, self.policy.idle_timeout) => {
+                self.pair(&session, next)
+            }
+            Rotation::Rotated(session) => {
+                // Consumed but dead: make sure it stays dead everywhere.
+                self.revoke(&session, now).await?;
+                Err(ServiceError::Unauthorized(BAD_SESSION))
+            }
+            Rotation::Reused(session) => {
+                tracing::warn!(user = %session.user_id, session = %session.id, "refresh token reuse: session revoked");
+                self.deny_session(session.id, now).await?;
+                Err(ServiceError::Unauthorized(BAD_SESSION))
+            }
+            Rotation::Unknown => Err(ServiceError::Unauthorized(BAD_SESSION)),
+        }
+    }
+
+    /// Verifies an access token and checks it was not revoked since.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, ServiceError> {
+        let claims = self.tokens.verify(access_token).map_err(|err| {
+            tracing::debug!(reason = %err, "access token refused");
+            ServiceError::Unauthorized(BAD_TOKEN)
+        })?;
+        let jti_key = format!("jti:{}", claims.jti);
+        let sid_key = format!("sid:{}", claims.sid);
+        if self
+            .store
+            .is_denied(&[&jti_key, &sid_key], Utc::now())
+            .await?
+        {
+            return Err(ServiceError::Unauthorized(BAD_TOKEN));
+        }
+        let expires_at = DateTime::from_timestamp(claims.exp as i64, 0).unwrap_or_else(Utc::now);
+        Ok(Authenticated {
+            user_id: claims.sub,
+            session_id: claims.sid,
+            jti: claims.jti,
+            expires_at,
+        })
+    }
+
+    /// Signs out: ends the session and refuses its access tokens from now on.
+    #[instrument(skip_all, fields(user = %auth.user_id))]
+    pub async fn logout(&self, auth: &Authenticated) -> Result<(), ServiceError> {
+        let now = Utc::now();
+        self.store
+            .revoke_session(auth.user_id, auth.session_id, now)
+            .await?;
+        self.store
+            .deny(&format!("jti:{}", auth.jti), auth.expires_at)
+            .await?;
+        self.deny_session(auth.session_id, now).await
+    }
+
+    /// The signed-in user.
+    pub async fn me(&self, auth: &Authenticated) -> Result<User, ServiceError> {
+        self.store
+            .user_by_id(auth.user_id)
+            .await?
+            .ok_or(ServiceError::Unauthorized(BAD_TOKEN))
+    }
+
+    /// Changes display name, avatar or email.
+    #[instrument(skip_all, fields(user = %auth.user_id))]
+    pub async fn update_profile(
+        &self,
+        auth: &Authenticated,
+        change: ProfileChange,
+    ) -> Result<User, ServiceError> {
+        let current = self.me(auth).await?;
+        let display_name = DisplayName::parse(
+            change
+                .display_name
+                .as_deref()
+                .unwrap_or(&current.display_name),
+        )
+        .map_err(invalid)?;
+        let avatar_url = match change.avatar_url {
+            None => current.avatar_url,
+            Some(url) if url.trim().is_empty() => None,
+            Some(url) => Some(parse_avatar_url(&url)?),
+        };
+        let email = match change.email.as_deref().map(str::trim) {
+            None => current
+                .email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(invalid)?,
+            Some("") => None,
+            Some(raw) => Some(Email::parse(raw).map_err(invalid)?),
+        };
+        Ok(self
+            .store
+            .update_profile(
+                auth.user_id,
+                &Profile {
+                    display_name,
+                    avatar_url,
+                    email,
+                },
+            )
+            .await?)
+    }
+
+    /// Changes the password after checking the current one, and ends every
+    /// other session of the user.
+    #[instrument(skip_all, fields(user = %auth.user_id))]
+    pub async fn change_password(
+        &self,
+        auth: &Authenticated,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ServiceError> {
+        let user = self.me(auth).await?;
+        let stored = self.store.password_hash(auth.user_id).await?;
+        if stored.is_none()
+            || !self
+                .hasher
+                .verify(current, stored.as_deref())
+                .await
+                .map_err(password_error)?
+        {
+            return Err(ServiceError::Unauthorized("the current password is wrong"));
+        }
+        let password = Password::parse(new).map_err(invalid)?;
+        let context = [
+            user.username.as_str(),
+            user.display_name.as_str(),
+            user.email.as_deref().unwrap_or(""),
+        ];
+        check_strength(&password, &context).map_err(password_error)?;
+        let hash = self.hasher.hash(&password).await.map_err(password_error)?;
+        self.store.set_password_hash(auth.user_id, &hash).await?;
+        self.revoke_other_sessions(auth).await?;
+        tracing::info!("password changed; other sessions ended");
+        Ok(())
+    }
+
+    /// The user's active sessions, most recently used first.
+    pub async fn sessions(&self, auth: &Authenticated) -> Result<Vec<Session>, ServiceError> {
+        let now = Utc::now();
+        let mut sessions = self.store.active_sessions(auth.user_id, now).await?;
+        sessions.retain(|s| s.is_usable(now, self.policy.idle_timeout));
+        Ok(sessions)
+    }
+
+    /// Ends one of the user's sessions.
+    #[instrument(skip_all, fields(user = %auth.user_id, session = %session_id))]
+    pub async fn revoke_session(
+        &self,
+        auth: &Authenticated,
+        session_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        let now = Utc::now();
+        if !self
+            .store
+            .revoke_session(auth.user_id, session_id, now)
+            .await?
+        {
+            return Err(ServiceError::NotFound("session"));
+        }
+        self.deny_session(session_id, now).await
+    }
+
+    /// Ends every session of the user but the current one; returns how many.
+    pub async fn revoke_other_sessions(&self, auth: &Authenticated) -> Result<usize, ServiceError> {
+        let now = Utc::now();
+        let revoked = self
+            .store
+            .revoke_other_sessions(auth.user_id, Some(auth.session_id), now)
+            .await?;
+        for id in &revoked {
+            self.deny_session(*id, now).await?;
+        }
+        Ok(revoked.len())
+    }
+
+    async fn start_session(
+        &self,
+        user_id: Uuid,
+        client: ClientInfo,
+    ) -> Result<TokenPair, ServiceError> {
+        let now = Utc::now();
+        let session = Session {
+            id: Uuid::now_v7(),
+            user_id,
+            user_agent: client.user_agent.map(|ua| ua.chars().take(256).collect()),
+            ip_address: client.ip_address,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + self.policy.session_lifetime,
+            revoked_at: None,
+        };
+        let (refresh, hash) = new_refresh_token();
+        self.store.create_session(&session, &hash).await?;
+        self.pair(&session, refresh)
+    }
+
+    fn pair(&self, session: &Session, refresh_token: String) -> Result<TokenPair, ServiceError> {
+        let (access_token, claims) = self
+            .tokens
+            .issue(session.user_id, session.id)
+            .map_err(|e| ServiceError::Internal(format!("signing an access token: {e}")))?;
+        Ok(TokenPair {
+            access_token,
+            access_expires_at: DateTime::from_timestamp(claims.exp as i64, 0)
+                .unwrap_or_else(Utc::now),
+            refresh_token,
+            session_expires_at: session.expires_at,
+            session_id: session.id,
+        })
+    }
+
+    async fn revoke(&self, session: &Session, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        self.store
+            .revoke_session(session.user_id, session.id, now)
+            .await?;
+        self.deny_session(session.id, now).await
+    }
+
+    /// Refuses the session's outstanding access tokens until they would have expired.
+    async fn deny_session(&self, session_id: Uuid, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        let until = now + self.policy.access_ttl + Duration::seconds(30);
+        Ok(self.store.deny(&format!("sid:{session_id}"), until).await?)
+    }
+}
+
+fn invalid(err: domain::NameError) -> ServiceError {
+    ServiceError::Invalid(err.to_string())
+}
+
+fn password_error(err: PasswordError) -> ServiceError {
+    match err {
+        PasswordError::TooWeak(msg) => ServiceError::Invalid(format!("password: {msg}")),
+        PasswordError::Hashing(msg) => ServiceError::Internal(msg),
+    }
+}
+
+/// An avatar must be an http(s) URL of reasonable length.
+fn parse_avatar_url(raw: &str) -> Result<String, ServiceError> {
+    let url = raw.trim();
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2048
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(url.to_owned())
+    } else {
+        Err(ServiceError::Invalid(
+            "avatar_url: must be an http(s) URL of at most 2048 characters".into(),
+        ))
+    }
+}

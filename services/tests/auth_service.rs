@@ -1,0 +1,321 @@
+//! AuthService rules, run over SQLite and (when configured) PostgreSQL.
+
+mod support;
+
+use std::time::Duration as StdDuration;
+
+use argon2::Params;
+use chrono::Duration;
+use services::auth::{
+    AccessTokens, AuthService, ClientInfo, PasswordHasher, ProfileChange, Registration,
+    SessionPolicy,
+};
+use services::ServiceError;
+use support::StoreFixture as Fixture;
+
+support::store_contract!(
+    register_then_sign_in_by_username_or_email,
+    unknown_user_and_wrong_password_get_the_same_answer,
+    registration_rejects_bad_input_and_common_passwords,
+    duplicate_username_or_email_is_a_conflict,
+    refresh_rotates_and_a_replayed_token_ends_the_session,
+    logout_refuses_the_old_access_token_at_once,
+    password_change_needs_the_current_one_and_ends_other_sessions,
+    revoking_a_session_refuses_its_access_tokens,
+    profile_changes_are_validated_and_stored,
+    idle_session_cannot_refresh,
+);
+
+fn service(fx: &Fixture) -> AuthService {
+    service_with(fx, SessionPolicy::default())
+}
+
+fn service_with(fx: &Fixture, policy: SessionPolicy) -> AuthService {
+    let hasher = PasswordHasher::with_params(Params::new(1024, 1, 1, None).unwrap(), 2);
+    let tokens = AccessTokens::new(
+        b"auth-service-test-secret-0123456789",
+        "iss",
+        "aud",
+        StdDuration::from_secs(900),
+    );
+    AuthService::new(fx.store.clone(), hasher, tokens, policy)
+}
+
+fn registration(username: &str, email: &str, password: &str) -> Registration {
+    Registration {
+        username: username.into(),
+        email: email.into(),
+        display_name: String::new(),
+        password: password.into(),
+    }
+}
+
+const PASSWORD: &str = "violet-harbour-71-kites";
+
+fn unauthorized(result: Result<impl std::fmt::Debug, ServiceError>) -> &'static str {
+    match result {
+        Err(ServiceError::Unauthorized(why)) => why,
+        other => panic!("expected Unauthorized, got {other:?}"),
+    }
+}
+
+async fn register_then_sign_in_by_username_or_email(fx: Fixture) {
+    let auth = service(&fx);
+    let (user, tokens) = auth
+        .register(
+            registration("mei", "mei@example.com", PASSWORD),
+            ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        user.display_name, "mei",
+        "display name defaults to the username"
+    );
+    let me = auth.authenticate(&tokens.access_token).await.unwrap();
+    assert_eq!((me.user_id, me.session_id), (user.id, tokens.session_id));
+    assert!(tokens.refresh_token.len() >= 43);
+
+    let client = ClientInfo {
+        user_agent: Some("curl/8".into()),
+        ip_address: Some("127.0.0.1".into()),
+    };
+    let (by_name, _) = auth.login("MEI", PASSWORD, client.clone()).await.unwrap();
+    let (by_email, second) = auth
+        .login("mei@example.com", PASSWORD, client)
+        .await
+        .unwrap();
+    assert_eq!((by_name.id, by_email.id), (user.id, user.id));
+    let sessions = auth
+        .sessions(&auth.authenticate(&second.access_token).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 3, "each sign-in is a session");
+    assert!(sessions
+        .iter()
+        .any(|s| s.user_agent.as_deref() == Some("curl/8")));
+}
+
+async fn unknown_user_and_wrong_password_get_the_same_answer(fx: Fixture) {
+    let auth = service(&fx);
+    auth.register(registration("known", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let wrong = unauthorized(
+        auth.login("known", "not-the-password", ClientInfo::default())
+            .await,
+    );
+    let unknown = unauthorized(auth.login("unknown", PASSWORD, ClientInfo::default()).await);
+    assert_eq!(wrong, unknown);
+}
+
+async fn registration_rejects_bad_input_and_common_passwords(fx: Fixture) {
+    let auth = service(&fx);
+    for (input, field) in [
+        (registration("x", "", PASSWORD), "username"),
+        (registration("okname", "not-an-email", PASSWORD), "email"),
+        (registration("okname", "", "short"), "password"),
+        (registration("okname", "", "password123"), "password"),
+        (registration("okname", "", "okname2024"), "password"),
+    ] {
+        match auth.register(input, ClientInfo::default()).await {
+            Err(ServiceError::Invalid(msg)) => {
+                assert!(msg.starts_with(field), "{msg} should be about {field}")
+            }
+            other => panic!("expected Invalid({field}), got {other:?}"),
+        }
+    }
+}
+
+async fn duplicate_username_or_email_is_a_conflict(fx: Fixture) {
+    let auth = service(&fx);
+    auth.register(
+        registration("taken", "taken@example.com", PASSWORD),
+        ClientInfo::default(),
+    )
+    .await
+    .unwrap();
+    let err = auth
+        .register(registration("TAKEN", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Conflict("username")), "{err:?}");
+    let err = auth
+        .register(
+            registration("other", "Taken@example.com", PASSWORD),
+            ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Conflict("email")), "{err:?}");
+}
+
+async fn refresh_rotates_and_a_replayed_token_ends_the_session(fx: Fixture) {
+    let auth = service(&fx);
+    let (_, first) = auth
+        .register(registration("rotor", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let second = auth.refresh(&first.refresh_token).await.unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    assert_eq!(second.session_id, first.session_id);
+    let third = auth.refresh(&second.refresh_token).await.unwrap();
+    auth.authenticate(&third.access_token).await.unwrap();
+
+    // The first token is replayed (stolen): the whole family dies.
+    unauthorized(auth.refresh(&first.refresh_token).await);
+    unauthorized(auth.refresh(&third.refresh_token).await);
+    unauthorized(auth.authenticate(&third.access_token).await);
+    unauthorized(auth.refresh("not-a-token").await);
+}
+
+async fn logout_refuses_the_old_access_token_at_once(fx: Fixture) {
+    let auth = service(&fx);
+    let (_, tokens) = auth
+        .register(registration("leaver", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let me = auth.authenticate(&tokens.access_token).await.unwrap();
+    auth.logout(&me).await.unwrap();
+    unauthorized(auth.authenticate(&tokens.access_token).await);
+    unauthorized(auth.refresh(&tokens.refresh_token).await);
+}
+
+async fn password_change_needs_the_current_one_and_ends_other_sessions(fx: Fixture) {
+    let auth = service(&fx);
+    let (_, laptop) = auth
+        .register(registration("careful", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let (_, phone) = auth
+        .login("careful", PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+    let me = auth.authenticate(&laptop.access_token).await.unwrap();
+
+    unauthorized(
+        auth.change_password(&me, "wrong-current", "sunlit-meadow-39-otters")
+            .await,
+    );
+    assert!(matches!(
+        auth.change_password(&me, PASSWORD, "12345678").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    auth.change_password(&me, PASSWORD, "sunlit-meadow-39-otters")
+        .await
+        .unwrap();
+
+    unauthorized(auth.authenticate(&phone.access_token).await);
+    unauthorized(auth.refresh(&phone.refresh_token).await);
+    auth.authenticate(&laptop.access_token)
+        .await
+        .expect("the current session stays");
+    unauthorized(auth.login("careful", PASSWORD, ClientInfo::default()).await);
+    auth.login("careful", "sunlit-meadow-39-otters", ClientInfo::default())
+        .await
+        .unwrap();
+}
+
+async fn revoking_a_session_refuses_its_access_tokens(fx: Fixture) {
+    let auth = service(&fx);
+    let (_, a) = auth
+        .register(registration("revoker", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let (_, b) = auth
+        .login("revoker", PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+    let me = auth.authenticate(&a.access_token).await.unwrap();
+    auth.revoke_session(&me, b.session_id).await.unwrap();
+    unauthorized(auth.authenticate(&b.access_token).await);
+    assert!(matches!(
+        auth.revoke_session(&me, b.session_id).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    // Someone else's session is "not found", never revoked.
+    let (_, stranger) = auth
+        .register(
+            registration("stranger", "", PASSWORD),
+            ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        auth.revoke_session(&me, stranger.session_id).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    auth.authenticate(&stranger.access_token).await.unwrap();
+    assert_eq!(auth.sessions(&me).await.unwrap().len(), 1);
+}
+
+async fn profile_changes_are_validated_and_stored(fx: Fixture) {
+    let auth = service(&fx);
+    let (_, tokens) = auth
+        .register(
+            registration("painter", "p@example.com", PASSWORD),
+            ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    let me = auth.authenticate(&tokens.access_token).await.unwrap();
+    let change = ProfileChange {
+        display_name: Some("画家".into()),
+        avatar_url: Some("https://img.example.com/p.png".into()),
+        email: None,
+    };
+    let user = auth.update_profile(&me, change).await.unwrap();
+    assert_eq!(user.display_name, "画家");
+    assert_eq!(
+        user.email.as_deref(),
+        Some("p@example.com"),
+        "untouched field kept"
+    );
+    let cleared = auth
+        .update_profile(
+            &me,
+            ProfileChange {
+                email: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.email, None);
+    assert_eq!(
+        cleared.avatar_url.as_deref(),
+        Some("https://img.example.com/p.png")
+    );
+    for bad in [
+        ProfileChange {
+            avatar_url: Some("javascript:alert(1)".into()),
+            ..Default::default()
+        },
+        ProfileChange {
+            display_name: Some(String::new()),
+            ..Default::default()
+        },
+        ProfileChange {
+            email: Some("nope".into()),
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            auth.update_profile(&me, bad).await,
+            Err(ServiceError::Invalid(_))
+        ));
+    }
+}
+
+async fn idle_session_cannot_refresh(fx: Fixture) {
+    let policy = SessionPolicy {
+        idle_timeout: Duration::zero(),
+        ..SessionPolicy::default()
+    };
+    let auth = service_with(&fx, policy);
+    let (_, tokens) = auth
+        .register(registration("sleepy", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    unauthorized(auth.refresh(&tokens.refresh_token).await);
+}
