@@ -61,6 +61,16 @@ impl ApiError {
         }
     }
 
+    /// 400 (or the given 4xx) for a request body that cannot be read.
+    pub fn bad_request(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            kind: "/problems/bad-request",
+            title: "Bad request",
+            detail: detail.into(),
+        }
+    }
+
     /// 401 for missing, wrong or revoked credentials.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self {
@@ -121,12 +131,19 @@ impl IntoResponse for ApiError {
             detail: self.detail,
         };
         let json = serde_json::to_vec(&body).unwrap_or_default();
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             json,
         )
-            .into_response()
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 

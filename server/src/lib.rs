@@ -6,11 +6,13 @@
 //! - [`telemetry`] — logging.
 //! - [`startup`] — [`Application`] builds the state and router, binds, serves.
 //! - [`routes`] — `/health` and the REST API under `/api/v1`.
+//! - [`extract`] — extractors: the signed-in user, JSON bodies, client info.
 //! - [`error`] — `application/problem+json` errors.
 //! - [`openapi`] — the API description at `/api/v1/openapi.json`.
 
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod openapi;
 pub mod routes;
 pub mod startup;

@@ -11,14 +11,48 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "ChatSphere API", description = "REST API of ChatSphere, a self-hosted team chat."),
-    paths(crate::routes::health::health, crate::routes::rooms::list_rooms),
+    paths(
+        crate::routes::health::health,
+        crate::routes::rooms::list_rooms,
+        crate::routes::auth::register,
+        crate::routes::auth::login,
+        crate::routes::auth::refresh,
+        crate::routes::auth::logout,
+        crate::routes::auth::me,
+        crate::routes::auth::update_me,
+        crate::routes::auth::change_password,
+        crate::routes::auth::sessions,
+        crate::routes::auth::revoke_session,
+        crate::routes::auth::revoke_other_sessions,
+    ),
     components(schemas(crate::error::Problem)),
+    modifiers(&BearerAuth),
     tags(
+        (name = "auth", description = "Accounts, tokens and sessions"),
         (name = "rooms", description = "Public rooms"),
         (name = "operations", description = "Health and operations"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme (JWT access tokens).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Serves the document, rendered once per process.
 pub async fn serve() -> impl IntoResponse {

@@ -1,5 +1,6 @@
 //! HTTP routes outside the Leptos pages: health and the public REST API.
 
+pub mod auth;
 pub mod health;
 pub mod rooms;
 
@@ -13,6 +14,7 @@ use app::state::AppState;
 /// The public REST API, mounted at `/api/v1`.
 pub fn api_v1() -> Router<AppState> {
     Router::new()
+        .merge(auth::router())
         .merge(rooms::router())
         .route("/openapi.json", get(openapi::serve))
         .fallback(api_not_found)

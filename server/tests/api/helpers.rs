@@ -6,6 +6,9 @@ use server::{Application, Config};
 use services::Services;
 use tokio::sync::oneshot;
 
+/// A password the server accepts.
+pub const GOOD_PASSWORD: &str = "amber-lantern-58-walrus";
+
 /// A running server and a client for it.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -69,6 +72,44 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// Sends `method path` with a JSON body and an optional bearer token.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        bearer: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// POST a JSON body.
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body), None)
+            .await
+    }
+
+    /// Registers `username` with a good password; returns the sign-in JSON.
+    pub async fn register(&self, username: &str) -> serde_json::Value {
+        let body = serde_json::json!({
+            "username": username,
+            "email": format!("{username}@example.com"),
+            "password": GOOD_PASSWORD,
+        });
+        let response = self.post("/api/v1/auth/register", &body).await;
+        assert_eq!(response.status(), 201, "registering {username}");
+        response.json().await.unwrap()
     }
 
     /// Asks the server to stop and waits until it has.

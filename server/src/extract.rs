@@ -1,0 +1,77 @@
+//! Request extractors shared by the REST handlers: the signed-in user, JSON
+//! bodies with problem+json rejections, and the client's description.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::header::{AUTHORIZATION, USER_AGENT};
+use axum::http::request::Parts;
+use services::auth::{Authenticated, ClientInfo};
+
+use crate::error::ApiError;
+use app::state::AppState;
+
+/// The user of a valid, non-revoked access token from `Authorization: Bearer`.
+/// Anything else is a 401 problem.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthUser(pub Authenticated);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("an access token is required (Authorization: Bearer …)")
+            })?;
+        Ok(Self(state.services.auth.authenticate(token).await?))
+    }
+}
+
+/// A JSON body; a malformed one is a 400/415/422 problem, never axum's plain text.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        ApiError::bad_request(rejection.status(), rejection.body_text())
+    }
+}
+
+/// What the client says about itself, for the session list.
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let ip_address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(Self(ClientInfo {
+            user_agent,
+            ip_address,
+        }))
+    }
+}
