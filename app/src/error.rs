@@ -20,6 +20,9 @@ pub enum AppError {
     /// Not signed in, or the sign-in was refused.
     #[error("{0}")]
     Unauthorized(String),
+    /// Too many attempts; wait this many seconds.
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    TooManyRequests(u64),
     /// The server could not be reached (browser side).
     #[error("Could not reach the server. Check your connection and try again.")]
     Network,
@@ -51,6 +54,7 @@ impl From<services::ServiceError> for AppError {
             E::NotFound(what) => Self::NotFound(what.to_owned()),
             E::Conflict(what) => Self::Conflict(what.to_owned()),
             E::Unauthorized(why) => Self::Unauthorized(why.to_owned()),
+            E::TooManyRequests { retry_after } => Self::TooManyRequests(retry_after),
             E::Internal(detail) => {
                 tracing::error!(error = %detail, "server function failed");
                 Self::Internal

@@ -28,80 +28,104 @@ pub struct ApiError {
     kind: &'static str,
     title: &'static str,
     detail: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: String) -> Self {
+        Self {
+            status,
+            kind,
+            title,
+            detail,
+            retry_after: None,
+        }
+    }
+
     /// 404 for an unknown resource or path.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            kind: "/problems/not-found",
-            title: "Not found",
-            detail: detail.into(),
-        }
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "/problems/not-found",
+            "Not found",
+            detail.into(),
+        )
     }
 
     /// 405 for a known path with the wrong method.
     pub fn method_not_allowed() -> Self {
-        Self {
-            status: StatusCode::METHOD_NOT_ALLOWED,
-            kind: "/problems/method-not-allowed",
-            title: "Method not allowed",
-            detail: "this path does not accept that HTTP method".into(),
-        }
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "/problems/method-not-allowed",
+            "Method not allowed",
+            "this path does not accept that HTTP method".into(),
+        )
     }
 
-    /// 400/422 for input that breaks a rule.
+    /// 422 for input that breaks a rule.
     pub fn invalid(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            kind: "/problems/invalid-input",
-            title: "Invalid input",
-            detail: detail.into(),
-        }
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/invalid-input",
+            "Invalid input",
+            detail.into(),
+        )
     }
 
     /// 400 (or the given 4xx) for a request body that cannot be read.
     pub fn bad_request(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self {
+        Self::new(
             status,
-            kind: "/problems/bad-request",
-            title: "Bad request",
-            detail: detail.into(),
-        }
+            "/problems/bad-request",
+            "Bad request",
+            detail.into(),
+        )
     }
 
     /// 401 for missing, wrong or revoked credentials.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            kind: "/problems/unauthorized",
-            title: "Unauthorized",
-            detail: detail.into(),
-        }
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "/problems/unauthorized",
+            "Unauthorized",
+            detail.into(),
+        )
     }
 
     /// 409 for a unique value that is taken.
     pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "/problems/conflict",
+            "Conflict",
+            detail.into(),
+        )
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(retry_after: u64) -> Self {
         Self {
-            status: StatusCode::CONFLICT,
-            kind: "/problems/conflict",
-            title: "Conflict",
-            detail: detail.into(),
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "/problems/too-many-requests",
+                "Too many requests",
+                format!("too many attempts; try again in {retry_after} seconds"),
+            )
         }
     }
 
     /// 500; `cause` goes to the log only.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            kind: "/problems/internal",
-            title: "Internal error",
-            detail: "the server failed to handle this request; quote the x-request-id response header when \
-                     reporting it"
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "/problems/internal",
+            "Internal error",
+            "the server failed to handle this request; quote the x-request-id response header when \
+             reporting it"
                 .into(),
-        }
+        )
     }
 
     /// The status this error answers with.
@@ -117,6 +141,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Conflict(what) => Self::conflict(format!("{what} already exists")),
             ServiceError::Unauthorized(why) => Self::unauthorized(why),
+            ServiceError::TooManyRequests { retry_after } => Self::too_many_requests(retry_after),
             ServiceError::Internal(cause) => Self::internal(&cause),
         }
     }
@@ -137,6 +162,11 @@ impl IntoResponse for ApiError {
             json,
         )
             .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

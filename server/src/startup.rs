@@ -16,6 +16,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use secrecy::ExposeSecret;
 use services::auth::{AccessTokens, SessionPolicy};
 use services::bus::{Bus, InProcessBus, RedisBus};
+use services::kv::SharedKv;
 use services::{store, Services};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -69,11 +70,16 @@ impl Application {
     /// picks a free port, as the tests do).
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let store = store::connect(config.database_url.expose_secret()).await?;
-        let bus: Arc<dyn Bus> = match &config.redis_url {
+        let (bus, kv): (Arc<dyn Bus>, SharedKv) = match &config.redis_url {
             Some(url) => {
-                Arc::new(RedisBus::connect(url.expose_secret(), &config.redis_prefix).await?)
+                let url = url.expose_secret();
+                let bus = RedisBus::connect(url, &config.redis_prefix).await?;
+                (
+                    Arc::new(bus),
+                    SharedKv::redis(url, &config.redis_prefix).await?,
+                )
             }
-            None => Arc::new(InProcessBus::new()),
+            None => (Arc::new(InProcessBus::new()), SharedKv::local()),
         };
         let listener =
             TcpListener::bind(config.addr)
@@ -100,7 +106,7 @@ impl Application {
         let tokens = AccessTokens::new(secret, TOKEN_ISSUER, TOKEN_AUDIENCE, ttl);
         let state = AppState {
             leptos_options,
-            services: Services::new(store, bus, tokens, policy),
+            services: Services::new(store, bus, kv, tokens, policy),
         };
         tracing::info!(
             %addr,

@@ -19,6 +19,12 @@ pub enum ServiceError {
     /// Missing, wrong or revoked credentials; the message is deliberately vague.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// Too many attempts; try again after `retry_after` seconds.
+    #[error("too many attempts; try again in {retry_after} s")]
+    TooManyRequests {
+        /// Seconds until the next attempt may succeed.
+        retry_after: u64,
+    },
     /// A dependency failed; details are for the logs only.
     #[error("internal error: {0}")]
     Internal(String),

@@ -6,6 +6,7 @@
 //! - [`bus`] — the [`Bus`] trait (a fast publish/subscribe signal between
 //!   connections and server processes) with in-process and Redis implementations.
 //! - [`auth`] — password hashing and policy, access and refresh tokens.
+//! - [`kv`] — expiring shared counters (in-process or Redis).
 //! - [`rooms`] — [`RoomService`], the rules of the public room directory.
 //! - [`connections`] — counts live real-time connections for `/health`.
 //!
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod bus;
 pub mod connections;
 pub mod error;
+pub mod kv;
 pub mod rooms;
 pub mod store;
 
@@ -44,16 +46,19 @@ pub struct Services {
 }
 
 impl Services {
-    /// Wires the services over a store and a bus; access tokens are signed
-    /// with `tokens`.
+    /// Wires the services over a store, a bus and shared counters (Redis or
+    /// in-process); access tokens are signed with `tokens`.
     pub fn new(
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
+        kv: kv::SharedKv,
         tokens: auth::AccessTokens,
         policy: auth::SessionPolicy,
     ) -> Self {
+        let throttle = auth::LoginThrottle::new(kv.clone(), auth::ThrottlePolicy::default());
+        let hasher = auth::PasswordHasher::new();
         Self {
-            auth: AuthService::new(store.clone(), auth::PasswordHasher::new(), tokens, policy),
+            auth: AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv),
             rooms: RoomService::new(store.clone()),
             store,
             bus,

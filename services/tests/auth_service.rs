@@ -7,9 +7,10 @@ use std::time::Duration as StdDuration;
 use argon2::Params;
 use chrono::Duration;
 use services::auth::{
-    AccessTokens, AuthService, ClientInfo, PasswordHasher, ProfileChange, Registration,
-    SessionPolicy,
+    AccessTokens, AuthService, ClientInfo, LoginThrottle, PasswordHasher, ProfileChange,
+    Registration, SessionPolicy, ThrottlePolicy,
 };
+use services::kv::SharedKv;
 use services::ServiceError;
 use support::StoreFixture as Fixture;
 
@@ -24,6 +25,8 @@ support::store_contract!(
     revoking_a_session_refuses_its_access_tokens,
     profile_changes_are_validated_and_stored,
     idle_session_cannot_refresh,
+    repeated_failures_lock_the_account_even_for_the_right_password,
+    repeated_failures_from_one_address_lock_that_address,
 );
 
 fn service(fx: &Fixture) -> AuthService {
@@ -38,7 +41,16 @@ fn service_with(fx: &Fixture, policy: SessionPolicy) -> AuthService {
         "aud",
         StdDuration::from_secs(900),
     );
-    AuthService::new(fx.store.clone(), hasher, tokens, policy)
+    let kv = SharedKv::local();
+    let throttle = LoginThrottle::new(
+        kv.clone(),
+        ThrottlePolicy {
+            per_account: 3,
+            per_address: 5,
+            ..Default::default()
+        },
+    );
+    AuthService::new(fx.store.clone(), hasher, tokens, policy, throttle, kv)
 }
 
 fn registration(username: &str, email: &str, password: &str) -> Registration {
@@ -318,4 +330,73 @@ async fn idle_session_cannot_refresh(fx: Fixture) {
         .await
         .unwrap();
     unauthorized(auth.refresh(&tokens.refresh_token).await);
+}
+
+fn from(ip: &str) -> ClientInfo {
+    ClientInfo {
+        user_agent: None,
+        ip_address: Some(ip.into()),
+    }
+}
+
+async fn repeated_failures_lock_the_account_even_for_the_right_password(fx: Fixture) {
+    let auth = service(&fx);
+    auth.register(registration("target", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    // A success in between resets the account's count.
+    unauthorized(
+        auth.login("target", "wrong-guess-1", from("10.0.0.1"))
+            .await,
+    );
+    auth.login("target", PASSWORD, from("10.0.0.1"))
+        .await
+        .unwrap();
+    for i in 0..3 {
+        unauthorized(
+            auth.login(
+                "TARGET",
+                &format!("wrong-guess-{i}"),
+                from(&format!("10.0.1.{i}")),
+            )
+            .await,
+        );
+    }
+    match auth.login("target", PASSWORD, from("10.0.2.1")).await {
+        Err(ServiceError::TooManyRequests { retry_after }) => {
+            assert!((1..=900).contains(&retry_after))
+        }
+        other => panic!("expected TooManyRequests, got {other:?}"),
+    }
+    // Other accounts are unaffected.
+    auth.register(
+        registration("bystander", "", PASSWORD),
+        ClientInfo::default(),
+    )
+    .await
+    .unwrap();
+    auth.login("bystander", PASSWORD, from("10.0.2.1"))
+        .await
+        .unwrap();
+}
+
+async fn repeated_failures_from_one_address_lock_that_address(fx: Fixture) {
+    let auth = service(&fx);
+    auth.register(registration("victim2", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    for i in 0..5 {
+        // Spraying different accounts from one address.
+        unauthorized(
+            auth.login(&format!("guess{i}"), "wrong-password", from("192.0.2.9"))
+                .await,
+        );
+    }
+    assert!(matches!(
+        auth.login("victim2", PASSWORD, from("192.0.2.9")).await,
+        Err(ServiceError::TooManyRequests { .. })
+    ));
+    auth.login("victim2", PASSWORD, from("192.0.2.10"))
+        .await
+        .expect("another address is fine");
 }

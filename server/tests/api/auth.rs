@@ -435,3 +435,23 @@ async fn openapi_documents_the_auth_endpoints_and_bearer_scheme() {
         "bearer"
     );
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled_with_retry_after() {
+    let app = TestApp::spawn().await;
+    app.register("hopper").await;
+    let wrong = json!({"login": "hopper", "password": "definitely-wrong-1"});
+    for _ in 0..5 {
+        problem(app.post("/api/v1/auth/login", &wrong).await, 401).await;
+    }
+    let right = json!({"login": "hopper", "password": GOOD_PASSWORD});
+    let response = app.post("/api/v1/auth/login", &right).await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after));
+    let p = problem(response, 429).await;
+    assert_eq!(p["type"], "/problems/too-many-requests");
+}

@@ -49,3 +49,64 @@ async fn unreachable_redis_stops_start_up_with_an_error() {
         .expect("start-up fails");
     assert!(err.to_string().starts_with("redis"), "{err}");
 }
+
+#[tokio::test]
+async fn two_processes_on_postgres_and_redis_share_sessions_deny_list_and_throttle() {
+    let (Some(admin), Some(redis)) = (
+        support::service_url("TEST_DATABASE_URL"),
+        support::service_url("TEST_REDIS_URL"),
+    ) else {
+        return;
+    };
+    let (database_url, name) = support::create_pg_database(&admin).await;
+    let prefix = format!("chatsphere-api-test:{name}:");
+    let vars = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("REDIS_URL", redis.as_str()),
+        ("CHATSPHERE_REDIS_PREFIX", prefix.as_str()),
+    ];
+    let body = async {
+        let a = TestApp::spawn_with(&vars).await;
+        let b = TestApp::spawn_with(&vars).await;
+        let signed_in = a.register("shared").await;
+        let token = signed_in["tokens"]["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let me = b
+            .send(reqwest::Method::GET, "/api/v1/auth/me", None, Some(&token))
+            .await;
+        assert_eq!(
+            me.status(),
+            200,
+            "a token from one process works on the other"
+        );
+
+        // Sign out on A: B refuses the token at once (deny list in Redis).
+        let out = a
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/auth/logout",
+                None,
+                Some(&token),
+            )
+            .await;
+        assert_eq!(out.status(), 204);
+        let me = b
+            .send(reqwest::Method::GET, "/api/v1/auth/me", None, Some(&token))
+            .await;
+        assert_eq!(me.status(), 401);
+
+        // Failures on either process count against the same limit.
+        let wrong = serde_json::json!({"login": "shared", "password": "wrong-password-x"});
+        for app in [&a, &b, &a, &b, &a] {
+            assert_eq!(app.post("/api/v1/auth/login", &wrong).await.status(), 401);
+        }
+        let right =
+            serde_json::json!({"login": "shared", "password": crate::helpers::GOOD_PASSWORD});
+        assert_eq!(b.post("/api/v1/auth/login", &right).await.status(), 429);
+        a.shutdown().await.unwrap();
+        b.shutdown().await.unwrap();
+    };
+    support::with_cleanup(body, support::drop_pg_database(&admin, &name)).await;
+}

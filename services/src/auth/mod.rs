@@ -3,10 +3,12 @@
 
 pub mod password;
 pub mod service;
+pub mod throttle;
 pub mod tokens;
 
 pub use password::{PasswordError, PasswordHasher};
 pub use service::{
     AuthService, Authenticated, ClientInfo, ProfileChange, Registration, SessionPolicy, TokenPair,
 };
+pub use throttle::{LoginThrottle, ThrottlePolicy};
 pub use tokens::{AccessClaims, AccessTokens, TokenError};

@@ -14,7 +14,9 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::password::{check_strength, PasswordError, PasswordHasher};
+use super::throttle::LoginThrottle;
 use super::tokens::{hash_refresh_token, new_refresh_token, AccessTokens};
+use crate::kv::SharedKv;
 use crate::store::{NewUser, Profile, Rotation, Session, Store, User};
 use crate::ServiceError;
 
@@ -112,21 +114,29 @@ pub struct AuthService {
     hasher: PasswordHasher,
     tokens: AccessTokens,
     policy: SessionPolicy,
+    throttle: LoginThrottle,
+    /// The deny list lives here when it is Redis; otherwise in the store.
+    kv: SharedKv,
 }
 
 impl AuthService {
-    /// The service over a store, signing access tokens with `tokens`.
+    /// The service over a store, signing access tokens with `tokens`. The
+    /// deny list is kept in Redis when `kv` is Redis, else in the database.
     pub fn new(
         store: Arc<dyn Store>,
         hasher: PasswordHasher,
         tokens: AccessTokens,
         policy: SessionPolicy,
+        throttle: LoginThrottle,
+        kv: SharedKv,
     ) -> Self {
         Self {
             store,
             hasher,
             tokens,
             policy,
+            throttle,
+            kv,
         }
     }
 
@@ -178,6 +188,8 @@ impl AuthService {
         password: &str,
         client: ClientInfo,
     ) -> Result<(User, TokenPair), ServiceError> {
+        let address = client.ip_address.clone();
+        self.throttle.check(login, address.as_deref()).await?;
         let found = self.store.credentials_by_login(login).await?;
         let stored = found.as_ref().and_then(|(_, hash)| hash.as_deref());
         let ok = self
@@ -187,11 +199,13 @@ impl AuthService {
             .map_err(password_error)?;
         match found {
             Some((user, _)) if ok => {
+                self.throttle.succeeded(login).await?;
                 let tokens = self.start_session(user.id, client).await?;
                 tracing::info!(user = %user.id, session = %tokens.session_id, "signed in");
                 Ok((user, tokens))
             }
             _ => {
+                self.throttle.failed(login, address.as_deref()).await?;
                 tracing::info!("sign-in refused: bad credentials");
                 Err(ServiceError::Unauthorized(BAD_CREDENTIALS))
             }
@@ -235,11 +249,7 @@ impl AuthService {
         })?;
         let jti_key = format!("jti:{}", claims.jti);
         let sid_key = format!("sid:{}", claims.sid);
-        if self
-            .store
-            .is_denied(&[&jti_key, &sid_key], Utc::now())
-            .await?
-        {
+        if self.is_denied(&[&jti_key, &sid_key]).await? {
             return Err(ServiceError::Unauthorized(BAD_TOKEN));
         }
         let expires_at = DateTime::from_timestamp(claims.exp as i64, 0).unwrap_or_else(Utc::now);
@@ -258,8 +268,7 @@ impl AuthService {
         self.store
             .revoke_session(auth.user_id, auth.session_id, now)
             .await?;
-        self.store
-            .deny(&format!("jti:{}", auth.jti), auth.expires_at)
+        self.deny(&format!("jti:{}", auth.jti), auth.expires_at, now)
             .await?;
         self.deny_session(auth.session_id, now).await
     }
@@ -434,7 +443,29 @@ impl AuthService {
     /// Refuses the session's outstanding access tokens until they would have expired.
     async fn deny_session(&self, session_id: Uuid, now: DateTime<Utc>) -> Result<(), ServiceError> {
         let until = now + self.policy.access_ttl + Duration::seconds(30);
-        Ok(self.store.deny(&format!("sid:{session_id}"), until).await?)
+        self.deny(&format!("sid:{session_id}"), until, now).await
+    }
+
+    async fn deny(
+        &self,
+        key: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        if self.kv.is_redis() {
+            let ttl = (until - now).to_std().unwrap_or_default();
+            Ok(self.kv.flag(key, ttl).await?)
+        } else {
+            Ok(self.store.deny(key, until).await?)
+        }
+    }
+
+    async fn is_denied(&self, keys: &[&str]) -> Result<bool, ServiceError> {
+        if self.kv.is_redis() {
+            Ok(self.kv.any(keys).await?)
+        } else {
+            Ok(self.store.is_denied(keys, Utc::now()).await?)
+        }
     }
 }
 
