@@ -9,6 +9,7 @@
 //! - `state` (server only): [`AppState`](state::AppState), what server
 //!   functions get from the server.
 
+pub mod auth;
 pub mod components;
 pub mod error;
 pub mod pages;
@@ -22,7 +23,9 @@ use leptos_router::{path, SsrMode};
 
 pub use error::AppError;
 
+use components::auth_state::AuthActions;
 use components::layout::AppShell;
+use pages::login::{LoginPage, RegisterPage};
 use pages::{home::HomePage, not_found::NotFound, rooms::RoomsPage};
 
 /// The prefix of every server function's URL, apart from the public REST API
@@ -52,6 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(AuthActions::new());
     // Effects run only in the browser: this attribute tells people and tests
     // that the page is hydrated and interactive.
     Effect::new(move |_| {
@@ -67,10 +71,13 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Router>
             <AppShell>
+                // Async rendering: every page is complete HTML before any script
+                // runs, so it reads (and its forms work) without JavaScript.
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=HomePage/>
-                    // Async: the room list is in the HTML itself, before any script runs.
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                 </Routes>
             </AppShell>
         </Router>

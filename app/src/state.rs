@@ -14,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The service layer shared with the REST API and the WebSocket gateway.
     pub services: Services,
+    /// Whether sign-in cookies are `Secure` and `__Host-` prefixed (HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// The services, from the context of the current request.

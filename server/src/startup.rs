@@ -107,6 +107,8 @@ impl Application {
         let state = AppState {
             leptos_options,
             services: Services::new(store, bus, kv, tokens, policy),
+            // Production is served over HTTPS (directly or behind a proxy).
+            secure_cookies: config.environment == crate::config::Environment::Production,
         };
         tracing::info!(
             %addr,

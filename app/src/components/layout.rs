@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::auth_state::AuthActions;
+
 /// Frames every page: header on top, sidebar beside the main area.
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
@@ -18,7 +20,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
     }
 }
 
-/// The top bar with the product name.
+/// The top bar with the product name and the signed-in user.
 #[component]
 fn Header() -> impl IntoView {
     view! {
@@ -28,7 +30,34 @@ fn Header() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"◎"</span>
                 <span class="brand-name">"ChatSphere"</span>
             </A>
+            <UserMenu/>
         </header>
+    }
+}
+
+/// "Sign in" / "Create account", or the user's name and "Sign out".
+#[component]
+fn UserMenu() -> impl IntoView {
+    let actions = expect_context::<AuthActions>();
+    view! {
+        <div class="user-menu">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match actions.user.await {
+                        Ok(Some(user)) => view! {
+                            <span class="user-name" data-user=user.username.clone()>{user.display_name}</span>
+                            <ActionForm action=actions.sign_out attr:class="inline-form">
+                                <button class="link-button" type="submit">"Sign out"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        _ => view! {
+                            <A href="/login">"Sign in"</A>
+                            <A href="/register" attr:class="button small">"Create account"</A>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
     }
 }
 

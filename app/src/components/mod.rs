@@ -1,3 +1,4 @@
 //! Reusable components.
 
+pub mod auth_state;
 pub mod layout;

@@ -1,0 +1,278 @@
+//! Browser sign-in: server functions for the sign-in, registration and
+//! sign-out forms, and for "who is signed in". Tokens travel only in
+//! HttpOnly, SameSite=Lax cookies (`__Host-` and `Secure` in production);
+//! an expired access token is renewed from the refresh cookie on the way.
+//!
+//! The forms work without JavaScript: a plain form post is answered with a
+//! redirect (to `next` on success, back to the form with `?error=` on failure).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+/// The signed-in user as the UI shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    /// Login name.
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+}
+
+/// Who is signed in, if anyone.
+#[server(prefix = "/rpc", endpoint = "auth/current_user")]
+pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
+    let services = crate::state::services()?;
+    let Some(auth) = ssr::authenticate(&services).await? else {
+        return Ok(None);
+    };
+    let user = services.auth.me(&auth).await?;
+    Ok(Some(SignedInUser {
+        username: user.username,
+        display_name: user.display_name,
+    }))
+}
+
+/// Signs in and goes to `next` (a path on this site; `/` otherwise).
+#[server(prefix = "/rpc", endpoint = "auth/sign_in")]
+pub async fn sign_in(
+    login: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let services = crate::state::services()?;
+    let client = ssr::client_info().await;
+    let result = services.auth.login(&login, &password, client).await;
+    ssr::finish_form(result.map(|(_, tokens)| tokens), "/login", next).await
+}
+
+/// Creates an account, signs it in and goes to `next`.
+#[server(prefix = "/rpc", endpoint = "auth/sign_up")]
+pub async fn sign_up(
+    username: String,
+    email: String,
+    display_name: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use services::auth::Registration;
+    let services = crate::state::services()?;
+    let client = ssr::client_info().await;
+    let input = Registration {
+        username,
+        email,
+        display_name,
+        password,
+    };
+    let result = services.auth.register(input, client).await;
+    ssr::finish_form(result.map(|(_, tokens)| tokens), "/register", next).await
+}
+
+/// Signs out of this browser and goes home.
+#[server(prefix = "/rpc", endpoint = "auth/sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let services = crate::state::services()?;
+    if let Some(auth) = ssr::authenticate(&services).await? {
+        services.auth.logout(&auth).await?;
+    }
+    ssr::clear_cookies();
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// The path to go to after signing in: only a path on this site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Server-only helpers of the sign-in flow.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use axum::http::header::{ACCEPT, SET_COOKIE, USER_AGENT};
+    use axum::http::request::Parts;
+    use axum::http::HeaderValue;
+    use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use services::auth::{Authenticated, ClientInfo, TokenPair};
+    use services::{ServiceError, Services};
+
+    use crate::AppError;
+
+    /// Cookie names: `__Host-` prefixed (and `Secure`) when served over HTTPS.
+    fn names() -> (&'static str, &'static str, bool) {
+        let secure = use_context::<crate::state::AppState>().is_some_and(|s| s.secure_cookies);
+        if secure {
+            ("__Host-cs_access", "__Host-cs_refresh", true)
+        } else {
+            ("cs_access", "cs_refresh", false)
+        }
+    }
+
+    fn cookie(name: &'static str, value: String, max_age: i64, secure: bool) -> Cookie<'static> {
+        Cookie::build((name, value))
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .max_age(cookie::time::Duration::seconds(max_age.max(0)))
+            .build()
+    }
+
+    fn set_cookie(c: Cookie<'static>) {
+        if let (Some(response), Ok(value)) = (
+            use_context::<ResponseOptions>(),
+            HeaderValue::from_str(&c.encoded().to_string()),
+        ) {
+            response.append_header(SET_COOKIE, value);
+        }
+    }
+
+    /// Sets the access and refresh cookies for a new token pair.
+    pub fn set_cookies(tokens: &TokenPair) {
+        let (access, refresh, secure) = names();
+        let now = chrono::Utc::now();
+        set_cookie(cookie(
+            access,
+            tokens.access_token.clone(),
+            (tokens.access_expires_at - now).num_seconds(),
+            secure,
+        ));
+        set_cookie(cookie(
+            refresh,
+            tokens.refresh_token.clone(),
+            (tokens.session_expires_at - now).num_seconds(),
+            secure,
+        ));
+    }
+
+    /// Expires both cookies.
+    pub fn clear_cookies() {
+        let (access, refresh, secure) = names();
+        set_cookie(cookie(access, String::new(), 0, secure));
+        set_cookie(cookie(refresh, String::new(), 0, secure));
+    }
+
+    /// The signed-in user from the cookies, renewing an expired access token
+    /// from the refresh cookie (and setting the new cookies) when needed.
+    pub async fn authenticate(services: &Services) -> Result<Option<Authenticated>, AppError> {
+        let jar: CookieJar = leptos_axum::extract()
+            .await
+            .map_err(|_| AppError::Internal)?;
+        let (access, refresh, _) = names();
+        if let Some(token) = jar.get(access) {
+            match services.auth.authenticate(token.value()).await {
+                Ok(auth) => return Ok(Some(auth)),
+                Err(ServiceError::Unauthorized(_)) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        let Some(refresh_token) = jar.get(refresh) else {
+            return Ok(None);
+        };
+        match services.auth.refresh(refresh_token.value()).await {
+            Ok(tokens) => {
+                set_cookies(&tokens);
+                Ok(Some(
+                    services.auth.authenticate(&tokens.access_token).await?,
+                ))
+            }
+            Err(ServiceError::Unauthorized(_)) => {
+                clear_cookies();
+                Ok(None)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// User agent and address of the browser making the request.
+    pub async fn client_info() -> ClientInfo {
+        let user_agent = use_context::<Parts>().and_then(|p| {
+            p.headers
+                .get(USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+        let ip_address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+            .await
+            .ok()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        ClientInfo {
+            user_agent,
+            ip_address,
+        }
+    }
+
+    /// Whether the request is a plain HTML form post (no JavaScript).
+    fn plain_form_post() -> bool {
+        use_context::<Parts>().is_some_and(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
+    /// Ends a sign-in or sign-up form: on success sets the cookies and
+    /// redirects to `next`; on failure returns the error to a hydrated form,
+    /// or redirects a plain form post back to `form` with the error code.
+    pub async fn finish_form(
+        result: Result<TokenPair, ServiceError>,
+        form: &str,
+        next: Option<String>,
+    ) -> Result<(), AppError> {
+        let next = super::safe_next(next.as_deref());
+        match result {
+            Ok(tokens) => {
+                set_cookies(&tokens);
+                leptos_axum::redirect(&next);
+                Ok(())
+            }
+            Err(err) => {
+                let err = AppError::from(err);
+                if plain_form_post() {
+                    let query =
+                        serde_urlencoded::to_string([("error", err.to_string()), ("next", next)])
+                            .unwrap_or_default();
+                    leptos_axum::redirect(&format!("{form}?{query}"));
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_only_ever_a_local_path() {
+        assert_eq!(safe_next(Some("/rooms")), "/rooms");
+        assert_eq!(
+            safe_next(Some("/settings?tab=security")),
+            "/settings?tab=security"
+        );
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,104 @@
+import { test, expect, type Page } from "@playwright/test";
+
+const PASSWORD = "quiet-orchard-62-heron";
+
+/** A username no other test (or earlier run on the same database) has used. */
+function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+}
+
+async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+async function register(page: Page, username: string, displayName: string) {
+  await page.goto("/register");
+  await page.locator("#register-form input[name=username]").fill(username);
+  await page.locator("#register-form input[name=display_name]").fill(displayName);
+  await page.locator("#register-form input[name=password]").fill(PASSWORD);
+  await page.locator("#register-form button[type=submit]").click();
+}
+
+test("register, sign out and sign in again, with a clear wrong-password message", async ({ page }) => {
+  const username = uniqueName("ada");
+  await page.goto("/register");
+  await hydrated(page);
+  await register(page, username, "Ada 洛夫莱斯");
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator(".user-menu .user-name")).toHaveText("Ada 洛夫莱斯");
+
+  await page.locator(".user-menu").getByRole("button", { name: "Sign out" }).click();
+  await expect(page.locator(".user-menu").getByRole("link", { name: "Sign in" })).toBeVisible();
+
+  await page.goto("/login");
+  await hydrated(page);
+  await page.locator("#sign-in-form input[name=login]").fill(username);
+  await page.locator("#sign-in-form input[name=password]").fill("not-the-password");
+  await page.locator("#sign-in-form button[type=submit]").click();
+  await expect(page.getByRole("alert")).toHaveText("invalid username, email or password");
+
+  await page.locator("#sign-in-form input[name=password]").fill(PASSWORD);
+  await page.locator("#sign-in-form button[type=submit]").click();
+  await expect(page.locator(".user-menu .user-name")).toHaveText("Ada 洛夫莱斯");
+  // The session survives a reload: it lives in HttpOnly cookies.
+  await page.reload();
+  await expect(page.locator(".user-menu .user-name")).toHaveText("Ada 洛夫莱斯");
+  const cookies = await page.context().cookies();
+  const access = cookies.find((c) => c.name === "cs_access");
+  expect(access?.httpOnly).toBe(true);
+  expect(access?.sameSite).toBe("Lax");
+  expect(await page.evaluate(() => document.cookie)).not.toContain("cs_access");
+});
+
+test("registration fields are checked as they are typed, with the server's rules", async ({ page }) => {
+  await page.goto("/register");
+  await hydrated(page);
+  await page.locator("#register-form input[name=username]").fill("ab");
+  await expect(page.locator("[data-hint=username]")).toContainText("3 to 32 characters");
+  await page.locator("#register-form input[name=username]").fill("abc");
+  await expect(page.locator("[data-hint=username]")).toBeEmpty();
+  await page.locator("#register-form input[name=password]").fill("short");
+  await expect(page.locator("[data-hint=password]")).toContainText("at least 8 characters");
+  await page.locator("#register-form input[name=email]").fill("not-an-email");
+  await expect(page.locator("[data-hint=email]")).toContainText("email");
+});
+
+test("a taken username is reported on the form", async ({ page }) => {
+  const username = uniqueName("taken");
+  await page.goto("/register");
+  await hydrated(page);
+  await register(page, username, "First");
+  await expect(page.locator(".user-menu .user-name")).toHaveText("First");
+  await page.locator(".user-menu").getByRole("button", { name: "Sign out" }).click();
+  await expect(page.locator(".user-menu").getByRole("link", { name: "Sign in" })).toBeVisible();
+  await page.goto("/register");
+  await hydrated(page);
+  await register(page, username.toUpperCase(), "Second");
+  await expect(page.getByRole("alert")).toHaveText("That username is already taken.");
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("register, sign out, wrong password and sign in all work as plain forms", async ({ page }) => {
+    const username = uniqueName("nojs");
+    await register(page, username, "No Script");
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.locator(".user-menu .user-name")).toHaveText("No Script");
+
+    await page.locator(".user-menu").getByRole("button", { name: "Sign out" }).click();
+    await expect(page.locator(".user-menu").getByRole("link", { name: "Sign in" })).toBeVisible();
+
+    await page.goto("/login?next=/rooms");
+    await page.locator("#sign-in-form input[name=login]").fill(username);
+    await page.locator("#sign-in-form input[name=password]").fill("wrong-password-here");
+    await page.locator("#sign-in-form button[type=submit]").click();
+    await expect(page.getByRole("alert")).toHaveText("invalid username, email or password");
+
+    await page.locator("#sign-in-form input[name=login]").fill(username);
+    await page.locator("#sign-in-form input[name=password]").fill(PASSWORD);
+    await page.locator("#sign-in-form button[type=submit]").click();
+    await expect(page).toHaveURL(/\/rooms$/);
+    await expect(page.locator(".user-menu .user-name")).toHaveText("No Script");
+  });
+});
