@@ -26,6 +26,7 @@ pub use error::AppError;
 use components::auth_state::AuthActions;
 use components::layout::AppShell;
 use pages::login::{LoginPage, RegisterPage};
+use pages::settings::{ProfilePage, SecurityPage};
 use pages::{home::HomePage, not_found::NotFound, rooms::RoomsPage};
 
 /// The prefix of every server function's URL, apart from the public REST API
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/rooms") view=RoomsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/security") view=SecurityPage ssr=SsrMode::Async/>
                 </Routes>
             </AppShell>
         </Router>

@@ -72,6 +72,11 @@ fn Sidebar() -> impl IntoView {
                 <li><A href="/" exact=true>"Home"</A></li>
                 <li><A href="/rooms">"Public rooms"</A></li>
             </ul>
+            <p class="sidebar-heading">"Account"</p>
+            <ul class="nav-list">
+                <li><A href="/settings/profile">"Profile"</A></li>
+                <li><A href="/settings/security">"Security"</A></li>
+            </ul>
         </nav>
     }
 }

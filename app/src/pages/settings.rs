@@ -1,0 +1,287 @@
+//! `/settings/profile` and `/settings/security`: profile, password and the
+//! list of signed-in sessions. Signed-out visitors are sent to sign in and
+//! brought back after.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
+use serde::{Deserialize, Serialize};
+
+use crate::components::auth_state::AuthActions;
+use crate::AppError;
+
+/// The profile as the settings form shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    /// Login name (not editable).
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Email, or empty.
+    pub email: String,
+    /// Avatar URL, or empty.
+    pub avatar_url: String,
+}
+
+/// One session in the security settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Session id.
+    pub id: String,
+    /// Whether it is this browser.
+    pub current: bool,
+    /// Browser description.
+    pub user_agent: String,
+    /// Address at sign-in.
+    pub ip_address: String,
+    /// Last activity, `YYYY-MM-DD HH:MM UTC`.
+    pub last_used: String,
+}
+
+#[cfg(feature = "ssr")]
+async fn signed_in() -> Result<(services::Services, services::auth::Authenticated), AppError> {
+    let services = crate::state::services()?;
+    let auth = crate::auth::ssr::authenticate(&services)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("Please sign in again.".into()))?;
+    Ok((services, auth))
+}
+
+/// The signed-in user's profile.
+#[server(prefix = "/rpc", endpoint = "settings/profile")]
+pub async fn load_profile() -> Result<ProfileView, AppError> {
+    let (services, auth) = signed_in().await?;
+    let user = services.auth.me(&auth).await?;
+    Ok(ProfileView {
+        username: user.username,
+        display_name: user.display_name,
+        email: user.email.unwrap_or_default(),
+        avatar_url: user.avatar_url.unwrap_or_default(),
+    })
+}
+
+/// Saves the profile form.
+#[server(prefix = "/rpc", endpoint = "settings/save_profile")]
+pub async fn save_profile(
+    display_name: String,
+    email: String,
+    avatar_url: String,
+) -> Result<(), AppError> {
+    let (services, auth) = signed_in().await?;
+    let change = services::auth::ProfileChange {
+        display_name: Some(display_name),
+        email: Some(email),
+        avatar_url: Some(avatar_url),
+    };
+    services.auth.update_profile(&auth, change).await?;
+    Ok(())
+}
+
+/// Changes the password; other sessions end.
+#[server(prefix = "/rpc", endpoint = "settings/change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let (services, auth) = signed_in().await?;
+    services
+        .auth
+        .change_password(&auth, &current_password, &new_password)
+        .await?;
+    Ok(())
+}
+
+/// The user's active sessions.
+#[server(prefix = "/rpc", endpoint = "settings/sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+    let (services, auth) = signed_in().await?;
+    let sessions = services.auth.sessions(&auth).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.id.to_string(),
+            current: s.id == auth.session_id,
+            user_agent: s.user_agent.unwrap_or_else(|| "Unknown browser".into()),
+            ip_address: s.ip_address.unwrap_or_default(),
+            last_used: s.last_used_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect())
+}
+
+/// Ends one session (`id`), or every other session when `id` is empty.
+#[server(prefix = "/rpc", endpoint = "settings/revoke")]
+pub async fn revoke_session(id: String) -> Result<(), AppError> {
+    let (services, auth) = signed_in().await?;
+    if id.is_empty() {
+        services.auth.revoke_other_sessions(&auth).await?;
+    } else {
+        let id = id
+            .parse()
+            .map_err(|_| AppError::Invalid("Unknown session.".into()))?;
+        services.auth.revoke_session(&auth, id).await?;
+    }
+    Ok(())
+}
+
+/// Shows `children` to signed-in users; sends others to sign in, with the
+/// current path as `next`.
+#[component]
+fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
+    let actions = expect_context::<AuthActions>();
+    let location = use_location();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match actions.user.await {
+                    Ok(Some(_)) => children.read_value()().into_any(),
+                    _ => {
+                        let next = location.pathname.get_untracked();
+                        view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn outcome(value: Option<Result<(), AppError>>, success: &'static str) -> Option<(bool, String)> {
+    match value? {
+        Ok(()) => Some((true, success.to_owned())),
+        Err(err) => Some((false, err.to_string())),
+    }
+}
+
+/// `/settings/profile`.
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    view! {
+        <Title text="Profile · ChatSphere"/>
+        <RequireSignIn>
+            <ProfileForm/>
+        </RequireSignIn>
+    }
+}
+
+#[component]
+fn ProfileForm() -> impl IntoView {
+    let save = ServerAction::<SaveProfile>::new();
+    let profile = Resource::new(move || save.version().get(), |_| load_profile());
+    let status = move || outcome(save.value().get(), "Profile saved.");
+    view! {
+        <section class="panel auth-panel">
+            <h1>"Profile"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match profile.await {
+                        Ok(p) => view! {
+                            <p class="muted">"Signed in as " <strong>{p.username}</strong></p>
+                            <ActionForm action=save attr:class="form" attr:id="profile-form">
+                                <label>"Display name"
+                                    <input name="display_name" required value=p.display_name/>
+                                </label>
+                                <label>"Email"
+                                    <input name="email" type="email" value=p.email/>
+                                </label>
+                                <label>"Avatar URL"
+                                    <input name="avatar_url" type="url" value=p.avatar_url/>
+                                </label>
+                                <button class="button" type="submit">"Save"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            {move || status().map(|(ok, text)| view! {
+                <p class=if ok { "success" } else { "error" } role="status">{text}</p>
+            })}
+        </section>
+    }
+}
+
+/// `/settings/security`.
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    view! {
+        <Title text="Security · ChatSphere"/>
+        <RequireSignIn>
+            <PasswordForm/>
+            <SessionList/>
+        </RequireSignIn>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let status = move || {
+        outcome(
+            change.value().get(),
+            "Password changed. Your other sessions were signed out.",
+        )
+    };
+    view! {
+        <section class="panel auth-panel">
+            <h1>"Change password"</h1>
+            <ActionForm action=change attr:class="form" attr:id="password-form">
+                <label>"Current password"
+                    <input type="password" name="current_password" required autocomplete="current-password"/>
+                </label>
+                <label>"New password"
+                    <input type="password" name="new_password" required autocomplete="new-password"/>
+                </label>
+                <button class="button" type="submit">"Change password"</button>
+            </ActionForm>
+            {move || status().map(|(ok, text)| view! {
+                <p class=if ok { "success" } else { "error" } role="status">{text}</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn SessionList() -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let sessions = Resource::new(move || revoke.version().get(), |_| list_sessions());
+    view! {
+        <section class="panel sessions-panel">
+            <h2>"Where you are signed in"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => {
+                            let no_others = list.iter().all(|s| s.current);
+                            view! {
+                                <ul class="session-list">
+                                    {list.into_iter().map(|s| view! {
+                                        <li class="session" data-current=s.current.to_string()>
+                                            <span class="session-agent">{s.user_agent}</span>
+                                            <span class="muted">{s.ip_address}" · last active "{s.last_used}</span>
+                                            {if s.current {
+                                                view! { <span class="badge">"This browser"</span> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <ActionForm action=revoke attr:class="inline-form">
+                                                        <input type="hidden" name="id" value=s.id/>
+                                                        <button class="link-button" type="submit">"Sign out"</button>
+                                                    </ActionForm>
+                                                }.into_any()
+                                            }}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                <ActionForm action=revoke attr:class="inline-form" attr:hidden=no_others>
+                                    <input type="hidden" name="id" value=""/>
+                                    <button class="button" type="submit">"Sign out all other sessions"</button>
+                                </ActionForm>
+                            }.into_any()
+                        }
+                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
