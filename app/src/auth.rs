@@ -108,14 +108,20 @@ pub mod ssr {
 
     use crate::AppError;
 
-    /// Cookie names: `__Host-` prefixed (and `Secure`) when served over HTTPS.
+    /// The access and refresh cookie names: `__Host-` prefixed when `secure`.
+    pub fn cookie_names(secure: bool) -> (&'static str, &'static str) {
+        if secure {
+            ("__Host-cs_access", "__Host-cs_refresh")
+        } else {
+            ("cs_access", "cs_refresh")
+        }
+    }
+
+    /// Cookie names and whether they are `Secure`, from the request's state.
     fn names() -> (&'static str, &'static str, bool) {
         let secure = use_context::<crate::state::AppState>().is_some_and(|s| s.secure_cookies);
-        if secure {
-            ("__Host-cs_access", "__Host-cs_refresh", true)
-        } else {
-            ("cs_access", "cs_refresh", false)
-        }
+        let (access, refresh) = cookie_names(secure);
+        (access, refresh, secure)
     }
 
     fn cookie(name: &'static str, value: String, max_age: i64, secure: bool) -> Cookie<'static> {

@@ -7,12 +7,14 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
+use axum_extra::extract::cookie::CookieJar;
 use services::auth::{Authenticated, ClientInfo};
 
 use crate::error::ApiError;
 use app::state::AppState;
 
-/// The user of a valid, non-revoked access token from `Authorization: Bearer`.
+/// The user of a valid, non-revoked access token, from `Authorization:
+/// Bearer` (API clients) or the HttpOnly access cookie (the browser).
 /// Anything else is a 401 problem.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser(pub Authenticated);
@@ -34,10 +36,17 @@ impl FromRequestParts<AppState> for AuthUser {
             })
             .map(str::trim)
             .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .or_else(|| {
+                let (name, _) = app::auth::ssr::cookie_names(state.secure_cookies);
+                CookieJar::from_headers(&parts.headers)
+                    .get(name)
+                    .map(|c| c.value().to_owned())
+            })
             .ok_or_else(|| {
                 ApiError::unauthorized("an access token is required (Authorization: Bearer …)")
             })?;
-        Ok(Self(state.services.auth.authenticate(token).await?))
+        Ok(Self(state.services.auth.authenticate(&token).await?))
     }
 }
 

@@ -25,7 +25,7 @@ async fn problem(response: reqwest::Response, status: u16) -> Value {
     response.json().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_signs_in_and_me_returns_the_user() {
     let app = TestApp::spawn().await;
     let signed_in = app.register("ada").await;
@@ -51,7 +51,7 @@ async fn register_signs_in_and_me_returns_the_user() {
     assert_eq!(me["email"], "ada@example.com");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_username_or_email_is_409() {
     let app = TestApp::spawn().await;
     app.register("grace").await;
@@ -65,7 +65,7 @@ async fn duplicate_username_or_email_is_409() {
     assert!(p["detail"].as_str().unwrap().contains("email"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_registration_input_is_422_naming_the_field() {
     let app = TestApp::spawn().await;
     for (body, field) in [
@@ -89,7 +89,7 @@ async fn bad_registration_input_is_422_naming_the_field() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_or_incomplete_json_is_a_problem_not_a_panic() {
     let app = TestApp::spawn().await;
     let raw = app
@@ -118,7 +118,7 @@ async fn malformed_or_incomplete_json_is_a_problem_not_a_panic() {
     problem(no_type, 415).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_and_unknown_user_get_the_same_401() {
     let app = TestApp::spawn().await;
     app.register("alan").await;
@@ -143,7 +143,7 @@ async fn wrong_password_and_unknown_user_get_the_same_401() {
     assert_eq!(wrong, unknown);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_accepts_the_spec_username_field_and_email() {
     let app = TestApp::spawn().await;
     app.register("barbara").await;
@@ -156,7 +156,7 @@ async fn login_accepts_the_spec_username_field_and_email() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_rotates_and_reuse_ends_the_session() {
     let app = TestApp::spawn().await;
     let signed_in = app.register("linus").await;
@@ -207,7 +207,7 @@ async fn refresh_rotates_and_reuse_ends_the_session() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_then_the_old_access_token_is_refused() {
     let app = TestApp::spawn().await;
     let signed_in = app.register("ken").await;
@@ -236,7 +236,7 @@ async fn logout_then_the_old_access_token_is_refused() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_change_ends_other_sessions_but_not_this_one() {
     let app = TestApp::spawn().await;
     let laptop = app.register("margaret").await;
@@ -289,7 +289,7 @@ async fn password_change_ends_other_sessions_but_not_this_one() {
     problem(app.post("/api/v1/auth/login", &old).await, 401).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_are_listed_and_can_be_revoked_one_or_all_others() {
     let app = TestApp::spawn().await;
     let first = app.register("dennis").await;
@@ -363,7 +363,7 @@ async fn sessions_are_listed_and_can_be_revoked_one_or_all_others() {
     assert_eq!(list.len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profile_update_is_validated_and_kept() {
     let app = TestApp::spawn().await;
     let token = access(&app.register("frances").await);
@@ -401,7 +401,7 @@ async fn profile_update_is_validated_and_kept() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protected_endpoints_need_a_valid_bearer_token() {
     let app = TestApp::spawn().await;
     for (method, path) in [
@@ -417,7 +417,7 @@ async fn protected_endpoints_need_a_valid_bearer_token() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_documents_the_auth_endpoints_and_bearer_scheme() {
     let app = TestApp::spawn().await;
     let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
@@ -436,7 +436,7 @@ async fn openapi_documents_the_auth_endpoints_and_bearer_scheme() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failed_logins_are_throttled_with_retry_after() {
     let app = TestApp::spawn().await;
     app.register("hopper").await;
@@ -454,4 +454,26 @@ async fn repeated_failed_logins_are_throttled_with_retry_after() {
     assert!((1..=900).contains(&retry_after));
     let p = problem(response, 429).await;
     assert_eq!(p["type"], "/problems/too-many-requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_access_cookie_is_accepted_like_a_bearer_token() {
+    let app = TestApp::spawn().await;
+    let token = access(&app.register("cookie_user").await);
+    let me = app
+        .client
+        .get(format!("{}/api/v1/auth/me", app.address))
+        .header("cookie", format!("cs_access={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let forged = app
+        .client
+        .get(format!("{}/api/v1/auth/me", app.address))
+        .header("cookie", "cs_access=forged.token.value")
+        .send()
+        .await
+        .unwrap();
+    problem(forged, 401).await;
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 use crate::support;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_and_redis_urls_switch_backends_and_health_reports_both() {
     let (Some(admin), Some(redis)) = (
         support::service_url("TEST_DATABASE_URL"),
@@ -34,7 +34,7 @@ async fn postgres_and_redis_urls_switch_backends_and_health_reports_both() {
     assert_eq!(rooms["rooms"].as_array().unwrap().len(), 3);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_redis_stops_start_up_with_an_error() {
     let data = tempfile::tempdir().unwrap();
     let vars = std::collections::HashMap::from([
@@ -50,7 +50,7 @@ async fn unreachable_redis_stops_start_up_with_an_error() {
     assert!(err.to_string().starts_with("redis"), "{err}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_postgres_and_redis_share_sessions_deny_list_and_throttle() {
     let (Some(admin), Some(redis)) = (
         support::service_url("TEST_DATABASE_URL"),

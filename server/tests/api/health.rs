@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::helpers::{media_type, TestApp};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_sqlite_and_no_redis_when_nothing_is_configured() {
     let app = TestApp::spawn().await;
     let response = app.get("/health").await;
@@ -19,7 +19,7 @@ async fn health_reports_sqlite_and_no_redis_when_nothing_is_configured() {
     assert_eq!(body["active_connections"], 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
     let app = TestApp::spawn().await;
     let generated = app.get("/health").await;
@@ -38,7 +38,7 @@ async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
     assert_eq!(echoed.headers()["x-request-id"], "trace-me-123");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_stops_the_server_and_frees_the_port() {
     let app = TestApp::spawn().await;
     let address = app.address.clone();

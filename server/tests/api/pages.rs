@@ -2,7 +2,7 @@
 
 use crate::helpers::{media_type, TestApp};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_page_html_lists_every_room_before_any_script_runs() {
     let app = TestApp::spawn().await;
     let response = app.get("/rooms").await;
@@ -26,7 +26,7 @@ async fn rooms_page_html_lists_every_room_before_any_script_runs() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_page_renders_the_app_shell() {
     let app = TestApp::spawn().await;
     let html = app.get("/").await.text().await.unwrap();
@@ -40,7 +40,7 @@ async fn home_page_renders_the_app_shell() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_page_is_an_html_404() {
     let app = TestApp::spawn().await;
     let response = app.get("/no/such/page").await;

@@ -6,7 +6,7 @@ use services::store::NewUser;
 
 use crate::helpers::{media_type, TestApp};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_api_lists_the_seed_rooms_with_live_member_counts() {
     let app = TestApp::spawn().await;
     let body: Value = app.get("/api/v1/rooms").await.json().await.unwrap();
@@ -62,7 +62,7 @@ async fn rooms_api_lists_the_seed_rooms_with_live_member_counts() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_path_is_a_problem_json_404() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/v1/no-such-thing").await;
@@ -77,7 +77,7 @@ async fn unknown_api_path_is_a_problem_json_404() {
         .contains("/api/v1/no-such-thing"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_method_on_an_api_path_is_a_problem_json_405() {
     let app = TestApp::spawn().await;
     let response = app
@@ -92,7 +92,7 @@ async fn wrong_method_on_an_api_path_is_a_problem_json_405() {
     assert_eq!(body["type"], "/problems/method-not-allowed");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_document_describes_the_rooms_endpoint() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/v1/openapi.json").await;
@@ -104,7 +104,7 @@ async fn openapi_document_describes_the_rooms_endpoint() {
     assert!(doc["components"]["schemas"]["RoomSummary"].is_object());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_server_function_returns_the_same_rooms() {
     let app = TestApp::spawn().await;
     let response = app
