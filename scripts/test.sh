@@ -42,6 +42,10 @@ cargo clippy -p frontend -p app --target wasm32-unknown-unknown --locked -- -D w
 
 step "cargo test"
 cargo test --workspace --exclude frontend --locked
+if [[ -n "${TEST_DATABASE_URL:-}" && -n "${TEST_REDIS_URL:-}" ]]; then
+  step "API tests again on PostgreSQL + Redis"
+  CHATSPHERE_TEST_BACKEND=postgres-redis cargo test -p server --test api --locked
+fi
 
 step "building the site for the browser tests (cargo leptos build)"
 cargo leptos build

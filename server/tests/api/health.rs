@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::helpers::{media_type, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_reports_sqlite_and_no_redis_when_nothing_is_configured() {
+async fn health_reports_the_configured_database_and_redis() {
     let app = TestApp::spawn().await;
     let response = app.get("/health").await;
     assert_eq!(response.status(), 200);
@@ -14,8 +14,13 @@ async fn health_reports_sqlite_and_no_redis_when_nothing_is_configured() {
     assert_eq!(body["status"], "healthy");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(body["database"], "connected");
-    assert_eq!(body["database_backend"], "sqlite");
-    assert_eq!(body["redis"], "not_configured");
+    if crate::helpers::on_postgres_and_redis() {
+        assert_eq!(body["database_backend"], "postgres");
+        assert_eq!(body["redis"], "connected");
+    } else {
+        assert_eq!(body["database_backend"], "sqlite");
+        assert_eq!(body["redis"], "not_configured");
+    }
     assert_eq!(body["active_connections"], 0);
 }
 

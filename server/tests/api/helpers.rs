@@ -20,12 +20,40 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _data: tempfile::TempDir,
+    /// `(admin URL, database)` of a PostgreSQL database to drop afterwards.
+    pg_database: Option<(String, String)>,
+}
+
+/// Set to `postgres-redis` (scripts/test.sh does, in a second run) to run
+/// every API test against a fresh PostgreSQL database and Redis instead of
+/// SQLite and the in-process bus.
+pub const BACKEND_VAR: &str = "CHATSPHERE_TEST_BACKEND";
+
+/// Whether this run uses PostgreSQL + Redis.
+pub fn on_postgres_and_redis() -> bool {
+    std::env::var(BACKEND_VAR).is_ok_and(|v| v == "postgres-redis")
 }
 
 impl TestApp {
-    /// A server with SQLite and the in-process bus in a temporary directory.
+    /// A server with a fresh database: SQLite and the in-process bus in a
+    /// temporary directory, or PostgreSQL and Redis (see [`BACKEND_VAR`]).
     pub async fn spawn() -> Self {
-        Self::spawn_with(&[]).await
+        if !on_postgres_and_redis() {
+            return Self::spawn_with(&[]).await;
+        }
+        let admin =
+            std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL with postgres-redis");
+        let redis = std::env::var("TEST_REDIS_URL").expect("TEST_REDIS_URL with postgres-redis");
+        let (url, name) = crate::support::create_pg_database(&admin).await;
+        let prefix = format!("chatsphere-api-test:{name}:");
+        let vars = [
+            ("DATABASE_URL", url.as_str()),
+            ("REDIS_URL", redis.as_str()),
+            ("CHATSPHERE_REDIS_PREFIX", prefix.as_str()),
+        ];
+        let mut app = Self::spawn_with(&vars).await;
+        app.pg_database = Some((admin, name));
+        app
     }
 
     /// A server with extra configuration variables (e.g. `DATABASE_URL`).
@@ -62,6 +90,7 @@ impl TestApp {
             stop: Some(stop),
             server: Some(server),
             _data: data,
+            pg_database: None,
         }
     }
 
@@ -133,4 +162,20 @@ pub fn media_type(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned())
         .unwrap_or_default()
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_database.take() {
+            // Drop runs inside the test's runtime: clean up on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(crate::support::drop_pg_database(&admin, &name));
+            })
+            .join();
+        }
+    }
 }
