@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod components;
 pub mod error;
+pub mod i18n;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -35,9 +36,14 @@ pub const SERVER_FN_PREFIX: &str = "/rpc";
 
 /// The whole HTML document, rendered on the server around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let locale = i18n::request_locale();
+    #[cfg(not(feature = "ssr"))]
+    let locale = i18n::Locale::default();
+    provide_context(locale);
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=locale.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -56,6 +62,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The server's shell chose the locale; the browser reads it from <html lang>.
+    provide_context(use_context::<i18n::Locale>().unwrap_or_else(i18n::document_locale));
     provide_context(AuthActions::new());
     // Effects run only in the browser: this attribute tells people and tests
     // that the page is hydrated and interactive.

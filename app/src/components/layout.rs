@@ -3,8 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::components::auth_state::AuthActions;
+use crate::i18n::{use_texts, Locale};
 
 /// Frames every page: header on top, sidebar beside the main area.
 #[component]
@@ -23,14 +25,16 @@ pub fn AppShell(children: Children) -> impl IntoView {
 /// The top bar with the product name and the signed-in user.
 #[component]
 fn Header() -> impl IntoView {
+    let t = use_texts();
     view! {
         <header class="header">
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main">{t.skip_to_content}</a>
             <A href="/" attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"◎"</span>
                 <span class="brand-name">"ChatSphere"</span>
             </A>
             <UserMenu/>
+            <LanguageSwitcher/>
         </header>
     }
 }
@@ -39,6 +43,7 @@ fn Header() -> impl IntoView {
 #[component]
 fn UserMenu() -> impl IntoView {
     let actions = expect_context::<AuthActions>();
+    let t = use_texts();
     view! {
         <div class="user-menu">
             <Transition fallback=|| ()>
@@ -47,12 +52,12 @@ fn UserMenu() -> impl IntoView {
                         Ok(Some(user)) => view! {
                             <span class="user-name" data-user=user.username.clone()>{user.display_name}</span>
                             <ActionForm action=actions.sign_out attr:class="inline-form">
-                                <button class="link-button" type="submit">"Sign out"</button>
+                                <button class="link-button" type="submit">{t.sign_out}</button>
                             </ActionForm>
                         }.into_any(),
                         _ => view! {
-                            <A href="/login">"Sign in"</A>
-                            <A href="/register" attr:class="button small">"Create account"</A>
+                            <A href="/login">{t.sign_in}</A>
+                            <A href="/register" attr:class="button small">{t.create_account}</A>
                         }.into_any(),
                     }
                 })}
@@ -65,18 +70,43 @@ fn UserMenu() -> impl IntoView {
 /// `aria-current="page"`.
 #[component]
 fn Sidebar() -> impl IntoView {
+    let t = use_texts();
     view! {
         <nav class="sidebar" aria-label="Main">
-            <p class="sidebar-heading">"Browse"</p>
+            <p class="sidebar-heading">{t.nav_browse}</p>
             <ul class="nav-list">
-                <li><A href="/" exact=true>"Home"</A></li>
-                <li><A href="/rooms">"Public rooms"</A></li>
+                <li><A href="/" exact=true>{t.nav_home}</A></li>
+                <li><A href="/rooms">{t.nav_rooms}</A></li>
             </ul>
-            <p class="sidebar-heading">"Account"</p>
+            <p class="sidebar-heading">{t.nav_account}</p>
             <ul class="nav-list">
-                <li><A href="/settings/profile">"Profile"</A></li>
-                <li><A href="/settings/security">"Security"</A></li>
+                <li><A href="/settings/profile">{t.nav_profile}</A></li>
+                <li><A href="/settings/security">{t.nav_security}</A></li>
             </ul>
         </nav>
+    }
+}
+
+/// Switches the language: a plain form, so the whole page is rendered again
+/// in the new language (with or without JavaScript).
+#[component]
+fn LanguageSwitcher() -> impl IntoView {
+    let t = use_texts();
+    let current = use_context::<Locale>().unwrap_or_default();
+    let location = use_location();
+    let next = move || format!("{}{}", location.pathname.get(), location.search.get());
+    view! {
+        <form class="language-switcher" method="post" action="/rpc/i18n/locale" aria-label=t.language>
+            <input type="hidden" name="next" value=next/>
+            {Locale::ALL
+                .into_iter()
+                .filter(move |l| *l != current)
+                .map(|l| view! {
+                    <button class="link-button" type="submit" name="locale" value=l.tag() lang=l.tag()>
+                        {l.native_name()}
+                    </button>
+                })
+                .collect_view()}
+        </form>
     }
 }

@@ -9,6 +9,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::auth_state::AuthActions;
+use crate::i18n::use_texts;
 
 /// The message to show: the action's error (hydrated form) or the
 /// `?error=` a plain form post was redirected back with.
@@ -34,25 +35,26 @@ pub fn LoginPage() -> impl IntoView {
     let actions = expect_context::<AuthActions>();
     let error = form_error(actions.sign_in.value());
     let next = next_param();
+    let t = use_texts();
     view! {
-        <Title text="Sign in · ChatSphere"/>
+        <Title text=format!("{} · ChatSphere", t.sign_in)/>
         <section class="panel auth-panel">
-            <h1>"Sign in"</h1>
+            <h1>{t.sign_in}</h1>
             <ActionForm action=actions.sign_in attr:class="form" attr:id="sign-in-form">
                 <input type="hidden" name="next" value=next/>
                 <label>
-                    "Username or email"
+                    {t.login_field}
                     <input name="login" required autocomplete="username"/>
                 </label>
                 <label>
-                    "Password"
+                    {t.password_field}
                     <input type="password" name="password" required autocomplete="current-password"/>
                 </label>
                 <p class="error" role="alert" hidden=move || error().is_none()>{error}</p>
-                <button class="button" type="submit">"Sign in"</button>
+                <button class="button" type="submit">{t.sign_in}</button>
             </ActionForm>
             <p class="muted">
-                "New here? " <A href=move || format!("/register?next={}", next())>"Create an account"</A>
+                {t.new_here}" " <A href=move || format!("/register?next={}", next())>{t.create_account}</A>
             </p>
         </section>
     }
@@ -67,14 +69,15 @@ pub fn RegisterPage() -> impl IntoView {
     let username_hint = RwSignal::new(None::<String>);
     let email_hint = RwSignal::new(None::<String>);
     let password_hint = RwSignal::new(None::<String>);
+    let t = use_texts();
     view! {
-        <Title text="Create an account · ChatSphere"/>
+        <Title text=format!("{} · ChatSphere", t.register_title)/>
         <section class="panel auth-panel">
-            <h1>"Create an account"</h1>
+            <h1>{t.register_title}</h1>
             <ActionForm action=actions.sign_up attr:class="form" attr:id="register-form">
                 <input type="hidden" name="next" value=next/>
                 <label>
-                    "Username"
+                    {t.username_field}
                     <input
                         name="username"
                         required
@@ -86,7 +89,7 @@ pub fn RegisterPage() -> impl IntoView {
                     <span class="hint error" data-hint="username">{move || username_hint.get()}</span>
                 </label>
                 <label>
-                    "Email (optional)"
+                    {t.email_optional}
                     <input
                         name="email"
                         type="email"
@@ -101,11 +104,11 @@ pub fn RegisterPage() -> impl IntoView {
                     <span class="hint error" data-hint="email">{move || email_hint.get()}</span>
                 </label>
                 <label>
-                    "Display name (optional)"
+                    {t.display_name_optional}
                     <input name="display_name" autocomplete="name"/>
                 </label>
                 <label>
-                    "Password"
+                    {t.password_field}
                     <input
                         type="password"
                         name="password"
@@ -118,10 +121,10 @@ pub fn RegisterPage() -> impl IntoView {
                     <span class="hint error" data-hint="password">{move || password_hint.get()}</span>
                 </label>
                 <p class="error" role="alert" hidden=move || error().is_none()>{error}</p>
-                <button class="button" type="submit">"Create account"</button>
+                <button class="button" type="submit">{t.create_account}</button>
             </ActionForm>
             <p class="muted">
-                "Already have an account? " <A href=move || format!("/login?next={}", next())>"Sign in"</A>
+                {t.have_account}" " <A href=move || format!("/login?next={}", next())>{t.sign_in}</A>
             </p>
         </section>
     }

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::i18n::use_texts;
+
 /// Says the page does not exist and links home.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -11,12 +13,13 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http_status_not_found());
     }
+    let t = use_texts();
     view! {
-        <Title text="Not found · ChatSphere"/>
+        <Title text=format!("{} · ChatSphere", t.not_found_title)/>
         <section class="panel">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address."</p>
-            <A href="/">"Back to the start"</A>
+            <h1>{t.not_found_title}</h1>
+            <p>{t.not_found_text}</p>
+            <A href="/">{t.back_home}</A>
         </section>
     }
 }

@@ -5,6 +5,7 @@ use domain::RoomSummary;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::i18n::use_texts;
 use crate::AppError;
 
 /// Every public room with its member count, from the same service as
@@ -20,23 +21,24 @@ pub async fn list_rooms() -> Result<Vec<RoomSummary>, AppError> {
 pub fn RoomsPage() -> impl IntoView {
     let rooms = Resource::new(|| (), |_| list_rooms());
     let filter = RwSignal::new(String::new());
+    let t = use_texts();
 
     view! {
-        <Title text="Public rooms · ChatSphere"/>
+        <Title text=format!("{} · ChatSphere", t.rooms_title)/>
         <section class="panel">
             <div class="page-header">
-                <h1>"Public rooms"</h1>
+                <h1>{t.rooms_title}</h1>
                 <input
                     class="filter"
                     type="search"
                     name="filter"
-                    placeholder="Filter by name or topic"
-                    aria-label="Filter rooms by name or topic"
+                    placeholder=t.rooms_filter_placeholder
+                    aria-label=t.rooms_filter_label
                     autocomplete="off"
                     bind:value=filter
                 />
             </div>
-            <Suspense fallback=|| view! { <p class="muted">"Loading rooms…"</p> }>
+            <Suspense fallback=move || view! { <p class="muted">{t.rooms_loading}</p> }>
                 {move || Suspend::new(async move {
                     match rooms.await {
                         Ok(list) => view! { <RoomList rooms=list filter/> }.into_any(),
@@ -51,8 +53,9 @@ pub fn RoomsPage() -> impl IntoView {
 /// The rooms, each hidden while it does not match the filter.
 #[component]
 fn RoomList(rooms: Vec<RoomSummary>, filter: RwSignal<String>) -> impl IntoView {
+    let t = use_texts();
     if rooms.is_empty() {
-        return view! { <p class="muted">"There are no public rooms yet."</p> }.into_any();
+        return view! { <p class="muted">{t.rooms_none}</p> }.into_any();
     }
     let rooms = StoredValue::new(rooms);
     let none_match =
@@ -63,8 +66,8 @@ fn RoomList(rooms: Vec<RoomSummary>, filter: RwSignal<String>) -> impl IntoView 
                 let matcher = room.clone();
                 let hidden = move || filter.with(|f| !matcher.matches(f));
                 let members = match room.member_count {
-                    1 => "1 member".to_owned(),
-                    n => format!("{n} members"),
+                    1 => t.members_one.to_owned(),
+                    n => format!("{n} {}", t.members_many),
                 };
                 view! {
                     <li class="room" data-room=room.name.clone() hidden=hidden>
@@ -78,7 +81,7 @@ fn RoomList(rooms: Vec<RoomSummary>, filter: RwSignal<String>) -> impl IntoView 
     });
     view! {
         <ul class="room-list" aria-live="polite">{items}</ul>
-        <p class="muted" hidden=move || !none_match()>"No room matches this filter."</p>
+        <p class="muted" hidden=move || !none_match()>{t.rooms_no_match}</p>
     }
     .into_any()
 }

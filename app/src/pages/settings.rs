@@ -9,6 +9,7 @@ use leptos_router::hooks::use_location;
 use serde::{Deserialize, Serialize};
 
 use crate::components::auth_state::AuthActions;
+use crate::i18n::use_texts;
 use crate::AppError;
 
 /// The profile as the settings form shows it.
@@ -156,8 +157,9 @@ fn outcome(value: Option<Result<(), AppError>>, success: &'static str) -> Option
 /// `/settings/profile`.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    let t = use_texts();
     view! {
-        <Title text="Profile · ChatSphere"/>
+        <Title text=format!("{} · ChatSphere", t.profile_title)/>
         <RequireSignIn>
             <ProfileForm/>
         </RequireSignIn>
@@ -168,26 +170,27 @@ pub fn ProfilePage() -> impl IntoView {
 fn ProfileForm() -> impl IntoView {
     let save = ServerAction::<SaveProfile>::new();
     let profile = Resource::new(move || save.version().get(), |_| load_profile());
-    let status = move || outcome(save.value().get(), "Profile saved.");
+    let t = use_texts();
+    let status = move || outcome(save.value().get(), t.profile_saved);
     view! {
         <section class="panel auth-panel">
-            <h1>"Profile"</h1>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <h1>{t.profile_title}</h1>
+            <Suspense fallback=move || view! { <p class="muted">{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match profile.await {
                         Ok(p) => view! {
-                            <p class="muted">"Signed in as " <strong>{p.username}</strong></p>
+                            <p class="muted">{t.signed_in_as}" " <strong>{p.username}</strong></p>
                             <ActionForm action=save attr:class="form" attr:id="profile-form">
-                                <label>"Display name"
+                                <label>{t.display_name_field}
                                     <input name="display_name" required value=p.display_name/>
                                 </label>
-                                <label>"Email"
+                                <label>{t.email_field}
                                     <input name="email" type="email" value=p.email/>
                                 </label>
-                                <label>"Avatar URL"
+                                <label>{t.avatar_field}
                                     <input name="avatar_url" type="url" value=p.avatar_url/>
                                 </label>
-                                <button class="button" type="submit">"Save"</button>
+                                <button class="button" type="submit">{t.save}</button>
                             </ActionForm>
                         }.into_any(),
                         Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
@@ -204,8 +207,9 @@ fn ProfileForm() -> impl IntoView {
 /// `/settings/security`.
 #[component]
 pub fn SecurityPage() -> impl IntoView {
+    let t = use_texts();
     view! {
-        <Title text="Security · ChatSphere"/>
+        <Title text=format!("{} · ChatSphere", t.nav_security)/>
         <RequireSignIn>
             <PasswordForm/>
             <SessionList/>
@@ -216,23 +220,19 @@ pub fn SecurityPage() -> impl IntoView {
 #[component]
 fn PasswordForm() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    let status = move || {
-        outcome(
-            change.value().get(),
-            "Password changed. Your other sessions were signed out.",
-        )
-    };
+    let t = use_texts();
+    let status = move || outcome(change.value().get(), t.password_changed);
     view! {
         <section class="panel auth-panel">
-            <h1>"Change password"</h1>
+            <h1>{t.password_title}</h1>
             <ActionForm action=change attr:class="form" attr:id="password-form">
-                <label>"Current password"
+                <label>{t.current_password}
                     <input type="password" name="current_password" required autocomplete="current-password"/>
                 </label>
-                <label>"New password"
+                <label>{t.new_password}
                     <input type="password" name="new_password" required autocomplete="new-password"/>
                 </label>
-                <button class="button" type="submit">"Change password"</button>
+                <button class="button" type="submit">{t.change_password}</button>
             </ActionForm>
             {move || status().map(|(ok, text)| view! {
                 <p class=if ok { "success" } else { "error" } role="status">{text}</p>
@@ -245,10 +245,11 @@ fn PasswordForm() -> impl IntoView {
 fn SessionList() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let sessions = Resource::new(move || revoke.version().get(), |_| list_sessions());
+    let t = use_texts();
     view! {
         <section class="panel sessions-panel">
-            <h2>"Where you are signed in"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <h2>{t.sessions_title}</h2>
+            <Suspense fallback=move || view! { <p class="muted">{t.loading}</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
                         Ok(list) => {
@@ -258,14 +259,14 @@ fn SessionList() -> impl IntoView {
                                     {list.into_iter().map(|s| view! {
                                         <li class="session" data-current=s.current.to_string()>
                                             <span class="session-agent">{s.user_agent}</span>
-                                            <span class="muted">{s.ip_address}" · last active "{s.last_used}</span>
+                                            <span class="muted">{s.ip_address}" · "{t.last_active}" "{s.last_used}</span>
                                             {if s.current {
-                                                view! { <span class="badge">"This browser"</span> }.into_any()
+                                                view! { <span class="badge">{t.this_browser}</span> }.into_any()
                                             } else {
                                                 view! {
                                                     <ActionForm action=revoke attr:class="inline-form">
                                                         <input type="hidden" name="id" value=s.id/>
-                                                        <button class="link-button" type="submit">"Sign out"</button>
+                                                        <button class="link-button" type="submit">{t.sign_out}</button>
                                                     </ActionForm>
                                                 }.into_any()
                                             }}
@@ -274,7 +275,7 @@ fn SessionList() -> impl IntoView {
                                 </ul>
                                 <ActionForm action=revoke attr:class="inline-form" attr:hidden=no_others>
                                     <input type="hidden" name="id" value=""/>
-                                    <button class="button" type="submit">"Sign out all other sessions"</button>
+                                    <button class="button" type="submit">{t.sign_out_others}</button>
                                 </ActionForm>
                             }.into_any()
                         }
