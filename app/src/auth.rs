@@ -168,9 +168,34 @@ pub mod ssr {
         set_cookie(cookie(refresh, String::new(), 0, secure));
     }
 
+    /// The outcome of [`authenticate`] for the request being handled. A page
+    /// render may ask several times (the header, the page's own data); the
+    /// refresh cookie must be rotated at most once, or the second rotation
+    /// would present a used token and end the session.
+    #[derive(Clone, Default)]
+    pub struct RequestAuth(std::sync::Arc<tokio::sync::OnceCell<Option<Authenticated>>>);
+
+    /// Provides a fresh [`RequestAuth`]; the server calls it for every request.
+    pub fn provide_request_auth() {
+        provide_context(RequestAuth::default());
+    }
+
     /// The signed-in user from the cookies, renewing an expired access token
     /// from the refresh cookie (and setting the new cookies) when needed.
+    /// Computed once per request.
     pub async fn authenticate(services: &Services) -> Result<Option<Authenticated>, AppError> {
+        match use_context::<RequestAuth>() {
+            Some(RequestAuth(cell)) => cell
+                .get_or_try_init(|| authenticate_from_cookies(services))
+                .await
+                .copied(),
+            None => authenticate_from_cookies(services).await,
+        }
+    }
+
+    async fn authenticate_from_cookies(
+        services: &Services,
+    ) -> Result<Option<Authenticated>, AppError> {
         let jar: CookieJar = leptos_axum::extract()
             .await
             .map_err(|_| AppError::Internal)?;

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::auth::ssr::provide_request_auth;
 use app::state::AppState;
 use app::{shell, App};
 use axum::http::{HeaderName, Request};
@@ -170,11 +171,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(routes::health::health))
         .nest("/api/v1", routes::api_v1())
-        .leptos_routes(&state, pages, {
+        .leptos_routes_with_context(&state, pages, provide_request_auth, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_request_auth, shell))
         .layer(middleware)
         .with_state(state)
 }

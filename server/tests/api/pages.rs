@@ -48,3 +48,53 @@ async fn unknown_page_is_an_html_404() {
     assert_eq!(media_type(&response), "text/html");
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_renewing_an_expired_access_cookie_refreshes_once_and_keeps_the_session() {
+    let app = TestApp::spawn().await;
+    let signed_in = app.register("renewer").await;
+    let refresh = signed_in["tokens"]["refresh_token"].as_str().unwrap();
+    // The access cookie is no longer valid; the refresh cookie is. The page
+    // asks who is signed in more than once while it renders.
+    let response = app
+        .client
+        .get(format!("{}/settings/profile", app.address))
+        .header(
+            "cookie",
+            format!("cs_access=expired.or.garbage; cs_refresh={refresh}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let renewed: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("cs_refresh="))
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap()
+                .trim_start_matches("cs_refresh=")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(renewed.len(), 1, "one rotation per request: {renewed:?}");
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"profile-form\""),
+        "still signed in"
+    );
+    let again = app
+        .post(
+            "/api/v1/auth/token/refresh",
+            &serde_json::json!({"refresh_token": renewed[0]}),
+        )
+        .await;
+    assert_eq!(again.status(), 200, "the session survived the page load");
+}
