@@ -23,6 +23,9 @@ pub enum AppError {
     /// Too many attempts; wait this many seconds.
     #[error("Too many attempts. Try again in {0} seconds.")]
     TooManyRequests(u64),
+    /// A service the server depends on (an identity provider) is unavailable.
+    #[error("{0}")]
+    Unavailable(String),
     /// The server could not be reached (browser side).
     #[error("Could not reach the server. Check your connection and try again.")]
     Network,
@@ -55,6 +58,7 @@ impl From<services::ServiceError> for AppError {
             E::Conflict(what) => Self::Conflict(what.to_owned()),
             E::Unauthorized(why) => Self::Unauthorized(why.to_owned()),
             E::TooManyRequests { retry_after } => Self::TooManyRequests(retry_after),
+            E::Upstream(why) => Self::Unavailable(why.to_owned()),
             E::Internal(detail) => {
                 tracing::error!(error = %detail, "server function failed");
                 Self::Internal

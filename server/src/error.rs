@@ -115,6 +115,16 @@ impl ApiError {
         }
     }
 
+    /// 502 when an outside service (an identity provider) failed.
+    pub fn bad_gateway(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "/problems/upstream-unavailable",
+            "Upstream service unavailable",
+            detail.into(),
+        )
+    }
+
     /// 500; `cause` goes to the log only.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
@@ -142,6 +152,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(what) => Self::conflict(format!("{what} already exists")),
             ServiceError::Unauthorized(why) => Self::unauthorized(why),
             ServiceError::TooManyRequests { retry_after } => Self::too_many_requests(retry_after),
+            ServiceError::Upstream(why) => Self::bad_gateway(why),
             ServiceError::Internal(cause) => Self::internal(&cause),
         }
     }

@@ -25,6 +25,10 @@ pub enum ServiceError {
         /// Seconds until the next attempt may succeed.
         retry_after: u64,
     },
+    /// An outside service (an identity provider) failed or is unreachable;
+    /// the message is safe to show, details were logged.
+    #[error("{0}")]
+    Upstream(&'static str),
     /// A dependency failed; details are for the logs only.
     #[error("internal error: {0}")]
     Internal(String),

@@ -39,6 +39,8 @@ pub struct Services {
     pub bus: Arc<dyn Bus>,
     /// Accounts and sessions.
     pub auth: AuthService,
+    /// Sign-in through external identity providers.
+    pub oauth: auth::OAuthService,
     /// The public room directory.
     pub rooms: RoomService,
     /// Live WebSocket connections of this process.
@@ -57,12 +59,22 @@ impl Services {
     ) -> Self {
         let throttle = auth::LoginThrottle::new(kv.clone(), auth::ThrottlePolicy::default());
         let hasher = auth::PasswordHasher::new();
+        let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv);
         Self {
-            auth: AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv),
+            oauth: auth::OAuthService::new(Vec::new(), "", store.clone(), auth.clone()),
+            auth,
             rooms: RoomService::new(store.clone()),
             store,
             bus,
             connections: ConnectionTracker::default(),
         }
+    }
+
+    /// Enables sign-in through `providers`; `public_url` is where browsers
+    /// reach this server (redirect URIs are built from it).
+    pub fn with_oauth(mut self, providers: Vec<auth::ProviderConfig>, public_url: &str) -> Self {
+        self.oauth =
+            auth::OAuthService::new(providers, public_url, self.store.clone(), self.auth.clone());
+        self
     }
 }

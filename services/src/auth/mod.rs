@@ -1,11 +1,14 @@
 //! Authentication: [`AuthService`] (accounts and sessions) and its building
-//! blocks, password hashing and policy, and access/refresh tokens.
+//! blocks, password hashing and policy, and access/refresh tokens;
+//! [`OAuthService`] signs in through Google, GitHub or any OIDC provider.
 
+pub mod oauth;
 pub mod password;
 pub mod service;
 pub mod throttle;
 pub mod tokens;
 
+pub use oauth::{OAuthService, ProviderConfig, ProviderInfo};
 pub use password::{PasswordError, PasswordHasher};
 pub use service::{
     AuthService, Authenticated, ClientInfo, ProfileChange, Registration, SessionPolicy, TokenPair,

@@ -397,7 +397,8 @@ impl AuthService {
         Ok(revoked.len())
     }
 
-    async fn start_session(
+    /// Starts a session for a user who has proven who they are.
+    pub(crate) async fn start_session(
         &self,
         user_id: Uuid,
         client: ClientInfo,

@@ -6,6 +6,7 @@
 //! (`migrations/sqlite`, `migrations/postgres`) when it connects. The contract
 //! tests in `services/tests/store_contract.rs` hold both to the same behaviour.
 
+pub mod identities;
 mod postgres;
 pub mod sessions;
 mod sqlite;
@@ -17,6 +18,7 @@ use chrono::{DateTime, Utc};
 use domain::{DisplayName, Email, MemberRole, RoomSummary, Username};
 use uuid::Uuid;
 
+pub use identities::{IdentityStore, PendingLogin};
 pub use postgres::PgStore;
 pub use sessions::{Rotation, Session, SessionStore};
 pub use sqlite::SqliteStore;
@@ -105,9 +107,10 @@ pub struct Profile {
 }
 
 /// The database behind every service. Methods are grouped by aggregate and
-/// kept in create-read-update-delete order; sessions are in [`SessionStore`].
+/// kept in create-read-update-delete order; sessions are in [`SessionStore`],
+/// external identities in [`IdentityStore`].
 #[async_trait]
-pub trait Store: SessionStore {
+pub trait Store: SessionStore + IdentityStore {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

@@ -9,6 +9,29 @@ use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
+macro_rules! user_columns {
+    () => {
+        user_columns!("")
+    };
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "username, ",
+            $p,
+            "email, ",
+            $p,
+            "display_name, ",
+            $p,
+            "avatar_url, ",
+            $p,
+            "created_at"
+        )
+    };
+}
+
+mod identities;
 mod sessions;
 
 use super::{
@@ -54,12 +77,6 @@ fn room_from_row(row: &PgRow) -> Result<RoomSummary, sqlx::Error> {
         topic: row.try_get("topic")?,
         member_count: count_u32(row.try_get("member_count")?),
     })
-}
-
-macro_rules! user_columns {
-    () => {
-        "id, username, email, display_name, avatar_url, created_at"
-    };
 }
 
 macro_rules! public_rooms {

@@ -1,0 +1,684 @@
+//! [`OAuthService`]: signing in through an external identity provider.
+//!
+//! Browsers use the authorization-code flow with PKCE (S256), a one-time
+//! `state` bound to the browser by a cookie, and for OIDC a `nonce` and a
+//! fully verified ID token ([`oidc`]). Mobile and third-party clients hand
+//! over a provider access token instead (`POST /api/v1/auth/oauth2/login`),
+//! which is checked with the provider's user-info endpoint.
+//!
+//! A first sign-in creates an account. An identity is linked to an existing
+//! account only through an email that both the provider and this server
+//! consider verified; an email that a password account merely claims is
+//! never enough (it would hand that account's owner the provider's user).
+
+pub mod github;
+pub mod oidc;
+pub mod provider;
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{Duration, Utc};
+use domain::{DisplayName, Email, Username};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse as _,
+    TokenUrl,
+};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tracing::instrument;
+
+pub use provider::{ProviderConfig, ProviderKind};
+
+use super::service::{AuthService, ClientInfo, TokenPair};
+use crate::store::{NewUser, PendingLogin, Store, StoreError, User};
+use crate::ServiceError;
+
+/// How long a browser has to come back from the provider.
+const LOGIN_TTL_MINUTES: i64 = 10;
+
+/// Why an external sign-in failed. Details are for the logs; callers see
+/// the [`ServiceError`] it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    /// No provider with that id is configured.
+    #[error("unknown provider")]
+    UnknownProvider,
+    /// `state` missing, unknown, expired, used already, or not this browser's.
+    #[error("bad state: {0}")]
+    BadState(&'static str),
+    /// The provider sent the browser back with an error (the user said no).
+    #[error("the provider answered {0:?}")]
+    Denied(String),
+    /// The token endpoint refused the code (reused, PKCE mismatch, expired).
+    #[error("code refused: {0}")]
+    CodeRejected(String),
+    /// The ID token failed verification.
+    #[error("ID token refused: {0}")]
+    BadIdToken(String),
+    /// The provider refused the access token (401/403).
+    #[error("token refused: {0}")]
+    Rejected(String),
+    /// The provider could not be reached or answered nonsense.
+    #[error("provider unreachable: {0}")]
+    Unreachable(String),
+    /// The provider's configuration does not add up.
+    #[error("provider misconfigured: {0}")]
+    Misconfigured(String),
+    /// An account already uses the email, and it cannot be linked.
+    #[error("email belongs to an account that cannot be linked")]
+    EmailTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<OAuthError> for ServiceError {
+    fn from(err: OAuthError) -> Self {
+        match err {
+            OAuthError::UnknownProvider => Self::NotFound("provider"),
+            OAuthError::BadState(_) => Self::Unauthorized(
+                "this sign-in link has expired or was already used; please start again",
+            ),
+            OAuthError::Denied(_) => Self::Unauthorized("sign-in was cancelled at the provider"),
+            OAuthError::CodeRejected(_) | OAuthError::BadIdToken(_) => Self::Unauthorized(
+                "the provider's answer could not be verified; please start again",
+            ),
+            OAuthError::Rejected(_) => {
+                Self::Unauthorized("the provider did not accept this access token")
+            }
+            OAuthError::Unreachable(_) | OAuthError::Misconfigured(_) => {
+                Self::Upstream("the identity provider is unavailable; try again later")
+            }
+            OAuthError::EmailTaken => Self::Conflict("email"),
+            OAuthError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A provider as a sign-in button shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    /// Id used in URLs.
+    pub id: String,
+    /// Name to show.
+    pub name: String,
+}
+
+/// Who the provider says the user is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalProfile {
+    /// The provider's namespace (issuer or GitHub URL).
+    pub namespace: String,
+    /// The user's stable id there.
+    pub subject: String,
+    /// Email, if shared.
+    pub email: Option<String>,
+    /// Whether the provider verified the email.
+    pub email_verified: bool,
+    /// A login name to start the username from.
+    pub username_hint: Option<String>,
+    /// Full name.
+    pub name: Option<String>,
+}
+
+/// Where to send the browser, and the `state` to bind to it by cookie.
+#[derive(Debug, Clone)]
+pub struct BrowserLogin {
+    /// The provider's authorization URL with every parameter.
+    pub authorize_url: String,
+    /// The one-time state (also in the URL).
+    pub state: String,
+}
+
+/// What the provider sent the browser back with.
+#[derive(Debug, Clone, Default)]
+pub struct Callback {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state, as returned.
+    pub state: Option<String>,
+    /// An error code instead of a code (`access_denied`, …).
+    pub error: Option<String>,
+    /// The state this browser started with (from its cookie).
+    pub browser_state: Option<String>,
+}
+
+/// The token endpoint's answer, with the OIDC `id_token`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct IdTokenField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+impl ExtraTokenFields for IdTokenField {}
+type TokenAnswer = StandardTokenResponse<IdTokenField, BasicTokenType>;
+type CodeClient<HasAuth, HasToken> = oauth2::Client<
+    BasicErrorResponse,
+    TokenAnswer,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    HasAuth,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    HasToken,
+>;
+
+struct Provider {
+    config: ProviderConfig,
+    discovery: Option<oidc::Discovery>,
+}
+
+struct Inner {
+    providers: Vec<Provider>,
+    http: reqwest::Client,
+    store: Arc<dyn Store>,
+    auth: AuthService,
+    public_url: String,
+}
+
+/// External sign-in (none configured: every call answers "unknown provider").
+#[derive(Clone)]
+pub struct OAuthService {
+    inner: Arc<Inner>,
+}
+
+impl OAuthService {
+    /// The service for `providers`; redirect URIs are
+    /// `{public_url}/auth/oauth2/{id}/callback`.
+    pub fn new(
+        providers: Vec<ProviderConfig>,
+        public_url: &str,
+        store: Arc<dyn Store>,
+        auth: AuthService,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            // Following redirects would let a provider's answer point us anywhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .user_agent(concat!("ChatSphere/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        let providers = providers
+            .into_iter()
+            .map(|config| Provider {
+                discovery: match &config.kind {
+                    ProviderKind::Oidc { issuer } => Some(oidc::Discovery::new(issuer)),
+                    ProviderKind::GitHub { .. } => None,
+                },
+                config,
+            })
+            .collect();
+        Self {
+            inner: Arc::new(Inner {
+                providers,
+                http,
+                store,
+                auth,
+                public_url: public_url.trim_end_matches('/').to_owned(),
+            }),
+        }
+    }
+
+    /// The configured providers, in configuration order.
+    pub fn providers(&self) -> Vec<ProviderInfo> {
+        self.inner
+            .providers
+            .iter()
+            .map(|p| ProviderInfo {
+                id: p.config.id.clone(),
+                name: p.config.name.clone(),
+            })
+            .collect()
+    }
+
+    /// The exact redirect URI registered at the provider for `id`.
+    pub fn redirect_uri(&self, id: &str) -> String {
+        format!("{}/auth/oauth2/{id}/callback", self.inner.public_url)
+    }
+
+    fn provider(&self, id: &str) -> Result<&Provider, OAuthError> {
+        self.inner
+            .providers
+            .iter()
+            .find(|p| p.config.id == id)
+            .ok_or(OAuthError::UnknownProvider)
+    }
+
+    /// Starts a browser sign-in: records a one-time state, PKCE verifier and
+    /// nonce, and returns where to send the browser. `next` must already be
+    /// a safe local path.
+    #[instrument(skip_all, fields(provider = %id))]
+    pub async fn begin(
+        &self,
+        id: &str,
+        next: &str,
+        login_hint: Option<&str>,
+    ) -> Result<BrowserLogin, ServiceError> {
+        Ok(self
+            .begin_inner(id, next, login_hint)
+            .await
+            .inspect_err(log)?)
+    }
+
+    async fn begin_inner(
+        &self,
+        id: &str,
+        next: &str,
+        login_hint: Option<&str>,
+    ) -> Result<BrowserLogin, OAuthError> {
+        let provider = self.provider(id)?;
+        let (auth_url, _) = self.endpoints(provider).await?;
+        let client: CodeClient<EndpointSet, EndpointNotSet> =
+            oauth2::Client::new(ClientId::new(provider.config.client_id.clone()))
+                .set_auth_uri(parse_url(AuthUrl::new(auth_url))?)
+                .set_redirect_uri(parse_url(RedirectUrl::new(self.redirect_uri(id)))?);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let state = random_secret();
+        let nonce = random_secret();
+        let mut request = client
+            .authorize_url(|| CsrfToken::new(state.clone()))
+            .set_pkce_challenge(challenge);
+        for scope in provider.config.scopes() {
+            request = request.add_scope(Scope::new((*scope).to_owned()));
+        }
+        if provider.discovery.is_some() {
+            request = request.add_extra_param("nonce", nonce.clone());
+        }
+        if let Some(hint) = login_hint.filter(|h| !h.is_empty() && h.len() <= 256) {
+            request = request.add_extra_param("login_hint", hint.to_owned());
+        }
+        let (url, _) = request.url();
+        self.inner
+            .store
+            .save_pending_login(&PendingLogin {
+                state_hash: digest(&state),
+                provider: id.to_owned(),
+                pkce_verifier: verifier.secret().clone(),
+                nonce,
+                next: next.to_owned(),
+                expires_at: Utc::now() + Duration::minutes(LOGIN_TTL_MINUTES),
+            })
+            .await?;
+        Ok(BrowserLogin {
+            authorize_url: url.to_string(),
+            state,
+        })
+    }
+
+    /// Finishes a browser sign-in: checks the state (once, this browser's,
+    /// this provider's), exchanges the code with the PKCE verifier, verifies
+    /// who the user is, finds or creates the account and starts a session.
+    /// Returns the local path to go to.
+    #[instrument(skip_all, fields(provider = %id))]
+    pub async fn complete(
+        &self,
+        id: &str,
+        callback: Callback,
+        client: ClientInfo,
+    ) -> Result<(User, TokenPair, String), ServiceError> {
+        let (profile, next) = self.complete_inner(id, callback).await.inspect_err(log)?;
+        let user = self.account_for(&profile).await.inspect_err(log)?;
+        let tokens = self.inner.auth.start_session(user.id, client).await?;
+        tracing::info!(user = %user.id, session = %tokens.session_id, "signed in through a provider");
+        Ok((user, tokens, next))
+    }
+
+    async fn complete_inner(
+        &self,
+        id: &str,
+        callback: Callback,
+    ) -> Result<(ExternalProfile, String), OAuthError> {
+        let provider = self.provider(id)?;
+        let state = callback.state.ok_or(OAuthError::BadState("missing"))?;
+        let browser_state = callback
+            .browser_state
+            .ok_or(OAuthError::BadState("no state cookie"))?;
+        // Compare digests: equal-length inputs, no early exit on the secret.
+        if digest(&state) != digest(&browser_state) {
+            return Err(OAuthError::BadState("not this browser's"));
+        }
+        let pending = self
+            .inner
+            .store
+            .take_pending_login(&digest(&state), Utc::now())
+            .await?
+            .ok_or(OAuthError::BadState("unknown, expired or used"))?;
+        if pending.provider != id {
+            return Err(OAuthError::BadState("started with another provider"));
+        }
+        if let Some(error) = callback.error {
+            return Err(OAuthError::Denied(error.chars().take(64).collect()));
+        }
+        let code = callback.code.ok_or(OAuthError::BadState("no code"))?;
+        let answer = self.exchange(provider, code, pending.pkce_verifier).await?;
+        let access_token = answer.access_token().secret();
+        let profile = match (&provider.config.kind, &provider.discovery) {
+            (ProviderKind::Oidc { .. }, Some(discovery)) => {
+                let id_token =
+                    answer.extra_fields().id_token.as_deref().ok_or_else(|| {
+                        OAuthError::BadIdToken("no id_token in the answer".into())
+                    })?;
+                let claims = discovery
+                    .verify_id_token(
+                        &self.inner.http,
+                        id_token,
+                        &provider.config.client_id,
+                        &pending.nonce,
+                    )
+                    .await?;
+                let mut info = claims.profile;
+                if info.email.is_none() {
+                    // Some providers keep profile claims for the user-info endpoint.
+                    let extra = discovery.userinfo(&self.inner.http, access_token).await?;
+                    if extra.sub.as_deref() == Some(claims.sub.as_str()) {
+                        info = extra;
+                    }
+                }
+                info.into_profile(provider.config.namespace(), claims.sub)
+            }
+            (ProviderKind::GitHub { api_url, .. }, _) => {
+                github::profile(
+                    &self.inner.http,
+                    api_url,
+                    provider.config.namespace(),
+                    access_token,
+                )
+                .await?
+            }
+            (ProviderKind::Oidc { .. }, None) => {
+                return Err(OAuthError::Misconfigured(
+                    "OIDC provider without discovery".into(),
+                ))
+            }
+        };
+        Ok((profile, pending.next))
+    }
+
+    /// Signs in with an access token issued by the provider to a mobile or
+    /// third-party client (the spec's `POST /auth/oauth2/login`).
+    #[instrument(skip_all, fields(provider = %id))]
+    pub async fn login_with_access_token(
+        &self,
+        id: &str,
+        access_token: &str,
+        client: ClientInfo,
+    ) -> Result<(User, TokenPair), ServiceError> {
+        let profile = self
+            .profile_from_access_token(id, access_token)
+            .await
+            .inspect_err(log)?;
+        let user = self.account_for(&profile).await.inspect_err(log)?;
+        let tokens = self.inner.auth.start_session(user.id, client).await?;
+        tracing::info!(user = %user.id, session = %tokens.session_id, "signed in with a provider token");
+        Ok((user, tokens))
+    }
+
+    async fn profile_from_access_token(
+        &self,
+        id: &str,
+        access_token: &str,
+    ) -> Result<ExternalProfile, OAuthError> {
+        let provider = self.provider(id)?;
+        if access_token.is_empty() || access_token.len() > 4096 {
+            return Err(OAuthError::Rejected("empty or oversized token".into()));
+        }
+        match (&provider.config.kind, &provider.discovery) {
+            (ProviderKind::Oidc { .. }, Some(discovery)) => {
+                let info = discovery.userinfo(&self.inner.http, access_token).await?;
+                let sub =
+                    info.sub.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
+                        OAuthError::Rejected("user-info answer without sub".into())
+                    })?;
+                Ok(info.into_profile(provider.config.namespace(), sub))
+            }
+            (ProviderKind::GitHub { api_url, .. }, _) => {
+                github::profile(
+                    &self.inner.http,
+                    api_url,
+                    provider.config.namespace(),
+                    access_token,
+                )
+                .await
+            }
+            (ProviderKind::Oidc { .. }, None) => Err(OAuthError::Misconfigured(
+                "OIDC provider without discovery".into(),
+            )),
+        }
+    }
+
+    /// Authorization and token endpoints of a provider.
+    async fn endpoints(&self, provider: &Provider) -> Result<(String, String), OAuthError> {
+        match (&provider.config.kind, &provider.discovery) {
+            (_, Some(discovery)) => {
+                let meta = discovery.metadata(&self.inner.http).await?;
+                Ok((meta.authorization_endpoint, meta.token_endpoint))
+            }
+            (ProviderKind::GitHub { web_url, .. }, None) => Ok((
+                format!("{web_url}/login/oauth/authorize"),
+                format!("{web_url}/login/oauth/access_token"),
+            )),
+            (ProviderKind::Oidc { .. }, None) => Err(OAuthError::Misconfigured(
+                "OIDC provider without discovery".into(),
+            )),
+        }
+    }
+
+    /// Exchanges the code at the token endpoint, with the PKCE verifier and
+    /// the same redirect URI.
+    async fn exchange(
+        &self,
+        provider: &Provider,
+        code: String,
+        verifier: String,
+    ) -> Result<TokenAnswer, OAuthError> {
+        let (_, token_url) = self.endpoints(provider).await?;
+        let secret_in_body = match &provider.discovery {
+            Some(discovery) => discovery
+                .metadata(&self.inner.http)
+                .await?
+                .wants_secret_in_body(),
+            // GitHub takes the client credentials in the form.
+            None => true,
+        };
+        let client: CodeClient<EndpointNotSet, EndpointSet> =
+            oauth2::Client::new(ClientId::new(provider.config.client_id.clone()))
+                .set_client_secret(ClientSecret::new(
+                    provider.config.client_secret.expose_secret().to_owned(),
+                ))
+                .set_token_uri(parse_url(TokenUrl::new(token_url))?)
+                .set_redirect_uri(parse_url(RedirectUrl::new(
+                    self.redirect_uri(&provider.config.id),
+                ))?)
+                .set_auth_type(if secret_in_body {
+                    AuthType::RequestBody
+                } else {
+                    AuthType::BasicAuth
+                });
+        client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+            .request_async(&self.inner.http)
+            .await
+            .map_err(|err| match err {
+                RequestTokenError::Request(e) => OAuthError::Unreachable(e.to_string()),
+                RequestTokenError::ServerResponse(e) => OAuthError::CodeRejected(e.to_string()),
+                RequestTokenError::Parse(e, body) => OAuthError::CodeRejected(format!(
+                    "{e}; answer: {}",
+                    String::from_utf8_lossy(&body)
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
+                )),
+                RequestTokenError::Other(e) => OAuthError::CodeRejected(e),
+            })
+    }
+
+    /// The account for an external identity: the linked one, else one with
+    /// the same verified email (linked now), else a new one.
+    async fn account_for(&self, profile: &ExternalProfile) -> Result<User, OAuthError> {
+        let store = &self.inner.store;
+        let (ns, sub) = (profile.namespace.as_str(), profile.subject.as_str());
+        if let Some(user) = store.user_by_identity(ns, sub).await? {
+            return Ok(user);
+        }
+        let email = profile
+            .email
+            .as_deref()
+            .filter(|_| profile.email_verified)
+            .and_then(|e| Email::parse(e).ok());
+        if let Some(email) = &email {
+            if let Some(user) = store.user_by_verified_email(email.as_str()).await? {
+                match store
+                    .link_identity(ns, sub, user.id, Some(email.as_str()))
+                    .await
+                {
+                    Ok(()) | Err(StoreError::Conflict(_)) => {}
+                    Err(other) => return Err(other.into()),
+                }
+                tracing::info!(user = %user.id, "external identity linked by verified email");
+                return Ok(user);
+            }
+        }
+        for username in username_candidates(profile) {
+            let display_name = profile
+                .name
+                .as_deref()
+                .map(|n| n.chars().take(DisplayName::MAX).collect::<String>())
+                .and_then(|n| DisplayName::parse(&n).ok())
+                .or_else(|| DisplayName::parse(username.as_str()).ok());
+            let Some(display_name) = display_name else {
+                continue;
+            };
+            let new = NewUser {
+                username,
+                email: email.clone(),
+                display_name,
+                password_hash: None,
+            };
+            match store.create_user_with_identity(&new, ns, sub).await {
+                Ok(user) => {
+                    tracing::info!(user = %user.id, "account created by an external sign-in");
+                    return Ok(user);
+                }
+                Err(StoreError::Conflict("username")) => continue,
+                Err(StoreError::Conflict("email")) => return Err(OAuthError::EmailTaken),
+                Err(StoreError::Conflict(_)) => {
+                    // The same identity signed in twice at once: take the winner's account.
+                    if let Some(user) = store.user_by_identity(ns, sub).await? {
+                        return Ok(user);
+                    }
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(OAuthError::Misconfigured("no free username found".into()))
+    }
+}
+
+/// Usernames to try for a new account: the provider's login (or the email's
+/// local part, or the name) made valid, then with a suffix.
+fn username_candidates(profile: &ExternalProfile) -> Vec<Username> {
+    let source = profile
+        .username_hint
+        .clone()
+        .or_else(|| {
+            profile
+                .email
+                .as_deref()
+                .and_then(|e| e.split('@').next())
+                .map(str::to_owned)
+        })
+        .or_else(|| profile.name.clone())
+        .unwrap_or_default();
+    let mut base: String = source
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .skip_while(|c| !c.is_ascii_alphanumeric())
+        .take(Username::MAX - 5)
+        .collect();
+    if base.is_empty() {
+        base = "user".into();
+    } else if base.chars().count() < Username::MIN {
+        base = format!("user-{base}");
+    }
+    let mut out: Vec<String> = vec![base.clone()];
+    out.extend((2..10).map(|n| format!("{base}-{n}")));
+    out.extend((0..5).map(|_| format!("{base}-{:04}", rand::random::<u16>() % 10_000)));
+    out.into_iter()
+        .filter_map(|u| Username::parse(&u).ok())
+        .collect()
+}
+
+fn random_secret() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+fn digest(value: &str) -> [u8; 32] {
+    Sha256::digest(value.as_bytes()).into()
+}
+
+fn parse_url<T>(parsed: Result<T, url::ParseError>) -> Result<T, OAuthError> {
+    parsed.map_err(|e| OAuthError::Misconfigured(format!("bad URL: {e}")))
+}
+
+fn log(err: &OAuthError) {
+    match err {
+        OAuthError::Unreachable(_) | OAuthError::Misconfigured(_) | OAuthError::Store(_) => {
+            tracing::error!(error = %err, "external sign-in failed")
+        }
+        _ => tracing::warn!(error = %err, "external sign-in refused"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(hint: Option<&str>, email: Option<&str>, name: Option<&str>) -> ExternalProfile {
+        ExternalProfile {
+            namespace: "https://issuer".into(),
+            subject: "1".into(),
+            email: email.map(Into::into),
+            email_verified: true,
+            username_hint: hint.map(Into::into),
+            name: name.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn usernames_come_from_the_login_then_the_email_then_the_name() {
+        let first = |p: &ExternalProfile| username_candidates(p)[0].as_str().to_owned();
+        assert_eq!(first(&profile(Some("octocat"), None, None)), "octocat");
+        assert_eq!(
+            first(&profile(None, Some("li.wei@example.com"), None)),
+            "li.wei"
+        );
+        assert_eq!(first(&profile(None, None, Some("Li Wei"))), "Li-Wei");
+        // Nothing usable (Chinese name only): a generic but valid name.
+        assert_eq!(first(&profile(None, None, Some("李伟"))), "user");
+        let all = username_candidates(&profile(Some("ab"), None, None));
+        assert_eq!(all[0].as_str(), "user-ab");
+        assert_eq!(all[1].as_str(), "user-ab-2");
+        assert!(all.len() >= 10);
+        let long = "x".repeat(80);
+        assert!(username_candidates(&profile(Some(&long), None, None))
+            .iter()
+            .all(|u| u.as_str().len() <= Username::MAX));
+    }
+}

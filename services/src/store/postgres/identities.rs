@@ -1,0 +1,152 @@
+//! [`IdentityStore`] on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{user_from_row, PgStore};
+use crate::store::identities::{IdentityStore, PendingLogin};
+use crate::store::{classify, user_conflict, NewUser, StoreError, User};
+
+#[async_trait]
+impl IdentityStore for PgStore {
+    async fn save_pending_login(&self, login: &PendingLogin) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into oauth_logins (state_hash, provider, pkce_verifier, nonce, next_path, expires_at) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&login.state_hash[..])
+        .bind(&login.provider)
+        .bind(&login.pkce_verifier)
+        .bind(&login.nonce)
+        .bind(&login.next)
+        .bind(login.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_pending_login(
+        &self,
+        state_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingLogin>, StoreError> {
+        sqlx::query("delete from oauth_logins where expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        let row = sqlx::query(
+            "delete from oauth_logins where state_hash = $1 and expires_at > $2 \
+             returning provider, pkce_verifier, nonce, next_path, expires_at",
+        )
+        .bind(&state_hash[..])
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(PendingLogin {
+            state_hash: *state_hash,
+            provider: row.try_get("provider")?,
+            pkce_verifier: row.try_get("pkce_verifier")?,
+            nonce: row.try_get("nonce")?,
+            next: row.try_get("next_path")?,
+            expires_at: row.try_get("expires_at")?,
+        }))
+    }
+
+    async fn create_user_with_identity(
+        &self,
+        user: &NewUser,
+        provider: &str,
+        subject: &str,
+    ) -> Result<User, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let sql = concat!(
+            "insert into users (id, username, email, email_verified, display_name, password_hash, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7) returning ",
+            user_columns!()
+        );
+        let email = user.email.as_ref().map(|e| e.as_str());
+        let row = sqlx::query(sql)
+            .bind(Uuid::now_v7())
+            .bind(user.username.as_str())
+            .bind(email)
+            .bind(email.is_some())
+            .bind(user.display_name.as_str())
+            .bind(user.password_hash.as_deref())
+            .bind(Utc::now())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| classify(e, user_conflict, "user"))?;
+        let created = user_from_row(&row)?;
+        sqlx::query(
+            "insert into external_identities (provider, subject, user_id, email, created_at) \
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(provider)
+        .bind(subject)
+        .bind(created.id)
+        .bind(email)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, |_| "identity", "user"))?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn user_by_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = concat!(
+            "select ",
+            user_columns!("u."),
+            " from external_identities i join users u on u.id = i.user_id \
+             where i.provider = $1 and i.subject = $2"
+        );
+        let row = sqlx::query(sql)
+            .bind(provider)
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn user_by_verified_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let sql = concat!(
+            "select ",
+            user_columns!(),
+            " from users where lower(email) = lower($1) and email_verified"
+        );
+        let row = sqlx::query(sql)
+            .bind(email.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn link_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        user_id: Uuid,
+        email: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into external_identities (provider, subject, user_id, email, created_at) \
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(provider)
+        .bind(subject)
+        .bind(user_id)
+        .bind(email)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| classify(e, |_| "identity", "user"))?;
+        Ok(())
+    }
+}
