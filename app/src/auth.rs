@@ -20,6 +20,30 @@ pub struct SignedInUser {
     pub display_name: String,
 }
 
+/// An identity provider to offer on the sign-in page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthProvider {
+    /// Id in `/auth/oauth2/{id}/start`.
+    pub id: String,
+    /// Name on the button.
+    pub name: String,
+}
+
+/// The configured identity providers, in button order.
+#[server(prefix = "/rpc", endpoint = "auth/providers")]
+pub async fn oauth_providers() -> Result<Vec<OAuthProvider>, AppError> {
+    let services = crate::state::services()?;
+    Ok(services
+        .oauth
+        .providers()
+        .into_iter()
+        .map(|p| OAuthProvider {
+            id: p.id,
+            name: p.name,
+        })
+        .collect())
+}
+
 /// Who is signed in, if anyone.
 #[server(prefix = "/rpc", endpoint = "auth/current_user")]
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
@@ -124,7 +148,13 @@ pub mod ssr {
         (access, refresh, secure)
     }
 
-    fn cookie(name: &'static str, value: String, max_age: i64, secure: bool) -> Cookie<'static> {
+    /// An HttpOnly, SameSite=Lax cookie for the whole site (`Secure` when `secure`).
+    pub fn cookie(
+        name: &'static str,
+        value: String,
+        max_age: i64,
+        secure: bool,
+    ) -> Cookie<'static> {
         Cookie::build((name, value))
             .path("/")
             .http_only(true)
@@ -143,22 +173,32 @@ pub mod ssr {
         }
     }
 
+    /// The access and refresh cookies of a new token pair.
+    pub fn session_cookies(tokens: &TokenPair, secure: bool) -> [Cookie<'static>; 2] {
+        let (access, refresh) = cookie_names(secure);
+        let now = chrono::Utc::now();
+        [
+            cookie(
+                access,
+                tokens.access_token.clone(),
+                (tokens.access_expires_at - now).num_seconds(),
+                secure,
+            ),
+            cookie(
+                refresh,
+                tokens.refresh_token.clone(),
+                (tokens.session_expires_at - now).num_seconds(),
+                secure,
+            ),
+        ]
+    }
+
     /// Sets the access and refresh cookies for a new token pair.
     pub fn set_cookies(tokens: &TokenPair) {
-        let (access, refresh, secure) = names();
-        let now = chrono::Utc::now();
-        set_cookie(cookie(
-            access,
-            tokens.access_token.clone(),
-            (tokens.access_expires_at - now).num_seconds(),
-            secure,
-        ));
-        set_cookie(cookie(
-            refresh,
-            tokens.refresh_token.clone(),
-            (tokens.session_expires_at - now).num_seconds(),
-            secure,
-        ));
+        let (_, _, secure) = names();
+        for c in session_cookies(tokens, secure) {
+            set_cookie(c);
+        }
     }
 
     /// Expires both cookies.

@@ -137,6 +137,9 @@ pub struct Texts {
     pub this_browser: &'static str,
     pub last_active: &'static str,
     pub sign_out_others: &'static str,
+    /// `{provider}` is replaced by the provider's name.
+    pub sign_in_with: &'static str,
+    pub or_divider: &'static str,
 }
 
 /// English.
@@ -191,6 +194,8 @@ pub static EN: Texts = Texts {
     this_browser: "This browser",
     last_active: "last active",
     sign_out_others: "Sign out all other sessions",
+    sign_in_with: "Sign in with {provider}",
+    or_divider: "or",
 };
 
 /// Simplified Chinese.
@@ -245,6 +250,8 @@ pub static ZH_CN: Texts = Texts {
     this_browser: "当前浏览器",
     last_active: "最近活动",
     sign_out_others: "退出其他所有会话",
+    sign_in_with: "使用 {provider} 登录",
+    or_divider: "或",
 };
 
 /// The current locale's texts (the app provides the [`Locale`]).

@@ -54,6 +54,11 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where cargo-leptos put the compiled site (`LEPTOS_SITE_ROOT`).
     pub site_root: String,
+    /// The origin browsers use to reach the server (`CHATSPHERE_PUBLIC_URL`);
+    /// OAuth redirect URIs are built from it. `None`: `http://<bound address>`.
+    pub public_url: Option<String>,
+    /// Identity providers for "Sign in with …" ([`oauth`] lists the variables).
+    pub oauth_providers: Vec<services::auth::ProviderConfig>,
 }
 
 /// Why the configuration is unusable. Messages name the variable to fix.
@@ -201,6 +206,19 @@ impl Config {
             }
         };
         let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
+        let public_url = get("CHATSPHERE_PUBLIC_URL")
+            .map(|u| parse_origin(&u).map_err(|m| invalid("CHATSPHERE_PUBLIC_URL", m)))
+            .transpose()?;
+        let oauth_providers = oauth::providers(&get)?;
+        if environment == Environment::Production
+            && public_url.is_none()
+            && !oauth_providers.is_empty()
+        {
+            return Err(invalid(
+                "CHATSPHERE_PUBLIC_URL",
+                "is required in production when a sign-in provider is configured (redirect URIs are built from it)",
+            ));
+        }
 
         let config = Self {
             environment,
@@ -213,6 +231,8 @@ impl Config {
             allowed_origins,
             log_format,
             site_root,
+            public_url,
+            oauth_providers,
         };
         Ok((config, warnings))
     }
@@ -298,5 +318,6 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
 
+pub mod oauth;
 #[cfg(test)]
 mod tests;

@@ -24,6 +24,8 @@ use utoipa::OpenApi;
         crate::routes::auth::sessions,
         crate::routes::auth::revoke_session,
         crate::routes::auth::revoke_other_sessions,
+        crate::routes::auth::oauth2::oauth2_login,
+        crate::routes::auth::oauth2::providers,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

@@ -107,7 +107,13 @@ impl Application {
         let tokens = AccessTokens::new(secret, TOKEN_ISSUER, TOKEN_AUDIENCE, ttl);
         let state = AppState {
             leptos_options,
-            services: Services::new(store, bus, kv, tokens, policy),
+            services: Services::new(store, bus, kv, tokens, policy).with_oauth(
+                config.oauth_providers.clone(),
+                config
+                    .public_url
+                    .as_deref()
+                    .unwrap_or(&format!("http://{addr}")),
+            ),
             // Production is served over HTTPS (directly or behind a proxy).
             secure_cookies: config.environment == crate::config::Environment::Production,
         };
@@ -171,6 +177,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(routes::health::health))
         .nest("/api/v1", routes::api_v1())
+        .merge(routes::oauth_browser::router())
         .leptos_routes_with_context(&state, pages, provide_request_auth, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -24,6 +24,38 @@ fn form_error(
     }
 }
 
+/// "Sign in with …" links, one per configured provider (plain links: the
+/// flow is a chain of redirects and needs no JavaScript).
+#[component]
+fn ProviderButtons(next: impl Fn() -> String + Copy + Send + Sync + 'static) -> impl IntoView {
+    let providers = Resource::new(|| (), |_| crate::auth::oauth_providers());
+    let t = use_texts();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = providers.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <div class="oauth-providers">
+                        <p class="divider muted">{t.or_divider}</p>
+                        {list.into_iter().map(|p| {
+                            let id = p.id.clone();
+                            let href = move || {
+                                let query = serde_urlencoded::to_string([("next", next())]).unwrap_or_default();
+                                format!("/auth/oauth2/{id}/start?{query}")
+                            };
+                            view! {
+                                <a class="button secondary oauth-button" rel="external" data-provider=p.id.clone() href=href>
+                                    {t.sign_in_with.replace("{provider}", &p.name)}
+                                </a>
+                            }
+                        }).collect_view()}
+                    </div>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 fn next_param() -> impl Fn() -> String + Copy {
     let query = use_query_map();
     move || query.read().get("next").unwrap_or_default()
@@ -53,6 +85,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="error" role="alert" hidden=move || error().is_none()>{error}</p>
                 <button class="button" type="submit">{t.sign_in}</button>
             </ActionForm>
+            <ProviderButtons next=next/>
             <p class="muted">
                 {t.new_here}" " <A href=move || format!("/register?next={}", next())>{t.create_account}</A>
             </p>
@@ -123,6 +156,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <p class="error" role="alert" hidden=move || error().is_none()>{error}</p>
                 <button class="button" type="submit">{t.create_account}</button>
             </ActionForm>
+            <ProviderButtons next=next/>
             <p class="muted">
                 {t.have_account}" " <A href=move || format!("/login?next={}", next())>{t.sign_in}</A>
             </p>

@@ -155,3 +155,100 @@ fn debug_output_never_shows_secrets() {
         assert!(!printed.contains(leaked), "{leaked} leaked in {printed}");
     }
 }
+
+#[test]
+fn providers_are_on_only_with_both_id_and_secret_and_never_print_secrets() {
+    let secret = "k".repeat(32);
+    let (config, _) = load(&[("CHATSPHERE_JWT_SECRET", &secret)]).unwrap();
+    assert!(config.oauth_providers.is_empty());
+    assert!(config.public_url.is_none());
+
+    let (config, _) = load(&[
+        ("CHATSPHERE_JWT_SECRET", &secret),
+        ("GOOGLE_CLIENT_ID", "g-id"),
+        ("GOOGLE_CLIENT_SECRET", "google-client-secret"),
+        ("GITHUB_CLIENT_ID", "gh-id"),
+        ("GITHUB_CLIENT_SECRET", "github-client-secret"),
+        ("GITHUB_URL", "https://git.example.com"),
+        ("GITHUB_API_URL", "https://git.example.com/api/v3"),
+        ("OIDC_ISSUER", "https://sso.example.com/realms/acme"),
+        ("OIDC_CLIENT_ID", "chat"),
+        ("OIDC_CLIENT_SECRET", "oidc-client-secret"),
+        ("OIDC_NAME", "Acme SSO"),
+        ("CHATSPHERE_PUBLIC_URL", "https://Chat.Example.com/"),
+    ])
+    .unwrap();
+    let ids: Vec<&str> = config
+        .oauth_providers
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(ids, ["google", "github", "oidc"]);
+    assert_eq!(
+        config.oauth_providers[1].namespace(),
+        "https://git.example.com"
+    );
+    assert_eq!(
+        config.oauth_providers[2].namespace(),
+        "https://sso.example.com/realms/acme"
+    );
+    assert_eq!(config.oauth_providers[2].name, "Acme SSO");
+    assert_eq!(
+        config.public_url.as_deref(),
+        Some("https://chat.example.com")
+    );
+    let printed = format!("{config:?}");
+    for leaked in [
+        "google-client-secret",
+        "github-client-secret",
+        "oidc-client-secret",
+    ] {
+        assert!(!printed.contains(leaked), "{leaked} leaked");
+    }
+}
+
+#[test]
+fn half_configured_providers_name_the_missing_variable() {
+    let secret = "k".repeat(32);
+    for (vars, missing) in [
+        (vec![("GOOGLE_CLIENT_ID", "x")], "GOOGLE_CLIENT_SECRET"),
+        (vec![("GITHUB_CLIENT_SECRET", "x")], "GITHUB_CLIENT_ID"),
+        (
+            vec![("OIDC_CLIENT_ID", "x"), ("OIDC_CLIENT_SECRET", "y")],
+            "OIDC_ISSUER",
+        ),
+        (
+            vec![("OIDC_ISSUER", "https://sso.example.com")],
+            "OIDC_CLIENT_ID",
+        ),
+        (
+            vec![
+                ("OIDC_ISSUER", "sso.example.com"),
+                ("OIDC_CLIENT_ID", "x"),
+                ("OIDC_CLIENT_SECRET", "y"),
+            ],
+            "OIDC_ISSUER",
+        ),
+        (
+            vec![("CHATSPHERE_PUBLIC_URL", "chat.example.com")],
+            "CHATSPHERE_PUBLIC_URL",
+        ),
+    ] {
+        let mut all = vars.clone();
+        all.push(("CHATSPHERE_JWT_SECRET", &secret));
+        let err = load(&all).unwrap_err();
+        assert!(err.to_string().starts_with(missing), "{vars:?}: {err}");
+    }
+    // Production needs the public URL to build redirect URIs.
+    let err = load(&[
+        ("CHATSPHERE_ENV", "production"),
+        ("CHATSPHERE_JWT_SECRET", &secret),
+        ("GOOGLE_CLIENT_ID", "x"),
+        ("GOOGLE_CLIENT_SECRET", "y"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("CHATSPHERE_PUBLIC_URL"),
+        "{err}"
+    );
+}

@@ -1,7 +1,9 @@
-//! HTTP routes outside the Leptos pages: health and the public REST API.
+//! HTTP routes outside the Leptos pages: health, the public REST API, and
+//! the browser's redirects to and from identity providers.
 
 pub mod auth;
 pub mod health;
+pub mod oauth_browser;
 pub mod rooms;
 
 use axum::routing::get;

@@ -38,19 +38,25 @@ impl TestApp {
     /// A server with a fresh database: SQLite and the in-process bus in a
     /// temporary directory, or PostgreSQL and Redis (see [`BACKEND_VAR`]).
     pub async fn spawn() -> Self {
+        Self::spawn_configured(&[]).await
+    }
+
+    /// Like [`TestApp::spawn`] (same backend choice), with extra variables.
+    pub async fn spawn_configured(extra: &[(&str, &str)]) -> Self {
         if !on_postgres_and_redis() {
-            return Self::spawn_with(&[]).await;
+            return Self::spawn_with(extra).await;
         }
         let admin =
             std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL with postgres-redis");
         let redis = std::env::var("TEST_REDIS_URL").expect("TEST_REDIS_URL with postgres-redis");
         let (url, name) = crate::support::create_pg_database(&admin).await;
         let prefix = format!("chatsphere-api-test:{name}:");
-        let vars = [
+        let mut vars = vec![
             ("DATABASE_URL", url.as_str()),
             ("REDIS_URL", redis.as_str()),
             ("CHATSPHERE_REDIS_PREFIX", prefix.as_str()),
         ];
+        vars.extend_from_slice(extra);
         let mut app = Self::spawn_with(&vars).await;
         app.pg_database = Some((admin, name));
         app

@@ -5,6 +5,8 @@ mod auth;
 mod backends;
 mod health;
 mod helpers;
+mod oauth;
+mod oidc_provider;
 mod pages;
 mod process;
 mod rooms;

@@ -2,6 +2,7 @@
 //! paths). Each handler parses, calls one `AuthService` method, maps the result.
 
 mod dto;
+pub mod oauth2;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
             get(sessions).delete(revoke_other_sessions),
         )
         .route("/auth/sessions/{id}", delete(revoke_session))
+        .merge(oauth2::router())
 }
 
 /// Creates an account and signs it in.
