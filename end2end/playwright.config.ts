@@ -8,6 +8,9 @@ import { join } from "node:path";
 const port = Number(process.env.E2E_PORT ?? 3100);
 const dataDir = mkdtempSync(join(tmpdir(), "chatsphere-e2e-"));
 const serverBin = process.env.E2E_SERVER_BIN ?? "target/debug/server";
+// A real OpenID Connect provider (npm's oauth2-mock-server) for "Sign in with …".
+const oidcPort = port + 1;
+const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -37,7 +40,16 @@ export default defineConfig({
     },
   },
   projects: [{ name: "chromium" }],
-  webServer: {
+  webServer: [
+  {
+    command: `node oidc-provider.mjs ${oidcPort}`,
+    url: `${oidcIssuer}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+  {
     command: serverBin,
     cwd: "..",
     url: `http://127.0.0.1:${port}/health`,
@@ -51,6 +63,11 @@ export default defineConfig({
       CHATSPHERE_DATA_DIR: dataDir,
       DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
       RUST_LOG: "warn",
+      OIDC_ISSUER: oidcIssuer,
+      OIDC_CLIENT_ID: "chatsphere-e2e",
+      OIDC_CLIENT_SECRET: "chatsphere-e2e-secret",
+      OIDC_NAME: "Test SSO",
     },
   },
+  ],
 });

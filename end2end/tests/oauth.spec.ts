@@ -1,0 +1,35 @@
+import { test, expect } from "@playwright/test";
+
+// "Sign in with …" against a real OpenID Connect provider (oauth2-mock-server,
+// started by playwright.config.ts), which approves at once as John Doe.
+
+test("signing in through the OIDC provider returns to the page the user wanted", async ({ page }) => {
+  await page.goto("/settings/profile");
+  await expect(page).toHaveURL(/\/login\?next=\/settings\/profile$/);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  const button = page.getByRole("link", { name: "Sign in with Test SSO" });
+  await expect(button).toBeVisible();
+  await button.click();
+  await expect(page).toHaveURL(/\/settings\/profile$/);
+  await expect(page.locator(".user-menu .user-name")).toHaveText("John Doe");
+  await expect(page.locator("#profile-form input[name=email]")).toHaveValue("john.doe@example.com");
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the provider button works as a plain link and finds the same account", async ({ page }) => {
+    await page.goto("/login?next=/rooms");
+    await page.getByRole("link", { name: "Sign in with Test SSO" }).click();
+    await expect(page).toHaveURL(/\/rooms$/);
+    await expect(page.locator(".user-menu .user-name")).toHaveText("John Doe");
+  });
+});
+
+test("the registration page offers the provider too, in Chinese as well", async ({ browser }) => {
+  const context = await browser.newContext({ locale: "zh-CN" });
+  const page = await context.newPage();
+  await page.goto("/register");
+  await expect(page.getByRole("link", { name: "使用 Test SSO 登录" })).toBeVisible();
+  await context.close();
+});
