@@ -127,7 +127,7 @@ pub mod ssr {
     use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
-    use services::auth::{Authenticated, ClientInfo, TokenPair};
+    use services::auth::{Authenticated, ClientInfo, Refreshed, TokenPair};
     use services::{ServiceError, Services};
 
     use crate::AppError;
@@ -250,12 +250,27 @@ pub mod ssr {
         let Some(refresh_token) = jar.get(refresh) else {
             return Ok(None);
         };
-        match services.auth.refresh(refresh_token.value()).await {
-            Ok(tokens) => {
+        match services
+            .auth
+            .refresh_allowing_race(refresh_token.value())
+            .await
+        {
+            Ok(Refreshed::Rotated(tokens)) => {
                 set_cookies(&tokens);
                 Ok(Some(
                     services.auth.authenticate(&tokens.access_token).await?,
                 ))
+            }
+            Ok(Refreshed::Concurrent {
+                access_token,
+                access_expires_at,
+            }) => {
+                // A parallel request rotated the refresh cookie a moment ago
+                // and set its successor: leave that one alone.
+                let secure = names().2;
+                let seconds = (access_expires_at - chrono::Utc::now()).num_seconds();
+                set_cookie(cookie(names().0, access_token.clone(), seconds, secure));
+                Ok(Some(services.auth.authenticate(&access_token).await?))
             }
             Err(ServiceError::Unauthorized(_)) => {
                 clear_cookies();

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 use argon2::Params;
 use chrono::Duration;
 use services::auth::{
-    AccessTokens, AuthService, ClientInfo, LoginThrottle, PasswordHasher, ProfileChange,
+    AccessTokens, AuthService, ClientInfo, LoginThrottle, PasswordHasher, ProfileChange, Refreshed,
     Registration, SessionPolicy, ThrottlePolicy,
 };
 use services::kv::SharedKv;
@@ -20,6 +20,8 @@ support::store_contract!(
     registration_rejects_bad_input_and_common_passwords,
     duplicate_username_or_email_is_a_conflict,
     refresh_rotates_and_a_replayed_token_ends_the_session,
+    a_browser_racing_itself_keeps_its_session_but_a_late_replay_ends_it,
+    a_replay_after_the_grace_period_ends_the_session_even_for_a_browser,
     logout_refuses_the_old_access_token_at_once,
     password_change_needs_the_current_one_and_ends_other_sessions,
     revoking_a_session_refuses_its_access_tokens,
@@ -399,4 +401,63 @@ async fn repeated_failures_from_one_address_lock_that_address(fx: Fixture) {
     auth.login("victim2", PASSWORD, from("192.0.2.10"))
         .await
         .expect("another address is fine");
+}
+
+async fn a_browser_racing_itself_keeps_its_session_but_a_late_replay_ends_it(fx: Fixture) {
+    let auth = service(&fx);
+    let (_, first) = auth
+        .register(registration("tabs", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    // Two requests of one page present the same refresh cookie.
+    let winner = match auth
+        .refresh_allowing_race(&first.refresh_token)
+        .await
+        .unwrap()
+    {
+        Refreshed::Rotated(pair) => pair,
+        other => panic!("the first presentation rotates: {other:?}"),
+    };
+    match auth
+        .refresh_allowing_race(&first.refresh_token)
+        .await
+        .unwrap()
+    {
+        Refreshed::Concurrent { access_token, .. } => {
+            let loser = auth.authenticate(&access_token).await.unwrap();
+            assert_eq!(loser.session_id, winner.session_id);
+        }
+        other => panic!("the second is a race: {other:?}"),
+    }
+    // The winner's refresh token carries on.
+    let next = auth.refresh(&winner.refresh_token).await.unwrap();
+    auth.authenticate(&next.access_token).await.unwrap();
+    // An API client gets no grace: the same replay through `refresh` is theft.
+    unauthorized(auth.refresh(&first.refresh_token).await);
+    unauthorized(auth.authenticate(&next.access_token).await);
+    unauthorized(auth.refresh(&next.refresh_token).await);
+}
+
+async fn a_replay_after_the_grace_period_ends_the_session_even_for_a_browser(fx: Fixture) {
+    let policy = SessionPolicy {
+        reuse_grace: Duration::zero(),
+        ..SessionPolicy::default()
+    };
+    let auth = service_with(&fx, policy);
+    let (_, first) = auth
+        .register(
+            registration("latecomer", "", PASSWORD),
+            ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    let second = auth
+        .refresh_allowing_race(&first.refresh_token)
+        .await
+        .unwrap();
+    let Refreshed::Rotated(second) = second else {
+        panic!("rotates")
+    };
+    unauthorized(auth.refresh_allowing_race(&first.refresh_token).await);
+    unauthorized(auth.refresh(&second.refresh_token).await);
 }

@@ -16,6 +16,7 @@ support::store_contract!(
     session_is_created_with_its_first_refresh_token,
     rotation_replaces_the_token_and_records_the_use,
     presenting_a_used_token_revokes_the_whole_session,
+    a_token_presented_again_within_the_grace_period_is_a_race_not_a_theft,
     unknown_refresh_token_changes_nothing,
     sessions_can_be_revoked_one_by_one_or_all_but_one,
     deny_list_holds_keys_until_they_expire,
@@ -181,7 +182,7 @@ async fn rotation_replaces_the_token_and_records_the_use(fx: Fixture) {
     let later = Utc::now() + Duration::minutes(10);
     match fx
         .store
-        .rotate_refresh_token(&hash(1), &hash(2), later)
+        .rotate_refresh_token(&hash(1), &hash(2), later, later)
         .await
         .unwrap()
     {
@@ -194,7 +195,7 @@ async fn rotation_replaces_the_token_and_records_the_use(fx: Fixture) {
     // The new token works next.
     assert!(matches!(
         fx.store
-            .rotate_refresh_token(&hash(2), &hash(3), later)
+            .rotate_refresh_token(&hash(2), &hash(3), later, later)
             .await
             .unwrap(),
         Rotation::Rotated(_)
@@ -206,13 +207,13 @@ async fn presenting_a_used_token_revokes_the_whole_session(fx: Fixture) {
     let s = session_for(&u);
     fx.store.create_session(&s, &hash(1)).await.unwrap();
     fx.store
-        .rotate_refresh_token(&hash(1), &hash(2), Utc::now())
+        .rotate_refresh_token(&hash(1), &hash(2), Utc::now(), Utc::now())
         .await
         .unwrap();
     // An attacker replays the old token.
     match fx
         .store
-        .rotate_refresh_token(&hash(1), &hash(9), Utc::now())
+        .rotate_refresh_token(&hash(1), &hash(9), Utc::now(), Utc::now())
         .await
         .unwrap()
     {
@@ -236,7 +237,7 @@ async fn presenting_a_used_token_revokes_the_whole_session(fx: Fixture) {
     // The legitimate holder's current token now belongs to a revoked session.
     match fx
         .store
-        .rotate_refresh_token(&hash(2), &hash(3), Utc::now())
+        .rotate_refresh_token(&hash(2), &hash(3), Utc::now(), Utc::now())
         .await
         .unwrap()
     {
@@ -245,14 +246,14 @@ async fn presenting_a_used_token_revokes_the_whole_session(fx: Fixture) {
             "caller must see the revocation"
         ),
         Rotation::Reused(session) => assert!(session.revoked_at.is_some()),
-        Rotation::Unknown => panic!("the token exists"),
+        other => panic!("the current token rotates: {other:?}"),
     }
 }
 
 async fn unknown_refresh_token_changes_nothing(fx: Fixture) {
     assert_eq!(
         fx.store
-            .rotate_refresh_token(&hash(7), &hash(8), Utc::now())
+            .rotate_refresh_token(&hash(7), &hash(8), Utc::now(), Utc::now())
             .await
             .unwrap(),
         Rotation::Unknown
@@ -358,4 +359,55 @@ async fn deny_list_holds_keys_until_they_expire(fx: Fixture) {
             .unwrap(),
         "the longer expiry is kept"
     );
+}
+
+async fn a_token_presented_again_within_the_grace_period_is_a_race_not_a_theft(fx: Fixture) {
+    let u = user(&fx, "racer", None, None).await;
+    let s = session_for(&u);
+    fx.store.create_session(&s, &hash(1)).await.unwrap();
+    let t0 = Utc::now();
+    fx.store
+        .rotate_refresh_token(&hash(1), &hash(2), t0, t0)
+        .await
+        .unwrap();
+    // Five seconds later, with a ten-second grace: a parallel request.
+    let t5 = t0 + Duration::seconds(5);
+    match fx
+        .store
+        .rotate_refresh_token(&hash(1), &hash(8), t5, t5 - Duration::seconds(10))
+        .await
+        .unwrap()
+    {
+        Rotation::Raced(session) => {
+            assert_eq!(session.id, s.id);
+            assert!(session.revoked_at.is_none());
+        }
+        other => panic!("expected Raced, got {other:?}"),
+    }
+    // Nothing changed: the successor still rotates, the raced one left no token.
+    assert!(matches!(
+        fx.store
+            .rotate_refresh_token(&hash(8), &hash(9), t5, t5)
+            .await
+            .unwrap(),
+        Rotation::Unknown
+    ));
+    assert!(matches!(
+        fx.store
+            .rotate_refresh_token(&hash(2), &hash(3), t5, t5)
+            .await
+            .unwrap(),
+        Rotation::Rotated(_)
+    ));
+    // Thirty seconds on, the same replay is theft.
+    let t30 = t0 + Duration::seconds(30);
+    match fx
+        .store
+        .rotate_refresh_token(&hash(1), &hash(7), t30, t30 - Duration::seconds(10))
+        .await
+        .unwrap()
+    {
+        Rotation::Reused(session) => assert!(session.revoked_at.is_some()),
+        other => panic!("expected Reused, got {other:?}"),
+    }
 }

@@ -98,3 +98,59 @@ async fn a_page_renewing_an_expired_access_cookie_refreshes_once_and_keeps_the_s
         .await;
     assert_eq!(again.status(), 200, "the session survived the page load");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_requests_sharing_an_expired_access_cookie_all_stay_signed_in() {
+    let app = TestApp::spawn().await;
+    let signed_in = app.register("tabber").await;
+    let refresh = signed_in["tokens"]["refresh_token"].as_str().unwrap();
+    let cookie = format!("cs_access=expired.or.garbage; cs_refresh={refresh}");
+    // A browser restoring three tabs at once: each request presents the same
+    // refresh cookie; one rotates it, the others lose the race.
+    let load = |path: &'static str| {
+        let request = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("cookie", cookie.clone());
+        async move { request.send().await.unwrap() }
+    };
+    let responses = futures_util::future::join_all([
+        load("/settings/profile"),
+        load("/settings/security"),
+        load("/settings/profile"),
+    ])
+    .await;
+    let mut rotated = Vec::new();
+    for response in responses {
+        assert_eq!(response.status(), 200);
+        let cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        assert!(
+            !cookies.iter().any(|c| c.starts_with("cs_refresh=;")),
+            "no request clears the refresh cookie: {cookies:?}"
+        );
+        rotated.extend(
+            cookies
+                .iter()
+                .filter_map(|c| c.strip_prefix("cs_refresh="))
+                .map(|c| c.split(';').next().unwrap().to_owned()),
+        );
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("id=\"profile-form\"") || html.contains("id=\"password-form\""),
+            "signed in on every tab"
+        );
+    }
+    assert_eq!(rotated.len(), 1, "exactly one request rotated: {rotated:?}");
+    let again = app
+        .post(
+            "/api/v1/auth/token/refresh",
+            &serde_json::json!({"refresh_token": rotated[0]}),
+        )
+        .await;
+    assert_eq!(again.status(), 200, "the session survived");
+}

@@ -11,7 +11,8 @@ pub mod tokens;
 pub use oauth::{OAuthService, ProviderConfig, ProviderInfo};
 pub use password::{PasswordError, PasswordHasher};
 pub use service::{
-    AuthService, Authenticated, ClientInfo, ProfileChange, Registration, SessionPolicy, TokenPair,
+    AuthService, Authenticated, ClientInfo, ProfileChange, Refreshed, Registration, SessionPolicy,
+    TokenPair,
 };
 pub use throttle::{LoginThrottle, ThrottlePolicy};
 pub use tokens::{AccessClaims, AccessTokens, TokenError};

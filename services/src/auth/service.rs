@@ -29,6 +29,10 @@ pub struct SessionPolicy {
     pub session_lifetime: Duration,
     /// A session unused for this long ends.
     pub idle_timeout: Duration,
+    /// A refresh token presented again this soon after its rotation is taken
+    /// for two parallel requests of one client (a browser loading a page and
+    /// its data), not for theft: it does not end the session.
+    pub reuse_grace: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -37,6 +41,7 @@ impl Default for SessionPolicy {
             access_ttl: Duration::minutes(15),
             session_lifetime: Duration::days(30),
             idle_timeout: Duration::days(7),
+            reuse_grace: Duration::seconds(10),
         }
     }
 }
@@ -63,6 +68,22 @@ pub struct TokenPair {
     pub session_expires_at: DateTime<Utc>,
     /// The session these tokens belong to.
     pub session_id: Uuid,
+}
+
+/// What presenting a refresh token gave.
+#[derive(Debug, Clone)]
+pub enum Refreshed {
+    /// A new pair; the presented refresh token is spent.
+    Rotated(TokenPair),
+    /// The token had just been rotated by a parallel request: a new access
+    /// token for the same session; the refresh token to keep is the one the
+    /// other request received.
+    Concurrent {
+        /// The JWT for `Authorization: Bearer`.
+        access_token: String,
+        /// When it expires.
+        access_expires_at: DateTime<Utc>,
+    },
 }
 
 /// A verified, non-revoked access token.
@@ -212,21 +233,60 @@ impl AuthService {
         }
     }
 
-    /// Exchanges a refresh token for a new pair. A refresh token that was
-    /// already used ends its whole session at once (it was stolen, or the
-    /// legitimate client is about to find out).
+    /// Exchanges a refresh token for a new pair (API clients, which hold
+    /// their tokens themselves). A refresh token that was already used ends
+    /// its whole session at once: it was stolen, or the legitimate client is
+    /// about to find out.
     #[instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ServiceError> {
+        match self.rotate(refresh_token, Duration::zero()).await? {
+            Refreshed::Rotated(pair) => Ok(pair),
+            Refreshed::Concurrent { .. } => Err(ServiceError::Unauthorized(BAD_SESSION)),
+        }
+    }
+
+    /// Like [`AuthService::refresh`], for a browser whose parallel requests
+    /// share one refresh cookie: a token rotated less than
+    /// [`SessionPolicy::reuse_grace`] ago gives a new access token for the
+    /// same session (the request that lost the race keeps the refresh cookie
+    /// the winner set) instead of ending the session. Replayed later, it
+    /// still ends it.
+    #[instrument(skip_all)]
+    pub async fn refresh_allowing_race(
+        &self,
+        refresh_token: &str,
+    ) -> Result<Refreshed, ServiceError> {
+        self.rotate(refresh_token, self.policy.reuse_grace).await
+    }
+
+    async fn rotate(
+        &self,
+        refresh_token: &str,
+        grace: Duration,
+    ) -> Result<Refreshed, ServiceError> {
         let now = Utc::now();
         let (next, next_hash) = new_refresh_token();
         match self
             .store
-            .rotate_refresh_token(&hash_refresh_token(refresh_token), &next_hash, now)
+            .rotate_refresh_token(
+                &hash_refresh_token(refresh_token),
+                &next_hash,
+                now,
+                now - grace,
+            )
             .await?
         {
             Rotation::Rotated(session) if session.is_usable(now, self.policy.idle_timeout) => {
-                self.pair(&session, next)
+                self.pair(&session, next).map(Refreshed::Rotated)
             }
+            Rotation::Raced(session) if session.is_usable(now, self.policy.idle_timeout) => {
+                let pair = self.pair(&session, String::new())?;
+                Ok(Refreshed::Concurrent {
+                    access_token: pair.access_token,
+                    access_expires_at: pair.access_expires_at,
+                })
+            }
+            Rotation::Raced(_) => Err(ServiceError::Unauthorized(BAD_SESSION)),
             Rotation::Rotated(session) => {
                 // Consumed but dead: make sure it stays dead everywhere.
                 self.revoke(&session, now).await?;

@@ -42,6 +42,10 @@ pub enum Rotation {
     Rotated(Session),
     /// The token had been used before: the whole session is now revoked.
     Reused(Session),
+    /// The token was used at or after the grace instant: most likely two
+    /// parallel requests of one client presented it together. Nothing
+    /// changed; the session is returned for the caller to decide.
+    Raced(Session),
     /// No such token.
     Unknown,
 }
@@ -70,12 +74,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Marks the refresh token `presented` used and, if it was current,
     /// stores `next` in its place and records `now` as the session's last use.
     /// A token that was already used revokes its whole session (reuse
-    /// detection). The caller checks the returned session's lifetime.
+    /// detection), unless it was used at or after `grace_since` (`Raced`).
+    /// The caller checks the returned session's lifetime.
     async fn rotate_refresh_token(
         &self,
         presented: &[u8; 32],
         next: &[u8; 32],
         now: DateTime<Utc>,
+        grace_since: DateTime<Utc>,
     ) -> Result<Rotation, StoreError>;
 
     /// Revokes one session of `user_id`; `false` if there was no such active one.

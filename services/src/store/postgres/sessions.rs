@@ -95,6 +95,7 @@ impl SessionStore for PgStore {
         presented: &[u8; 32],
         next: &[u8; 32],
         now: DateTime<Utc>,
+        grace_since: DateTime<Utc>,
     ) -> Result<Rotation, StoreError> {
         let mut tx = self.pool.begin().await?;
         // One statement claims the token: of two concurrent presentations,
@@ -126,14 +127,27 @@ impl SessionStore for PgStore {
                 Rotation::Rotated(session_from_row(&row)?)
             }
             None => {
-                let used: Option<Uuid> = sqlx::query_scalar(
-                    "select session_id from refresh_tokens where token_hash = $1",
+                let used: Option<(Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(
+                    "select session_id, used_at from refresh_tokens where token_hash = $1",
                 )
                 .bind(&presented[..])
                 .fetch_optional(&mut *tx)
                 .await?;
                 match used {
-                    Some(session_id) => {
+                    Some((session_id, Some(used_at))) if used_at >= grace_since => {
+                        // Spent a moment ago by a parallel request of the same client.
+                        let sql = concat!(
+                            "select ",
+                            session_columns!(),
+                            " from sessions where id = $1"
+                        );
+                        let row = sqlx::query(sql)
+                            .bind(session_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        Rotation::Raced(session_from_row(&row)?)
+                    }
+                    Some((session_id, _)) => {
                         let sql = concat!(
                             "update sessions set revoked_at = coalesce(revoked_at, $1) where id = $2 returning ",
                             session_columns!()
