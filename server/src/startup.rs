@@ -161,7 +161,13 @@ impl Application {
 /// The complete router: health, REST API, Leptos pages and server functions,
 /// static files, and the middleware around them all.
 pub fn router(state: AppState) -> Router {
-    let pages = generate_route_list(App);
+    // The route list depends on the App alone: generate it once per process.
+    // Generating renders the App; doing so while another server in the same
+    // process rendered pages stalled about one render in forty (seen only
+    // in the API tests, which run many servers in one process).
+    static PAGES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    let pages = PAGES.get_or_init(|| generate_route_list(App)).clone();
     let request_id = HeaderName::from_static("x-request-id");
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
