@@ -308,6 +308,29 @@ pub mod ssr {
         })
     }
 
+    /// Ends a settings form: a plain form post (no JavaScript) is sent back
+    /// to `page` with `?done=<form>`, or `?failed=<form>&error=` (in the
+    /// reader's language); a hydrated form gets the result itself.
+    pub fn finish_settings_form(
+        result: Result<(), AppError>,
+        page: &str,
+        form: &str,
+    ) -> Result<(), AppError> {
+        if !plain_form_post() {
+            return result;
+        }
+        let query = match result {
+            Ok(()) => serde_urlencoded::to_string([("done", form)]),
+            Err(err) => {
+                let text = crate::i18n::request_locale().texts().error(&err);
+                serde_urlencoded::to_string([("failed", form), ("error", &text)])
+            }
+        }
+        .unwrap_or_default();
+        leptos_axum::redirect(&format!("{page}?{query}"));
+        Ok(())
+    }
+
     /// Ends a sign-in or sign-up form: on success sets the cookies and
     /// redirects to `next`; on failure returns the error to a hydrated form,
     /// or redirects a plain form post back to `form` with the error code.
@@ -326,9 +349,9 @@ pub mod ssr {
             Err(err) => {
                 let err = AppError::from(err);
                 if plain_form_post() {
-                    let query =
-                        serde_urlencoded::to_string([("error", err.to_string()), ("next", next)])
-                            .unwrap_or_default();
+                    let text = crate::i18n::request_locale().texts().error(&err);
+                    let query = serde_urlencoded::to_string([("error", text), ("next", next)])
+                        .unwrap_or_default();
                     leptos_axum::redirect(&format!("{form}?{query}"));
                     Ok(())
                 } else {

@@ -11,6 +11,15 @@ pub enum AppError {
     /// The input broke a rule; the message says which.
     #[error("{0}")]
     Invalid(String),
+    /// A name, email or password broke a shared rule (the UI words it in
+    /// the reader's language).
+    #[error("{field}: {rule}")]
+    InvalidName {
+        /// `username`, `email`, `display_name` or `password`.
+        field: String,
+        /// The rule.
+        rule: domain::Rule,
+    },
     /// The thing asked for does not exist.
     #[error("{0} was not found.")]
     NotFound(String),
@@ -54,6 +63,10 @@ impl From<services::ServiceError> for AppError {
         use services::ServiceError as E;
         match err {
             E::Invalid(msg) => Self::Invalid(msg),
+            E::InvalidName(err) => Self::InvalidName {
+                field: err.field.to_owned(),
+                rule: err.rule,
+            },
             E::NotFound(what) => Self::NotFound(what.to_owned()),
             E::Conflict(what) => Self::Conflict(what.to_owned()),
             E::Unauthorized(why) => Self::Unauthorized(why.to_owned()),

@@ -8,6 +8,8 @@
 
 use leptos::prelude::*;
 
+mod errors;
+
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Locale {
@@ -87,6 +89,8 @@ impl Locale {
 /// Every text of the UI in one language.
 #[derive(Debug)]
 pub struct Texts {
+    /// The language these texts are in.
+    pub locale: Locale,
     pub skip_to_content: &'static str,
     pub nav_browse: &'static str,
     pub nav_home: &'static str,
@@ -144,6 +148,7 @@ pub struct Texts {
 
 /// English.
 pub static EN: Texts = Texts {
+    locale: Locale::En,
     skip_to_content: "Skip to content",
     nav_browse: "Browse",
     nav_home: "Home",
@@ -200,6 +205,7 @@ pub static EN: Texts = Texts {
 
 /// Simplified Chinese.
 pub static ZH_CN: Texts = Texts {
+    locale: Locale::ZhCn,
     skip_to_content: "跳到正文",
     nav_browse: "浏览",
     nav_home: "首页",

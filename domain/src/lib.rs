@@ -10,13 +10,15 @@
 //!   inline validation and by the server before anything is stored.
 //! - [`password`] — the password length rule, shared by browser and server.
 //! - [`conversation`] — kinds of conversation and member roles.
+//! - [`messages`] — the server's fixed messages, which the UI translates.
 
 pub mod conversation;
+pub mod messages;
 pub mod names;
 pub mod password;
 pub mod rooms;
 
 pub use conversation::{ConversationKind, MemberRole};
-pub use names::{DisplayName, Email, NameError, Username};
+pub use names::{DisplayName, Email, NameError, Rule, Username};
 pub use password::Password;
 pub use rooms::RoomSummary;

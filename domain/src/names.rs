@@ -4,28 +4,77 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Why a name was rejected. The message is written for the person who typed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a name was rejected: the field and the rule it broke. `Display`
+/// writes English (`username: must be 3 to 32 characters long`); the UI
+/// renders the rule in the reader's language from the same value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameError {
-    /// Which field was rejected (`username`, `email`, `display_name`).
+    /// Which field was rejected (`username`, `email`, `display_name`, `password`).
     pub field: &'static str,
-    /// A readable explanation.
-    pub message: String,
+    /// The rule it broke.
+    pub rule: Rule,
+}
+
+/// A validation rule of a name or password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rule {
+    /// Between `min` and `max` characters long.
+    Length {
+        /// Fewest characters.
+        min: usize,
+        /// Most characters.
+        max: usize,
+    },
+    /// At least this many characters.
+    AtLeast(usize),
+    /// At most this many characters.
+    AtMost(usize),
+    /// Starts with an ASCII letter or digit.
+    StartsAlphanumeric,
+    /// Only ASCII letters, digits, `_`, `.`, `-`; `found` was not.
+    UsernameChars {
+        /// The first character that is not allowed.
+        found: char,
+    },
+    /// No whitespace or control characters.
+    NoSpaces,
+    /// Contains `@`.
+    NeedsAt,
+    /// Looks like `name@example.com`.
+    EmailShape,
+    /// No control characters.
+    NoControlChars,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Length { min, max } => write!(f, "must be {min} to {max} characters long"),
+            Self::AtLeast(n) => write!(f, "must be at least {n} characters long"),
+            Self::AtMost(n) => write!(f, "must be at most {n} characters long"),
+            Self::StartsAlphanumeric => f.write_str("must start with a letter or a digit"),
+            Self::UsernameChars { found } => write!(
+                f,
+                "may only contain letters, digits, '_', '.' and '-' (found {found:?})"
+            ),
+            Self::NoSpaces => f.write_str("must not contain spaces"),
+            Self::NeedsAt => f.write_str("must contain '@'"),
+            Self::EmailShape => f.write_str("is not a valid address (name@example.com)"),
+            Self::NoControlChars => f.write_str("must not contain control characters"),
+        }
+    }
 }
 
 impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+        write!(f, "{}: {}", self.field, self.rule)
     }
 }
 
 impl std::error::Error for NameError {}
 
-fn reject(field: &'static str, message: impl Into<String>) -> NameError {
-    NameError {
-        field,
-        message: message.into(),
-    }
+fn reject(field: &'static str, rule: Rule) -> NameError {
+    NameError { field, rule }
 }
 
 /// A login name: 3–32 ASCII letters, digits, `_`, `.` or `-`, starting with a
@@ -47,20 +96,20 @@ impl Username {
         if !(Self::MIN..=Self::MAX).contains(&len) {
             return Err(reject(
                 "username",
-                format!("must be {} to {} characters long", Self::MIN, Self::MAX),
+                Rule::Length {
+                    min: Self::MIN,
+                    max: Self::MAX,
+                },
             ));
         }
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Err(reject("username", "must start with a letter or a digit"));
+            return Err(reject("username", Rule::StartsAlphanumeric));
         }
         if let Some(bad) = name
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
         {
-            return Err(reject(
-                "username",
-                format!("may only contain letters, digits, '_', '.' and '-' (found {bad:?})"),
-            ));
+            return Err(reject("username", Rule::UsernameChars { found: bad }));
         }
         Ok(Self(name.to_owned()))
     }
@@ -87,14 +136,17 @@ impl Email {
         if email.is_empty() || email.len() > Self::MAX {
             return Err(reject(
                 "email",
-                format!("must be 1 to {} characters long", Self::MAX),
+                Rule::Length {
+                    min: 1,
+                    max: Self::MAX,
+                },
             ));
         }
         if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(reject("email", "must not contain spaces"));
+            return Err(reject("email", Rule::NoSpaces));
         }
         let Some((local, domain)) = email.split_once('@') else {
-            return Err(reject("email", "must contain '@'"));
+            return Err(reject("email", Rule::NeedsAt));
         };
         let domain_ok = !domain.contains('@')
             && domain.contains('.')
@@ -102,7 +154,7 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..");
         if local.is_empty() || !domain_ok {
-            return Err(reject("email", "is not a valid address (name@example.com)"));
+            return Err(reject("email", Rule::EmailShape));
         }
         Ok(Self(email.to_owned()))
     }
@@ -129,14 +181,14 @@ impl DisplayName {
         if len == 0 || len > Self::MAX {
             return Err(reject(
                 "display_name",
-                format!("must be 1 to {} characters long", Self::MAX),
+                Rule::Length {
+                    min: 1,
+                    max: Self::MAX,
+                },
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(reject(
-                "display_name",
-                "must not contain control characters",
-            ));
+            return Err(reject("display_name", Rule::NoControlChars));
         }
         Ok(Self(name.to_owned()))
     }

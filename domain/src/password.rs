@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::names::NameError;
+use crate::names::{NameError, Rule};
 
 /// A password that meets the length rule. Its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -23,13 +23,13 @@ impl Password {
         if len < Self::MIN {
             return Err(NameError {
                 field: "password",
-                message: format!("must be at least {} characters long", Self::MIN),
+                rule: Rule::AtLeast(Self::MIN),
             });
         }
         if len > Self::MAX {
             return Err(NameError {
                 field: "password",
-                message: format!("must be at most {} characters long", Self::MAX),
+                rule: Rule::AtMost(Self::MAX),
             });
         }
         Ok(Self(raw.to_owned()))

@@ -39,6 +39,38 @@ test.describe("a Chinese browser", () => {
   });
 });
 
+test.describe("a Chinese browser's error messages", () => {
+  test.use({ locale: "zh-CN" });
+
+  test("are in Chinese, from inline checks and from the server", async ({ page }) => {
+    await page.goto("/register");
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    await page.locator("#register-form input[name=username]").fill("ab");
+    await expect(page.locator("[data-hint=username]")).toHaveText("用户名长度须为 3 到 32 个字符");
+    await page.locator("#register-form input[name=password]").fill("short");
+    await expect(page.locator("[data-hint=password]")).toHaveText("密码至少需要 8 个字符");
+
+    await page.goto("/login");
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    await page.locator("#sign-in-form input[name=login]").fill("nobody_here");
+    await page.locator("#sign-in-form input[name=password]").fill("wrong-password-here");
+    await page.locator("#sign-in-form button[type=submit]").click();
+    await expect(page.getByRole("alert")).toHaveText("用户名、邮箱或密码不正确");
+  });
+
+  test.describe("without JavaScript", () => {
+    test.use({ javaScriptEnabled: false });
+
+    test("are in Chinese after a plain form post too", async ({ page }) => {
+      await page.goto("/login");
+      await page.locator("#sign-in-form input[name=login]").fill("nobody_here");
+      await page.locator("#sign-in-form input[name=password]").fill("wrong-password-here");
+      await page.locator("#sign-in-form button[type=submit]").click();
+      await expect(page.getByRole("alert")).toHaveText("用户名、邮箱或密码不正确");
+    });
+  });
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 

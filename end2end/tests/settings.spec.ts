@@ -20,7 +20,7 @@ async function registerIn(page: Page, username: string) {
 }
 
 async function signInNewContext(browser: Browser, username: string): Promise<Page> {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ javaScriptEnabled: true });
   const page = await context.newPage();
   await page.goto("/login");
   await hydrated(page);
@@ -104,4 +104,50 @@ test("changing the password signs out other sessions", async ({ page, browser })
   await page.reload();
   await expect(page.locator(".user-menu .user-name")).toHaveText(username);
   await other.context().close();
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("profile, password and session forms all work as plain forms", async ({ page, browser }) => {
+    const username = uniqueName("plain");
+    await page.goto("/register");
+    await page.locator("#register-form input[name=username]").fill(username);
+    await page.locator("#register-form input[name=password]").fill(PASSWORD);
+    await page.locator("#register-form button[type=submit]").click();
+    await expect(page.locator(".user-menu .user-name")).toHaveText(username);
+    const other = await signInNewContext(browser, username);
+
+    await page.goto("/settings/profile");
+    await page.locator("#profile-form input[name=display_name]").fill("纯表单 Plain");
+    await page.locator("#profile-form button[type=submit]").click();
+    await expect(page).toHaveURL(/\/settings\/profile\?done=profile$/);
+    await expect(page.getByRole("status")).toHaveText("Profile saved.");
+    await expect(page.locator("#profile-form input[name=display_name]")).toHaveValue("纯表单 Plain");
+    await expect(page.locator(".user-menu .user-name")).toHaveText("纯表单 Plain");
+
+    await page.locator("#profile-form input[name=email]").evaluate((el: HTMLInputElement) => (el.type = "text"));
+    await page.locator("#profile-form input[name=email]").fill("not-an-email");
+    await page.locator("#profile-form button[type=submit]").click();
+    await expect(page.getByRole("status")).toHaveText("email: must contain '@'");
+
+    await page.goto("/settings/security");
+    await page.locator("#password-form input[name=current_password]").fill("wrong-current-pass");
+    await page.locator("#password-form input[name=new_password]").fill("tidal-lantern-88-moss");
+    await page.locator("#password-form button[type=submit]").click();
+    await expect(page.getByRole("status")).toHaveText("the current password is wrong");
+
+    await expect(page.locator(".session")).toHaveCount(2);
+    await page.locator(".session[data-current=false]").getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/settings\/security\?done=sessions$/);
+    await expect(page.locator(".session")).toHaveCount(1);
+    await other.reload();
+    await expect(other.locator(".user-menu").getByRole("link", { name: "Sign in" })).toBeVisible();
+    await other.context().close();
+
+    await page.locator("#password-form input[name=current_password]").fill(PASSWORD);
+    await page.locator("#password-form input[name=new_password]").fill("tidal-lantern-88-moss");
+    await page.locator("#password-form button[type=submit]").click();
+    await expect(page.getByRole("status")).toHaveText("Password changed. Your other sessions were signed out.");
+  });
 });

@@ -148,6 +148,7 @@ impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::Invalid(msg) => Self::invalid(msg),
+            ServiceError::InvalidName(err) => Self::invalid(err.to_string()),
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Conflict(what) => Self::conflict(format!("{what} already exists")),
             ServiceError::Unauthorized(why) => Self::unauthorized(why),

@@ -10,6 +10,9 @@ pub enum ServiceError {
     /// The input broke a rule; the message is safe to show.
     #[error("{0}")]
     Invalid(String),
+    /// A name, email or password broke one of the shared rules.
+    #[error("{0}")]
+    InvalidName(domain::NameError),
     /// The thing asked for does not exist (or the caller may not know it does).
     #[error("{0} not found")]
     NotFound(&'static str),

@@ -136,6 +136,7 @@ async fn registration_rejects_bad_input_and_common_passwords(fx: Fixture) {
             Err(ServiceError::Invalid(msg)) => {
                 assert!(msg.starts_with(field), "{msg} should be about {field}")
             }
+            Err(ServiceError::InvalidName(err)) => assert_eq!(err.field, field, "{err}"),
             other => panic!("expected Invalid({field}), got {other:?}"),
         }
     }
@@ -316,7 +317,7 @@ async fn profile_changes_are_validated_and_stored(fx: Fixture) {
     ] {
         assert!(matches!(
             auth.update_profile(&me, bad).await,
-            Err(ServiceError::Invalid(_))
+            Err(ServiceError::Invalid(_) | ServiceError::InvalidName(_))
         ));
     }
 }

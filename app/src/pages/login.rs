@@ -17,10 +17,11 @@ fn form_error(
     value: impl Get<Value = Option<Result<(), crate::AppError>>> + Copy + Send + Sync + 'static,
 ) -> impl Fn() -> Option<String> + Copy {
     let query = use_query_map();
+    let t = use_texts();
     move || match value.get() {
-        Some(Err(err)) => Some(err.to_string()),
+        Some(Err(err)) => Some(t.error(&err)),
         Some(Ok(())) => None,
-        None => query.read().get("error"),
+        None => query.read().get("error").map(|text| t.message(&text)),
     }
 }
 
@@ -116,7 +117,7 @@ pub fn RegisterPage() -> impl IntoView {
                         required
                         autocomplete="username"
                         on:input:target=move |ev| {
-                            username_hint.set(Username::parse(&ev.target().value()).err().map(|e| e.to_string()))
+                            username_hint.set(Username::parse(&ev.target().value()).err().map(|e| t.name_error(&e)))
                         }
                     />
                     <span class="hint error" data-hint="username">{move || username_hint.get()}</span>
@@ -130,7 +131,7 @@ pub fn RegisterPage() -> impl IntoView {
                         on:input:target=move |ev| {
                             let value = ev.target().value();
                             email_hint.set(if value.trim().is_empty() { None } else {
-                                Email::parse(&value).err().map(|e| e.to_string())
+                                Email::parse(&value).err().map(|e| t.name_error(&e))
                             })
                         }
                     />
@@ -148,7 +149,7 @@ pub fn RegisterPage() -> impl IntoView {
                         required
                         autocomplete="new-password"
                         on:input:target=move |ev| {
-                            password_hint.set(Password::parse(&ev.target().value()).err().map(|e| e.to_string()))
+                            password_hint.set(Password::parse(&ev.target().value()).err().map(|e| t.name_error(&e)))
                         }
                     />
                     <span class="hint error" data-hint="password">{move || password_hint.get()}</span>

@@ -42,7 +42,7 @@ pub fn RoomsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match rooms.await {
                         Ok(list) => view! { <RoomList rooms=list filter/> }.into_any(),
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{t.error(&err)}</p> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::components::auth_state::AuthActions;
@@ -45,7 +45,7 @@ async fn signed_in() -> Result<(services::Services, services::auth::Authenticate
     let services = crate::state::services()?;
     let auth = crate::auth::ssr::authenticate(&services)
         .await?
-        .ok_or_else(|| AppError::Unauthorized("Please sign in again.".into()))?;
+        .ok_or_else(|| AppError::Unauthorized(domain::messages::SESSION_ENDED.into()))?;
     Ok((services, auth))
 }
 
@@ -69,14 +69,18 @@ pub async fn save_profile(
     email: String,
     avatar_url: String,
 ) -> Result<(), AppError> {
-    let (services, auth) = signed_in().await?;
-    let change = services::auth::ProfileChange {
-        display_name: Some(display_name),
-        email: Some(email),
-        avatar_url: Some(avatar_url),
-    };
-    services.auth.update_profile(&auth, change).await?;
-    Ok(())
+    let result = async {
+        let (services, auth) = signed_in().await?;
+        let change = services::auth::ProfileChange {
+            display_name: Some(display_name),
+            email: Some(email),
+            avatar_url: Some(avatar_url),
+        };
+        services.auth.update_profile(&auth, change).await?;
+        Ok(())
+    }
+    .await;
+    crate::auth::ssr::finish_settings_form(result, "/settings/profile", "profile")
 }
 
 /// Changes the password; other sessions end.
@@ -85,12 +89,16 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    let (services, auth) = signed_in().await?;
-    services
-        .auth
-        .change_password(&auth, &current_password, &new_password)
-        .await?;
-    Ok(())
+    let result = async {
+        let (services, auth) = signed_in().await?;
+        services
+            .auth
+            .change_password(&auth, &current_password, &new_password)
+            .await?;
+        Ok(())
+    }
+    .await;
+    crate::auth::ssr::finish_settings_form(result, "/settings/security", "password")
 }
 
 /// The user's active sessions.
@@ -113,16 +121,20 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 /// Ends one session (`id`), or every other session when `id` is empty.
 #[server(prefix = "/rpc", endpoint = "settings/revoke")]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
-    let (services, auth) = signed_in().await?;
-    if id.is_empty() {
-        services.auth.revoke_other_sessions(&auth).await?;
-    } else {
-        let id = id
-            .parse()
-            .map_err(|_| AppError::Invalid("Unknown session.".into()))?;
-        services.auth.revoke_session(&auth, id).await?;
+    let result = async {
+        let (services, auth) = signed_in().await?;
+        if id.is_empty() {
+            services.auth.revoke_other_sessions(&auth).await?;
+        } else {
+            let id = id
+                .parse()
+                .map_err(|_| AppError::NotFound("session".into()))?;
+            services.auth.revoke_session(&auth, id).await?;
+        }
+        Ok(())
     }
-    Ok(())
+    .await;
+    crate::auth::ssr::finish_settings_form(result, "/settings/security", "sessions")
 }
 
 /// Shows `children` to signed-in users; sends others to sign in, with the
@@ -147,10 +159,23 @@ fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-fn outcome(value: Option<Result<(), AppError>>, success: &'static str) -> Option<(bool, String)> {
-    match value? {
-        Ok(()) => Some((true, success.to_owned())),
-        Err(err) => Some((false, err.to_string())),
+/// What to say after a settings form: the hydrated action's result, or the
+/// `?done=1` / `?error=` a plain form post was redirected back with.
+fn outcome(
+    value: Option<Result<(), AppError>>,
+    query: &leptos_router::params::ParamsMap,
+    form: &str,
+    success: &'static str,
+) -> Option<(bool, String)> {
+    let t = use_texts();
+    match value {
+        Some(Ok(())) => Some((true, success.to_owned())),
+        Some(Err(err)) => Some((false, t.error(&err))),
+        None if query.get_str("failed") == Some(form) => {
+            Some((false, t.message(query.get_str("error").unwrap_or_default())))
+        }
+        None if query.get_str("done") == Some(form) => Some((true, success.to_owned())),
+        None => None,
     }
 }
 
@@ -171,7 +196,15 @@ fn ProfileForm() -> impl IntoView {
     let save = ServerAction::<SaveProfile>::new();
     let profile = Resource::new(move || save.version().get(), |_| load_profile());
     let t = use_texts();
-    let status = move || outcome(save.value().get(), t.profile_saved);
+    let query = use_query_map();
+    let status = move || {
+        outcome(
+            save.value().get(),
+            &query.read(),
+            "profile",
+            t.profile_saved,
+        )
+    };
     view! {
         <section class="panel auth-panel">
             <h1>{t.profile_title}</h1>
@@ -193,7 +226,7 @@ fn ProfileForm() -> impl IntoView {
                                 <button class="button" type="submit">{t.save}</button>
                             </ActionForm>
                         }.into_any(),
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{t.error(&err)}</p> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -221,7 +254,15 @@ pub fn SecurityPage() -> impl IntoView {
 fn PasswordForm() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let t = use_texts();
-    let status = move || outcome(change.value().get(), t.password_changed);
+    let query = use_query_map();
+    let status = move || {
+        outcome(
+            change.value().get(),
+            &query.read(),
+            "password",
+            t.password_changed,
+        )
+    };
     view! {
         <section class="panel auth-panel">
             <h1>{t.password_title}</h1>
@@ -279,7 +320,7 @@ fn SessionList() -> impl IntoView {
                                 </ActionForm>
                             }.into_any()
                         }
-                        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{t.error(&err)}</p> }.into_any(),
                     }
                 })}
             </Suspense>

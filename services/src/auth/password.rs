@@ -139,7 +139,8 @@ pub fn check_strength(password: &Password, user_inputs: &[&str]) -> Result<(), P
         .filter(|w| !w.is_empty())
         .unwrap_or_else(|| "it is too easy to guess".to_owned());
     Err(PasswordError::TooWeak(format!(
-        "Choose a less common password: {hint}"
+        "{}: {hint}",
+        domain::messages::COMMON_PASSWORD
     )))
 }
 
@@ -217,7 +218,8 @@ mod tests {
         );
         let err = check_strength(&pw("password"), &[]).unwrap_err();
         assert!(
-            err.to_string().starts_with("Choose a less common password"),
+            err.to_string()
+                .starts_with(domain::messages::COMMON_PASSWORD),
             "{err}"
         );
     }

@@ -124,9 +124,10 @@ pub struct ProfileChange {
     pub email: Option<String>,
 }
 
-const BAD_CREDENTIALS: &str = "invalid username, email or password";
-const BAD_SESSION: &str = "the session has ended; sign in again";
-const BAD_TOKEN: &str = "missing, invalid or expired access token";
+use domain::messages::{
+    BAD_ACCESS_TOKEN as BAD_TOKEN, BAD_AVATAR_URL, BAD_CREDENTIALS, SESSION_ENDED as BAD_SESSION,
+    WRONG_CURRENT_PASSWORD,
+};
 
 /// Accounts and sessions.
 #[derive(Clone)]
@@ -402,7 +403,7 @@ impl AuthService {
                 .await
                 .map_err(password_error)?
         {
-            return Err(ServiceError::Unauthorized("the current password is wrong"));
+            return Err(ServiceError::Unauthorized(WRONG_CURRENT_PASSWORD));
         }
         let password = Password::parse(new).map_err(invalid)?;
         let context = [
@@ -531,12 +532,12 @@ impl AuthService {
 }
 
 fn invalid(err: domain::NameError) -> ServiceError {
-    ServiceError::Invalid(err.to_string())
+    ServiceError::InvalidName(err)
 }
 
 fn password_error(err: PasswordError) -> ServiceError {
     match err {
-        PasswordError::TooWeak(msg) => ServiceError::Invalid(format!("password: {msg}")),
+        PasswordError::TooWeak(msg) => ServiceError::Invalid(msg),
         PasswordError::Hashing(msg) => ServiceError::Internal(msg),
     }
 }
@@ -550,8 +551,6 @@ fn parse_avatar_url(raw: &str) -> Result<String, ServiceError> {
     if ok {
         Ok(url.to_owned())
     } else {
-        Err(ServiceError::Invalid(
-            "avatar_url: must be an http(s) URL of at most 2048 characters".into(),
-        ))
+        Err(ServiceError::Invalid(BAD_AVATAR_URL.into()))
     }
 }

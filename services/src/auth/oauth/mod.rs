@@ -20,7 +20,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{Duration, Utc};
-use domain::{DisplayName, Email, Username};
+use domain::{messages, DisplayName, Email, Username};
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
@@ -85,18 +85,14 @@ impl From<OAuthError> for ServiceError {
     fn from(err: OAuthError) -> Self {
         match err {
             OAuthError::UnknownProvider => Self::NotFound("provider"),
-            OAuthError::BadState(_) => Self::Unauthorized(
-                "this sign-in link has expired or was already used; please start again",
-            ),
-            OAuthError::Denied(_) => Self::Unauthorized("sign-in was cancelled at the provider"),
-            OAuthError::CodeRejected(_) | OAuthError::BadIdToken(_) => Self::Unauthorized(
-                "the provider's answer could not be verified; please start again",
-            ),
-            OAuthError::Rejected(_) => {
-                Self::Unauthorized("the provider did not accept this access token")
+            OAuthError::BadState(_) => Self::Unauthorized(messages::SIGN_IN_LINK_EXPIRED),
+            OAuthError::Denied(_) => Self::Unauthorized(messages::SIGN_IN_CANCELLED),
+            OAuthError::CodeRejected(_) | OAuthError::BadIdToken(_) => {
+                Self::Unauthorized(messages::PROVIDER_ANSWER_UNVERIFIED)
             }
+            OAuthError::Rejected(_) => Self::Unauthorized(messages::PROVIDER_TOKEN_REFUSED),
             OAuthError::Unreachable(_) | OAuthError::Misconfigured(_) => {
-                Self::Upstream("the identity provider is unavailable; try again later")
+                Self::Upstream(messages::PROVIDER_UNAVAILABLE)
             }
             OAuthError::EmailTaken => Self::Conflict("email"),
             OAuthError::Store(e) => e.into(),

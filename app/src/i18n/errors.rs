@@ -1,0 +1,169 @@
+//! Errors in the reader's language. The server words its errors in English
+//! (API clients read them); the UI recognises the shared rules
+//! ([`domain::Rule`]) and fixed messages ([`domain::messages`]) and says
+//! them in the page's language. Anything unrecognised is shown as sent.
+
+use domain::messages as m;
+use domain::{NameError, Rule};
+
+use super::{Locale, Texts};
+use crate::AppError;
+
+impl Texts {
+    /// An error from a server function, for the person who caused it.
+    pub fn error(&self, err: &AppError) -> String {
+        match self.locale {
+            Locale::En => err.to_string(),
+            Locale::ZhCn => zh_error(err),
+        }
+    }
+
+    /// A field that broke a rule (browser-side validation).
+    pub fn name_error(&self, err: &NameError) -> String {
+        match self.locale {
+            Locale::En => err.to_string(),
+            Locale::ZhCn => format!("{}{}", zh_field(err.field), zh_rule(&err.rule)),
+        }
+    }
+
+    /// A message the server sent as text (e.g. a plain form's `?error=`):
+    /// the translation of a fixed message, or the text itself.
+    pub fn message(&self, text: &str) -> String {
+        match self.locale {
+            Locale::En => text.to_owned(),
+            Locale::ZhCn => zh_message(text).map_or_else(|| text.to_owned(), str::to_owned),
+        }
+    }
+}
+
+fn zh_error(err: &AppError) -> String {
+    match err {
+        AppError::Invalid(text) | AppError::Unauthorized(text) | AppError::Unavailable(text) => {
+            zh_message(text).map_or_else(|| text.clone(), str::to_owned)
+        }
+        AppError::InvalidName { field, rule } => format!("{}{}", zh_field(field), zh_rule(rule)),
+        AppError::NotFound(what) => format!("找不到{}。", zh_thing(what)),
+        AppError::Conflict(what) => format!("该{}已被占用。", zh_thing(what)),
+        AppError::TooManyRequests(seconds) => format!("尝试次数过多，请 {seconds} 秒后再试。"),
+        AppError::Network => "无法连接服务器，请检查网络后重试。".to_owned(),
+        AppError::Internal => "服务器出了点问题，请稍后再试。".to_owned(),
+    }
+}
+
+fn zh_field(field: &str) -> &'static str {
+    match field {
+        "username" => "用户名",
+        "email" => "邮箱",
+        "display_name" => "显示名称",
+        "password" => "密码",
+        _ => "该字段",
+    }
+}
+
+fn zh_thing(what: &str) -> String {
+    match what {
+        "username" | "email" | "display_name" | "password" => zh_field(what).to_owned(),
+        "session" => "该会话".to_owned(),
+        "provider" => "该登录方式".to_owned(),
+        "user" => "该用户".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn zh_rule(rule: &Rule) -> String {
+    match rule {
+        Rule::Length { min, max } => format!("长度须为 {min} 到 {max} 个字符"),
+        Rule::AtLeast(n) => format!("至少需要 {n} 个字符"),
+        Rule::AtMost(n) => format!("最多 {n} 个字符"),
+        Rule::StartsAlphanumeric => "须以字母或数字开头".to_owned(),
+        Rule::UsernameChars { found } => {
+            format!("只能包含字母、数字、“_”、“.”和“-”（出现了 {found:?}）")
+        }
+        Rule::NoSpaces => "不能包含空格".to_owned(),
+        Rule::NeedsAt => "须包含“@”".to_owned(),
+        Rule::EmailShape => "不是有效的邮箱地址（例如 name@example.com）".to_owned(),
+        Rule::NoControlChars => "不能包含控制字符".to_owned(),
+    }
+}
+
+fn zh_message(text: &str) -> Option<&'static str> {
+    Some(match text {
+        t if t == m::BAD_CREDENTIALS => "用户名、邮箱或密码不正确",
+        t if t == m::SESSION_ENDED => "登录已失效，请重新登录",
+        t if t == m::BAD_ACCESS_TOKEN => "登录已失效，请重新登录",
+        t if t == m::WRONG_CURRENT_PASSWORD => "当前密码不正确",
+        t if t.starts_with(m::COMMON_PASSWORD) => "这个密码太常见，容易被猜到，请换一个",
+        t if t == m::BAD_AVATAR_URL => "头像地址须是不超过 2048 个字符的 http(s) 链接",
+        t if t == m::SIGN_IN_LINK_EXPIRED => "登录链接已过期或已使用，请重新开始",
+        t if t == m::SIGN_IN_CANCELLED => "已在身份提供方处取消登录",
+        t if t == m::PROVIDER_ANSWER_UNVERIFIED => "无法验证身份提供方的响应，请重新开始",
+        t if t == m::PROVIDER_TOKEN_REFUSED => "身份提供方不接受此访问令牌",
+        t if t == m::PROVIDER_UNAVAILABLE => "身份提供方暂时不可用，请稍后再试",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{EN, ZH_CN};
+
+    #[test]
+    fn every_fixed_server_message_has_a_chinese_translation() {
+        for text in m::ALL {
+            let zh = ZH_CN.message(text);
+            assert_ne!(zh, text, "{text} is untranslated");
+            assert!(!zh.is_ascii(), "{text} -> {zh}");
+            assert_eq!(EN.message(text), text);
+        }
+        // The weak-password message carries the estimator's hint after it.
+        let weak = format!("{}: add another word or two", m::COMMON_PASSWORD);
+        assert!(!ZH_CN.message(&weak).is_ascii());
+        assert_eq!(ZH_CN.message("something new"), "something new");
+    }
+
+    #[test]
+    fn every_rule_is_worded_in_both_languages() {
+        let rules = [
+            Rule::Length { min: 3, max: 32 },
+            Rule::AtLeast(8),
+            Rule::AtMost(128),
+            Rule::StartsAlphanumeric,
+            Rule::UsernameChars { found: ' ' },
+            Rule::NoSpaces,
+            Rule::NeedsAt,
+            Rule::EmailShape,
+            Rule::NoControlChars,
+        ];
+        for rule in rules {
+            let err = NameError {
+                field: "username",
+                rule,
+            };
+            assert!(EN.name_error(&err).starts_with("username: "));
+            let zh = ZH_CN.name_error(&err);
+            assert!(zh.starts_with("用户名"), "{zh}");
+            assert!(!zh.contains("must"), "{zh}");
+        }
+    }
+
+    #[test]
+    fn app_errors_read_naturally_in_chinese() {
+        let short = domain::Username::parse("ab").unwrap_err();
+        let err = AppError::InvalidName {
+            field: short.field.to_owned(),
+            rule: short.rule,
+        };
+        assert_eq!(EN.error(&err), "username: must be 3 to 32 characters long");
+        assert_eq!(ZH_CN.error(&err), "用户名长度须为 3 到 32 个字符");
+        assert_eq!(
+            ZH_CN.error(&AppError::Conflict("email".into())),
+            "该邮箱已被占用。"
+        );
+        assert_eq!(
+            ZH_CN.error(&AppError::Unauthorized(m::BAD_CREDENTIALS.into())),
+            "用户名、邮箱或密码不正确"
+        );
+        assert!(ZH_CN.error(&AppError::TooManyRequests(30)).contains("30"));
+    }
+}

@@ -1,0 +1,43 @@
+//! The server's fixed, user-facing messages. Services send them in English
+//! (API clients read them in problem documents); the web UI recognises them
+//! and shows its own translation (`app::i18n`), so each one lives here once.
+
+/// Wrong username/email or password (the same for an unknown account).
+pub const BAD_CREDENTIALS: &str = "invalid username, email or password";
+/// The refresh token's session is over.
+pub const SESSION_ENDED: &str = "the session has ended; sign in again";
+/// The access token is missing, invalid, expired or revoked.
+pub const BAD_ACCESS_TOKEN: &str = "missing, invalid or expired access token";
+/// The current password given for a password change is wrong.
+pub const WRONG_CURRENT_PASSWORD: &str = "the current password is wrong";
+/// Start of the message for a password that is too easy to guess.
+pub const COMMON_PASSWORD: &str = "password: Choose a less common password";
+/// An avatar URL that is not an http(s) URL of sane length.
+pub const BAD_AVATAR_URL: &str = "avatar_url: must be an http(s) URL of at most 2048 characters";
+/// An external sign-in whose state is unknown, used or from another browser.
+pub const SIGN_IN_LINK_EXPIRED: &str =
+    "this sign-in link has expired or was already used; please start again";
+/// The user cancelled at the identity provider.
+pub const SIGN_IN_CANCELLED: &str = "sign-in was cancelled at the provider";
+/// The identity provider's answer failed verification.
+pub const PROVIDER_ANSWER_UNVERIFIED: &str =
+    "the provider's answer could not be verified; please start again";
+/// The identity provider refused a client's access token.
+pub const PROVIDER_TOKEN_REFUSED: &str = "the provider did not accept this access token";
+/// The identity provider could not be reached.
+pub const PROVIDER_UNAVAILABLE: &str = "the identity provider is unavailable; try again later";
+
+/// Every message above, for the translation tests.
+pub const ALL: [&str; 11] = [
+    BAD_CREDENTIALS,
+    SESSION_ENDED,
+    BAD_ACCESS_TOKEN,
+    WRONG_CURRENT_PASSWORD,
+    COMMON_PASSWORD,
+    BAD_AVATAR_URL,
+    SIGN_IN_LINK_EXPIRED,
+    SIGN_IN_CANCELLED,
+    PROVIDER_ANSWER_UNVERIFIED,
+    PROVIDER_TOKEN_REFUSED,
+    PROVIDER_UNAVAILABLE,
+];
