@@ -9,15 +9,19 @@
 //!   `parse()` is the single place their rules live, used by the browser for
 //!   inline validation and by the server before anything is stored.
 //! - [`password`] — the password length rule, shared by browser and server.
+//! - [`chat`] — conversations, messages and user search results, and the
+//!   message body rule.
 //! - [`conversation`] — kinds of conversation and member roles.
 //! - [`messages`] — the server's fixed messages, which the UI translates.
 
+pub mod chat;
 pub mod conversation;
 pub mod messages;
 pub mod names;
 pub mod password;
 pub mod rooms;
 
+pub use chat::{ChatMessage, ConversationSummary, MessageBody, UserSummary};
 pub use conversation::{ConversationKind, MemberRole};
 pub use names::{DisplayName, Email, NameError, Rule, Username};
 pub use password::Password;

@@ -56,6 +56,7 @@ fn zh_field(field: &str) -> &'static str {
         "email" => "邮箱",
         "display_name" => "显示名称",
         "password" => "密码",
+        "body" => "消息",
         _ => "该字段",
     }
 }

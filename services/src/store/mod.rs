@@ -6,6 +6,7 @@
 //! (`migrations/sqlite`, `migrations/postgres`) when it connects. The contract
 //! tests in `services/tests/store_contract.rs` hold both to the same behaviour.
 
+pub mod conversations;
 pub mod identities;
 mod postgres;
 pub mod sessions;
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use domain::{DisplayName, Email, MemberRole, RoomSummary, Username};
 use uuid::Uuid;
 
+pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};
 pub use postgres::PgStore;
 pub use sessions::{Rotation, Session, SessionStore};
@@ -110,7 +112,7 @@ pub struct Profile {
 /// kept in create-read-update-delete order; sessions are in [`SessionStore`],
 /// external identities in [`IdentityStore`].
 #[async_trait]
-pub trait Store: SessionStore + IdentityStore {
+pub trait Store: SessionStore + IdentityStore + ConversationStore {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
@@ -198,6 +200,21 @@ fn user_conflict(detail: &str) -> &'static str {
     } else {
         "username"
     }
+}
+
+/// A `like` pattern matching `text` anywhere, with `%`, `_` and `\\` escaped
+/// (use with `escape '\\'`).
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.trim().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// Converts a stored count to the API's `u32`, saturating.

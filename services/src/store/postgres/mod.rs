@@ -31,6 +31,7 @@ macro_rules! user_columns {
     };
 }
 
+mod conversations;
 mod identities;
 mod sessions;
 

@@ -34,6 +34,7 @@ macro_rules! user_columns {
     };
 }
 
+mod conversations;
 mod identities;
 mod sessions;
 

@@ -1,0 +1,137 @@
+//! Conversations and messages as clients see them (REST, WebSocket, UI).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::conversation::ConversationKind;
+use crate::names::{NameError, Rule};
+
+/// Longest message body accepted by default, in characters.
+pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4000;
+/// Longest client message id, in bytes.
+pub const MAX_CLIENT_MSG_ID: usize = 64;
+/// Most messages one history page returns.
+pub const MAX_HISTORY_PAGE: u32 = 100;
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatMessage {
+    /// Message id (uuid v7).
+    pub id: Uuid,
+    /// The conversation it belongs to.
+    pub conversation_id: Uuid,
+    /// Position in the conversation: 1, 2, 3, … without gaps.
+    pub seq: i64,
+    /// Who sent it.
+    pub sender_id: Uuid,
+    /// The sender's display name when it was read.
+    pub sender_name: String,
+    /// The sender's own id for it (retries with the same id are one message).
+    pub client_msg_id: String,
+    /// Plain text; never interpreted as HTML.
+    pub body: String,
+    /// The message this one answers, if any.
+    pub reply_to: Option<Uuid>,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A conversation in the user's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationSummary {
+    /// Conversation id.
+    pub id: Uuid,
+    /// Direct, group or room.
+    pub kind: ConversationKind,
+    /// Room or group name; for a direct conversation, the other person's display name.
+    pub name: String,
+    /// Room topic (empty otherwise).
+    pub topic: String,
+    /// How many members it has.
+    pub member_count: u32,
+    /// Sequence number of the newest message (0: none yet).
+    pub last_seq: i64,
+    /// Messages after the user's read position.
+    pub unread: u32,
+    /// The newest message, if any.
+    pub last_message: Option<ChatMessage>,
+}
+
+/// Another user, as found by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserSummary {
+    /// User id.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+}
+
+/// A message body: not blank, at most `max` characters, no control
+/// characters other than newline and tab. Kept exactly as typed otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    /// Validates a body against a length limit in characters.
+    pub fn parse(raw: &str, max: usize) -> Result<Self, NameError> {
+        let reject = |rule| NameError {
+            field: "body",
+            rule,
+        };
+        if raw.trim().is_empty() {
+            return Err(reject(Rule::Length { min: 1, max }));
+        }
+        if raw.chars().count() > max {
+            return Err(reject(Rule::AtMost(max)));
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
+            return Err(reject(Rule::NoControlChars));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A client message id: 1–64 visible ASCII characters.
+pub fn valid_client_msg_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_CLIENT_MSG_ID && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_kept_as_typed_within_the_rules() {
+        assert_eq!(
+            MessageBody::parse(" 你好\n世界 ", 10).unwrap().as_str(),
+            " 你好\n世界 "
+        );
+        assert!(MessageBody::parse("   \n", 10).is_err());
+        assert!(MessageBody::parse(&"字".repeat(11), 10).is_err());
+        assert!(MessageBody::parse(&"字".repeat(10), 10).is_ok());
+        assert!(MessageBody::parse("bell\u{7}", 10).is_err());
+        assert_eq!(MessageBody::parse("", 10).unwrap_err().field, "body");
+    }
+
+    #[test]
+    fn client_ids_are_short_visible_ascii() {
+        assert!(valid_client_msg_id("0193f1a2-7c1e-7000-8000-000000000001"));
+        assert!(!valid_client_msg_id(""));
+        assert!(!valid_client_msg_id("has space"));
+        assert!(!valid_client_msg_id(&"x".repeat(65)));
+    }
+}

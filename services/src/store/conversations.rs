@@ -1,0 +1,125 @@
+//! Conversations, their members and their messages: the
+//! [`ConversationStore`] part of a store.
+
+use async_trait::async_trait;
+use domain::{ChatMessage, ConversationKind, ConversationSummary, MemberRole, UserSummary};
+use uuid::Uuid;
+
+use super::StoreError;
+
+/// A conversation's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    /// Id.
+    pub id: Uuid,
+    /// Direct, group or room.
+    pub kind: ConversationKind,
+    /// Group or room name (`None` for direct conversations).
+    pub name: Option<String>,
+    /// Whether anyone signed in may find and join it (public rooms).
+    pub is_public: bool,
+    /// Sequence number of the newest message.
+    pub last_seq: i64,
+}
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// Where.
+    pub conversation_id: Uuid,
+    /// Who (must be a member: the service checks).
+    pub sender_id: Uuid,
+    /// The sender's id for it, for idempotent retries.
+    pub client_msg_id: &'a str,
+    /// The validated body.
+    pub body: &'a str,
+    /// A message of the same conversation it answers.
+    pub reply_to: Option<Uuid>,
+}
+
+/// What storing a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// Stored now, with the next sequence number.
+    New(ChatMessage),
+    /// The sender had already sent this client id: the original message.
+    Duplicate(ChatMessage),
+}
+
+impl Posted {
+    /// The message, new or original.
+    pub fn message(&self) -> &ChatMessage {
+        match self {
+            Self::New(m) | Self::Duplicate(m) => m,
+        }
+    }
+}
+
+/// Storage of conversations and messages. Rules (who may do what) are the
+/// service's; the store keeps the data consistent (one direct conversation
+/// per pair, dense sequence numbers, one message per client id).
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// The direct conversation of `a` and `b`, created (with both as members)
+    /// if it does not exist. `true` when it was created now.
+    async fn open_direct(&self, a: Uuid, b: Uuid) -> Result<(Conversation, bool), StoreError>;
+
+    /// Creates a private group owned by `owner` with `members` (unknown users
+    /// are `NotFound("user")`, and nothing is created).
+    async fn create_group(
+        &self,
+        owner: Uuid,
+        name: &str,
+        members: &[Uuid],
+    ) -> Result<Conversation, StoreError>;
+
+    /// Stores a message with the conversation's next sequence number, in one
+    /// transaction; moves the sender's read and delivered positions to it.
+    /// A client id the sender used before returns the original message.
+    async fn post_message(&self, message: &NewMessage<'_>) -> Result<Posted, StoreError>;
+
+    /// A conversation by id.
+    async fn conversation(&self, id: Uuid) -> Result<Option<Conversation>, StoreError>;
+
+    /// The role of `user_id` in the conversation, if a member.
+    async fn member_role(
+        &self,
+        conversation_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<MemberRole>, StoreError>;
+
+    /// The ids of every member.
+    async fn member_ids(&self, conversation_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
+
+    /// The user's conversations, most recently active first, each with its
+    /// newest message and unread count.
+    async fn conversations_of(&self, user_id: Uuid)
+        -> Result<Vec<ConversationSummary>, StoreError>;
+
+    /// Messages before `before` (all when `None`), newest first, at most `limit`.
+    async fn history(
+        &self,
+        conversation_id: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError>;
+
+    /// Messages after `after`, oldest first, at most `limit` (catch-up).
+    async fn messages_after(
+        &self,
+        conversation_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError>;
+
+    /// The conversation a message belongs to, if the message exists.
+    async fn message_conversation(&self, message_id: Uuid) -> Result<Option<Uuid>, StoreError>;
+
+    /// Users whose username or display name contains `query` (any case),
+    /// by username, at most `limit`.
+    async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<UserSummary>, StoreError>;
+
+    /// Removes a member; `false` if they were not one.
+    async fn remove_member(&self, conversation_id: Uuid, user_id: Uuid)
+        -> Result<bool, StoreError>;
+}

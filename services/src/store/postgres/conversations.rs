@@ -1,0 +1,384 @@
+//! [`ConversationStore`] on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use domain::{ChatMessage, ConversationKind, ConversationSummary, MemberRole, UserSummary};
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::PgStore;
+use crate::store::conversations::{Conversation, ConversationStore, NewMessage, Posted};
+use crate::store::{classify, count_u32, like_pattern, StoreError};
+
+macro_rules! message_select {
+    () => {
+        "select m.id, m.conversation_id, m.seq, m.sender_id, u.display_name as sender_name, \
+         m.client_msg_id, m.body, m.reply_to, m.created_at \
+         from messages m join users u on u.id = m.sender_id "
+    };
+}
+
+fn message_from_row(row: &PgRow) -> Result<ChatMessage, sqlx::Error> {
+    Ok(ChatMessage {
+        id: row.try_get("id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        seq: row.try_get("seq")?,
+        sender_id: row.try_get("sender_id")?,
+        sender_name: row.try_get("sender_name")?,
+        client_msg_id: row.try_get("client_msg_id")?,
+        body: row.try_get("body")?,
+        reply_to: row.try_get("reply_to")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn kind(text: &str) -> Result<ConversationKind, sqlx::Error> {
+    ConversationKind::from_stored(text)
+        .ok_or_else(|| sqlx::Error::Decode(format!("conversation kind {text:?}").into()))
+}
+
+fn conversation_from_row(row: &PgRow) -> Result<Conversation, sqlx::Error> {
+    Ok(Conversation {
+        id: row.try_get("id")?,
+        kind: kind(row.try_get("kind")?)?,
+        name: row.try_get("name")?,
+        is_public: row.try_get("is_public")?,
+        last_seq: row.try_get("last_seq")?,
+    })
+}
+
+const CONVERSATION_COLUMNS: &str = "id, kind, name, is_public, last_seq";
+
+#[async_trait]
+impl ConversationStore for PgStore {
+    async fn open_direct(&self, a: Uuid, b: Uuid) -> Result<(Conversation, bool), StoreError> {
+        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        let key = format!("{low}:{high}");
+        let mut tx = self.pool.begin().await?;
+        let created: Option<Uuid> = sqlx::query_scalar(
+            "insert into conversations (id, kind, direct_key, created_by, created_at) \
+             values ($1, 'direct', $2, $3, $4) on conflict (direct_key) do nothing returning id",
+        )
+        .bind(Uuid::now_v7())
+        .bind(&key)
+        .bind(a)
+        .bind(Utc::now())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| classify(e, |_| "conversation", "user"))?;
+        if let Some(id) = created {
+            for user in [low, high] {
+                sqlx::query(
+                    "insert into members (conversation_id, user_id, role, joined_at) values ($1, $2, 'member', $3) \
+                     on conflict do nothing",
+                )
+                .bind(id)
+                .bind(user)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, |_| "member", "user"))?;
+            }
+        }
+        let sql = format!("select {CONVERSATION_COLUMNS} from conversations where direct_key = $1");
+        let row = sqlx::query(&sql).bind(&key).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok((conversation_from_row(&row)?, created.is_some()))
+    }
+
+    async fn create_group(
+        &self,
+        owner: Uuid,
+        name: &str,
+        members: &[Uuid],
+    ) -> Result<Conversation, StoreError> {
+        let id = Uuid::now_v7();
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into conversations (id, kind, name, is_public, created_by, created_at) \
+             values ($1, 'group', $2, false, $3, $4)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(owner)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, |_| "conversation", "user"))?;
+        let others = members.iter().filter(|m| **m != owner);
+        for (user, role) in std::iter::once((&owner, "owner")).chain(others.map(|m| (m, "member")))
+        {
+            sqlx::query(
+                "insert into members (conversation_id, user_id, role, joined_at) values ($1, $2, $3, $4) \
+                 on conflict do nothing",
+            )
+            .bind(id)
+            .bind(user)
+            .bind(role)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify(e, |_| "member", "user"))?;
+        }
+        let sql = format!("select {CONVERSATION_COLUMNS} from conversations where id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(conversation_from_row(&row)?)
+    }
+
+    async fn post_message(&self, message: &NewMessage<'_>) -> Result<Posted, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The row lock taken here serialises concurrent senders of one conversation.
+        let seq: Option<i64> = sqlx::query_scalar(
+            "update conversations set last_seq = last_seq + 1 where id = $1 returning last_seq",
+        )
+        .bind(message.conversation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let seq = seq.ok_or(StoreError::NotFound("conversation"))?;
+        let id = Uuid::now_v7();
+        let inserted = sqlx::query(
+            "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(message.conversation_id)
+        .bind(seq)
+        .bind(message.sender_id)
+        .bind(message.client_msg_id)
+        .bind(message.body)
+        .bind(message.reply_to)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(err)
+                if err
+                    .as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
+                tx.rollback().await?;
+                let sql = concat!(
+                    message_select!(),
+                    "where m.sender_id = $1 and m.client_msg_id = $2"
+                );
+                let row = sqlx::query(sql)
+                    .bind(message.sender_id)
+                    .bind(message.client_msg_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                return Ok(Posted::Duplicate(message_from_row(&row)?));
+            }
+            Err(err) => {
+                return Err(classify(
+                    err,
+                    |_| "message",
+                    "conversation, sender or reply",
+                ))
+            }
+        }
+        sqlx::query(
+            "update members set read_seq = greatest(read_seq, $1), delivered_seq = greatest(delivered_seq, $2) \
+             where conversation_id = $3 and user_id = $4",
+        )
+        .bind(seq)
+        .bind(seq)
+        .bind(message.conversation_id)
+        .bind(message.sender_id)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(concat!(message_select!(), "where m.id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Posted::New(message_from_row(&row)?))
+    }
+
+    async fn conversation(&self, id: Uuid) -> Result<Option<Conversation>, StoreError> {
+        let sql = format!("select {CONVERSATION_COLUMNS} from conversations where id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(conversation_from_row).transpose()?)
+    }
+
+    async fn member_role(
+        &self,
+        conversation_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<MemberRole>, StoreError> {
+        let role: Option<String> = sqlx::query_scalar(
+            "select role from members where conversation_id = $1 and user_id = $2",
+        )
+        .bind(conversation_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        role.map(|r| {
+            MemberRole::from_stored(&r).ok_or_else(|| StoreError::Corrupt(format!("role {r:?}")))
+        })
+        .transpose()
+    }
+
+    async fn member_ids(&self, conversation_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "select user_id from members where conversation_id = $1 order by user_id",
+        )
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn conversations_of(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
+        let rows = sqlx::query(
+            "select c.id, c.kind, c.name, c.topic, c.last_seq, c.created_at, me.read_seq, \
+               (select count(*) from members x where x.conversation_id = c.id) as member_count, \
+               (select u.display_name from members o join users u on u.id = o.user_id \
+                 where o.conversation_id = c.id and o.user_id <> me.user_id limit 1) as other_name, \
+               (select u.display_name from users u where u.id = me.user_id) as own_name, \
+               lm.id as lm_id \
+             from members me join conversations c on c.id = me.conversation_id \
+             left join messages lm on lm.conversation_id = c.id and lm.seq = c.last_seq \
+             where me.user_id = $1 \
+             order by coalesce(lm.created_at, c.created_at) desc",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let kind = kind(row.try_get("kind")?)?;
+            let last_id: Option<Uuid> = row.try_get("lm_id")?;
+            let last_message = match last_id {
+                Some(id) => {
+                    let row = sqlx::query(concat!(message_select!(), "where m.id = $1"))
+                        .bind(id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    Some(message_from_row(&row)?)
+                }
+                None => None,
+            };
+            let last_seq: i64 = row.try_get("last_seq")?;
+            let read_seq: i64 = row.try_get("read_seq")?;
+            let name = match kind {
+                ConversationKind::Direct => row
+                    .try_get::<Option<String>, _>("other_name")?
+                    .or(row.try_get("own_name")?)
+                    .unwrap_or_default(),
+                _ => row
+                    .try_get::<Option<String>, _>("name")?
+                    .unwrap_or_default(),
+            };
+            out.push(ConversationSummary {
+                id: row.try_get("id")?,
+                kind,
+                name,
+                topic: row.try_get("topic")?,
+                member_count: count_u32(row.try_get("member_count")?),
+                last_seq,
+                unread: count_u32(last_seq - read_seq),
+                last_message,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn history(
+        &self,
+        conversation_id: Uuid,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let sql = concat!(
+            message_select!(),
+            "where m.conversation_id = $1 and m.seq < $2 order by m.seq desc limit $3"
+        );
+        let rows = sqlx::query(sql)
+            .bind(conversation_id)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn messages_after(
+        &self,
+        conversation_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let sql = concat!(
+            message_select!(),
+            "where m.conversation_id = $1 and m.seq > $2 order by m.seq asc limit $3"
+        );
+        let rows = sqlx::query(sql)
+            .bind(conversation_id)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn message_conversation(&self, message_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+        Ok(
+            sqlx::query_scalar("select conversation_id from messages where id = $1")
+                .bind(message_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<UserSummary>, StoreError> {
+        let pattern = like_pattern(query);
+        let rows = sqlx::query(
+            "select id, username, display_name from users \
+             where lower(username) like lower($1) escape '\\' or lower(display_name) like lower($2) escape '\\' \
+             order by lower(username) limit $3",
+        )
+        .bind(&pattern)
+        .bind(&pattern)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserSummary {
+                    id: r.try_get("id")?,
+                    username: r.try_get("username")?,
+                    display_name: r.try_get("display_name")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn remove_member(
+        &self,
+        conversation_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("delete from members where conversation_id = $1 and user_id = $2")
+            .bind(conversation_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
