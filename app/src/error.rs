@@ -29,6 +29,9 @@ pub enum AppError {
     /// Not signed in, or the sign-in was refused.
     #[error("{0}")]
     Unauthorized(String),
+    /// Signed in, but not allowed; the message says why.
+    #[error("{0}")]
+    Forbidden(String),
     /// Too many attempts; wait this many seconds.
     #[error("Too many attempts. Try again in {0} seconds.")]
     TooManyRequests(u64),
@@ -70,6 +73,7 @@ impl From<services::ServiceError> for AppError {
             E::NotFound(what) => Self::NotFound(what.to_owned()),
             E::Conflict(what) => Self::Conflict(what.to_owned()),
             E::Unauthorized(why) => Self::Unauthorized(why.to_owned()),
+            E::Forbidden(why) => Self::Forbidden(why.to_owned()),
             E::TooManyRequests { retry_after } => Self::TooManyRequests(retry_after),
             E::Upstream(why) => Self::Unavailable(why.to_owned()),
             E::Internal(detail) => {

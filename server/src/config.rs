@@ -59,6 +59,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Identity providers for "Sign in with …" ([`oauth`] lists the variables).
     pub oauth_providers: Vec<services::auth::ProviderConfig>,
+    /// Message limit and default rooms (`CHATSPHERE_MAX_MESSAGE_CHARS`,
+    /// `CHATSPHERE_DEFAULT_ROOMS`).
+    pub chat: services::conversations::ChatPolicy,
 }
 
 /// Why the configuration is unusable. Messages name the variable to fix.
@@ -210,6 +213,27 @@ impl Config {
             .map(|u| parse_origin(&u).map_err(|m| invalid("CHATSPHERE_PUBLIC_URL", m)))
             .transpose()?;
         let oauth_providers = oauth::providers(&get)?;
+        let mut chat = services::conversations::ChatPolicy::default();
+        if let Some(raw) = get("CHATSPHERE_MAX_MESSAGE_CHARS") {
+            chat.max_message_chars = raw
+                .parse()
+                .ok()
+                .filter(|n| (1..=65_536).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "CHATSPHERE_MAX_MESSAGE_CHARS",
+                        "expected a number from 1 to 65536",
+                    )
+                })?;
+        }
+        if let Some(raw) = get("CHATSPHERE_DEFAULT_ROOMS") {
+            chat.default_rooms = raw
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty() && *r != "-")
+                .map(str::to_owned)
+                .collect();
+        }
         if environment == Environment::Production
             && public_url.is_none()
             && !oauth_providers.is_empty()
@@ -233,6 +257,7 @@ impl Config {
             site_root,
             public_url,
             oauth_providers,
+            chat,
         };
         Ok((config, warnings))
     }

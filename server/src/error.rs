@@ -92,6 +92,16 @@ impl ApiError {
         )
     }
 
+    /// 403 for a signed-in user who may not do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "/problems/forbidden",
+            "Forbidden",
+            detail.into(),
+        )
+    }
+
     /// 409 for a unique value that is taken.
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(
@@ -152,6 +162,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Conflict(what) => Self::conflict(format!("{what} already exists")),
             ServiceError::Unauthorized(why) => Self::unauthorized(why),
+            ServiceError::Forbidden(why) => Self::forbidden(why),
             ServiceError::TooManyRequests { retry_after } => Self::too_many_requests(retry_after),
             ServiceError::Upstream(why) => Self::bad_gateway(why),
             ServiceError::Internal(cause) => Self::internal(&cause),

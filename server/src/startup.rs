@@ -107,13 +107,14 @@ impl Application {
         let tokens = AccessTokens::new(secret, TOKEN_ISSUER, TOKEN_AUDIENCE, ttl);
         let state = AppState {
             leptos_options,
-            services: Services::new(store, bus, kv, tokens, policy).with_oauth(
-                config.oauth_providers.clone(),
-                config
-                    .public_url
-                    .as_deref()
-                    .unwrap_or(&format!("http://{addr}")),
-            ),
+            services: Services::new(store, bus, kv, tokens, policy, config.chat.clone())
+                .with_oauth(
+                    config.oauth_providers.clone(),
+                    config
+                        .public_url
+                        .as_deref()
+                        .unwrap_or(&format!("http://{addr}")),
+                ),
             // Production is served over HTTPS (directly or behind a proxy).
             secure_cookies: config.environment == crate::config::Environment::Production,
         };

@@ -22,6 +22,9 @@ pub enum ServiceError {
     /// Missing, wrong or revoked credentials; the message is deliberately vague.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// Signed in, but not allowed to do this; the message says why.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// Too many attempts; try again after `retry_after` seconds.
     #[error("too many attempts; try again in {retry_after} s")]
     TooManyRequests {

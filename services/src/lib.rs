@@ -8,6 +8,9 @@
 //! - [`auth`] — password hashing and policy, access and refresh tokens.
 //! - [`kv`] — expiring shared counters (in-process or Redis).
 //! - [`rooms`] — [`RoomService`], the rules of the public room directory.
+//! - [`conversations`] — [`ConversationService`]: direct messages, groups,
+//!   rooms, messages and who may do what.
+//! - [`events`] — what is pushed to clients, and its bus topics.
 //! - [`connections`] — counts live real-time connections for `/health`.
 //!
 //! Server functions, REST handlers and the WebSocket gateway all call the
@@ -16,7 +19,9 @@
 pub mod auth;
 pub mod bus;
 pub mod connections;
+pub mod conversations;
 pub mod error;
+pub mod events;
 pub mod kv;
 pub mod rooms;
 pub mod store;
@@ -26,6 +31,7 @@ use std::sync::Arc;
 pub use auth::AuthService;
 pub use bus::{Bus, BusError};
 pub use connections::ConnectionTracker;
+pub use conversations::ConversationService;
 pub use error::ServiceError;
 pub use rooms::RoomService;
 pub use store::{Store, StoreError};
@@ -43,6 +49,8 @@ pub struct Services {
     pub oauth: auth::OAuthService,
     /// The public room directory.
     pub rooms: RoomService,
+    /// Conversations and messages.
+    pub chat: ConversationService,
     /// Live WebSocket connections of this process.
     pub connections: ConnectionTracker,
 }
@@ -56,14 +64,18 @@ impl Services {
         kv: kv::SharedKv,
         tokens: auth::AccessTokens,
         policy: auth::SessionPolicy,
+        chat_policy: conversations::ChatPolicy,
     ) -> Self {
         let throttle = auth::LoginThrottle::new(kv.clone(), auth::ThrottlePolicy::default());
         let hasher = auth::PasswordHasher::new();
-        let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv);
+        let chat = ConversationService::new(store.clone(), bus.clone(), chat_policy);
+        let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
+            .with_chat(chat.clone());
         Self {
             oauth: auth::OAuthService::new(Vec::new(), "", store.clone(), auth.clone()),
             auth,
             rooms: RoomService::new(store.clone()),
+            chat,
             store,
             bus,
             connections: ConnectionTracker::default(),

@@ -38,7 +38,10 @@ impl Texts {
 
 fn zh_error(err: &AppError) -> String {
     match err {
-        AppError::Invalid(text) | AppError::Unauthorized(text) | AppError::Unavailable(text) => {
+        AppError::Invalid(text)
+        | AppError::Unauthorized(text)
+        | AppError::Forbidden(text)
+        | AppError::Unavailable(text) => {
             zh_message(text).map_or_else(|| text.clone(), str::to_owned)
         }
         AppError::InvalidName { field, rule } => format!("{}{}", zh_field(field), zh_rule(rule)),

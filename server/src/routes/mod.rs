@@ -2,7 +2,9 @@
 //! the browser's redirects to and from identity providers.
 
 pub mod auth;
+pub mod conversations;
 pub mod health;
+pub mod messages;
 pub mod oauth_browser;
 pub mod rooms;
 
@@ -18,6 +20,8 @@ pub fn api_v1() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(rooms::router())
+        .merge(conversations::router())
+        .merge(messages::router())
         .route("/openapi.json", get(openapi::serve))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)

@@ -3,6 +3,7 @@
 
 mod auth;
 mod backends;
+mod chat;
 mod health;
 mod helpers;
 mod oauth;

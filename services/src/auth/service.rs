@@ -139,6 +139,8 @@ pub struct AuthService {
     throttle: LoginThrottle,
     /// The deny list lives here when it is Redis; otherwise in the store.
     kv: SharedKv,
+    /// Puts new accounts in the default rooms, when set.
+    chat: Option<crate::ConversationService>,
 }
 
 impl AuthService {
@@ -159,6 +161,21 @@ impl AuthService {
             policy,
             throttle,
             kv,
+            chat: None,
+        }
+    }
+
+    /// New accounts join `chat`'s default rooms.
+    pub fn with_chat(mut self, chat: crate::ConversationService) -> Self {
+        self.chat = Some(chat);
+        self
+    }
+
+    /// Puts a new account in the default rooms (when configured).
+    pub(crate) async fn welcome(&self, user_id: Uuid) -> Result<(), ServiceError> {
+        match &self.chat {
+            Some(chat) => chat.join_default_rooms(user_id).await,
+            None => Ok(()),
         }
     }
 
@@ -196,6 +213,7 @@ impl AuthService {
                 password_hash: Some(password_hash),
             })
             .await?;
+        self.welcome(user.id).await?;
         let tokens = self.start_session(user.id, client).await?;
         tracing::info!(user = %user.id, "account registered");
         Ok((user, tokens))

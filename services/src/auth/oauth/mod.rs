@@ -564,6 +564,11 @@ impl OAuthService {
             match store.create_user_with_identity(&new, ns, sub).await {
                 Ok(user) => {
                     tracing::info!(user = %user.id, "account created by an external sign-in");
+                    self.inner
+                        .auth
+                        .welcome(user.id)
+                        .await
+                        .map_err(|e| OAuthError::Misconfigured(format!("default rooms: {e}")))?;
                     return Ok(user);
                 }
                 Err(StoreError::Conflict("username")) => continue,

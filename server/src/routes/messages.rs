@@ -1,0 +1,181 @@
+//! Messages and people: `GET /api/v1/messages/{type}/{id}` (the spec's
+//! history endpoint, cursor-paged), `POST /api/v1/conversations/{id}/messages`
+//! (idempotent by client id, for integrations and bots) and
+//! `GET /api/v1/users/search`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::{ChatMessage, UserSummary};
+use serde::{Deserialize, Serialize};
+use services::conversations::{ConversationRef, Outgoing};
+use services::store::Posted;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, AuthUser};
+use app::state::AppState;
+
+/// The routes of this resource, relative to `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/messages/{kind}/{id}", get(history))
+        .route("/conversations/{id}/messages", post(send_message))
+        .route("/users/search", get(search_users))
+}
+
+/// A page of history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePage {
+    /// The conversation.
+    pub conversation_id: Uuid,
+    /// Newest first.
+    pub messages: Vec<ChatMessage>,
+    /// Pass as `before` for the next (older) page; absent at the beginning.
+    pub next_before: Option<i64>,
+}
+
+/// Paging of the history.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// Only messages with a sequence number below this.
+    pub before: Option<i64>,
+    /// Page size, 1–100 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// A message to send.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SendRequest {
+    /// Your id for this message (1–64 visible ASCII characters, e.g. a
+    /// UUID): sending again with the same id returns the original message.
+    pub client_msg_id: String,
+    /// Plain text, at most the server's limit (4,000 characters by default).
+    pub body: String,
+    /// A message of the same conversation this one answers.
+    pub reply_to: Option<Uuid>,
+}
+
+/// A stored message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sent {
+    /// The message (the original one for a retried client id).
+    pub message: ChatMessage,
+}
+
+/// A user search.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// Part of a username or display name.
+    pub q: String,
+}
+
+/// Users found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// At most 20, by username.
+    pub users: Vec<UserSummary>,
+}
+
+/// History of a conversation, newest first. `kind` is `room` (id = room
+/// name or id), `group` (id = conversation id) or `direct` (id = the other
+/// user's id, or the direct conversation's id; `private` is accepted too).
+#[utoipa::path(get, path = "/api/v1/messages/{kind}/{id}", tag = "messages", security(("bearer" = [])),
+    params(("kind" = String, Path, description = "room, group or direct"), ("id" = String, Path, description = "Which one"), HistoryQuery),
+    responses(
+        (status = 200, description = "A page of messages", body = MessagePage),
+        (status = 404, description = "No such conversation, or not a member of it", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn history(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Path((kind, id)): Path<(String, String)>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Json<MessagePage>, ApiError> {
+    let uuid = || {
+        id.parse::<Uuid>()
+            .map_err(|_| ApiError::not_found(format!("no {kind} {id:?}")))
+    };
+    let reference = match kind.as_str() {
+        "room" | "rooms" => ConversationRef::RoomName(id.clone()),
+        "group" | "groups" => ConversationRef::Id(uuid()?),
+        "direct" | "private" | "dm" => ConversationRef::DirectWith(uuid()?),
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "unknown conversation type {kind:?} (room, group or direct)"
+            )))
+        }
+    };
+    let chat = &state.services.chat;
+    let conversation_id = chat.resolve(auth.user_id, &reference).await?;
+    let limit = query.limit.unwrap_or(50);
+    let messages = chat
+        .history(auth.user_id, conversation_id, query.before, limit)
+        .await?;
+    let next_before = messages
+        .last()
+        .map(|m| m.seq)
+        .filter(|&seq| seq > 1 && messages.len() as u32 >= limit.clamp(1, 100));
+    Ok(Json(MessagePage {
+        conversation_id,
+        messages,
+        next_before,
+    }))
+}
+
+/// Sends a message to a conversation the caller is a member of.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])), request_body = SendRequest,
+    params(("id" = Uuid, Path, description = "The conversation")),
+    responses(
+        (status = 201, description = "Stored and delivered to the members", body = Sent),
+        (status = 200, description = "Already sent with this client_msg_id: the original", body = Sent),
+        (status = 403, description = "A public room not joined yet", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such conversation, or not a member of it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long body, bad client_msg_id or reply_to", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<SendRequest>,
+) -> Result<(StatusCode, Json<Sent>), ApiError> {
+    let posted = state
+        .services
+        .chat
+        .post(
+            auth.user_id,
+            Outgoing {
+                conversation_id: id,
+                client_msg_id: body.client_msg_id,
+                body: body.body,
+                reply_to: body.reply_to,
+            },
+        )
+        .await?;
+    let status = match posted {
+        Posted::New(_) => StatusCode::CREATED,
+        Posted::Duplicate(_) => StatusCode::OK,
+    };
+    let message = match posted {
+        Posted::New(m) | Posted::Duplicate(m) => m,
+    };
+    Ok((status, Json(Sent { message })))
+}
+
+/// Finds users by part of their username or display name, to start a conversation.
+#[utoipa::path(get, path = "/api/v1/users/search", tag = "users", security(("bearer" = [])),
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Matching users", body = UserList),
+        (status = 422, description = "Empty or too long query", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn search_users(
+    State(state): State<AppState>,
+    AuthUser(_): AuthUser,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<UserList>, ApiError> {
+    let users = state.services.chat.search_users(&query.q).await?;
+    Ok(Json(UserList { users }))
+}
