@@ -273,7 +273,7 @@ impl Config {
 }
 
 /// `http://<addr>`, plus `http://localhost:<port>` when bound to loopback.
-fn default_origins(addr: SocketAddr) -> Vec<String> {
+pub(crate) fn default_origins(addr: SocketAddr) -> Vec<String> {
     let mut origins = vec![format!("http://{addr}")];
     if addr.ip().is_loopback() {
         origins.push(format!("http://localhost:{}", addr.port()));

@@ -148,6 +148,17 @@ impl ApiError {
         )
     }
 
+    /// The same error with another detail.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    /// What happened, for the caller.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
     /// The status this error answers with.
     pub fn status(&self) -> StatusCode {
         self.status

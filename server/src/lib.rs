@@ -9,6 +9,7 @@
 //! - [`extract`] — extractors: the signed-in user, JSON bodies, client info.
 //! - [`error`] — `application/problem+json` errors.
 //! - [`openapi`] — the API description at `/api/v1/openapi.json`.
+//! - [`ws`] — the WebSocket gateway at `/ws`.
 
 pub mod config;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod openapi;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod ws;
 
 pub use config::Config;
 pub use startup::Application;

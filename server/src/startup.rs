@@ -124,8 +124,20 @@ impl Application {
             bus = state.services.bus.kind().as_str(),
             "ChatSphere ready"
         );
+        // With port 0 (tests), the defaults named port 0: use the real one.
+        let mut origins = if config.addr.port() == 0 {
+            crate::config::default_origins(addr)
+        } else {
+            config.allowed_origins.clone()
+        };
+        if let Some(public) = &config.public_url {
+            if !origins.contains(public) {
+                origins.push(public.clone());
+            }
+        }
+        let gateway = crate::ws::Gateway::new(crate::ws::GatewayConfig::new(origins));
         Ok(Self {
-            router: router(state.clone()),
+            router: router(state.clone(), gateway),
             listener,
             state,
         })
@@ -161,7 +173,7 @@ impl Application {
 
 /// The complete router: health, REST API, Leptos pages and server functions,
 /// static files, and the middleware around them all.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, gateway: Arc<crate::ws::Gateway>) -> Router {
     // The route list depends on the App alone: generate it once per process.
     // Generating renders the App; doing so while another server in the same
     // process rendered pages stalled about one render in forty (seen only
@@ -183,6 +195,10 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/health", get(routes::health::health))
+        .route(
+            "/ws",
+            get(crate::ws::upgrade).layer(axum::Extension(gateway)),
+        )
         .nest("/api/v1", routes::api_v1())
         .merge(routes::oauth_browser::router())
         .leptos_routes_with_context(&state, pages, provide_request_auth, {

@@ -13,7 +13,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::bus::Bus;
-use crate::events::{conversation_topic, Event};
+use crate::events::{conversation_topic, user_topic, Event};
 use crate::store::{Conversation, NewMessage, Posted, Store};
 use crate::ServiceError;
 
@@ -112,7 +112,18 @@ impl ConversationService {
         if self.store.user_by_id(other).await?.is_none() {
             return Err(ServiceError::NotFound("user"));
         }
-        let (conversation, _) = self.store.open_direct(user_id, other).await?;
+        let (conversation, created) = self.store.open_direct(user_id, other).await?;
+        if created {
+            for user in [user_id, other] {
+                self.notify(
+                    user,
+                    Event::Joined {
+                        conversation_id: conversation.id,
+                    },
+                )
+                .await;
+            }
+        }
         Ok(conversation.id)
     }
 
@@ -139,6 +150,15 @@ impl ConversationService {
             .store
             .create_group(user_id, name.as_str(), members)
             .await?;
+        for user in std::iter::once(&user_id).chain(members) {
+            self.notify(
+                *user,
+                Event::Joined {
+                    conversation_id: group.id,
+                },
+            )
+            .await;
+        }
         Ok(group.id)
     }
 
@@ -161,10 +181,15 @@ impl ConversationService {
                 "only the group's owners and admins may add members",
             ));
         }
-        Ok(self
+        let added = self
             .store
             .add_member(conversation_id, user_id, MemberRole::Member)
-            .await?)
+            .await?;
+        if added {
+            self.notify(user_id, Event::Joined { conversation_id })
+                .await;
+        }
+        Ok(added)
     }
 
     /// Removes a member from a group: owners and admins remove others (an
@@ -202,6 +227,7 @@ impl ConversationService {
         if !self.store.remove_member(conversation_id, user_id).await? {
             return Err(ServiceError::NotFound("member"));
         }
+        self.notify(user_id, Event::Left { conversation_id }).await;
         Ok(())
     }
 
@@ -209,9 +235,19 @@ impl ConversationService {
     #[instrument(skip_all, fields(user = %user_id))]
     pub async fn join_room(&self, user_id: Uuid, room: &str) -> Result<Uuid, ServiceError> {
         let room_id = self.public_room(room).await?;
-        self.store
+        if self
+            .store
             .add_member(room_id, user_id, MemberRole::Member)
-            .await?;
+            .await?
+        {
+            self.notify(
+                user_id,
+                Event::Joined {
+                    conversation_id: room_id,
+                },
+            )
+            .await;
+        }
         Ok(room_id)
     }
 
@@ -219,7 +255,15 @@ impl ConversationService {
     #[instrument(skip_all, fields(user = %user_id))]
     pub async fn leave_room(&self, user_id: Uuid, room: &str) -> Result<Uuid, ServiceError> {
         let room_id = self.public_room(room).await?;
-        self.store.remove_member(room_id, user_id).await?;
+        if self.store.remove_member(room_id, user_id).await? {
+            self.notify(
+                user_id,
+                Event::Left {
+                    conversation_id: room_id,
+                },
+            )
+            .await;
+        }
         Ok(room_id)
     }
 
@@ -337,6 +381,42 @@ impl ConversationService {
             return Err(ServiceError::Invalid("q: 1 to 64 characters".into()));
         }
         Ok(self.store.search_users(query, MAX_SEARCH_RESULTS).await?)
+    }
+
+    /// Tells the user's connections about a membership change. Best effort:
+    /// a connection that misses it picks the change up when it reconnects.
+    async fn notify(&self, user_id: Uuid, event: Event<'_>) {
+        if let Err(err) = self
+            .bus
+            .publish(&user_topic(user_id), event.to_bytes())
+            .await
+        {
+            tracing::warn!(error = %err, "membership change not published");
+        }
+    }
+
+    /// The IDs of the user's conversations (for a new connection to follow).
+    pub async fn conversation_ids(&self, user_id: Uuid) -> Result<Vec<Uuid>, ServiceError> {
+        Ok(self
+            .store
+            .conversations_of(user_id)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect())
+    }
+
+    /// Whether the user is a member of the conversation now.
+    pub async fn is_member(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<bool, ServiceError> {
+        Ok(self
+            .store
+            .member_role(conversation_id, user_id)
+            .await?
+            .is_some())
     }
 
     /// The conversation and the user's role in it; "not found" for anyone

@@ -16,6 +16,45 @@ pub enum Event<'a> {
         /// The message.
         message: &'a ChatMessage,
     },
+    /// The user became a member of a conversation (on their user topic:
+    /// their connections start following it).
+    Joined {
+        /// The conversation.
+        conversation_id: Uuid,
+    },
+    /// The user is no longer a member (their connections stop following it).
+    Left {
+        /// The conversation.
+        conversation_id: Uuid,
+    },
+}
+
+/// What a connection needs from an event arriving on the bus.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventHeader {
+    /// A new message in `message.conversation_id`.
+    Message {
+        /// The message's routing part.
+        message: MessageHeader,
+    },
+    /// See [`Event::Joined`].
+    Joined {
+        /// The conversation.
+        conversation_id: Uuid,
+    },
+    /// See [`Event::Left`].
+    Left {
+        /// The conversation.
+        conversation_id: Uuid,
+    },
+}
+
+/// The routing part of a message event.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct MessageHeader {
+    /// Where the message was posted.
+    pub conversation_id: Uuid,
 }
 
 impl Event<'_> {

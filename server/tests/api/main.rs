@@ -11,6 +11,7 @@ mod oidc_provider;
 mod pages;
 mod process;
 mod rooms;
+mod ws;
 // The PostgreSQL/Redis helpers shared with the services crate's contract tests.
 #[path = "../../../services/tests/support/mod.rs"]
 mod support;

@@ -340,6 +340,22 @@ impl AuthService {
         })
     }
 
+    /// Whether the session behind `auth` is still usable: not revoked, not
+    /// expired, not idle too long, not on the deny list. Long-lived
+    /// connections ask this periodically.
+    pub async fn session_is_active(&self, auth: &Authenticated) -> Result<bool, ServiceError> {
+        let now = Utc::now();
+        let usable = self
+            .store
+            .session(auth.session_id)
+            .await?
+            .is_some_and(|s| s.is_usable(now, self.policy.idle_timeout));
+        Ok(usable
+            && !self
+                .is_denied(&[&format!("sid:{}", auth.session_id)])
+                .await?)
+    }
+
     /// Signs out: ends the session and refuses its access tokens from now on.
     #[instrument(skip_all, fields(user = %auth.user_id))]
     pub async fn logout(&self, auth: &Authenticated) -> Result<(), ServiceError> {

@@ -1,0 +1,199 @@
+//! The WebSocket gateway at `/ws`: live messages for browsers (session
+//! cookie, `Origin` checked exactly against the allowed list) and for API
+//! clients (`Authorization: Bearer` or the spec's `?token=`; query strings
+//! never reach the logs). Frames are in [`protocol`]; the per-connection
+//! loop is in [`connection`].
+
+mod connection;
+pub mod protocol;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use app::state::AppState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::header::{AUTHORIZATION, ORIGIN};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Limits and settings of the gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Origins browsers may connect from (exact match, lowercase).
+    pub allowed_origins: Vec<String>,
+    /// Largest frame or message accepted from a client.
+    pub max_message_bytes: usize,
+    /// Open connections one user may have on this process.
+    pub max_connections_per_user: usize,
+    /// Frames waiting to be written to one connection; a client that lets
+    /// more pile up (it stopped reading) is disconnected.
+    pub outgoing_queue: usize,
+    /// Sends a connection may make in a burst, and per second after that.
+    pub send_burst: u32,
+    /// See `send_burst`.
+    pub sends_per_second: u32,
+    /// How often the session behind a connection is checked.
+    pub session_check: Duration,
+    /// How often the server pings; a connection silent for three periods is closed.
+    pub heartbeat: Duration,
+}
+
+impl GatewayConfig {
+    /// Defaults with the given allowed origins.
+    pub fn new(allowed_origins: Vec<String>) -> Self {
+        Self {
+            allowed_origins,
+            max_message_bytes: 64 * 1024,
+            max_connections_per_user: 16,
+            outgoing_queue: 256,
+            send_burst: 20,
+            sends_per_second: 10,
+            session_check: Duration::from_secs(10),
+            heartbeat: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The gateway's shared state: its settings and who is connected how often.
+#[derive(Debug)]
+pub struct Gateway {
+    /// Settings.
+    pub config: GatewayConfig,
+    per_user: Mutex<HashMap<Uuid, usize>>,
+}
+
+impl Gateway {
+    /// A gateway with these settings.
+    pub fn new(config: GatewayConfig) -> Arc<Self> {
+        Arc::new(Self {
+            config,
+            per_user: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Takes a connection slot of `user`, or `None` at the limit.
+    fn take_slot(self: &Arc<Self>, user: Uuid) -> Option<UserSlot> {
+        let mut map = self.per_user.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = map.entry(user).or_insert(0);
+        if *count >= self.config.max_connections_per_user {
+            return None;
+        }
+        *count += 1;
+        Some(UserSlot {
+            gateway: self.clone(),
+            user,
+        })
+    }
+}
+
+/// One of a user's connection slots, given back when dropped.
+struct UserSlot {
+    gateway: Arc<Gateway>,
+    user: Uuid,
+}
+
+impl Drop for UserSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .gateway
+            .per_user
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = map.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                map.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// The spec's `?token=` form.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// `GET /ws`: checks the origin and the credentials, then upgrades.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Extension(gateway): Extension<Arc<Gateway>>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    match authorize(&state, &gateway, query, &headers).await {
+        Ok((auth, slot)) => {
+            let config = &gateway.config;
+            ws.max_message_size(config.max_message_bytes)
+                .max_frame_size(config.max_message_bytes)
+                // Small buffers: most connections are idle most of the time.
+                .read_buffer_size(4 * 1024)
+                .write_buffer_size(4 * 1024)
+                .max_write_buffer_size(config.max_message_bytes * 4)
+                .on_upgrade(move |socket| {
+                    connection::run(socket, state.services, gateway.clone(), auth, slot)
+                })
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn authorize(
+    state: &AppState,
+    gateway: &Arc<Gateway>,
+    query: TokenQuery,
+    headers: &HeaderMap,
+) -> Result<(services::auth::Authenticated, UserSlot), ApiError> {
+    let origin = headers.get(ORIGIN).map(|o| {
+        o.to_str()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_ascii_lowercase()
+    });
+    if let Some(origin) = &origin {
+        if !gateway.config.allowed_origins.iter().any(|o| o == origin) {
+            return Err(ApiError::forbidden(
+                "this origin may not open a WebSocket here",
+            ));
+        }
+    }
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned());
+    // The cookie counts only with an allowed Origin (a browser on our site):
+    // without it, any page could ride the user's cookie.
+    let cookie = || {
+        origin.as_ref()?;
+        let (name, _) = app::auth::ssr::cookie_names(state.secure_cookies);
+        CookieJar::from_headers(headers)
+            .get(name)
+            .map(|c| c.value().to_owned())
+    };
+    let token = bearer
+        .or(query.token)
+        .filter(|t| !t.is_empty())
+        .or_else(cookie)
+        .ok_or_else(|| ApiError::unauthorized("an access token is required"))?;
+    let auth = state.services.auth.authenticate(&token).await?;
+    let slot = gateway.take_slot(auth.user_id).ok_or_else(|| {
+        ApiError::too_many_requests(5).with_detail(format!(
+            "at most {} connections per user",
+            gateway.config.max_connections_per_user
+        ))
+    })?;
+    Ok((auth, slot))
+}

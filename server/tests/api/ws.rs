@@ -1,0 +1,557 @@
+//! The WebSocket gateway with real sockets against the real server:
+//! handshake refusals, live delivery to every connection of every member
+//! and to nobody else, acks and idempotency, limits.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::TestApp;
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+struct User {
+    id: String,
+    token: String,
+}
+
+async fn user(app: &TestApp, name: &str) -> User {
+    let signed_in = app.register(name).await;
+    User {
+        id: signed_in["user"]["id"].as_str().unwrap().to_owned(),
+        token: signed_in["tokens"]["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    }
+}
+
+fn ws_url(app: &TestApp) -> String {
+    app.address.replacen("http://", "ws://", 1) + "/ws"
+}
+
+/// Connects with `configure` applied to the handshake request.
+async fn try_connect(
+    app: &TestApp,
+    query: &str,
+    headers: &[(&str, &str)],
+) -> Result<Socket, WsError> {
+    let mut request = format!("{}{query}", ws_url(app))
+        .into_client_request()
+        .unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(s, _)| s)
+}
+
+/// Connects as `who` with a bearer token and waits for `ready`.
+async fn connect(app: &TestApp, who: &User) -> Socket {
+    let auth = format!("Bearer {}", who.token);
+    let mut socket = try_connect(app, "", &[("authorization", &auth)])
+        .await
+        .expect("connects");
+    let ready = next_json(&mut socket).await;
+    assert_eq!(ready["type"], "ready", "{ready}");
+    socket
+}
+
+/// The next text frame as JSON (pings skipped), within 5 s.
+async fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("socket open")
+            .expect("no socket error");
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// Asserts no text frame arrives within `wait`.
+async fn silent(socket: &mut Socket, wait: Duration) {
+    if let Ok(Some(Ok(Message::Text(text)))) = tokio::time::timeout(wait, socket.next()).await {
+        panic!("unexpected frame {text}");
+    }
+}
+
+/// The next frame of type `kind`, skipping others.
+async fn next_of(socket: &mut Socket, kind: &str) -> Value {
+    loop {
+        let frame = next_json(socket).await;
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}
+
+async fn send(socket: &mut Socket, frame: Value) {
+    socket
+        .send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+}
+
+fn status_of(err: WsError) -> u16 {
+    match err {
+        WsError::Http(response) => response.status().as_u16(),
+        other => panic!("expected an HTTP refusal, got {other:?}"),
+    }
+}
+
+async fn open_dm(app: &TestApp, a: &User, b: &User) -> String {
+    let response = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations/direct",
+            Some(&json!({"user_id": b.id})),
+            Some(&a.token),
+        )
+        .await;
+    response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshakes_without_valid_credentials_or_from_foreign_origins_are_refused() {
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    assert_eq!(
+        status_of(try_connect(&app, "", &[]).await.unwrap_err()),
+        401
+    );
+    let forged = [("authorization", "Bearer not.a.token")];
+    assert_eq!(
+        status_of(try_connect(&app, "", &forged).await.unwrap_err()),
+        401
+    );
+    let bearer = format!("Bearer {}", ann.token);
+    let evil = [
+        ("authorization", bearer.as_str()),
+        ("origin", "https://evil.example"),
+    ];
+    assert_eq!(
+        status_of(try_connect(&app, "", &evil).await.unwrap_err()),
+        403
+    );
+    // A cookie alone is not enough without an allowed Origin (cross-site pages).
+    let cookie = format!("cs_access={}", ann.token);
+    let no_origin = [("cookie", cookie.as_str())];
+    assert_eq!(
+        status_of(try_connect(&app, "", &no_origin).await.unwrap_err()),
+        401
+    );
+    // The browser: cookie plus its own origin.
+    let own_origin = app.address.clone();
+    let browser = [("cookie", cookie.as_str()), ("origin", own_origin.as_str())];
+    let mut socket = try_connect(&app, "", &browser)
+        .await
+        .expect("browser connects");
+    assert_eq!(next_json(&mut socket).await["type"], "ready");
+    // The spec's ?token= form.
+    let mut socket = try_connect(&app, &format!("?token={}", ann.token), &[])
+        .await
+        .expect("token in query");
+    assert_eq!(next_json(&mut socket).await["type"], "ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_reaches_every_connection_of_every_member_and_nobody_else() {
+    let app = TestApp::spawn().await;
+    let (ann, ben, eve) = (
+        user(&app, "ann").await,
+        user(&app, "ben").await,
+        user(&app, "eve").await,
+    );
+    let dm = open_dm(&app, &ann, &ben).await;
+    let mut ann_socket = connect(&app, &ann).await;
+    let mut ben_phone = connect(&app, &ben).await;
+    let mut ben_laptop = connect(&app, &ben).await;
+    let mut eve_socket = connect(&app, &eve).await;
+
+    send(
+        &mut ann_socket,
+        json!({"type": "send", "conversation_id": dm, "client_msg_id": "m1", "body": "hi Ben"}),
+    )
+    .await;
+    let ack = next_json(&mut ann_socket).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(ack["client_msg_id"], "m1");
+    assert_eq!(ack["seq"], 1);
+    let echo = next_json(&mut ann_socket).await;
+    assert_eq!(
+        echo["type"], "message",
+        "the sender's other devices see it too"
+    );
+    for socket in [&mut ben_phone, &mut ben_laptop] {
+        let event = next_json(socket).await;
+        assert_eq!(event["type"], "message");
+        assert_eq!(event["message"]["body"], "hi Ben");
+        assert_eq!(event["message"]["id"], ack["message_id"]);
+    }
+    silent(&mut eve_socket, Duration::from_millis(500)).await;
+
+    // A resend with the same client id: acknowledged as the original, not delivered again.
+    send(
+        &mut ann_socket,
+        json!({"type": "send", "conversation_id": dm, "client_msg_id": "m1", "body": "hi Ben"}),
+    )
+    .await;
+    let ack = next_json(&mut ann_socket).await;
+    assert_eq!(ack["duplicate"], true);
+    assert_eq!(ack["seq"], 1);
+    silent(&mut ben_phone, Duration::from_millis(300)).await;
+
+    // Eve cannot post into it.
+    send(
+        &mut eve_socket,
+        json!({"type": "send", "conversation_id": dm, "client_msg_id": "x", "body": "hello?"}),
+    )
+    .await;
+    let refused = next_json(&mut eve_socket).await;
+    assert_eq!(refused["error"]["status"], 404, "{refused}");
+    silent(&mut ben_phone, Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_specs_chat_frame_posts_to_a_room_and_joining_starts_delivery() {
+    let app = TestApp::spawn().await;
+    let (ann, ben) = (user(&app, "ann").await, user(&app, "ben").await);
+    let mut ann_socket = connect(&app, &ann).await;
+    let mut ben_socket = connect(&app, &ben).await;
+    send(
+        &mut ann_socket,
+        json!({"type": "chat", "content": "Hello everyone!", "room_id": "general"}),
+    )
+    .await;
+    assert!(next_of(&mut ann_socket, "ack").await["seq"].is_i64());
+    let event = next_json(&mut ben_socket).await;
+    assert_eq!(event["message"]["body"], "Hello everyone!");
+
+    // Ben joins tech over REST; his open connection follows it at once.
+    send(
+        &mut ann_socket,
+        json!({"type": "chat", "content": "tech?", "room_id": "tech"}),
+    )
+    .await;
+    assert_eq!(
+        next_of(&mut ann_socket, "ack").await["error"]["status"],
+        403,
+        "not joined yet"
+    );
+    let joined = app
+        .send(
+            Method::POST,
+            "/api/v1/rooms/tech/join",
+            None,
+            Some(&ben.token),
+        )
+        .await;
+    assert_eq!(joined.status(), 200);
+    let event = next_json(&mut ben_socket).await;
+    assert_eq!(event["type"], "joined");
+    app.send(
+        Method::POST,
+        "/api/v1/rooms/tech/join",
+        None,
+        Some(&ann.token),
+    )
+    .await;
+    next_of(&mut ann_socket, "joined").await;
+    send(
+        &mut ann_socket,
+        json!({"type": "chat", "content": "tech!", "room_id": "tech"}),
+    )
+    .await;
+    assert!(next_of(&mut ann_socket, "ack").await["seq"].is_i64());
+    assert_eq!(
+        next_of(&mut ben_socket, "message").await["message"]["body"],
+        "tech!"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_frames_get_errors_and_an_oversized_frame_closes_the_connection() {
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    let mut socket = connect(&app, &ann).await;
+    socket.send(Message::Text("not json".into())).await.unwrap();
+    assert_eq!(next_json(&mut socket).await["type"], "error");
+    send(&mut socket, json!({"type": "ping"})).await;
+    assert_eq!(next_json(&mut socket).await["type"], "pong");
+    let huge = "x".repeat(70 * 1024);
+    let _ = socket.send(Message::Text(huge.into())).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed within 5 s");
+    assert_eq!(closed, Some(CloseCode::Size));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_is_refused_past_the_burst() {
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    let mut socket = connect(&app, &ann).await;
+    let (_, general) = (
+        0,
+        app.send(
+            Method::POST,
+            "/api/v1/rooms/general/join",
+            None,
+            Some(&ann.token),
+        )
+        .await,
+    );
+    let general: Value = general.json().await.unwrap();
+    for i in 0..30 {
+        send(&mut socket, json!({"type": "send", "conversation_id": general["id"], "client_msg_id": format!("f{i}"), "body": "spam"})).await;
+    }
+    let mut accepted = 0;
+    let mut limited = 0;
+    while accepted + limited < 30 {
+        let frame = next_json(&mut socket).await;
+        if frame["type"] != "ack" {
+            continue;
+        }
+        if frame["error"]["status"] == 429 {
+            limited += 1;
+        } else {
+            accepted += 1;
+        }
+    }
+    assert!(
+        accepted >= 20 && limited >= 5,
+        "accepted {accepted}, limited {limited}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_the_session_closes_its_connection_with_1008() {
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    let mut socket = connect(&app, &ann).await;
+    let out = app
+        .send(Method::POST, "/api/v1/auth/logout", None, Some(&ann.token))
+        .await;
+    assert_eq!(out.status(), 204);
+    let code = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed within the session check period");
+    assert_eq!(code, Some(CloseCode::Policy));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_disconnected_and_others_carry_on() {
+    let app = TestApp::spawn().await;
+    let (ann, ben) = (user(&app, "ann").await, user(&app, "ben").await);
+    let dm = open_dm(&app, &ann, &ben).await;
+    // The stalled client takes a small receive buffer and never reads.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket
+        .connect(app.address.trim_start_matches("http://").parse().unwrap())
+        .await
+        .unwrap();
+    let mut request = ws_url(&app).into_client_request().unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {}", ben.token)).unwrap(),
+    );
+    let (stalled, _) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .unwrap();
+    let mut reader = connect(&app, &ben).await;
+    let body = "字".repeat(4000); // 12 KB
+    let health = || async {
+        let value: Value = app.get("/health").await.json().await.unwrap();
+        value["active_connections"].as_u64().unwrap()
+    };
+    assert_eq!(health().await, 2);
+    let mut sent = 0;
+    while sent < 2000 && health().await == 2 {
+        for _ in 0..20 {
+            let posted = app
+                .send(
+                    Method::POST,
+                    &format!("/api/v1/conversations/{dm}/messages"),
+                    Some(&json!({"client_msg_id": format!("big{sent}"), "body": body})),
+                    Some(&ann.token),
+                )
+                .await;
+            assert!(posted.status().is_success());
+            // The healthy reader keeps up with every message.
+            assert_eq!(
+                next_of(&mut reader, "message").await["message"]["seq"],
+                sent + 1
+            );
+            sent += 1;
+        }
+    }
+    assert_eq!(
+        health().await,
+        1,
+        "the stalled connection was dropped after {sent} messages"
+    );
+    eprintln!("stalled connection dropped after {sent} messages of 12 KB");
+    drop(stalled);
+}
+
+/// A server binary on its own port with the given database and Redis.
+struct ServerProcess {
+    address: String,
+    child: std::process::Child,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn server_process(
+    database_url: &str,
+    redis: &str,
+    prefix: &str,
+    data: &std::path::Path,
+) -> ServerProcess {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("CHATSPHERE_DATA_DIR", data)
+        .env(
+            "CHATSPHERE_JWT_SECRET",
+            "two-process-test-secret-0123456789",
+        )
+        .env("DATABASE_URL", database_url)
+        .env("REDIS_URL", redis)
+        .env("CHATSPHERE_REDIS_PREFIX", prefix)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("server binary starts");
+    let address = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !reqwest::get(format!("{address}/health"))
+        .await
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server process did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ServerProcess { address, child }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_to_one_server_process_arrives_on_another() {
+    let (Some(admin), Some(redis)) = (
+        crate::support::service_url("TEST_DATABASE_URL"),
+        crate::support::service_url("TEST_REDIS_URL"),
+    ) else {
+        return;
+    };
+    let (database_url, name) = crate::support::create_pg_database(&admin).await;
+    let prefix = format!("chatsphere-ws-test:{name}:");
+    let data = tempfile::tempdir().unwrap();
+    let outcome = async {
+        let a = server_process(&database_url, &redis, &prefix, data.path()).await;
+        let b = server_process(&database_url, &redis, &prefix, data.path()).await;
+        let client = reqwest::Client::new();
+        let register = |address: String, name: &'static str| {
+            let client = client.clone();
+            async move {
+                let body = json!({"username": name, "password": crate::helpers::GOOD_PASSWORD});
+                let value: Value = client
+                    .post(format!("{address}/api/v1/auth/register"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                value["tokens"]["access_token"].as_str().unwrap().to_owned()
+            }
+        };
+        let ann = register(a.address.clone(), "ann").await;
+        let ben = register(b.address.clone(), "ben").await;
+        // Ben listens on process B.
+        let url = format!(
+            "{}/ws?token={ben}",
+            b.address.replacen("http://", "ws://", 1)
+        );
+        let (mut ben_socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        assert_eq!(next_json(&mut ben_socket).await["type"], "ready");
+        // Ann posts to general through process A's REST API.
+        let general: Value = client
+            .post(format!("{}/api/v1/rooms/general/join", a.address))
+            .bearer_auth(&ann)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let posted = client
+            .post(format!(
+                "{}/api/v1/conversations/{}/messages",
+                a.address,
+                general["id"].as_str().unwrap()
+            ))
+            .bearer_auth(&ann)
+            .json(&json!({"client_msg_id": "x1", "body": "across processes"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 201);
+        let event = next_of(&mut ben_socket, "message").await;
+        assert_eq!(event["message"]["body"], "across processes");
+    };
+    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
+    crate::support::drop_pg_database(&admin, &name).await;
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
