@@ -26,7 +26,9 @@ pub use error::AppError;
 
 use components::auth_state::AuthActions;
 use components::layout::AppShell;
+use pages::conversation::ConversationPage;
 use pages::login::{LoginPage, RegisterPage};
+use pages::people::PeoplePage;
 use pages::settings::{ProfilePage, SecurityPage};
 use pages::{home::HomePage, not_found::NotFound, rooms::RoomsPage};
 
@@ -64,7 +66,11 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // The server's shell chose the locale; the browser reads it from <html lang>.
     provide_context(use_context::<i18n::Locale>().unwrap_or_else(i18n::document_locale));
-    provide_context(AuthActions::new());
+    let actions = AuthActions::new();
+    provide_context(actions);
+    components::live::Live::provide(Signal::derive(move || {
+        matches!(actions.user.get(), Some(Ok(Some(_))))
+    }));
     // Effects run only in the browser: this attribute tells people and tests
     // that the page is hydrated and interactive.
     Effect::new(move |_| {
@@ -89,6 +95,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/security") view=SecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:id") view=ConversationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/new") view=PeoplePage ssr=SsrMode::Async/>
                 </Routes>
             </AppShell>
         </Router>

@@ -77,7 +77,9 @@ fn Sidebar() -> impl IntoView {
             <ul class="nav-list">
                 <li><A href="/" exact=true>{t.nav_home}</A></li>
                 <li><A href="/rooms">{t.nav_rooms}</A></li>
+                <li><A href="/new">{t.new_message}</A></li>
             </ul>
+            <ConversationList/>
             <p class="sidebar-heading">{t.nav_account}</p>
             <ul class="nav-list">
                 <li><A href="/settings/profile">{t.nav_profile}</A></li>
@@ -108,5 +110,54 @@ fn LanguageSwitcher() -> impl IntoView {
                 })
                 .collect_view()}
         </form>
+    }
+}
+
+/// The signed-in user's conversations, most recently active first, with
+/// unread counts; re-read on every live event and after a reconnect.
+#[component]
+fn ConversationList() -> impl IntoView {
+    let t = use_texts();
+    let actions = expect_context::<AuthActions>();
+    let live = crate::components::live::use_live();
+    let list = Resource::new(
+        move || {
+            (
+                actions
+                    .user
+                    .get()
+                    .map(|u| u.ok().flatten().map(|u| u.username)),
+                live.map(|l| (l.version.get(), l.reconnects.get())),
+            )
+        },
+        |_| crate::pages::conversation::my_conversations(),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let conversations = list.await.unwrap_or_default();
+                (!conversations.is_empty()).then(|| view! {
+                    <p class="sidebar-heading">{t.nav_conversations}</p>
+                    <ul class="nav-list conversations">
+                        {conversations.into_iter().map(|c| {
+                            let label = match c.kind {
+                                domain::ConversationKind::Room => format!("#{}", c.name),
+                                _ => c.name.clone(),
+                            };
+                            view! {
+                                <li data-conversation=c.id.to_string()>
+                                    <A href=format!("/c/{}", c.id)>
+                                        <span class="conversation-name">{label}</span>
+                                        {(c.unread > 0).then(|| view! {
+                                            <span class="badge" aria-label=format!("{} {}", c.unread, t.unread_label)>{c.unread}</span>
+                                        })}
+                                    </A>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })
+            })}
+        </Transition>
     }
 }

@@ -1,7 +1,9 @@
 //! One module per page, each with the server functions it calls.
 
+pub mod conversation;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod people;
 pub mod rooms;
 pub mod settings;

@@ -74,6 +74,7 @@ fn RoomList(rooms: Vec<RoomSummary>, filter: RwSignal<String>) -> impl IntoView 
                         <span class="room-name">"#"{room.name.clone()}</span>
                         <span class="room-topic">{room.topic.clone()}</span>
                         <span class="room-members">{members}</span>
+                        <a class="button small secondary" href=format!("/c/{}", room.id)>{t.open_room}</a>
                     </li>
                 }
             })

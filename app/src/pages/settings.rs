@@ -40,8 +40,9 @@ pub struct SessionView {
     pub last_used: String,
 }
 
+/// The services and the signed-in user, or "the session has ended".
 #[cfg(feature = "ssr")]
-async fn signed_in() -> Result<(services::Services, services::auth::Authenticated), AppError> {
+pub async fn signed_in() -> Result<(services::Services, services::auth::Authenticated), AppError> {
     let services = crate::state::services()?;
     let auth = crate::auth::ssr::authenticate(&services)
         .await?
@@ -140,7 +141,7 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 /// Shows `children` to signed-in users; sends others to sign in, with the
 /// current path as `next`.
 #[component]
-fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
+pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     let actions = expect_context::<AuthActions>();
     let location = use_location();
     let children = StoredValue::new(children);

@@ -1,0 +1,109 @@
+import { test, expect, type Browser, type Page } from "@playwright/test";
+
+const PASSWORD = "quiet-orchard-62-heron";
+
+function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+}
+
+async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** A new browser context with a freshly registered user. */
+async function newUser(browser: Browser, prefix: string, javaScriptEnabled = true): Promise<{ page: Page; username: string }> {
+  const context = await browser.newContext({ javaScriptEnabled });
+  const page = await context.newPage();
+  const username = uniqueName(prefix);
+  await page.goto("/register");
+  if (javaScriptEnabled) await hydrated(page);
+  await page.locator("#register-form input[name=username]").fill(username);
+  await page.locator("#register-form input[name=password]").fill(PASSWORD);
+  await page.locator("#register-form button[type=submit]").click();
+  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
+  return { page, username };
+}
+
+test("two people chat live in a direct conversation", async ({ browser }) => {
+  const ann = await newUser(browser, "ann");
+  const ben = await newUser(browser, "ben");
+
+  await ann.page.goto(`/new?q=${ben.username}`);
+  await hydrated(ann.page);
+  await ann.page.locator(`.person[data-user=${ben.username}]`).getByRole("button").click();
+  await expect(ann.page).toHaveURL(/\/c\/[0-9a-f-]+$/);
+  await expect(ann.page.getByRole("heading", { level: 1 })).toHaveText(ben.username);
+  await hydrated(ann.page);
+
+  const composer = ann.page.locator("#composer-body");
+  await composer.fill("Hi Ben 👋 see https://example.com");
+  await composer.press("Enter");
+  const sent = ann.page.locator(".message:not(.pending)").last();
+  await expect(sent.locator(".body")).toHaveText("Hi Ben 👋 see https://example.com");
+  await expect(sent.locator("a")).toHaveAttribute("href", "https://example.com");
+  await expect(composer).toHaveValue("");
+
+  // Ben sees the conversation in his sidebar, live, with an unread badge.
+  const entry = ben.page.locator(`.conversations li`).filter({ hasText: ann.username });
+  await expect(entry.locator(".badge")).toHaveText("1");
+  await entry.getByRole("link").click();
+  await expect(ben.page.locator(".message .body").last()).toHaveText("Hi Ben 👋 see https://example.com");
+  await hydrated(ben.page);
+
+  // Ben answers; Ann sees it without reloading.
+  await ben.page.locator("#composer-body").fill("Hi Ann!\nTwo lines.");
+  await ben.page.locator("#composer button[type=submit]").click();
+  await expect(ann.page.locator(".message .body").last()).toHaveText("Hi Ann!\nTwo lines.");
+
+  // History survives a reload.
+  await ann.page.reload();
+  await expect(ann.page.locator(".message .body")).toHaveText(["Hi Ben 👋 see https://example.com", "Hi Ann!\nTwo lines."]);
+  await ann.page.context().close();
+  await ben.page.context().close();
+});
+
+test("a public room is joined from the directory, then posted to", async ({ browser }) => {
+  const ann = await newUser(browser, "room");
+  const page = ann.page;
+  await page.goto("/rooms");
+  await page.locator("li[data-room=tech]").getByRole("link", { name: "Open" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("#tech");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Join room" }).click();
+  await page.locator("#composer-body").fill("Hello tech");
+  await page.locator("#composer-body").press("Enter");
+  await expect(page.locator(".message:not(.pending) .body").last()).toHaveText("Hello tech");
+  await expect(page.locator(".conversations li").filter({ hasText: "#tech" })).toBeVisible();
+  await page.context().close();
+});
+
+test("message bodies are shown as text, never as HTML", async ({ browser }) => {
+  const ann = await newUser(browser, "xss");
+  const page = ann.page;
+  await page.locator(".conversations li").filter({ hasText: "#general" }).getByRole("link").click();
+  await hydrated(page);
+  await page.locator("#composer-body").fill('<img src=x onerror="document.body.dataset.pwned=1">');
+  await page.locator("#composer-body").press("Enter");
+  await expect(page.locator(".message:not(.pending) .body").last()).toHaveText('<img src=x onerror="document.body.dataset.pwned=1">');
+  await expect(page.locator(".message img")).toHaveCount(0);
+  await expect(page.locator("body")).not.toHaveAttribute("data-pwned", "1");
+  await page.context().close();
+});
+
+test.describe("without JavaScript", () => {
+  test("reading and posting work as plain pages and forms", async ({ browser }) => {
+    const ann = await newUser(browser, "plainchat", false);
+    const page = ann.page;
+    await page.locator(".conversations li").filter({ hasText: "#general" }).getByRole("link").click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("#general");
+    await page.locator("#composer-body").fill("posted without scripts");
+    await page.locator("#composer button[type=submit]").click();
+    await expect(page).toHaveURL(/\/c\/[0-9a-f-]+\?done=send$/);
+    await expect(page.locator(".message .body").last()).toHaveText("posted without scripts");
+    // Submitting the same page again (a double click, a resent form) is one message.
+    const count = await page.locator(".message").count();
+    await page.reload();
+    await expect(page.locator(".message")).toHaveCount(count);
+    await page.context().close();
+  });
+});
