@@ -162,6 +162,10 @@ pub struct Texts {
     pub no_people: &'static str,
     pub live_offline: &'static str,
     pub unread_label: &'static str,
+    pub new_group: &'static str,
+    pub group_name: &'static str,
+    pub group_members: &'static str,
+    pub create_group: &'static str,
 }
 
 /// English.
@@ -237,6 +241,10 @@ pub static EN: Texts = Texts {
     no_people: "Nobody found.",
     live_offline: "Reconnecting…",
     unread_label: "unread",
+    new_group: "New group",
+    group_name: "Group name",
+    group_members: "Members (usernames, separated by commas)",
+    create_group: "Create group",
 };
 
 /// Simplified Chinese.
@@ -312,6 +320,10 @@ pub static ZH_CN: Texts = Texts {
     no_people: "没有找到用户。",
     live_offline: "正在重新连接…",
     unread_label: "未读",
+    new_group: "新建群组",
+    group_name: "群组名称",
+    group_members: "成员（用户名，用逗号分隔）",
+    create_group: "创建群组",
 };
 
 /// The current locale's texts (the app provides the [`Locale`]).

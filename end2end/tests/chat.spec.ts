@@ -62,6 +62,56 @@ test("two people chat live in a direct conversation", async ({ browser }) => {
   await ben.page.context().close();
 });
 
+test("a group of three chats live, and older messages load on request", async ({ browser }) => {
+  const ann = await newUser(browser, "grpa");
+  const ben = await newUser(browser, "grpb");
+  const cat = await newUser(browser, "grpc");
+  await ann.page.goto("/new");
+  await hydrated(ann.page);
+  await ann.page.locator("#group-form input[name=name]").fill("三人行 Trio");
+  await ann.page.locator("#group-form input[name=members]").fill(`${ben.username}, @${cat.username}`);
+  await ann.page.locator("#group-form button[type=submit]").click();
+  await expect(ann.page.getByRole("heading", { level: 1 })).toHaveText("三人行 Trio");
+  await hydrated(ann.page);
+  await ann.page.locator("#composer-body").fill("hello both");
+  await ann.page.locator("#composer-body").press("Enter");
+  for (const other of [ben, cat]) {
+    const entry = other.page.locator(".conversations li").filter({ hasText: "三人行 Trio" });
+    await entry.getByRole("link").click();
+    await expect(other.page.locator(".message .body").last()).toHaveText("hello both");
+  }
+  await hydrated(cat.page);
+  await cat.page.locator("#composer-body").fill("hi from Cat");
+  await cat.page.locator("#composer-body").press("Enter");
+  await expect(ann.page.locator(".message .body").last()).toHaveText("hi from Cat");
+  await expect(ben.page.locator(".message .body").last()).toHaveText("hi from Cat");
+
+  // Sixty more through the REST API (the page's cookie works there too).
+  const id = ann.page.url().split("/c/")[1];
+  for (let i = 1; i <= 60; i++) {
+    const response = await ann.page.request.post(`/api/v1/conversations/${id}/messages`, {
+      data: { client_msg_id: `bulk-${i}`, body: `bulk ${i}` },
+    });
+    expect(response.status()).toBe(201);
+  }
+  await ann.page.reload();
+  await hydrated(ann.page);
+  await expect(ann.page.locator(".message")).toHaveCount(50);
+  await ann.page.getByRole("button", { name: "Older messages" }).click();
+  await expect(ann.page.locator(".message")).toHaveCount(62);
+  await expect(ann.page.locator(".message .body").first()).toHaveText("hello both");
+  await expect(ann.page.getByRole("button", { name: "Older messages" })).toBeHidden();
+
+  // A member name that does not exist is a readable error.
+  await ann.page.goto("/new");
+  await hydrated(ann.page);
+  await ann.page.locator("#group-form input[name=name]").fill("ghosts");
+  await ann.page.locator("#group-form input[name=members]").fill("nobody_by_this_name");
+  await ann.page.locator("#group-form button[type=submit]").click();
+  await expect(ann.page.locator("#group-form [role=alert]")).toHaveText("@nobody_by_this_name was not found.");
+  for (const user of [ann, ben, cat]) await user.page.context().close();
+});
+
 test("a public room is joined from the directory, then posted to", async ({ browser }) => {
   const ann = await newUser(browser, "room");
   const page = ann.page;

@@ -87,6 +87,18 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
     })
 }
 
+/// Messages before `before`, oldest first (scrolling back).
+#[server(prefix = "/rpc", endpoint = "chat/older")]
+pub async fn older_messages(id: Uuid, before: i64) -> Result<Vec<ChatMessage>, AppError> {
+    let (services, auth) = crate::pages::settings::signed_in().await?;
+    let mut messages = services
+        .chat
+        .history(auth.user_id, id, Some(before), PAGE)
+        .await?;
+    messages.reverse();
+    Ok(messages)
+}
+
 /// Posts a message (the composer form).
 #[server(prefix = "/rpc", endpoint = "chat/send")]
 pub async fn send_message(
@@ -185,6 +197,21 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let client_id = RwSignal::new(view.client_msg_id.clone());
     let sent_count = StoredValue::new(0u32);
     let body = RwSignal::new(String::new());
+    let more = RwSignal::new(view.messages.first().is_some_and(|m| m.seq > 1));
+    let load_older = Action::new(move |before: &i64| {
+        let before = *before;
+        async move {
+            if let Ok(older) = older_messages(conversation_id, before).await {
+                more.set(older.first().is_some_and(|m| m.seq > 1));
+                messages.update(|list| {
+                    let mut merged = older;
+                    merged.retain(|m| !list.iter().any(|x| x.id == m.id));
+                    merged.append(list);
+                    *list = merged;
+                });
+            }
+        }
+    });
 
     // Live messages of this conversation, in sequence order, once each.
     let add = move |message: ChatMessage| {
@@ -264,6 +291,16 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 <h1>{title}</h1>
                 {(!view.topic.is_empty()).then(|| view! { <p class="muted">{view.topic.clone()}</p> })}
             </header>
+            <button
+                class="link-button older"
+                type="button"
+                hidden=move || !more.get()
+                on:click=move |_| {
+                    if let Some(first) = messages.with_untracked(|l| l.first().map(|m| m.seq)) {
+                        load_older.dispatch(first);
+                    }
+                }
+            >{t.older_messages}</button>
             <ol class="messages" aria-live="polite">
                 {move || {
                     let list = messages.get();

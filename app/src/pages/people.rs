@@ -32,6 +32,46 @@ pub async fn start_direct(user_id: Uuid) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Creates a private group with the members named (usernames separated by
+/// commas or spaces) and goes there.
+#[server(prefix = "/rpc", endpoint = "chat/group")]
+pub async fn create_group(name: String, members: String) -> Result<(), AppError> {
+    let result = async {
+        let (services, auth) = crate::pages::settings::signed_in().await?;
+        let mut ids = Vec::new();
+        for username in members
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            let username = username.trim_start_matches('@');
+            let user = services
+                .store
+                .credentials_by_login(username)
+                .await
+                .map_err(services::ServiceError::from)?
+                .map(|(user, _)| user)
+                .filter(|_| !username.contains('@'))
+                .ok_or_else(|| AppError::NotFound(format!("@{username}")))?;
+            ids.push(user.id);
+        }
+        Ok::<_, AppError>(
+            services
+                .chat
+                .create_group(auth.user_id, &name, &ids)
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(id) => {
+            leptos_axum::redirect(&format!("/c/{id}"));
+            Ok(())
+        }
+        Err(err) => crate::auth::ssr::finish_settings_form(Err(err), "/new", "group"),
+    }
+}
+
 /// `/new`.
 #[component]
 pub fn PeoplePage() -> impl IntoView {
@@ -51,6 +91,17 @@ fn People() -> impl IntoView {
     let q = move || query.read().get("q").unwrap_or_default();
     let found = Resource::new(q, find_people);
     let start = ServerAction::<StartDirect>::new();
+    let group = ServerAction::<CreateGroup>::new();
+    let group_error = move || match group.value().get() {
+        Some(Err(err)) => Some(t.error(&err)),
+        Some(Ok(())) => None,
+        None => query
+            .read()
+            .get_str("failed")
+            .filter(|f| *f == "group")
+            .and(query.read().get("error"))
+            .map(|text| t.message(&text)),
+    };
     view! {
         <section class="panel">
             <h1>{t.new_message}</h1>
@@ -81,6 +132,15 @@ fn People() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </section>
+        <section class="panel">
+            <h2>{t.new_group}</h2>
+            <ActionForm action=group attr:class="form" attr:id="group-form">
+                <label>{t.group_name}<input name="name" required maxlength="64"/></label>
+                <label>{t.group_members}<input name="members" placeholder="li.wei, zhang_min" autocomplete="off"/></label>
+                <p class="error" role="alert" hidden=move || group_error().is_none()>{group_error}</p>
+                <button class="button" type="submit">{t.create_group}</button>
+            </ActionForm>
         </section>
     }
 }
