@@ -36,6 +36,7 @@ use utoipa::OpenApi;
         crate::routes::messages::history,
         crate::routes::messages::send_message,
         crate::routes::messages::search_users,
+        crate::routes::messages::online_users,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

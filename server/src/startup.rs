@@ -18,6 +18,7 @@ use secrecy::ExposeSecret;
 use services::auth::{AccessTokens, SessionPolicy};
 use services::bus::{Bus, InProcessBus, RedisBus};
 use services::kv::SharedKv;
+use services::presence::Presence;
 use services::{store, Services};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -71,16 +72,21 @@ impl Application {
     /// picks a free port, as the tests do).
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let store = store::connect(config.database_url.expose_secret()).await?;
-        let (bus, kv): (Arc<dyn Bus>, SharedKv) = match &config.redis_url {
+        let (bus, kv, presence): (Arc<dyn Bus>, SharedKv, Presence) = match &config.redis_url {
             Some(url) => {
                 let url = url.expose_secret();
                 let bus = RedisBus::connect(url, &config.redis_prefix).await?;
                 (
                     Arc::new(bus),
                     SharedKv::redis(url, &config.redis_prefix).await?,
+                    Presence::redis(url, &config.redis_prefix).await?,
                 )
             }
-            None => (Arc::new(InProcessBus::new()), SharedKv::local()),
+            None => (
+                Arc::new(InProcessBus::new()),
+                SharedKv::local(),
+                Presence::local(),
+            ),
         };
         let listener =
             TcpListener::bind(config.addr)
@@ -108,6 +114,7 @@ impl Application {
         let state = AppState {
             leptos_options,
             services: Services::new(store, bus, kv, tokens, policy, config.chat.clone())
+                .with_presence(presence)
                 .with_oauth(
                     config.oauth_providers.clone(),
                     config

@@ -374,6 +374,32 @@ impl ConversationService {
         Ok(posted)
     }
 
+    /// The online users among the people the user shares a conversation
+    /// with (the user included), by username.
+    pub async fn online_contacts(
+        &self,
+        user_id: Uuid,
+        online: &std::collections::HashSet<Uuid>,
+    ) -> Result<Vec<UserSummary>, ServiceError> {
+        let candidates: Vec<Uuid> = online.iter().copied().collect();
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = self.store.contacts_among(user_id, &candidates).await?;
+        // Oneself, even with no conversation yet.
+        if online.contains(&user_id) && !found.iter().any(|u| u.id == user_id) {
+            if let Some(me) = self.store.user_by_id(user_id).await? {
+                found.push(UserSummary {
+                    id: me.id,
+                    username: me.username,
+                    display_name: me.display_name,
+                });
+                found.sort_by_key(|u| u.username.to_lowercase());
+            }
+        }
+        Ok(found)
+    }
+
     /// Users matching `query` by username or display name.
     pub async fn search_users(&self, query: &str) -> Result<Vec<UserSummary>, ServiceError> {
         let query = query.trim();

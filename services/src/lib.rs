@@ -12,6 +12,7 @@
 //!   rooms, messages and who may do what.
 //! - [`events`] — what is pushed to clients, and its bus topics.
 //! - [`connections`] — counts live real-time connections for `/health`.
+//! - [`presence`] — who is online, across server processes.
 //!
 //! Server functions, REST handlers and the WebSocket gateway all call the
 //! services held by [`Services`]; none of them touches SQL or Redis.
@@ -23,6 +24,7 @@ pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod kv;
+pub mod presence;
 pub mod rooms;
 pub mod store;
 
@@ -53,6 +55,8 @@ pub struct Services {
     pub chat: ConversationService,
     /// Live WebSocket connections of this process.
     pub connections: ConnectionTracker,
+    /// Who is online, across processes.
+    pub presence: presence::Presence,
 }
 
 impl Services {
@@ -79,7 +83,14 @@ impl Services {
             store,
             bus,
             connections: ConnectionTracker::default(),
+            presence: presence::Presence::local(),
         }
+    }
+
+    /// Shares presence between processes through `presence` (Redis).
+    pub fn with_presence(mut self, presence: presence::Presence) -> Self {
+        self.presence = presence;
+        self
     }
 
     /// Enables sign-in through `providers`; `public_url` is where browsers

@@ -1,7 +1,7 @@
 //! Messages and people: `GET /api/v1/messages/{type}/{id}` (the spec's
 //! history endpoint, cursor-paged), `POST /api/v1/conversations/{id}/messages`
 //! (idempotent by client id, for integrations and bots) and
-//! `GET /api/v1/users/search`.
+//! `GET /api/v1/users/search`, `GET /api/v1/users/online`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/messages/{kind}/{id}", get(history))
         .route("/conversations/{id}/messages", post(send_message))
         .route("/users/search", get(search_users))
+        .route("/users/online", get(online_users))
 }
 
 /// A page of history.
@@ -177,5 +178,30 @@ pub async fn search_users(
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<UserList>, ApiError> {
     let users = state.services.chat.search_users(&query.q).await?;
+    Ok(Json(UserList { users }))
+}
+
+/// Online users the caller shares a conversation with (connected to the
+/// WebSocket on any server process).
+#[utoipa::path(get, path = "/api/v1/users/online", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Online users, by username", body = UserList),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn online_users(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+) -> Result<Json<UserList>, ApiError> {
+    let online = state
+        .services
+        .presence
+        .online()
+        .await
+        .map_err(services::ServiceError::from)?;
+    let users = state
+        .services
+        .chat
+        .online_contacts(auth.user_id, &online)
+        .await?;
     Ok(Json(UserList { users }))
 }

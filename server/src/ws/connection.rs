@@ -42,6 +42,7 @@ pub(super) async fn run(
     _slot: UserSlot,
 ) {
     let _counted = services.connections.open();
+    let _online = services.presence.connected(auth.user_id).await;
     let config = gateway.config.clone();
     let (mut sink, mut stream) = socket.split();
     let (out, mut out_rx) = mpsc::channel::<Message>(config.outgoing_queue);

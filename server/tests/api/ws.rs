@@ -548,10 +548,74 @@ async fn a_message_sent_to_one_server_process_arrives_on_another() {
         assert_eq!(posted.status(), 201);
         let event = next_of(&mut ben_socket, "message").await;
         assert_eq!(event["message"]["body"], "across processes");
+        // Ben, connected to B, is online as seen from A.
+        let online: Value = client
+            .get(format!("{}/api/v1/users/online", a.address))
+            .bearer_auth(&ann)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(online["users"][0]["username"], "ben", "{online}");
     };
     let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
     crate::support::drop_pg_database(&admin, &name).await;
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_online_lists_connected_contacts_only_while_connected() {
+    let app = TestApp::spawn().await;
+    let (ann, ben) = (user(&app, "ann").await, user(&app, "ben").await);
+    let online = |who: &User| {
+        let token = who.token.clone();
+        let app = &app;
+        async move {
+            let value: Value = app
+                .send(Method::GET, "/api/v1/users/online", None, Some(&token))
+                .await
+                .json()
+                .await
+                .unwrap();
+            value["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["username"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(online(&ann).await.is_empty());
+    let phone = connect(&app, &ben).await;
+    let laptop = connect(&app, &ben).await;
+    assert_eq!(online(&ann).await, ["ben"], "both share general");
+    drop(phone);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(online(&ann).await, ["ben"], "still connected on the laptop");
+    drop(laptop);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !online(&ann).await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ben never went offline"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Someone who shares no conversation is not listed, even when online.
+    let app2 = &app;
+    let loner = user(app2, "loner").await;
+    app.send(
+        Method::POST,
+        "/api/v1/rooms/general/leave",
+        None,
+        Some(&loner.token),
+    )
+    .await;
+    let _loner_socket = connect(&app, &loner).await;
+    assert!(!online(&ann).await.contains(&"loner".to_owned()));
+    assert_eq!(online(&loner).await, ["loner"]);
 }

@@ -119,6 +119,14 @@ pub trait ConversationStore: Send + Sync {
     /// by username, at most `limit`.
     async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<UserSummary>, StoreError>;
 
+    /// Those of `candidates` who share a conversation with `user_id` (the
+    /// user included, if a candidate), by username.
+    async fn contacts_among(
+        &self,
+        user_id: Uuid,
+        candidates: &[Uuid],
+    ) -> Result<Vec<UserSummary>, StoreError>;
+
     /// Removes a member; `false` if they were not one.
     async fn remove_member(&self, conversation_id: Uuid, user_id: Uuid)
         -> Result<bool, StoreError>;

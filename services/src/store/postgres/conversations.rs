@@ -369,6 +369,35 @@ impl ConversationStore for PgStore {
             .map_err(Into::into)
     }
 
+    async fn contacts_among(
+        &self,
+        user_id: Uuid,
+        candidates: &[Uuid],
+    ) -> Result<Vec<UserSummary>, StoreError> {
+        let rows = sqlx::query(
+            "select distinct u.id, u.username, u.display_name from members a \
+             join members b on b.conversation_id = a.conversation_id \
+             join users u on u.id = b.user_id \
+             where a.user_id = $1 and b.user_id = any($2)",
+        )
+        .bind(user_id)
+        .bind(candidates)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut found = rows
+            .iter()
+            .map(|row| {
+                Ok(UserSummary {
+                    id: row.try_get("id")?,
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        found.sort_by_key(|u| u.username.to_lowercase());
+        Ok(found)
+    }
+
     async fn remove_member(
         &self,
         conversation_id: Uuid,

@@ -370,6 +370,38 @@ impl ConversationStore for SqliteStore {
             .map_err(Into::into)
     }
 
+    async fn contacts_among(
+        &self,
+        user_id: Uuid,
+        candidates: &[Uuid],
+    ) -> Result<Vec<UserSummary>, StoreError> {
+        let mut found = Vec::new();
+        // Bounded statements: SQLite limits the number of parameters.
+        for chunk in candidates.chunks(500) {
+            let placeholders = vec!["?"; chunk.len()].join(", ");
+            let sql = format!(
+                "select distinct u.id, u.username, u.display_name from members a \
+                 join members b on b.conversation_id = a.conversation_id \
+                 join users u on u.id = b.user_id \
+                 where a.user_id = ? and b.user_id in ({placeholders})"
+            );
+            let mut query = sqlx::query(&sql).bind(user_id);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(UserSummary {
+                    id: row.try_get("id")?,
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                });
+            }
+        }
+        found.sort_by_key(|u| u.username.to_lowercase());
+        found.dedup_by_key(|u| u.id);
+        Ok(found)
+    }
+
     async fn remove_member(
         &self,
         conversation_id: Uuid,
