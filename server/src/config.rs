@@ -59,7 +59,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Identity providers for "Sign in with …" ([`oauth`] lists the variables).
     pub oauth_providers: Vec<services::auth::ProviderConfig>,
-    /// Message limit and default rooms (`CHATSPHERE_MAX_MESSAGE_CHARS`,
+    /// Message limit, send rate and default rooms
+    /// (`CHATSPHERE_MAX_MESSAGE_CHARS`, `CHATSPHERE_SEND_RATE`,
     /// `CHATSPHERE_DEFAULT_ROOMS`).
     pub chat: services::conversations::ChatPolicy,
 }
@@ -225,6 +226,14 @@ impl Config {
                         "expected a number from 1 to 65536",
                     )
                 })?;
+        }
+        if let Some(raw) = get("CHATSPHERE_SEND_RATE") {
+            chat.sends_per_second = raw.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                invalid(
+                    "CHATSPHERE_SEND_RATE",
+                    "expected a number of messages per second, at least 1",
+                )
+            })?;
         }
         if let Some(raw) = get("CHATSPHERE_DEFAULT_ROOMS") {
             chat.default_rooms = raw

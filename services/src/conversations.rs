@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::bus::Bus;
 use crate::events::{conversation_topic, user_topic, Event};
+use crate::kv::SharedKv;
 use crate::store::{Conversation, NewMessage, Posted, Store};
 use crate::ServiceError;
 
@@ -29,6 +30,9 @@ pub struct ChatPolicy {
     pub max_message_chars: usize,
     /// Public rooms every new account joins (by name).
     pub default_rooms: Vec<String>,
+    /// Messages one user may send per second, over every connection, the
+    /// REST API and every server process together.
+    pub sends_per_second: u32,
 }
 
 impl Default for ChatPolicy {
@@ -36,6 +40,7 @@ impl Default for ChatPolicy {
         Self {
             max_message_chars: domain::chat::DEFAULT_MAX_MESSAGE_CHARS,
             default_rooms: vec!["general".into()],
+            sends_per_second: 10,
         }
     }
 }
@@ -69,17 +74,19 @@ pub enum ConversationRef {
 pub struct ConversationService {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
+    kv: SharedKv,
     policy: Arc<ChatPolicy>,
 }
 
 const NOT_FOUND: ServiceError = ServiceError::NotFound("conversation");
 
 impl ConversationService {
-    /// The service over a store and a bus.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, policy: ChatPolicy) -> Self {
+    /// The service over a store, a bus, and shared counters (the send rate).
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, kv: SharedKv, policy: ChatPolicy) -> Self {
         Self {
             store,
             bus,
+            kv,
             policy: Arc::new(policy),
         }
     }
@@ -334,6 +341,18 @@ impl ConversationService {
                 ServiceError::Forbidden("join the room to post in it")
             } else {
                 NOT_FOUND
+            });
+        }
+        let (sent, window_left) = self
+            .kv
+            .increment(
+                &format!("send:{user_id}"),
+                std::time::Duration::from_secs(1),
+            )
+            .await?;
+        if sent > u64::from(self.policy.sends_per_second) {
+            return Err(ServiceError::TooManyRequests {
+                retry_after: window_left.as_secs().max(1),
             });
         }
         if !valid_client_msg_id(&outgoing.client_msg_id) {

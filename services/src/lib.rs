@@ -72,7 +72,7 @@ impl Services {
     ) -> Self {
         let throttle = auth::LoginThrottle::new(kv.clone(), auth::ThrottlePolicy::default());
         let hasher = auth::PasswordHasher::new();
-        let chat = ConversationService::new(store.clone(), bus.clone(), chat_policy);
+        let chat = ConversationService::new(store.clone(), bus.clone(), kv.clone(), chat_policy);
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone());
         Self {

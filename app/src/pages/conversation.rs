@@ -198,6 +198,19 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let sent_count = StoredValue::new(0u32);
     let body = RwSignal::new(String::new());
     let more = RwSignal::new(view.messages.first().is_some_and(|m| m.seq > 1));
+    // Keep the newest message in view: on first render, and when one
+    // arrives while the reader is at the bottom.
+    let list_ref = NodeRef::<leptos::html::Ol>::new();
+    Effect::new(move |first: Option<()>| {
+        messages.track();
+        pending.track();
+        if let Some(list) = list_ref.get() {
+            let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
+            if first.is_none() || from_bottom < 150 {
+                list.set_scroll_top(list.scroll_height());
+            }
+        }
+    });
     let load_older = Action::new(move |before: &i64| {
         let before = *before;
         async move {
@@ -301,7 +314,19 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     }
                 }
             >{t.older_messages}</button>
-            <ol class="messages" aria-live="polite">
+            <ol
+                node_ref=list_ref
+                class="messages"
+                aria-live="polite"
+                on:scroll:target=move |ev| {
+                    // Near the top: fetch the page before (the button stays for keyboards).
+                    if ev.target().scroll_top() < 40 && more.get_untracked() && !load_older.pending().get_untracked() {
+                        if let Some(first) = messages.with_untracked(|l| l.first().map(|m| m.seq)) {
+                            load_older.dispatch(first);
+                        }
+                    }
+                }
+            >
                 {move || {
                     let list = messages.get();
                     if list.is_empty() && pending.with(Vec::is_empty) {

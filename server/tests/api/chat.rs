@@ -489,3 +489,36 @@ async fn people_are_found_by_part_of_their_name() {
         assert!(spec["paths"][path].is_object(), "{path} is documented");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_faster_than_the_per_user_rate_is_refused_with_retry_after() {
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    let (_, general) = call(&app, &ann, Method::POST, "/api/v1/rooms/general/join", None).await;
+    let path = format!(
+        "/api/v1/conversations/{}/messages",
+        general["id"].as_str().unwrap()
+    );
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for i in 0..15 {
+        let body = json!({"client_msg_id": format!("r{i}"), "body": "quick"});
+        let response = app
+            .send(Method::POST, &path, Some(&body), Some(&ann.token))
+            .await;
+        if response.status() == 429 {
+            retry_after = response.headers().get("retry-after").cloned();
+        }
+        statuses.push(response.status().as_u16());
+    }
+    let accepted = statuses.iter().filter(|s| **s == 201).count();
+    assert!((10..15).contains(&accepted), "{statuses:?}");
+    assert!(statuses.contains(&429));
+    assert_eq!(retry_after.unwrap(), "1");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let body = json!({"client_msg_id": "later", "body": "calm again"});
+    let response = app
+        .send(Method::POST, &path, Some(&body), Some(&ann.token))
+        .await;
+    assert_eq!(response.status(), 201);
+}
