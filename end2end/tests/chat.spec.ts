@@ -114,6 +114,49 @@ test("a group of three chats live, and older messages load on request", async ({
   for (const user of [ann, ben, cat]) await user.page.context().close();
 });
 
+test("after a dropped connection the page reconnects and catches up on what it missed", async ({ browser }) => {
+  const ann = await newUser(browser, "drop");
+  const ben = await newUser(browser, "peer");
+  // Ann's socket goes through Playwright, which can cut it and refuse reconnections.
+  let blocked = false;
+  const sockets: import("@playwright/test").WebSocketRoute[] = [];
+  await ann.page.context().routeWebSocket(/\/ws$/, (ws) => {
+    if (blocked) {
+      ws.close({ code: 1013, reason: "test outage" });
+      return;
+    }
+    ws.connectToServer();
+    sockets.push(ws);
+  });
+  await ann.page.goto(`/new?q=${ben.username}`);
+  await ann.page.locator(`.person[data-user=${ben.username}]`).getByRole("button").click();
+  await expect(ann.page).toHaveURL(/\/c\/[0-9a-f-]+$/);
+  await hydrated(ann.page);
+  const id = ann.page.url().split("/c/")[1];
+  await expect.poll(() => sockets.length).toBeGreaterThan(0);
+
+  // Live while connected.
+  const send = (text: string, key: string) =>
+    ben.page.request.post(`/api/v1/conversations/${id}/messages`, { data: { client_msg_id: key, body: text } });
+  expect((await send("while connected", "p1")).status()).toBe(201);
+  await expect(ann.page.locator(".message .body").last()).toHaveText("while connected");
+
+  // The connection drops and cannot come back for a while; Ben writes meanwhile.
+  blocked = true;
+  for (const ws of sockets) await ws.close({ code: 1001, reason: "test drop" });
+  expect((await send("while you were away", "p2")).status()).toBe(201);
+  await ann.page.waitForTimeout(1500);
+  await expect(ann.page.locator(".message .body").last()).toHaveText("while connected");
+
+  // Back online: the page reconnects and fetches what it missed.
+  blocked = false;
+  await expect(ann.page.locator(".message .body").last()).toHaveText("while you were away", { timeout: 20_000 });
+  expect((await send("and live again", "p3")).status()).toBe(201);
+  await expect(ann.page.locator(".message .body").last()).toHaveText("and live again");
+  await ann.page.context().close();
+  await ben.page.context().close();
+});
+
 test("a public room is joined from the directory, then posted to", async ({ browser }) => {
   const ann = await newUser(browser, "room");
   const page = ann.page;
