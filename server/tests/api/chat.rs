@@ -6,24 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{media_type, TestApp};
-
-/// A signed-in user: id and access token.
-struct User {
-    id: String,
-    token: String,
-}
-
-async fn user(app: &TestApp, name: &str) -> User {
-    let signed_in = app.register(name).await;
-    User {
-        id: signed_in["user"]["id"].as_str().unwrap().to_owned(),
-        token: signed_in["tokens"]["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    }
-}
+use crate::helpers::{media_type, user, TestApp, User};
 
 async fn call(
     app: &TestApp,

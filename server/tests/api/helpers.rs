@@ -185,3 +185,23 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// A registered, signed-in user: id and access token.
+pub struct User {
+    /// The user's id.
+    pub id: String,
+    /// An access token for `Authorization: Bearer`.
+    pub token: String,
+}
+
+/// Registers `name` on `app` and returns their id and token.
+pub async fn user(app: &TestApp, name: &str) -> User {
+    let signed_in = app.register(name).await;
+    User {
+        id: signed_in["user"]["id"].as_str().unwrap().to_owned(),
+        token: signed_in["tokens"]["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    }
+}

@@ -14,25 +14,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::TestApp;
+use crate::helpers::{user, TestApp, User};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-struct User {
-    id: String,
-    token: String,
-}
-
-async fn user(app: &TestApp, name: &str) -> User {
-    let signed_in = app.register(name).await;
-    User {
-        id: signed_in["user"]["id"].as_str().unwrap().to_owned(),
-        token: signed_in["tokens"]["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    }
-}
 
 fn ws_url(app: &TestApp) -> String {
     app.address.replacen("http://", "ws://", 1) + "/ws"
@@ -100,6 +84,21 @@ async fn next_of(socket: &mut Socket, kind: &str) -> Value {
             return frame;
         }
     }
+}
+
+/// The code of the close frame the server sends within `seconds`.
+async fn close_code(socket: &mut Socket, seconds: u64) -> Option<CloseCode> {
+    tokio::time::timeout(Duration::from_secs(seconds), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("the connection closes in time")
 }
 
 async fn send(socket: &mut Socket, frame: Value) {
@@ -300,18 +299,7 @@ async fn bad_frames_get_errors_and_an_oversized_frame_closes_the_connection() {
     assert_eq!(next_json(&mut socket).await["type"], "pong");
     let huge = "x".repeat(70 * 1024);
     let _ = socket.send(Message::Text(huge.into())).await;
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
-                Some(Ok(_)) => continue,
-                _ => return None,
-            }
-        }
-    })
-    .await
-    .expect("closed within 5 s");
-    assert_eq!(closed, Some(CloseCode::Size));
+    assert_eq!(close_code(&mut socket, 5).await, Some(CloseCode::Size));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,18 +350,8 @@ async fn revoking_the_session_closes_its_connection_with_1008() {
         .send(Method::POST, "/api/v1/auth/logout", None, Some(&ann.token))
         .await;
     assert_eq!(out.status(), 204);
-    let code = tokio::time::timeout(Duration::from_secs(15), async {
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
-                Some(Ok(_)) => continue,
-                _ => return None,
-            }
-        }
-    })
-    .await
-    .expect("closed within the session check period");
-    assert_eq!(code, Some(CloseCode::Policy));
+    // Within the session check period.
+    assert_eq!(close_code(&mut socket, 15).await, Some(CloseCode::Policy));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

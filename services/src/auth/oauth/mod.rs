@@ -382,15 +382,7 @@ impl OAuthService {
                 }
                 info.into_profile(provider.config.namespace(), claims.sub)
             }
-            (ProviderKind::GitHub { api_url, .. }, _) => {
-                github::profile(
-                    &self.inner.http,
-                    api_url,
-                    provider.config.namespace(),
-                    access_token,
-                )
-                .await?
-            }
+            (ProviderKind::GitHub { .. }, _) => self.github_profile(provider, access_token).await?,
             (ProviderKind::Oidc { .. }, None) => {
                 return Err(OAuthError::Misconfigured(
                     "OIDC provider without discovery".into(),
@@ -437,19 +429,29 @@ impl OAuthService {
                     })?;
                 Ok(info.into_profile(provider.config.namespace(), sub))
             }
-            (ProviderKind::GitHub { api_url, .. }, _) => {
-                github::profile(
-                    &self.inner.http,
-                    api_url,
-                    provider.config.namespace(),
-                    access_token,
-                )
-                .await
-            }
+            (ProviderKind::GitHub { .. }, _) => self.github_profile(provider, access_token).await,
             (ProviderKind::Oidc { .. }, None) => Err(OAuthError::Misconfigured(
                 "OIDC provider without discovery".into(),
             )),
         }
+    }
+
+    /// Who a GitHub access token belongs to.
+    async fn github_profile(
+        &self,
+        provider: &Provider,
+        access_token: &str,
+    ) -> Result<ExternalProfile, OAuthError> {
+        let ProviderKind::GitHub { api_url, .. } = &provider.config.kind else {
+            return Err(OAuthError::Misconfigured("not a GitHub provider".into()));
+        };
+        github::profile(
+            &self.inner.http,
+            api_url,
+            provider.config.namespace(),
+            access_token,
+        )
+        .await
     }
 
     /// Authorization and token endpoints of a provider.
