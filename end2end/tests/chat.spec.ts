@@ -96,6 +96,8 @@ test("a group of three chats live, and older messages load on request", async ({
     // Paced under the per-user limit of 10 messages a second.
     if (i % 8 === 0) await ann.page.waitForTimeout(1000);
   }
+  // Every one arrived live, bursts included.
+  await expect(ann.page.locator(".message")).toHaveCount(62);
   await ann.page.reload();
   await hydrated(ann.page);
   await expect(ann.page.locator(".message")).toHaveCount(50);

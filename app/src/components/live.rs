@@ -32,12 +32,17 @@ pub enum LiveEvent {
     Other,
 }
 
+/// Events kept for pages that have not read them yet.
+#[cfg(feature = "hydrate")]
+const LOG_SIZE: usize = 256;
+
 /// The live connection's state, provided by the app.
 #[derive(Clone, Copy)]
 pub struct Live {
-    /// The newest event.
-    pub last: RwSignal<Option<LiveEvent>>,
-    /// Counts events, so equal consecutive events still notify.
+    /// The newest events with their numbers (several may arrive before an
+    /// effect runs, so pages read every event after the last one they saw).
+    log: StoredValue<std::collections::VecDeque<(u64, LiveEvent)>>,
+    /// The number of the newest event; pages track it to be woken.
     pub version: RwSignal<u64>,
     /// Whether the socket is open.
     pub connected: RwSignal<bool>,
@@ -49,7 +54,7 @@ impl Live {
     /// Provides the state and, in the browser, connects while `signed_in`.
     pub fn provide(signed_in: Signal<bool>) -> Self {
         let live = Self {
-            last: RwSignal::new(None),
+            log: StoredValue::new(std::collections::VecDeque::new()),
             version: RwSignal::new(0),
             connected: RwSignal::new(false),
             reconnects: RwSignal::new(0),
@@ -68,6 +73,33 @@ impl Live {
         #[cfg(not(feature = "hydrate"))]
         let _ = signed_in;
         live
+    }
+}
+
+impl Live {
+    /// Records an event and wakes the pages.
+    #[cfg(feature = "hydrate")]
+    fn push(&self, event: LiveEvent) {
+        let number = self.version.get_untracked() + 1;
+        self.log.update_value(|log| {
+            if log.len() == LOG_SIZE {
+                log.pop_front();
+            }
+            log.push_back((number, event));
+        });
+        self.version.set(number);
+    }
+
+    /// Every logged event after number `seen`, oldest first, and the newest
+    /// number. (Older than the log: the page re-reads after a reconnect anyway.)
+    pub fn since(&self, seen: u64) -> (Vec<LiveEvent>, u64) {
+        let events = self.log.with_value(|log| {
+            log.iter()
+                .filter(|(n, _)| *n > seen)
+                .map(|(_, e)| e.clone())
+                .collect()
+        });
+        (events, self.version.get_untracked())
     }
 }
 
@@ -119,8 +151,7 @@ mod client {
                     }
                     if let Ok(event) = serde_json::from_str::<LiveEvent>(&text) {
                         if event != LiveEvent::Other {
-                            live.last.set(Some(event));
-                            live.version.update(|v| *v += 1);
+                            live.push(event);
                         }
                     }
                 }

@@ -240,10 +240,15 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         });
     };
     if let Some(live) = use_live() {
+        let seen = StoredValue::new(live.version.get_untracked());
         Effect::new(move |_| {
             live.version.track();
-            if let Some(LiveEvent::Message { message }) = live.last.get_untracked() {
-                add(message);
+            let (events, newest) = live.since(seen.get_value());
+            seen.set_value(newest);
+            for event in events {
+                if let LiveEvent::Message { message } = event {
+                    add(message);
+                }
             }
         });
     }
