@@ -505,3 +505,50 @@ async fn sending_faster_than_the_per_user_rate_is_refused_with_retry_after() {
         .await;
     assert_eq!(response.status(), 201);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_survives_a_server_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/chat.db", data.path().display());
+    let vars = [("DATABASE_URL", url.as_str())];
+    let first = TestApp::spawn_with(&vars).await;
+    let ann = user(&first, "ann").await;
+    let (_, general) = call(
+        &first,
+        &ann,
+        Method::POST,
+        "/api/v1/rooms/general/join",
+        None,
+    )
+    .await;
+    let general = general["id"].as_str().unwrap().to_owned();
+    assert_eq!(send(&first, &ann, &general, "k1", "kept").await.0, 201);
+    first.shutdown().await.unwrap();
+
+    let second = TestApp::spawn_with(&vars).await;
+    let signed_in = second
+        .post(
+            "/api/v1/auth/login",
+            &json!({"login": "ann", "password": crate::helpers::GOOD_PASSWORD}),
+        )
+        .await;
+    assert_eq!(signed_in.status(), 200);
+    let token = signed_in.json::<Value>().await.unwrap()["tokens"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ann = User { id: ann.id, token };
+    let (status, page) = call(
+        &second,
+        &ann,
+        Method::GET,
+        "/api/v1/messages/room/general",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["messages"][0]["body"], "kept");
+    // The sequence carries on after the restart.
+    let (_, sent) = send(&second, &ann, &general, "k2", "after").await;
+    assert_eq!(sent["message"]["seq"], 2);
+}
