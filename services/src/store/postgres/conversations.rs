@@ -234,6 +234,7 @@ impl ConversationStore for PgStore {
         .await?)
     }
 
+    // One statement: the list is read on every live event by every open browser.
     async fn conversations_of(
         &self,
         user_id: Uuid,
@@ -243,10 +244,14 @@ impl ConversationStore for PgStore {
                (select count(*) from members x where x.conversation_id = c.id) as member_count, \
                (select u.display_name from members o join users u on u.id = o.user_id \
                  where o.conversation_id = c.id and o.user_id <> me.user_id limit 1) as other_name, \
-               (select u.display_name from users u where u.id = me.user_id) as own_name, \
-               lm.id as lm_id \
+               own.display_name as own_name, \
+               lm.id as lm_id, lm.seq as lm_seq, lm.sender_id as lm_sender_id, \
+               lu.display_name as lm_sender_name, lm.client_msg_id as lm_client_msg_id, \
+               lm.body as lm_body, lm.reply_to as lm_reply_to, lm.created_at as lm_created_at \
              from members me join conversations c on c.id = me.conversation_id \
+             join users own on own.id = me.user_id \
              left join messages lm on lm.conversation_id = c.id and lm.seq = c.last_seq \
+             left join users lu on lu.id = lm.sender_id \
              where me.user_id = $1 \
              order by coalesce(lm.created_at, c.created_at) desc",
         )
@@ -258,13 +263,17 @@ impl ConversationStore for PgStore {
             let kind = kind(row.try_get("kind")?)?;
             let last_id: Option<Uuid> = row.try_get("lm_id")?;
             let last_message = match last_id {
-                Some(id) => {
-                    let row = sqlx::query(concat!(message_select!(), "where m.id = $1"))
-                        .bind(id)
-                        .fetch_one(&self.pool)
-                        .await?;
-                    Some(message_from_row(&row)?)
-                }
+                Some(id) => Some(ChatMessage {
+                    id,
+                    conversation_id: row.try_get("id")?,
+                    seq: row.try_get("lm_seq")?,
+                    sender_id: row.try_get("lm_sender_id")?,
+                    sender_name: row.try_get("lm_sender_name")?,
+                    client_msg_id: row.try_get("lm_client_msg_id")?,
+                    body: row.try_get("lm_body")?,
+                    reply_to: row.try_get("lm_reply_to")?,
+                    created_at: row.try_get("lm_created_at")?,
+                }),
                 None => None,
             };
             let last_seq: i64 = row.try_get("last_seq")?;
