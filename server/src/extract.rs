@@ -7,11 +7,34 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum_extra::extract::cookie::CookieJar;
 use services::auth::{Authenticated, ClientInfo};
 
 use crate::error::ApiError;
 use app::state::AppState;
+
+/// The token of an `Authorization: Bearer …` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// The browser's HttpOnly access cookie, if any.
+pub fn access_cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let (name, _) = app::auth::ssr::cookie_names(secure);
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_owned())
+}
 
 /// The user of a valid, non-revoked access token, from `Authorization:
 /// Bearer` (API clients) or the HttpOnly access cookie (the browser).
@@ -26,23 +49,8 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .or_else(|| {
-                let (name, _) = app::auth::ssr::cookie_names(state.secure_cookies);
-                CookieJar::from_headers(&parts.headers)
-                    .get(name)
-                    .map(|c| c.value().to_owned())
-            })
+        let token = bearer_token(&parts.headers)
+            .or_else(|| access_cookie(&parts.headers, state.secure_cookies))
             .ok_or_else(|| {
                 ApiError::unauthorized("an access token is required (Authorization: Bearer …)")
             })?;

@@ -44,8 +44,6 @@ pub struct Live {
     log: StoredValue<std::collections::VecDeque<(u64, LiveEvent)>>,
     /// The number of the newest event; pages track it to be woken.
     pub version: RwSignal<u64>,
-    /// Whether the socket is open.
-    pub connected: RwSignal<bool>,
     /// Incremented on every reconnection after the first connection.
     pub reconnects: RwSignal<u32>,
 }
@@ -56,7 +54,6 @@ impl Live {
         let live = Self {
             log: StoredValue::new(std::collections::VecDeque::new()),
             version: RwSignal::new(0),
-            connected: RwSignal::new(false),
             reconnects: RwSignal::new(0),
         };
         provide_context(live);
@@ -143,7 +140,6 @@ mod client {
                     if !opened {
                         opened = true;
                         delay_ms = 500;
-                        live.connected.set(true);
                         if !first {
                             live.reconnects.update(|n| *n += 1);
                         }
@@ -155,7 +151,6 @@ mod client {
                         }
                     }
                 }
-                live.connected.set(false);
             }
             gloo_timers::future::TimeoutFuture::new(delay_ms).await;
             delay_ms = (delay_ms * 2).min(15_000);

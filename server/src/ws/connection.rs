@@ -247,7 +247,7 @@ impl Connection {
                 (id, self.services.chat.post(self.user_id, outgoing).await)
             }
         };
-        let frame = match &result {
+        let frame = match result {
             Ok(posted) => {
                 let message = posted.message();
                 ServerFrame::Ack {
@@ -260,7 +260,7 @@ impl Connection {
                 }
             }
             Err(err) => {
-                let api = ApiError::from(clone_error(err));
+                let api = ApiError::from(err);
                 ServerFrame::Ack {
                     client_msg_id: &client_msg_id,
                     message_id: None,
@@ -313,23 +313,6 @@ impl Connection {
         if let Ok(text) = Utf8Bytes::try_from(bytes) {
             let _ = self.out.try_send(Message::Text(text));
         }
-    }
-}
-
-/// `ServiceError` is not `Clone`; the ack needs an owned one.
-fn clone_error(err: &ServiceError) -> ServiceError {
-    match err {
-        ServiceError::Invalid(m) => ServiceError::Invalid(m.clone()),
-        ServiceError::InvalidName(e) => ServiceError::InvalidName(e.clone()),
-        ServiceError::NotFound(w) => ServiceError::NotFound(w),
-        ServiceError::Conflict(w) => ServiceError::Conflict(w),
-        ServiceError::Unauthorized(w) => ServiceError::Unauthorized(w),
-        ServiceError::Forbidden(w) => ServiceError::Forbidden(w),
-        ServiceError::TooManyRequests { retry_after } => ServiceError::TooManyRequests {
-            retry_after: *retry_after,
-        },
-        ServiceError::Upstream(w) => ServiceError::Upstream(w),
-        ServiceError::Internal(m) => ServiceError::Internal(m.clone()),
     }
 }
 

@@ -14,15 +14,15 @@ use std::time::Duration;
 use app::state::AppState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
-use axum::http::header::{AUTHORIZATION, ORIGIN};
+use axum::http::header::ORIGIN;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::extract::{access_cookie, bearer_token};
 
 /// Limits and settings of the gateway.
 #[derive(Debug, Clone)]
@@ -166,24 +166,13 @@ async fn authorize(
             ));
         }
     }
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_owned());
     // The cookie counts only with an allowed Origin (a browser on our site):
     // without it, any page could ride the user's cookie.
     let cookie = || {
         origin.as_ref()?;
-        let (name, _) = app::auth::ssr::cookie_names(state.secure_cookies);
-        CookieJar::from_headers(headers)
-            .get(name)
-            .map(|c| c.value().to_owned())
+        access_cookie(headers, state.secure_cookies)
     };
-    let token = bearer
+    let token = bearer_token(headers)
         .or(query.token)
         .filter(|t| !t.is_empty())
         .or_else(cookie)
