@@ -308,10 +308,10 @@ pub mod ssr {
         })
     }
 
-    /// Ends a settings form: a plain form post (no JavaScript) is sent back
+    /// Ends a form other than sign-in/sign-up: a plain form post (no JavaScript) is sent back
     /// to `page` with `?done=<form>`, or `?failed=<form>&error=` (in the
     /// reader's language); a hydrated form gets the result itself.
-    pub fn finish_settings_form(
+    pub fn finish_plain_form(
         result: Result<(), AppError>,
         page: &str,
         form: &str,

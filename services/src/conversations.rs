@@ -419,6 +419,66 @@ impl ConversationService {
         Ok(found)
     }
 
+    /// How the user sees a conversation they may read, and whether they are
+    /// a member of it ("not found" for a private one they are not in).
+    pub async fn describe(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<(ConversationSummary, bool), ServiceError> {
+        if let Some(summary) = self
+            .store
+            .conversations_of(user_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == conversation_id)
+        {
+            return Ok((summary, true));
+        }
+        let conversation = self
+            .store
+            .conversation(conversation_id)
+            .await?
+            .filter(|c| c.is_public)
+            .ok_or(NOT_FOUND)?;
+        let room = self
+            .store
+            .public_room_by_name(conversation.name.as_deref().unwrap_or_default())
+            .await?
+            .ok_or(NOT_FOUND)?;
+        let summary = ConversationSummary {
+            id: conversation.id,
+            kind: ConversationKind::Room,
+            name: room.name,
+            topic: room.topic,
+            member_count: room.member_count,
+            last_seq: conversation.last_seq,
+            unread: 0,
+            last_message: None,
+        };
+        Ok((summary, false))
+    }
+
+    /// The user with exactly this username (any case), if there is one.
+    pub async fn user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<UserSummary>, ServiceError> {
+        let username = username.trim().trim_start_matches('@');
+        if username.is_empty() || username.contains('@') {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .credentials_by_login(username)
+            .await?
+            .map(|(user, _)| UserSummary {
+                id: user.id,
+                username: user.username,
+                display_name: user.display_name,
+            }))
+    }
+
     /// Users matching `query` by username or display name.
     pub async fn search_users(&self, query: &str) -> Result<Vec<UserSummary>, ServiceError> {
         let query = query.trim();

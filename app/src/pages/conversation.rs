@@ -57,30 +57,12 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
     let chat = &services.chat;
     let mut messages = chat.history(auth.user_id, id, None, PAGE).await?;
     messages.reverse();
-    let summary = chat
-        .list(auth.user_id)
-        .await?
-        .into_iter()
-        .find(|c| c.id == id);
-    let (kind, name, topic, is_member) = match summary {
-        Some(c) => (c.kind, c.name, c.topic, true),
-        None => {
-            // Readable without membership: a public room.
-            let room = services
-                .rooms
-                .list_public_rooms()
-                .await?
-                .into_iter()
-                .find(|r| r.id == id)
-                .ok_or(AppError::NotFound("conversation".into()))?;
-            (ConversationKind::Room, room.name, room.topic, false)
-        }
-    };
+    let (summary, is_member) = chat.describe(auth.user_id, id).await?;
     Ok(ConversationView {
         id,
-        kind,
-        name,
-        topic,
+        kind: summary.kind,
+        name: summary.name,
+        topic: summary.topic,
         is_member,
         messages,
         client_msg_id: Uuid::now_v7().to_string(),
@@ -126,10 +108,10 @@ pub async fn send_message(
     let page = format!("/c/{conversation_id}");
     match result {
         Ok(message) => {
-            crate::auth::ssr::finish_settings_form(Ok(()), &page, "send")?;
+            crate::auth::ssr::finish_plain_form(Ok(()), &page, "send")?;
             Ok(Some(message))
         }
-        Err(err) => crate::auth::ssr::finish_settings_form(Err(err), &page, "send").map(|()| None),
+        Err(err) => crate::auth::ssr::finish_plain_form(Err(err), &page, "send").map(|()| None),
     }
 }
 
@@ -145,7 +127,7 @@ pub async fn join_room(room_id: Uuid) -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    crate::auth::ssr::finish_settings_form(result, &format!("/c/{room_id}"), "join")
+    crate::auth::ssr::finish_plain_form(result, &format!("/c/{room_id}"), "join")
 }
 
 /// `/c/:id`.

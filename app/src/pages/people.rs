@@ -41,18 +41,15 @@ pub async fn create_group(name: String, members: String) -> Result<(), AppError>
         let mut ids = Vec::new();
         for username in members
             .split([',', ' ', '\n'])
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
+            .filter(|u| !u.trim().is_empty())
         {
-            let username = username.trim_start_matches('@');
             let user = services
-                .store
-                .credentials_by_login(username)
-                .await
-                .map_err(services::ServiceError::from)?
-                .map(|(user, _)| user)
-                .filter(|_| !username.contains('@'))
-                .ok_or_else(|| AppError::NotFound(format!("@{username}")))?;
+                .chat
+                .user_by_username(username)
+                .await?
+                .ok_or_else(|| {
+                    AppError::NotFound(format!("@{}", username.trim().trim_start_matches('@')))
+                })?;
             ids.push(user.id);
         }
         Ok::<_, AppError>(
@@ -68,7 +65,7 @@ pub async fn create_group(name: String, members: String) -> Result<(), AppError>
             leptos_axum::redirect(&format!("/c/{id}"));
             Ok(())
         }
-        Err(err) => crate::auth::ssr::finish_settings_form(Err(err), "/new", "group"),
+        Err(err) => crate::auth::ssr::finish_plain_form(Err(err), "/new", "group"),
     }
 }
 

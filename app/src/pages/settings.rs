@@ -81,7 +81,7 @@ pub async fn save_profile(
         Ok(())
     }
     .await;
-    crate::auth::ssr::finish_settings_form(result, "/settings/profile", "profile")
+    crate::auth::ssr::finish_plain_form(result, "/settings/profile", "profile")
 }
 
 /// Changes the password; other sessions end.
@@ -99,7 +99,7 @@ pub async fn change_password(
         Ok(())
     }
     .await;
-    crate::auth::ssr::finish_settings_form(result, "/settings/security", "password")
+    crate::auth::ssr::finish_plain_form(result, "/settings/security", "password")
 }
 
 /// The user's active sessions.
@@ -135,7 +135,7 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    crate::auth::ssr::finish_settings_form(result, "/settings/security", "sessions")
+    crate::auth::ssr::finish_plain_form(result, "/settings/security", "sessions")
 }
 
 /// Shows `children` to signed-in users; sends others to sign in, with the
