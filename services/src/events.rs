@@ -29,15 +29,10 @@ pub enum Event<'a> {
     },
 }
 
-/// What a connection needs from an event arriving on the bus.
+/// A membership change as a connection reads it from the user topic.
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventHeader {
-    /// A new message in `message.conversation_id`.
-    Message {
-        /// The message's routing part.
-        message: MessageHeader,
-    },
     /// See [`Event::Joined`].
     Joined {
         /// The conversation.
@@ -48,13 +43,6 @@ pub enum EventHeader {
         /// The conversation.
         conversation_id: Uuid,
     },
-}
-
-/// The routing part of a message event.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-pub struct MessageHeader {
-    /// Where the message was posted.
-    pub conversation_id: Uuid,
 }
 
 impl Event<'_> {

@@ -152,7 +152,7 @@ impl Connection {
                     }
                 }
                 event = self.follows.events.recv() => match event {
-                    Some(bytes) => self.on_event(bytes).await,
+                    Some((key, bytes)) => self.on_event(key, bytes).await,
                     None => return Some((SERVER_ERROR, "the bus went away")),
                 },
                 () = overflow.notified() => return Some((POLICY, "too slow: the client is not reading")),
@@ -278,37 +278,43 @@ impl Connection {
         None
     }
 
-    /// An event from the bus: forwarded as published, after following or
-    /// unfollowing on membership changes.
-    async fn on_event(&mut self, bytes: Bytes) {
-        let Ok(header) = serde_json::from_slice::<EventHeader>(&bytes) else {
-            return;
-        };
-        match header {
-            EventHeader::Message { message } => {
-                if !self.follows.contains(message.conversation_id) {
+    /// An event from the bus, forwarded as published. Events of a followed
+    /// conversation (`key`) go straight through, unparsed: that is the path
+    /// every message takes. Membership changes (the user topic, `None`) are
+    /// read to follow or unfollow first.
+    async fn on_event(&mut self, key: Option<Uuid>, bytes: Bytes) {
+        match key {
+            Some(conversation_id) => {
+                if !self.follows.contains(conversation_id) {
                     return; // left a moment ago
                 }
             }
-            EventHeader::Joined { conversation_id } => {
-                let member = self
-                    .services
-                    .chat
-                    .is_member(self.user_id, conversation_id)
-                    .await
-                    .unwrap_or(false);
-                if !member {
+            None => {
+                let Ok(header) = serde_json::from_slice::<EventHeader>(&bytes) else {
                     return;
-                }
-                if let Err(err) = self
-                    .follows
-                    .follow(Some(conversation_id), conversation_topic(conversation_id))
-                    .await
-                {
-                    tracing::warn!(error = %err, "could not follow a joined conversation");
+                };
+                match header {
+                    EventHeader::Joined { conversation_id } => {
+                        let member = self
+                            .services
+                            .chat
+                            .is_member(self.user_id, conversation_id)
+                            .await
+                            .unwrap_or(false);
+                        if !member {
+                            return;
+                        }
+                        if let Err(err) = self
+                            .follows
+                            .follow(Some(conversation_id), conversation_topic(conversation_id))
+                            .await
+                        {
+                            tracing::warn!(error = %err, "could not follow a joined conversation");
+                        }
+                    }
+                    EventHeader::Left { conversation_id } => self.follows.unfollow(conversation_id),
                 }
             }
-            EventHeader::Left { conversation_id } => self.follows.unfollow(conversation_id),
         }
         if let Ok(text) = Utf8Bytes::try_from(bytes) {
             let _ = self.out.try_send(Message::Text(text));
@@ -329,8 +335,8 @@ fn read_error(err: &axum::Error) -> (u16, &'static str) {
 /// bounded channel.
 struct Follows {
     services: Services,
-    tx: mpsc::Sender<Bytes>,
-    events: mpsc::Receiver<Bytes>,
+    tx: mpsc::Sender<(Option<Uuid>, Bytes)>,
+    events: mpsc::Receiver<(Option<Uuid>, Bytes)>,
     tasks: HashMap<Option<Uuid>, JoinHandle<()>>,
     overflow: Arc<Notify>,
 }
@@ -363,7 +369,7 @@ impl Follows {
             loop {
                 match subscription.recv().await {
                     Ok(bytes) => {
-                        if tx.try_send(bytes).is_err() {
+                        if tx.try_send((key, bytes)).is_err() {
                             overflow.notify_one();
                             break;
                         }
