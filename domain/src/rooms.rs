@@ -16,6 +16,9 @@ pub struct RoomSummary {
     pub topic: String,
     /// Number of members who have joined the room.
     pub member_count: u32,
+    /// How many of them are online now.
+    #[serde(default)]
+    pub online_count: u32,
 }
 
 impl RoomSummary {

@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -63,6 +64,11 @@ pub struct Config {
     /// (`CHATSPHERE_MAX_MESSAGE_CHARS`, `CHATSPHERE_SEND_RATE`,
     /// `CHATSPHERE_DEFAULT_ROOMS`).
     pub chat: services::conversations::ChatPolicy,
+    /// Presence timings: `CHATSPHERE_PRESENCE_GRACE` (seconds a user stays
+    /// online after their last connection closed, default 15) and
+    /// `CHATSPHERE_PRESENCE_TTL` (seconds a crashed process's users stay
+    /// online, default 60; refreshed every third of it).
+    pub presence: services::presence::PresenceConfig,
 }
 
 /// Why the configuration is unusable. Messages name the variable to fix.
@@ -243,6 +249,14 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        let mut presence = services::presence::PresenceConfig::default();
+        if let Some(raw) = get("CHATSPHERE_PRESENCE_GRACE") {
+            presence.grace = seconds(&raw, "CHATSPHERE_PRESENCE_GRACE")?;
+        }
+        if let Some(raw) = get("CHATSPHERE_PRESENCE_TTL") {
+            presence.ttl = seconds(&raw, "CHATSPHERE_PRESENCE_TTL")?;
+            presence.refresh = presence.ttl / 3;
+        }
         if environment == Environment::Production
             && public_url.is_none()
             && !oauth_providers.is_empty()
@@ -258,6 +272,7 @@ impl Config {
             addr,
             data_dir,
             database_url: SecretString::from(database_url),
+            presence,
             redis_url,
             redis_prefix,
             jwt_secret,
@@ -282,6 +297,15 @@ impl Config {
 }
 
 /// `http://<addr>`, plus `http://localhost:<port>` when bound to loopback.
+/// A duration in seconds (decimals allowed), from 0.1 s to one day.
+fn seconds(raw: &str, var: &'static str) -> Result<Duration, ConfigError> {
+    raw.parse::<f64>()
+        .ok()
+        .filter(|s| (0.1..=86_400.0).contains(s))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| invalid(var, "expected a number of seconds from 0.1 to 86400"))
+}
+
 pub(crate) fn default_origins(addr: SocketAddr) -> Vec<String> {
     let mut origins = vec![format!("http://{addr}")];
     if addr.ip().is_loopback() {

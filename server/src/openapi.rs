@@ -37,6 +37,10 @@ use utoipa::OpenApi;
         crate::routes::messages::send_message,
         crate::routes::messages::search_users,
         crate::routes::messages::online_users,
+        crate::routes::receipts::mark_read,
+        crate::routes::receipts::conversation_receipts,
+        crate::routes::receipts::message_receipts,
+        crate::routes::receipts::presence,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),
@@ -45,7 +49,8 @@ use utoipa::OpenApi;
         (name = "rooms", description = "Public rooms"),
         (name = "conversations", description = "Direct conversations, groups and their members"),
         (name = "messages", description = "Message history and sending"),
-        (name = "users", description = "Finding people"),
+        (name = "receipts", description = "Delivered and read receipts, unread positions"),
+        (name = "users", description = "Finding people and their presence"),
         (name = "operations", description = "Health and operations"),
     )
 )]

@@ -75,18 +75,27 @@ impl Application {
         let (bus, kv, presence): (Arc<dyn Bus>, SharedKv, Presence) = match &config.redis_url {
             Some(url) => {
                 let url = url.expose_secret();
-                let bus = RedisBus::connect(url, &config.redis_prefix).await?;
+                let bus: Arc<dyn Bus> =
+                    Arc::new(RedisBus::connect(url, &config.redis_prefix).await?);
+                let presence = Presence::redis(
+                    url,
+                    &config.redis_prefix,
+                    store.clone(),
+                    bus.clone(),
+                    config.presence,
+                )
+                .await?;
                 (
-                    Arc::new(bus),
+                    bus,
                     SharedKv::redis(url, &config.redis_prefix).await?,
-                    Presence::redis(url, &config.redis_prefix).await?,
+                    presence,
                 )
             }
-            None => (
-                Arc::new(InProcessBus::new()),
-                SharedKv::local(),
-                Presence::local(),
-            ),
+            None => {
+                let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+                let presence = Presence::local(store.clone(), bus.clone(), config.presence);
+                (bus, SharedKv::local(), presence)
+            }
         };
         let listener =
             TcpListener::bind(config.addr)

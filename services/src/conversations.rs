@@ -363,7 +363,8 @@ impl ConversationService {
         let body = MessageBody::parse(&outgoing.body, self.policy.max_message_chars)
             .map_err(ServiceError::InvalidName)?;
         if let Some(reply_to) = outgoing.reply_to {
-            if self.store.message_conversation(reply_to).await? != Some(conversation.id) {
+            let replied = self.store.message(reply_to).await?;
+            if replied.map(|m| m.conversation_id) != Some(conversation.id) {
                 return Err(ServiceError::Invalid(
                     "reply_to: not a message of this conversation".into(),
                 ));

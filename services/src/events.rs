@@ -1,13 +1,18 @@
 //! What the server pushes to clients in real time, and the bus topics it
-//! travels on. The JSON of an [`Event`] is also the WebSocket frame, so a
-//! message is serialized once per fan-out, whatever the number of readers.
+//! travels on. The JSON of an [`Event`] is also the WebSocket frame, so an
+//! event is serialized once per fan-out, whatever the number of readers.
+//!
+//! On the bus an event travels in an [`Envelope`]: the message's sequence
+//! number in eight bytes, then the JSON. Connections route and de-duplicate
+//! by that number without parsing the JSON.
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
+use chrono::{DateTime, Utc};
 use domain::ChatMessage;
 use serde::Serialize;
 use uuid::Uuid;
 
-/// An event for the members of one conversation.
+/// An event for the members of one conversation (or for one user).
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event<'a> {
@@ -27,9 +32,44 @@ pub enum Event<'a> {
         /// The conversation.
         conversation_id: Uuid,
     },
+    /// A member's delivered or read position moved.
+    Receipt {
+        /// The conversation.
+        conversation_id: Uuid,
+        /// The member.
+        user_id: Uuid,
+        /// Messages up to here reached one of their devices.
+        delivered_seq: i64,
+        /// Messages up to here were seen.
+        read_seq: i64,
+    },
+    /// A member started (`active`) or stopped typing. Never stored; the
+    /// server sends the stop ~5 s after the last keystroke notice, or when
+    /// their message arrives (clients also let it lapse by themselves).
+    Typing {
+        /// The conversation.
+        conversation_id: Uuid,
+        /// Who.
+        user_id: Uuid,
+        /// Their display name, to show "… is typing".
+        name: &'a str,
+        /// Typing now; `false` when they stopped.
+        active: bool,
+    },
+    /// A user came online or went offline (sent to the members of their
+    /// direct and group conversations).
+    Presence {
+        /// Who.
+        user_id: Uuid,
+        /// Online now.
+        online: bool,
+        /// When they were last seen (now, when they came online).
+        last_seen_at: DateTime<Utc>,
+    },
 }
 
-/// A membership change as a connection reads it from the user topic.
+/// A membership change as a connection reads it from the user topic;
+/// anything else there is forwarded as it is.
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventHeader {
@@ -43,13 +83,45 @@ pub enum EventHeader {
         /// The conversation.
         conversation_id: Uuid,
     },
+    /// Any other event (receipts for the user's other devices, …).
+    #[serde(other)]
+    Other,
 }
 
 impl Event<'_> {
-    /// The serialized event, ready for the bus and the socket.
+    /// The event in its bus envelope.
     pub fn to_bytes(&self) -> Bytes {
+        let seq = match self {
+            Self::Message { message } => message.seq,
+            _ => 0,
+        };
+        let mut buf = BytesMut::with_capacity(256);
+        buf.put_i64(seq);
         // Serializing plain data with string keys cannot fail.
-        Bytes::from(serde_json::to_vec(self).unwrap_or_default())
+        let _ = serde_json::to_writer((&mut buf).writer(), self);
+        buf.freeze()
+    }
+}
+
+/// An event as it travels on the bus: the sequence number of the message it
+/// carries (0 for other events) and the JSON frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The message's sequence number; 0 when the event is not a message.
+    pub seq: i64,
+    /// The WebSocket frame, as published.
+    pub json: Bytes,
+}
+
+impl Envelope {
+    /// Opens bytes published with [`Event::to_bytes`]; `None` if too short.
+    pub fn open(mut bytes: Bytes) -> Option<Self> {
+        if bytes.len() < 8 {
+            return None;
+        }
+        let head = bytes.split_to(8);
+        let seq = i64::from_be_bytes(head.as_ref().try_into().ok()?);
+        Some(Self { seq, json: bytes })
     }
 }
 
@@ -58,8 +130,49 @@ pub fn conversation_topic(conversation_id: Uuid) -> String {
     format!("conversation:{conversation_id}")
 }
 
-/// The topic of events about one user's memberships (joined, left), so
-/// their open connections follow them.
+/// The topic of events about one user's memberships (joined, left) and of
+/// their own receipts in rooms, so all their open connections follow.
 pub fn user_topic(user_id: Uuid) -> String {
     format!("user:{user_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_envelope_carries_the_message_seq_and_the_frame_unchanged() {
+        let message = ChatMessage {
+            id: Uuid::nil(),
+            conversation_id: Uuid::nil(),
+            seq: 42,
+            sender_id: Uuid::nil(),
+            sender_name: "Ann".into(),
+            client_msg_id: "c".into(),
+            body: "hi".into(),
+            reply_to: None,
+            created_at: Utc::now(),
+        };
+        let opened = Envelope::open(Event::Message { message: &message }.to_bytes()).unwrap();
+        assert_eq!(opened.seq, 42);
+        let json: serde_json::Value = serde_json::from_slice(&opened.json).unwrap();
+        assert_eq!(json["type"], "message");
+        assert_eq!(json["message"]["seq"], 42);
+        let left = Envelope::open(
+            Event::Left {
+                conversation_id: Uuid::nil(),
+            }
+            .to_bytes(),
+        )
+        .unwrap();
+        assert_eq!(left.seq, 0);
+        assert!(Envelope::open(Bytes::from_static(b"short")).is_none());
+    }
+
+    #[test]
+    fn unknown_user_topic_events_are_read_as_other() {
+        let header: EventHeader =
+            serde_json::from_str(r#"{"type":"receipt","conversation_id":"x"}"#).unwrap();
+        assert!(matches!(header, EventHeader::Other));
+    }
 }

@@ -12,7 +12,9 @@
 //!   rooms, messages and who may do what.
 //! - [`events`] — what is pushed to clients, and its bus topics.
 //! - [`connections`] — counts live real-time connections for `/health`.
-//! - [`presence`] — who is online, across server processes.
+//! - [`presence`] — who is online, across server processes, and the
+//!   announcements when that changes.
+//! - [`receipts`] — [`ReceiptService`]: delivered/read positions and typing.
 //!
 //! Server functions, REST handlers and the WebSocket gateway all call the
 //! services held by [`Services`]; none of them touches SQL or Redis.
@@ -25,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod kv;
 pub mod presence;
+pub mod receipts;
 pub mod rooms;
 pub mod store;
 
@@ -35,6 +38,7 @@ pub use bus::{Bus, BusError};
 pub use connections::ConnectionTracker;
 pub use conversations::ConversationService;
 pub use error::ServiceError;
+pub use receipts::ReceiptService;
 pub use rooms::RoomService;
 pub use store::{Store, StoreError};
 
@@ -53,6 +57,8 @@ pub struct Services {
     pub rooms: RoomService,
     /// Conversations and messages.
     pub chat: ConversationService,
+    /// Delivered and read receipts, typing.
+    pub receipts: ReceiptService,
     /// Live WebSocket connections of this process.
     pub connections: ConnectionTracker,
     /// Who is online, across processes.
@@ -75,20 +81,27 @@ impl Services {
         let chat = ConversationService::new(store.clone(), bus.clone(), kv.clone(), chat_policy);
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone());
+        let presence = presence::Presence::local(
+            store.clone(),
+            bus.clone(),
+            presence::PresenceConfig::default(),
+        );
         Self {
             oauth: auth::OAuthService::new(Vec::new(), "", store.clone(), auth.clone()),
             auth,
-            rooms: RoomService::new(store.clone()),
+            rooms: RoomService::new(store.clone(), presence.clone()),
             chat,
+            receipts: ReceiptService::new(store.clone(), bus.clone()),
+            connections: ConnectionTracker::default(),
+            presence,
             store,
             bus,
-            connections: ConnectionTracker::default(),
-            presence: presence::Presence::local(),
         }
     }
 
-    /// Shares presence between processes through `presence` (Redis).
+    /// Uses `presence` (shared through Redis, or with other timings).
     pub fn with_presence(mut self, presence: presence::Presence) -> Self {
+        self.rooms = RoomService::new(self.store.clone(), presence.clone());
         self.presence = presence;
         self
     }

@@ -142,7 +142,11 @@ async fn messages_get_dense_sequence_numbers_and_retries_return_the_original(fx:
         .unwrap_err();
     assert!(matches!(missing, StoreError::NotFound(_)), "{missing:?}");
     assert_eq!(
-        fx.store.message_conversation(first.id).await.unwrap(),
+        fx.store
+            .message(first.id)
+            .await
+            .unwrap()
+            .map(|m| m.conversation_id),
         Some(dm.id)
     );
 }

@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod health;
 pub mod messages;
 pub mod oauth_browser;
+pub mod receipts;
 pub mod rooms;
 
 use axum::routing::get;
@@ -22,6 +23,7 @@ pub fn api_v1() -> Router<AppState> {
         .merge(rooms::router())
         .merge(conversations::router())
         .merge(messages::router())
+        .merge(receipts::router())
         .route("/openapi.json", get(openapi::serve))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)

@@ -11,15 +11,16 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use services::auth::Authenticated;
-use services::bus::RecvError;
 use services::conversations::{ConversationRef, Outgoing};
-use services::events::{conversation_topic, user_topic, EventHeader};
+use services::events::{conversation_topic, user_topic, Envelope, Event, EventHeader};
 use services::store::Posted;
 use services::{ServiceError, Services};
-use tokio::sync::{mpsc, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::mpsc;
+use tokio::time::Instant as TokioInstant;
 use uuid::Uuid;
 
+use super::follows::Follows;
+use super::limits::TokenBucket;
 use super::protocol::{AckError, ClientFrame, ServerFrame};
 use super::{Gateway, UserSlot};
 use crate::error::ApiError;
@@ -32,6 +33,23 @@ const SERVER_ERROR: u16 = 1011;
 
 /// Refused sends in a row after which a flooding connection is closed.
 const FLOOD_STRIKES: u32 = 50;
+/// Most messages one `resume` replays per conversation.
+const MAX_REPLAY: usize = 1000;
+/// How long a connection opened with `?resume=1` holds live events while
+/// waiting for the `resume` frame.
+const RESUME_WAIT: Duration = Duration::from_secs(10);
+/// Shortest interval between two typing notices of one conversation.
+const TYPING_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a typing notice lasts without another one.
+const TYPING_TTL: Duration = Duration::from_secs(5);
+
+/// A conversation the user is typing in.
+struct Typing {
+    /// When "typing" was last published.
+    published: Instant,
+    /// When it lapses without another notice.
+    until: Instant,
+}
 
 /// Runs the connection until it ends.
 pub(super) async fn run(
@@ -39,6 +57,7 @@ pub(super) async fn run(
     services: Services,
     gateway: Arc<Gateway>,
     auth: Authenticated,
+    resume: bool,
     _slot: UserSlot,
 ) {
     let _counted = services.connections.open();
@@ -60,7 +79,12 @@ pub(super) async fn run(
         out,
         follows: Follows::new(services.clone(), config.outgoing_queue),
         bucket: TokenBucket::new(config.send_burst, config.sends_per_second),
+        frames: TokenBucket::new(config.frame_burst, config.frames_per_second),
         strikes: 0,
+        name: String::new(),
+        holding: resume,
+        floors: HashMap::new(),
+        typed: HashMap::new(),
     };
     let close = match conn.start().await {
         Ok(()) => conn.serve(&mut stream, &auth, &config).await,
@@ -69,6 +93,10 @@ pub(super) async fn run(
             Some((SERVER_ERROR, "the server could not start this connection"))
         }
     };
+    let typing: Vec<Uuid> = conn.typed.keys().copied().collect();
+    for conversation_id in typing {
+        conn.stop_typing(conversation_id).await;
+    }
     if let Some((code, reason)) = close {
         tracing::debug!(code, reason, "closing connection");
         let frame = CloseFrame {
@@ -94,7 +122,18 @@ struct Connection {
     out: mpsc::Sender<Message>,
     follows: Follows,
     bucket: TokenBucket,
+    /// Budget of the other frames (receipts, typing, resume, ping).
+    frames: TokenBucket,
     strikes: u32,
+    /// The user's display name (for typing notices).
+    name: String,
+    /// Live events wait for the client's `resume` frame.
+    holding: bool,
+    /// Per conversation, the highest sequence number a `resume` replayed:
+    /// live copies of those messages are not sent again.
+    floors: HashMap<Uuid, i64>,
+    /// Conversations the user is typing in.
+    typed: HashMap<Uuid, Typing>,
 }
 
 type Close = Option<(u16, &'static str)>;
@@ -105,6 +144,13 @@ impl Connection {
         // The user topic first: a membership change made while the list is
         // read is still seen.
         self.follows.follow(None, user_topic(self.user_id)).await?;
+        self.name = self
+            .services
+            .store
+            .user_by_id(self.user_id)
+            .await?
+            .map(|u| u.display_name.as_str().to_owned())
+            .unwrap_or_default();
         let ids = self.services.chat.conversation_ids(self.user_id).await?;
         for id in &ids {
             self.follows
@@ -130,10 +176,13 @@ impl Connection {
         heartbeat.tick().await;
         let mut last_heard = Instant::now();
         let overflow = self.follows.overflow.clone();
+        let resume_deadline = tokio::time::sleep(RESUME_WAIT);
+        tokio::pin!(resume_deadline);
         loop {
             if self.out.capacity() == 0 {
                 return Some((POLICY, "too slow: the client is not reading"));
             }
+            let typing_lapses = self.typed.values().map(|t| t.until).min();
             tokio::select! {
                 incoming = stream.next() => {
                     last_heard = Instant::now();
@@ -151,10 +200,12 @@ impl Connection {
                         Some(Ok(_)) => {} // ping/pong: answered by the library
                     }
                 }
-                event = self.follows.events.recv() => match event {
-                    Some((key, bytes)) => self.on_event(key, bytes).await,
+                event = self.follows.events.recv(), if !self.holding => match event {
+                    Some((key, envelope)) => self.on_event(key, envelope).await,
                     None => return Some((SERVER_ERROR, "the bus went away")),
                 },
+                () = &mut resume_deadline, if self.holding => self.holding = false,
+                () = sleep_until(typing_lapses), if typing_lapses.is_some() => self.typing_lapsed().await,
                 () = overflow.notified() => return Some((POLICY, "too slow: the client is not reading")),
                 _ = session_check.tick() => {
                     match self.services.auth.session_is_active(auth).await {
@@ -189,8 +240,51 @@ impl Connection {
                 return None;
             }
         };
+        let counted = !matches!(frame, ClientFrame::Send { .. } | ClientFrame::Chat { .. });
+        if counted && !self.frames.take() {
+            self.strikes += 1;
+            if self.strikes >= FLOOD_STRIKES {
+                return Some((POLICY, "too many frames"));
+            }
+            self.reply(&ServerFrame::Error {
+                detail: "too many frames: slow down".into(),
+            });
+            return None;
+        }
         match frame {
             ClientFrame::Ping => self.reply(&ServerFrame::Pong),
+            ClientFrame::Delivered {
+                conversation_id,
+                seq,
+            } => {
+                if self.follows.contains(conversation_id) {
+                    if let Err(err) = self
+                        .services
+                        .receipts
+                        .delivered(self.user_id, conversation_id, seq)
+                        .await
+                    {
+                        tracing::warn!(error = %err, "delivery receipt not stored");
+                    }
+                }
+            }
+            ClientFrame::Read {
+                conversation_id,
+                seq,
+            } => {
+                let read = self
+                    .services
+                    .receipts
+                    .read(self.user_id, conversation_id, seq)
+                    .await;
+                if let Err(err) = read {
+                    self.reply(&ServerFrame::Error {
+                        detail: ApiError::from(err).detail().to_owned(),
+                    });
+                }
+            }
+            ClientFrame::Typing { conversation_id } => self.typing(conversation_id).await,
+            ClientFrame::Resume { positions } => return self.resume(positions).await,
             ClientFrame::Send {
                 conversation_id,
                 client_msg_id,
@@ -243,6 +337,7 @@ impl Connection {
             }
             Ok(outgoing) => {
                 self.strikes = 0;
+                self.stop_typing(outgoing.conversation_id).await;
                 let id = outgoing.client_msg_id.clone();
                 (id, self.services.chat.post(self.user_id, outgoing).await)
             }
@@ -280,17 +375,26 @@ impl Connection {
 
     /// An event from the bus, forwarded as published. Events of a followed
     /// conversation (`key`) go straight through, unparsed: that is the path
-    /// every message takes. Membership changes (the user topic, `None`) are
-    /// read to follow or unfollow first.
-    async fn on_event(&mut self, key: Option<Uuid>, bytes: Bytes) {
+    /// every message takes (a message a `resume` already replayed is
+    /// skipped, by the sequence number on its envelope). Events on the user
+    /// topic (`None`) are read first: membership changes are followed.
+    async fn on_event(&mut self, key: Option<Uuid>, envelope: Envelope) {
         match key {
             Some(conversation_id) => {
                 if !self.follows.contains(conversation_id) {
                     return; // left a moment ago
                 }
+                if envelope.seq > 0
+                    && self
+                        .floors
+                        .get(&conversation_id)
+                        .is_some_and(|floor| envelope.seq <= *floor)
+                {
+                    return; // replayed already
+                }
             }
             None => {
-                let Ok(header) = serde_json::from_slice::<EventHeader>(&bytes) else {
+                let Ok(header) = serde_json::from_slice::<EventHeader>(&envelope.json) else {
                     return;
                 };
                 match header {
@@ -313,12 +417,144 @@ impl Connection {
                         }
                     }
                     EventHeader::Left { conversation_id } => self.follows.unfollow(conversation_id),
+                    EventHeader::Other => {}
                 }
             }
         }
-        if let Ok(text) = Utf8Bytes::try_from(bytes) {
+        if let Ok(text) = Utf8Bytes::try_from(envelope.json) {
             let _ = self.out.try_send(Message::Text(text));
         }
+    }
+
+    /// Publishes a typing notice, at most one per conversation every
+    /// [`TYPING_INTERVAL`]; only for conversations the user is a member of.
+    /// The notice lasts [`TYPING_TTL`] unless renewed.
+    async fn typing(&mut self, conversation_id: Uuid) {
+        if !self.follows.contains(conversation_id) {
+            self.reply(&ServerFrame::Error {
+                detail: "typing: not a member of this conversation".into(),
+            });
+            return;
+        }
+        let now = Instant::now();
+        let publish = match self.typed.get_mut(&conversation_id) {
+            Some(typing) => {
+                typing.until = now + TYPING_TTL;
+                now.duration_since(typing.published) >= TYPING_INTERVAL
+            }
+            None => true,
+        };
+        if publish {
+            self.typed.insert(
+                conversation_id,
+                Typing {
+                    published: now,
+                    until: now + TYPING_TTL,
+                },
+            );
+            self.publish_typing(conversation_id, true).await;
+        }
+    }
+
+    /// Ends the typing notices that lapsed.
+    async fn typing_lapsed(&mut self) {
+        let now = Instant::now();
+        let lapsed: Vec<Uuid> = self
+            .typed
+            .iter()
+            .filter(|(_, t)| t.until <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for conversation_id in lapsed {
+            self.stop_typing(conversation_id).await;
+        }
+    }
+
+    /// Ends the typing notice of a conversation, if any.
+    async fn stop_typing(&mut self, conversation_id: Uuid) {
+        if self.typed.remove(&conversation_id).is_some() {
+            self.publish_typing(conversation_id, false).await;
+        }
+    }
+
+    async fn publish_typing(&self, conversation_id: Uuid, active: bool) {
+        if let Err(err) = self
+            .services
+            .receipts
+            .typing(self.user_id, &self.name, conversation_id, active)
+            .await
+        {
+            tracing::warn!(error = %err, "typing notice not published");
+        }
+    }
+
+    /// Replays, from the store, every message after the client's position
+    /// in each followed conversation, oldest first, then says `resumed` and
+    /// lets live events through. Live copies of replayed messages are
+    /// skipped, so nothing arrives twice.
+    async fn resume(&mut self, positions: HashMap<Uuid, i64>) -> Close {
+        let mut replayed = 0;
+        let mut truncated = Vec::new();
+        for (conversation_id, position) in positions {
+            if !self.follows.contains(conversation_id) {
+                continue;
+            }
+            let mut after = position.max(0);
+            let mut sent = 0;
+            loop {
+                let page = match self
+                    .services
+                    .chat
+                    .since(self.user_id, conversation_id, after, 100)
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "replay failed");
+                        return Some((SERVER_ERROR, "the server could not replay missed messages"));
+                    }
+                };
+                let full = page.len() == 100;
+                for message in &page {
+                    let Some(envelope) = Envelope::open(Event::Message { message }.to_bytes())
+                    else {
+                        continue;
+                    };
+                    let Ok(text) = Utf8Bytes::try_from(envelope.json) else {
+                        continue;
+                    };
+                    // Waits for room: a replay is paced by the client's reading.
+                    if self.out.send(Message::Text(text)).await.is_err() {
+                        return None;
+                    }
+                    after = message.seq;
+                    sent += 1;
+                }
+                if !full {
+                    break;
+                }
+                if sent >= MAX_REPLAY {
+                    truncated.push(conversation_id);
+                    break;
+                }
+            }
+            replayed += sent;
+            let floor = self.floors.entry(conversation_id).or_insert(0);
+            *floor = (*floor).max(after);
+        }
+        self.reply(&ServerFrame::Resumed {
+            replayed,
+            truncated,
+        });
+        self.holding = false;
+        None
+    }
+}
+
+/// Sleeps until `deadline` (the select branch is disabled when there is none).
+async fn sleep_until(deadline: Option<Instant>) {
+    if let Some(deadline) = deadline {
+        tokio::time::sleep_until(TokioInstant::from_std(deadline)).await;
     }
 }
 
@@ -328,108 +564,5 @@ fn read_error(err: &axum::Error) -> (u16, &'static str) {
         (TOO_BIG, "frame too large")
     } else {
         (POLICY, "protocol error")
-    }
-}
-
-/// The topics a connection follows, each forwarded by a small task into one
-/// bounded channel.
-struct Follows {
-    services: Services,
-    tx: mpsc::Sender<(Option<Uuid>, Bytes)>,
-    events: mpsc::Receiver<(Option<Uuid>, Bytes)>,
-    tasks: HashMap<Option<Uuid>, JoinHandle<()>>,
-    overflow: Arc<Notify>,
-}
-
-impl Follows {
-    fn new(services: Services, capacity: usize) -> Self {
-        let (tx, events) = mpsc::channel(capacity);
-        Self {
-            services,
-            tx,
-            events,
-            tasks: HashMap::new(),
-            overflow: Arc::new(Notify::new()),
-        }
-    }
-
-    fn contains(&self, conversation_id: Uuid) -> bool {
-        self.tasks.contains_key(&Some(conversation_id))
-    }
-
-    /// Subscribes to `topic` (once per key) and forwards what arrives.
-    async fn follow(&mut self, key: Option<Uuid>, topic: String) -> Result<(), ServiceError> {
-        if self.tasks.contains_key(&key) {
-            return Ok(());
-        }
-        let mut subscription = self.services.bus.subscribe(&topic).await?;
-        let tx = self.tx.clone();
-        let overflow = self.overflow.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                match subscription.recv().await {
-                    Ok(bytes) => {
-                        if tx.try_send((key, bytes)).is_err() {
-                            overflow.notify_one();
-                            break;
-                        }
-                    }
-                    // Fell behind the bus: the client must catch up from history.
-                    Err(RecvError::Lagged(_)) => {
-                        overflow.notify_one();
-                        break;
-                    }
-                    Err(RecvError::Closed) => break,
-                }
-            }
-        });
-        self.tasks.insert(key, task);
-        Ok(())
-    }
-
-    fn unfollow(&mut self, conversation_id: Uuid) {
-        if let Some(task) = self.tasks.remove(&Some(conversation_id)) {
-            task.abort();
-        }
-    }
-}
-
-impl Drop for Follows {
-    fn drop(&mut self) {
-        for task in self.tasks.values() {
-            task.abort();
-        }
-    }
-}
-
-/// Sends allowed: `burst` at once, then `per_second`.
-struct TokenBucket {
-    tokens: f64,
-    burst: f64,
-    rate: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(burst: u32, per_second: u32) -> Self {
-        Self {
-            tokens: f64::from(burst),
-            burst: f64::from(burst),
-            rate: f64::from(per_second),
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
     }
 }

@@ -5,6 +5,8 @@
 //! loop is in [`connection`].
 
 mod connection;
+mod follows;
+mod limits;
 pub mod protocol;
 
 use std::collections::HashMap;
@@ -40,6 +42,11 @@ pub struct GatewayConfig {
     pub send_burst: u32,
     /// See `send_burst`.
     pub sends_per_second: u32,
+    /// Other frames (receipts, typing, resume, ping) a connection may send
+    /// in a burst, and per second after that.
+    pub frame_burst: u32,
+    /// See `frame_burst`.
+    pub frames_per_second: u32,
     /// How often the session behind a connection is checked.
     pub session_check: Duration,
     /// How often the server pings; a connection silent for three periods is closed.
@@ -56,6 +63,8 @@ impl GatewayConfig {
             outgoing_queue: 256,
             send_burst: 20,
             sends_per_second: 10,
+            frame_burst: 60,
+            frames_per_second: 30,
             session_check: Duration::from_secs(10),
             heartbeat: Duration::from_secs(30),
         }
@@ -120,6 +129,9 @@ impl Drop for UserSlot {
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
+    /// `?resume=1`: hold live events until the client's `resume` frame.
+    #[serde(default)]
+    resume: Option<String>,
 }
 
 /// `GET /ws`: checks the origin and the credentials, then upgrades.
@@ -130,6 +142,10 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let resume = query
+        .resume
+        .as_deref()
+        .is_some_and(|r| !matches!(r, "0" | "false"));
     match authorize(&state, &gateway, query, &headers).await {
         Ok((auth, slot)) => {
             let config = &gateway.config;
@@ -140,7 +156,7 @@ pub async fn upgrade(
                 .write_buffer_size(4 * 1024)
                 .max_write_buffer_size(config.max_message_bytes * 4)
                 .on_upgrade(move |socket| {
-                    connection::run(socket, state.services, gateway.clone(), auth, slot)
+                    connection::run(socket, state.services, gateway.clone(), auth, resume, slot)
                 })
         }
         Err(err) => err.into_response(),

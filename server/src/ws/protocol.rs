@@ -1,6 +1,9 @@
 //! The frames of `/ws` (documented with examples in `docs/protocol.md`).
-//! Server events from the bus (`message`, `joined`, `left`) are forwarded as
-//! the bytes they were published as; the frames here are the rest.
+//! Server events from the bus (`message`, `joined`, `left`, `receipt`,
+//! `typing`, `presence`) are forwarded as the bytes they were published as;
+//! the frames here are the rest.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -34,6 +37,32 @@ pub enum ClientFrame {
     },
     /// Are you there? Answered with `pong`.
     Ping,
+    /// This device received the conversation's messages up to `seq`.
+    Delivered {
+        /// The conversation.
+        conversation_id: Uuid,
+        /// The highest sequence number received.
+        seq: i64,
+    },
+    /// The user has seen the conversation up to `seq`.
+    Read {
+        /// The conversation.
+        conversation_id: Uuid,
+        /// The highest sequence number seen.
+        seq: i64,
+    },
+    /// The user is typing in the conversation (send at most every 3 s).
+    Typing {
+        /// The conversation.
+        conversation_id: Uuid,
+    },
+    /// Replay what was missed: for each conversation, the highest sequence
+    /// number the client has. Sent first on a connection opened with
+    /// `?resume=1`, whose live events wait for it.
+    Resume {
+        /// Conversation id → last sequence number held.
+        positions: HashMap<Uuid, i64>,
+    },
 }
 
 /// Why a send was refused.
@@ -78,6 +107,14 @@ pub enum ServerFrame<'a> {
     },
     /// Answer to `ping`.
     Pong,
+    /// The replay asked for by `resume` is complete: live events follow.
+    Resumed {
+        /// Messages replayed.
+        replayed: usize,
+        /// Conversations with more missed messages than one replay sends
+        /// (the client re-reads them through the REST API).
+        truncated: Vec<Uuid>,
+    },
     /// A frame that could not be understood.
     Error {
         /// What was wrong with it.
@@ -103,6 +140,15 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(frame, ClientFrame::Chat { ref room_id, .. } if room_id == "general"));
+    }
+
+    #[test]
+    fn a_resume_frame_lists_positions_per_conversation() {
+        let id = Uuid::now_v7();
+        let frame: ClientFrame =
+            serde_json::from_str(&format!(r#"{{"type":"resume","positions":{{"{id}":41}}}}"#))
+                .unwrap();
+        assert!(matches!(frame, ClientFrame::Resume { ref positions } if positions[&id] == 41));
     }
 
     #[test]

@@ -112,8 +112,8 @@ pub trait ConversationStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StoreError>;
 
-    /// The conversation a message belongs to, if the message exists.
-    async fn message_conversation(&self, message_id: Uuid) -> Result<Option<Uuid>, StoreError>;
+    /// A message by id.
+    async fn message(&self, message_id: Uuid) -> Result<Option<ChatMessage>, StoreError>;
 
     /// Users whose username or display name contains `query` (any case),
     /// by username, at most `limit`.

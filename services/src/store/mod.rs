@@ -9,6 +9,7 @@
 pub mod conversations;
 pub mod identities;
 mod postgres;
+pub mod receipts;
 pub mod sessions;
 mod sqlite;
 
@@ -22,6 +23,7 @@ use uuid::Uuid;
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};
 pub use postgres::PgStore;
+pub use receipts::{MemberPositions, Positions, ReceiptStore};
 pub use sessions::{Rotation, Session, SessionStore};
 pub use sqlite::SqliteStore;
 
@@ -110,9 +112,10 @@ pub struct Profile {
 
 /// The database behind every service. Methods are grouped by aggregate and
 /// kept in create-read-update-delete order; sessions are in [`SessionStore`],
-/// external identities in [`IdentityStore`].
+/// external identities in [`IdentityStore`], receipt positions and last-seen
+/// times in [`ReceiptStore`].
 #[async_trait]
-pub trait Store: SessionStore + IdentityStore + ConversationStore {
+pub trait Store: SessionStore + IdentityStore + ConversationStore + ReceiptStore {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

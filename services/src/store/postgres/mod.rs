@@ -33,6 +33,7 @@ macro_rules! user_columns {
 
 mod conversations;
 mod identities;
+mod receipts;
 mod sessions;
 
 use super::{
@@ -77,6 +78,7 @@ fn room_from_row(row: &PgRow) -> Result<RoomSummary, sqlx::Error> {
             .unwrap_or_default(),
         topic: row.try_get("topic")?,
         member_count: count_u32(row.try_get("member_count")?),
+        online_count: 0,
     })
 }
 

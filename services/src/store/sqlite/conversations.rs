@@ -346,13 +346,12 @@ impl ConversationStore for SqliteStore {
             .collect::<Result<_, _>>()?)
     }
 
-    async fn message_conversation(&self, message_id: Uuid) -> Result<Option<Uuid>, StoreError> {
-        Ok(
-            sqlx::query_scalar("select conversation_id from messages where id = ?")
-                .bind(message_id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+    async fn message(&self, message_id: Uuid) -> Result<Option<ChatMessage>, StoreError> {
+        let row = sqlx::query(concat!(message_select!(), "where m.id = ?"))
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(message_from_row).transpose()?)
     }
 
     async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<UserSummary>, StoreError> {

@@ -36,6 +36,7 @@ macro_rules! user_columns {
 
 mod conversations;
 mod identities;
+mod receipts;
 mod sessions;
 
 use super::{
@@ -103,6 +104,7 @@ fn room_from_row(row: &SqliteRow) -> Result<RoomSummary, sqlx::Error> {
             .unwrap_or_default(),
         topic: row.try_get("topic")?,
         member_count: count_u32(row.try_get("member_count")?),
+        online_count: 0,
     })
 }
 
