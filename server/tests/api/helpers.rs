@@ -75,6 +75,9 @@ impl TestApp {
                 "CHATSPHERE_JWT_SECRET".into(),
                 "test-secret-test-secret-test-secret".into(),
             ),
+            // Presence changes show within a test's patience.
+            ("CHATSPHERE_PRESENCE_GRACE".into(), "0.3".into()),
+            ("CHATSPHERE_PRESENCE_TTL".into(), "3".into()),
         ]);
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let (config, _) = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");

@@ -3,6 +3,7 @@
 
 mod auth;
 mod backends;
+mod chaos;
 mod chat;
 mod health;
 mod helpers;
@@ -10,6 +11,8 @@ mod oauth;
 mod oidc_provider;
 mod pages;
 mod process;
+mod processes;
+mod receipts;
 mod rooms;
 mod ws;
 // The PostgreSQL/Redis helpers shared with the services crate's contract tests.

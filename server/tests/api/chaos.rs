@@ -1,0 +1,1 @@
+//! (being written) The chaos test: kills server processes while clients send.

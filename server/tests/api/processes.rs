@@ -1,0 +1,1 @@
+//! (being written) Server binaries started as child processes.

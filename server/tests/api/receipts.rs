@@ -1,0 +1,1 @@
+//! (being written) Receipts, presence and typing over real sockets.
