@@ -15,15 +15,16 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{user, TestApp, User};
+use crate::processes::{free_port, server_process, Backend};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-fn ws_url(app: &TestApp) -> String {
+pub(crate) fn ws_url(app: &TestApp) -> String {
     app.address.replacen("http://", "ws://", 1) + "/ws"
 }
 
 /// Connects with `configure` applied to the handshake request.
-async fn try_connect(
+pub(crate) async fn try_connect(
     app: &TestApp,
     query: &str,
     headers: &[(&str, &str)],
@@ -43,7 +44,7 @@ async fn try_connect(
 }
 
 /// Connects as `who` with a bearer token and waits for `ready`.
-async fn connect(app: &TestApp, who: &User) -> Socket {
+pub(crate) async fn connect(app: &TestApp, who: &User) -> Socket {
     let auth = format!("Bearer {}", who.token);
     let mut socket = try_connect(app, "", &[("authorization", &auth)])
         .await
@@ -54,7 +55,7 @@ async fn connect(app: &TestApp, who: &User) -> Socket {
 }
 
 /// The next text frame as JSON (pings skipped), within 5 s.
-async fn next_json(socket: &mut Socket) -> Value {
+pub(crate) async fn next_json(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
             .await
@@ -70,14 +71,14 @@ async fn next_json(socket: &mut Socket) -> Value {
 }
 
 /// Asserts no text frame arrives within `wait`.
-async fn silent(socket: &mut Socket, wait: Duration) {
+pub(crate) async fn silent(socket: &mut Socket, wait: Duration) {
     if let Ok(Some(Ok(Message::Text(text)))) = tokio::time::timeout(wait, socket.next()).await {
         panic!("unexpected frame {text}");
     }
 }
 
 /// The next frame of type `kind`, skipping others.
-async fn next_of(socket: &mut Socket, kind: &str) -> Value {
+pub(crate) async fn next_of(socket: &mut Socket, kind: &str) -> Value {
     loop {
         let frame = next_json(socket).await;
         if frame["type"] == kind {
@@ -87,7 +88,7 @@ async fn next_of(socket: &mut Socket, kind: &str) -> Value {
 }
 
 /// The code of the close frame the server sends within `seconds`.
-async fn close_code(socket: &mut Socket, seconds: u64) -> Option<CloseCode> {
+pub(crate) async fn close_code(socket: &mut Socket, seconds: u64) -> Option<CloseCode> {
     tokio::time::timeout(Duration::from_secs(seconds), async {
         loop {
             match socket.next().await {
@@ -101,21 +102,21 @@ async fn close_code(socket: &mut Socket, seconds: u64) -> Option<CloseCode> {
     .expect("the connection closes in time")
 }
 
-async fn send(socket: &mut Socket, frame: Value) {
+pub(crate) async fn send(socket: &mut Socket, frame: Value) {
     socket
         .send(Message::Text(frame.to_string().into()))
         .await
         .unwrap();
 }
 
-fn status_of(err: WsError) -> u16 {
+pub(crate) fn status_of(err: WsError) -> u16 {
     match err {
         WsError::Http(response) => response.status().as_u16(),
         other => panic!("expected an HTTP refusal, got {other:?}"),
     }
 }
 
-async fn open_dm(app: &TestApp, a: &User, b: &User) -> String {
+pub(crate) async fn open_dm(app: &TestApp, a: &User, b: &User) -> String {
     let response = app
         .send(
             Method::POST,
@@ -411,59 +412,6 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_carry_on() {
     drop(stalled);
 }
 
-/// A server binary on its own port with the given database and Redis.
-struct ServerProcess {
-    address: String,
-    child: std::process::Child,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn server_process(
-    database_url: &str,
-    redis: &str,
-    prefix: &str,
-    data: &std::path::Path,
-) -> ServerProcess {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("CHATSPHERE_DATA_DIR", data)
-        .env(
-            "CHATSPHERE_JWT_SECRET",
-            "two-process-test-secret-0123456789",
-        )
-        .env("DATABASE_URL", database_url)
-        .env("REDIS_URL", redis)
-        .env("CHATSPHERE_REDIS_PREFIX", prefix)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("server binary starts");
-    let address = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !reqwest::get(format!("{address}/health"))
-        .await
-        .is_ok_and(|r| r.status() == 200)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server process did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    ServerProcess { address, child }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_sent_to_one_server_process_arrives_on_another() {
     let (Some(admin), Some(redis)) = (
@@ -476,8 +424,12 @@ async fn a_message_sent_to_one_server_process_arrives_on_another() {
     let prefix = format!("chatsphere-ws-test:{name}:");
     let data = tempfile::tempdir().unwrap();
     let outcome = async {
-        let a = server_process(&database_url, &redis, &prefix, data.path()).await;
-        let b = server_process(&database_url, &redis, &prefix, data.path()).await;
+        let backend = Backend {
+            database_url: Some(&database_url),
+            redis: Some((&redis, &prefix)),
+        };
+        let a = server_process(free_port(), backend, data.path(), &[]).await;
+        let b = server_process(free_port(), backend, data.path(), &[]).await;
         let client = reqwest::Client::new();
         let register = |address: String, name: &'static str| {
             let client = client.clone();
