@@ -3,13 +3,31 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{user, TestApp, User};
 use crate::ws::{connect, next_json, next_of, open_dm, send, silent, try_connect, Socket};
 
-/// Frames of type `kind` arriving within `wait` (others are skipped).
+/// The next frame of type `kind` within `wait` (others are skipped).
+async fn next_of_within(socket: &mut Socket, kind: &str, wait: Duration) -> Value {
+    tokio::time::timeout(wait, async {
+        loop {
+            if let Some(Ok(Message::Text(text))) = socket.next().await {
+                let frame: Value = serde_json::from_str(&text).unwrap();
+                if frame["type"] == kind {
+                    return frame;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} frame within {wait:?}"))
+}
+
+/// Asserts no frame of type `kind` arrives within `wait` (others are skipped).
 async fn none_of(socket: &mut Socket, kind: &str, wait: Duration) {
     let _ = tokio::time::timeout(wait, async {
         loop {
@@ -260,9 +278,7 @@ async fn typing_reaches_the_other_members_and_expires_by_itself() {
     )
     .await;
     // No more keystrokes: it ends by itself about 5 s later.
-    let stopped = tokio::time::timeout(Duration::from_secs(8), next_of(&mut ben_socket, "typing"))
-        .await
-        .expect("typing ends by itself");
+    let stopped = next_of_within(&mut ben_socket, "typing", Duration::from_secs(8)).await;
     assert_eq!(stopped["active"], false);
     assert!(
         started.elapsed() >= Duration::from_secs(4),
@@ -283,9 +299,7 @@ async fn typing_reaches_the_other_members_and_expires_by_itself() {
         json!({"type": "send", "conversation_id": dm, "client_msg_id": "t1", "body": "done"}),
     )
     .await;
-    let stopped = tokio::time::timeout(Duration::from_secs(2), next_of(&mut ben_socket, "typing"))
-        .await
-        .expect("stops when the message is sent");
+    let stopped = next_of_within(&mut ben_socket, "typing", Duration::from_secs(2)).await;
     assert_eq!(stopped["active"], false);
     // Typing where one is not a member is refused.
     send(

@@ -56,10 +56,7 @@ async fn rooms_api_lists_the_seed_rooms_with_live_member_counts() {
         .unwrap();
     assert_eq!(tech["member_count"], 1);
     assert!(tech["id"].as_str().unwrap().len() == 36 && tech["topic"].is_string());
-    assert!(
-        tech.get("online_count").is_none(),
-        "no placeholder until presence is real"
-    );
+    assert_eq!(tech["online_count"], 0, "nobody is connected");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,6 +77,12 @@ pub(crate) async fn silent(socket: &mut Socket, wait: Duration) {
     }
 }
 
+/// Reads and discards whatever arrives within `wait` (presence changes
+/// of people connecting, say).
+pub(crate) async fn drain(socket: &mut Socket, wait: Duration) {
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(wait, socket.next()).await {}
+}
+
 /// The next frame of type `kind`, skipping others.
 pub(crate) async fn next_of(socket: &mut Socket, kind: &str) -> Value {
     loop {
@@ -187,6 +193,14 @@ async fn a_message_reaches_every_connection_of_every_member_and_nobody_else() {
     let mut ben_phone = connect(&app, &ben).await;
     let mut ben_laptop = connect(&app, &ben).await;
     let mut eve_socket = connect(&app, &eve).await;
+    for socket in [
+        &mut ann_socket,
+        &mut ben_phone,
+        &mut ben_laptop,
+        &mut eve_socket,
+    ] {
+        drain(socket, Duration::from_millis(300)).await; // presence changes
+    }
 
     send(
         &mut ann_socket,
