@@ -14,6 +14,8 @@ use crate::AppError;
 /// The signed-in user as the UI shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
+    /// User id.
+    pub id: uuid::Uuid,
     /// Login name.
     pub username: String,
     /// Name shown to others.
@@ -53,6 +55,7 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     };
     let user = services.auth.me(&auth).await?;
     Ok(Some(SignedInUser {
+        id: user.id,
         username: user.username,
         display_name: user.display_name,
     }))

@@ -164,6 +164,19 @@ pub struct Texts {
     pub group_name: &'static str,
     pub group_members: &'static str,
     pub create_group: &'static str,
+    pub online: &'static str,
+    /// Followed by a time.
+    pub last_seen: &'static str,
+    /// After one name.
+    pub is_typing: &'static str,
+    /// After several names.
+    pub are_typing: &'static str,
+    /// Followed by a number.
+    pub read_by: &'static str,
+    pub status_sent: &'static str,
+    pub status_delivered: &'static str,
+    pub status_read: &'static str,
+    pub rooms_online: &'static str,
 }
 
 /// English.
@@ -241,6 +254,15 @@ pub static EN: Texts = Texts {
     group_name: "Group name",
     group_members: "Members (usernames, separated by commas)",
     create_group: "Create group",
+    online: "online",
+    last_seen: "last seen",
+    is_typing: "is typing…",
+    are_typing: "are typing…",
+    read_by: "Read by",
+    status_sent: "Sent",
+    status_delivered: "Delivered",
+    status_read: "Read",
+    rooms_online: "online",
 };
 
 /// Simplified Chinese.
@@ -318,6 +340,15 @@ pub static ZH_CN: Texts = Texts {
     group_name: "群组名称",
     group_members: "成员（用户名，用逗号分隔）",
     create_group: "创建群组",
+    online: "在线",
+    last_seen: "最后在线",
+    is_typing: "正在输入…",
+    are_typing: "正在输入…",
+    read_by: "已读人数",
+    status_sent: "已发送",
+    status_delivered: "已送达",
+    status_read: "已读",
+    rooms_online: "人在线",
 };
 
 /// The current locale's texts (the app provides the [`Locale`]).

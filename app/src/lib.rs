@@ -18,7 +18,7 @@ pub mod pages;
 pub mod state;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -68,6 +68,8 @@ pub fn App() -> impl IntoView {
     provide_context(use_context::<i18n::Locale>().unwrap_or_else(i18n::document_locale));
     let actions = AuthActions::new();
     provide_context(actions);
+    let unread = RwSignal::new(0u32);
+    provide_context(components::layout::UnreadTotal(unread));
     components::live::Live::provide(Signal::derive(move || {
         matches!(actions.user.get(), Some(Ok(Some(_))))
     }));
@@ -81,6 +83,10 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/chatsphere.css"/>
+        <Title formatter=move |text: String| match unread.get() {
+            0 => text,
+            n => format!("({n}) {text}"),
+        }/>
         <Meta name="description" content="ChatSphere: self-hosted team chat"/>
         <Meta name="theme-color" content="#3b5bdb"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>

@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::components::auth_state::AuthActions;
+use crate::components::live::LiveEvent;
 use crate::i18n::{use_texts, Locale};
 
 /// Frames every page: header on top, sidebar beside the main area.
@@ -113,13 +114,42 @@ fn LanguageSwitcher() -> impl IntoView {
     }
 }
 
+/// The signed-in user's unread messages over all conversations (the page
+/// title shows it).
+#[derive(Clone, Copy)]
+pub struct UnreadTotal(pub RwSignal<u32>);
+
 /// The signed-in user's conversations, most recently active first, with
-/// unread counts; re-read on every live event and after a reconnect.
+/// unread counts derived on the server from their read positions. Re-read
+/// when something changes them (a message, a membership change, the user
+/// reading on any device) and after a reconnect; the list confirms to the
+/// server that this device received each conversation's newest message.
 #[component]
 fn ConversationList() -> impl IntoView {
     let t = use_texts();
     let actions = expect_context::<AuthActions>();
     let live = crate::components::live::use_live();
+    let unread_total = use_context::<UnreadTotal>();
+    let changes = RwSignal::new(0u64);
+    if let Some(live) = live {
+        let seen = StoredValue::new(live.version.get_untracked());
+        Effect::new(move |_| {
+            live.version.track();
+            let (events, newest) = live.since(seen.get_value());
+            seen.set_value(newest);
+            let me = live.me.get_untracked();
+            let relevant = events.iter().any(|event| match event {
+                LiveEvent::Message { .. } | LiveEvent::Joined { .. } | LiveEvent::Left { .. } => {
+                    true
+                }
+                LiveEvent::Receipt { user_id, .. } => Some(*user_id) == me,
+                _ => false,
+            });
+            if relevant {
+                changes.update(|n| *n += 1);
+            }
+        });
+    }
     let list = Resource::new(
         move || {
             (
@@ -127,7 +157,8 @@ fn ConversationList() -> impl IntoView {
                     .user
                     .get()
                     .map(|u| u.ok().flatten().map(|u| u.username)),
-                live.map(|l| (l.version.get(), l.reconnects.get())),
+                changes.get(),
+                live.map(|l| l.reconnects.get()),
             )
         },
         |_| crate::pages::conversation::my_conversations(),
@@ -136,6 +167,14 @@ fn ConversationList() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let conversations = list.await.unwrap_or_default();
+                if let Some(total) = unread_total {
+                    total.0.set(conversations.iter().map(|c| c.unread).sum());
+                }
+                if let Some(live) = live {
+                    for c in &conversations {
+                        live.delivered(c.id, c.last_seq);
+                    }
+                }
                 (!conversations.is_empty()).then(|| view! {
                     <p class="sidebar-heading">{t.nav_conversations}</p>
                     <ul class="nav-list conversations">

@@ -1,8 +1,15 @@
 //! The live connection to `/ws`, opened in the browser once someone is
-//! signed in. Pages read the newest event from [`Live`]; after a reconnect
-//! `reconnects` changes, and pages re-read what they show (catch-up by
-//! sequence from the store, which is the source of truth).
+//! signed in. Pages read the newest events from [`Live`] and send receipts
+//! and typing notices through it.
+//!
+//! Nothing is lost across a reconnect: the connection is opened with
+//! `?resume=1` and, once the server says `ready`, tells it the highest
+//! sequence number this tab holds per conversation ([`Live::saw`]); the
+//! server replays what is newer before live traffic continues.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use domain::ChatMessage;
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -27,6 +34,37 @@ pub enum LiveEvent {
         /// Which.
         conversation_id: Uuid,
     },
+    /// A member's delivered/read position moved.
+    Receipt {
+        /// Where.
+        conversation_id: Uuid,
+        /// Who.
+        user_id: Uuid,
+        /// Received up to.
+        delivered_seq: i64,
+        /// Read up to.
+        read_seq: i64,
+    },
+    /// A member started or stopped typing.
+    Typing {
+        /// Where.
+        conversation_id: Uuid,
+        /// Who.
+        user_id: Uuid,
+        /// Their display name.
+        name: String,
+        /// Started (`true`) or stopped.
+        active: bool,
+    },
+    /// A contact came online or went offline.
+    Presence {
+        /// Who.
+        user_id: Uuid,
+        /// Online now.
+        online: bool,
+        /// When last seen.
+        last_seen_at: DateTime<Utc>,
+    },
     /// Anything else (acks, pongs, future frame types): ignored.
     #[serde(other)]
     Other,
@@ -35,6 +73,31 @@ pub enum LiveEvent {
 /// Events kept for pages that have not read them yet.
 #[cfg(feature = "hydrate")]
 const LOG_SIZE: usize = 256;
+/// Shortest interval between two typing notices from this tab.
+#[cfg(feature = "hydrate")]
+const TYPING_EVERY_MS: f64 = 3000.0;
+/// How long delivery confirmations are gathered before they are sent.
+#[cfg(feature = "hydrate")]
+const DELIVERED_DELAY_MS: u32 = 250;
+
+/// What this tab holds and has told the server.
+#[derive(Default)]
+struct Positions {
+    /// Highest sequence number held per conversation (for `resume`).
+    held: HashMap<Uuid, i64>,
+    /// Highest sequence number confirmed delivered (sent or queued).
+    delivered: HashMap<Uuid, i64>,
+    /// Delivery confirmations waiting to be sent.
+    pending: HashMap<Uuid, i64>,
+    /// Highest sequence number reported read.
+    read: HashMap<Uuid, i64>,
+    /// When a typing notice was last sent, per conversation (ms).
+    #[cfg(feature = "hydrate")]
+    typed: HashMap<Uuid, f64>,
+    /// The open socket's outgoing frames.
+    #[cfg(feature = "hydrate")]
+    sender: Option<futures_channel::mpsc::UnboundedSender<String>>,
+}
 
 /// The live connection's state, provided by the app.
 #[derive(Clone, Copy)]
@@ -46,6 +109,9 @@ pub struct Live {
     pub version: RwSignal<u64>,
     /// Incremented on every reconnection after the first connection.
     pub reconnects: RwSignal<u32>,
+    /// Who is connected (from the server's `ready`).
+    pub me: RwSignal<Option<Uuid>>,
+    positions: StoredValue<Positions>,
 }
 
 impl Live {
@@ -55,6 +121,8 @@ impl Live {
             log: StoredValue::new(std::collections::VecDeque::new()),
             version: RwSignal::new(0),
             reconnects: RwSignal::new(0),
+            me: RwSignal::new(None),
+            positions: StoredValue::new(Positions::default()),
         };
         provide_context(live);
         #[cfg(feature = "hydrate")]
@@ -71,21 +139,6 @@ impl Live {
         let _ = signed_in;
         live
     }
-}
-
-impl Live {
-    /// Records an event and wakes the pages.
-    #[cfg(feature = "hydrate")]
-    fn push(&self, event: LiveEvent) {
-        let number = self.version.get_untracked() + 1;
-        self.log.update_value(|log| {
-            if log.len() == LOG_SIZE {
-                log.pop_front();
-            }
-            log.push_back((number, event));
-        });
-        self.version.set(number);
-    }
 
     /// Every logged event after number `seen`, oldest first, and the newest
     /// number. (Older than the log: the page re-reads after a reconnect anyway.)
@@ -98,6 +151,115 @@ impl Live {
         });
         (events, self.version.get_untracked())
     }
+
+    /// This tab holds the conversation's messages up to `seq` (a reconnect
+    /// replays only what is newer).
+    pub fn saw(&self, conversation_id: Uuid, seq: i64) {
+        self.positions.update_value(|p| {
+            let held = p.held.entry(conversation_id).or_insert(0);
+            *held = (*held).max(seq);
+        });
+    }
+
+    /// This device received the conversation's messages up to `seq`:
+    /// confirmed to the server shortly, several at once.
+    pub fn delivered(&self, conversation_id: Uuid, seq: i64) {
+        let mut schedule = false;
+        self.positions.update_value(|p| {
+            let confirmed = p.delivered.entry(conversation_id).or_insert(0);
+            if seq > *confirmed {
+                *confirmed = seq;
+                schedule = p.pending.is_empty();
+                p.pending.insert(conversation_id, seq);
+            }
+        });
+        #[cfg(feature = "hydrate")]
+        if schedule {
+            let live = *self;
+            leptos::task::spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(DELIVERED_DELAY_MS).await;
+                let pending = live
+                    .positions
+                    .try_update_value(|p| std::mem::take(&mut p.pending))
+                    .unwrap_or_default();
+                for (conversation_id, seq) in pending {
+                    live.send(serde_json::json!({
+                        "type": "delivered", "conversation_id": conversation_id, "seq": seq,
+                    }));
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = schedule;
+    }
+
+    /// The user has seen the conversation up to `seq`.
+    pub fn read(&self, conversation_id: Uuid, seq: i64) {
+        let mut moved = false;
+        self.positions.update_value(|p| {
+            let read = p.read.entry(conversation_id).or_insert(0);
+            if seq > *read {
+                *read = seq;
+                moved = true;
+                let delivered = p.delivered.entry(conversation_id).or_insert(0);
+                *delivered = (*delivered).max(seq);
+            }
+        });
+        if moved {
+            self.send(serde_json::json!({
+                "type": "read", "conversation_id": conversation_id, "seq": seq,
+            }));
+        }
+    }
+
+    /// The user is typing in the conversation (sent at most every 3 s).
+    pub fn typing(&self, conversation_id: Uuid) {
+        #[cfg(feature = "hydrate")]
+        {
+            let now = js_sys::Date::now();
+            let mut due = false;
+            self.positions.update_value(|p| {
+                let last = p.typed.entry(conversation_id).or_insert(f64::MIN);
+                if now - *last >= TYPING_EVERY_MS {
+                    *last = now;
+                    due = true;
+                }
+            });
+            if due {
+                self.send(
+                    serde_json::json!({"type": "typing", "conversation_id": conversation_id}),
+                );
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = conversation_id;
+    }
+
+    /// Queues a frame on the open socket (dropped when disconnected: the
+    /// positions it carried are sent again after the reconnect's replay).
+    fn send(&self, frame: serde_json::Value) {
+        #[cfg(feature = "hydrate")]
+        self.positions.with_value(|p| {
+            if let Some(sender) = &p.sender {
+                let _ = sender.unbounded_send(frame.to_string());
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = frame;
+    }
+
+    /// Records an event and wakes the pages.
+    #[cfg(feature = "hydrate")]
+    fn push(&self, event: LiveEvent) {
+        let number = self.version.get_untracked() + 1;
+        self.log.update_value(|log| {
+            if log.len() == LOG_SIZE {
+                log.pop_front();
+            }
+            log.push_back((number, event));
+        });
+        self.version.set(number);
+    }
 }
 
 /// The live state, if provided.
@@ -107,14 +269,15 @@ pub fn use_live() -> Option<Live> {
 
 #[cfg(feature = "hydrate")]
 mod client {
-    use futures_util::StreamExt;
+    use futures_util::{SinkExt, StreamExt};
     use gloo_net::websocket::futures::WebSocket;
     use gloo_net::websocket::Message;
     use leptos::prelude::*;
+    use uuid::Uuid;
 
     use super::{Live, LiveEvent};
 
-    /// `ws(s)://<this host>/ws`.
+    /// `ws(s)://<this host>/ws?resume=1`.
     fn url() -> Option<String> {
         let location = window().location();
         let scheme = if location.protocol().ok()? == "https:" {
@@ -122,38 +285,87 @@ mod client {
         } else {
             "ws"
         };
-        Some(format!("{scheme}://{}/ws", location.host().ok()?))
+        Some(format!("{scheme}://{}/ws?resume=1", location.host().ok()?))
     }
 
-    /// Connects, reads until the socket closes, waits, reconnects.
+    /// The server's `ready` frame.
+    #[derive(serde::Deserialize)]
+    struct Ready {
+        #[serde(rename = "type")]
+        kind: String,
+        user_id: Option<Uuid>,
+    }
+
+    /// Connects, resumes, reads until the socket closes, waits, reconnects.
     pub(super) async fn run(live: Live) {
         let mut delay_ms = 500u32;
         let mut first = true;
         loop {
             if let Some(socket) = url().and_then(|u| WebSocket::open(&u).ok()) {
-                let (_, mut read) = socket.split();
-                let mut opened = false;
+                let (mut write, mut read) = socket.split();
+                let (tx, mut rx) = futures_channel::mpsc::unbounded::<String>();
+                leptos::task::spawn_local(async move {
+                    while let Some(text) = rx.next().await {
+                        if write.send(Message::Text(text)).await.is_err() {
+                            break;
+                        }
+                    }
+                });
                 while let Some(frame) = read.next().await {
                     let Ok(Message::Text(text)) = frame else {
                         break;
                     };
-                    if !opened {
-                        opened = true;
-                        delay_ms = 500;
-                        if !first {
-                            live.reconnects.update(|n| *n += 1);
+                    if let Ok(ready) = serde_json::from_str::<Ready>(&text) {
+                        if ready.kind == "ready" {
+                            on_ready(live, &tx, ready.user_id, &mut first);
+                            delay_ms = 500;
+                            continue;
                         }
-                        first = false;
                     }
                     if let Ok(event) = serde_json::from_str::<LiveEvent>(&text) {
-                        if event != LiveEvent::Other {
-                            live.push(event);
-                        }
+                        on_event(live, event);
                     }
                 }
+                live.positions.update_value(|p| p.sender = None);
             }
             gloo_timers::future::TimeoutFuture::new(delay_ms).await;
             delay_ms = (delay_ms * 2).min(15_000);
         }
+    }
+
+    /// Says where this tab is (the server replays what is newer), then
+    /// lets pages send through this socket.
+    fn on_ready(
+        live: Live,
+        tx: &futures_channel::mpsc::UnboundedSender<String>,
+        me: Option<Uuid>,
+        first: &mut bool,
+    ) {
+        let positions = live
+            .positions
+            .with_value(|p| serde_json::to_value(&p.held).unwrap_or_default());
+        let _ = tx.unbounded_send(
+            serde_json::json!({"type": "resume", "positions": positions}).to_string(),
+        );
+        live.positions.update_value(|p| p.sender = Some(tx.clone()));
+        live.me.set(me);
+        if !*first {
+            live.reconnects.update(|n| *n += 1);
+        }
+        *first = false;
+    }
+
+    fn on_event(live: Live, event: LiveEvent) {
+        match &event {
+            LiveEvent::Other => return,
+            LiveEvent::Message { message } => {
+                live.saw(message.conversation_id, message.seq);
+                if Some(message.sender_id) != live.me.get_untracked() {
+                    live.delivered(message.conversation_id, message.seq);
+                }
+            }
+            _ => {}
+        }
+        live.push(event);
     }
 }

@@ -34,6 +34,37 @@ pub struct ConversationView {
     /// A fresh client message id for the form (a resubmitted plain form
     /// is then the same message, not a second one).
     pub client_msg_id: String,
+    /// The reader.
+    pub me: Uuid,
+    /// Every member's delivered/read positions (direct and group
+    /// conversations; empty for rooms).
+    pub members: Vec<MemberState>,
+    /// The other person of a direct conversation, with their presence.
+    pub peer: Option<PeerStatus>,
+}
+
+/// A member's receipt positions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberState {
+    /// Who.
+    pub user_id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Received up to.
+    pub delivered_seq: i64,
+    /// Read up to.
+    pub read_seq: i64,
+}
+
+/// The other person of a direct conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    /// Who.
+    pub user_id: Uuid,
+    /// Online now.
+    pub online: bool,
+    /// When last seen.
+    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Messages shown at once.
@@ -58,6 +89,45 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
     let mut messages = chat.history(auth.user_id, id, None, PAGE).await?;
     messages.reverse();
     let (summary, is_member) = chat.describe(auth.user_id, id).await?;
+    let members: Vec<MemberState> = if is_member {
+        services
+            .receipts
+            .positions(auth.user_id, id)
+            .await?
+            .into_iter()
+            .map(|m| MemberState {
+                user_id: m.user.id,
+                name: m.user.display_name,
+                delivered_seq: m.positions.delivered_seq,
+                read_seq: m.positions.read_seq,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let peer = match summary.kind {
+        ConversationKind::Direct => match members.iter().find(|m| m.user_id != auth.user_id) {
+            Some(other) => services
+                .presence
+                .status(&[other.user_id])
+                .await?
+                .pop()
+                .map(|s| PeerStatus {
+                    user_id: s.user_id,
+                    online: s.online,
+                    last_seen_at: s.last_seen_at,
+                }),
+            None => None,
+        },
+        _ => None,
+    };
+    // A page rendered for a browser without JavaScript is being read now;
+    // a hydrated page reports what is visible while the window has focus.
+    if is_member && rendering_a_page() {
+        if let Some(last) = messages.last() {
+            services.receipts.read(auth.user_id, id, last.seq).await?;
+        }
+    }
     Ok(ConversationView {
         id,
         kind: summary.kind,
@@ -66,7 +136,17 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
         is_member,
         messages,
         client_msg_id: Uuid::now_v7().to_string(),
+        me: auth.user_id,
+        members,
+        peer,
     })
+}
+
+/// Whether this server function runs inside a full page render (rather
+/// than being called by the hydrated app).
+#[cfg(feature = "ssr")]
+fn rendering_a_page() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/c/"))
 }
 
 /// Messages before `before`, oldest first (scrolling back).
@@ -146,11 +226,11 @@ fn Conversation() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<Uuid>().ok());
     let join = ServerAction::<JoinRoom>::new();
-    let live = use_live();
-    let reconnects = move || live.map(|l| l.reconnects.get()).unwrap_or_default();
+    // Not re-read after a reconnect: the live connection resumes from
+    // the last message this page holds.
     let data = Resource::new(
-        move || (id(), join.version().get(), reconnects()),
-        |(id, _, _)| async move {
+        move || (id(), join.version().get()),
+        |(id, _)| async move {
             match id {
                 Some(id) => load_conversation(id).await,
                 None => Err(AppError::NotFound("conversation".into())),
@@ -180,9 +260,33 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let sent_count = StoredValue::new(0u32);
     let body = RwSignal::new(String::new());
     let more = RwSignal::new(view.messages.first().is_some_and(|m| m.seq > 1));
+    let list_ref = NodeRef::<leptos::html::Ol>::new();
+    let me = view.me;
+    let kind = view.kind;
+    let members = RwSignal::new(view.members.clone());
+    let peer = RwSignal::new(view.peer.clone());
+    // Who is typing: (user, name, a token so an old timer does not clear a renewed notice).
+    let typing = RwSignal::new(Vec::<(Uuid, String, u64)>::new());
+    let live = use_live();
+    if let (Some(live), Some(last)) = (live, view.messages.last()) {
+        live.saw(conversation_id, last.seq);
+        live.delivered(conversation_id, last.seq);
+    }
+    // Read up to the last message on screen, while the window has focus.
+    let read_visible = move || {
+        #[cfg(feature = "hydrate")]
+        if let (Some(live), Some(list)) = (live, list_ref.get_untracked()) {
+            let doc = document();
+            if doc.has_focus().unwrap_or(false) && !doc.hidden() {
+                if let Some(seq) = last_visible_seq(&list) {
+                    live.read(conversation_id, seq);
+                }
+            }
+        }
+    };
+    let _focus = window_event_listener(leptos::ev::focus, move |_| read_visible());
     // Keep the newest message in view: on first render, and when one
     // arrives while the reader is at the bottom.
-    let list_ref = NodeRef::<leptos::html::Ol>::new();
     Effect::new(move |first: Option<()>| {
         messages.track();
         pending.track();
@@ -192,6 +296,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 list.set_scroll_top(list.scroll_height());
             }
         }
+        read_visible();
     });
     let load_older = Action::new(move |before: &i64| {
         let before = *before;
@@ -221,16 +326,61 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             }
         });
     };
-    if let Some(live) = use_live() {
+    let typing_token = StoredValue::new(0u64);
+    let on_event = move |event: LiveEvent| match event {
+        LiveEvent::Message { message } => {
+            typing.update(|t| t.retain(|(u, _, _)| *u != message.sender_id));
+            add(message);
+        }
+        LiveEvent::Receipt {
+            conversation_id: c,
+            user_id,
+            delivered_seq,
+            read_seq,
+        } if c == conversation_id => members.update(|list| {
+            if let Some(m) = list.iter_mut().find(|m| m.user_id == user_id) {
+                m.delivered_seq = m.delivered_seq.max(delivered_seq);
+                m.read_seq = m.read_seq.max(read_seq);
+            }
+        }),
+        LiveEvent::Typing {
+            conversation_id: c,
+            user_id,
+            name,
+            active,
+        } if c == conversation_id && user_id != me => {
+            typing.update(|t| t.retain(|(u, _, _)| *u != user_id));
+            if active {
+                typing_token.update_value(|n| *n += 1);
+                let token = typing_token.get_value();
+                typing.update(|t| t.push((user_id, name, token)));
+                // Lapses by itself if the stop never arrives.
+                set_timeout(
+                    move || typing.update(|t| t.retain(|(_, _, k)| *k != token)),
+                    std::time::Duration::from_secs(6),
+                );
+            }
+        }
+        LiveEvent::Presence {
+            user_id,
+            online,
+            last_seen_at,
+        } => peer.update(|p| {
+            if let Some(p) = p.as_mut().filter(|p| p.user_id == user_id) {
+                p.online = online;
+                p.last_seen_at = Some(last_seen_at);
+            }
+        }),
+        _ => {}
+    };
+    if let Some(live) = live {
         let seen = StoredValue::new(live.version.get_untracked());
         Effect::new(move |_| {
             live.version.track();
             let (events, newest) = live.since(seen.get_value());
             seen.set_value(newest);
             for event in events {
-                if let LiveEvent::Message { message } = event {
-                    add(message);
-                }
+                on_event(event);
             }
         });
     }
@@ -289,6 +439,18 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         <section class="panel conversation" data-conversation=conversation_id.to_string()>
             <header class="conversation-header">
                 <h1>{title}</h1>
+                {move || peer.get().map(|p| view! {
+                    <p class="presence" data-online=p.online.to_string()>
+                        <span class="presence-dot" aria-hidden="true"></span>
+                        {if p.online {
+                            t.online.to_owned()
+                        } else {
+                            p.last_seen_at
+                                .map(|at| format!("{} {}", t.last_seen, at.format("%Y-%m-%d %H:%M")))
+                                .unwrap_or_default()
+                        }}
+                    </p>
+                })}
                 {(!view.topic.is_empty()).then(|| view! { <p class="muted">{view.topic.clone()}</p> })}
             </header>
             <button
@@ -307,6 +469,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 aria-live="polite"
                 on:scroll:target=move |ev| {
                     // Near the top: fetch the page before (the button stays for keyboards).
+                        read_visible();
                     if ev.target().scroll_top() < 40 && more.get_untracked() && !load_older.pending().get_untracked() {
                         if let Some(first) = messages.with_untracked(|l| l.first().map(|m| m.seq)) {
                             load_older.dispatch(first);
@@ -325,6 +488,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                 <span class="sender">{m.sender_name}</span>
                                 <time datetime=m.created_at.to_rfc3339()>{m.created_at.format("%H:%M").to_string()}</time>
                                 <p class="body"><MessageText text=m.body/></p>
+                                {(m.sender_id == me).then(|| view! { <MessageStatus seq=m.seq members kind me/> })}
                             </li>
                         })
                         .collect_view()
@@ -337,6 +501,14 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     </li>
                 }).collect_view()}
             </ol>
+            <p class="typing muted" aria-live="polite">{move || typing.with(|list| {
+                let names: Vec<&str> = list.iter().map(|(_, name, _)| name.as_str()).collect();
+                match names.len() {
+                    0 => String::new(),
+                    1 => format!("{} {}", names[0], t.is_typing),
+                    _ => format!("{} {}", names.join(", "), t.are_typing),
+                }
+            })}</p>
             {if view.is_member {
                 view! {
                     <ActionForm action=send attr:class="composer" attr:id="composer" on:submit=on_submit>
@@ -350,7 +522,12 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                             required
                             placeholder=t.composer_placeholder
                             prop:value=move || body.get()
-                            on:input:target=move |ev| body.set(ev.target().value())
+                            on:input:target=move |ev| {
+                                body.set(ev.target().value());
+                                if let Some(live) = live {
+                                    live.typing(conversation_id);
+                                }
+                            }
                             on:keydown=on_keydown
                         ></textarea>
                         <button class="button" type="submit">{t.send}</button>
@@ -368,4 +545,72 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             }}
         </section>
     }
+}
+
+/// Ticks on one of the reader's own messages: sent, delivered (every other
+/// member's device has it), read (everyone has seen it); in groups also
+/// "read by N" with the names on demand. Rooms show none (their receipts
+/// are not broadcast).
+#[component]
+fn MessageStatus(
+    seq: i64,
+    members: RwSignal<Vec<MemberState>>,
+    kind: ConversationKind,
+    me: Uuid,
+) -> impl IntoView {
+    let t = use_texts();
+    move || {
+        let others: Vec<MemberState> =
+            members.with(|list| list.iter().filter(|m| m.user_id != me).cloned().collect());
+        if kind == ConversationKind::Room || others.is_empty() {
+            return ().into_any();
+        }
+        let read_by: Vec<String> = others
+            .iter()
+            .filter(|m| m.read_seq >= seq)
+            .map(|m| m.name.clone())
+            .collect();
+        let (status, label, ticks) = if read_by.len() == others.len() {
+            ("read", t.status_read, "✓✓")
+        } else if others.iter().all(|m| m.delivered_seq >= seq) {
+            ("delivered", t.status_delivered, "✓✓")
+        } else {
+            ("sent", t.status_sent, "✓")
+        };
+        let count = read_by.len();
+        view! {
+            <span class=format!("ticks {status}") data-status=status title=label aria-label=label>{ticks}</span>
+            {(kind == ConversationKind::Group && count > 0).then(|| view! {
+                <details class="read-by">
+                    <summary>{format!("{} {count}", t.read_by)}</summary>
+                    <ul>{read_by.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}</ul>
+                </details>
+            })}
+        }
+        .into_any()
+    }
+}
+
+/// The sequence number of the last message at least partly on screen.
+#[cfg(feature = "hydrate")]
+fn last_visible_seq(list: &leptos::web_sys::HtmlOListElement) -> Option<i64> {
+    use leptos::wasm_bindgen::JsCast;
+    let bottom = list.get_bounding_client_rect().bottom();
+    let items = list.query_selector_all("li.message[data-seq]").ok()?;
+    let mut last = None;
+    for i in 0..items.length() {
+        let Some(item) = items
+            .item(i)
+            .and_then(|n| n.dyn_into::<leptos::web_sys::Element>().ok())
+        else {
+            continue;
+        };
+        if item.get_bounding_client_rect().top() < bottom {
+            let seq = item
+                .get_attribute("data-seq")
+                .and_then(|s| s.parse::<i64>().ok());
+            last = last.max(seq);
+        }
+    }
+    last
 }

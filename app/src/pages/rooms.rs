@@ -74,6 +74,9 @@ fn RoomList(rooms: Vec<RoomSummary>, filter: RwSignal<String>) -> impl IntoView 
                         <span class="room-name">"#"{room.name.clone()}</span>
                         <span class="room-topic">{room.topic.clone()}</span>
                         <span class="room-members">{members}</span>
+                        <span class="room-online" data-online=room.online_count.to_string()>
+                            {format!("{} {}", room.online_count, t.rooms_online)}
+                        </span>
                         <a class="button small secondary" href=format!("/c/{}", room.id)>{t.open_room}</a>
                     </li>
                 }
