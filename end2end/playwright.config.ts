@@ -63,6 +63,8 @@ export default defineConfig({
       CHATSPHERE_DATA_DIR: dataDir,
       DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
       RUST_LOG: "warn",
+      // Presence changes within a test's patience (default 15 s).
+      CHATSPHERE_PRESENCE_GRACE: "1",
       OIDC_ISSUER: oidcIssuer,
       OIDC_CLIENT_ID: "chatsphere-e2e",
       OIDC_CLIENT_SECRET: "chatsphere-e2e-secret",

@@ -122,7 +122,7 @@ test("after a dropped connection the page reconnects and catches up on what it m
   // Ann's socket goes through Playwright, which can cut it and refuse reconnections.
   let blocked = false;
   const sockets: import("@playwright/test").WebSocketRoute[] = [];
-  await ann.page.context().routeWebSocket(/\/ws$/, (ws) => {
+  await ann.page.context().routeWebSocket(/\/ws(\?|$)/, (ws) => {
     if (blocked) {
       ws.close({ code: 1013, reason: "test outage" });
       return;
@@ -150,7 +150,8 @@ test("after a dropped connection the page reconnects and catches up on what it m
   await ann.page.waitForTimeout(1500);
   await expect(ann.page.locator(".message .body").last()).toHaveText("while connected");
 
-  // Back online: the page reconnects and fetches what it missed.
+  // Back online: the page reconnects and the server replays what it missed
+  // (the page is not re-read: resume by sequence number).
   blocked = false;
   await expect(ann.page.locator(".message .body").last()).toHaveText("while you were away", { timeout: 20_000 });
   expect((await send("and live again", "p3")).status()).toBe(201);

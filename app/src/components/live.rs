@@ -182,10 +182,8 @@ impl Live {
                     .positions
                     .try_update_value(|p| std::mem::take(&mut p.pending))
                     .unwrap_or_default();
-                for (conversation_id, seq) in pending {
-                    live.send(serde_json::json!({
-                        "type": "delivered", "conversation_id": conversation_id, "seq": seq,
-                    }));
+                if !pending.is_empty() {
+                    live.send(serde_json::json!({"type": "receipts", "delivered": pending}));
                 }
             });
         }
@@ -347,7 +345,18 @@ mod client {
         let _ = tx.unbounded_send(
             serde_json::json!({"type": "resume", "positions": positions}).to_string(),
         );
-        live.positions.update_value(|p| p.sender = Some(tx.clone()));
+        // Receipts made while disconnected were dropped: say them again
+        // (positions only move forward, so repeating them is harmless).
+        live.positions.update_value(|p| {
+            p.pending.clear();
+            if !p.delivered.is_empty() || !p.read.is_empty() {
+                let frame = serde_json::json!({
+                    "type": "receipts", "delivered": p.delivered, "read": p.read,
+                });
+                let _ = tx.unbounded_send(frame.to_string());
+            }
+            p.sender = Some(tx.clone());
+        });
         live.me.set(me);
         if !*first {
             live.reconnects.update(|n| *n += 1);

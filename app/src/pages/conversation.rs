@@ -296,7 +296,8 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 list.set_scroll_top(list.scroll_height());
             }
         }
-        read_visible();
+        // After the browser has laid the new messages out.
+        request_animation_frame(read_visible);
     });
     let load_older = Action::new(move |before: &i64| {
         let before = *before;

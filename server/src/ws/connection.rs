@@ -256,31 +256,17 @@ impl Connection {
             ClientFrame::Delivered {
                 conversation_id,
                 seq,
-            } => {
-                if self.follows.contains(conversation_id) {
-                    if let Err(err) = self
-                        .services
-                        .receipts
-                        .delivered(self.user_id, conversation_id, seq)
-                        .await
-                    {
-                        tracing::warn!(error = %err, "delivery receipt not stored");
-                    }
-                }
-            }
+            } => self.delivered(conversation_id, seq).await,
             ClientFrame::Read {
                 conversation_id,
                 seq,
-            } => {
-                let read = self
-                    .services
-                    .receipts
-                    .read(self.user_id, conversation_id, seq)
-                    .await;
-                if let Err(err) = read {
-                    self.reply(&ServerFrame::Error {
-                        detail: ApiError::from(err).detail().to_owned(),
-                    });
+            } => self.read(conversation_id, seq).await,
+            ClientFrame::Receipts { delivered, read } => {
+                for (conversation_id, seq) in delivered {
+                    self.delivered(conversation_id, seq).await;
+                }
+                for (conversation_id, seq) in read {
+                    self.read(conversation_id, seq).await;
                 }
             }
             ClientFrame::Typing { conversation_id } => self.typing(conversation_id).await,
@@ -423,6 +409,36 @@ impl Connection {
         }
         if let Ok(text) = Utf8Bytes::try_from(envelope.json) {
             let _ = self.out.try_send(Message::Text(text));
+        }
+    }
+
+    /// This device received the conversation up to `seq` (ignored for
+    /// conversations the user is not in).
+    async fn delivered(&mut self, conversation_id: Uuid, seq: i64) {
+        if !self.follows.contains(conversation_id) {
+            return;
+        }
+        if let Err(err) = self
+            .services
+            .receipts
+            .delivered(self.user_id, conversation_id, seq)
+            .await
+        {
+            tracing::warn!(error = %err, "delivery receipt not stored");
+        }
+    }
+
+    /// The user has seen the conversation up to `seq`.
+    async fn read(&mut self, conversation_id: Uuid, seq: i64) {
+        if let Err(err) = self
+            .services
+            .receipts
+            .read(self.user_id, conversation_id, seq)
+            .await
+        {
+            self.reply(&ServerFrame::Error {
+                detail: ApiError::from(err).detail().to_owned(),
+            });
         }
     }
 

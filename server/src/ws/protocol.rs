@@ -51,6 +51,16 @@ pub enum ClientFrame {
         /// The highest sequence number seen.
         seq: i64,
     },
+    /// Several receipts in one frame (after a reconnect, or gathered for a
+    /// moment): conversation id → sequence number, for each kind.
+    Receipts {
+        /// Received up to, per conversation.
+        #[serde(default)]
+        delivered: HashMap<Uuid, i64>,
+        /// Seen up to, per conversation.
+        #[serde(default)]
+        read: HashMap<Uuid, i64>,
+    },
     /// The user is typing in the conversation (send at most every 3 s).
     Typing {
         /// The conversation.

@@ -1,0 +1,156 @@
+import { test, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+
+// Receipts, unread counts, presence and typing between two people, each in
+// their own browser context (and, for "another device", a second context).
+
+const PASSWORD = "quiet-orchard-62-heron";
+
+function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+}
+
+async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+async function newUser(browser: Browser, prefix: string): Promise<{ page: Page; context: BrowserContext; username: string }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const username = uniqueName(prefix);
+  await page.goto("/register");
+  await hydrated(page);
+  await page.locator("#register-form input[name=username]").fill(username);
+  await page.locator("#register-form input[name=password]").fill(PASSWORD);
+  await page.locator("#register-form button[type=submit]").click();
+  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
+  return { page, context, username };
+}
+
+/** The same account signed in on another "device" (a separate context). */
+async function secondDevice(browser: Browser, username: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/login");
+  await hydrated(page);
+  await page.locator("#sign-in-form input[name=login]").fill(username);
+  await page.locator("#sign-in-form input[name=password]").fill(PASSWORD);
+  await page.locator("#sign-in-form button[type=submit]").click();
+  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
+  return page;
+}
+
+/** Opens the direct conversation with `other` from `page`; returns its id. */
+async function openDirect(page: Page, other: string): Promise<string> {
+  await page.goto(`/new?q=${other}`);
+  await hydrated(page);
+  await page.locator(`.person[data-user=${other}]`).getByRole("button").click();
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]+$/);
+  await hydrated(page);
+  return page.url().split("/c/")[1];
+}
+
+test("ticks go sent, delivered, read as the other person comes online and opens the conversation", async ({ browser }) => {
+  const ann = await newUser(browser, "tick");
+  const ben = await newUser(browser, "tock");
+  await ben.page.close(); // Ben is offline: nothing can be delivered to him.
+
+  await openDirect(ann.page, ben.username);
+  await ann.page.locator("#composer-body").fill("are you there?");
+  await ann.page.locator("#composer-body").press("Enter");
+  const ticks = ann.page.locator(".message:not(.pending)").last().locator(".ticks");
+  await expect(ticks).toHaveAttribute("data-status", "sent");
+  await ann.page.waitForTimeout(1000);
+  await expect(ticks).toHaveAttribute("data-status", "sent");
+
+  // Ben opens ChatSphere (his home page): his device receives the message.
+  const benPage = await ben.context.newPage();
+  await benPage.goto("/");
+  await hydrated(benPage);
+  await expect(ticks).toHaveAttribute("data-status", "delivered");
+  await expect(ticks).toHaveText("✓✓");
+
+  // He opens the conversation: read.
+  await benPage.locator(".conversations li").filter({ hasText: ann.username }).getByRole("link").click();
+  await expect(benPage.locator(".message .body").last()).toHaveText("are you there?");
+  await expect(ticks).toHaveAttribute("data-status", "read");
+  // Ben's own message to Ann is read at once: her conversation is open.
+  await hydrated(benPage);
+  await benPage.locator("#composer-body").fill("yes!");
+  await benPage.locator("#composer-body").press("Enter");
+  await expect(benPage.locator(".message:not(.pending)").last().locator(".ticks")).toHaveAttribute("data-status", "read");
+  await ann.context.close();
+  await ben.context.close();
+});
+
+test("the unread badge and the title count clear on one device when read on another", async ({ browser }) => {
+  const ann = await newUser(browser, "badge");
+  const ben = await newUser(browser, "devices");
+  const laptop = ben.page;
+  // Only this conversation counts: Ben leaves the busy default room.
+  expect((await laptop.request.post("/api/v1/rooms/general/leave")).status()).toBeLessThan(300);
+  const id = await openDirect(ann.page, ben.username);
+  for (const [i, text] of ["one", "two"].entries()) {
+    const response = await ann.page.request.post(`/api/v1/conversations/${id}/messages`, {
+      data: { client_msg_id: `u${i}`, body: text },
+    });
+    expect(response.status()).toBe(201);
+  }
+  const entry = laptop.locator(".conversations li").filter({ hasText: ann.username });
+  await expect(entry.locator(".badge")).toHaveText("2");
+  await expect(laptop).toHaveTitle(/^\(2\) /);
+
+  // Ben reads on his phone; the laptop's badge and title follow live.
+  const phone = await secondDevice(browser, ben.username);
+  await phone.goto(`/c/${id}`);
+  await hydrated(phone);
+  await expect(phone.locator(".message .body").last()).toHaveText("two");
+  await expect(entry.locator(".badge")).toHaveCount(0);
+  await expect(laptop).not.toHaveTitle(/^\(/);
+  await ann.context.close();
+  await ben.context.close();
+  await phone.context().close();
+});
+
+test("the presence dot turns off a moment after the other person closes their tab", async ({ browser }) => {
+  const ann = await newUser(browser, "dot");
+  const ben = await newUser(browser, "leaver");
+  await openDirect(ann.page, ben.username);
+  const presence = ann.page.locator(".conversation-header .presence");
+  await expect(presence).toHaveAttribute("data-online", "true");
+  await expect(presence).toContainText("online");
+
+  await ben.page.close();
+  // Offline after the grace period (1 s in these tests), with a last-seen time.
+  await expect(presence).toHaveAttribute("data-online", "false", { timeout: 10_000 });
+  await expect(presence).toContainText("last seen");
+  // Back again.
+  const again = await ben.context.newPage();
+  await again.goto("/");
+  await hydrated(again);
+  await expect(presence).toHaveAttribute("data-online", "true");
+  await ann.context.close();
+  await ben.context.close();
+});
+
+test("the typing indicator shows while the other person types and clears by itself", async ({ browser }) => {
+  const ann = await newUser(browser, "typer");
+  const ben = await newUser(browser, "watcher");
+  const id = await openDirect(ann.page, ben.username);
+  await ben.page.goto(`/c/${id}`);
+  await hydrated(ben.page);
+
+  const indicator = ben.page.locator(".typing");
+  await expect(indicator).toHaveText("");
+  await ann.page.locator("#composer-body").pressSequentially("hello th", { delay: 50 });
+  await expect(indicator).toHaveText(`${ann.username} is typing…`);
+  // Ann stops typing: it clears by itself after about five seconds.
+  await expect(indicator).toHaveText("", { timeout: 10_000 });
+
+  // Typing again, then sending: it clears as the message arrives.
+  await ann.page.locator("#composer-body").pressSequentially("ere", { delay: 50 });
+  await expect(indicator).toHaveText(`${ann.username} is typing…`);
+  await ann.page.locator("#composer-body").press("Enter");
+  await expect(ben.page.locator(".message .body").last()).toHaveText("hello there");
+  await expect(indicator).toHaveText("");
+  await ann.context.close();
+  await ben.context.close();
+});
