@@ -106,6 +106,17 @@ async fn receipts_reach_the_members_of_a_conversation_and_nobody_else() {
     let receipt = next_of(&mut ann_socket, "receipt").await;
     assert_eq!(receipt["read_seq"], seq);
     none_of(&mut eve_socket, "receipt", Duration::from_millis(500)).await;
+    // Several receipts in one frame (what a browser sends after a reconnect).
+    post(&app, &ann, &dm, "m2", "and this?").await;
+    send(
+        &mut ben_socket,
+        json!({"type": "receipts", "delivered": {dm.clone(): 2}, "read": {dm.clone(): 2}}),
+    )
+    .await;
+    let receipt = next_of(&mut ann_socket, "receipt").await;
+    assert_eq!(receipt["delivered_seq"], 2);
+    let receipt = next_of(&mut ann_socket, "receipt").await;
+    assert_eq!(receipt["read_seq"], 2);
 
     let path = format!("/api/v1/conversations/{dm}/messages/{message_id}/receipts");
     let (status, receipts) = get_json(&app, &ann, &path).await;
