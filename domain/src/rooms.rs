@@ -44,6 +44,7 @@ mod tests {
             name: name.into(),
             topic: topic.into(),
             member_count: 0,
+            online_count: 0,
         }
     }
 
