@@ -62,7 +62,8 @@ impl ReceiptService {
             .mark_delivered(conversation_id, user_id, seq)
             .await?;
         if let Some(positions) = moved {
-            self.publish(user_id, conversation_id, positions).await?;
+            self.publish(user_id, conversation_id, positions, false)
+                .await?;
         }
         Ok(moved)
     }
@@ -87,7 +88,8 @@ impl ReceiptService {
         }
         let moved = self.store.mark_read(conversation_id, user_id, seq).await?;
         if let Some(positions) = moved {
-            self.publish(user_id, conversation_id, positions).await?;
+            self.publish(user_id, conversation_id, positions, true)
+                .await?;
         }
         Ok(moved)
     }
@@ -181,11 +183,15 @@ impl ReceiptService {
         Ok(())
     }
 
+    /// Publishes a receipt: to the conversation (direct and group), or in
+    /// rooms to the user's own devices, and there only when the read
+    /// position moved (their unread count; rooms show no ticks).
     async fn publish(
         &self,
         user_id: Uuid,
         conversation_id: Uuid,
         positions: Positions,
+        read_moved: bool,
     ) -> Result<(), ServiceError> {
         let event = Event::Receipt {
             conversation_id,
@@ -199,7 +205,8 @@ impl ReceiptService {
             .await?
             .map(|c| c.kind);
         let topic = match kind {
-            Some(ConversationKind::Room) => user_topic(user_id),
+            Some(ConversationKind::Room) if read_moved => user_topic(user_id),
+            Some(ConversationKind::Room) => return Ok(()),
             _ => conversation_topic(conversation_id),
         };
         if let Err(err) = self.bus.publish(&topic, event.to_bytes()).await {

@@ -133,18 +133,36 @@ fn ConversationList() -> impl IntoView {
     let changes = RwSignal::new(0u64);
     if let Some(live) = live {
         let seen = StoredValue::new(live.version.get_untracked());
+        // The user's read position per conversation, as last heard: only a
+        // move of it changes an unread count.
+        let read = StoredValue::new(std::collections::HashMap::<uuid::Uuid, i64>::new());
         Effect::new(move |_| {
             live.version.track();
             let (events, newest) = live.since(seen.get_value());
             seen.set_value(newest);
             let me = live.me.get_untracked();
-            let relevant = events.iter().any(|event| match event {
-                LiveEvent::Message { .. } | LiveEvent::Joined { .. } | LiveEvent::Left { .. } => {
-                    true
-                }
-                LiveEvent::Receipt { user_id, .. } => Some(*user_id) == me,
-                _ => false,
-            });
+            let mut relevant = false;
+            for event in &events {
+                relevant |= match event {
+                    LiveEvent::Message { .. }
+                    | LiveEvent::Joined { .. }
+                    | LiveEvent::Left { .. } => true,
+                    LiveEvent::Receipt {
+                        conversation_id,
+                        user_id,
+                        read_seq,
+                        ..
+                    } if Some(*user_id) == me => read
+                        .try_update_value(|r| {
+                            let known = r.entry(*conversation_id).or_insert(0);
+                            let moved = *read_seq > *known;
+                            *known = (*known).max(*read_seq);
+                            moved
+                        })
+                        .unwrap_or(true),
+                    _ => false,
+                };
+            }
             if relevant {
                 changes.update(|n| *n += 1);
             }
