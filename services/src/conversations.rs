@@ -322,8 +322,9 @@ impl ConversationService {
     }
 
     /// Sends a message: the user must be a member. A retry with the same
-    /// client id returns the original (and publishes nothing). A new message
-    /// is published to the conversation's topic, serialized once.
+    /// client id returns the original. The message is published to the
+    /// conversation's topic, serialized once (a retry publishes the
+    /// original again: connections skip what they already sent).
     #[instrument(skip_all, fields(user = %user_id, conversation = %outgoing.conversation_id))]
     pub async fn post(&self, user_id: Uuid, outgoing: Outgoing) -> Result<Posted, ServiceError> {
         let conversation = self
@@ -380,7 +381,11 @@ impl ConversationService {
                 reply_to: outgoing.reply_to,
             })
             .await?;
-        if let Posted::New(message) = &posted {
+        // A duplicate is published again: its first attempt may have been
+        // stored by a process that died before publishing it. Connections
+        // skip messages they have already sent, by sequence number.
+        {
+            let message = posted.message();
             let payload = Event::Message { message }.to_bytes();
             if let Err(err) = self
                 .bus

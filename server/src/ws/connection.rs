@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
+use domain::ChatMessage;
 use futures_util::{SinkExt, StreamExt};
 use services::auth::Authenticated;
 use services::conversations::{ConversationRef, Outgoing};
@@ -83,7 +84,7 @@ pub(super) async fn run(
         strikes: 0,
         name: String::new(),
         holding: resume,
-        floors: HashMap::new(),
+        sent: HashMap::new(),
         typed: HashMap::new(),
     };
     let close = match conn.start().await {
@@ -129,9 +130,11 @@ struct Connection {
     name: String,
     /// Live events wait for the client's `resume` frame.
     holding: bool,
-    /// Per conversation, the highest sequence number a `resume` replayed:
-    /// live copies of those messages are not sent again.
-    floors: HashMap<Uuid, i64>,
+    /// Per conversation, the highest sequence number sent on this
+    /// connection (known once a `resume` or the first message set it):
+    /// older ones are not sent again, and a jump is filled from the store
+    /// first, so each message arrives once and in order.
+    sent: HashMap<Uuid, i64>,
     /// Conversations the user is typing in.
     typed: HashMap<Uuid, Typing>,
 }
@@ -361,22 +364,32 @@ impl Connection {
 
     /// An event from the bus, forwarded as published. Events of a followed
     /// conversation (`key`) go straight through, unparsed: that is the path
-    /// every message takes (a message a `resume` already replayed is
-    /// skipped, by the sequence number on its envelope). Events on the user
-    /// topic (`None`) are read first: membership changes are followed.
+    /// every message takes. By the sequence number on a message's envelope,
+    /// one already sent is skipped and a jump is filled from the store (a
+    /// message published late or never — its process died between storing
+    /// and publishing). Events on the user topic (`None`) are read first:
+    /// membership changes are followed.
     async fn on_event(&mut self, key: Option<Uuid>, envelope: Envelope) {
         match key {
             Some(conversation_id) => {
                 if !self.follows.contains(conversation_id) {
                     return; // left a moment ago
                 }
-                if envelope.seq > 0
-                    && self
-                        .floors
-                        .get(&conversation_id)
-                        .is_some_and(|floor| envelope.seq <= *floor)
-                {
-                    return; // replayed already
+                if envelope.seq > 0 {
+                    match self.sent.get(&conversation_id).copied() {
+                        Some(last) if envelope.seq <= last => return, // sent already
+                        Some(last) if envelope.seq > last + 1 => {
+                            if self
+                                .fill(conversation_id, last, envelope.seq)
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.sent.insert(conversation_id, envelope.seq);
                 }
             }
             None => {
@@ -504,6 +517,42 @@ impl Connection {
         }
     }
 
+    /// Sends a stored message as a `message` frame, waiting for room in
+    /// the outgoing queue (replays and fills are paced by the client's reading).
+    async fn send_stored(&self, message: &ChatMessage) -> Result<(), ()> {
+        let envelope = Envelope::open(Event::Message { message }.to_bytes()).ok_or(())?;
+        let text = Utf8Bytes::try_from(envelope.json).map_err(|_| ())?;
+        self.out.send(Message::Text(text)).await.map_err(|_| ())
+    }
+
+    /// Sends the messages between `last` and `next` (both excluded) from
+    /// the store. They are committed: sequence numbers are handed out in
+    /// commit order, and `next` is.
+    async fn fill(&mut self, conversation_id: Uuid, last: i64, next: i64) -> Result<(), ()> {
+        let mut after = last;
+        let mut filled = 0;
+        while after + 1 < next && filled < MAX_REPLAY {
+            let page = self
+                .services
+                .chat
+                .since(self.user_id, conversation_id, after, 100)
+                .await
+                .map_err(|err| tracing::warn!(error = %err, "gap fill failed"))?;
+            let Some(newest) = page.last().map(|m| m.seq) else {
+                break;
+            };
+            for message in page.iter().filter(|m| m.seq < next) {
+                self.send_stored(message).await?;
+                filled += 1;
+            }
+            after = newest;
+        }
+        if filled > 0 {
+            tracing::debug!(filled, "filled a gap in the live stream from the store");
+        }
+        Ok(())
+    }
+
     /// Replays, from the store, every message after the client's position
     /// in each followed conversation, oldest first, then says `resumed` and
     /// lets live events through. Live copies of replayed messages are
@@ -532,15 +581,7 @@ impl Connection {
                 };
                 let full = page.len() == 100;
                 for message in &page {
-                    let Some(envelope) = Envelope::open(Event::Message { message }.to_bytes())
-                    else {
-                        continue;
-                    };
-                    let Ok(text) = Utf8Bytes::try_from(envelope.json) else {
-                        continue;
-                    };
-                    // Waits for room: a replay is paced by the client's reading.
-                    if self.out.send(Message::Text(text)).await.is_err() {
+                    if self.send_stored(message).await.is_err() {
                         return None;
                     }
                     after = message.seq;
@@ -555,8 +596,8 @@ impl Connection {
                 }
             }
             replayed += sent;
-            let floor = self.floors.entry(conversation_id).or_insert(0);
-            *floor = (*floor).max(after);
+            let last = self.sent.entry(conversation_id).or_insert(0);
+            *last = (*last).max(after);
         }
         self.reply(&ServerFrame::Resumed {
             replayed,

@@ -359,3 +359,50 @@ async fn resume_replays_what_was_missed_once_and_then_goes_live() {
     let next = next_of(&mut ben_socket, "message").await;
     assert_eq!(next["message"]["seq"], 5, "no duplicate of 4: {next}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_stored_but_never_published_is_sent_before_the_next_one() {
+    let app = TestApp::spawn().await;
+    let (ann, ben) = (user(&app, "ann").await, user(&app, "ben").await);
+    let dm = open_dm(&app, &ann, &ben).await;
+    let mut ben_socket = connect(&app, &ben).await;
+    post(&app, &ann, &dm, "g1", "one").await;
+    assert_eq!(
+        next_of(&mut ben_socket, "message").await["message"]["seq"],
+        1
+    );
+    // A process that stored a message and died before publishing it.
+    app.services
+        .store
+        .post_message(&services::store::NewMessage {
+            conversation_id: dm.parse().unwrap(),
+            sender_id: ann.id.parse().unwrap(),
+            client_msg_id: "g2",
+            body: "two",
+            reply_to: None,
+        })
+        .await
+        .unwrap();
+    silent(&mut ben_socket, Duration::from_millis(200)).await;
+    post(&app, &ann, &dm, "g3", "three").await;
+    let mut seqs = Vec::new();
+    for _ in 0..2 {
+        seqs.push(
+            next_of(&mut ben_socket, "message").await["message"]["seq"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    assert_eq!(seqs, [2, 3], "the gap is filled from the store, in order");
+    // Ann's retry of the lost message publishes it again; Ben has it already.
+    let retry = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/conversations/{dm}/messages"),
+            Some(&json!({"client_msg_id": "g2", "body": "two"})),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(retry.status(), 200);
+    none_of(&mut ben_socket, "message", Duration::from_millis(300)).await;
+}
