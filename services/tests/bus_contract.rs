@@ -77,6 +77,7 @@ contract!(
     payloads_arrive_in_publish_order,
     dropped_subscription_stops_delivery_and_the_topic_can_be_subscribed_again,
     a_subscriber_that_stops_reading_lags_instead_of_growing_memory,
+    a_second_subscriber_is_not_ready_before_the_first_subscription_is,
 );
 
 async fn next(sub: &mut Subscription) -> Bytes {
@@ -90,6 +91,32 @@ async fn next(sub: &mut Subscription) -> Bytes {
 async fn nothing(sub: &mut Subscription) {
     if let Ok(got) = timeout(Duration::from_millis(300), sub.recv()).await {
         panic!("expected nothing on {}, got {got:?}", sub.topic());
+    }
+}
+
+async fn a_second_subscriber_is_not_ready_before_the_first_subscription_is(fx: Fixture) {
+    for round in 0..20 {
+        let topic = format!("race.{round}");
+        // The first subscriber's upstream subscription is still on its way…
+        let first = {
+            let bus = fx.bus.clone();
+            let topic = topic.clone();
+            tokio::spawn(async move { bus.subscribe(&topic).await.unwrap() })
+        };
+        tokio::task::yield_now().await;
+        // …when a second one subscribes: once told it is subscribed, it
+        // receives what is published.
+        let mut second = fx.bus.subscribe(&topic).await.unwrap();
+        fx.peer
+            .publish(&topic, Bytes::from_static(b"now"))
+            .await
+            .unwrap();
+        assert_eq!(
+            next(&mut second).await,
+            Bytes::from_static(b"now"),
+            "round {round}"
+        );
+        drop(first.await.unwrap());
     }
 }
 

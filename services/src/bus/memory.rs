@@ -53,6 +53,8 @@ impl Bus for InProcessBus {
 
     async fn subscribe(&self, topic: &str) -> Result<Subscription, BusError> {
         let (receiver, _) = self.table.0.subscribe(topic);
+        // In one process there is nothing upstream to wait for.
+        self.table.0.confirm(topic);
         Ok(Subscription::new(topic, receiver, self.table.clone()))
     }
 }

@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
 use tokio::sync::{mpsc, oneshot};
 
-use super::topics::{Release, TopicTable};
+use super::topics::{Joined, Release, TopicTable};
 use super::{Bus, BusError, BusKind, Subscription};
 
 /// How long `subscribe` waits for Redis to confirm.
@@ -131,10 +131,19 @@ impl Bus for RedisBus {
     }
 
     async fn subscribe(&self, topic: &str) -> Result<Subscription, BusError> {
-        let (receiver, is_new) = self.shared.table.subscribe(topic);
+        let (receiver, joined) = self.shared.table.subscribe(topic);
         // Built first, so an error below drops it and releases the topic.
         let subscription = Subscription::new(topic, receiver, self.shared.clone());
-        if is_new {
+        if let Joined::Later(mut ready) = joined {
+            // Another local subscriber is still waiting for Redis to confirm.
+            return match tokio::time::timeout(SUBSCRIBE_TIMEOUT, ready.wait_for(|r| *r)).await {
+                Ok(Ok(_)) => Ok(subscription),
+                _ => Err(BusError::Unavailable(
+                    "redis did not confirm the subscription in time",
+                )),
+            };
+        }
+        {
             let (done, confirmed) = oneshot::channel();
             self.shared
                 .commands
@@ -144,7 +153,10 @@ impl Bus for RedisBus {
                 })
                 .map_err(|_| BusError::Unavailable("subscriber task stopped"))?;
             match tokio::time::timeout(SUBSCRIBE_TIMEOUT, confirmed).await {
-                Ok(Ok(result)) => result?,
+                Ok(Ok(result)) => {
+                    result?;
+                    self.shared.table.confirm(topic);
+                }
                 Ok(Err(_)) => return Err(BusError::Unavailable("subscriber task stopped")),
                 Err(_) => {
                     return Err(BusError::Unavailable(

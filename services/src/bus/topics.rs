@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::{RecvError, TOPIC_CAPACITY};
 
@@ -14,35 +14,63 @@ pub(super) trait Release: Send + Sync {
     fn release(&self, topic: &str);
 }
 
+/// A topic's local channel, and whether the upstream subscription (Redis)
+/// is confirmed: later subscribers wait for it, so nobody is told "subscribed"
+/// before payloads can actually arrive.
+struct Channel {
+    sender: broadcast::Sender<Bytes>,
+    ready: watch::Sender<bool>,
+}
+
 /// Local broadcast channels by topic.
 #[derive(Default)]
 pub(super) struct TopicTable {
-    channels: Mutex<HashMap<String, broadcast::Sender<Bytes>>>,
+    channels: Mutex<HashMap<String, Channel>>,
+}
+
+/// How a subscriber joined a topic.
+pub(super) enum Joined {
+    /// The topic had no channel: this subscriber subscribes upstream and
+    /// then calls [`TopicTable::confirm`].
+    First,
+    /// Others subscribed first: wait until this says `true`.
+    Later(watch::Receiver<bool>),
 }
 
 impl TopicTable {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Bytes>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Channel>> {
         // The map stays consistent even if a holder panicked: every critical
         // section is a single insert, lookup or remove.
         self.channels.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A new receiver for `topic`, and whether the topic had no channel before.
-    pub(super) fn subscribe(&self, topic: &str) -> (broadcast::Receiver<Bytes>, bool) {
+    /// A new receiver for `topic`, and how this subscriber joined it.
+    pub(super) fn subscribe(&self, topic: &str) -> (broadcast::Receiver<Bytes>, Joined) {
         let mut channels = self.lock();
-        if let Some(sender) = channels.get(topic) {
-            return (sender.subscribe(), false);
+        if let Some(channel) = channels.get(topic) {
+            return (
+                channel.sender.subscribe(),
+                Joined::Later(channel.ready.subscribe()),
+            );
         }
         let (sender, receiver) = broadcast::channel(TOPIC_CAPACITY);
-        channels.insert(topic.to_owned(), sender);
-        (receiver, true)
+        let (ready, _) = watch::channel(false);
+        channels.insert(topic.to_owned(), Channel { sender, ready });
+        (receiver, Joined::First)
+    }
+
+    /// The upstream subscription of `topic` is in place.
+    pub(super) fn confirm(&self, topic: &str) {
+        if let Some(channel) = self.lock().get(topic) {
+            channel.ready.send_replace(true);
+        }
     }
 
     /// Hands `payload` to the local subscribers of `topic`, if any.
     pub(super) fn deliver(&self, topic: &str, payload: Bytes) {
-        if let Some(sender) = self.lock().get(topic) {
+        if let Some(channel) = self.lock().get(topic) {
             // An error only means every receiver is gone; release() tidies up.
-            let _ = sender.send(payload);
+            let _ = channel.sender.send(payload);
         }
     }
 
@@ -50,7 +78,7 @@ impl TopicTable {
     pub(super) fn remove_if_unused(&self, topic: &str) -> bool {
         let mut channels = self.lock();
         match channels.get(topic) {
-            Some(sender) if sender.receiver_count() == 0 => {
+            Some(channel) if channel.sender.receiver_count() == 0 => {
                 channels.remove(topic);
                 true
             }
