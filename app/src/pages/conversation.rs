@@ -272,10 +272,13 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         live.saw(conversation_id, last.seq);
         live.delivered(conversation_id, last.seq);
     }
-    // Read up to the last message on screen, while the window has focus.
+    // Read up to the last message on screen, while the window has focus
+    // (members only: a public room's visitor has no read position).
+    #[cfg(feature = "hydrate")]
+    let is_member = view.is_member;
     let read_visible = move || {
         #[cfg(feature = "hydrate")]
-        if let (Some(live), Some(list)) = (live, list_ref.get_untracked()) {
+        if let (true, Some(live), Some(list)) = (is_member, live, list_ref.get_untracked()) {
             let doc = document();
             if doc.has_focus().unwrap_or(false) && !doc.hidden() {
                 if let Some(seq) = last_visible_seq(&list) {
