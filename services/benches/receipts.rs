@@ -68,17 +68,32 @@ async fn run(backend: &str, store: Arc<dyn Store>) {
     for seq in 1..=MESSAGES {
         store.mark_delivered(dm.id, ids[1], seq).await.unwrap();
     }
-    report(backend, "delivered receipt (moves)", started.elapsed(), MESSAGES);
+    report(
+        backend,
+        "delivered receipt (moves)",
+        started.elapsed(),
+        MESSAGES,
+    );
     let started = Instant::now();
     for seq in 1..=MESSAGES {
         store.mark_read(dm.id, ids[1], seq / 2).await.unwrap();
     }
-    report(backend, "read receipt (half move)", started.elapsed(), MESSAGES);
+    report(
+        backend,
+        "read receipt (half move)",
+        started.elapsed(),
+        MESSAGES,
+    );
     let started = Instant::now();
     for _ in 0..MESSAGES {
         store.mark_read(dm.id, ids[1], 1).await.unwrap();
     }
-    report(backend, "read receipt (no move)", started.elapsed(), MESSAGES);
+    report(
+        backend,
+        "read receipt (no move)",
+        started.elapsed(),
+        MESSAGES,
+    );
 
     let started = Instant::now();
     let mut replayed = 0;
@@ -89,12 +104,22 @@ async fn run(backend: &str, store: Arc<dyn Store>) {
         after = last.seq;
         replayed += page.len() as i64;
     }
-    report(backend, "replay (per message, pages of 100)", started.elapsed(), replayed);
+    report(
+        backend,
+        "replay (per message, pages of 100)",
+        started.elapsed(),
+        replayed,
+    );
     let started = Instant::now();
     for _ in 0..200 {
         store.conversations_of(ids[1]).await.unwrap();
     }
-    report(backend, "conversation list with unread counts", started.elapsed(), 200);
+    report(
+        backend,
+        "conversation list with unread counts",
+        started.elapsed(),
+        200,
+    );
 }
 
 fn report(backend: &str, what: &str, took: Duration, n: i64) {

@@ -78,14 +78,8 @@ impl ReceiptService {
         conversation_id: Uuid,
         seq: i64,
     ) -> Result<Option<Positions>, ServiceError> {
-        if self
-            .store
-            .member_role(conversation_id, user_id)
-            .await?
-            .is_none()
-        {
-            return Err(NOT_FOUND);
-        }
+        self.require_member(user_id, conversation_id, NOT_FOUND)
+            .await?;
         let moved = self.store.mark_read(conversation_id, user_id, seq).await?;
         if let Some(positions) = moved {
             self.publish(user_id, conversation_id, positions, true)
@@ -106,14 +100,8 @@ impl ReceiptService {
             .conversation(conversation_id)
             .await?
             .ok_or(NOT_FOUND)?;
-        if self
-            .store
-            .member_role(conversation_id, user_id)
-            .await?
-            .is_none()
-        {
-            return Err(NOT_FOUND);
-        }
+        self.require_member(user_id, conversation_id, NOT_FOUND)
+            .await?;
         if conversation.kind == ConversationKind::Room {
             return Ok(Vec::new());
         }
@@ -132,14 +120,12 @@ impl ReceiptService {
     ) -> Result<MessageReceipts, ServiceError> {
         let not_found = ServiceError::NotFound("message");
         let message = self.store.message(message_id).await?.ok_or(not_found)?;
-        if self
-            .store
-            .member_role(message.conversation_id, user_id)
-            .await?
-            .is_none()
-        {
-            return Err(ServiceError::NotFound("message"));
-        }
+        self.require_member(
+            user_id,
+            message.conversation_id,
+            ServiceError::NotFound("message"),
+        )
+        .await?;
         let recipients = self
             .store
             .recipients_of(
@@ -181,6 +167,20 @@ impl ReceiptService {
             .publish(&conversation_topic(conversation_id), event.to_bytes())
             .await?;
         Ok(())
+    }
+
+    /// Succeeds for members; `otherwise` for everyone else (so nobody
+    /// learns that a conversation they are not in exists).
+    async fn require_member(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        otherwise: ServiceError,
+    ) -> Result<(), ServiceError> {
+        match self.store.member_role(conversation_id, user_id).await? {
+            Some(_) => Ok(()),
+            None => Err(otherwise),
+        }
     }
 
     /// Publishes a receipt: to the conversation (direct and group), or in
