@@ -177,6 +177,7 @@ pub struct Texts {
     pub status_delivered: &'static str,
     pub status_read: &'static str,
     pub rooms_online: &'static str,
+    pub seen_by: &'static str,
 }
 
 /// English.
@@ -263,6 +264,7 @@ pub static EN: Texts = Texts {
     status_delivered: "Delivered",
     status_read: "Read",
     rooms_online: "online",
+    seen_by: "Seen by…",
 };
 
 /// Simplified Chinese.
@@ -349,6 +351,7 @@ pub static ZH_CN: Texts = Texts {
     status_delivered: "已送达",
     status_read: "已读",
     rooms_online: "人在线",
+    seen_by: "谁已读…",
 };
 
 /// The current locale's texts (the app provides the [`Locale`]).

@@ -1,15 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-
-const PASSWORD = "quiet-orchard-62-heron";
-
-/** A username no other test (or earlier run on the same database) has used. */
-function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
+import { PASSWORD, hydrated, uniqueName } from "./support";
 
 async function register(page: Page, username: string, displayName: string) {
   await page.goto("/register");

@@ -1,28 +1,5 @@
-import { test, expect, type Browser, type Page } from "@playwright/test";
-
-const PASSWORD = "quiet-orchard-62-heron";
-
-function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
-/** A new browser context with a freshly registered user. */
-async function newUser(browser: Browser, prefix: string, javaScriptEnabled = true): Promise<{ page: Page; username: string }> {
-  const context = await browser.newContext({ javaScriptEnabled });
-  const page = await context.newPage();
-  const username = uniqueName(prefix);
-  await page.goto("/register");
-  if (javaScriptEnabled) await hydrated(page);
-  await page.locator("#register-form input[name=username]").fill(username);
-  await page.locator("#register-form input[name=password]").fill(PASSWORD);
-  await page.locator("#register-form button[type=submit]").click();
-  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
-  return { page, username };
-}
+import { test, expect } from "@playwright/test";
+import { hydrated, newUser } from "./support";
 
 test("two people chat live in a direct conversation", async ({ browser }) => {
   const ann = await newUser(browser, "ann");

@@ -1,42 +1,8 @@
-import { test, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { test, expect, type Page } from "@playwright/test";
+import { hydrated, newUser, signInNewContext } from "./support";
 
 // Receipts, unread counts, presence and typing between two people, each in
 // their own browser context (and, for "another device", a second context).
-
-const PASSWORD = "quiet-orchard-62-heron";
-
-function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function newUser(browser: Browser, prefix: string): Promise<{ page: Page; context: BrowserContext; username: string }> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const username = uniqueName(prefix);
-  await page.goto("/register");
-  await hydrated(page);
-  await page.locator("#register-form input[name=username]").fill(username);
-  await page.locator("#register-form input[name=password]").fill(PASSWORD);
-  await page.locator("#register-form button[type=submit]").click();
-  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
-  return { page, context, username };
-}
-
-/** The same account signed in on another "device" (a separate context). */
-async function secondDevice(browser: Browser, username: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto("/login");
-  await hydrated(page);
-  await page.locator("#sign-in-form input[name=login]").fill(username);
-  await page.locator("#sign-in-form input[name=password]").fill(PASSWORD);
-  await page.locator("#sign-in-form button[type=submit]").click();
-  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
-  return page;
-}
 
 /** Opens the direct conversation with `other` from `page`; returns its id. */
 async function openDirect(page: Page, other: string): Promise<string> {
@@ -99,7 +65,7 @@ test("the unread badge and the title count clear on one device when read on anot
   await expect(laptop).toHaveTitle(/^\(2\) /);
 
   // Ben reads on his phone; the laptop's badge and title follow live.
-  const phone = await secondDevice(browser, ben.username);
+  const phone = await signInNewContext(browser, ben.username);
   await phone.goto(`/c/${id}`);
   await hydrated(phone);
   await expect(phone.locator(".message .body").last()).toHaveText("two");
@@ -151,6 +117,33 @@ test("the typing indicator shows while the other person types and clears by itse
   await ann.page.locator("#composer-body").press("Enter");
   await expect(ben.page.locator(".message .body").last()).toHaveText("hello there");
   await expect(indicator).toHaveText("");
+  await ann.context.close();
+  await ben.context.close();
+});
+
+test("in a room, who has seen one's message is asked for on demand", async ({ browser }) => {
+  const ann = await newUser(browser, "roomie");
+  const ben = await newUser(browser, "reader");
+  for (const user of [ann, ben]) {
+    await user.page.locator(".conversations li").filter({ hasText: "#general" }).getByRole("link").click();
+    await hydrated(user.page);
+  }
+  const text = `room news ${ann.username}`;
+  await ann.page.locator("#composer-body").fill(text);
+  await ann.page.locator("#composer-body").press("Enter");
+  await expect(ben.page.locator(".message .body").filter({ hasText: text })).toBeVisible();
+  const mine = ann.page.locator(".message:not(.pending)").filter({ hasText: text });
+  await expect(mine.locator(".ticks")).toHaveCount(0);
+  // Ben's page has it on screen and focused: he has read it.
+  await expect
+    .poll(async () => {
+      const reader = ann.page.locator(".message").filter({ hasText: text }).locator(".read-by");
+      await reader.locator("summary").click();
+      const names = await reader.locator("li").allTextContents();
+      await reader.locator("summary").click(); // close again
+      return names;
+    }, { timeout: 10_000 })
+    .toContain(ben.username);
   await ann.context.close();
   await ben.context.close();
 });

@@ -1,35 +1,5 @@
-import { test, expect, type Page, type Browser } from "@playwright/test";
-
-const PASSWORD = "quiet-orchard-62-heron";
-
-function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function registerIn(page: Page, username: string) {
-  await page.goto("/register");
-  await hydrated(page);
-  await page.locator("#register-form input[name=username]").fill(username);
-  await page.locator("#register-form input[name=password]").fill(PASSWORD);
-  await page.locator("#register-form button[type=submit]").click();
-  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
-}
-
-async function signInNewContext(browser: Browser, username: string): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: true });
-  const page = await context.newPage();
-  await page.goto("/login");
-  await hydrated(page);
-  await page.locator("#sign-in-form input[name=login]").fill(username);
-  await page.locator("#sign-in-form input[name=password]").fill(PASSWORD);
-  await page.locator("#sign-in-form button[type=submit]").click();
-  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
-  return page;
-}
+import { test, expect } from "@playwright/test";
+import { PASSWORD, hydrated, registerIn, signInNewContext, uniqueName } from "./support";
 
 test("signed-out visitors are sent to sign in and brought back after", async ({ page }) => {
   const username = uniqueName("back");

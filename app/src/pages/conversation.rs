@@ -195,6 +195,22 @@ pub async fn send_message(
     }
 }
 
+/// Who has read one of the user's messages (rooms ask on demand: their
+/// receipts are not broadcast). Display names, by username.
+#[server(prefix = "/rpc", endpoint = "chat/readers")]
+pub async fn message_readers(message_id: Uuid) -> Result<Vec<String>, AppError> {
+    let (services, auth) = crate::pages::settings::signed_in().await?;
+    let receipts = services
+        .receipts
+        .of_message(auth.user_id, message_id)
+        .await?;
+    Ok(receipts
+        .read_by
+        .into_iter()
+        .map(|u| u.display_name)
+        .collect())
+}
+
 /// Joins a public room (the join button).
 #[server(prefix = "/rpc", endpoint = "chat/join")]
 pub async fn join_room(room_id: Uuid) -> Result<(), AppError> {
@@ -492,7 +508,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                 <span class="sender">{m.sender_name}</span>
                                 <time datetime=m.created_at.to_rfc3339()>{m.created_at.format("%H:%M").to_string()}</time>
                                 <p class="body"><MessageText text=m.body/></p>
-                                {(m.sender_id == me).then(|| view! { <MessageStatus seq=m.seq members kind me/> })}
+                                {(m.sender_id == me).then(|| view! { <MessageStatus id=m.id seq=m.seq members kind me/> })}
                             </li>
                         })
                         .collect_view()
@@ -553,10 +569,11 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
 
 /// Ticks on one of the reader's own messages: sent, delivered (every other
 /// member's device has it), read (everyone has seen it); in groups also
-/// "read by N" with the names on demand. Rooms show none (their receipts
-/// are not broadcast).
+/// "read by N" with the names on demand. Rooms show no ticks (their
+/// receipts are not broadcast): "seen by…" asks the server on demand.
 #[component]
 fn MessageStatus(
+    id: Uuid,
     seq: i64,
     members: RwSignal<Vec<MemberState>>,
     kind: ConversationKind,
@@ -566,7 +583,10 @@ fn MessageStatus(
     move || {
         let others: Vec<MemberState> =
             members.with(|list| list.iter().filter(|m| m.user_id != me).cloned().collect());
-        if kind == ConversationKind::Room || others.is_empty() {
+        if kind == ConversationKind::Room {
+            return view! { <RoomReaders id/> }.into_any();
+        }
+        if others.is_empty() {
             return ().into_any();
         }
         let read_by: Vec<String> = others
@@ -617,4 +637,31 @@ fn last_visible_seq(list: &leptos::web_sys::HtmlOListElement) -> Option<i64> {
         }
     }
     last
+}
+
+/// "Seen by…" under one's own message in a room: the readers, fetched when
+/// clicked.
+#[component]
+fn RoomReaders(id: Uuid) -> impl IntoView {
+    let t = use_texts();
+    let readers = Action::new(move |_: &()| message_readers(id));
+    view! {
+        <details class="read-by">
+            // Asked again on every click: readers come and go.
+            <summary on:click=move |_| {
+                if !readers.pending().get_untracked() {
+                    readers.dispatch(());
+                }
+            }>{t.seen_by}</summary>
+            {move || match readers.value().get() {
+                None => view! { <p class="muted">{t.loading}</p> }.into_any(),
+                Some(Ok(names)) => view! {
+                    <p class="readers-count">{format!("{} {}", t.read_by, names.len())}</p>
+                    <ul>{names.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}</ul>
+                }
+                .into_any(),
+                Some(Err(err)) => view! { <p class="error">{t.error(&err)}</p> }.into_any(),
+            }}
+        </details>
+    }
 }

@@ -1,0 +1,52 @@
+// Helpers shared by the Playwright specs: unique accounts, hydration, and
+// signing people in, each in their own browser context.
+import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+
+/** The password every test account uses. */
+export const PASSWORD = "quiet-orchard-62-heron";
+
+/** A username no other test (or earlier run on the same database) has used. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+}
+
+/** Waits until the page is hydrated (the app marks `<body>`). */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Registers `username` through the form on `page` and waits until signed in. */
+export async function registerIn(page: Page, username: string, javaScriptEnabled = true) {
+  await page.goto("/register");
+  if (javaScriptEnabled) await hydrated(page);
+  await page.locator("#register-form input[name=username]").fill(username);
+  await page.locator("#register-form input[name=password]").fill(PASSWORD);
+  await page.locator("#register-form button[type=submit]").click();
+  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
+}
+
+/** A new browser context with a freshly registered user. */
+export async function newUser(
+  browser: Browser,
+  prefix: string,
+  javaScriptEnabled = true,
+): Promise<{ page: Page; context: BrowserContext; username: string }> {
+  const context = await browser.newContext({ javaScriptEnabled });
+  const page = await context.newPage();
+  const username = uniqueName(prefix);
+  await registerIn(page, username, javaScriptEnabled);
+  return { page, context, username };
+}
+
+/** `username` signed in on another "device": a new context, through the sign-in form. */
+export async function signInNewContext(browser: Browser, username: string): Promise<Page> {
+  // Explicitly: a spec may turn JavaScript off for its own pages.
+  const page = await (await browser.newContext({ javaScriptEnabled: true })).newPage();
+  await page.goto("/login");
+  await hydrated(page);
+  await page.locator("#sign-in-form input[name=login]").fill(username);
+  await page.locator("#sign-in-form input[name=password]").fill(PASSWORD);
+  await page.locator("#sign-in-form button[type=submit]").click();
+  await expect(page.locator(".user-menu .user-name")).toHaveText(username);
+  return page;
+}
