@@ -378,14 +378,15 @@ impl Connection {
                 if envelope.seq > 0 {
                     match self.sent.get(&conversation_id).copied() {
                         Some(last) if envelope.seq <= last => return, // sent already
-                        Some(last) if envelope.seq > last + 1 => {
-                            if self
-                                .fill(conversation_id, last, envelope.seq)
-                                .await
-                                .is_err()
-                            {
-                                return;
-                            }
+                        // A jump: the missing ones come from the store first.
+                        Some(last)
+                            if envelope.seq > last + 1
+                                && self
+                                    .fill(conversation_id, last, envelope.seq)
+                                    .await
+                                    .is_err() =>
+                        {
+                            return
                         }
                         _ => {}
                     }
