@@ -1,0 +1,221 @@
+//! What a simulated client records: every message it created and how it
+//! was acknowledged, every message frame it received, every connection it
+//! had; and [`take_frame`], which reads a frame from the server into that.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::client::Shared;
+
+/// The acknowledgement of a message.
+#[derive(Debug, Clone)]
+pub struct Ack {
+    pub message_id: String,
+    pub seq: i64,
+    pub at: Duration,
+    /// `"duplicate": true`: stored before, by an earlier send.
+    pub duplicate: bool,
+}
+
+/// A message a client created.
+#[derive(Debug)]
+pub struct Sent {
+    pub client_msg_id: String,
+    /// When it was last sent.
+    pub sent_at: Duration,
+    pub ack: Option<Ack>,
+    /// Refused with an error ack (then never sent again).
+    pub refused: Option<Value>,
+}
+
+/// A `message` frame of the group, as it arrived.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub seq: i64,
+    pub id: String,
+    pub client_msg_id: String,
+    pub sender_id: String,
+    /// Arrived before `resumed`: a replay.
+    pub replayed: bool,
+}
+
+/// One connection, for the figures and for diagnosing a failure.
+#[derive(Debug)]
+pub struct Connection {
+    pub host: String,
+    pub opened: Duration,
+    pub closed: Option<Duration>,
+    /// The position sent in `resume`.
+    pub resumed_from: i64,
+    /// `replayed` of the `resumed` frame.
+    pub replayed: Option<u64>,
+    /// Unacknowledged messages sent again.
+    pub resent: usize,
+    /// Message frames of the group taken on it.
+    pub messages: usize,
+    /// How it ended, if not by the client.
+    pub ended_by: Option<String>,
+}
+
+/// Everything one client did and saw.
+pub struct ClientLog {
+    pub name: String,
+    /// Which third of [`SEND_EVERY`](super::SEND_EVERY) this client sends in.
+    pub phase: u32,
+    pub user_id: String,
+    pub sent: Vec<Sent>,
+    pub by_client_id: HashMap<String, usize>,
+    pub received: Vec<Received>,
+    pub seen: HashSet<i64>,
+    /// Message frames of a sequence number already received.
+    pub duplicate_frames: Vec<i64>,
+    /// Message frames with a lower sequence number than one held already.
+    pub out_of_order: usize,
+    pub highest: i64,
+    pub connections: Vec<Connection>,
+    pub failed_connects: usize,
+    pub duplicate_acks: usize,
+    /// Acks of a message acknowledged before with another id or seq.
+    pub conflicting_acks: Vec<String>,
+    /// Conversations a `resumed` frame said were cut short.
+    pub truncated: Vec<Value>,
+    settled: bool,
+    pub gave_up: bool,
+}
+
+impl ClientLog {
+    /// A client that has sent and received nothing yet.
+    pub fn new(name: String, phase: u32, user_id: String) -> Self {
+        Self {
+            name,
+            phase,
+            user_id,
+            sent: Vec::new(),
+            by_client_id: HashMap::new(),
+            received: Vec::new(),
+            seen: HashSet::new(),
+            duplicate_frames: Vec::new(),
+            out_of_order: 0,
+            highest: 0,
+            connections: Vec::new(),
+            failed_connects: 0,
+            duplicate_acks: 0,
+            conflicting_acks: Vec::new(),
+            truncated: Vec::new(),
+            settled: false,
+            gave_up: false,
+        }
+    }
+
+    pub fn unacked(&self) -> impl Iterator<Item = &Sent> {
+        self.sent
+            .iter()
+            .filter(|s| s.ack.is_none() && s.refused.is_none())
+    }
+
+    pub fn all_acked(&self) -> bool {
+        self.unacked().next().is_none()
+    }
+
+    /// Everything acknowledged and everything up to the final seq received.
+    pub fn done(&self, shared: &Shared) -> bool {
+        let last = shared.final_seq.load(Ordering::SeqCst);
+        last > 0 && self.all_acked() && (1..=last).all(|seq| self.seen.contains(&seq))
+    }
+
+    /// Tells the test once everything is acknowledged after the chaos.
+    pub fn check_settled(&mut self, shared: &Shared) {
+        if !self.settled && shared.stop_sending.load(Ordering::SeqCst) && self.all_acked() {
+            self.settled = true;
+            shared.settled.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    pub fn acked(&self) -> impl Iterator<Item = (&Sent, &Ack)> {
+        self.sent
+            .iter()
+            .filter_map(|s| s.ack.as_ref().map(|a| (s, a)))
+    }
+}
+
+/// Records an ack, a message or the end of a replay.
+pub fn take_frame(
+    shared: &Shared,
+    log: &mut ClientLog,
+    index: usize,
+    resumed: &mut bool,
+    frame: &Value,
+) {
+    match frame["type"].as_str() {
+        Some("ack") => {
+            let client_msg_id = frame["client_msg_id"].as_str().unwrap_or_default();
+            let Some(&number) = log.by_client_id.get(client_msg_id) else {
+                panic!("{}: an ack of a message never sent: {frame}", log.name);
+            };
+            let sent = &mut log.sent[number];
+            if !frame["error"].is_null() {
+                sent.refused = Some(frame.clone());
+                return;
+            }
+            let ack = Ack {
+                message_id: frame["message_id"].as_str().unwrap_or_default().to_owned(),
+                seq: frame["seq"].as_i64().unwrap_or_default(),
+                at: shared.now(),
+                duplicate: frame["duplicate"] == true,
+            };
+            if ack.duplicate {
+                log.duplicate_acks += 1;
+            }
+            match &sent.ack {
+                Some(first) if first.message_id != ack.message_id || first.seq != ack.seq => {
+                    log.conflicting_acks.push(format!(
+                        "{client_msg_id}: first {} (seq {}), then {frame}",
+                        first.message_id, first.seq
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    shared.max_acked.fetch_max(ack.seq, Ordering::SeqCst);
+                    sent.ack = Some(ack);
+                }
+            }
+            log.check_settled(shared);
+        }
+        Some("message") => {
+            let message = &frame["message"];
+            if message["conversation_id"] != shared.conversation.as_str() {
+                return;
+            }
+            let received = Received {
+                seq: message["seq"].as_i64().expect("a message has a seq"),
+                id: message["id"].as_str().unwrap_or_default().to_owned(),
+                client_msg_id: message["client_msg_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                sender_id: message["sender_id"].as_str().unwrap_or_default().to_owned(),
+                replayed: !*resumed,
+            };
+            if received.seq < log.highest {
+                log.out_of_order += 1;
+            }
+            if !log.seen.insert(received.seq) {
+                log.duplicate_frames.push(received.seq);
+            }
+            log.highest = log.highest.max(received.seq);
+            log.connections[index].messages += 1;
+            log.received.push(received);
+        }
+        Some("resumed") => {
+            *resumed = true;
+            log.connections[index].replayed = frame["replayed"].as_u64();
+            if frame["truncated"].as_array().is_some_and(|t| !t.is_empty()) {
+                log.truncated.push(frame.clone());
+            }
+        }
+        _ => {} // receipts, typing, presence, joined, pong, …
+    }
+}
