@@ -9,7 +9,6 @@ use std::time::Duration;
 use app::auth::ssr::provide_request_auth;
 use app::state::AppState;
 use app::{shell, App};
-use axum::http::{HeaderName, Request};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::LeptosOptions;
@@ -21,11 +20,6 @@ use services::kv::SharedKv;
 use services::presence::Presence;
 use services::{store, Services};
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
-use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::routes;
@@ -153,7 +147,14 @@ impl Application {
         }
         let gateway = crate::ws::Gateway::new(crate::ws::GatewayConfig::new(origins));
         Ok(Self {
-            router: router(state.clone(), gateway),
+            router: router(
+                state.clone(),
+                gateway,
+                config
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://")),
+            ),
             listener,
             state,
         })
@@ -189,7 +190,7 @@ impl Application {
 
 /// The complete router: health, REST API, Leptos pages and server functions,
 /// static files, and the middleware around them all.
-pub fn router(state: AppState, gateway: Arc<crate::ws::Gateway>) -> Router {
+pub fn router(state: AppState, gateway: Arc<crate::ws::Gateway>, https: bool) -> Router {
     // The route list depends on the App alone: generate it once per process.
     // Generating renders the App; doing so while another server in the same
     // process rendered pages stalled about one render in forty (seen only
@@ -197,19 +198,7 @@ pub fn router(state: AppState, gateway: Arc<crate::ws::Gateway>) -> Router {
     static PAGES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
     let pages = PAGES.get_or_init(|| generate_route_list(App)).clone();
-    let request_id = HeaderName::from_static("x-request-id");
-    let middleware = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            // The path only: query strings may carry tokens and never reach the logs.
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-        }))
-        .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
-
-    Router::new()
+    let router = Router::new()
         .route("/health", get(routes::health::health))
         .route(
             "/ws",
@@ -224,9 +213,8 @@ pub fn router(state: AppState, gateway: Arc<crate::ws::Gateway>) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(provide_request_auth, shell))
-        .layer(middleware)
-        .with_state(state)
+        >(provide_request_auth, shell));
+    crate::middleware::apply(router.with_state(state), https)
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -5,6 +5,7 @@ mod auth;
 mod backends;
 mod chaos;
 mod chat;
+mod edge;
 mod health;
 mod helpers;
 mod oauth;
