@@ -146,11 +146,6 @@ impl Presence {
         }
     }
 
-    /// The timings in force.
-    pub fn config(&self) -> PresenceConfig {
-        self.inner.config
-    }
-
     /// Counts a connection of `user` until the guard is dropped; announces
     /// the user online if this is their first connection anywhere.
     pub async fn connected(&self, user: Uuid) -> PresenceGuard {
@@ -180,7 +175,9 @@ impl Presence {
                 }
             };
             if came_online {
-                self.announce(user, true).await;
+                // Off the connection's start: a user may have many contacts.
+                let presence = self.clone();
+                tokio::spawn(async move { presence.announce(user, true).await });
             }
         }
         PresenceGuard {
