@@ -175,9 +175,9 @@ impl Presence {
                 }
             };
             if came_online {
-                // Off the connection's start: a user may have many contacts.
-                let presence = self.clone();
-                tokio::spawn(async move { presence.announce(user, true).await });
+                // Before the connection follows anything: its own "online"
+                // is not echoed back to it.
+                self.announce(user, true).await;
             }
         }
         PresenceGuard {
