@@ -74,6 +74,7 @@ impl From<services::ServiceError> for AppError {
             E::Conflict(what) => Self::Conflict(what.to_owned()),
             E::Unauthorized(why) => Self::Unauthorized(why.to_owned()),
             E::Forbidden(why) => Self::Forbidden(why.to_owned()),
+            E::AccountDisabled => Self::Forbidden(domain::messages::ACCOUNT_DISABLED.to_owned()),
             E::TooManyRequests { retry_after } => Self::TooManyRequests(retry_after),
             E::Upstream(why) => Self::Unavailable(why.to_owned()),
             E::Internal(detail) => {

@@ -13,7 +13,11 @@
 //!   message body rule.
 //! - [`conversation`] — kinds of conversation and member roles.
 //! - [`messages`] — the server's fixed messages, which the UI translates.
+//! - [`audit`] — the audit log's events and kinds.
+//! - [`admin`] — accounts as the admin view lists them, and their counts.
 
+pub mod admin;
+pub mod audit;
 pub mod chat;
 pub mod conversation;
 pub mod messages;
@@ -21,6 +25,8 @@ pub mod names;
 pub mod password;
 pub mod rooms;
 
+pub use admin::{AccountSummary, UserStats};
+pub use audit::{AuditCursor, AuditEvent, AuditKind};
 pub use chat::{ChatMessage, ConversationSummary, MessageBody, UserSummary};
 pub use conversation::{ConversationKind, MemberRole};
 pub use names::{DisplayName, Email, NameError, Rule, Username};

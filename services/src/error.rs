@@ -25,6 +25,11 @@ pub enum ServiceError {
     /// Signed in, but not allowed to do this; the message says why.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The account was disabled by an admin: it may not sign in, refresh or
+    /// use its access tokens (the message is
+    /// [`domain::messages::ACCOUNT_DISABLED`]). Answered like `Forbidden`.
+    #[error("{}", domain::messages::ACCOUNT_DISABLED)]
+    AccountDisabled,
     /// Too many attempts; try again after `retry_after` seconds.
     #[error("too many attempts; try again in {retry_after} s")]
     TooManyRequests {
@@ -45,6 +50,7 @@ impl From<StoreError> for ServiceError {
         match err {
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::Conflict(what) => Self::Conflict(what),
+            StoreError::AccountDisabled => Self::AccountDisabled,
             other => Self::Internal(other.to_string()),
         }
     }

@@ -66,6 +66,12 @@ pub enum Event<'a> {
         /// When they were last seen (now, when they came online).
         last_seen_at: DateTime<Utc>,
     },
+    /// An admin disabled the user's account (on their user topic): every
+    /// server process closes that user's connections.
+    AccountDisabled {
+        /// The account.
+        user_id: Uuid,
+    },
 }
 
 /// A membership change as a connection reads it from the user topic;
@@ -82,6 +88,11 @@ pub enum EventHeader {
     Left {
         /// The conversation.
         conversation_id: Uuid,
+    },
+    /// See [`Event::AccountDisabled`]: close the connection.
+    AccountDisabled {
+        /// The account.
+        user_id: Uuid,
     },
     /// Any other event (receipts for the user's other devices, …).
     #[serde(other)]
@@ -130,8 +141,9 @@ pub fn conversation_topic(conversation_id: Uuid) -> String {
     format!("conversation:{conversation_id}")
 }
 
-/// The topic of events about one user's memberships (joined, left) and of
-/// their own receipts in rooms, so all their open connections follow.
+/// The topic of events about one user's memberships (joined, left), their
+/// own receipts in rooms and their account (disabled), so all their open
+/// connections follow.
 pub fn user_topic(user_id: Uuid) -> String {
     format!("user:{user_id}")
 }
@@ -167,6 +179,15 @@ mod tests {
         .unwrap();
         assert_eq!(left.seq, 0);
         assert!(Envelope::open(Bytes::from_static(b"short")).is_none());
+    }
+
+    #[test]
+    fn a_disabled_account_is_read_from_the_user_topic() {
+        let user_id = Uuid::now_v7();
+        let bytes = Event::AccountDisabled { user_id }.to_bytes();
+        let envelope = Envelope::open(bytes).unwrap();
+        let header: EventHeader = serde_json::from_slice(&envelope.json).unwrap();
+        assert!(matches!(header, EventHeader::AccountDisabled { user_id: id } if id == user_id));
     }
 
     #[test]

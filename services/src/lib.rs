@@ -15,10 +15,16 @@
 //! - [`presence`] — who is online, across server processes, and the
 //!   announcements when that changes.
 //! - [`receipts`] — [`ReceiptService`]: delivered/read positions and typing.
+//! - [`audit`] — [`AuditService`]: the audit log of security events and activity.
+//! - [`admin`] — [`AdminService`]: installation admins, disabled accounts,
+//!   account listings and counts.
+//! - [`ratelimit`] — request budgets (GCRA), in-process or shared through Redis.
 //!
 //! Server functions, REST handlers and the WebSocket gateway all call the
 //! services held by [`Services`]; none of them touches SQL or Redis.
 
+pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod bus;
 pub mod connections;
@@ -27,12 +33,15 @@ pub mod error;
 pub mod events;
 pub mod kv;
 pub mod presence;
+pub mod ratelimit;
 pub mod receipts;
 pub mod rooms;
 pub mod store;
 
 use std::sync::Arc;
 
+pub use admin::AdminService;
+pub use audit::AuditService;
 pub use auth::AuthService;
 pub use bus::{Bus, BusError};
 pub use connections::ConnectionTracker;
@@ -63,6 +72,10 @@ pub struct Services {
     pub connections: ConnectionTracker,
     /// Who is online, across processes.
     pub presence: presence::Presence,
+    /// The audit log.
+    pub audit: AuditService,
+    /// Admins, disabled accounts and the admin view's listings.
+    pub admin: AdminService,
 }
 
 impl Services {
@@ -81,6 +94,8 @@ impl Services {
         let chat = ConversationService::new(store.clone(), bus.clone(), kv.clone(), chat_policy);
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone());
+        let audit = AuditService::new(store.clone());
+        let admin = AdminService::new(store.clone(), bus.clone(), auth.clone(), audit.clone());
         let presence = presence::Presence::local(
             store.clone(),
             bus.clone(),
@@ -94,6 +109,8 @@ impl Services {
             receipts: ReceiptService::new(store.clone(), bus.clone()),
             connections: ConnectionTracker::default(),
             presence,
+            audit,
+            admin,
             store,
             bus,
         }

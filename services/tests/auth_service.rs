@@ -6,12 +6,14 @@ use std::time::Duration as StdDuration;
 
 use argon2::Params;
 use chrono::Duration;
+use domain::{AuditEvent, AuditKind};
 use services::auth::{
     AccessTokens, AuthService, ClientInfo, LoginThrottle, PasswordHasher, ProfileChange, Refreshed,
     Registration, SessionPolicy, ThrottlePolicy,
 };
 use services::kv::SharedKv;
-use services::ServiceError;
+use services::store::AuditQuery;
+use services::{AuditService, ServiceError};
 use support::StoreFixture as Fixture;
 
 support::store_contract!(
@@ -29,6 +31,8 @@ support::store_contract!(
     idle_session_cannot_refresh,
     repeated_failures_lock_the_account_even_for_the_right_password,
     repeated_failures_from_one_address_lock_that_address,
+    sign_ins_and_refusals_are_audited_without_the_password,
+    sign_out_password_change_and_revocations_are_audited,
 );
 
 fn service(fx: &Fixture) -> AuthService {
@@ -461,4 +465,137 @@ async fn a_replay_after_the_grace_period_ends_the_session_even_for_a_browser(fx:
     };
     unauthorized(auth.refresh_allowing_race(&first.refresh_token).await);
     unauthorized(auth.refresh(&second.refresh_token).await);
+}
+
+/// The audit log about `user` (every account when `None`), oldest first.
+async fn audit_of(fx: &Fixture, user: Option<uuid::Uuid>) -> Vec<AuditEvent> {
+    let query = AuditQuery {
+        user_id: user,
+        ..Default::default()
+    };
+    let mut events = AuditService::new(fx.store.clone())
+        .query(&query)
+        .await
+        .unwrap();
+    events.reverse();
+    events
+}
+
+fn detail(event: &AuditEvent) -> serde_json::Value {
+    serde_json::from_str(event.detail.as_deref().unwrap_or("null")).unwrap()
+}
+
+async fn sign_ins_and_refusals_are_audited_without_the_password(fx: Fixture) {
+    let auth = service(&fx);
+    let laptop = ClientInfo {
+        user_agent: Some("Firefox/140".into()),
+        ip_address: Some("198.51.100.4".into()),
+    };
+    let (user, _) = auth
+        .register(registration("auditee", "", PASSWORD), laptop.clone())
+        .await
+        .unwrap();
+    auth.login("AUDITEE", PASSWORD, laptop.clone())
+        .await
+        .unwrap();
+    unauthorized(
+        auth.login("auditee", "wrong-horse-battery", from("203.0.113.9"))
+            .await,
+    );
+    unauthorized(
+        auth.login("no-such-user", "wrong-horse-battery", from("203.0.113.9"))
+            .await,
+    );
+
+    let events = audit_of(&fx, None).await;
+    let kinds: Vec<AuditKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuditKind::RoleChanged, // the first account is an admin
+            AuditKind::SignIn,
+            AuditKind::SignIn,
+            AuditKind::SignInFailed,
+            AuditKind::SignInFailed,
+        ]
+    );
+    let (registered, signed_in) = (&events[1], &events[2]);
+    assert_eq!(detail(registered)["method"], "registration");
+    assert_eq!(detail(signed_in)["method"], "password");
+    for event in [registered, signed_in] {
+        assert_eq!(event.user_id, Some(user.id));
+        assert_eq!(event.username.as_deref(), Some("auditee"));
+        assert_eq!(event.ip.as_deref(), Some("198.51.100.4"));
+        assert_eq!(event.user_agent.as_deref(), Some("Firefox/140"));
+        assert!(detail(event)["session_id"].is_string());
+    }
+    let (wrong, unknown) = (&events[3], &events[4]);
+    assert_eq!(wrong.user_id, Some(user.id), "the account exists");
+    assert_eq!(detail(wrong)["login"], "auditee");
+    assert_eq!(detail(wrong)["reason"], "bad_credentials");
+    assert_eq!(wrong.ip.as_deref(), Some("203.0.113.9"));
+    assert_eq!(unknown.user_id, None);
+    assert_eq!(detail(unknown)["login"], "no-such-user");
+    for event in &events {
+        let text = event.detail.as_deref().unwrap_or_default();
+        assert!(
+            !text.contains(PASSWORD) && !text.contains("wrong-horse"),
+            "never a password: {text}"
+        );
+    }
+}
+
+async fn sign_out_password_change_and_revocations_are_audited(fx: Fixture) {
+    let auth = service(&fx);
+    let (user, laptop) = auth
+        .register(registration("mover", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        let (_, tokens) = auth
+            .login("mover", PASSWORD, ClientInfo::default())
+            .await
+            .unwrap();
+        others.push(tokens.session_id);
+    }
+    let me = auth.authenticate(&laptop.access_token).await.unwrap();
+    auth.revoke_session(&me, others[0]).await.unwrap();
+    assert_eq!(auth.revoke_other_sessions(&me).await.unwrap(), 2);
+    let (_, phone) = auth
+        .login("mover", PASSWORD, ClientInfo::default())
+        .await
+        .unwrap();
+    auth.change_password(&me, PASSWORD, "sunlit-meadow-39-otters")
+        .await
+        .unwrap();
+    auth.logout(&me).await.unwrap();
+
+    let events: Vec<AuditEvent> = audit_of(&fx, Some(user.id))
+        .await
+        .into_iter()
+        .filter(|e| !matches!(e.kind, AuditKind::SignIn | AuditKind::RoleChanged))
+        .collect();
+    let kinds: Vec<AuditKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuditKind::SessionRevoked,
+            AuditKind::SessionRevoked,
+            AuditKind::PasswordChanged,
+            AuditKind::SignOut,
+        ]
+    );
+    let laptop_id = laptop.session_id.to_string();
+    assert_eq!(detail(&events[0])["session_id"], others[0].to_string());
+    assert_eq!(detail(&events[0])["by_session_id"], laptop_id.as_str());
+    assert_eq!(detail(&events[1])["others"], true);
+    assert_eq!(detail(&events[1])["sessions_ended"], 2);
+    assert_eq!(
+        detail(&events[2])["sessions_ended"],
+        1,
+        "the phone's session"
+    );
+    assert_eq!(detail(&events[3])["session_id"], laptop_id.as_str());
+    unauthorized(auth.refresh(&phone.refresh_token).await);
 }

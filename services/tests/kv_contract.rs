@@ -88,3 +88,93 @@ async fn removed_keys_are_gone(kv: SharedKv) {
     assert_eq!(kv.get("gone").await.unwrap().0, 0);
     kv.remove("never-there").await.unwrap();
 }
+
+mod rate_limits {
+    //! The GCRA limiter on both backends: the same decisions, and in Redis
+    //! one budget for every process.
+
+    use std::time::Duration;
+
+    use services::kv::SharedKv;
+    use services::ratelimit::{Quota, RateLimiter};
+
+    async fn budget_is_spent_then_refused(kv: SharedKv) {
+        let limiter = RateLimiter::new(&kv);
+        let quota = Quota::new(3, Duration::from_secs(60));
+        let mut remaining = Vec::new();
+        for _ in 0..3 {
+            let decision = limiter.check("api:ip:1", quota).await.unwrap();
+            assert!(decision.allowed);
+            remaining.push(decision.remaining);
+        }
+        assert_eq!(remaining, [2, 1, 0]);
+        let refused = limiter.check("api:ip:1", quota).await.unwrap();
+        assert!(!refused.allowed);
+        assert!(
+            refused.retry_after > Duration::from_secs(15)
+                && refused.retry_after <= Duration::from_secs(20),
+            "one request's share (20 s) comes back first: {:?}",
+            refused.retry_after
+        );
+        assert!(limiter.check("api:ip:2", quota).await.unwrap().allowed);
+    }
+
+    async fn budget_refills_over_time(kv: SharedKv) {
+        let limiter = RateLimiter::new(&kv);
+        let quota = Quota::new(2, Duration::from_millis(200));
+        assert!(limiter.check("k", quota).await.unwrap().allowed);
+        assert!(limiter.check("k", quota).await.unwrap().allowed);
+        assert!(!limiter.check("k", quota).await.unwrap().allowed);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert!(limiter.check("k", quota).await.unwrap().allowed);
+    }
+
+    #[tokio::test]
+    async fn local_budget_is_spent_then_refused() {
+        budget_is_spent_then_refused(SharedKv::local()).await;
+    }
+
+    #[tokio::test]
+    async fn local_budget_refills_over_time() {
+        budget_refills_over_time(SharedKv::local()).await;
+    }
+
+    async fn redis_kv(prefix: &str) -> Option<SharedKv> {
+        let url = super::support::service_url("TEST_REDIS_URL")?;
+        Some(SharedKv::redis(&url, prefix).await.expect("redis kv"))
+    }
+
+    fn prefix() -> String {
+        format!("chatsphere-test:{}:", uuid::Uuid::now_v7().simple())
+    }
+
+    #[tokio::test]
+    async fn redis_budget_is_spent_then_refused() {
+        if let Some(kv) = redis_kv(&prefix()).await {
+            budget_is_spent_then_refused(kv).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn redis_budget_refills_over_time() {
+        if let Some(kv) = redis_kv(&prefix()).await {
+            budget_refills_over_time(kv).await;
+        }
+    }
+
+    /// Two limiters on separate connections (two processes) draw on one budget.
+    #[tokio::test]
+    async fn redis_budget_is_shared_between_processes() {
+        let prefix = prefix();
+        let (Some(a), Some(b)) = (redis_kv(&prefix).await, redis_kv(&prefix).await) else {
+            return;
+        };
+        let (a, b) = (RateLimiter::new(&a), RateLimiter::new(&b));
+        let quota = Quota::new(4, Duration::from_secs(60));
+        for limiter in [&a, &b, &a, &b] {
+            assert!(limiter.check("auth:ip:9", quota).await.unwrap().allowed);
+        }
+        assert!(!a.check("auth:ip:9", quota).await.unwrap().allowed);
+        assert!(!b.check("auth:ip:9", quota).await.unwrap().allowed);
+    }
+}

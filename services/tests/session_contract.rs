@@ -20,6 +20,7 @@ support::store_contract!(
     unknown_refresh_token_changes_nothing,
     sessions_can_be_revoked_one_by_one_or_all_but_one,
     deny_list_holds_keys_until_they_expire,
+    a_lifted_denial_no_longer_counts,
 );
 
 async fn user(fx: &Fixture, name: &str, email: Option<&str>, hash: Option<&str>) -> User {
@@ -410,4 +411,18 @@ async fn a_token_presented_again_within_the_grace_period_is_a_race_not_a_theft(f
         Rotation::Reused(session) => assert!(session.revoked_at.is_some()),
         other => panic!("expected Reused, got {other:?}"),
     }
+}
+
+async fn a_lifted_denial_no_longer_counts(fx: Fixture) {
+    let now = Utc::now();
+    let until = now + Duration::minutes(15);
+    fx.store.deny("user:a", until).await.unwrap();
+    fx.store.deny("user:b", until).await.unwrap();
+    fx.store.lift_denial("user:a").await.unwrap();
+    assert!(!fx.store.is_denied(&["user:a"], now).await.unwrap());
+    assert!(
+        fx.store.is_denied(&["user:b"], now).await.unwrap(),
+        "others stay"
+    );
+    fx.store.lift_denial("never-denied").await.unwrap();
 }

@@ -5,20 +5,34 @@
 //! gateway only translate. Access tokens live ~15 minutes; sessions (refresh
 //! token families) end after an absolute lifetime or an idle period, on sign
 //! out, on revocation, or when a used refresh token is presented again.
+//!
+//! Security events are written to the audit log ([`AuditService`]): sign-ins
+//! and refused ones, sign-outs, password changes, revoked sessions. Disabled
+//! accounts are refused with [`ServiceError::AccountDisabled`] when signing
+//! in, refreshing and authenticating.
 
-use std::sync::Arc;
+mod admission;
+
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use domain::{DisplayName, Email, Password, Username};
+use domain::{AuditKind, DisplayName, Email, Password, Username};
+use serde_json::json;
 use tracing::instrument;
 use uuid::Uuid;
 
 use super::password::{check_strength, PasswordError, PasswordHasher};
 use super::throttle::LoginThrottle;
 use super::tokens::{hash_refresh_token, new_refresh_token, AccessTokens};
+use crate::audit::AuditService;
 use crate::kv::SharedKv;
 use crate::store::{NewUser, Profile, Rotation, Session, Store, User};
 use crate::ServiceError;
+
+use admission::account_key;
+
+/// Longest attempted login kept in the audit log, in characters.
+const MAX_LOGGED_LOGIN: usize = 64;
 
 /// Lifetimes of tokens and sessions.
 #[derive(Debug, Clone, Copy)]
@@ -141,6 +155,11 @@ pub struct AuthService {
     kv: SharedKv,
     /// Puts new accounts in the default rooms, when set.
     chat: Option<crate::ConversationService>,
+    /// Where security events are recorded.
+    audit: AuditService,
+    /// Usernames (lowercase) made admins as soon as their account exists
+    /// (configuration); shared by every clone.
+    configured_admins: Arc<RwLock<Vec<String>>>,
 }
 
 impl AuthService {
@@ -155,13 +174,15 @@ impl AuthService {
         kv: SharedKv,
     ) -> Self {
         Self {
-            store,
             hasher,
             tokens,
             policy,
             throttle,
             kv,
             chat: None,
+            audit: AuditService::new(store.clone()),
+            configured_admins: Arc::default(),
+            store,
         }
     }
 
@@ -169,14 +190,6 @@ impl AuthService {
     pub fn with_chat(mut self, chat: crate::ConversationService) -> Self {
         self.chat = Some(chat);
         self
-    }
-
-    /// Puts a new account in the default rooms (when configured).
-    pub(crate) async fn welcome(&self, user_id: Uuid) -> Result<(), ServiceError> {
-        match &self.chat {
-            Some(chat) => chat.join_default_rooms(user_id).await,
-            None => Ok(()),
-        }
     }
 
     /// Creates an account and signs it in.
@@ -213,8 +226,8 @@ impl AuthService {
                 password_hash: Some(password_hash),
             })
             .await?;
-        self.welcome(user.id).await?;
-        let tokens = self.start_session(user.id, client).await?;
+        let user = self.welcome(user).await?;
+        let tokens = self.sign_in(&user, client, "registration", None).await?;
         tracing::info!(user = %user.id, "account registered");
         Ok((user, tokens))
     }
@@ -240,13 +253,28 @@ impl AuthService {
         match found {
             Some((user, _)) if ok => {
                 self.throttle.succeeded(login).await?;
-                let tokens = self.start_session(user.id, client).await?;
+                let tokens = self.sign_in(&user, client, "password", None).await?;
                 tracing::info!(user = %user.id, session = %tokens.session_id, "signed in");
                 Ok((user, tokens))
             }
-            _ => {
+            found => {
                 self.throttle.failed(login, address.as_deref()).await?;
                 tracing::info!("sign-in refused: bad credentials");
+                let detail = json!({
+                    "login": login.trim().chars().take(MAX_LOGGED_LOGIN).collect::<String>(),
+                    "method": "password",
+                    "reason": "bad_credentials",
+                });
+                let user = found.map(|(user, _)| user.id);
+                self.audit
+                    .record(
+                        AuditKind::SignInFailed,
+                        user,
+                        None,
+                        Some(&client),
+                        Some(detail),
+                    )
+                    .await;
                 Err(ServiceError::Unauthorized(BAD_CREDENTIALS))
             }
         }
@@ -285,7 +313,7 @@ impl AuthService {
     ) -> Result<Refreshed, ServiceError> {
         let now = Utc::now();
         let (next, next_hash) = new_refresh_token();
-        match self
+        let rotation = self
             .store
             .rotate_refresh_token(
                 &hash_refresh_token(refresh_token),
@@ -293,8 +321,15 @@ impl AuthService {
                 now,
                 now - grace,
             )
-            .await?
-        {
+            .await?;
+        if let Rotation::Rotated(session) | Rotation::Raced(session) = &rotation {
+            if self.is_account_disabled(session.user_id).await? {
+                // Disabling revoked it already; a session that raced it ends too.
+                self.revoke(session, now).await?;
+                return Err(ServiceError::AccountDisabled);
+            }
+        }
+        match rotation {
             Rotation::Rotated(session) if session.is_usable(now, self.policy.idle_timeout) => {
                 self.pair(&session, next).map(Refreshed::Rotated)
             }
@@ -320,7 +355,18 @@ impl AuthService {
         }
     }
 
-    /// Verifies an access token and checks it was not revoked since.
+    /// The user an access token was issued to, if its signature and claims
+    /// hold; the deny list is not consulted (no I/O). For keying request
+    /// budgets by user, never for authorizing.
+    pub fn token_subject(&self, access_token: &str) -> Option<Uuid> {
+        self.tokens
+            .verify(access_token)
+            .ok()
+            .map(|claims| claims.sub)
+    }
+
+    /// Verifies an access token and checks it was not revoked since, nor
+    /// its account disabled (`AccountDisabled`).
     pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, ServiceError> {
         let claims = self.tokens.verify(access_token).map_err(|err| {
             tracing::debug!(reason = %err, "access token refused");
@@ -328,7 +374,12 @@ impl AuthService {
         })?;
         let jti_key = format!("jti:{}", claims.jti);
         let sid_key = format!("sid:{}", claims.sid);
-        if self.is_denied(&[&jti_key, &sid_key]).await? {
+        let account_key = account_key(claims.sub);
+        if self.is_denied(&[&jti_key, &sid_key, &account_key]).await? {
+            // Only refused tokens pay for telling the two reasons apart.
+            if self.is_denied(&[&account_key]).await? {
+                return Err(ServiceError::AccountDisabled);
+            }
             return Err(ServiceError::Unauthorized(BAD_TOKEN));
         }
         let expires_at = DateTime::from_timestamp(claims.exp as i64, 0).unwrap_or_else(Utc::now);
@@ -365,7 +416,10 @@ impl AuthService {
             .await?;
         self.deny(&format!("jti:{}", auth.jti), auth.expires_at, now)
             .await?;
-        self.deny_session(auth.session_id, now).await
+        self.deny_session(auth.session_id, now).await?;
+        let detail = json!({ "session_id": auth.session_id });
+        self.audit_own(AuditKind::SignOut, auth, detail).await;
+        Ok(())
     }
 
     /// The signed-in user.
@@ -448,8 +502,11 @@ impl AuthService {
         check_strength(&password, &context).map_err(password_error)?;
         let hash = self.hasher.hash(&password).await.map_err(password_error)?;
         self.store.set_password_hash(auth.user_id, &hash).await?;
-        self.revoke_other_sessions(auth).await?;
+        let ended = self.end_other_sessions(auth).await?;
         tracing::info!("password changed; other sessions ended");
+        let detail = json!({ "session_id": auth.session_id, "sessions_ended": ended });
+        self.audit_own(AuditKind::PasswordChanged, auth, detail)
+            .await;
         Ok(())
     }
 
@@ -476,11 +533,25 @@ impl AuthService {
         {
             return Err(ServiceError::NotFound("session"));
         }
-        self.deny_session(session_id, now).await
+        self.deny_session(session_id, now).await?;
+        let detail = json!({ "session_id": session_id, "by_session_id": auth.session_id });
+        self.audit_own(AuditKind::SessionRevoked, auth, detail)
+            .await;
+        Ok(())
     }
 
     /// Ends every session of the user but the current one; returns how many.
+    #[instrument(skip_all, fields(user = %auth.user_id))]
     pub async fn revoke_other_sessions(&self, auth: &Authenticated) -> Result<usize, ServiceError> {
+        let ended = self.end_other_sessions(auth).await?;
+        let detail =
+            json!({ "others": true, "by_session_id": auth.session_id, "sessions_ended": ended });
+        self.audit_own(AuditKind::SessionRevoked, auth, detail)
+            .await;
+        Ok(ended)
+    }
+
+    async fn end_other_sessions(&self, auth: &Authenticated) -> Result<usize, ServiceError> {
         let now = Utc::now();
         let revoked = self
             .store
@@ -492,8 +563,17 @@ impl AuthService {
         Ok(revoked.len())
     }
 
-    /// Starts a session for a user who has proven who they are.
-    pub(crate) async fn start_session(
+    /// Records an action the signed-in user took on their own account.
+    async fn audit_own(&self, kind: AuditKind, auth: &Authenticated, detail: serde_json::Value) {
+        let user = Some(auth.user_id);
+        self.audit
+            .record(kind, user, None, None, Some(detail))
+            .await;
+    }
+
+    /// Starts a session for a user who has proven who they are
+    /// (`AccountDisabled` if the account is disabled).
+    async fn start_session(
         &self,
         user_id: Uuid,
         client: ClientInfo,

@@ -42,6 +42,8 @@ pub trait IdentityStore: Send + Sync {
 
     /// Creates a user linked to an external identity, in one transaction. An
     /// email in `user` is recorded as verified (only verified ones are passed).
+    /// The first account of an installation is an admin, as with
+    /// [`Store::create_user`](super::Store::create_user).
     /// `Conflict("username")`, `Conflict("email")` or `Conflict("identity")`.
     async fn create_user_with_identity(
         &self,

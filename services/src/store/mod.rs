@@ -6,6 +6,8 @@
 //! (`migrations/sqlite`, `migrations/postgres`) when it connects. The contract
 //! tests in `services/tests/store_contract.rs` hold both to the same behaviour.
 
+pub mod accounts;
+pub mod audit;
 pub mod conversations;
 pub mod identities;
 mod postgres;
@@ -20,6 +22,8 @@ use chrono::{DateTime, Utc};
 use domain::{DisplayName, Email, MemberRole, RoomSummary, Username};
 use uuid::Uuid;
 
+pub use accounts::AccountStore;
+pub use audit::{AuditEntry, AuditQuery, AuditStore};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};
 pub use postgres::PgStore;
@@ -58,6 +62,9 @@ pub enum StoreError {
     /// A unique value is already taken.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// The account is disabled: it may not start a session.
+    #[error("account disabled")]
+    AccountDisabled,
     /// Stored data that does not decode (a bug or a hand-edited database).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -84,6 +91,17 @@ pub struct User {
     pub avatar_url: Option<String>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// May manage accounts and read the audit log.
+    pub is_admin: bool,
+    /// When an admin disabled the account; `None` while it may sign in.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// Whether the account is disabled (no sign-in, no refresh).
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
 }
 
 /// A user to create. Every field is already validated by its type.
@@ -113,17 +131,25 @@ pub struct Profile {
 /// The database behind every service. Methods are grouped by aggregate and
 /// kept in create-read-update-delete order; sessions are in [`SessionStore`],
 /// external identities in [`IdentityStore`], receipt positions and last-seen
-/// times in [`ReceiptStore`].
+/// times in [`ReceiptStore`], the audit log in [`AuditStore`], admins and
+/// disabled accounts in [`AccountStore`].
 #[async_trait]
-pub trait Store: SessionStore + IdentityStore + ConversationStore + ReceiptStore {
+pub trait Store:
+    SessionStore + IdentityStore + ConversationStore + ReceiptStore + AuditStore + AccountStore
+{
     /// Which database this is.
     fn backend(&self) -> Backend;
 
     /// Checks that the database answers (for `/health`).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// The connection pool's size and idle connections (for metrics).
+    fn pool_status(&self) -> (u32, usize);
+
     /// Creates a user; `Conflict("username")`/`Conflict("email")` when taken
-    /// (compared without regard to case).
+    /// (compared without regard to case). The first account of an
+    /// installation is created an admin, atomically: of two concurrent first
+    /// registrations exactly one becomes admin.
     async fn create_user(&self, user: &NewUser) -> Result<User, StoreError>;
 
     /// Finds a user by id.

@@ -54,6 +54,9 @@ pub enum Rotation {
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     /// Creates a session with its first refresh token (stored as `token_hash`).
+    /// `AccountDisabled` if the user is disabled, `NotFound("user")` if there
+    /// is no such user. Atomic with disabling: a session is either refused or
+    /// exists when the account's sessions are revoked after disabling it.
     async fn create_session(
         &self,
         session: &Session,
@@ -104,6 +107,9 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Puts `key` (an access token's `jti`, or a revoked session's id) on the
     /// deny list until `expires_at`. Adding a key twice is harmless.
     async fn deny(&self, key: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Takes `key` off the deny list (a disabled account enabled again).
+    async fn lift_denial(&self, key: &str) -> Result<(), StoreError>;
 
     /// Whether any of `keys` is on the deny list and not yet expired at `now`.
     async fn is_denied(&self, keys: &[&str], now: DateTime<Utc>) -> Result<bool, StoreError>;

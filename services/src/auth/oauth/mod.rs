@@ -20,7 +20,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{Duration, Utc};
-use domain::{messages, DisplayName, Email, Username};
+use domain::{messages, AuditKind, DisplayName, Email, Username};
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
@@ -33,6 +33,7 @@ use oauth2::{
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tracing::instrument;
 
@@ -323,8 +324,7 @@ impl OAuthService {
         client: ClientInfo,
     ) -> Result<(User, TokenPair, String), ServiceError> {
         let (profile, next) = self.complete_inner(id, callback).await.inspect_err(log)?;
-        let user = self.account_for(&profile).await.inspect_err(log)?;
-        let tokens = self.inner.auth.start_session(user.id, client).await?;
+        let (user, tokens) = self.sign_in(id, &profile, client).await?;
         tracing::info!(user = %user.id, session = %tokens.session_id, "signed in through a provider");
         Ok((user, tokens, next))
     }
@@ -405,9 +405,38 @@ impl OAuthService {
             .profile_from_access_token(id, access_token)
             .await
             .inspect_err(log)?;
-        let user = self.account_for(&profile).await.inspect_err(log)?;
-        let tokens = self.inner.auth.start_session(user.id, client).await?;
+        let (user, tokens) = self.sign_in(id, &profile, client).await?;
         tracing::info!(user = %user.id, session = %tokens.session_id, "signed in with a provider token");
+        Ok((user, tokens))
+    }
+
+    /// Signs in the account of a verified external profile (unless it is
+    /// disabled), recording in the audit log an identity newly linked to it.
+    async fn sign_in(
+        &self,
+        id: &str,
+        profile: &ExternalProfile,
+        client: ClientInfo,
+    ) -> Result<(User, TokenPair), ServiceError> {
+        let (user, found) = self.account_for(profile).await.inspect_err(log)?;
+        if found != Found::Linked {
+            let detail = json!({ "provider": id, "new_account": found == Found::Created });
+            let audit = self.inner.auth.audit();
+            audit
+                .record(
+                    AuditKind::OAuthLinked,
+                    Some(user.id),
+                    None,
+                    Some(&client),
+                    Some(detail),
+                )
+                .await;
+        }
+        let tokens = self
+            .inner
+            .auth
+            .sign_in(&user, client, "oauth", Some(id))
+            .await?;
         Ok((user, tokens))
     }
 
@@ -523,11 +552,11 @@ impl OAuthService {
 
     /// The account for an external identity: the linked one, else one with
     /// the same verified email (linked now), else a new one.
-    async fn account_for(&self, profile: &ExternalProfile) -> Result<User, OAuthError> {
+    async fn account_for(&self, profile: &ExternalProfile) -> Result<(User, Found), OAuthError> {
         let store = &self.inner.store;
         let (ns, sub) = (profile.namespace.as_str(), profile.subject.as_str());
         if let Some(user) = store.user_by_identity(ns, sub).await? {
-            return Ok(user);
+            return Ok((user, Found::Linked));
         }
         let email = profile
             .email
@@ -544,7 +573,7 @@ impl OAuthService {
                     Err(other) => return Err(other.into()),
                 }
                 tracing::info!(user = %user.id, "external identity linked by verified email");
-                return Ok(user);
+                return Ok((user, Found::LinkedNow));
             }
         }
         for username in username_candidates(profile) {
@@ -566,19 +595,17 @@ impl OAuthService {
             match store.create_user_with_identity(&new, ns, sub).await {
                 Ok(user) => {
                     tracing::info!(user = %user.id, "account created by an external sign-in");
-                    self.inner
-                        .auth
-                        .welcome(user.id)
-                        .await
-                        .map_err(|e| OAuthError::Misconfigured(format!("default rooms: {e}")))?;
-                    return Ok(user);
+                    let user = self.inner.auth.welcome(user).await.map_err(|e| {
+                        OAuthError::Misconfigured(format!("new account set-up: {e}"))
+                    })?;
+                    return Ok((user, Found::Created));
                 }
                 Err(StoreError::Conflict("username")) => continue,
                 Err(StoreError::Conflict("email")) => return Err(OAuthError::EmailTaken),
                 Err(StoreError::Conflict(_)) => {
                     // The same identity signed in twice at once: take the winner's account.
                     if let Some(user) = store.user_by_identity(ns, sub).await? {
-                        return Ok(user);
+                        return Ok((user, Found::Linked));
                     }
                 }
                 Err(other) => return Err(other.into()),
@@ -586,6 +613,17 @@ impl OAuthService {
         }
         Err(OAuthError::Misconfigured("no free username found".into()))
     }
+}
+
+/// How [`OAuthService::account_for`] found an identity's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// The identity was linked to it before.
+    Linked,
+    /// An account with the same verified email; the identity is linked now.
+    LinkedNow,
+    /// A new account, created with the identity.
+    Created,
 }
 
 /// Usernames to try for a new account: the provider's login (or the email's

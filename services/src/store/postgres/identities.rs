@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{user_from_row, PgStore};
+use super::{insert_user, user_from_row, PgStore};
 use crate::store::identities::{IdentityStore, PendingLogin};
-use crate::store::{classify, user_conflict, NewUser, StoreError, User};
+use crate::store::{classify, NewUser, StoreError, User};
 
 #[async_trait]
 impl IdentityStore for PgStore {
@@ -62,24 +62,8 @@ impl IdentityStore for PgStore {
         subject: &str,
     ) -> Result<User, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let sql = concat!(
-            "insert into users (id, username, email, email_verified, display_name, password_hash, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7) returning ",
-            user_columns!()
-        );
         let email = user.email.as_ref().map(|e| e.as_str());
-        let row = sqlx::query(sql)
-            .bind(Uuid::now_v7())
-            .bind(user.username.as_str())
-            .bind(email)
-            .bind(email.is_some())
-            .bind(user.display_name.as_str())
-            .bind(user.password_hash.as_deref())
-            .bind(Utc::now())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| classify(e, user_conflict, "user"))?;
-        let created = user_from_row(&row)?;
+        let created = insert_user(&mut tx, user, email.is_some()).await?;
         sqlx::query(
             "insert into external_identities (provider, subject, user_id, email, created_at) \
              values ($1, $2, $3, $4, $5)",

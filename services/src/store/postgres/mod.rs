@@ -26,11 +26,17 @@ macro_rules! user_columns {
             $p,
             "avatar_url, ",
             $p,
-            "created_at"
+            "created_at, ",
+            $p,
+            "is_admin, ",
+            $p,
+            "disabled_at"
         )
     };
 }
 
+mod accounts;
+mod audit;
 mod conversations;
 mod identities;
 mod receipts;
@@ -67,7 +73,59 @@ fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
         display_name: row.try_get("display_name")?,
         avatar_url: row.try_get("avatar_url")?,
         created_at: row.try_get("created_at")?,
+        is_admin: row.try_get("is_admin")?,
+        disabled_at: row.try_get("disabled_at")?,
     })
+}
+
+/// The advisory lock that serializes the creation of an installation's
+/// first account (any fixed number; "ChatSph" in ASCII).
+const FIRST_ACCOUNT_LOCK: i64 = 0x0043_6861_7453_7068;
+
+/// Inserts a user (with its email marked verified or not) in `tx`, which
+/// must not have run any statement yet, and returns it.
+///
+/// The first account becomes an admin, race-free: while the table looks
+/// empty, creators take a transaction-scoped advisory lock, so they insert
+/// one after the other; at read committed (set here whatever the server's
+/// default) each insert's `not exists` is a new snapshot that sees the
+/// account a previous lock holder committed. Once a user exists the probe
+/// says so and no lock is taken.
+async fn insert_user(
+    tx: &mut sqlx::PgConnection,
+    user: &NewUser,
+    email_verified: bool,
+) -> Result<User, StoreError> {
+    sqlx::query("set transaction isolation level read committed")
+        .execute(&mut *tx)
+        .await?;
+    let any: bool = sqlx::query_scalar("select exists (select 1 from users)")
+        .fetch_one(&mut *tx)
+        .await?;
+    if !any {
+        sqlx::query("select pg_advisory_xact_lock($1)")
+            .bind(FIRST_ACCOUNT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let sql = concat!(
+        "insert into users (id, username, email, email_verified, display_name, password_hash, \
+         created_at, is_admin) \
+         select $1, $2, $3, $4, $5, $6, $7, not exists (select 1 from users) returning ",
+        user_columns!()
+    );
+    let row = sqlx::query(sql)
+        .bind(Uuid::now_v7())
+        .bind(user.username.as_str())
+        .bind(user.email.as_ref().map(|e| e.as_str()))
+        .bind(email_verified)
+        .bind(user.display_name.as_str())
+        .bind(user.password_hash.as_deref())
+        .bind(Utc::now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| classify(e, user_conflict, "user"))?;
+    Ok(user_from_row(&row)?)
 }
 
 fn room_from_row(row: &PgRow) -> Result<RoomSummary, sqlx::Error> {
@@ -101,23 +159,15 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn pool_status(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
-        let sql = concat!(
-            "insert into users (id, username, email, display_name, password_hash, created_at) \
-             values ($1, $2, $3, $4, $5, $6) returning ",
-            user_columns!()
-        );
-        let row = sqlx::query(sql)
-            .bind(Uuid::now_v7())
-            .bind(user.username.as_str())
-            .bind(user.email.as_ref().map(|e| e.as_str()))
-            .bind(user.display_name.as_str())
-            .bind(user.password_hash.as_deref())
-            .bind(Utc::now())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| classify(e, user_conflict, "user"))?;
-        Ok(user_from_row(&row)?)
+        let mut tx = self.pool.begin().await?;
+        let created = insert_user(&mut tx, user, false).await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {

@@ -33,19 +33,32 @@ fn session_from_row(row: &PgRow) -> Result<Session, sqlx::Error> {
 impl SessionStore for PgStore {
     async fn create_session(&self, s: &Session, token_hash: &[u8; 32]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        // `for share` holds the user row until commit: disabling the account
+        // (an update of that row) waits for this session to exist, or this
+        // insert waits for the update and then finds the account disabled.
+        let created = sqlx::query(
             "insert into sessions (id, user_id, user_agent, ip_address, created_at, last_used_at, expires_at) \
-             values ($1, $2, $3, $4, $5, $6, $7)",
+             select $1, id, $2, $3, $4, $5, $6 from users where id = $7 and disabled_at is null for share",
         )
         .bind(s.id)
-        .bind(s.user_id)
         .bind(&s.user_agent)
         .bind(&s.ip_address)
         .bind(s.created_at)
         .bind(s.last_used_at)
         .bind(s.expires_at)
+        .bind(s.user_id)
         .execute(&mut *tx)
         .await?;
+        if created.rows_affected() == 0 {
+            let exists: Option<i32> = sqlx::query_scalar("select 1 from users where id = $1")
+                .bind(s.user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StoreError::AccountDisabled,
+                None => StoreError::NotFound("user"),
+            });
+        }
         sqlx::query(
             "insert into refresh_tokens (token_hash, session_id, issued_at) values ($1, $2, $3)",
         )
@@ -211,6 +224,14 @@ impl SessionStore for PgStore {
         .bind(expires_at)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    async fn lift_denial(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("delete from revoked_access_tokens where jti = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -29,11 +29,17 @@ macro_rules! user_columns {
             $p,
             "avatar_url, ",
             $p,
-            "created_at"
+            "created_at, ",
+            $p,
+            "is_admin, ",
+            $p,
+            "disabled_at"
         )
     };
 }
 
+mod accounts;
+mod audit;
 mod conversations;
 mod identities;
 mod receipts;
@@ -93,7 +99,38 @@ fn user_from_row(row: &SqliteRow) -> Result<User, sqlx::Error> {
         display_name: row.try_get("display_name")?,
         avatar_url: row.try_get("avatar_url")?,
         created_at: row.try_get::<DateTime<Utc>, _>("created_at")?,
+        is_admin: row.try_get("is_admin")?,
+        disabled_at: row.try_get("disabled_at")?,
     })
+}
+
+/// Inserts a user (with its email marked verified or not) and returns it.
+/// One statement decides whether it is the first account, which becomes an
+/// admin: SQLite runs one writing statement at a time, so of two concurrent
+/// first registrations only one finds the table empty.
+async fn insert_user(
+    conn: &mut sqlx::SqliteConnection,
+    user: &NewUser,
+    email_verified: bool,
+) -> Result<User, StoreError> {
+    let sql = concat!(
+        "insert into users (id, username, email, email_verified, display_name, password_hash, \
+         created_at, is_admin) \
+         select ?, ?, ?, ?, ?, ?, ?, not exists (select 1 from users) returning ",
+        user_columns!()
+    );
+    let row = sqlx::query(sql)
+        .bind(Uuid::now_v7())
+        .bind(user.username.as_str())
+        .bind(user.email.as_ref().map(|e| e.as_str()))
+        .bind(email_verified)
+        .bind(user.display_name.as_str())
+        .bind(user.password_hash.as_deref())
+        .bind(Utc::now())
+        .fetch_one(conn)
+        .await
+        .map_err(|e| classify(e, user_conflict, "user"))?;
+    Ok(user_from_row(&row)?)
 }
 
 fn room_from_row(row: &SqliteRow) -> Result<RoomSummary, sqlx::Error> {
@@ -127,23 +164,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn pool_status(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
-        let sql = concat!(
-            "insert into users (id, username, email, display_name, password_hash, created_at) \
-             values (?, ?, ?, ?, ?, ?) returning ",
-            user_columns!()
-        );
-        let row = sqlx::query(sql)
-            .bind(Uuid::now_v7())
-            .bind(user.username.as_str())
-            .bind(user.email.as_ref().map(|e| e.as_str()))
-            .bind(user.display_name.as_str())
-            .bind(user.password_hash.as_deref())
-            .bind(Utc::now())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| classify(e, user_conflict, "user"))?;
-        Ok(user_from_row(&row)?)
+        let mut conn = self.pool.acquire().await?;
+        insert_user(&mut conn, user, false).await
     }
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {

@@ -33,19 +33,31 @@ fn session_from_row(row: &SqliteRow) -> Result<Session, sqlx::Error> {
 impl SessionStore for SqliteStore {
     async fn create_session(&self, s: &Session, token_hash: &[u8; 32]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        // Writing first takes SQLite's write lock: disabling the account
+        // happens wholly before or after this transaction.
+        let created = sqlx::query(
             "insert into sessions (id, user_id, user_agent, ip_address, created_at, last_used_at, expires_at) \
-             values (?, ?, ?, ?, ?, ?, ?)",
+             select ?, id, ?, ?, ?, ?, ? from users where id = ? and disabled_at is null",
         )
         .bind(s.id)
-        .bind(s.user_id)
         .bind(&s.user_agent)
         .bind(&s.ip_address)
         .bind(s.created_at)
         .bind(s.last_used_at)
         .bind(s.expires_at)
+        .bind(s.user_id)
         .execute(&mut *tx)
         .await?;
+        if created.rows_affected() == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("select 1 from users where id = ?")
+                .bind(s.user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StoreError::AccountDisabled,
+                None => StoreError::NotFound("user"),
+            });
+        }
         sqlx::query(
             "insert into refresh_tokens (token_hash, session_id, issued_at) values (?, ?, ?)",
         )
@@ -205,6 +217,14 @@ impl SessionStore for SqliteStore {
         .bind(expires_at)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    async fn lift_denial(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("delete from revoked_access_tokens where jti = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -1,0 +1,192 @@
+//! The audit log as clients see it: what happened to accounts and sessions
+//! (sign-ins, password changes, role changes, connections), for the admin
+//! view and the REST API.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Most events one page of the audit log returns.
+pub const MAX_AUDIT_PAGE: u32 = 500;
+
+/// What an audit event records. Stored (and serialized) as the snake_case
+/// string of [`AuditKind::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AuditKind {
+    /// Signed in (password, registration or identity provider).
+    #[serde(rename = "sign_in")]
+    SignIn,
+    /// A sign-in was refused (wrong credentials, disabled account).
+    #[serde(rename = "sign_in_failed")]
+    SignInFailed,
+    /// Signed out of one session.
+    #[serde(rename = "sign_out")]
+    SignOut,
+    /// Changed their password (their other sessions ended).
+    #[serde(rename = "password_changed")]
+    PasswordChanged,
+    /// Ended one or more of their sessions from the session list.
+    #[serde(rename = "session_revoked")]
+    SessionRevoked,
+    /// An external identity (Google, GitHub, OIDC) was linked to the account.
+    #[serde(rename = "oauth_linked")]
+    OAuthLinked,
+    /// Was made an admin, or stopped being one.
+    #[serde(rename = "role_changed")]
+    RoleChanged,
+    /// The account was disabled: no sign-in, every session ended.
+    #[serde(rename = "user_disabled")]
+    UserDisabled,
+    /// The account was enabled again.
+    #[serde(rename = "user_enabled")]
+    UserEnabled,
+    /// Opened a real-time (WebSocket) connection.
+    #[serde(rename = "connected")]
+    Connected,
+    /// Closed a real-time connection.
+    #[serde(rename = "disconnected")]
+    Disconnected,
+}
+
+impl AuditKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [AuditKind; 11] = [
+        Self::SignIn,
+        Self::SignInFailed,
+        Self::SignOut,
+        Self::PasswordChanged,
+        Self::SessionRevoked,
+        Self::OAuthLinked,
+        Self::RoleChanged,
+        Self::UserDisabled,
+        Self::UserEnabled,
+        Self::Connected,
+        Self::Disconnected,
+    ];
+
+    /// The stored (and serialized) form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignOut => "sign_out",
+            Self::PasswordChanged => "password_changed",
+            Self::SessionRevoked => "session_revoked",
+            Self::OAuthLinked => "oauth_linked",
+            Self::RoleChanged => "role_changed",
+            Self::UserDisabled => "user_disabled",
+            Self::UserEnabled => "user_enabled",
+            Self::Connected => "connected",
+            Self::Disconnected => "disconnected",
+        }
+    }
+
+    /// Parses the stored form; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One recorded event, newest first in listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    /// Event id (uuid v7).
+    pub id: Uuid,
+    /// When it happened (microsecond precision).
+    pub occurred_at: DateTime<Utc>,
+    /// What happened.
+    pub kind: AuditKind,
+    /// The account it is about, if known (a failed sign-in may name none).
+    pub user_id: Option<Uuid>,
+    /// That account's username now (absent once the account is gone).
+    pub username: Option<String>,
+    /// Who did it when it was someone else (an admin), else absent.
+    pub actor_id: Option<Uuid>,
+    /// The actor's username now.
+    pub actor_username: Option<String>,
+    /// The client address.
+    pub ip: Option<String>,
+    /// The client's `User-Agent`, shortened.
+    pub user_agent: Option<String>,
+    /// More about it: a small JSON object (`{"login":"…"}`, `{"is_admin":true}`).
+    pub detail: Option<String>,
+}
+
+impl AuditEvent {
+    /// The cursor that continues a listing after this event.
+    pub fn cursor(&self) -> AuditCursor {
+        AuditCursor {
+            occurred_at: self.occurred_at,
+            id: self.id,
+        }
+    }
+}
+
+/// A position in the audit log (newest first): a page asked for
+/// `before` a cursor holds the events strictly older than it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AuditCursor {
+    /// The last listed event's time.
+    pub occurred_at: DateTime<Utc>,
+    /// The last listed event's id (orders events of the same instant).
+    pub id: Uuid,
+}
+
+impl AuditCursor {
+    /// The cursor as one URL-safe token: `<unix microseconds>_<id>`.
+    pub fn to_token(&self) -> String {
+        format!(
+            "{}_{}",
+            self.occurred_at.timestamp_micros(),
+            self.id.simple()
+        )
+    }
+
+    /// Reads a token made by [`AuditCursor::to_token`]; `None` if malformed.
+    pub fn parse(token: &str) -> Option<Self> {
+        let (micros, id) = token.trim().split_once('_')?;
+        Some(Self {
+            occurred_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: Uuid::parse_str(id).ok()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_form_round_trips_and_matches_serde() {
+        for kind in AuditKind::ALL {
+            assert_eq!(AuditKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        assert_eq!(AuditKind::OAuthLinked.as_str(), "oauth_linked");
+        assert_eq!(AuditKind::parse("SignIn"), None);
+        assert_eq!(AuditKind::parse(""), None);
+    }
+
+    #[test]
+    fn cursor_tokens_round_trip_and_refuse_garbage() {
+        let cursor = AuditCursor {
+            occurred_at: DateTime::from_timestamp_micros(1_750_000_000_123_456).unwrap(),
+            id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0042),
+        };
+        let token = cursor.to_token();
+        assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        assert_eq!(AuditCursor::parse(&token), Some(cursor));
+        for bad in [
+            "",
+            "_",
+            "123",
+            "abc_0190",
+            "1_not-a-uuid",
+            "x_01900000000070008000000000000042",
+        ] {
+            assert_eq!(AuditCursor::parse(bad), None, "{bad}");
+        }
+    }
+}
