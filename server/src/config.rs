@@ -69,6 +69,52 @@ pub struct Config {
     /// `CHATSPHERE_PRESENCE_TTL` (seconds a crashed process's users stay
     /// online, default 60; refreshed every third of it).
     pub presence: services::presence::PresenceConfig,
+    /// The edge: rate limits, trusted proxies, body size, metrics, shutdown.
+    pub edge: EdgeConfig,
+}
+
+/// Settings of the HTTP edge and of operations.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// `CHATSPHERE_RATE_LIMIT_API`: REST API, server functions and WebSocket
+    /// handshakes, per user or address (default `60/min`, the spec's).
+    pub api_rate: services::ratelimit::Quota,
+    /// `CHATSPHERE_RATE_LIMIT_AUTH`: sign-in, registration, token refresh,
+    /// password change, per address (default `20/min`).
+    pub auth_rate: services::ratelimit::Quota,
+    /// `CHATSPHERE_RATE_LIMIT_WS`: frames other than messages per WebSocket
+    /// connection (default `60/2s`: a burst of 60, then 30 a second).
+    pub ws_frame_rate: services::ratelimit::Quota,
+    /// `CHATSPHERE_RATE_LIMITS=off` turns the request budgets off (behind a
+    /// proxy that limits already); default on.
+    pub rate_limits_enabled: bool,
+    /// `CHATSPHERE_TRUSTED_PROXIES`: addresses or CIDR ranges whose
+    /// `X-Forwarded-For` names the client (default: none).
+    pub trusted_proxies: crate::middleware::TrustedProxies,
+    /// `CHATSPHERE_MAX_BODY_BYTES`: largest request body (default 1 MiB).
+    pub max_body_bytes: usize,
+    /// `CHATSPHERE_METRICS_TOKEN`: bearer token for `GET /metrics`; unset,
+    /// the endpoint answers 404 on the public listener.
+    pub metrics_token: Option<SecretString>,
+    /// `CHATSPHERE_SHUTDOWN_GRACE`: seconds in-flight requests get to finish
+    /// after SIGTERM before the process exits (default 10).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        use services::ratelimit::Quota;
+        Self {
+            api_rate: Quota::new(60, Duration::from_secs(60)),
+            auth_rate: Quota::new(20, Duration::from_secs(60)),
+            ws_frame_rate: Quota::new(60, Duration::from_secs(2)),
+            rate_limits_enabled: true,
+            trusted_proxies: crate::middleware::TrustedProxies::default(),
+            max_body_bytes: 1024 * 1024,
+            metrics_token: None,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Why the configuration is unusable. Messages name the variable to fix.
@@ -257,6 +303,7 @@ impl Config {
             presence.ttl = seconds(&raw, "CHATSPHERE_PRESENCE_TTL")?;
             presence.refresh = presence.ttl / 3;
         }
+        let edge = edge(&get)?;
         if environment == Environment::Production
             && public_url.is_none()
             && !oauth_providers.is_empty()
@@ -273,6 +320,7 @@ impl Config {
             data_dir,
             database_url: SecretString::from(database_url),
             presence,
+            edge,
             redis_url,
             redis_prefix,
             jwt_secret,
@@ -304,6 +352,60 @@ fn seconds(raw: &str, var: &'static str) -> Result<Duration, ConfigError> {
         .filter(|s| (0.1..=86_400.0).contains(s))
         .map(Duration::from_secs_f64)
         .ok_or_else(|| invalid(var, "expected a number of seconds from 0.1 to 86400"))
+}
+
+/// The edge settings ([`EdgeConfig`]).
+fn edge(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeConfig, ConfigError> {
+    use services::ratelimit::Quota;
+    let mut edge = EdgeConfig::default();
+    let rate = |var: &'static str, into: &mut Quota| -> Result<(), ConfigError> {
+        if let Some(raw) = get(var) {
+            *into = Quota::parse(&raw).map_err(|m| invalid(var, m))?;
+        }
+        Ok(())
+    };
+    rate("CHATSPHERE_RATE_LIMIT_API", &mut edge.api_rate)?;
+    rate("CHATSPHERE_RATE_LIMIT_AUTH", &mut edge.auth_rate)?;
+    rate("CHATSPHERE_RATE_LIMIT_WS", &mut edge.ws_frame_rate)?;
+    edge.rate_limits_enabled = match get("CHATSPHERE_RATE_LIMITS").as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(other) => {
+            return Err(invalid(
+                "CHATSPHERE_RATE_LIMITS",
+                format!("expected on or off, got {other:?}"),
+            ))
+        }
+    };
+    if let Some(raw) = get("CHATSPHERE_TRUSTED_PROXIES") {
+        edge.trusted_proxies = crate::middleware::TrustedProxies::parse(&raw)
+            .map_err(|m| invalid("CHATSPHERE_TRUSTED_PROXIES", m))?;
+    }
+    if let Some(raw) = get("CHATSPHERE_MAX_BODY_BYTES") {
+        edge.max_body_bytes = raw
+            .parse()
+            .ok()
+            .filter(|n| (1024..=64 * 1024 * 1024).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    "CHATSPHERE_MAX_BODY_BYTES",
+                    "expected a number of bytes from 1024 to 67108864",
+                )
+            })?;
+    }
+    if let Some(token) = get("CHATSPHERE_METRICS_TOKEN") {
+        if token.len() < 16 {
+            return Err(invalid(
+                "CHATSPHERE_METRICS_TOKEN",
+                "must be at least 16 characters",
+            ));
+        }
+        edge.metrics_token = Some(SecretString::from(token));
+    }
+    if let Some(raw) = get("CHATSPHERE_SHUTDOWN_GRACE") {
+        edge.shutdown_grace = seconds(&raw, "CHATSPHERE_SHUTDOWN_GRACE")?;
+    }
+    Ok(edge)
 }
 
 pub(crate) fn default_origins(addr: SocketAddr) -> Vec<String> {

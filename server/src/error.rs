@@ -19,6 +19,9 @@ pub struct Problem {
     pub status: u16,
     /// What happened in this case, written for a developer.
     pub detail: String,
+    /// The request's `X-Request-Id`, to quote when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// An error a REST handler returns.
@@ -80,6 +83,20 @@ impl ApiError {
             "Bad request",
             detail.into(),
         )
+    }
+
+    /// A 4xx from a lower layer (timeout, body limit …) as a problem.
+    pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Self {
+        let (kind, title) = match status {
+            StatusCode::REQUEST_TIMEOUT => ("/problems/timeout", "Request timeout"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("/problems/too-large", "Payload too large"),
+            StatusCode::NOT_FOUND => ("/problems/not-found", "Not found"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("/problems/method-not-allowed", "Method not allowed")
+            }
+            _ => ("/problems/bad-request", "Bad request"),
+        };
+        Self::new(status, kind, title, detail.into())
     }
 
     /// 401 for missing, wrong or revoked credentials.
@@ -174,6 +191,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(what) => Self::conflict(format!("{what} already exists")),
             ServiceError::Unauthorized(why) => Self::unauthorized(why),
             ServiceError::Forbidden(why) => Self::forbidden(why),
+            ServiceError::AccountDisabled => Self::new(
+                StatusCode::FORBIDDEN,
+                "/problems/account-disabled",
+                "Account disabled",
+                domain::messages::ACCOUNT_DISABLED.to_owned(),
+            ),
             ServiceError::TooManyRequests { retry_after } => Self::too_many_requests(retry_after),
             ServiceError::Upstream(why) => Self::bad_gateway(why),
             ServiceError::Internal(cause) => Self::internal(&cause),
@@ -188,6 +211,7 @@ impl IntoResponse for ApiError {
             title: self.title,
             status: self.status.as_u16(),
             detail: self.detail,
+            request_id: crate::middleware::current_request_id().map(|id| id.to_string()),
         };
         let json = serde_json::to_vec(&body).unwrap_or_default();
         let mut response = (

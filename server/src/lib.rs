@@ -8,12 +8,15 @@
 //! - [`routes`] — `/health` and the REST API under `/api/v1`.
 //! - [`extract`] — extractors: the signed-in user, JSON bodies, client info.
 //! - [`error`] — `application/problem+json` errors.
+//! - [`middleware`] — the tower stack: limits, headers, CORS, logs, errors.
+//! - [`metrics`] — Prometheus metrics at `/metrics`.
 //! - [`openapi`] — the API description at `/api/v1/openapi.json`.
 //! - [`ws`] — the WebSocket gateway at `/ws`.
 
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
+    telemetry::log_panics();
     for warning in warnings {
         tracing::warn!("{warning}");
     }

@@ -13,6 +13,7 @@ use utoipa::OpenApi;
     info(title = "ChatSphere API", description = "REST API of ChatSphere, a self-hosted team chat."),
     paths(
         crate::routes::health::health,
+        crate::routes::health::ready,
         crate::routes::rooms::list_rooms,
         crate::routes::auth::register,
         crate::routes::auth::login,

@@ -59,6 +59,10 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// Cancelled when shutdown begins: `/ready` fails, sockets close (1012).
+    shutdown: tokio_util::sync::CancellationToken,
+    /// How long in-flight requests get after shutdown begins.
+    shutdown_grace: Duration,
 }
 
 impl Application {
@@ -116,7 +120,7 @@ impl Application {
         let tokens = AccessTokens::new(secret, TOKEN_ISSUER, TOKEN_AUDIENCE, ttl);
         let state = AppState {
             leptos_options,
-            services: Services::new(store, bus, kv, tokens, policy, config.chat.clone())
+            services: Services::new(store, bus, kv.clone(), tokens, policy, config.chat.clone())
                 .with_presence(presence)
                 .with_oauth(
                     config.oauth_providers.clone(),
@@ -135,7 +139,7 @@ impl Application {
             "ChatSphere ready"
         );
         // With port 0 (tests), the defaults named port 0: use the real one.
-        let mut origins = if config.addr.port() == 0 {
+        let mut origins = if config.allowed_origins == crate::config::default_origins(config.addr) {
             crate::config::default_origins(addr)
         } else {
             config.allowed_origins.clone()
@@ -145,16 +149,34 @@ impl Application {
                 origins.push(public.clone());
             }
         }
-        let gateway = crate::ws::Gateway::new(crate::ws::GatewayConfig::new(origins));
+        let mut gateway_config = crate::ws::GatewayConfig::new(origins.clone());
+        gateway_config.frames = config.edge.ws_frame_rate;
+        let shutdown = gateway_config.shutdown.clone();
+        let gateway = crate::ws::Gateway::new(gateway_config);
+        let edge = crate::middleware::Edge {
+            https: config
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            allowed_origins: origins,
+            trusted_proxies: config.edge.trusted_proxies.clone(),
+            rate_limits: config
+                .edge
+                .rate_limits_enabled
+                .then(|| crate::middleware::RateLimits {
+                    limiter: services::ratelimit::RateLimiter::new(&kv),
+                    auth: config.edge.auth_rate,
+                    api: config.edge.api_rate,
+                    tokens: state.services.auth.clone(),
+                    secure_cookies: state.secure_cookies,
+                }),
+            max_body_bytes: config.edge.max_body_bytes,
+            metrics: crate::metrics::MetricsEndpoint::new(config.edge.metrics_token.as_ref()),
+        };
         Ok(Self {
-            router: router(
-                state.clone(),
-                gateway,
-                config
-                    .public_url
-                    .as_deref()
-                    .is_some_and(|u| u.starts_with("https://")),
-            ),
+            router: router(state.clone(), gateway, edge),
+            shutdown,
+            shutdown_grace: config.edge.shutdown_grace,
             listener,
             state,
         })
@@ -172,8 +194,11 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then stops accepting and lets
-    /// in-flight requests finish.
+    /// Serves until `shutdown` completes, then shuts down gracefully: stops
+    /// accepting, fails `/ready`, tells every WebSocket client to reconnect
+    /// elsewhere (close 1012; clients resume without loss), lets in-flight
+    /// requests finish within the grace period, and waits for the sockets'
+    /// close frames to be written.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -182,15 +207,43 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let token = self.shutdown.clone();
+        let begun = tokio_util::sync::CancellationToken::new();
+        let signal = {
+            let begun = begun.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: closing WebSockets (1012), finishing requests");
+                token.cancel();
+                begun.cancel();
+            }
+        };
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(signal);
+        let grace = self.shutdown_grace;
+        let result = tokio::select! {
+            result = serve => result,
+            () = async { begun.cancelled().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(grace_seconds = grace.as_secs_f64(), "in-flight requests outlived the grace period");
+                Ok(())
+            }
+        };
+        // Upgraded connections are not tracked by the server: wait for them.
+        let connections = &self.state.services.connections;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3).min(grace);
+        while connections.active() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        result
     }
 }
 
 /// The complete router: health, REST API, Leptos pages and server functions,
 /// static files, and the middleware around them all.
-pub fn router(state: AppState, gateway: Arc<crate::ws::Gateway>, https: bool) -> Router {
+pub fn router(
+    state: AppState,
+    gateway: Arc<crate::ws::Gateway>,
+    edge: crate::middleware::Edge,
+) -> Router {
     // The route list depends on the App alone: generate it once per process.
     // Generating renders the App; doing so while another server in the same
     // process rendered pages stalled about one render in forty (seen only
@@ -201,20 +254,38 @@ pub fn router(state: AppState, gateway: Arc<crate::ws::Gateway>, https: bool) ->
     let router = Router::new()
         .route("/health", get(routes::health::health))
         .route(
+            "/ready",
+            get(routes::health::ready).layer(axum::Extension(gateway.config.shutdown.clone())),
+        )
+        .route(
+            "/metrics",
+            get(crate::metrics::serve).layer(axum::Extension(edge.metrics.clone())),
+        )
+        .route(
             "/ws",
             get(crate::ws::upgrade).layer(axum::Extension(gateway)),
         )
         .nest("/api/v1", routes::api_v1())
         .merge(routes::oauth_browser::router())
-        .leptos_routes_with_context(&state, pages, provide_request_auth, {
+        .leptos_routes_with_context(&state, pages, page_context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(provide_request_auth, shell));
-    crate::middleware::apply(router.with_state(state), https)
+        >(page_context, shell))
+        .route_layer(axum::middleware::from_fn(
+            crate::middleware::observe::record_route,
+        ));
+    crate::middleware::apply(router.with_state(state), edge)
+}
+
+/// The context of every page render and server function: the signed-in
+/// user, and for pages the Content-Security-Policy with this response's nonce.
+fn page_context() {
+    provide_request_auth();
+    crate::middleware::provide_page_policy();
 }
 
 /// Completes on Ctrl-C or SIGTERM.

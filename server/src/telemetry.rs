@@ -22,3 +22,12 @@ pub fn init(format: LogFormat) {
             .try_init(),
     };
 }
+
+/// Sends panics to the log (with the request's span, as JSON in production)
+/// instead of bare standard error. The panicking request itself answers a
+/// 500 problem (see [`crate::middleware`]).
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(panic = %info, "panic");
+    }));
+}

@@ -3,57 +3,168 @@
 //!
 //! 1. **request id** — `X-Request-Id` taken from the request or generated
 //!    (UUID), so every log line of the request can carry it;
-//! 2. **trace** — one span per request: method, path (never the query
-//!    string, which may carry a token) and request id;
+//! 2. **trace** — one span per request and one `request` line when it is
+//!    answered, with the HTTP metrics ([`observe`]); never the query string;
 //! 3. **request id echo** — the id returned in the response;
 //! 4. **security headers** — on every response, pages, API, static files
-//!    and errors alike (see [`security_headers`]);
-//! 5. **compression** — gzip/brotli for HTML, JS, CSS, WASM and JSON;
-//! 6. **timeout** — 30 s per request (WebSocket upgrades return at once).
+//!    and errors alike (see [`security_headers`]; pages add their CSP with a
+//!    nonce, [`page_policy`]);
+//! 5. **problems** — the request id known to every error; a panic becomes a
+//!    500 problem; plain-text errors of the layers below become problems on
+//!    API paths ([`problems`]);
+//! 6. **CORS** — the allowed origins only, with credentials ([`cors`]);
+//! 7. **client address** — the socket peer, or `X-Forwarded-For` from a
+//!    trusted proxy ([`client`]);
+//! 8. **rate limits** — per user or address, auth and API budgets, shared
+//!    through Redis when configured ([`limits`]);
+//! 9. **body limit** — requests larger than the limit are refused (413);
+//! 10. **compression** — gzip/brotli for HTML, JS, CSS, WASM and JSON;
+//! 11. **timeout** — 30 s per request (WebSocket upgrades return at once).
 //!
-//! Still to come (issue 7): rate limits, a full Content-Security-Policy
-//! with per-response nonces, CORS, metrics.
+//! Route layers inside the router record the matched route template.
+
+pub mod client;
+pub mod limits;
+pub mod observe;
+pub mod problems;
 
 use std::time::Duration;
 
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use client::{ClientIp, TrustedProxies};
+pub use limits::RateLimits;
+pub use problems::current_request_id;
+
 /// How long a request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Wraps `router` in the stack above. `https`: the public URL is https, so
-/// browsers are told to stay on HTTPS (HSTS).
-pub fn apply(router: Router, https: bool) -> Router {
+/// What the stack needs to know.
+#[derive(Clone)]
+pub struct Edge {
+    /// The public URL is https: browsers are told to stay on HTTPS (HSTS).
+    pub https: bool,
+    /// Origins (`scheme://host[:port]`) allowed to call with credentials.
+    pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Request budgets; `None` turns rate limiting off.
+    pub rate_limits: Option<RateLimits>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// `GET /metrics` (its token and the recorder).
+    pub metrics: crate::metrics::MetricsEndpoint,
+}
+
+/// Wraps `router` in the stack above.
+pub fn apply(router: Router, edge: Edge) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let stack = ServiceBuilder::new()
+    let outer = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            // The path only: query strings may carry tokens and never reach the logs.
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(observe::span)
+                .on_request(())
+                .on_response(observe::on_response)
+                // The `request` line already carries the status.
+                .on_failure(()),
+        )
         .layer(PropagateRequestIdLayer::new(request_id));
     let mut router = router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(CompressionLayer::new());
-    for (name, value) in security_headers(https) {
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(edge.max_body_bytes));
+    if let Some(limits) = edge.rate_limits {
+        router = router.layer(axum::middleware::from_fn(move |request, next| {
+            limits::limit(limits.clone(), request, next)
+        }));
+    }
+    let trusted = edge.trusted_proxies;
+    router = router
+        .layer(axum::middleware::from_fn(move |request, next| {
+            client::resolve(trusted.clone(), request, next)
+        }))
+        .layer(cors(&edge.allowed_origins))
+        .layer(axum::middleware::from_fn(problems::problems));
+    for (name, value) in security_headers(edge.https) {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
-    router.layer(stack)
+    router.layer(outer)
+}
+
+/// CORS for the allowed origins: credentials (cookies) included, so only
+/// exact origins from the configuration; every other origin gets no CORS
+/// headers and the browser keeps the response from its script.
+pub fn cors(allowed_origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// The Content-Security-Policy of a rendered page: scripts from this origin
+/// and the inline hydration scripts carrying this response's `nonce`,
+/// WebAssembly compilation (`'wasm-unsafe-eval'`), no inline script
+/// otherwise, styles and images from this origin, connections (fetch and
+/// WebSocket) to this origin, no plugins, no framing, forms to this origin.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sets the page policy on the response being rendered, with the nonce
+/// Leptos puts on its inline scripts. Called in the context of every page
+/// render; server functions and static files have no nonce and keep the
+/// strict default.
+pub fn provide_page_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
 }
 
 /// The headers every response carries (a handler may set its own instead):
@@ -71,8 +182,11 @@ pub fn security_headers(https: bool) -> Vec<(HeaderName, HeaderValue)> {
             HeaderValue::from_static("DENY"),
         ),
         (
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_static("frame-ancestors 'none'"),
+            // Anything but a page (API, static files, errors) runs nothing.
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
         ),
         (
             HeaderName::from_static("referrer-policy"),
@@ -94,4 +208,89 @@ pub fn security_headers(https: bool) -> Vec<(HeaderName, HeaderValue)> {
         ));
     }
     headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    fn edge() -> Edge {
+        Edge {
+            https: false,
+            allowed_origins: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
+            rate_limits: None,
+            max_body_bytes: 1024,
+            metrics: crate::metrics::MetricsEndpoint::new(None),
+        }
+    }
+
+    async fn body_json(response: axum::response::Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_500_problem_with_the_request_id() {
+        async fn boom() -> &'static str {
+            panic!("secret internal state 42")
+        }
+        let router = apply(Router::new().route("/api/v1/boom", get(boom)), edge());
+        let response = router
+            .oneshot(
+                Request::get("/api/v1/boom")
+                    .header("x-request-id", "panic-req-1")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(response.headers()["x-request-id"], "panic-req-1");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let body = body_json(response).await;
+        assert_eq!(body["status"], 500);
+        assert_eq!(body["request_id"], "panic-req-1");
+        assert!(
+            !body.to_string().contains("secret internal state"),
+            "no internals in the answer: {body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bare_errors_of_lower_layers_become_problems_on_api_paths_only() {
+        async fn teapot() -> StatusCode {
+            StatusCode::IM_A_TEAPOT
+        }
+        let router = apply(
+            Router::new()
+                .route("/api/v1/teapot", get(teapot))
+                .route("/teapot", get(teapot)),
+            edge(),
+        );
+        let api = router
+            .clone()
+            .oneshot(Request::get("/api/v1/teapot").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::IM_A_TEAPOT);
+        assert_eq!(api.headers()["content-type"], "application/problem+json");
+        let id = api.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(body_json(api).await["request_id"], id.as_str());
+        let page = router
+            .oneshot(Request::get("/teapot").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert!(page.headers().get("content-type").is_none());
+    }
 }

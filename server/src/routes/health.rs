@@ -74,3 +74,43 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     };
     (code, Json(report))
 }
+
+/// The readiness report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, or why not: `database_unreachable`, `shutting_down`.
+    pub status: &'static str,
+}
+
+/// Whether this process should get traffic: 503 while the database does
+/// not answer or once shutdown has begun (load balancers then move on).
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready for traffic", body = Readiness),
+        (status = 503, description = "Not ready: database unreachable or shutting down", body = Readiness),
+    )
+)]
+pub async fn ready(
+    State(state): State<AppState>,
+    axum::Extension(shutdown): axum::Extension<tokio_util::sync::CancellationToken>,
+) -> (StatusCode, Json<Readiness>) {
+    let status = if shutdown.is_cancelled() {
+        "shutting_down"
+    } else if !matches!(
+        tokio::time::timeout(CHECK_TIMEOUT, state.services.store.ping()).await,
+        Ok(Ok(()))
+    ) {
+        "database_unreachable"
+    } else {
+        "ready"
+    };
+    let code = if status == "ready" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(Readiness { status }))
+}

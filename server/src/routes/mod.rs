@@ -25,6 +25,9 @@ pub fn api_v1() -> Router<AppState> {
         .merge(messages::router())
         .merge(receipts::router())
         .route("/openapi.json", get(openapi::serve))
+        .route_layer(axum::middleware::from_fn(
+            crate::middleware::observe::record_route,
+        ))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
 }

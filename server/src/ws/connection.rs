@@ -31,6 +31,9 @@ const GOING_AWAY: u16 = 1001;
 const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 const SERVER_ERROR: u16 = 1011;
+/// "Service restart": the server is shutting down, reconnect (to another
+/// process behind the load balancer) and resume.
+const SERVICE_RESTART: u16 = 1012;
 
 /// Refused sends in a row after which a flooding connection is closed.
 const FLOOD_STRIKES: u32 = 50;
@@ -80,7 +83,7 @@ pub(super) async fn run(
         out,
         follows: Follows::new(services.clone(), config.outgoing_queue),
         bucket: TokenBucket::new(config.send_burst, config.sends_per_second),
-        frames: TokenBucket::new(config.frame_burst, config.frames_per_second),
+        frames: TokenBucket::from_quota(config.frames),
         strikes: 0,
         name: String::new(),
         holding: resume,
@@ -179,6 +182,7 @@ impl Connection {
         heartbeat.tick().await;
         let mut last_heard = Instant::now();
         let overflow = self.follows.overflow.clone();
+        let shutdown = config.shutdown.clone();
         let resume_deadline = tokio::time::sleep(RESUME_WAIT);
         tokio::pin!(resume_deadline);
         loop {
@@ -204,9 +208,14 @@ impl Connection {
                     }
                 }
                 event = self.follows.events.recv(), if !self.holding => match event {
-                    Some((key, envelope)) => self.on_event(key, envelope).await,
+                    Some((key, envelope)) => {
+                        if let Some(close) = self.on_event(key, envelope).await {
+                            return Some(close);
+                        }
+                    }
                     None => return Some((SERVER_ERROR, "the bus went away")),
                 },
+                () = shutdown.cancelled() => return Some((SERVICE_RESTART, "the server is restarting: reconnect")),
                 () = &mut resume_deadline, if self.holding => self.holding = false,
                 () = sleep_until(typing_lapses), if typing_lapses.is_some() => self.typing_lapsed().await,
                 () = overflow.notified() => return Some((POLICY, "too slow: the client is not reading")),
@@ -369,15 +378,15 @@ impl Connection {
     /// message published late or never — its process died between storing
     /// and publishing). Events on the user topic (`None`) are read first:
     /// membership changes are followed.
-    async fn on_event(&mut self, key: Option<Uuid>, envelope: Envelope) {
+    async fn on_event(&mut self, key: Option<Uuid>, envelope: Envelope) -> Close {
         match key {
             Some(conversation_id) => {
                 if !self.follows.contains(conversation_id) {
-                    return; // left a moment ago
+                    return None; // left a moment ago
                 }
                 if envelope.seq > 0 {
                     match self.sent.get(&conversation_id).copied() {
-                        Some(last) if envelope.seq <= last => return, // sent already
+                        Some(last) if envelope.seq <= last => return None, // sent already
                         // A jump: the missing ones come from the store first.
                         Some(last)
                             if envelope.seq > last + 1
@@ -386,7 +395,7 @@ impl Connection {
                                     .await
                                     .is_err() =>
                         {
-                            return
+                            return None
                         }
                         _ => {}
                     }
@@ -395,7 +404,7 @@ impl Connection {
             }
             None => {
                 let Ok(header) = serde_json::from_slice::<EventHeader>(&envelope.json) else {
-                    return;
+                    return None;
                 };
                 match header {
                     EventHeader::Joined { conversation_id } => {
@@ -406,7 +415,7 @@ impl Connection {
                             .await
                             .unwrap_or(false);
                         if !member {
-                            return;
+                            return None;
                         }
                         if let Err(err) = self
                             .follows
@@ -417,13 +426,17 @@ impl Connection {
                         }
                     }
                     EventHeader::Left { conversation_id } => self.follows.unfollow(conversation_id),
-                    EventHeader::Other => {}
+                    EventHeader::AccountDisabled { user_id } if user_id == self.user_id => {
+                        return Some((POLICY, "the account has been disabled"));
+                    }
+                    EventHeader::AccountDisabled { .. } | EventHeader::Other => {}
                 }
             }
         }
         if let Ok(text) = Utf8Bytes::try_from(envelope.json) {
             let _ = self.out.try_send(Message::Text(text));
         }
+        None
     }
 
     /// This device received the conversation up to `seq` (ignored for

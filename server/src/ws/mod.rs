@@ -43,14 +43,16 @@ pub struct GatewayConfig {
     /// See `send_burst`.
     pub sends_per_second: u32,
     /// Other frames (receipts, typing, resume, ping) a connection may send
-    /// in a burst, and per second after that.
-    pub frame_burst: u32,
-    /// See `frame_burst`.
-    pub frames_per_second: u32,
+    /// (`CHATSPHERE_RATE_LIMIT_WS`). Over it the client gets an error
+    /// frame; a client that keeps going is disconnected (close 1008).
+    pub frames: services::ratelimit::Quota,
     /// How often the session behind a connection is checked.
     pub session_check: Duration,
     /// How often the server pings; a connection silent for three periods is closed.
     pub heartbeat: Duration,
+    /// Cancelled when the server shuts down: every connection closes with
+    /// 1012 so its client reconnects elsewhere and resumes.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl GatewayConfig {
@@ -63,10 +65,10 @@ impl GatewayConfig {
             outgoing_queue: 256,
             send_burst: 20,
             sends_per_second: 10,
-            frame_burst: 60,
-            frames_per_second: 30,
+            frames: services::ratelimit::Quota::new(60, Duration::from_secs(2)),
             session_check: Duration::from_secs(10),
             heartbeat: Duration::from_secs(30),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         }
     }
 }

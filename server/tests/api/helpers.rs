@@ -78,6 +78,9 @@ impl TestApp {
             // Presence changes show within a test's patience.
             ("CHATSPHERE_PRESENCE_GRACE".into(), "0.3".into()),
             ("CHATSPHERE_PRESENCE_TTL".into(), "3".into()),
+            // Tests make many requests from one address; edge.rs tests the budgets.
+            ("CHATSPHERE_RATE_LIMIT_API".into(), "100000/min".into()),
+            ("CHATSPHERE_RATE_LIMIT_AUTH".into(), "100000/min".into()),
         ]);
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let (config, _) = Config::from_lookup(|name| env.get(name).cloned()).expect("test config");

@@ -8,6 +8,7 @@ mod chat;
 mod edge;
 mod health;
 mod helpers;
+mod logs;
 mod oauth;
 mod oidc_provider;
 mod pages;

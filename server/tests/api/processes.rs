@@ -62,6 +62,18 @@ pub async fn server_process(
     data: &Path,
     extra: &[(&str, &str)],
 ) -> ServerProcess {
+    server_process_logging_to(port, backend, data, extra, None).await
+}
+
+/// [`server_process`], with the process's standard output (its log) appended
+/// to the file `log`.
+pub async fn server_process_logging_to(
+    port: u16,
+    backend: Backend<'_>,
+    data: &Path,
+    extra: &[(&str, &str)],
+    log: Option<&Path>,
+) -> ServerProcess {
     let address = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + START_DEADLINE;
     let mut exits = Vec::new();
@@ -77,7 +89,17 @@ pub async fn server_process(
             .env("CHATSPHERE_SEND_RATE", "1000")
             .env("CHATSPHERE_PRESENCE_GRACE", "0.5")
             .env("CHATSPHERE_PRESENCE_TTL", "3")
-            .stdout(Stdio::null());
+            .env("CHATSPHERE_RATE_LIMIT_API", "100000/min")
+            .env("CHATSPHERE_RATE_LIMIT_AUTH", "100000/min")
+            .stdout(match log {
+                Some(path) => std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map(Stdio::from)
+                    .expect("log file"),
+                None => Stdio::null(),
+            });
         match backend.database_url {
             Some(url) => command.env("DATABASE_URL", url),
             None => command.env_remove("DATABASE_URL"),

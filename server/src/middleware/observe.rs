@@ -1,0 +1,100 @@
+//! One structured log line and the HTTP metrics per request.
+//!
+//! The trace layer opens a span per request (method, request id, and the
+//! route template and user id once known); when the response is ready it
+//! writes one `request` event inside that span (status, latency) and counts
+//! the request. Route templates (`/api/v1/conversations/{id}`), never raw
+//! paths or query strings, so neither logs nor metric labels carry ids or
+//! tokens, and metric labels stay few.
+
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Span;
+
+/// What the router knew about a request, left on its response for the log
+/// line and the metrics.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    /// The template that matched; `None` for the static-file fallback.
+    pub route: Option<MatchedPath>,
+    /// The request's method.
+    pub method: Method,
+}
+
+/// The span of a request: its fields are on every line logged within it.
+pub fn span(request: &Request) -> Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route = tracing::field::Empty,
+        request_id = %id,
+        user_id = tracing::field::Empty,
+    )
+}
+
+/// A route layer: records the matched template. Nested routers run it
+/// again with the complete template, which then wins.
+pub async fn record_route(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    if let Some(route) = &matched {
+        Span::current().record("route", route.as_str());
+    }
+    let mut response = next.run(request).await;
+    let inner_knew = response
+        .extensions()
+        .get::<RouteInfo>()
+        .is_some_and(|info| info.route.is_some());
+    if !inner_knew {
+        response.extensions_mut().insert(RouteInfo {
+            route: matched,
+            method,
+        });
+    }
+    response
+}
+
+/// The request's line and metrics, when its response is ready.
+pub fn on_response(response: &Response, latency: Duration, _span: &Span) {
+    let status = response.status().as_u16();
+    let info = response.extensions().get::<RouteInfo>();
+    let route = info
+        .and_then(|i| i.route.as_ref())
+        .map_or("static", MatchedPath::as_str);
+    tracing::info!(
+        status,
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "request"
+    );
+    let method = info.map_or("OTHER", |i| method_label(&i.method));
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("chatsphere_http_requests_total", &labels).increment(1);
+    metrics::histogram!("chatsphere_http_request_duration_seconds", &labels[..2])
+        .record(latency.as_secs_f64());
+}
+
+/// A bounded set of method labels.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
