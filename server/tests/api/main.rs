@@ -16,6 +16,7 @@ mod process;
 mod processes;
 mod receipts;
 mod rooms;
+mod shutdown;
 mod ws;
 // The PostgreSQL/Redis helpers shared with the services crate's contract tests.
 #[path = "../../../services/tests/support/mod.rs"]

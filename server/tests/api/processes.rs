@@ -25,6 +25,32 @@ impl ServerProcess {
     pub fn kill(self) {
         drop(self);
     }
+
+    /// Sends SIGTERM (what an orchestrator sends to stop a process) without
+    /// waiting for the exit.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM delivered");
+    }
+
+    /// Waits up to `deadline` for the process to exit; its status, or
+    /// `None` if it is still running.
+    pub async fn exit_within(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {
+        let until = Instant::now() + deadline;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for ServerProcess {
