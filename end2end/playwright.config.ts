@@ -65,6 +65,9 @@ export default defineConfig({
       RUST_LOG: "warn",
       // Presence changes within a test's patience (default 15 s).
       CHATSPHERE_PRESENCE_GRACE: "1",
+      // Every test signs up from one address: the budgets are tested in the API suite.
+      CHATSPHERE_RATE_LIMIT_API: "100000/min",
+      CHATSPHERE_RATE_LIMIT_AUTH: "100000/min",
       OIDC_ISSUER: oidcIssuer,
       OIDC_CLIENT_ID: "chatsphere-e2e",
       OIDC_CLIENT_SECRET: "chatsphere-e2e-secret",

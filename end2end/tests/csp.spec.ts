@@ -1,0 +1,66 @@
+// The Content-Security-Policy lets the app run and blocks nothing it needs:
+// every page is opened (signed out and signed in, rendered on the server and
+// navigated to in the browser) and the browser reports no CSP violation.
+import { expect, test, type Page } from "@playwright/test";
+import { hydrated, newUser } from "./support";
+
+/** Records CSP violations (DOM events and console reports) of `page`. */
+async function watch(page: Page): Promise<() => Promise<string[]>> {
+  const console: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Content-Security-Policy/i.test(message.text())) {
+      console.push(message.text());
+    }
+  });
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+    document.addEventListener("securitypolicyviolation", (event) => {
+      seen.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
+    });
+  });
+  return async () => {
+    const dom = await page
+      .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
+      .catch(() => []);
+    return [...console, ...dom];
+  };
+}
+
+test("signed-out pages run under the CSP without violations", async ({ page }) => {
+  const violations = await watch(page);
+  for (const path of ["/", "/login", "/register", "/no/such/page"]) {
+    const response = await page.goto(path);
+    const csp = response?.headers()["content-security-policy"] ?? "";
+    expect(csp, path).toContain("'wasm-unsafe-eval'");
+    expect(csp, path).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]{22,}'/);
+    expect(csp, path).not.toContain("unsafe-inline");
+    await hydrated(page);
+    expect(await violations(), path).toEqual([]);
+  }
+});
+
+test("every signed-in page, loaded and navigated to, has no CSP violation", async ({ browser }) => {
+  const { page, context, username } = await newUser(browser, "csp");
+  const violations = await watch(page);
+  // Full loads (server-rendered, then hydrated).
+  for (const path of ["/", "/rooms", "/new", "/settings/profile", "/settings/security"]) {
+    await page.goto(path);
+    await hydrated(page);
+    expect(await violations(), path).toEqual([]);
+  }
+  // A conversation with live traffic (the default #general room).
+  await page.locator(".conversations li").filter({ hasText: "#general" }).getByRole("link").click();
+  await expect(page).toHaveURL(/\/c\//);
+  await hydrated(page);
+  await page.locator("#composer-body").fill(`csp check from ${username}`);
+  await page.locator("#composer-body").press("Enter");
+  await expect(page.locator(".message:not(.pending) .body").last()).toHaveText(`csp check from ${username}`);
+  // Client-side navigation between pages.
+  await page.locator("a[href='/settings/profile']").first().click();
+  await expect(page).toHaveURL(/\/settings\/profile/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/c\//);
+  expect(await violations()).toEqual([]);
+  await context.close();
+});
