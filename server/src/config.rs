@@ -99,6 +99,12 @@ pub struct EdgeConfig {
     /// `CHATSPHERE_SHUTDOWN_GRACE`: seconds in-flight requests get to finish
     /// after SIGTERM before the process exits (default 10).
     pub shutdown_grace: Duration,
+    /// `CHATSPHERE_ADMINS`: usernames made admins at start-up (and when
+    /// they register); the first account of an installation is one anyway.
+    pub admins: Vec<String>,
+    /// `CHATSPHERE_AUDIT_RETENTION_DAYS`: how long the audit log keeps
+    /// events (default 90).
+    pub audit_retention: chrono::Duration,
 }
 
 impl Default for EdgeConfig {
@@ -113,6 +119,8 @@ impl Default for EdgeConfig {
             max_body_bytes: 1024 * 1024,
             metrics_token: None,
             shutdown_grace: Duration::from_secs(10),
+            admins: Vec::new(),
+            audit_retention: services::audit::DEFAULT_RETENTION,
         }
     }
 }
@@ -404,6 +412,27 @@ fn edge(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeConfig, ConfigError
     }
     if let Some(raw) = get("CHATSPHERE_SHUTDOWN_GRACE") {
         edge.shutdown_grace = seconds(&raw, "CHATSPHERE_SHUTDOWN_GRACE")?;
+    }
+    if let Some(raw) = get("CHATSPHERE_ADMINS") {
+        edge.admins = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    if let Some(raw) = get("CHATSPHERE_AUDIT_RETENTION_DAYS") {
+        let days: i64 = raw
+            .parse()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or_else(|| {
+                invalid(
+                    "CHATSPHERE_AUDIT_RETENTION_DAYS",
+                    "expected a number of days from 1 to 3650",
+                )
+            })?;
+        edge.audit_retention = chrono::Duration::days(days);
     }
     Ok(edge)
 }

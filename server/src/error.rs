@@ -152,6 +152,16 @@ impl ApiError {
         )
     }
 
+    /// 503 while the server cannot take this request (shutting down).
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "/problems/unavailable",
+            "Service unavailable",
+            detail.into(),
+        )
+    }
+
     /// 500; `cause` goes to the log only.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");

@@ -77,18 +77,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let user_agent = parts
-            .headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let ip_address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(Self(ClientInfo {
-            user_agent,
-            ip_address,
-        }))
+        Ok(Self(client_info(parts)))
+    }
+}
+
+/// The client's user agent and address (from a trusted proxy's
+/// `X-Forwarded-For` when there is one, see [`crate::middleware::client`]).
+pub fn client_info(parts: &Parts) -> ClientInfo {
+    let user_agent = parts
+        .headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let ip_address = parts
+        .extensions
+        .get::<crate::middleware::ClientIp>()
+        .map(|ip| ip.0)
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip())
+        })
+        .map(|ip| ip.to_string());
+    ClientInfo {
+        user_agent,
+        ip_address,
     }
 }

@@ -42,6 +42,12 @@ use utoipa::OpenApi;
         crate::routes::receipts::conversation_receipts,
         crate::routes::receipts::message_receipts,
         crate::routes::receipts::presence,
+        crate::routes::admin::stats,
+        crate::routes::admin::users,
+        crate::routes::admin::disable,
+        crate::routes::admin::enable,
+        crate::routes::admin::set_role,
+        crate::routes::admin::audit,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),
@@ -53,6 +59,7 @@ use utoipa::OpenApi;
         (name = "receipts", description = "Delivered and read receipts, unread positions"),
         (name = "users", description = "Finding people and their presence"),
         (name = "operations", description = "Health and operations"),
+        (name = "admin", description = "Accounts, audit log and live counts, for admins"),
     )
 )]
 pub struct ApiDoc;

@@ -44,6 +44,9 @@ pub enum StartupError {
     /// Redis could not be reached.
     #[error("redis: {0}")]
     Bus(#[from] services::BusError),
+    /// The configured admins could not be promoted.
+    #[error("CHATSPHERE_ADMINS: {0}")]
+    Admins(services::ServiceError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -132,6 +135,13 @@ impl Application {
             // Production is served over HTTPS (directly or behind a proxy).
             secure_cookies: config.environment == crate::config::Environment::Production,
         };
+        state
+            .services
+            .admin
+            .ensure_admins(&config.edge.admins)
+            .await
+            .map_err(StartupError::Admins)?;
+        spawn_audit_pruning(state.services.audit.clone(), config.edge.audit_retention);
         tracing::info!(
             %addr,
             database = state.services.store.backend().as_str(),
@@ -286,6 +296,21 @@ pub fn router(
 fn page_context() {
     provide_request_auth();
     crate::middleware::provide_page_policy();
+}
+
+/// Deletes audit events older than `retention`, now and every hour.
+fn spawn_audit_pruning(audit: services::audit::AuditService, retention: chrono::Duration) {
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            match audit.prune(retention).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "old audit events deleted"),
+                Err(err) => tracing::warn!(error = %err, "audit pruning failed; will retry"),
+            }
+        }
+    });
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,6 +1,7 @@
 //! HTTP routes outside the Leptos pages: health, the public REST API, and
 //! the browser's redirects to and from identity providers.
 
+pub mod admin;
 pub mod auth;
 pub mod conversations;
 pub mod health;
@@ -19,6 +20,7 @@ use app::state::AppState;
 /// The public REST API, mounted at `/api/v1`.
 pub fn api_v1() -> Router<AppState> {
     Router::new()
+        .merge(admin::router())
         .merge(auth::router())
         .merge(rooms::router())
         .merge(conversations::router())

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
+use domain::audit::AuditKind;
 use domain::ChatMessage;
 use futures_util::{SinkExt, StreamExt};
-use services::auth::Authenticated;
+use services::auth::{Authenticated, ClientInfo};
 use services::conversations::{ConversationRef, Outgoing};
 use services::events::{conversation_topic, user_topic, Envelope, Event, EventHeader};
 use services::store::Posted;
@@ -56,14 +57,31 @@ struct Typing {
 }
 
 /// Runs the connection until it ends.
+/// What the handshake established.
+pub(super) struct Opened {
+    /// The user and session.
+    pub auth: Authenticated,
+    /// `?resume=1`: hold live events until the client's `resume` frame.
+    pub resume: bool,
+    /// Address and user agent, for the audit log.
+    pub client: ClientInfo,
+}
+
 pub(super) async fn run(
     socket: WebSocket,
     services: Services,
     gateway: Arc<Gateway>,
-    auth: Authenticated,
-    resume: bool,
+    opened: Opened,
     _slot: UserSlot,
 ) {
+    let Opened {
+        auth,
+        resume,
+        client,
+    } = opened;
+    let opened_at = Instant::now();
+    let client = Arc::new(client);
+    audit(&services, AuditKind::Connected, auth.user_id, &client, None);
     let _counted = services.connections.open();
     let _online = services.presence.connected(auth.user_id).await;
     let config = gateway.config.clone();
@@ -101,8 +119,21 @@ pub(super) async fn run(
     for conversation_id in typing {
         conn.stop_typing(conversation_id).await;
     }
+    let detail = serde_json::json!({
+        "seconds": opened_at.elapsed().as_secs(),
+        "closed_by": if close.is_some() { "server" } else { "client" },
+        "code": close.map(|(code, _)| code),
+    });
+    audit(
+        &services,
+        AuditKind::Disconnected,
+        auth.user_id,
+        &client,
+        Some(detail),
+    );
     if let Some((code, reason)) = close {
         tracing::debug!(code, reason, "closing connection");
+        metrics::counter!("chatsphere_ws_disconnects_total", "reason" => reason).increment(1);
         let frame = CloseFrame {
             code,
             reason: Utf8Bytes::from_static(reason),
@@ -118,6 +149,22 @@ pub(super) async fn run(
     {
         writer.abort();
     }
+}
+
+/// Records a connection event without holding up the connection.
+fn audit(
+    services: &Services,
+    kind: AuditKind,
+    user: Uuid,
+    client: &Arc<ClientInfo>,
+    detail: Option<serde_json::Value>,
+) {
+    let (audit, client) = (services.audit.clone(), client.clone());
+    tokio::spawn(async move {
+        audit
+            .record(kind, Some(user), None, Some(&client), detail)
+            .await;
+    });
 }
 
 struct Connection {

@@ -142,8 +142,20 @@ pub async fn upgrade(
     Extension(gateway): Extension<Arc<Gateway>>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
+    client: Option<Extension<crate::middleware::ClientIp>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if gateway.config.shutdown.is_cancelled() {
+        // Draining: the client should try another process.
+        return ApiError::unavailable("the server is restarting; connect again").into_response();
+    }
+    let client = services::auth::ClientInfo {
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        ip_address: client.map(|Extension(ip)| ip.0.to_string()),
+    };
     let resume = query
         .resume
         .as_deref()
@@ -158,7 +170,17 @@ pub async fn upgrade(
                 .write_buffer_size(4 * 1024)
                 .max_write_buffer_size(config.max_message_bytes * 4)
                 .on_upgrade(move |socket| {
-                    connection::run(socket, state.services, gateway.clone(), auth, resume, slot)
+                    connection::run(
+                        socket,
+                        state.services,
+                        gateway.clone(),
+                        connection::Opened {
+                            auth,
+                            resume,
+                            client,
+                        },
+                        slot,
+                    )
                 })
         }
         Err(err) => err.into_response(),

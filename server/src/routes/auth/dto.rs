@@ -87,6 +87,8 @@ pub struct UserDto {
     pub avatar_url: Option<String>,
     /// Account creation time.
     pub created_at: DateTime<Utc>,
+    /// Whether the account may use the admin API and view.
+    pub is_admin: bool,
 }
 
 impl From<User> for UserDto {
@@ -98,6 +100,7 @@ impl From<User> for UserDto {
             display_name: u.display_name,
             avatar_url: u.avatar_url,
             created_at: u.created_at,
+            is_admin: u.is_admin,
         }
     }
 }

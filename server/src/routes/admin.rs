@@ -1,0 +1,250 @@
+//! The admin API under `/api/v1/admin` (admins only, the same rules as the
+//! admin view): live counts, the account list with disable/enable and the
+//! admin role, and the audit log with filters and paging. Thin: each
+//! handler calls one `AdminService` method, which checks the caller.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use domain::admin::{AccountSummary, UserStats};
+use domain::audit::{AuditCursor, AuditEvent, AuditKind};
+use serde::{Deserialize, Serialize};
+use services::admin::AccountQuery;
+use services::store::AuditQuery;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::extract::{AuthUser, Client};
+use app::state::AppState;
+
+/// The routes of this resource, relative to `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/stats", get(stats))
+        .route("/admin/users", get(users))
+        .route("/admin/users/{id}/disable", post(disable))
+        .route("/admin/users/{id}/enable", post(enable))
+        .route("/admin/users/{id}/role", put(set_role))
+        .route("/admin/audit", get(audit))
+}
+
+/// Live counts for the admin view.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminStats {
+    /// Accounts: all, admins, disabled, active in the last 7 days.
+    pub users: UserStats,
+    /// Users connected to any server process.
+    pub online_users: usize,
+    /// WebSocket connections on the process that answered.
+    pub connections: usize,
+}
+
+/// Live counts (admins only).
+#[utoipa::path(get, path = "/api/v1/admin/stats", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, body = AdminStats),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn stats(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+) -> Result<Json<AdminStats>, ApiError> {
+    let services = &state.services;
+    let users = services.admin.stats(auth.user_id).await?;
+    let online_users = services
+        .presence
+        .online()
+        .await
+        .map_err(|err| ApiError::internal(&err))?
+        .len();
+    Ok(Json(AdminStats {
+        users,
+        online_users,
+        connections: services.connections.active(),
+    }))
+}
+
+/// Account search.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct UsersQuery {
+    /// Part of a username or display name; empty lists everyone.
+    #[serde(default)]
+    pub search: String,
+    /// At most this many (default 50, at most 200).
+    #[serde(default)]
+    pub limit: u32,
+}
+
+/// Accounts by username (admins only).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])), params(UsersQuery),
+    responses(
+        (status = 200, body = [AccountSummary]),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn users(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Query(query): Query<UsersQuery>,
+) -> Result<Json<Vec<AccountSummary>>, ApiError> {
+    let query = AccountQuery {
+        search: query.search,
+        limit: query.limit,
+    };
+    Ok(Json(
+        state.services.admin.users(auth.user_id, &query).await?,
+    ))
+}
+
+/// Disables an account: sign-ins and tokens refused, sessions ended, live
+/// connections closed on every process (admins only; not one's own).
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/disable", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, body = AccountSummary),
+        (status = 403, description = "Not an admin, or one's own account", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn disable(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Client(client): Client,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AccountSummary>, ApiError> {
+    let services = &state.services;
+    Ok(Json(
+        services
+            .admin
+            .set_disabled(auth.user_id, id, true, &client)
+            .await?,
+    ))
+}
+
+/// Enables a disabled account again (admins only).
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/enable", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The account")),
+    responses(
+        (status = 200, body = AccountSummary),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn enable(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Client(client): Client,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AccountSummary>, ApiError> {
+    let services = &state.services;
+    Ok(Json(
+        services
+            .admin
+            .set_disabled(auth.user_id, id, false, &client)
+            .await?,
+    ))
+}
+
+/// The admin role of an account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoleRequest {
+    /// Whether the account is an admin.
+    pub is_admin: bool,
+}
+
+/// Grants or revokes the admin role (admins only; not one's own).
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}/role", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The account")), request_body = RoleRequest,
+    responses(
+        (status = 200, body = AccountSummary),
+        (status = 403, description = "Not an admin, or one's own role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_role(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Client(client): Client,
+    Path(id): Path<Uuid>,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<RoleRequest>,
+) -> Result<Json<AccountSummary>, ApiError> {
+    let services = &state.services;
+    Ok(Json(
+        services
+            .admin
+            .set_admin(auth.user_id, id, body.is_admin, &client)
+            .await?,
+    ))
+}
+
+/// Audit log filters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditParams {
+    /// Only this kind of event (`sign_in`, `sign_in_failed`, `user_disabled`, …).
+    pub kind: Option<String>,
+    /// Only events about this account.
+    pub user_id: Option<Uuid>,
+    /// Only events at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// The `next` of the previous page.
+    pub before: Option<String>,
+    /// At most this many (default 50, at most 500).
+    #[serde(default)]
+    pub limit: u32,
+}
+
+/// One page of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// Newest first.
+    pub events: Vec<AuditEvent>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The audit log, newest first (admins only).
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", security(("bearer" = [])), params(AuditParams),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown kind or bad cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn audit(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Query(params): Query<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let kind = params
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            AuditKind::parse(k)
+                .ok_or_else(|| ApiError::invalid(format!("unknown audit kind {k:?}")))
+        })
+        .transpose()?;
+    let before = params
+        .before
+        .as_deref()
+        .filter(|b| !b.is_empty())
+        .map(|b| {
+            AuditCursor::parse(b)
+                .ok_or_else(|| ApiError::invalid("before: not a cursor from a previous page"))
+        })
+        .transpose()?;
+    let query = AuditQuery {
+        kind,
+        user_id: params.user_id,
+        since: params.since,
+        before,
+        limit: params.limit,
+    };
+    let limit = query.capped_limit() as usize;
+    let events = state
+        .services
+        .admin
+        .audit_events(auth.user_id, &query)
+        .await?;
+    let next = (events.len() == limit)
+        .then(|| events.last().map(|e| e.cursor().to_token()))
+        .flatten();
+    Ok(Json(AuditPage { events, next }))
+}
