@@ -77,4 +77,33 @@ if $with_test; then
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium
   fi
+
+  # 7. nginx from Debian, for the test of deploy/nginx/ (it runs the binary
+  #    unprivileged on a free port). No system nginx may start on port 80:
+  #    while the package installs, a policy-rc.d refuses every service start
+  #    (unless one is already in place, as in Docker images), and on systemd
+  #    machines the service is then disabled. apt waits for a dpkg lock held
+  #    by another install. Only a missing binary fails this step.
+  if [[ ! -x /usr/sbin/nginx ]]; then
+    say "installing nginx from Debian (binary only: its service is not started)"
+    sudo=()
+    (( EUID == 0 )) || sudo=(sudo)
+    apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
+    policy=/usr/sbin/policy-rc.d
+    own_policy=false
+    if [[ ! -e $policy ]]; then
+      own_policy=true
+      trap '"${sudo[@]}" rm -f "$policy"' EXIT # also if interrupted
+      printf '#!/bin/sh\n# scripts/setup.sh: no service starts while nginx installs\nexit 101\n' |
+        "${sudo[@]}" tee "$policy" >/dev/null
+      "${sudo[@]}" chmod 755 "$policy"
+    fi
+    { "${apt[@]}" update -qq && "${apt[@]}" install -y -qq nginx; } ||
+      echo "apt-get did not finish cleanly installing nginx (a service start, say)" >&2
+    if $own_policy; then "${sudo[@]}" rm -f "$policy"; trap - EXIT; fi
+    if [[ -d /run/systemd/system ]]; then
+      "${sudo[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
+    [[ -x /usr/sbin/nginx ]] || { echo "nginx could not be installed" >&2; exit 1; }
+  fi
 fi

@@ -1,6 +1,7 @@
 //! API tests: each spawns the real server on port 0 with a fresh database and
 //! talks to it over HTTP.
 
+mod admin;
 mod auth;
 mod backends;
 mod chaos;
@@ -9,6 +10,7 @@ mod edge;
 mod health;
 mod helpers;
 mod logs;
+mod nginx;
 mod oauth;
 mod oidc_provider;
 mod pages;
