@@ -142,6 +142,7 @@ impl Application {
             .await
             .map_err(StartupError::Admins)?;
         spawn_audit_pruning(state.services.audit.clone(), config.edge.audit_retention);
+        state.services.members.listen();
         tracing::info!(
             %addr,
             database = state.services.store.backend().as_str(),

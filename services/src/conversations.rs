@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::bus::Bus;
 use crate::events::{conversation_topic, user_topic, Event};
 use crate::kv::SharedKv;
+use crate::members::Members;
 use crate::store::{Conversation, NewMessage, Posted, Store};
 use crate::ServiceError;
 
@@ -73,6 +74,7 @@ pub enum ConversationRef {
 #[derive(Clone)]
 pub struct ConversationService {
     store: Arc<dyn Store>,
+    members: Members,
     bus: Arc<dyn Bus>,
     kv: SharedKv,
     policy: Arc<ChatPolicy>,
@@ -82,9 +84,16 @@ const NOT_FOUND: ServiceError = ServiceError::NotFound("conversation");
 
 impl ConversationService {
     /// The service over a store, a bus, and shared counters (the send rate).
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, kv: SharedKv, policy: ChatPolicy) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        members: Members,
+        bus: Arc<dyn Bus>,
+        kv: SharedKv,
+        policy: ChatPolicy,
+    ) -> Self {
         Self {
             store,
+            members,
             bus,
             kv,
             policy: Arc::new(policy),
@@ -216,8 +225,8 @@ impl ConversationService {
         }
         if actor != user_id {
             let target = self
-                .store
-                .member_role(conversation_id, user_id)
+                .members
+                .role(conversation_id, user_id)
                 .await?
                 .ok_or(ServiceError::NotFound("member"))?;
             let allowed = match role {
@@ -332,12 +341,7 @@ impl ConversationService {
             .conversation(outgoing.conversation_id)
             .await?
             .ok_or(NOT_FOUND)?;
-        if self
-            .store
-            .member_role(conversation.id, user_id)
-            .await?
-            .is_none()
-        {
+        if self.members.role(conversation.id, user_id).await?.is_none() {
             return Err(if conversation.is_public {
                 ServiceError::Forbidden("join the room to post in it")
             } else {
@@ -381,6 +385,9 @@ impl ConversationService {
                 reply_to: outgoing.reply_to,
             })
             .await?;
+        if matches!(posted, Posted::New(_)) {
+            metrics::counter!("chatsphere_messages_stored_total").increment(1);
+        }
         // A duplicate is published again: its first attempt may have been
         // stored by a process that died before publishing it. Connections
         // skip messages they have already sent, by sequence number.
@@ -497,6 +504,10 @@ impl ConversationService {
     /// Tells the user's connections about a membership change. Best effort:
     /// a connection that misses it picks the change up when it reconnects.
     async fn notify(&self, user_id: Uuid, event: Event<'_>) {
+        // Every membership change passes here, after its commit.
+        if let Event::Joined { conversation_id } | Event::Left { conversation_id } = event {
+            self.members.changed(conversation_id, Some(user_id)).await;
+        }
         if let Err(err) = self
             .bus
             .publish(&user_topic(user_id), event.to_bytes())
@@ -523,11 +534,7 @@ impl ConversationService {
         user_id: Uuid,
         conversation_id: Uuid,
     ) -> Result<bool, ServiceError> {
-        Ok(self
-            .store
-            .member_role(conversation_id, user_id)
-            .await?
-            .is_some())
+        Ok(self.members.role(conversation_id, user_id).await?.is_some())
     }
 
     /// The conversation and the user's role in it; "not found" for anyone
@@ -543,8 +550,8 @@ impl ConversationService {
             .await?
             .ok_or(NOT_FOUND)?;
         let role = self
-            .store
-            .member_role(conversation_id, user_id)
+            .members
+            .role(conversation_id, user_id)
             .await?
             .ok_or(NOT_FOUND)?;
         Ok((conversation, role))
@@ -558,13 +565,7 @@ impl ConversationService {
             .conversation(conversation_id)
             .await?
             .ok_or(NOT_FOUND)?;
-        if conversation.is_public
-            || self
-                .store
-                .member_role(conversation_id, user_id)
-                .await?
-                .is_some()
-        {
+        if conversation.is_public || self.members.role(conversation_id, user_id).await?.is_some() {
             Ok(())
         } else {
             Err(NOT_FOUND)

@@ -108,6 +108,7 @@ impl Event<'_> {
         };
         let mut buf = BytesMut::with_capacity(256);
         buf.put_i64(seq);
+        buf.put_u64(now_micros());
         // Serializing plain data with string keys cannot fail.
         let _ = serde_json::to_writer((&mut buf).writer(), self);
         buf.freeze()
@@ -115,25 +116,49 @@ impl Event<'_> {
 }
 
 /// An event as it travels on the bus: the sequence number of the message it
-/// carries (0 for other events) and the JSON frame.
+/// carries (0 for other events), when it was published, and the JSON frame.
+/// On the wire: 8 bytes of seq and 8 of time (big-endian), then the JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     /// The message's sequence number; 0 when the event is not a message.
     pub seq: i64,
+    /// Publication time, in microseconds since the Unix epoch (for the
+    /// fan-out latency metric; processes on different hosts may disagree).
+    pub published_us: u64,
     /// The WebSocket frame, as published.
     pub json: Bytes,
 }
 
+/// Bytes before the JSON.
+const HEADER_LEN: usize = 16;
+
 impl Envelope {
     /// Opens bytes published with [`Event::to_bytes`]; `None` if too short.
     pub fn open(mut bytes: Bytes) -> Option<Self> {
-        if bytes.len() < 8 {
+        if bytes.len() < HEADER_LEN {
             return None;
         }
-        let head = bytes.split_to(8);
-        let seq = i64::from_be_bytes(head.as_ref().try_into().ok()?);
-        Some(Self { seq, json: bytes })
+        let head = bytes.split_to(HEADER_LEN);
+        let seq = i64::from_be_bytes(head[..8].try_into().ok()?);
+        let published_us = u64::from_be_bytes(head[8..].try_into().ok()?);
+        Some(Self {
+            seq,
+            published_us,
+            json: bytes,
+        })
     }
+
+    /// Time since publication (zero if the clocks disagree the other way).
+    pub fn age(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(now_micros().saturating_sub(self.published_us))
+    }
+}
+
+/// Microseconds since the Unix epoch.
+fn now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 /// The topic of a conversation's events.

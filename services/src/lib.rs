@@ -12,6 +12,7 @@
 //!   rooms, messages and who may do what.
 //! - [`events`] — what is pushed to clients, and its bus topics.
 //! - [`connections`] — counts live real-time connections for `/health`.
+//! - [`members`] — cached membership lookups, invalidated on every process.
 //! - [`presence`] — who is online, across server processes, and the
 //!   announcements when that changes.
 //! - [`receipts`] — [`ReceiptService`]: delivered/read positions and typing.
@@ -32,6 +33,7 @@ pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod kv;
+pub mod members;
 pub mod presence;
 pub mod ratelimit;
 pub mod receipts;
@@ -68,6 +70,9 @@ pub struct Services {
     pub chat: ConversationService,
     /// Delivered and read receipts, typing.
     pub receipts: ReceiptService,
+    /// Cached membership lookups, invalidated across processes
+    /// ([`members::Members::listen`] turns caching on).
+    pub members: members::Members,
     /// Live WebSocket connections of this process.
     pub connections: ConnectionTracker,
     /// Who is online, across processes.
@@ -91,7 +96,14 @@ impl Services {
     ) -> Self {
         let throttle = auth::LoginThrottle::new(kv.clone(), auth::ThrottlePolicy::default());
         let hasher = auth::PasswordHasher::new();
-        let chat = ConversationService::new(store.clone(), bus.clone(), kv.clone(), chat_policy);
+        let members = members::Members::new(store.clone(), bus.clone());
+        let chat = ConversationService::new(
+            store.clone(),
+            members.clone(),
+            bus.clone(),
+            kv.clone(),
+            chat_policy,
+        );
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone());
         let audit = AuditService::new(store.clone());
@@ -106,7 +118,8 @@ impl Services {
             auth,
             rooms: RoomService::new(store.clone(), presence.clone()),
             chat,
-            receipts: ReceiptService::new(store.clone(), bus.clone()),
+            receipts: ReceiptService::new(store.clone(), members.clone(), bus.clone()),
+            members,
             connections: ConnectionTracker::default(),
             presence,
             audit,

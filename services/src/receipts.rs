@@ -39,13 +39,18 @@ pub struct MessageReceipts {
 #[derive(Clone)]
 pub struct ReceiptService {
     store: Arc<dyn Store>,
+    members: crate::members::Members,
     bus: Arc<dyn Bus>,
 }
 
 impl ReceiptService {
-    /// The service over a store and a bus.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
-        Self { store, bus }
+    /// The service over a store, its membership lookups and a bus.
+    pub fn new(store: Arc<dyn Store>, members: crate::members::Members, bus: Arc<dyn Bus>) -> Self {
+        Self {
+            store,
+            members,
+            bus,
+        }
     }
 
     /// A device of the user received the conversation's messages up to
@@ -177,7 +182,7 @@ impl ReceiptService {
         conversation_id: Uuid,
         otherwise: ServiceError,
     ) -> Result<(), ServiceError> {
-        match self.store.member_role(conversation_id, user_id).await? {
+        match self.members.role(conversation_id, user_id).await? {
             Some(_) => Ok(()),
             None => Err(otherwise),
         }

@@ -286,7 +286,13 @@ impl Connection {
     /// Queues a frame for the client (dropped if the queue is full: the
     /// loop closes such a connection next).
     fn reply(&self, frame: &ServerFrame<'_>) {
-        let _ = self.out.try_send(Message::Text(frame.to_text().into()));
+        if self
+            .out
+            .try_send(Message::Text(frame.to_text().into()))
+            .is_err()
+        {
+            metrics::counter!("chatsphere_ws_queue_drops_total").increment(1);
+        }
     }
 
     async fn on_text(&mut self, text: &str) -> Close {
@@ -480,8 +486,15 @@ impl Connection {
                 }
             }
         }
+        let message = envelope.seq > 0;
+        let age = envelope.age();
         if let Ok(text) = Utf8Bytes::try_from(envelope.json) {
-            let _ = self.out.try_send(Message::Text(text));
+            if self.out.try_send(Message::Text(text)).is_err() {
+                metrics::counter!("chatsphere_ws_queue_drops_total").increment(1);
+            } else if message {
+                metrics::counter!("chatsphere_messages_delivered_total").increment(1);
+                metrics::histogram!("chatsphere_fanout_seconds").record(age.as_secs_f64());
+            }
         }
         None
     }

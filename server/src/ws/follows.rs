@@ -57,6 +57,7 @@ impl Follows {
                             continue;
                         };
                         if tx.try_send((key, envelope)).is_err() {
+                            metrics::counter!("chatsphere_ws_queue_drops_total").increment(1);
                             overflow.notify_one();
                             break;
                         }

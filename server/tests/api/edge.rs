@@ -447,3 +447,37 @@ async fn websocket_frames_over_their_budget_get_an_error_then_a_close() {
         Some(tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Policy)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_messages_stored_and_delivered_and_their_fan_out() {
+    use crate::ws::{connect, next_of, open_dm};
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_METRICS_TOKEN", METRICS_TOKEN)]).await;
+    let (ann, ben) = (user(&app, "ann").await, user(&app, "ben").await);
+    let dm = open_dm(&app, &ann, &ben).await;
+    let mut socket = connect(&app, &ben).await;
+    let before = scrape(&app).await;
+    let sent = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/conversations/{dm}/messages"),
+            Some(&json!({"client_msg_id": "m1", "body": "counted"})),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(sent.status(), 201);
+    next_of(&mut socket, "message").await;
+    let after = scrape(&app).await;
+    for series in [
+        "chatsphere_messages_stored_total",
+        "chatsphere_messages_delivered_total",
+        "chatsphere_fanout_seconds_count",
+    ] {
+        assert!(
+            sample(&after, series) - sample(&before, series) >= 1.0,
+            "{series}: {} -> {}",
+            sample(&before, series),
+            sample(&after, series)
+        );
+    }
+    assert!(sample(&after, "chatsphere_ws_connections") >= 1.0);
+}

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod backends;
+mod cache;
 mod chaos;
 mod chat;
 mod edge;

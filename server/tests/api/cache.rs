@@ -1,0 +1,122 @@
+//! The membership cache across processes: a member removed through one
+//! server process is refused at once by another process that had the
+//! membership cached, and stops receiving there.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::processes::{free_port, server_process, Backend};
+use crate::ws::{next_json, silent};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_is_refused_at_once_by_the_other_process() {
+    let (Some(admin), Some(redis)) = (
+        crate::support::service_url("TEST_DATABASE_URL"),
+        crate::support::service_url("TEST_REDIS_URL"),
+    ) else {
+        return;
+    };
+    let (database_url, name) = crate::support::create_pg_database(&admin).await;
+    let prefix = format!("chatsphere-cache-test:{name}:");
+    let data = tempfile::tempdir().unwrap();
+    let outcome = async {
+        let backend = Backend {
+            database_url: Some(&database_url),
+            redis: Some((&redis, &prefix)),
+        };
+        let a = server_process(free_port(), backend, data.path(), &[]).await;
+        let b = server_process(free_port(), backend, data.path(), &[]).await;
+        let client = reqwest::Client::new();
+        let register = |address: String, name: &'static str| {
+            let client = client.clone();
+            async move {
+                let body = json!({"username": name, "password": crate::helpers::GOOD_PASSWORD});
+                let value: Value = client
+                    .post(format!("{address}/api/v1/auth/register"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                (
+                    value["user"]["id"].as_str().unwrap().to_owned(),
+                    value["tokens"]["access_token"].as_str().unwrap().to_owned(),
+                )
+            }
+        };
+        let (_, ann) = register(a.address.clone(), "ann").await;
+        let (ben_id, ben) = register(b.address.clone(), "ben").await;
+        let group: Value = client
+            .post(format!("{}/api/v1/conversations/groups", a.address))
+            .bearer_auth(&ann)
+            .json(&json!({"name": "team", "member_ids": [ben_id]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let group = group["id"].as_str().unwrap().to_owned();
+        let post = |address: String, token: String, id: String| {
+            let (client, group) = (client.clone(), group.clone());
+            async move {
+                client
+                    .post(format!("{address}/api/v1/conversations/{group}/messages"))
+                    .bearer_auth(&token)
+                    .json(&json!({"client_msg_id": id, "body": id}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        // Ben posts twice through B: B has his membership cached now.
+        assert_eq!(post(b.address.clone(), ben.clone(), "b1".into()).await, 201);
+        assert_eq!(post(b.address.clone(), ben.clone(), "b2".into()).await, 201);
+        let url = format!(
+            "{}/ws?token={ben}",
+            b.address.replacen("http://", "ws://", 1)
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        assert_eq!(next_json(&mut socket).await["type"], "ready");
+
+        // Ann removes him through A.
+        let removed = client
+            .delete(format!(
+                "{}/api/v1/conversations/{group}/members/{ben_id}",
+                a.address
+            ))
+            .bearer_auth(&ann)
+            .send()
+            .await
+            .unwrap();
+        assert!(removed.status().is_success(), "{}", removed.status());
+        // Within moments (the bus), not the cache's 30 s lifetime.
+        let mut refused = None;
+        for attempt in 0..20 {
+            let status = post(b.address.clone(), ben.clone(), format!("late-{attempt}")).await;
+            if status != 201 {
+                refused = Some((attempt, status));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (attempt, status) = refused.expect("B refuses the removed member within a second");
+        assert!(matches!(status, 403 | 404), "{status}");
+        assert!(attempt <= 10, "refused after {attempt} attempts");
+        // And his socket on B no longer receives the group's messages.
+        let left = next_json(&mut socket).await;
+        assert_eq!(left["type"], "left", "{left}");
+        assert_eq!(post(a.address.clone(), ann.clone(), "a1".into()).await, 201);
+        silent(&mut socket, Duration::from_millis(500)).await;
+    };
+    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
+    crate::support::drop_pg_database(&admin, &name).await;
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
