@@ -132,8 +132,13 @@ impl Application {
                         .as_deref()
                         .unwrap_or(&format!("http://{addr}")),
                 ),
-            // Production is served over HTTPS (directly or behind a proxy).
-            secure_cookies: config.environment == crate::config::Environment::Production,
+            // Served over HTTPS (the public URL says so; production always
+            // is, directly or behind a proxy): `Secure`, `__Host-` cookies.
+            secure_cookies: config.environment == crate::config::Environment::Production
+                || config
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://")),
         };
         state
             .services

@@ -154,3 +154,34 @@ async fn parallel_requests_sharing_an_expired_access_cookie_all_stay_signed_in()
         .await;
     assert_eq!(again.status(), 200, "the session survived");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_public_url_switches_the_cookies_to_secure_host_cookies() {
+    let app =
+        TestApp::spawn_configured(&[("CHATSPHERE_PUBLIC_URL", "https://chat.example.com")]).await;
+    let signed_in = app.register("secure").await;
+    let refresh = signed_in["tokens"]["refresh_token"].as_str().unwrap();
+    let response = app
+        .client
+        .get(format!("{}/settings/profile", app.address))
+        .header("cookie", format!("__Host-cs_refresh={refresh}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    let refresh = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-cs_refresh="))
+        .unwrap_or_else(|| panic!("a renewed __Host- refresh cookie: {cookies:?}"));
+    for attribute in ["Secure", "HttpOnly", "Path=/"] {
+        assert!(refresh.contains(attribute), "{attribute} in {refresh}");
+    }
+    assert!(!refresh.contains("Domain="), "__Host- cookies have no domain");
+    assert!(response.headers().contains_key("strict-transport-security"));
+}
