@@ -179,6 +179,24 @@ async fn first_oidc_sign_in_creates_the_account_and_the_next_one_finds_it() {
         second["id"], user["id"],
         "the same account, not a second one"
     );
+    // The audit log has the identity linked once and both sign-ins.
+    let user_id: uuid::Uuid = user["id"].as_str().unwrap().parse().unwrap();
+    let events = app
+        .services
+        .audit
+        .query(&services::store::AuditQuery {
+            user_id: Some(user_id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "oauth_linked").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.iter().filter(|k| **k == "sign_in").count(), 2, "{kinds:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
