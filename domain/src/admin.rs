@@ -1,5 +1,5 @@
 //! Accounts as the admin view sees them: who they are, whether they are
-//! admins or disabled, and counts of them.
+//! admins or disabled, and counts of them; and the live activity counts.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -42,4 +42,34 @@ pub struct UserStats {
     pub disabled: u32,
     /// Accounts seen (a connection opened or closed) in the last 7 days.
     pub active_last_7_days: u32,
+}
+
+/// Minutes of message activity the admin view charts.
+pub const ACTIVITY_MINUTES: usize = 30;
+
+/// Messages stored in one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MinuteCount {
+    /// The minute's start (UTC, seconds zero).
+    pub minute: DateTime<Utc>,
+    /// Messages stored in it.
+    pub messages: u32,
+}
+
+/// What is happening now, for the admin view's live panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LiveCounts {
+    /// Users online on any server process (a connection open, or closed
+    /// less than the presence grace period ago).
+    pub online_users: u32,
+    /// Real-time connections open on the server process that answered.
+    pub connections: u32,
+    /// Messages stored in the last 60 seconds (all conversations).
+    pub messages_last_minute: u32,
+    /// Messages per clock minute for the last [`ACTIVITY_MINUTES`] minutes,
+    /// oldest first, the current (unfinished) minute last; minutes without
+    /// messages are there with 0.
+    pub per_minute: Vec<MinuteCount>,
 }

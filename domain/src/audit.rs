@@ -1,6 +1,7 @@
 //! The audit log as clients see it: what happened to accounts and sessions
-//! (sign-ins, password changes, role changes, connections), for the admin
-//! view and the REST API.
+//! (sign-ins, password changes, role changes, connections) and to public
+//! rooms (created, changed, deleted by admins), for the admin view and the
+//! REST API.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -47,11 +48,20 @@ pub enum AuditKind {
     /// Closed a real-time connection.
     #[serde(rename = "disconnected")]
     Disconnected,
+    /// An admin created a public room (`detail`: its id and name).
+    #[serde(rename = "room_created")]
+    RoomCreated,
+    /// An admin changed a public room's topic.
+    #[serde(rename = "room_changed")]
+    RoomChanged,
+    /// An admin deleted a public room with its messages.
+    #[serde(rename = "room_deleted")]
+    RoomDeleted,
 }
 
 impl AuditKind {
     /// Every kind, in declaration order.
-    pub const ALL: [AuditKind; 11] = [
+    pub const ALL: [AuditKind; 14] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -63,6 +73,9 @@ impl AuditKind {
         Self::UserEnabled,
         Self::Connected,
         Self::Disconnected,
+        Self::RoomCreated,
+        Self::RoomChanged,
+        Self::RoomDeleted,
     ];
 
     /// The stored (and serialized) form.
@@ -79,6 +92,9 @@ impl AuditKind {
             Self::UserEnabled => "user_enabled",
             Self::Connected => "connected",
             Self::Disconnected => "disconnected",
+            Self::RoomCreated => "room_created",
+            Self::RoomChanged => "room_changed",
+            Self::RoomDeleted => "room_deleted",
         }
     }
 

@@ -4,7 +4,7 @@
 //! server-only crates. The server adds OpenAPI schemas with the `openapi`
 //! feature.
 //!
-//! - [`rooms`] — the public room directory's DTOs.
+//! - [`rooms`] — the public room directory's DTOs, room names and topics.
 //! - [`names`] — validated newtypes (`Username`, `Email`, `DisplayName`) whose
 //!   `parse()` is the single place their rules live, used by the browser for
 //!   inline validation and by the server before anything is stored.
@@ -14,7 +14,7 @@
 //! - [`conversation`] — kinds of conversation and member roles.
 //! - [`messages`] — the server's fixed messages, which the UI translates.
 //! - [`audit`] — the audit log's events and kinds.
-//! - [`admin`] — accounts as the admin view lists them, and their counts.
+//! - [`admin`] — accounts as the admin view lists them, their counts, live activity.
 
 pub mod admin;
 pub mod audit;
@@ -25,10 +25,10 @@ pub mod names;
 pub mod password;
 pub mod rooms;
 
-pub use admin::{AccountSummary, UserStats};
+pub use admin::{AccountSummary, LiveCounts, MinuteCount, UserStats};
 pub use audit::{AuditCursor, AuditEvent, AuditKind};
 pub use chat::{ChatMessage, ConversationSummary, MessageBody, UserSummary};
 pub use conversation::{ConversationKind, MemberRole};
 pub use names::{DisplayName, Email, NameError, Rule, Username};
 pub use password::Password;
-pub use rooms::RoomSummary;
+pub use rooms::{RoomName, RoomSummary, RoomTopic};

@@ -27,11 +27,15 @@ pub const PROVIDER_TOKEN_REFUSED: &str = "the provider did not accept this acces
 /// The identity provider could not be reached.
 pub const PROVIDER_UNAVAILABLE: &str = "the identity provider is unavailable; try again later";
 /// The account was disabled by an admin: signing in and refreshing are
-/// refused. Not in [`ALL`] yet: it joins once the web UI translates it.
+/// refused.
 pub const ACCOUNT_DISABLED: &str = "this account has been disabled; ask an administrator";
+/// Someone who is not an (enabled) admin asked for an admin action.
+pub const ADMINS_ONLY: &str = "only admins may do this";
+/// An admin tried to disable or demote their own account.
+pub const NOT_YOUR_OWN_ACCOUNT: &str = "admins cannot disable or demote their own account";
 
-/// Every message above (but [`ACCOUNT_DISABLED`]), for the translation tests.
-pub const ALL: [&str; 11] = [
+/// Every message above, for the translation tests.
+pub const ALL: [&str; 14] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -43,4 +47,7 @@ pub const ALL: [&str; 11] = [
     PROVIDER_ANSWER_UNVERIFIED,
     PROVIDER_TOKEN_REFUSED,
     PROVIDER_UNAVAILABLE,
+    ACCOUNT_DISABLED,
+    ADMINS_ONLY,
+    NOT_YOUR_OWN_ACCOUNT,
 ];

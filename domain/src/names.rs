@@ -225,6 +225,8 @@ macro_rules! string_newtype_impls {
     )+};
 }
 
+pub(crate) use string_newtype_impls;
+
 string_newtype_impls!(Username, Email, DisplayName);
 
 #[cfg(test)]

@@ -1,7 +1,94 @@
-//! The public room directory.
+//! The public room directory, and the rules of room names and topics.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::names::{string_newtype_impls, NameError, Rule};
+
+/// A public room's name: 2–32 ASCII letters, digits, `_`, `.` or `-`,
+/// starting with a letter or digit (like `general`, `tech`, `team-2`), so it
+/// reads well after `#` and in URLs. Unique without regard to case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomName(String);
+
+impl RoomName {
+    /// Shortest accepted name.
+    pub const MIN: usize = 2;
+    /// Longest accepted name.
+    pub const MAX: usize = 32;
+
+    /// Validates a room name (surrounding whitespace and one leading `#`
+    /// are ignored).
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let name = raw.trim();
+        let name = name.strip_prefix('#').unwrap_or(name);
+        let reject = |rule| NameError {
+            field: "name",
+            rule,
+        };
+        let len = name.chars().count();
+        if !(Self::MIN..=Self::MAX).contains(&len) {
+            return Err(reject(Rule::Length {
+                min: Self::MIN,
+                max: Self::MAX,
+            }));
+        }
+        if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(reject(Rule::StartsAlphanumeric));
+        }
+        if let Some(found) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
+        {
+            return Err(reject(Rule::UsernameChars { found }));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as typed (case preserved).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A room's topic: one line of at most 200 characters, any script, no
+/// control characters; empty for none.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomTopic(String);
+
+impl RoomTopic {
+    /// Longest accepted topic, in characters.
+    pub const MAX: usize = 200;
+
+    /// Validates a topic (surrounding whitespace is ignored).
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let topic = raw.trim();
+        if topic.chars().count() > Self::MAX {
+            return Err(NameError {
+                field: "topic",
+                rule: Rule::AtMost(Self::MAX),
+            });
+        }
+        if topic.chars().any(char::is_control) {
+            return Err(NameError {
+                field: "topic",
+                rule: Rule::NoControlChars,
+            });
+        }
+        Ok(Self(topic.to_owned()))
+    }
+
+    /// The topic as typed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+string_newtype_impls!(RoomName, RoomTopic);
 
 /// One public room as listed in the directory (`GET /api/v1/rooms`, `/rooms`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +147,31 @@ mod tests {
         assert!(tech.matches("TEC"));
         assert!(tech.matches("engineering"));
         assert!(!tech.matches("random"));
+    }
+
+    #[test]
+    fn room_names_are_short_url_safe_words() {
+        assert_eq!(RoomName::parse(" #Team-2 ").unwrap().as_str(), "Team-2");
+        assert!(RoomName::parse("general").is_ok());
+        for bad in ["", "x", "#", "-dash", "two words", "房间", &"a".repeat(33)] {
+            assert!(RoomName::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert_eq!(RoomName::parse("a b").unwrap_err().field, "name");
+        assert!(serde_json::from_str::<RoomName>("\"ok\"").is_ok());
+    }
+
+    #[test]
+    fn topics_are_one_line_and_may_be_empty() {
+        assert_eq!(RoomTopic::parse("  ").unwrap().as_str(), "");
+        assert_eq!(RoomTopic::parse(" 设计评审 ").unwrap().as_str(), "设计评审");
+        assert_eq!(
+            RoomTopic::parse(&"字".repeat(201)).unwrap_err().rule,
+            Rule::AtMost(200)
+        );
+        assert_eq!(
+            RoomTopic::parse("two\nlines").unwrap_err().rule,
+            Rule::NoControlChars
+        );
     }
 
     #[test]

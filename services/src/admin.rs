@@ -11,6 +11,13 @@
 //! at once ([`ServiceError::AccountDisabled`]), ends its sessions, and tells
 //! every server process (an [`Event::AccountDisabled`] on the user's topic)
 //! to close its real-time connections.
+//!
+//! Admins also manage public rooms (`rooms`: create, change the topic,
+//! delete) and watch what is happening now (`live`: online users,
+//! connections, messages per minute).
+
+mod live;
+mod rooms;
 
 use std::sync::Arc;
 
@@ -31,9 +38,8 @@ use crate::ServiceError;
 /// Accounts listed when a listing asks for none in particular.
 pub const DEFAULT_ACCOUNT_PAGE: u32 = 50;
 
-const NOT_ADMIN: ServiceError = ServiceError::Forbidden("only admins may do this");
-const OWN_ACCOUNT: ServiceError =
-    ServiceError::Forbidden("admins cannot disable or demote their own account");
+const NOT_ADMIN: ServiceError = ServiceError::Forbidden(domain::messages::ADMINS_ONLY);
+const OWN_ACCOUNT: ServiceError = ServiceError::Forbidden(domain::messages::NOT_YOUR_OWN_ACCOUNT);
 
 /// Which accounts to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,22 +58,25 @@ pub struct AdminService {
     bus: Arc<dyn Bus>,
     auth: AuthService,
     audit: AuditService,
+    members: crate::members::Members,
 }
 
 impl AdminService {
-    /// The service over a store and a bus; sessions are ended through `auth`
-    /// and actions recorded in `audit`.
+    /// The service over a store and a bus; sessions are ended through `auth`,
+    /// actions recorded in `audit`, membership caches told through `members`.
     pub fn new(
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         auth: AuthService,
         audit: AuditService,
+        members: crate::members::Members,
     ) -> Self {
         Self {
             store,
             bus,
             auth,
             audit,
+            members,
         }
     }
 

@@ -107,7 +107,13 @@ impl Services {
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone());
         let audit = AuditService::new(store.clone());
-        let admin = AdminService::new(store.clone(), bus.clone(), auth.clone(), audit.clone());
+        let admin = AdminService::new(
+            store.clone(),
+            bus.clone(),
+            auth.clone(),
+            audit.clone(),
+            members.clone(),
+        );
         let presence = presence::Presence::local(
             store.clone(),
             bus.clone(),

@@ -13,7 +13,7 @@ use domain::{AuditEvent, AuditKind};
 use services::admin::AccountQuery;
 use services::auth::{AccessTokens, ClientInfo, Registration, SessionPolicy, TokenPair};
 use services::bus::InProcessBus;
-use services::conversations::ChatPolicy;
+use services::conversations::{ChatPolicy, Outgoing};
 use services::events::{user_topic, Envelope, EventHeader};
 use services::kv::SharedKv;
 use services::store::{AuditQuery, User};
@@ -28,6 +28,8 @@ support::store_contract!(
     an_account_enabled_again_signs_in_but_its_old_tokens_stay_dead,
     only_enabled_admins_manage_accounts_and_never_their_own,
     admins_list_and_count_accounts,
+    admins_create_retopic_and_delete_rooms_and_members_stop_following_them,
+    live_counts_show_who_is_online_connections_and_recent_messages,
 );
 
 const PASSWORD: &str = "violet-harbour-71-kites";
@@ -325,4 +327,134 @@ async fn admins_list_and_count_accounts(fx: Fixture) {
     );
     let stats = s.admin.stats(root.id).await.unwrap();
     assert_eq!((stats.total, stats.admins, stats.disabled), (4, 1, 0));
+}
+
+async fn admins_create_retopic_and_delete_rooms_and_members_stop_following_them(fx: Fixture) {
+    let s = services(&fx, SharedKv::local());
+    let desk = admin_desk();
+    let (root, _) = register(&s, "founder").await;
+    let (ann, _) = register(&s, "ann").await;
+    forbidden(s.admin.create_room(ann.id, "design", "", &desk).await);
+    for bad in ["x", "two words", "-dash"] {
+        assert!(matches!(
+            s.admin.create_room(root.id, bad, "", &desk).await,
+            Err(ServiceError::InvalidName(e)) if e.field == "name"
+        ));
+    }
+    assert!(matches!(
+        s.admin.create_room(root.id, "GENERAL", "", &desk).await,
+        Err(ServiceError::Conflict("room name"))
+    ));
+
+    let room = s
+        .admin
+        .create_room(root.id, " #design ", " Reviews ", &desk)
+        .await
+        .unwrap();
+    assert_eq!(
+        (room.name.as_str(), room.topic.as_str()),
+        ("design", "Reviews")
+    );
+    assert!(s
+        .rooms
+        .list_public_rooms()
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.id == room.id));
+    forbidden(s.admin.set_room_topic(ann.id, room.id, "mine", &desk).await);
+    let changed = s
+        .admin
+        .set_room_topic(root.id, room.id, "Critique, kindly", &desk)
+        .await
+        .unwrap();
+    assert_eq!(changed.topic, "Critique, kindly");
+
+    s.chat.join_room(ann.id, "design").await.unwrap();
+    let mut topic = s.bus.subscribe(&user_topic(ann.id)).await.unwrap();
+    forbidden(s.admin.delete_room(ann.id, room.id, &desk).await);
+    s.admin.delete_room(root.id, room.id, &desk).await.unwrap();
+    let payload = tokio::time::timeout(StdDuration::from_secs(5), topic.recv())
+        .await
+        .expect("the member is told")
+        .unwrap();
+    let header: EventHeader =
+        serde_json::from_slice(&Envelope::open(payload).unwrap().json).unwrap();
+    assert!(matches!(header, EventHeader::Left { conversation_id } if conversation_id == room.id));
+    assert!(!s.chat.is_member(ann.id, room.id).await.unwrap());
+    assert!(matches!(
+        s.chat.join_room(ann.id, "design").await,
+        Err(ServiceError::NotFound("room"))
+    ));
+    assert!(matches!(
+        s.admin.delete_room(root.id, room.id, &desk).await,
+        Err(ServiceError::NotFound("room"))
+    ));
+
+    for (kind, detail) in [
+        (AuditKind::RoomCreated, r#""topic":"Reviews""#),
+        (AuditKind::RoomChanged, r#""topic":"Critique, kindly""#),
+        (AuditKind::RoomDeleted, r#""members":1"#),
+    ] {
+        let events = audit(&s, kind).await;
+        assert_eq!(events.len(), 1, "{kind:?}");
+        let event = &events[0];
+        assert_eq!((event.user_id, event.actor_id), (None, Some(root.id)));
+        assert_eq!(event.ip.as_deref(), Some("10.1.2.3"));
+        let text = event.detail.as_deref().unwrap();
+        assert!(
+            text.contains(r#""name":"design""#) && text.contains(detail),
+            "{text}"
+        );
+    }
+}
+
+async fn live_counts_show_who_is_online_connections_and_recent_messages(fx: Fixture) {
+    let s = services(&fx, SharedKv::local());
+    let (root, _) = register(&s, "founder").await;
+    let (ann, _) = register(&s, "ann").await;
+    forbidden(s.admin.live(ann.id, &s.presence, &s.connections).await);
+
+    let quiet = s
+        .admin
+        .live(root.id, &s.presence, &s.connections)
+        .await
+        .unwrap();
+    assert_eq!((quiet.online_users, quiet.connections), (0, 0));
+    assert_eq!(quiet.messages_last_minute, 0);
+    assert_eq!(quiet.per_minute.len(), domain::admin::ACTIVITY_MINUTES);
+    assert!(quiet.per_minute.iter().all(|m| m.messages == 0));
+
+    let _online = s.presence.connected(ann.id).await;
+    let _socket = s.connections.open();
+    let general = s
+        .store
+        .public_room_by_name("general")
+        .await
+        .unwrap()
+        .unwrap();
+    for n in 0..3 {
+        let outgoing = Outgoing {
+            conversation_id: general.id,
+            client_msg_id: format!("live-{n}"),
+            body: "hello".into(),
+            reply_to: None,
+        };
+        s.chat.post(ann.id, outgoing).await.unwrap();
+    }
+    let live = s
+        .admin
+        .live(root.id, &s.presence, &s.connections)
+        .await
+        .unwrap();
+    assert_eq!((live.online_users, live.connections), (1, 1));
+    assert_eq!(live.messages_last_minute, 3);
+    // Sent now: in the current minute, or the one before if it just turned.
+    let recent: u32 = live.per_minute[28..].iter().map(|m| m.messages).sum();
+    assert_eq!(recent, 3);
+    let minutes: Vec<_> = live.per_minute.iter().map(|m| m.minute).collect();
+    assert!(minutes
+        .windows(2)
+        .all(|w| w[1] - w[0] == chrono::Duration::minutes(1)));
+    assert!(*minutes.last().unwrap() <= chrono::Utc::now());
 }

@@ -2,6 +2,7 @@
 //! [`ConversationStore`] part of a store.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::{ChatMessage, ConversationKind, ConversationSummary, MemberRole, UserSummary};
 use uuid::Uuid;
 
@@ -114,6 +115,14 @@ pub trait ConversationStore: Send + Sync {
 
     /// A message by id.
     async fn message(&self, message_id: Uuid) -> Result<Option<ChatMessage>, StoreError>;
+
+    /// How many messages (of every conversation) were stored at or after
+    /// `since`, per clock minute (UTC): each minute's start with its count,
+    /// oldest first; minutes without messages are left out.
+    async fn message_counts(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, u32)>, StoreError>;
 
     /// Users whose username or display name contains `query` (any case),
     /// by username, at most `limit`.

@@ -12,6 +12,7 @@ pub mod conversations;
 pub mod identities;
 mod postgres;
 pub mod receipts;
+pub mod rooms;
 pub mod sessions;
 mod sqlite;
 
@@ -28,6 +29,7 @@ pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};
 pub use postgres::PgStore;
 pub use receipts::{MemberPositions, Positions, ReceiptStore};
+pub use rooms::RoomStore;
 pub use sessions::{Rotation, Session, SessionStore};
 pub use sqlite::SqliteStore;
 
@@ -132,10 +134,17 @@ pub struct Profile {
 /// kept in create-read-update-delete order; sessions are in [`SessionStore`],
 /// external identities in [`IdentityStore`], receipt positions and last-seen
 /// times in [`ReceiptStore`], the audit log in [`AuditStore`], admins and
-/// disabled accounts in [`AccountStore`].
+/// disabled accounts in [`AccountStore`], managing public rooms in
+/// [`RoomStore`].
 #[async_trait]
 pub trait Store:
-    SessionStore + IdentityStore + ConversationStore + ReceiptStore + AuditStore + AccountStore
+    SessionStore
+    + IdentityStore
+    + ConversationStore
+    + ReceiptStore
+    + AuditStore
+    + AccountStore
+    + RoomStore
 {
     /// Which database this is.
     fn backend(&self) -> Backend;

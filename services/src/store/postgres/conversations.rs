@@ -1,7 +1,7 @@
 //! [`ConversationStore`] on PostgreSQL.
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::{ChatMessage, ConversationKind, ConversationSummary, MemberRole, UserSummary};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -351,6 +351,23 @@ impl ConversationStore for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.as_ref().map(message_from_row).transpose()?)
+    }
+
+    async fn message_counts(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, u32)>, StoreError> {
+        let rows: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
+            "select date_trunc('minute', created_at) as minute, count(*) from messages \
+             where created_at >= $1 group by minute order by minute",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(minute, count)| (minute, count_u32(count)))
+            .collect())
     }
 
     async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<UserSummary>, StoreError> {

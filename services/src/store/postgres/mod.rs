@@ -40,6 +40,7 @@ mod audit;
 mod conversations;
 mod identities;
 mod receipts;
+mod rooms;
 mod sessions;
 
 use super::{

@@ -1,7 +1,7 @@
 //! [`ConversationStore`] on SQLite.
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::{ChatMessage, ConversationKind, ConversationSummary, MemberRole, UserSummary};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -352,6 +352,28 @@ impl ConversationStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.as_ref().map(message_from_row).transpose()?)
+    }
+
+    // created_at is RFC 3339 text in UTC (`2025-06-01T12:34:56.789+00:00`):
+    // text order is time order, and the first 16 characters are the minute.
+    async fn message_counts(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, u32)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "select substr(created_at, 1, 16) as minute, count(*) from messages \
+             where created_at >= ? group by minute order by minute",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(minute, count)| {
+                let start = NaiveDateTime::parse_from_str(&minute, "%Y-%m-%dT%H:%M")
+                    .map_err(|_| StoreError::Corrupt(format!("message time {minute:?}")))?;
+                Ok((start.and_utc(), count_u32(count)))
+            })
+            .collect()
     }
 
     async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<UserSummary>, StoreError> {
