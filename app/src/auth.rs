@@ -20,6 +20,9 @@ pub struct SignedInUser {
     pub username: String,
     /// Name shown to others.
     pub display_name: String,
+    /// May open the admin view.
+    #[serde(default)]
+    pub is_admin: bool,
 }
 
 /// An identity provider to offer on the sign-in page.
@@ -46,7 +49,8 @@ pub async fn oauth_providers() -> Result<Vec<OAuthProvider>, AppError> {
         .collect())
 }
 
-/// Who is signed in, if anyone.
+/// Who is signed in, if anyone. A disabled account is signed out here, and
+/// this answers [`domain::messages::ACCOUNT_DISABLED`] once.
 #[server(prefix = "/rpc", endpoint = "auth/current_user")]
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     let services = crate::state::services()?;
@@ -55,6 +59,7 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     };
     let user = services.auth.me(&auth).await?;
     Ok(Some(SignedInUser {
+        is_admin: user.is_admin && !user.is_disabled(),
         id: user.id,
         username: user.username,
         display_name: user.display_name,
@@ -216,7 +221,9 @@ pub mod ssr {
     /// refresh cookie must be rotated at most once, or the second rotation
     /// would present a used token and end the session.
     #[derive(Clone, Default)]
-    pub struct RequestAuth(std::sync::Arc<tokio::sync::OnceCell<Option<Authenticated>>>);
+    pub struct RequestAuth(
+        std::sync::Arc<tokio::sync::OnceCell<Result<Option<Authenticated>, AppError>>>,
+    );
 
     /// Provides a fresh [`RequestAuth`]; the server calls it for every request.
     pub fn provide_request_auth() {
@@ -225,29 +232,43 @@ pub mod ssr {
 
     /// The signed-in user from the cookies, renewing an expired access token
     /// from the refresh cookie (and setting the new cookies) when needed.
-    /// Computed once per request.
+    /// Computed once per request. A disabled account's cookies are cleared
+    /// and the request fails with [`domain::messages::ACCOUNT_DISABLED`]
+    /// (the next one is simply signed out).
     pub async fn authenticate(services: &Services) -> Result<Option<Authenticated>, AppError> {
         match use_context::<RequestAuth>() {
             Some(RequestAuth(cell)) => cell
-                .get_or_try_init(|| authenticate_from_cookies(services))
+                .get_or_init(|| authenticate_or_shut_out(services))
                 .await
-                .copied(),
-            None => authenticate_from_cookies(services).await,
+                .clone(),
+            None => authenticate_or_shut_out(services).await,
+        }
+    }
+
+    async fn authenticate_or_shut_out(
+        services: &Services,
+    ) -> Result<Option<Authenticated>, AppError> {
+        match authenticate_from_cookies(services).await {
+            Err(ServiceError::AccountDisabled) => {
+                clear_cookies();
+                Err(ServiceError::AccountDisabled.into())
+            }
+            other => other.map_err(AppError::from),
         }
     }
 
     async fn authenticate_from_cookies(
         services: &Services,
-    ) -> Result<Option<Authenticated>, AppError> {
+    ) -> Result<Option<Authenticated>, ServiceError> {
         let jar: CookieJar = leptos_axum::extract()
             .await
-            .map_err(|_| AppError::Internal)?;
+            .map_err(|err| ServiceError::Internal(format!("cookies: {err}")))?;
         let (access, refresh, _) = names();
         if let Some(token) = jar.get(access) {
             match services.auth.authenticate(token.value()).await {
                 Ok(auth) => return Ok(Some(auth)),
                 Err(ServiceError::Unauthorized(_)) => {}
-                Err(other) => return Err(other.into()),
+                Err(other) => return Err(other),
             }
         }
         let Some(refresh_token) = jar.get(refresh) else {
@@ -279,7 +300,7 @@ pub mod ssr {
                 clear_cookies();
                 Ok(None)
             }
-            Err(other) => Err(other.into()),
+            Err(other) => Err(other),
         }
     }
 

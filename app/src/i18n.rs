@@ -8,7 +8,10 @@
 
 use leptos::prelude::*;
 
+mod admin;
 mod errors;
+
+pub use admin::AdminTexts;
 
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -178,6 +181,7 @@ pub struct Texts {
     pub status_read: &'static str,
     pub rooms_online: &'static str,
     pub seen_by: &'static str,
+    pub nav_admin: &'static str,
 }
 
 /// English.
@@ -265,6 +269,7 @@ pub static EN: Texts = Texts {
     status_read: "Read",
     rooms_online: "online",
     seen_by: "Seen by…",
+    nav_admin: "Admin",
 };
 
 /// Simplified Chinese.
@@ -352,6 +357,7 @@ pub static ZH_CN: Texts = Texts {
     status_read: "已读",
     rooms_online: "人在线",
     seen_by: "谁已读…",
+    nav_admin: "系统管理",
 };
 
 /// The current locale's texts (the app provides the [`Locale`]).

@@ -26,6 +26,7 @@ pub use error::AppError;
 
 use components::auth_state::AuthActions;
 use components::layout::AppShell;
+use pages::admin::AdminPage;
 use pages::conversation::ConversationPage;
 use pages::login::{LoginPage, RegisterPage};
 use pages::people::PeoplePage;
@@ -70,9 +71,16 @@ pub fn App() -> impl IntoView {
     provide_context(actions);
     let unread = RwSignal::new(0u32);
     provide_context(components::layout::UnreadTotal(unread));
-    components::live::Live::provide(Signal::derive(move || {
+    let live = components::live::Live::provide(Signal::derive(move || {
         matches!(actions.user.get(), Some(Ok(Some(_))))
     }));
+    // The server ended the sign-in (account disabled, session over): ask
+    // again who is signed in, so the pages show it at once.
+    Effect::new(move |_| {
+        if live.sign_in_ended.get() > 0 {
+            actions.user.refetch();
+        }
+    });
     // Effects run only in the browser: this attribute tells people and tests
     // that the page is hydrated and interactive.
     Effect::new(move |_| {
@@ -103,6 +111,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:id") view=ConversationPage ssr=SsrMode::Async/>
                     <Route path=path!("/new") view=PeoplePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </AppShell>
         </Router>

@@ -85,8 +85,26 @@ fn Sidebar() -> impl IntoView {
             <ul class="nav-list">
                 <li><A href="/settings/profile">{t.nav_profile}</A></li>
                 <li><A href="/settings/security">{t.nav_security}</A></li>
+                <AdminLink/>
             </ul>
         </nav>
+    }
+}
+
+/// "Admin", for admins only (the page checks again, and so does every
+/// server function behind it).
+#[component]
+fn AdminLink() -> impl IntoView {
+    let actions = expect_context::<AuthActions>();
+    let t = use_texts();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(actions.user.await, Ok(Some(user)) if user.is_admin).then(|| view! {
+                    <li><A href="/admin" attr:class="admin-link">{t.nav_admin}</A></li>
+                })
+            })}
+        </Transition>
     }
 }
 

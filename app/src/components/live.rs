@@ -80,6 +80,12 @@ const TYPING_EVERY_MS: f64 = 3000.0;
 #[cfg(feature = "hydrate")]
 const DELIVERED_DELAY_MS: u32 = 250;
 
+/// Why the server may close the connection because the sign-in is over
+/// (its close reasons with code 1008): the app then asks again who is
+/// signed in, and the connection is not opened again until someone is.
+#[cfg(feature = "hydrate")]
+const SIGN_IN_ENDED: [&str; 2] = ["the account has been disabled", "the session has ended"];
+
 /// What this tab holds and has told the server.
 #[derive(Default)]
 struct Positions {
@@ -111,27 +117,35 @@ pub struct Live {
     pub reconnects: RwSignal<u32>,
     /// Who is connected (from the server's `ready`).
     pub me: RwSignal<Option<Uuid>>,
+    /// Incremented when the server closed the connection because the
+    /// sign-in ended (the account was disabled, the session ended).
+    pub sign_in_ended: RwSignal<u32>,
     positions: StoredValue<Positions>,
 }
 
 impl Live {
-    /// Provides the state and, in the browser, connects while `signed_in`.
+    /// Provides the state and, in the browser, connects while `signed_in`
+    /// (a connection that ends while nobody is signed in is not reopened).
     pub fn provide(signed_in: Signal<bool>) -> Self {
         let live = Self {
             log: StoredValue::new(std::collections::VecDeque::new()),
             version: RwSignal::new(0),
             reconnects: RwSignal::new(0),
             me: RwSignal::new(None),
+            sign_in_ended: RwSignal::new(0),
             positions: StoredValue::new(Positions::default()),
         };
         provide_context(live);
         #[cfg(feature = "hydrate")]
         {
-            let started = StoredValue::new(false);
+            let running = StoredValue::new(false);
             Effect::new(move |_| {
-                if signed_in.get() && !started.get_value() {
-                    started.set_value(true);
-                    leptos::task::spawn_local(client::run(live));
+                if signed_in.get() && !running.get_value() {
+                    running.set_value(true);
+                    leptos::task::spawn_local(async move {
+                        client::run(live, signed_in).await;
+                        running.set_value(false);
+                    });
                 }
             });
         }
@@ -269,7 +283,7 @@ pub fn use_live() -> Option<Live> {
 mod client {
     use futures_util::{SinkExt, StreamExt};
     use gloo_net::websocket::futures::WebSocket;
-    use gloo_net::websocket::Message;
+    use gloo_net::websocket::{Message, WebSocketError};
     use leptos::prelude::*;
     use uuid::Uuid;
 
@@ -294,11 +308,12 @@ mod client {
         user_id: Option<Uuid>,
     }
 
-    /// Connects, resumes, reads until the socket closes, waits, reconnects.
-    pub(super) async fn run(live: Live) {
+    /// Connects, resumes, reads until the socket closes, waits, reconnects;
+    /// returns once nobody is signed in.
+    pub(super) async fn run(live: Live, signed_in: Signal<bool>) {
         let mut delay_ms = 500u32;
         let mut first = true;
-        loop {
+        while signed_in.get_untracked() {
             if let Some(socket) = url().and_then(|u| WebSocket::open(&u).ok()) {
                 let (mut write, mut read) = socket.split();
                 let (tx, mut rx) = futures_channel::mpsc::unbounded::<String>();
@@ -310,8 +325,16 @@ mod client {
                     }
                 });
                 while let Some(frame) = read.next().await {
-                    let Ok(Message::Text(text)) = frame else {
-                        break;
+                    let text = match frame {
+                        Ok(Message::Text(text)) => text,
+                        Err(WebSocketError::ConnectionClose(close))
+                            if close.code == 1008
+                                && super::SIGN_IN_ENDED.contains(&close.reason.as_str()) =>
+                        {
+                            live.sign_in_ended.update(|n| *n += 1);
+                            break;
+                        }
+                        _ => break,
                     };
                     if let Ok(ready) = serde_json::from_str::<Ready>(&text) {
                         if ready.kind == "ready" {

@@ -60,6 +60,8 @@ fn zh_field(field: &str) -> &'static str {
         "display_name" => "显示名称",
         "password" => "密码",
         "body" => "消息",
+        "name" => "名称",
+        "topic" => "主题",
         _ => "该字段",
     }
 }
@@ -70,6 +72,8 @@ fn zh_thing(what: &str) -> String {
         "session" => "该会话".to_owned(),
         "provider" => "该登录方式".to_owned(),
         "user" => "该用户".to_owned(),
+        "room" => "该房间".to_owned(),
+        "room name" => "房间名称".to_owned(),
         other => other.to_owned(),
     }
 }
@@ -103,6 +107,9 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::PROVIDER_ANSWER_UNVERIFIED => "无法验证身份提供方的响应，请重新开始",
         t if t == m::PROVIDER_TOKEN_REFUSED => "身份提供方不接受此访问令牌",
         t if t == m::PROVIDER_UNAVAILABLE => "身份提供方暂时不可用，请稍后再试",
+        t if t == m::ACCOUNT_DISABLED => "此账户已被停用，请联系管理员",
+        t if t == m::ADMINS_ONLY => "只有管理员可以执行此操作",
+        t if t == m::NOT_YOUR_OWN_ACCOUNT => "管理员不能停用自己的账户，也不能取消自己的管理员身份",
         _ => return None,
     })
 }

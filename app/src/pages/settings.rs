@@ -139,7 +139,8 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 }
 
 /// Shows `children` to signed-in users; sends others to sign in, with the
-/// current path as `next`.
+/// current path as `next` (and why, when the sign-in ended with an error:
+/// a disabled account).
 #[component]
 pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     let actions = expect_context::<AuthActions>();
@@ -150,9 +151,13 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
             {move || Suspend::new(async move {
                 match actions.user.await {
                     Ok(Some(_)) => children.read_value()().into_any(),
-                    _ => {
-                        let next = location.pathname.get_untracked();
-                        view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                    other => {
+                        let mut path = format!("/login?next={}", location.pathname.get_untracked());
+                        if let Err(err) = other {
+                            let error = [("error", err.to_string())];
+                            path = format!("{path}&{}", serde_urlencoded::to_string(error).unwrap_or_default());
+                        }
+                        view! { <Redirect path/> }.into_any()
                     }
                 }
             })}
@@ -160,9 +165,11 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// What to say after a settings form: the hydrated action's result, or the
-/// `?done=1` / `?error=` a plain form post was redirected back with.
-fn outcome(
+/// What to say after a form ending with
+/// [`finish_plain_form`](crate::auth::ssr::finish_plain_form): the hydrated
+/// action's result, or the `?done=<form>` / `?failed=<form>&error=` a plain
+/// form post was redirected back with.
+pub(crate) fn outcome(
     value: Option<Result<(), AppError>>,
     query: &leptos_router::params::ParamsMap,
     form: &str,
