@@ -28,6 +28,114 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/enable", post(enable))
         .route("/admin/users/{id}/role", put(set_role))
         .route("/admin/audit", get(audit))
+        .route("/admin/live", get(live))
+        .route("/admin/rooms", post(create_room))
+        .route("/admin/rooms/{id}", put(set_room_topic).delete(delete_room))
+}
+
+/// Live counts with messages per minute over the last half hour (admins only).
+#[utoipa::path(get, path = "/api/v1/admin/live", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, body = domain::LiveCounts),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn live(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+) -> Result<Json<domain::LiveCounts>, ApiError> {
+    let services = &state.services;
+    Ok(Json(
+        services
+            .admin
+            .live(auth.user_id, &services.presence, &services.connections)
+            .await?,
+    ))
+}
+
+/// A new public room.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewRoom {
+    /// Its name (letters, digits, `-` and `_`, unique in any case).
+    pub name: String,
+    /// What it is about; may be empty.
+    #[serde(default)]
+    pub topic: String,
+}
+
+/// Creates a public room (admins only).
+#[utoipa::path(post, path = "/api/v1/admin/rooms", tag = "admin", security(("bearer" = [])), request_body = NewRoom,
+    responses(
+        (status = 201, body = domain::RoomSummary),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad name or topic", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_room(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Client(client): Client,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<NewRoom>,
+) -> Result<(axum::http::StatusCode, Json<domain::RoomSummary>), ApiError> {
+    let room = state
+        .services
+        .admin
+        .create_room(auth.user_id, &body.name, &body.topic, &client)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(room)))
+}
+
+/// A room's new topic.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoomTopicRequest {
+    /// What the room is about; may be empty.
+    pub topic: String,
+}
+
+/// Changes a public room's topic (admins only).
+#[utoipa::path(put, path = "/api/v1/admin/rooms/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The room")), request_body = RoomTopicRequest,
+    responses(
+        (status = 200, body = domain::RoomSummary),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_room_topic(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Client(client): Client,
+    Path(id): Path<Uuid>,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<RoomTopicRequest>,
+) -> Result<Json<domain::RoomSummary>, ApiError> {
+    let services = &state.services;
+    Ok(Json(
+        services
+            .admin
+            .set_room_topic(auth.user_id, id, &body.topic, &client)
+            .await?,
+    ))
+}
+
+/// Deletes a public room with its messages; its members stop receiving at
+/// once (admins only).
+#[utoipa::path(delete, path = "/api/v1/admin/rooms/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The room")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such room", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_room(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    Client(client): Client,
+    Path(id): Path<Uuid>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    state
+        .services
+        .admin
+        .delete_room(auth.user_id, id, &client)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Live counts for the admin view.

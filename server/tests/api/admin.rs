@@ -276,3 +276,108 @@ async fn user_signed_in(app: &TestApp, name: &str) -> User {
         token: value["tokens"]["access_token"].as_str().unwrap().to_owned(),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_create_retopic_and_delete_rooms_and_see_live_counts() {
+    let app = TestApp::spawn().await;
+    let (root, ann) = (user(&app, "root").await, user(&app, "ann").await);
+    assert_eq!(
+        create_room(&app, &ann, json!({"name": "ops", "topic": "x"}))
+            .await
+            .status(),
+        403
+    );
+    let created = create_room(&app, &root, json!({"name": "ops", "topic": "Operations"})).await;
+    assert_eq!(created.status(), 201);
+    let room: Value = created.json().await.unwrap();
+    assert_eq!(
+        create_room(&app, &root, json!({"name": "OPS"}))
+            .await
+            .status(),
+        409,
+        "names are unique in any case"
+    );
+    assert_eq!(
+        create_room(&app, &root, json!({"name": "no spaces please"}))
+            .await
+            .status(),
+        422
+    );
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    let retopic = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/admin/rooms/{room_id}"),
+            Some(&json!({"topic": "Ops & on-call"})),
+            Some(&root.token),
+        )
+        .await;
+    assert_eq!(retopic.status(), 200);
+    let listed: Value = app.get("/api/v1/rooms").await.json().await.unwrap();
+    assert!(listed.to_string().contains("Ops & on-call"), "{listed}");
+
+    // Ann joins and listens; the room's deletion reaches her at once.
+    let joined = app
+        .send(
+            Method::POST,
+            "/api/v1/rooms/ops/join",
+            None,
+            Some(&ann.token),
+        )
+        .await;
+    assert!(joined.status().is_success());
+    let mut socket = connect(&app, &ann).await;
+    let sent = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/conversations/{room_id}/messages"),
+            Some(&json!({"client_msg_id": "r1", "body": "hello ops"})),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(sent.status(), 201);
+    let (_, live) = get_json(&app, "/api/v1/admin/live", &root).await;
+    assert!(
+        live["messages_last_minute"].as_u64().unwrap() >= 1,
+        "{live}"
+    );
+    assert_eq!(live["per_minute"].as_array().unwrap().len(), 30);
+    assert!(live["online_users"].as_u64().unwrap() >= 1);
+    assert_eq!(get_json(&app, "/api/v1/admin/live", &ann).await.0, 403);
+
+    let deleted = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/admin/rooms/{room_id}"),
+            None,
+            Some(&root.token),
+        )
+        .await;
+    assert_eq!(deleted.status(), 204);
+    let left = crate::ws::next_of(&mut socket, "left").await;
+    assert_eq!(left["conversation_id"], room_id.as_str());
+    let again = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/conversations/{room_id}/messages"),
+            Some(&json!({"client_msg_id": "r2", "body": "anyone?"})),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(again.status(), 404);
+    let events = audit(&app, &root, "").await;
+    let kinds = kinds(&events);
+    for kind in ["room_created", "room_changed", "room_deleted"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+}
+
+async fn create_room(app: &TestApp, who: &User, body: Value) -> reqwest::Response {
+    app.send(
+        Method::POST,
+        "/api/v1/admin/rooms",
+        Some(&body),
+        Some(&who.token),
+    )
+    .await
+}

@@ -196,7 +196,11 @@ async fn first_oidc_sign_in_creates_the_account_and_the_next_one_finds_it() {
         1,
         "{kinds:?}"
     );
-    assert_eq!(kinds.iter().filter(|k| **k == "sign_in").count(), 2, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "sign_in").count(),
+        2,
+        "{kinds:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

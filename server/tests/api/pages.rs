@@ -182,6 +182,9 @@ async fn an_https_public_url_switches_the_cookies_to_secure_host_cookies() {
     for attribute in ["Secure", "HttpOnly", "Path=/"] {
         assert!(refresh.contains(attribute), "{attribute} in {refresh}");
     }
-    assert!(!refresh.contains("Domain="), "__Host- cookies have no domain");
+    assert!(
+        !refresh.contains("Domain="),
+        "__Host- cookies have no domain"
+    );
     assert!(response.headers().contains_key("strict-transport-security"));
 }
