@@ -8,6 +8,8 @@ import { join } from "node:path";
 const port = Number(process.env.E2E_PORT ?? 3100);
 const dataDir = mkdtempSync(join(tmpdir(), "chatsphere-e2e-"));
 const serverBin = process.env.E2E_SERVER_BIN ?? "target/debug/server";
+// The compiled JS/WASM/CSS (a copy keeps a run safe from a rebuild meanwhile).
+const siteRoot = process.env.E2E_SITE_ROOT ?? "target/site";
 // A real OpenID Connect provider (npm's oauth2-mock-server) for "Sign in with …".
 const oidcPort = port + 1;
 const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
@@ -59,7 +61,7 @@ export default defineConfig({
     stderr: "pipe",
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_SITE_ROOT: siteRoot,
       CHATSPHERE_DATA_DIR: dataDir,
       DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
       RUST_LOG: "warn",
@@ -68,6 +70,8 @@ export default defineConfig({
       // Every test signs up from one address: the budgets are tested in the API suite.
       CHATSPHERE_RATE_LIMIT_API: "100000/min",
       CHATSPHERE_RATE_LIMIT_AUTH: "100000/min",
+      // The admin of the admin spec, whichever spec registers the first account.
+      CHATSPHERE_ADMINS: "e2e_admin",
       OIDC_ISSUER: oidcIssuer,
       OIDC_CLIENT_ID: "chatsphere-e2e",
       OIDC_CLIENT_SECRET: "chatsphere-e2e-secret",
