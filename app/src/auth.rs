@@ -312,10 +312,16 @@ pub mod ssr {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         });
-        let ip_address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-            .await
-            .ok()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        // As the middleware resolved it (trusted proxies), else the socket.
+        let resolved = use_context::<Parts>()
+            .and_then(|p| p.extensions.get::<crate::state::ClientIp>().copied());
+        let ip_address = match resolved {
+            Some(crate::state::ClientIp(ip)) => Some(ip.to_string()),
+            None => leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+                .await
+                .ok()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        };
         ClientInfo {
             user_agent,
             ip_address,

@@ -6,6 +6,12 @@ use services::Services;
 
 use crate::AppError;
 
+/// The client's address as the server's middleware resolved it (the socket
+/// peer, or `X-Forwarded-For` from a trusted proxy), in each request's
+/// extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
 /// The router's state: Leptos' options and the service layer. leptos_axum
 /// provides it as context to every page render and server function.
 #[derive(Clone, FromRef)]

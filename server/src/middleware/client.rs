@@ -71,9 +71,9 @@ fn parse_forwarded(entry: &str) -> Option<IpAddr> {
         .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
-/// The client's address, in the request's extensions for every handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+/// The client's address, in the request's extensions for every handler
+/// (defined with the app's state, so server functions read it too).
+pub use app::state::ClientIp;
 
 /// Puts [`ClientIp`] into the request (absent when the server runs without
 /// connection info, as in router-level unit tests).

@@ -481,3 +481,55 @@ async fn metrics_count_messages_stored_and_delivered_and_their_fan_out() {
     }
     assert!(sample(&after, "chatsphere_ws_connections") >= 1.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_recorded_for_api_and_browser_sign_ins() {
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let root = user(&app, "root").await; // the first account: an admin
+    user(&app, "ann").await;
+    // The browser's form post (a server function) and the REST API.
+    let form = app
+        .client
+        .post(format!("{}/rpc/auth/sign_in", app.address))
+        .header("x-forwarded-for", "203.0.113.7")
+        .form(&[
+            ("login", "ann"),
+            ("password", crate::helpers::GOOD_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        form.status().is_redirection() || form.status().is_success(),
+        "{}",
+        form.status()
+    );
+    let api = app
+        .client
+        .post(format!("{}/api/v1/auth/login", app.address))
+        .header("x-forwarded-for", "198.51.100.9")
+        .json(&json!({"login": "ann", "password": crate::helpers::GOOD_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 200);
+    let page: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/admin/audit?kind=sign_in",
+            None,
+            Some(&root.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let addresses: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["ip"].as_str())
+        .collect();
+    assert!(addresses.contains(&"203.0.113.7"), "{addresses:?}");
+    assert!(addresses.contains(&"198.51.100.9"), "{addresses:?}");
+}
