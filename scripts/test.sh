@@ -10,15 +10,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
 step() { say "$* (+$((SECONDS - started))s)"; }
 
-# The variables cargo-leptos compiles into the server (LEPTOS_OUTPUT_NAME
-# decides the names of the JS/WASM files a page asks for). With them set for
-# every cargo command, the server binary `cargo test` builds is the one the
-# browser tests run: the server is compiled once, and only the WebAssembly
-# front end is built by cargo-leptos.
-export LEPTOS_OUTPUT_NAME=chatsphere LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-  LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
-  LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false
-
 # In CI the PostgreSQL and Redis variants are mandatory: start the services if
 # they are down and fail if they still cannot be reached. Never skip silently.
 if [[ "${CI:-}" == "true" ]]; then
@@ -56,11 +47,9 @@ if [[ -n "${TEST_DATABASE_URL:-}" && -n "${TEST_REDIS_URL:-}" ]]; then
   CHATSPHERE_TEST_BACKEND=postgres-redis cargo test -p server --test api --locked
 fi
 
-step "building the browser's WebAssembly (cargo leptos build --frontend-only)"
-cargo leptos build --frontend-only
-# The server binary is the one the cargo tests just built (integration
-# tests build it too), with the variables above: no second server build.
+step "building the site for the browser tests (cargo leptos build)"
+cargo leptos build
 step "Playwright (Chromium)"
-(cd end2end && E2E_SERVER_BIN=target/debug/server npx playwright test)
+(cd end2end && npx playwright test)
 
 step "all checks passed"
