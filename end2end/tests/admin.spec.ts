@@ -4,7 +4,7 @@
 // `e2e_admin`, named by CHATSPHERE_ADMINS in playwright.config.ts, so this
 // does not depend on which spec registers the first account.
 import { expect, test, type Browser, type Page, type WebSocket } from "@playwright/test";
-import { hydrated, newUser, PASSWORD, registerIn, signInNewContext, uniqueName } from "./support";
+import { hydrated, newUser, PASSWORD, registerIn, signInNewContext, uniqueName, watchPageProblems } from "./support";
 
 const ADMIN = "e2e_admin";
 
@@ -25,33 +25,6 @@ async function adminPage(browser: Browser): Promise<Page> {
   await page.goto("/admin");
   await hydrated(page);
   return page;
-}
-
-/**
- * Records CSP violations (console reports and DOM events, as csp.spec.ts
- * does), hydration errors and uncaught exceptions.
- */
-async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
-  const console: string[] = [];
-  page.on("console", (message) => {
-    if (/Content Security Policy|Content-Security-Policy|hydration error/i.test(message.text())) {
-      console.push(message.text());
-    }
-  });
-  page.on("pageerror", (error) => console.push(error.message));
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
-    document.addEventListener("securitypolicyviolation", (event) => {
-      seen.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
-    });
-  });
-  return async () => {
-    const dom = await page
-      .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
-      .catch(() => []);
-    return [...console, ...dom];
-  };
 }
 
 /** A figure of the live panel, as a number. */
@@ -76,7 +49,7 @@ test("someone who is not an admin reads 'Admins only' and sees no Admin link", a
 test("the admin sees who is online and a message sent shows in messages per minute", async ({ browser }) => {
   test.setTimeout(90_000);
   const admin = await adminPage(browser);
-  const violations = await watchCsp(admin);
+  const violations = await watchPageProblems(admin);
   await admin.reload();
   await hydrated(admin);
   await expect(admin.locator(".sidebar a[href='/admin']")).toBeVisible();
@@ -199,7 +172,7 @@ test("disabling an account ends its open page at once; enabled again, it signs i
 
 test("a room the admin creates is listed in /rooms, and gone once deleted", async ({ browser }) => {
   const admin = await adminPage(browser);
-  const violations = await watchCsp(admin);
+  const violations = await watchPageProblems(admin);
   await admin.reload();
   await hydrated(admin);
   const name = uniqueName("room");

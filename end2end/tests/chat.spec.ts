@@ -40,6 +40,8 @@ test("two people chat live in a direct conversation", async ({ browser }) => {
 });
 
 test("a group of three chats live, and older messages load on request", async ({ browser }) => {
+  // Three sign-ups, three live pages and a page of history: slow on a busy 2-core machine.
+  test.setTimeout(60_000);
   const ann = await newUser(browser, "grpa");
   const ben = await newUser(browser, "grpb");
   const cat = await newUser(browser, "grpc");

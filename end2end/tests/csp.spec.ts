@@ -1,34 +1,11 @@
 // The Content-Security-Policy lets the app run and blocks nothing it needs:
 // every page is opened (signed out and signed in, rendered on the server and
 // navigated to in the browser) and the browser reports no CSP violation.
-import { expect, test, type Page } from "@playwright/test";
-import { hydrated, newUser } from "./support";
-
-/** Records CSP violations (DOM events and console reports) of `page`. */
-async function watch(page: Page): Promise<() => Promise<string[]>> {
-  const console: string[] = [];
-  page.on("console", (message) => {
-    if (/Content Security Policy|Content-Security-Policy/i.test(message.text())) {
-      console.push(message.text());
-    }
-  });
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
-    document.addEventListener("securitypolicyviolation", (event) => {
-      seen.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
-    });
-  });
-  return async () => {
-    const dom = await page
-      .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
-      .catch(() => []);
-    return [...console, ...dom];
-  };
-}
+import { expect, test } from "@playwright/test";
+import { hydrated, newUser, watchPageProblems } from "./support";
 
 test("signed-out pages run under the CSP without violations", async ({ page }) => {
-  const violations = await watch(page);
+  const violations = await watchPageProblems(page);
   for (const path of ["/", "/login", "/register", "/no/such/page"]) {
     const response = await page.goto(path);
     const csp = response?.headers()["content-security-policy"] ?? "";
@@ -42,7 +19,7 @@ test("signed-out pages run under the CSP without violations", async ({ page }) =
 
 test("every signed-in page, loaded and navigated to, has no CSP violation", async ({ browser }) => {
   const { page, context, username } = await newUser(browser, "csp");
-  const violations = await watch(page);
+  const violations = await watchPageProblems(page);
   // Full loads (server-rendered, then hydrated).
   for (const path of ["/", "/rooms", "/new", "/settings/profile", "/settings/security"]) {
     await page.goto(path);

@@ -50,3 +50,31 @@ export async function signInNewContext(browser: Browser, username: string): Prom
   await expect(page.locator(".user-menu .user-name")).toHaveText(username);
   return page;
 }
+
+/**
+ * Records what `page` reports as going wrong: CSP violations (console
+ * reports and `securitypolicyviolation` events), hydration errors and
+ * uncaught exceptions. Call before navigating; the result lists them.
+ */
+export async function watchPageProblems(page: Page): Promise<() => Promise<string[]>> {
+  const console: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Content-Security-Policy|hydration error/i.test(message.text())) {
+      console.push(message.text());
+    }
+  });
+  page.on("pageerror", (error) => console.push(error.message));
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+    document.addEventListener("securitypolicyviolation", (event) => {
+      seen.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
+    });
+  });
+  return async () => {
+    const dom = await page
+      .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
+      .catch(() => []);
+    return [...console, ...dom];
+  };
+}
