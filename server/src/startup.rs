@@ -148,6 +148,7 @@ impl Application {
             .map_err(StartupError::Admins)?;
         spawn_audit_pruning(state.services.audit.clone(), config.edge.audit_retention);
         state.services.members.listen();
+        state.services.profiles.listen();
         tracing::info!(
             %addr,
             database = state.services.store.backend().as_str(),

@@ -75,6 +75,7 @@ pub enum ConversationRef {
 pub struct ConversationService {
     store: Arc<dyn Store>,
     members: Members,
+    profiles: crate::profiles::Profiles,
     bus: Arc<dyn Bus>,
     kv: SharedKv,
     policy: Arc<ChatPolicy>,
@@ -87,6 +88,7 @@ impl ConversationService {
     pub fn new(
         store: Arc<dyn Store>,
         members: Members,
+        profiles: crate::profiles::Profiles,
         bus: Arc<dyn Bus>,
         kv: SharedKv,
         policy: ChatPolicy,
@@ -94,6 +96,7 @@ impl ConversationService {
         Self {
             store,
             members,
+            profiles,
             bus,
             kv,
             policy: Arc::new(policy),
@@ -125,7 +128,7 @@ impl ConversationService {
     /// The direct conversation with `other`, opened if needed.
     #[instrument(skip_all, fields(user = %user_id))]
     pub async fn open_direct(&self, user_id: Uuid, other: Uuid) -> Result<Uuid, ServiceError> {
-        if self.store.user_by_id(other).await?.is_none() {
+        if self.profiles.get(other).await?.is_none() {
             return Err(ServiceError::NotFound("user"));
         }
         let (conversation, created) = self.store.open_direct(user_id, other).await?;
@@ -420,12 +423,8 @@ impl ConversationService {
         let mut found = self.store.contacts_among(user_id, &candidates).await?;
         // Oneself, even with no conversation yet.
         if online.contains(&user_id) && !found.iter().any(|u| u.id == user_id) {
-            if let Some(me) = self.store.user_by_id(user_id).await? {
-                found.push(UserSummary {
-                    id: me.id,
-                    username: me.username,
-                    display_name: me.display_name,
-                });
+            if let Some(me) = self.profiles.get(user_id).await? {
+                found.push(me);
                 found.sort_by_key(|u| u.username.to_lowercase());
             }
         }

@@ -28,6 +28,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod bus;
+pub mod cache;
 pub mod connections;
 pub mod conversations;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod events;
 pub mod kv;
 pub mod members;
 pub mod presence;
+pub mod profiles;
 pub mod ratelimit;
 pub mod receipts;
 pub mod rooms;
@@ -73,6 +75,9 @@ pub struct Services {
     /// Cached membership lookups, invalidated across processes
     /// ([`members::Members::listen`] turns caching on).
     pub members: members::Members,
+    /// Cached public profiles, invalidated across processes
+    /// ([`profiles::Profiles::listen`] turns caching on).
+    pub profiles: profiles::Profiles,
     /// Live WebSocket connections of this process.
     pub connections: ConnectionTracker,
     /// Who is online, across processes.
@@ -97,15 +102,18 @@ impl Services {
         let throttle = auth::LoginThrottle::new(kv.clone(), auth::ThrottlePolicy::default());
         let hasher = auth::PasswordHasher::new();
         let members = members::Members::new(store.clone(), bus.clone());
+        let profiles = profiles::Profiles::new(store.clone(), bus.clone());
         let chat = ConversationService::new(
             store.clone(),
             members.clone(),
+            profiles.clone(),
             bus.clone(),
             kv.clone(),
             chat_policy,
         );
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
-            .with_chat(chat.clone());
+            .with_chat(chat.clone())
+            .with_profiles(profiles.clone());
         let audit = AuditService::new(store.clone());
         let admin = AdminService::new(
             store.clone(),
@@ -124,8 +132,14 @@ impl Services {
             auth,
             rooms: RoomService::new(store.clone(), presence.clone()),
             chat,
-            receipts: ReceiptService::new(store.clone(), members.clone(), bus.clone()),
+            receipts: ReceiptService::new(
+                store.clone(),
+                members.clone(),
+                profiles.clone(),
+                bus.clone(),
+            ),
             members,
+            profiles,
             connections: ConnectionTracker::default(),
             presence,
             audit,

@@ -40,15 +40,22 @@ pub struct MessageReceipts {
 pub struct ReceiptService {
     store: Arc<dyn Store>,
     members: crate::members::Members,
+    profiles: crate::profiles::Profiles,
     bus: Arc<dyn Bus>,
 }
 
 impl ReceiptService {
-    /// The service over a store, its membership lookups and a bus.
-    pub fn new(store: Arc<dyn Store>, members: crate::members::Members, bus: Arc<dyn Bus>) -> Self {
+    /// The service over a store, its membership and profile lookups and a bus.
+    pub fn new(
+        store: Arc<dyn Store>,
+        members: crate::members::Members,
+        profiles: crate::profiles::Profiles,
+        bus: Arc<dyn Bus>,
+    ) -> Self {
         Self {
             store,
             members,
+            profiles,
             bus,
         }
     }
@@ -152,20 +159,21 @@ impl ReceiptService {
         })
     }
 
-    /// Tells the other members the user is typing (`active`) or stopped.
-    /// The caller checked that the user is a member (a WebSocket connection
-    /// follows only those) and paces the notices.
+    /// Tells the other members the user is typing (`active`) or stopped,
+    /// under the user's current display name. The caller checked that the
+    /// user is a member (a WebSocket connection follows only those) and
+    /// paces the notices.
     pub async fn typing(
         &self,
         user_id: Uuid,
-        name: &str,
         conversation_id: Uuid,
         active: bool,
     ) -> Result<(), ServiceError> {
+        let name = self.profiles.display_name(user_id).await?;
         let event = Event::Typing {
             conversation_id,
             user_id,
-            name,
+            name: &name,
             active,
         };
         self.bus

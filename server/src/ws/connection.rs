@@ -103,7 +103,6 @@ pub(super) async fn run(
         bucket: TokenBucket::new(config.send_burst, config.sends_per_second),
         frames: TokenBucket::from_quota(config.frames),
         strikes: 0,
-        name: String::new(),
         holding: resume,
         sent: HashMap::new(),
         typed: HashMap::new(),
@@ -176,8 +175,6 @@ struct Connection {
     /// Budget of the other frames (receipts, typing, resume, ping).
     frames: TokenBucket,
     strikes: u32,
-    /// The user's display name (for typing notices).
-    name: String,
     /// Live events wait for the client's `resume` frame.
     holding: bool,
     /// Per conversation, the highest sequence number sent on this
@@ -197,13 +194,6 @@ impl Connection {
         // The user topic first: a membership change made while the list is
         // read is still seen.
         self.follows.follow(None, user_topic(self.user_id)).await?;
-        self.name = self
-            .services
-            .store
-            .user_by_id(self.user_id)
-            .await?
-            .map(|u| u.display_name.as_str().to_owned())
-            .unwrap_or_default();
         let ids = self.services.chat.conversation_ids(self.user_id).await?;
         for id in &ids {
             self.follows
@@ -584,7 +574,7 @@ impl Connection {
         if let Err(err) = self
             .services
             .receipts
-            .typing(self.user_id, &self.name, conversation_id, active)
+            .typing(self.user_id, conversation_id, active)
             .await
         {
             tracing::warn!(error = %err, "typing notice not published");

@@ -1,13 +1,43 @@
-//! The membership cache across processes: a member removed through one
-//! server process is refused at once by another process that had the
-//! membership cached, and stops receiving there.
+//! The caches across processes: a member removed through one server
+//! process is refused at once by another process that had the membership
+//! cached, and stops receiving there; a display name changed through one
+//! process shows at once in what another process had cached.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::processes::{free_port, server_process, Backend};
-use crate::ws::{next_json, silent};
+use crate::ws::{next_json, next_of, send, silent, Socket};
+
+/// Registers `name` through the process at `address`: (id, access token).
+async fn register(client: &reqwest::Client, address: &str, name: &str) -> (String, String) {
+    let body = json!({"username": name, "password": crate::helpers::GOOD_PASSWORD});
+    let value: Value = client
+        .post(format!("{address}/api/v1/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        value["user"]["id"].as_str().unwrap().to_owned(),
+        value["tokens"]["access_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A live connection to the process at `address`, ready.
+async fn connect(address: &str, token: &str) -> Socket {
+    let url = format!(
+        "{}/ws?token={token}",
+        address.replacen("http://", "ws://", 1)
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(next_json(&mut socket).await["type"], "ready");
+    socket
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_member_is_refused_at_once_by_the_other_process() {
@@ -28,27 +58,8 @@ async fn a_removed_member_is_refused_at_once_by_the_other_process() {
         let a = server_process(free_port(), backend, data.path(), &[]).await;
         let b = server_process(free_port(), backend, data.path(), &[]).await;
         let client = reqwest::Client::new();
-        let register = |address: String, name: &'static str| {
-            let client = client.clone();
-            async move {
-                let body = json!({"username": name, "password": crate::helpers::GOOD_PASSWORD});
-                let value: Value = client
-                    .post(format!("{address}/api/v1/auth/register"))
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                (
-                    value["user"]["id"].as_str().unwrap().to_owned(),
-                    value["tokens"]["access_token"].as_str().unwrap().to_owned(),
-                )
-            }
-        };
-        let (_, ann) = register(a.address.clone(), "ann").await;
-        let (ben_id, ben) = register(b.address.clone(), "ben").await;
+        let (_, ann) = register(&client, &a.address, "ann").await;
+        let (ben_id, ben) = register(&client, &b.address, "ben").await;
         let group: Value = client
             .post(format!("{}/api/v1/conversations/groups", a.address))
             .bearer_auth(&ann)
@@ -77,12 +88,7 @@ async fn a_removed_member_is_refused_at_once_by_the_other_process() {
         // Ben posts twice through B: B has his membership cached now.
         assert_eq!(post(b.address.clone(), ben.clone(), "b1".into()).await, 201);
         assert_eq!(post(b.address.clone(), ben.clone(), "b2".into()).await, 201);
-        let url = format!(
-            "{}/ws?token={ben}",
-            b.address.replacen("http://", "ws://", 1)
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        assert_eq!(next_json(&mut socket).await["type"], "ready");
+        let mut socket = connect(&b.address, &ben).await;
 
         // Ann removes him through A.
         let removed = client
@@ -113,6 +119,83 @@ async fn a_removed_member_is_refused_at_once_by_the_other_process() {
         assert_eq!(left["type"], "left", "{left}");
         assert_eq!(post(a.address.clone(), ann.clone(), "a1".into()).await, 201);
         silent(&mut socket, Duration::from_millis(500)).await;
+    };
+    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
+    crate::support::drop_pg_database(&admin, &name).await;
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_display_name_shows_at_once_on_the_other_process() {
+    let (Some(admin), Some(redis)) = (
+        crate::support::service_url("TEST_DATABASE_URL"),
+        crate::support::service_url("TEST_REDIS_URL"),
+    ) else {
+        return;
+    };
+    let (database_url, name) = crate::support::create_pg_database(&admin).await;
+    let prefix = format!("chatsphere-cache-test:{name}:");
+    let data = tempfile::tempdir().unwrap();
+    let outcome = async {
+        let backend = Backend {
+            database_url: Some(&database_url),
+            redis: Some((&redis, &prefix)),
+        };
+        let a = server_process(free_port(), backend, data.path(), &[]).await;
+        let b = server_process(free_port(), backend, data.path(), &[]).await;
+        let client = reqwest::Client::new();
+        let (_, ann) = register(&client, &a.address, "ann").await;
+        let (ben_id, ben) = register(&client, &b.address, "ben").await;
+        let mut conversations = Vec::new();
+        for (path, body) in [
+            ("groups", json!({"name": "team", "member_ids": [ben_id]})),
+            ("direct", json!({"user_id": ben_id})),
+        ] {
+            let created: Value = client
+                .post(format!("{}/api/v1/conversations/{path}", a.address))
+                .bearer_auth(&ann)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            conversations.push(created["id"].as_str().unwrap().to_owned());
+        }
+        // Ann's connection is on A, Ben's on B.
+        let mut ann_socket = connect(&a.address, &ann).await;
+        let mut ben_socket = connect(&b.address, &ben).await;
+        // Ann types: A reads her profile, and keeps it.
+        send(
+            &mut ann_socket,
+            json!({"type": "typing", "conversation_id": conversations[0]}),
+        )
+        .await;
+        assert_eq!(next_of(&mut ben_socket, "typing").await["name"], "ann");
+
+        // She renames herself through B.
+        let renamed = client
+            .put(format!("{}/api/v1/auth/me", b.address))
+            .bearer_auth(&ann)
+            .json(&json!({"display_name": "Ann Lee"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(renamed.status().is_success(), "{}", renamed.status());
+        // The bus brings B's invalidation to A within moments, not the
+        // cache's minute.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        send(
+            &mut ann_socket,
+            json!({"type": "typing", "conversation_id": conversations[1]}),
+        )
+        .await;
+        let typing = next_of(&mut ben_socket, "typing").await;
+        assert_eq!(typing["conversation_id"], conversations[1].as_str());
+        assert_eq!(typing["name"], "Ann Lee", "{typing}");
     };
     let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
     crate::support::drop_pg_database(&admin, &name).await;

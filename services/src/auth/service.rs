@@ -155,6 +155,8 @@ pub struct AuthService {
     kv: SharedKv,
     /// Puts new accounts in the default rooms, when set.
     chat: Option<crate::ConversationService>,
+    /// Told when a public profile changes, when set (its cache).
+    profiles: Option<crate::profiles::Profiles>,
     /// Where security events are recorded.
     audit: AuditService,
     /// Usernames (lowercase) made admins as soon as their account exists
@@ -180,6 +182,7 @@ impl AuthService {
             throttle,
             kv,
             chat: None,
+            profiles: None,
             audit: AuditService::new(store.clone()),
             configured_admins: Arc::default(),
             store,
@@ -189,6 +192,12 @@ impl AuthService {
     /// New accounts join `chat`'s default rooms.
     pub fn with_chat(mut self, chat: crate::ConversationService) -> Self {
         self.chat = Some(chat);
+        self
+    }
+
+    /// Profile changes invalidate `profiles` (on every process).
+    pub fn with_profiles(mut self, profiles: crate::profiles::Profiles) -> Self {
+        self.profiles = Some(profiles);
         self
     }
 
@@ -460,7 +469,7 @@ impl AuthService {
             Some("") => None,
             Some(raw) => Some(Email::parse(raw).map_err(invalid)?),
         };
-        Ok(self
+        let user = self
             .store
             .update_profile(
                 auth.user_id,
@@ -470,7 +479,11 @@ impl AuthService {
                     email,
                 },
             )
-            .await?)
+            .await?;
+        if let Some(profiles) = &self.profiles {
+            profiles.changed(auth.user_id).await;
+        }
+        Ok(user)
     }
 
     /// Changes the password after checking the current one, and ends every
