@@ -44,7 +44,8 @@ step "cargo test"
 cargo test --workspace --exclude frontend --locked
 if [[ -n "${TEST_DATABASE_URL:-}" && -n "${TEST_REDIS_URL:-}" ]]; then
   step "API tests again on PostgreSQL + Redis"
-  CHATSPHERE_TEST_BACKEND=postgres-redis cargo test -p server --test api --locked
+  # Same packages as above, so the same build: nothing is compiled again.
+  CHATSPHERE_TEST_BACKEND=postgres-redis cargo test --workspace --exclude frontend --test api --locked
 fi
 
 step "building the site for the browser tests (cargo leptos build)"

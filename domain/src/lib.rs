@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod audit;
 pub mod chat;
+pub mod close;
 pub mod conversation;
 pub mod messages;
 pub mod names;

@@ -80,12 +80,6 @@ const TYPING_EVERY_MS: f64 = 3000.0;
 #[cfg(feature = "hydrate")]
 const DELIVERED_DELAY_MS: u32 = 250;
 
-/// Why the server may close the connection because the sign-in is over
-/// (its close reasons with code 1008): the app then asks again who is
-/// signed in, and the connection is not opened again until someone is.
-#[cfg(feature = "hydrate")]
-const SIGN_IN_ENDED: [&str; 2] = ["the account has been disabled", "the session has ended"];
-
 /// What this tab holds and has told the server.
 #[derive(Default)]
 struct Positions {
@@ -328,8 +322,10 @@ mod client {
                     let text = match frame {
                         Ok(Message::Text(text)) => text,
                         Err(WebSocketError::ConnectionClose(close))
-                            if close.code == 1008
-                                && super::SIGN_IN_ENDED.contains(&close.reason.as_str()) =>
+                            // The sign-in is over: the app asks again who is
+                            // signed in, and does not reconnect until someone is.
+                            if close.code == domain::close::POLICY
+                                && domain::close::SIGN_IN_ENDED.contains(&close.reason.as_str()) =>
                         {
                             live.sign_in_ended.update(|n| *n += 1);
                             break;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use domain::audit::AuditKind;
+use domain::close::POLICY;
 use domain::ChatMessage;
 use futures_util::{SinkExt, StreamExt};
 use services::auth::{Authenticated, ClientInfo};
@@ -27,9 +28,8 @@ use super::protocol::{AckError, ClientFrame, ServerFrame};
 use super::{Gateway, UserSlot};
 use crate::error::ApiError;
 
-/// Close codes (RFC 6455 §7.4.1).
+/// Close codes (RFC 6455 §7.4.1; 1008 is [`POLICY`]).
 const GOING_AWAY: u16 = 1001;
-const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 const SERVER_ERROR: u16 = 1011;
 /// "Service restart": the server is shutting down, reconnect (to another
@@ -259,7 +259,7 @@ impl Connection {
                 _ = session_check.tick() => {
                     match self.services.auth.session_is_active(auth).await {
                         Ok(true) => {}
-                        Ok(false) => return Some((POLICY, "the session has ended")),
+                        Ok(false) => return Some((POLICY, domain::close::SESSION_ENDED)),
                         Err(err) => tracing::warn!(error = %err, "session check failed; will retry"),
                     }
                 }
@@ -470,7 +470,7 @@ impl Connection {
                     }
                     EventHeader::Left { conversation_id } => self.follows.unfollow(conversation_id),
                     EventHeader::AccountDisabled { user_id } if user_id == self.user_id => {
-                        return Some((POLICY, "the account has been disabled"));
+                        return Some((POLICY, domain::close::ACCOUNT_DISABLED));
                     }
                     EventHeader::AccountDisabled { .. } | EventHeader::Other => {}
                 }
