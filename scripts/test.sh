@@ -13,6 +13,9 @@ step() { say "$* (+$((SECONDS - started))s)"; }
 # In CI the PostgreSQL and Redis variants are mandatory: start the services if
 # they are down and fail if they still cannot be reached. Never skip silently.
 if [[ "${CI:-}" == "true" ]]; then
+  # A fresh checkout builds everything once: incremental data would only
+  # cost time and disk.
+  export CARGO_INCREMENTAL=0
   export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
   export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
