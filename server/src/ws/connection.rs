@@ -36,6 +36,10 @@ const SERVER_ERROR: u16 = 1011;
 /// process behind the load balancer) and resume.
 const SERVICE_RESTART: u16 = 1012;
 
+/// How long a closing connection waits for its close frame to be sent and
+/// answered.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Refused sends in a row after which a flooding connection is closed.
 const FLOOD_STRIKES: u32 = 50;
 /// Most messages one `resume` replays per conversation.
@@ -140,12 +144,24 @@ pub(super) async fn run(
         let _ = conn.out.try_send(Message::Close(Some(frame)));
     }
     drop(conn);
-    // A client that stopped reading never takes the close frame: give up on it.
+    let server_closed = close.is_some();
     let mut writer = writer;
-    if tokio::time::timeout(Duration::from_secs(2), &mut writer)
-        .await
-        .is_err()
-    {
+    let finish = async {
+        let _ = (&mut writer).await;
+        // RFC 6455 §7.1.1: having sent its close frame, the server reads
+        // until the client's: closing TCP with frames still unread would
+        // reset the connection, and the client could lose the close frame.
+        if server_closed {
+            while let Some(Ok(message)) = stream.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        }
+    };
+    // A client that stopped reading never takes the close frame, nor
+    // answers it: give up on it.
+    if tokio::time::timeout(CLOSE_WAIT, finish).await.is_err() {
         writer.abort();
     }
 }
