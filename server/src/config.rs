@@ -82,8 +82,10 @@ pub struct EdgeConfig {
     /// `CHATSPHERE_RATE_LIMIT_AUTH`: sign-in, registration, token refresh,
     /// password change, per address (default `20/min`).
     pub auth_rate: services::ratelimit::Quota,
-    /// `CHATSPHERE_RATE_LIMIT_WS`: frames other than messages per WebSocket
-    /// connection (default `60/2s`: a burst of 60, then 30 a second).
+    /// `CHATSPHERE_RATE_LIMIT_WS`: frames other than messages per user over
+    /// all their WebSocket connections, shared by every process through
+    /// Redis when configured (default `60/2s`: a burst of 60, then 30 a
+    /// second).
     pub ws_frame_rate: services::ratelimit::Quota,
     /// `CHATSPHERE_RATE_LIMITS=off` turns the request budgets off (behind a
     /// proxy that limits already); default on.

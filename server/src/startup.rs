@@ -168,6 +168,7 @@ impl Application {
         }
         let mut gateway_config = crate::ws::GatewayConfig::new(origins.clone());
         gateway_config.frames = config.edge.ws_frame_rate;
+        gateway_config.frame_limiter = services::ratelimit::RateLimiter::new(&kv);
         let shutdown = gateway_config.shutdown.clone();
         let gateway = crate::ws::Gateway::new(gateway_config);
         let edge = crate::middleware::Edge {

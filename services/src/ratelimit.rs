@@ -151,14 +151,28 @@ pub enum RateLimiter {
     },
 }
 
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Local { .. } => "RateLimiter::Local",
+            Self::Redis { .. } => "RateLimiter::Redis",
+        })
+    }
+}
+
 impl RateLimiter {
+    /// A limiter for this process alone.
+    pub fn local() -> Self {
+        Self::Local {
+            tats: Arc::default(),
+            origin: Instant::now(),
+        }
+    }
+
     /// A limiter on the same backend as `kv`: in-process, or the same Redis.
     pub fn new(kv: &SharedKv) -> Self {
         match kv {
-            SharedKv::Local(_) => Self::Local {
-                tats: Arc::default(),
-                origin: Instant::now(),
-            },
+            SharedKv::Local(_) => Self::local(),
             SharedKv::Redis { conn, prefix } => Self::Redis {
                 conn: conn.clone(),
                 prefix: format!("{prefix}rl:"),

@@ -105,7 +105,11 @@ pub(super) async fn run(
         out,
         follows: Follows::new(services.clone(), config.outgoing_queue),
         bucket: TokenBucket::new(config.send_burst, config.sends_per_second),
-        frames: TokenBucket::from_quota(config.frames),
+        frames: FrameBudget {
+            limiter: config.frame_limiter.clone(),
+            key: format!("ws:user:{}", auth.user_id),
+            quota: config.frames,
+        },
         strikes: 0,
         holding: resume,
         sent: HashMap::new(),
@@ -189,7 +193,7 @@ struct Connection {
     follows: Follows,
     bucket: TokenBucket,
     /// Budget of the other frames (receipts, typing, resume, ping).
-    frames: TokenBucket,
+    frames: FrameBudget,
     strikes: u32,
     /// Live events wait for the client's `resume` frame.
     holding: bool,
@@ -203,6 +207,36 @@ struct Connection {
 }
 
 type Close = Option<(u16, &'static str)>;
+
+/// The user's budget of frames other than messages, shared by all their
+/// connections (on every process, when the limiter is Redis).
+struct FrameBudget {
+    limiter: services::ratelimit::RateLimiter,
+    /// `ws:user:<id>`, formatted once.
+    key: String,
+    quota: services::ratelimit::Quota,
+}
+
+impl FrameBudget {
+    /// Spends one frame; `false` when the budget is spent. A limiter that
+    /// cannot be asked (Redis down) lets frames through.
+    async fn spend(&self) -> bool {
+        match self.limiter.check(&self.key, self.quota).await {
+            Ok(decision) => {
+                if !decision.allowed {
+                    metrics::counter!("chatsphere_rate_limited_total", "budget" => "ws_frames")
+                        .increment(1);
+                }
+                decision.allowed
+            }
+            Err(err) => {
+                metrics::counter!("chatsphere_rate_limiter_errors_total").increment(1);
+                tracing::warn!(error = %err, "frame budget unavailable; frame allowed");
+                true
+            }
+        }
+    }
+}
 
 impl Connection {
     /// Follows the user's topic, then each of their conversations, and says ready.
@@ -312,7 +346,7 @@ impl Connection {
             }
         };
         let counted = !matches!(frame, ClientFrame::Send { .. } | ClientFrame::Chat { .. });
-        if counted && !self.frames.take() {
+        if counted && !self.frames.spend().await {
             self.strikes += 1;
             if self.strikes >= FLOOD_STRIKES {
                 return Some((POLICY, "too many frames"));

@@ -20,17 +20,6 @@ impl TokenBucket {
         }
     }
 
-    /// `quota.burst` at once, refilled over `quota.period`.
-    pub(super) fn from_quota(quota: services::ratelimit::Quota) -> Self {
-        let burst = f64::from(quota.burst);
-        Self {
-            tokens: burst,
-            burst,
-            rate: burst / quota.period.as_secs_f64().max(0.001),
-            last: Instant::now(),
-        }
-    }
-
     pub(super) fn take(&mut self) -> bool {
         let now = Instant::now();
         self.tokens =

@@ -42,10 +42,14 @@ pub struct GatewayConfig {
     pub send_burst: u32,
     /// See `send_burst`.
     pub sends_per_second: u32,
-    /// Other frames (receipts, typing, resume, ping) a connection may send
-    /// (`CHATSPHERE_RATE_LIMIT_WS`). Over it the client gets an error
-    /// frame; a client that keeps going is disconnected (close 1008).
+    /// Other frames (receipts, typing, resume, ping) a user may send, over
+    /// all their connections on every process (`CHATSPHERE_RATE_LIMIT_WS`).
+    /// Over it the client gets an error frame; a client that keeps going is
+    /// disconnected (close 1008).
     pub frames: services::ratelimit::Quota,
+    /// Where the frame budgets are kept: in-process, or in Redis so every
+    /// process spends from the same one.
+    pub frame_limiter: services::ratelimit::RateLimiter,
     /// How often the session behind a connection is checked.
     pub session_check: Duration,
     /// How often the server pings; a connection silent for three periods is closed.
@@ -56,7 +60,7 @@ pub struct GatewayConfig {
 }
 
 impl GatewayConfig {
-    /// Defaults with the given allowed origins.
+    /// Defaults with the given allowed origins (frame budgets in-process).
     pub fn new(allowed_origins: Vec<String>) -> Self {
         Self {
             allowed_origins,
@@ -66,6 +70,7 @@ impl GatewayConfig {
             send_burst: 20,
             sends_per_second: 10,
             frames: services::ratelimit::Quota::new(60, Duration::from_secs(2)),
+            frame_limiter: services::ratelimit::RateLimiter::local(),
             session_check: Duration::from_secs(10),
             heartbeat: Duration::from_secs(30),
             shutdown: tokio_util::sync::CancellationToken::new(),
