@@ -2,6 +2,13 @@
 //! forwards their events, takes `send`/`chat`/`ping` frames, and ends the
 //! connection when the session ends, the client goes silent, floods, or
 //! stops reading.
+//!
+//! Here: the connection's life and the frames it takes; [`delivery`]: live
+//! and replayed messages, once each and in order; [`signals`]: receipts
+//! and typing notices.
+
+mod delivery;
+mod signals;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,19 +18,19 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use domain::audit::AuditKind;
 use domain::close::POLICY;
-use domain::ChatMessage;
 use futures_util::{SinkExt, StreamExt};
 use services::auth::{Authenticated, ClientInfo};
 use services::conversations::{ConversationRef, Outgoing};
-use services::events::{conversation_topic, user_topic, Envelope, Event, EventHeader};
+use services::events::{conversation_topic, user_topic};
 use services::store::Posted;
 use services::{ServiceError, Services};
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 use uuid::Uuid;
 
+use self::signals::Typing;
 use super::follows::Follows;
-use super::limits::TokenBucket;
+use super::limits::{FrameBudget, TokenBucket};
 use super::protocol::{AckError, ClientFrame, ServerFrame};
 use super::{Gateway, UserSlot};
 use crate::error::ApiError;
@@ -42,25 +49,10 @@ const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Refused sends in a row after which a flooding connection is closed.
 const FLOOD_STRIKES: u32 = 50;
-/// Most messages one `resume` replays per conversation.
-const MAX_REPLAY: usize = 1000;
 /// How long a connection opened with `?resume=1` holds live events while
 /// waiting for the `resume` frame.
 const RESUME_WAIT: Duration = Duration::from_secs(10);
-/// Shortest interval between two typing notices of one conversation.
-const TYPING_INTERVAL: Duration = Duration::from_secs(2);
-/// How long a typing notice lasts without another one.
-const TYPING_TTL: Duration = Duration::from_secs(5);
 
-/// A conversation the user is typing in.
-struct Typing {
-    /// When "typing" was last published.
-    published: Instant,
-    /// When it lapses without another notice.
-    until: Instant,
-}
-
-/// Runs the connection until it ends.
 /// What the handshake established.
 pub(super) struct Opened {
     /// The user and session.
@@ -71,6 +63,7 @@ pub(super) struct Opened {
     pub client: ClientInfo,
 }
 
+/// Runs the connection until it ends.
 pub(super) async fn run(
     socket: WebSocket,
     services: Services,
@@ -105,11 +98,7 @@ pub(super) async fn run(
         out,
         follows: Follows::new(services.clone(), config.outgoing_queue),
         bucket: TokenBucket::new(config.send_burst, config.sends_per_second),
-        frames: FrameBudget {
-            limiter: config.frame_limiter.clone(),
-            key: format!("ws:user:{}", auth.user_id),
-            quota: config.frames,
-        },
+        frames: FrameBudget::new(config.frame_limiter.clone(), auth.user_id, config.frames),
         strikes: 0,
         holding: resume,
         sent: HashMap::new(),
@@ -207,36 +196,6 @@ struct Connection {
 }
 
 type Close = Option<(u16, &'static str)>;
-
-/// The user's budget of frames other than messages, shared by all their
-/// connections (on every process, when the limiter is Redis).
-struct FrameBudget {
-    limiter: services::ratelimit::RateLimiter,
-    /// `ws:user:<id>`, formatted once.
-    key: String,
-    quota: services::ratelimit::Quota,
-}
-
-impl FrameBudget {
-    /// Spends one frame; `false` when the budget is spent. A limiter that
-    /// cannot be asked (Redis down) lets frames through.
-    async fn spend(&self) -> bool {
-        match self.limiter.check(&self.key, self.quota).await {
-            Ok(decision) => {
-                if !decision.allowed {
-                    metrics::counter!("chatsphere_rate_limited_total", "budget" => "ws_frames")
-                        .increment(1);
-                }
-                decision.allowed
-            }
-            Err(err) => {
-                metrics::counter!("chatsphere_rate_limiter_errors_total").increment(1);
-                tracing::warn!(error = %err, "frame budget unavailable; frame allowed");
-                true
-            }
-        }
-    }
-}
 
 impl Connection {
     /// Follows the user's topic, then each of their conversations, and says ready.
@@ -461,263 +420,6 @@ impl Connection {
             }
         };
         self.reply(&frame);
-        None
-    }
-
-    /// An event from the bus, forwarded as published. Events of a followed
-    /// conversation (`key`) go straight through, unparsed: that is the path
-    /// every message takes. By the sequence number on a message's envelope,
-    /// one already sent is skipped and a jump is filled from the store (a
-    /// message published late or never — its process died between storing
-    /// and publishing). Events on the user topic (`None`) are read first:
-    /// membership changes are followed.
-    async fn on_event(&mut self, key: Option<Uuid>, envelope: Envelope) -> Close {
-        match key {
-            Some(conversation_id) => {
-                if !self.follows.contains(conversation_id) {
-                    return None; // left a moment ago
-                }
-                if envelope.seq > 0 {
-                    match self.sent.get(&conversation_id).copied() {
-                        Some(last) if envelope.seq <= last => return None, // sent already
-                        // A jump: the missing ones come from the store first.
-                        Some(last)
-                            if envelope.seq > last + 1
-                                && self
-                                    .fill(conversation_id, last, envelope.seq)
-                                    .await
-                                    .is_err() =>
-                        {
-                            return None
-                        }
-                        _ => {}
-                    }
-                    self.sent.insert(conversation_id, envelope.seq);
-                }
-            }
-            None => {
-                let Ok(header) = serde_json::from_slice::<EventHeader>(&envelope.json) else {
-                    return None;
-                };
-                match header {
-                    EventHeader::Joined { conversation_id } => {
-                        let member = self
-                            .services
-                            .chat
-                            .is_member(self.user_id, conversation_id)
-                            .await
-                            .unwrap_or(false);
-                        if !member {
-                            return None;
-                        }
-                        if let Err(err) = self
-                            .follows
-                            .follow(Some(conversation_id), conversation_topic(conversation_id))
-                            .await
-                        {
-                            tracing::warn!(error = %err, "could not follow a joined conversation");
-                        }
-                    }
-                    EventHeader::Left { conversation_id } => self.follows.unfollow(conversation_id),
-                    EventHeader::AccountDisabled { user_id } if user_id == self.user_id => {
-                        return Some((POLICY, domain::close::ACCOUNT_DISABLED));
-                    }
-                    EventHeader::AccountDisabled { .. } | EventHeader::Other => {}
-                }
-            }
-        }
-        let message = envelope.seq > 0;
-        let age = envelope.age();
-        if let Ok(text) = Utf8Bytes::try_from(envelope.json) {
-            if self.out.try_send(Message::Text(text)).is_err() {
-                metrics::counter!("chatsphere_ws_queue_drops_total").increment(1);
-            } else if message {
-                metrics::counter!("chatsphere_messages_delivered_total").increment(1);
-                metrics::histogram!("chatsphere_fanout_seconds").record(age.as_secs_f64());
-            }
-        }
-        None
-    }
-
-    /// This device received the conversation up to `seq` (ignored for
-    /// conversations the user is not in).
-    async fn delivered(&mut self, conversation_id: Uuid, seq: i64) {
-        if !self.follows.contains(conversation_id) {
-            return;
-        }
-        if let Err(err) = self
-            .services
-            .receipts
-            .delivered(self.user_id, conversation_id, seq)
-            .await
-        {
-            tracing::warn!(error = %err, "delivery receipt not stored");
-        }
-    }
-
-    /// The user has seen the conversation up to `seq`.
-    async fn read(&mut self, conversation_id: Uuid, seq: i64) {
-        if let Err(err) = self
-            .services
-            .receipts
-            .read(self.user_id, conversation_id, seq)
-            .await
-        {
-            self.reply(&ServerFrame::Error {
-                detail: ApiError::from(err).detail().to_owned(),
-            });
-        }
-    }
-
-    /// Publishes a typing notice, at most one per conversation every
-    /// [`TYPING_INTERVAL`]; only for conversations the user is a member of.
-    /// The notice lasts [`TYPING_TTL`] unless renewed.
-    async fn typing(&mut self, conversation_id: Uuid) {
-        if !self.follows.contains(conversation_id) {
-            self.reply(&ServerFrame::Error {
-                detail: "typing: not a member of this conversation".into(),
-            });
-            return;
-        }
-        let now = Instant::now();
-        let publish = match self.typed.get_mut(&conversation_id) {
-            Some(typing) => {
-                typing.until = now + TYPING_TTL;
-                now.duration_since(typing.published) >= TYPING_INTERVAL
-            }
-            None => true,
-        };
-        if publish {
-            self.typed.insert(
-                conversation_id,
-                Typing {
-                    published: now,
-                    until: now + TYPING_TTL,
-                },
-            );
-            self.publish_typing(conversation_id, true).await;
-        }
-    }
-
-    /// Ends the typing notices that lapsed.
-    async fn typing_lapsed(&mut self) {
-        let now = Instant::now();
-        let lapsed: Vec<Uuid> = self
-            .typed
-            .iter()
-            .filter(|(_, t)| t.until <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for conversation_id in lapsed {
-            self.stop_typing(conversation_id).await;
-        }
-    }
-
-    /// Ends the typing notice of a conversation, if any.
-    async fn stop_typing(&mut self, conversation_id: Uuid) {
-        if self.typed.remove(&conversation_id).is_some() {
-            self.publish_typing(conversation_id, false).await;
-        }
-    }
-
-    async fn publish_typing(&self, conversation_id: Uuid, active: bool) {
-        if let Err(err) = self
-            .services
-            .receipts
-            .typing(self.user_id, conversation_id, active)
-            .await
-        {
-            tracing::warn!(error = %err, "typing notice not published");
-        }
-    }
-
-    /// Sends a stored message as a `message` frame, waiting for room in
-    /// the outgoing queue (replays and fills are paced by the client's reading).
-    async fn send_stored(&self, message: &ChatMessage) -> Result<(), ()> {
-        let envelope = Envelope::open(Event::Message { message }.to_bytes()).ok_or(())?;
-        let text = Utf8Bytes::try_from(envelope.json).map_err(|_| ())?;
-        self.out.send(Message::Text(text)).await.map_err(|_| ())
-    }
-
-    /// Sends the messages between `last` and `next` (both excluded) from
-    /// the store. They are committed: sequence numbers are handed out in
-    /// commit order, and `next` is.
-    async fn fill(&mut self, conversation_id: Uuid, last: i64, next: i64) -> Result<(), ()> {
-        let mut after = last;
-        let mut filled = 0;
-        while after + 1 < next && filled < MAX_REPLAY {
-            let page = self
-                .services
-                .chat
-                .since(self.user_id, conversation_id, after, 100)
-                .await
-                .map_err(|err| tracing::warn!(error = %err, "gap fill failed"))?;
-            let Some(newest) = page.last().map(|m| m.seq) else {
-                break;
-            };
-            for message in page.iter().filter(|m| m.seq < next) {
-                self.send_stored(message).await?;
-                filled += 1;
-            }
-            after = newest;
-        }
-        if filled > 0 {
-            tracing::debug!(filled, "filled a gap in the live stream from the store");
-        }
-        Ok(())
-    }
-
-    /// Replays, from the store, every message after the client's position
-    /// in each followed conversation, oldest first, then says `resumed` and
-    /// lets live events through. Live copies of replayed messages are
-    /// skipped, so nothing arrives twice.
-    async fn resume(&mut self, positions: HashMap<Uuid, i64>) -> Close {
-        let mut replayed = 0;
-        let mut truncated = Vec::new();
-        for (conversation_id, position) in positions {
-            if !self.follows.contains(conversation_id) {
-                continue;
-            }
-            let mut after = position.max(0);
-            let mut sent = 0;
-            loop {
-                let page = match self
-                    .services
-                    .chat
-                    .since(self.user_id, conversation_id, after, 100)
-                    .await
-                {
-                    Ok(page) => page,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "replay failed");
-                        return Some((SERVER_ERROR, "the server could not replay missed messages"));
-                    }
-                };
-                let full = page.len() == 100;
-                for message in &page {
-                    if self.send_stored(message).await.is_err() {
-                        return None;
-                    }
-                    after = message.seq;
-                    sent += 1;
-                }
-                if !full {
-                    break;
-                }
-                if sent >= MAX_REPLAY {
-                    truncated.push(conversation_id);
-                    break;
-                }
-            }
-            replayed += sent;
-            let last = self.sent.entry(conversation_id).or_insert(0);
-            *last = (*last).max(after);
-        }
-        self.reply(&ServerFrame::Resumed {
-            replayed,
-            truncated,
-        });
-        self.holding = false;
         None
     }
 }
