@@ -12,6 +12,8 @@
 //! in, refreshing and authenticating.
 
 mod admission;
+mod profile;
+mod sessions;
 
 use std::sync::{Arc, RwLock};
 
@@ -26,7 +28,7 @@ use super::throttle::LoginThrottle;
 use super::tokens::{hash_refresh_token, new_refresh_token, AccessTokens};
 use crate::audit::AuditService;
 use crate::kv::SharedKv;
-use crate::store::{NewUser, Profile, Rotation, Session, Store, User};
+use crate::store::{NewUser, Rotation, Store, User};
 use crate::ServiceError;
 
 use admission::account_key;
@@ -431,230 +433,12 @@ impl AuthService {
         Ok(())
     }
 
-    /// The signed-in user.
-    pub async fn me(&self, auth: &Authenticated) -> Result<User, ServiceError> {
-        self.store
-            .user_by_id(auth.user_id)
-            .await?
-            .ok_or(ServiceError::Unauthorized(BAD_TOKEN))
-    }
-
-    /// Changes display name, avatar or email.
-    #[instrument(skip_all, fields(user = %auth.user_id))]
-    pub async fn update_profile(
-        &self,
-        auth: &Authenticated,
-        change: ProfileChange,
-    ) -> Result<User, ServiceError> {
-        let current = self.me(auth).await?;
-        let display_name = DisplayName::parse(
-            change
-                .display_name
-                .as_deref()
-                .unwrap_or(&current.display_name),
-        )
-        .map_err(invalid)?;
-        let avatar_url = match change.avatar_url {
-            None => current.avatar_url,
-            Some(url) if url.trim().is_empty() => None,
-            Some(url) => Some(parse_avatar_url(&url)?),
-        };
-        let email = match change.email.as_deref().map(str::trim) {
-            None => current
-                .email
-                .as_deref()
-                .map(Email::parse)
-                .transpose()
-                .map_err(invalid)?,
-            Some("") => None,
-            Some(raw) => Some(Email::parse(raw).map_err(invalid)?),
-        };
-        let user = self
-            .store
-            .update_profile(
-                auth.user_id,
-                &Profile {
-                    display_name,
-                    avatar_url,
-                    email,
-                },
-            )
-            .await?;
-        if let Some(profiles) = &self.profiles {
-            profiles.changed(auth.user_id).await;
-        }
-        Ok(user)
-    }
-
-    /// Changes the password after checking the current one, and ends every
-    /// other session of the user.
-    #[instrument(skip_all, fields(user = %auth.user_id))]
-    pub async fn change_password(
-        &self,
-        auth: &Authenticated,
-        current: &str,
-        new: &str,
-    ) -> Result<(), ServiceError> {
-        let user = self.me(auth).await?;
-        let stored = self.store.password_hash(auth.user_id).await?;
-        if stored.is_none()
-            || !self
-                .hasher
-                .verify(current, stored.as_deref())
-                .await
-                .map_err(password_error)?
-        {
-            return Err(ServiceError::Unauthorized(WRONG_CURRENT_PASSWORD));
-        }
-        let password = Password::parse(new).map_err(invalid)?;
-        let context = [
-            user.username.as_str(),
-            user.display_name.as_str(),
-            user.email.as_deref().unwrap_or(""),
-        ];
-        check_strength(&password, &context).map_err(password_error)?;
-        let hash = self.hasher.hash(&password).await.map_err(password_error)?;
-        self.store.set_password_hash(auth.user_id, &hash).await?;
-        let ended = self.end_other_sessions(auth).await?;
-        tracing::info!("password changed; other sessions ended");
-        let detail = json!({ "session_id": auth.session_id, "sessions_ended": ended });
-        self.audit_own(AuditKind::PasswordChanged, auth, detail)
-            .await;
-        Ok(())
-    }
-
-    /// The user's active sessions, most recently used first.
-    pub async fn sessions(&self, auth: &Authenticated) -> Result<Vec<Session>, ServiceError> {
-        let now = Utc::now();
-        let mut sessions = self.store.active_sessions(auth.user_id, now).await?;
-        sessions.retain(|s| s.is_usable(now, self.policy.idle_timeout));
-        Ok(sessions)
-    }
-
-    /// Ends one of the user's sessions.
-    #[instrument(skip_all, fields(user = %auth.user_id, session = %session_id))]
-    pub async fn revoke_session(
-        &self,
-        auth: &Authenticated,
-        session_id: Uuid,
-    ) -> Result<(), ServiceError> {
-        let now = Utc::now();
-        if !self
-            .store
-            .revoke_session(auth.user_id, session_id, now)
-            .await?
-        {
-            return Err(ServiceError::NotFound("session"));
-        }
-        self.deny_session(session_id, now).await?;
-        let detail = json!({ "session_id": session_id, "by_session_id": auth.session_id });
-        self.audit_own(AuditKind::SessionRevoked, auth, detail)
-            .await;
-        Ok(())
-    }
-
-    /// Ends every session of the user but the current one; returns how many.
-    #[instrument(skip_all, fields(user = %auth.user_id))]
-    pub async fn revoke_other_sessions(&self, auth: &Authenticated) -> Result<usize, ServiceError> {
-        let ended = self.end_other_sessions(auth).await?;
-        let detail =
-            json!({ "others": true, "by_session_id": auth.session_id, "sessions_ended": ended });
-        self.audit_own(AuditKind::SessionRevoked, auth, detail)
-            .await;
-        Ok(ended)
-    }
-
-    async fn end_other_sessions(&self, auth: &Authenticated) -> Result<usize, ServiceError> {
-        let now = Utc::now();
-        let revoked = self
-            .store
-            .revoke_other_sessions(auth.user_id, Some(auth.session_id), now)
-            .await?;
-        for id in &revoked {
-            self.deny_session(*id, now).await?;
-        }
-        Ok(revoked.len())
-    }
-
     /// Records an action the signed-in user took on their own account.
     async fn audit_own(&self, kind: AuditKind, auth: &Authenticated, detail: serde_json::Value) {
         let user = Some(auth.user_id);
         self.audit
             .record(kind, user, None, None, Some(detail))
             .await;
-    }
-
-    /// Starts a session for a user who has proven who they are
-    /// (`AccountDisabled` if the account is disabled).
-    async fn start_session(
-        &self,
-        user_id: Uuid,
-        client: ClientInfo,
-    ) -> Result<TokenPair, ServiceError> {
-        let now = Utc::now();
-        let session = Session {
-            id: Uuid::now_v7(),
-            user_id,
-            user_agent: client.user_agent.map(|ua| ua.chars().take(256).collect()),
-            ip_address: client.ip_address,
-            created_at: now,
-            last_used_at: now,
-            expires_at: now + self.policy.session_lifetime,
-            revoked_at: None,
-        };
-        let (refresh, hash) = new_refresh_token();
-        self.store.create_session(&session, &hash).await?;
-        self.pair(&session, refresh)
-    }
-
-    fn pair(&self, session: &Session, refresh_token: String) -> Result<TokenPair, ServiceError> {
-        let (access_token, claims) = self
-            .tokens
-            .issue(session.user_id, session.id)
-            .map_err(|e| ServiceError::Internal(format!("signing an access token: {e}")))?;
-        Ok(TokenPair {
-            access_token,
-            access_expires_at: DateTime::from_timestamp(claims.exp as i64, 0)
-                .unwrap_or_else(Utc::now),
-            refresh_token,
-            session_expires_at: session.expires_at,
-            session_id: session.id,
-        })
-    }
-
-    async fn revoke(&self, session: &Session, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        self.store
-            .revoke_session(session.user_id, session.id, now)
-            .await?;
-        self.deny_session(session.id, now).await
-    }
-
-    /// Refuses the session's outstanding access tokens until they would have expired.
-    async fn deny_session(&self, session_id: Uuid, now: DateTime<Utc>) -> Result<(), ServiceError> {
-        let until = now + self.policy.access_ttl + Duration::seconds(30);
-        self.deny(&format!("sid:{session_id}"), until, now).await
-    }
-
-    async fn deny(
-        &self,
-        key: &str,
-        until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
-        if self.kv.is_redis() {
-            let ttl = (until - now).to_std().unwrap_or_default();
-            Ok(self.kv.flag(key, ttl).await?)
-        } else {
-            Ok(self.store.deny(key, until).await?)
-        }
-    }
-
-    async fn is_denied(&self, keys: &[&str]) -> Result<bool, ServiceError> {
-        if self.kv.is_redis() {
-            Ok(self.kv.any(keys).await?)
-        } else {
-            Ok(self.store.is_denied(keys, Utc::now()).await?)
-        }
     }
 }
 
@@ -666,18 +450,5 @@ fn password_error(err: PasswordError) -> ServiceError {
     match err {
         PasswordError::TooWeak(msg) => ServiceError::Invalid(msg),
         PasswordError::Hashing(msg) => ServiceError::Internal(msg),
-    }
-}
-
-/// An avatar must be an http(s) URL of reasonable length.
-fn parse_avatar_url(raw: &str) -> Result<String, ServiceError> {
-    let url = raw.trim();
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() <= 2048
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(url.to_owned())
-    } else {
-        Err(ServiceError::Invalid(BAD_AVATAR_URL.into()))
     }
 }
