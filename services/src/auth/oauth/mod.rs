@@ -11,6 +11,8 @@
 //! consider verified; an email that a password account merely claims is
 //! never enough (it would hand that account's owner the provider's user).
 
+mod accounts;
+mod error;
 pub mod github;
 pub mod oidc;
 pub mod provider;
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{Duration, Utc};
-use domain::{messages, AuditKind, DisplayName, Email, Username};
+use domain::AuditKind;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
@@ -37,69 +39,16 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tracing::instrument;
 
+use accounts::Found;
+pub use error::OAuthError;
 pub use provider::{ProviderConfig, ProviderKind};
 
 use super::service::{AuthService, ClientInfo, TokenPair};
-use crate::store::{NewUser, PendingLogin, Store, StoreError, User};
+use crate::store::{PendingLogin, Store, User};
 use crate::ServiceError;
 
 /// How long a browser has to come back from the provider.
 const LOGIN_TTL_MINUTES: i64 = 10;
-
-/// Why an external sign-in failed. Details are for the logs; callers see
-/// the [`ServiceError`] it maps to.
-#[derive(Debug, thiserror::Error)]
-pub enum OAuthError {
-    /// No provider with that id is configured.
-    #[error("unknown provider")]
-    UnknownProvider,
-    /// `state` missing, unknown, expired, used already, or not this browser's.
-    #[error("bad state: {0}")]
-    BadState(&'static str),
-    /// The provider sent the browser back with an error (the user said no).
-    #[error("the provider answered {0:?}")]
-    Denied(String),
-    /// The token endpoint refused the code (reused, PKCE mismatch, expired).
-    #[error("code refused: {0}")]
-    CodeRejected(String),
-    /// The ID token failed verification.
-    #[error("ID token refused: {0}")]
-    BadIdToken(String),
-    /// The provider refused the access token (401/403).
-    #[error("token refused: {0}")]
-    Rejected(String),
-    /// The provider could not be reached or answered nonsense.
-    #[error("provider unreachable: {0}")]
-    Unreachable(String),
-    /// The provider's configuration does not add up.
-    #[error("provider misconfigured: {0}")]
-    Misconfigured(String),
-    /// An account already uses the email, and it cannot be linked.
-    #[error("email belongs to an account that cannot be linked")]
-    EmailTaken,
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<OAuthError> for ServiceError {
-    fn from(err: OAuthError) -> Self {
-        match err {
-            OAuthError::UnknownProvider => Self::NotFound("provider"),
-            OAuthError::BadState(_) => Self::Unauthorized(messages::SIGN_IN_LINK_EXPIRED),
-            OAuthError::Denied(_) => Self::Unauthorized(messages::SIGN_IN_CANCELLED),
-            OAuthError::CodeRejected(_) | OAuthError::BadIdToken(_) => {
-                Self::Unauthorized(messages::PROVIDER_ANSWER_UNVERIFIED)
-            }
-            OAuthError::Rejected(_) => Self::Unauthorized(messages::PROVIDER_TOKEN_REFUSED),
-            OAuthError::Unreachable(_) | OAuthError::Misconfigured(_) => {
-                Self::Upstream(messages::PROVIDER_UNAVAILABLE)
-            }
-            OAuthError::EmailTaken => Self::Conflict("email"),
-            OAuthError::Store(e) => e.into(),
-        }
-    }
-}
 
 /// A provider as a sign-in button shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -549,121 +498,6 @@ impl OAuthService {
                 RequestTokenError::Other(e) => OAuthError::CodeRejected(e),
             })
     }
-
-    /// The account for an external identity: the linked one, else one with
-    /// the same verified email (linked now), else a new one.
-    async fn account_for(&self, profile: &ExternalProfile) -> Result<(User, Found), OAuthError> {
-        let store = &self.inner.store;
-        let (ns, sub) = (profile.namespace.as_str(), profile.subject.as_str());
-        if let Some(user) = store.user_by_identity(ns, sub).await? {
-            return Ok((user, Found::Linked));
-        }
-        let email = profile
-            .email
-            .as_deref()
-            .filter(|_| profile.email_verified)
-            .and_then(|e| Email::parse(e).ok());
-        if let Some(email) = &email {
-            if let Some(user) = store.user_by_verified_email(email.as_str()).await? {
-                match store
-                    .link_identity(ns, sub, user.id, Some(email.as_str()))
-                    .await
-                {
-                    Ok(()) | Err(StoreError::Conflict(_)) => {}
-                    Err(other) => return Err(other.into()),
-                }
-                tracing::info!(user = %user.id, "external identity linked by verified email");
-                return Ok((user, Found::LinkedNow));
-            }
-        }
-        for username in username_candidates(profile) {
-            let display_name = profile
-                .name
-                .as_deref()
-                .map(|n| n.chars().take(DisplayName::MAX).collect::<String>())
-                .and_then(|n| DisplayName::parse(&n).ok())
-                .or_else(|| DisplayName::parse(username.as_str()).ok());
-            let Some(display_name) = display_name else {
-                continue;
-            };
-            let new = NewUser {
-                username,
-                email: email.clone(),
-                display_name,
-                password_hash: None,
-            };
-            match store.create_user_with_identity(&new, ns, sub).await {
-                Ok(user) => {
-                    tracing::info!(user = %user.id, "account created by an external sign-in");
-                    let user = self.inner.auth.welcome(user).await.map_err(|e| {
-                        OAuthError::Misconfigured(format!("new account set-up: {e}"))
-                    })?;
-                    return Ok((user, Found::Created));
-                }
-                Err(StoreError::Conflict("username")) => continue,
-                Err(StoreError::Conflict("email")) => return Err(OAuthError::EmailTaken),
-                Err(StoreError::Conflict(_)) => {
-                    // The same identity signed in twice at once: take the winner's account.
-                    if let Some(user) = store.user_by_identity(ns, sub).await? {
-                        return Ok((user, Found::Linked));
-                    }
-                }
-                Err(other) => return Err(other.into()),
-            }
-        }
-        Err(OAuthError::Misconfigured("no free username found".into()))
-    }
-}
-
-/// How [`OAuthService::account_for`] found an identity's account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Found {
-    /// The identity was linked to it before.
-    Linked,
-    /// An account with the same verified email; the identity is linked now.
-    LinkedNow,
-    /// A new account, created with the identity.
-    Created,
-}
-
-/// Usernames to try for a new account: the provider's login (or the email's
-/// local part, or the name) made valid, then with a suffix.
-fn username_candidates(profile: &ExternalProfile) -> Vec<Username> {
-    let source = profile
-        .username_hint
-        .clone()
-        .or_else(|| {
-            profile
-                .email
-                .as_deref()
-                .and_then(|e| e.split('@').next())
-                .map(str::to_owned)
-        })
-        .or_else(|| profile.name.clone())
-        .unwrap_or_default();
-    let mut base: String = source
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .skip_while(|c| !c.is_ascii_alphanumeric())
-        .take(Username::MAX - 5)
-        .collect();
-    if base.is_empty() {
-        base = "user".into();
-    } else if base.chars().count() < Username::MIN {
-        base = format!("user-{base}");
-    }
-    let mut out: Vec<String> = vec![base.clone()];
-    out.extend((2..10).map(|n| format!("{base}-{n}")));
-    out.extend((0..5).map(|_| format!("{base}-{:04}", rand::random::<u16>() % 10_000)));
-    out.into_iter()
-        .filter_map(|u| Username::parse(&u).ok())
-        .collect()
 }
 
 fn random_secret() -> String {
@@ -684,42 +518,5 @@ fn log(err: &OAuthError) {
             tracing::error!(error = %err, "external sign-in failed")
         }
         _ => tracing::warn!(error = %err, "external sign-in refused"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn profile(hint: Option<&str>, email: Option<&str>, name: Option<&str>) -> ExternalProfile {
-        ExternalProfile {
-            namespace: "https://issuer".into(),
-            subject: "1".into(),
-            email: email.map(Into::into),
-            email_verified: true,
-            username_hint: hint.map(Into::into),
-            name: name.map(Into::into),
-        }
-    }
-
-    #[test]
-    fn usernames_come_from_the_login_then_the_email_then_the_name() {
-        let first = |p: &ExternalProfile| username_candidates(p)[0].as_str().to_owned();
-        assert_eq!(first(&profile(Some("octocat"), None, None)), "octocat");
-        assert_eq!(
-            first(&profile(None, Some("li.wei@example.com"), None)),
-            "li.wei"
-        );
-        assert_eq!(first(&profile(None, None, Some("Li Wei"))), "Li-Wei");
-        // Nothing usable (Chinese name only): a generic but valid name.
-        assert_eq!(first(&profile(None, None, Some("李伟"))), "user");
-        let all = username_candidates(&profile(Some("ab"), None, None));
-        assert_eq!(all[0].as_str(), "user-ab");
-        assert_eq!(all[1].as_str(), "user-ab-2");
-        assert!(all.len() >= 10);
-        let long = "x".repeat(80);
-        assert!(username_candidates(&profile(Some(&long), None, None))
-            .iter()
-            .all(|u| u.as_str().len() <= Username::MAX));
     }
 }
