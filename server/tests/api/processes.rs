@@ -21,6 +21,12 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// The process id (the fan-out bench reads its CPU time in `/proc`).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process with SIGKILL (no shutdown of any kind) and reaps it.
     pub fn kill(self) {
         drop(self);
