@@ -8,6 +8,8 @@ use server::startup::shutdown_signal;
 use server::{telemetry, Application, Config};
 
 fn main() -> ExitCode {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    return_large_blocks_to_the_system();
     // A missing .env is normal; real environment variables win over it.
     let _ = dotenvy::dotenv();
     let (config, warnings) = match Config::from_env() {
@@ -51,4 +53,19 @@ fn main() -> ExitCode {
             }
         }
     })
+}
+
+/// glibc serves a large block from its heap once its adaptive mmap threshold
+/// has grown past that size, and a freed block inside a heap stays resident:
+/// the 19 MiB each argon2 hash takes added up to about 0.9 GB after a burst
+/// of sign-ins (measured: 100 registrations, 22 MB → 675 MB). A fixed
+/// threshold keeps blocks of 1 MiB and more mapped on their own and handed
+/// back on free (the same burst: 33 MB).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_blocks_to_the_system() {
+    // SAFETY: mallopt only changes the allocator's tuning; it runs before
+    // any other thread exists. A refusal (0) leaves the default, harmlessly.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
