@@ -103,7 +103,7 @@ impl AccountStore for SqliteStore {
         let row = sqlx::query(sql)
             .bind(is_admin)
             .bind(user_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?;
         self.changed_or_current(user_id, row).await
     }
@@ -126,7 +126,7 @@ impl AccountStore for SqliteStore {
         let row = sqlx::query(sql)
             .bind(disabled_at)
             .bind(user_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?;
         self.changed_or_current(user_id, row).await
     }
@@ -146,7 +146,7 @@ impl AccountStore for SqliteStore {
              and lower(username) in (select lower(value) from json_each(?)) returning ",
             account_columns!()
         );
-        let rows = sqlx::query(sql).bind(names).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(sql).bind(names).fetch_all(&self.writer).await?;
         Ok(rows
             .iter()
             .map(account_from_row)

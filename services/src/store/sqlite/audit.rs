@@ -42,7 +42,7 @@ impl AuditStore for SqliteStore {
         .bind(&entry.ip)
         .bind(&entry.user_agent)
         .bind(&entry.detail)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -80,7 +80,7 @@ impl AuditStore for SqliteStore {
     async fn prune_audit(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError> {
         let done = sqlx::query("delete from audit_events where occurred_at < ?")
             .bind(stored_time(older_than))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

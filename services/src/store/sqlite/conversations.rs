@@ -55,7 +55,7 @@ impl ConversationStore for SqliteStore {
     async fn open_direct(&self, a: Uuid, b: Uuid) -> Result<(Conversation, bool), StoreError> {
         let (low, high) = if a <= b { (a, b) } else { (b, a) };
         let key = format!("{low}:{high}");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let created: Option<Uuid> = sqlx::query_scalar(
             "insert into conversations (id, kind, direct_key, created_by, created_at) \
              values (?, 'direct', ?, ?, ?) on conflict (direct_key) do nothing returning id",
@@ -95,7 +95,7 @@ impl ConversationStore for SqliteStore {
     ) -> Result<Conversation, StoreError> {
         let id = Uuid::now_v7();
         let now = Utc::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "insert into conversations (id, kind, name, is_public, created_by, created_at) \
              values (?, 'group', ?, 0, ?, ?)",
@@ -129,9 +129,9 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn post_message(&self, message: &NewMessage<'_>) -> Result<Posted, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // The first statement writes, so SQLite takes the write lock at once
-        // and concurrent senders queue on busy_timeout instead of failing.
+        // (senders queue for the one writing connection anyway).
         let seq: Option<i64> = sqlx::query_scalar(
             "update conversations set last_seq = last_seq + 1 where id = ? returning last_seq",
         )
@@ -440,7 +440,7 @@ impl ConversationStore for SqliteStore {
         let done = sqlx::query("delete from members where conversation_id = ? and user_id = ?")
             .bind(conversation_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }

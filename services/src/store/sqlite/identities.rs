@@ -22,7 +22,7 @@ impl IdentityStore for SqliteStore {
         .bind(&login.nonce)
         .bind(&login.next)
         .bind(login.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -34,7 +34,7 @@ impl IdentityStore for SqliteStore {
     ) -> Result<Option<PendingLogin>, StoreError> {
         sqlx::query("delete from oauth_logins where expires_at <= ?")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         let row = sqlx::query(
             "delete from oauth_logins where state_hash = ? and expires_at > ? \
@@ -42,7 +42,7 @@ impl IdentityStore for SqliteStore {
         )
         .bind(&state_hash[..])
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(PendingLogin {
@@ -61,7 +61,7 @@ impl IdentityStore for SqliteStore {
         provider: &str,
         subject: &str,
     ) -> Result<User, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let email = user.email.as_ref().map(|e| e.as_str());
         let created = insert_user(&mut tx, user, email.is_some()).await?;
         sqlx::query(
@@ -128,7 +128,7 @@ impl IdentityStore for SqliteStore {
         .bind(user_id)
         .bind(email)
         .bind(Utc::now())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| classify(e, |_| "identity", "user"))?;
         Ok(())

@@ -59,7 +59,7 @@ impl ReceiptStore for SqliteStore {
         .bind(user_id)
         .bind(seq)
         .bind(conversation_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         Ok(row.as_ref().map(positions_from_row).transpose()?)
     }
@@ -86,7 +86,7 @@ impl ReceiptStore for SqliteStore {
         .bind(user_id)
         .bind(seq)
         .bind(conversation_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         Ok(row.as_ref().map(positions_from_row).transpose()?)
     }
@@ -174,7 +174,7 @@ impl ReceiptStore for SqliteStore {
         sqlx::query("update users set last_seen_at = ? where id = ?")
             .bind(at)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -51,7 +51,7 @@ impl RoomStore for SqliteStore {
         .bind(topic)
         .bind(creator)
         .bind(Utc::now())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| classify(e, |_| "room name", "user"))?;
         Ok(RoomSummary {
@@ -64,7 +64,7 @@ impl RoomStore for SqliteStore {
     }
 
     async fn set_room_topic(&self, room_id: Uuid, topic: &str) -> Result<RoomSummary, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let sql = format!("update conversations set topic = ? where id = ? and {PUBLIC_ROOM}");
         let done = sqlx::query(&sql)
             .bind(topic)
@@ -80,7 +80,7 @@ impl RoomStore for SqliteStore {
     }
 
     async fn delete_room(&self, room_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // A write first, so the transaction holds the write lock from the
         // start (a read upgraded later could fail instead of waiting).
         let sql = format!("update conversations set topic = topic where id = ? and {PUBLIC_ROOM}");

@@ -32,7 +32,7 @@ fn session_from_row(row: &SqliteRow) -> Result<Session, sqlx::Error> {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn create_session(&self, s: &Session, token_hash: &[u8; 32]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // Writing first takes SQLite's write lock: disabling the account
         // happens wholly before or after this transaction.
         let created = sqlx::query(
@@ -105,7 +105,7 @@ impl SessionStore for SqliteStore {
         now: DateTime<Utc>,
         grace_since: DateTime<Utc>,
     ) -> Result<Rotation, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // One statement claims the token: of two concurrent presentations,
         // exactly one sees it unused.
         let claimed: Option<Uuid> = sqlx::query_scalar(
@@ -184,7 +184,7 @@ impl SessionStore for SqliteStore {
         .bind(now)
         .bind(session_id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -203,7 +203,7 @@ impl SessionStore for SqliteStore {
         .bind(user_id)
         .bind(keep)
         .bind(keep)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.writer)
         .await?;
         Ok(revoked)
     }
@@ -215,7 +215,7 @@ impl SessionStore for SqliteStore {
         )
         .bind(key)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -223,7 +223,7 @@ impl SessionStore for SqliteStore {
     async fn lift_denial(&self, key: &str) -> Result<(), StoreError> {
         sqlx::query("delete from revoked_access_tokens where jti = ?")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
