@@ -11,7 +11,8 @@
 //!
 //! `cargo bench -p server --bench fanout`; `FANOUT_MEMBERS` (default 100),
 //! `FANOUT_SENDERS` (10), `FANOUT_RATE` (messages per second per sender, 5)
-//! and `FANOUT_SECONDS` (10) change the load.
+//! and `FANOUT_SECONDS` (10) change the load; `FANOUT_IN_STEP=1` makes the
+//! senders send at the same instants (bursts) instead of spread out.
 
 #[allow(dead_code)] // the test harness's process control; the bench uses part of it
 #[path = "../tests/api/processes.rs"]
@@ -44,6 +45,8 @@ struct Load {
     senders: usize,
     rate: u32,
     seconds: u64,
+    /// Senders send at the same instants.
+    in_step: bool,
 }
 
 impl Load {
@@ -62,6 +65,7 @@ impl Load {
             // The server lets one connection send 10 a second.
             rate: get("FANOUT_RATE", 5).min(10) as u32,
             seconds: get("FANOUT_SECONDS", 10).min(120),
+            in_step: std::env::var("FANOUT_IN_STEP").is_ok_and(|v| v == "1"),
         }
     }
 }
@@ -76,8 +80,12 @@ fn now_us() -> u64 {
 async fn main() {
     let load = Load::from_env();
     println!(
-        "fan-out: {} members of one room, {} sending {} messages a second each for {} s",
-        load.members, load.senders, load.rate, load.seconds
+        "fan-out: {} members of one room, {} sending {} messages a second each for {} s{}",
+        load.members,
+        load.senders,
+        load.rate,
+        load.seconds,
+        if load.in_step { ", in step" } else { "" }
     );
     let data = tempfile::tempdir().unwrap();
     let sqlite = Backend {
@@ -285,9 +293,14 @@ async fn send(
     sender: usize,
     load: Load,
 ) -> usize {
-    // Senders start spread over one period, as independent people would.
+    // Senders start spread over one period, as independent people would
+    // (unless they are to send in step).
     let period = Duration::from_secs(1) / load.rate;
-    let offset = period * sender as u32 / load.senders as u32;
+    let offset = if load.in_step {
+        Duration::ZERO
+    } else {
+        period * sender as u32 / load.senders as u32
+    };
     let mut pace = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
     let until = Instant::now() + Duration::from_secs(load.seconds);
     let mut n = 0;
