@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod backends;
+mod budgets;
 mod cache;
 mod chaos;
 mod chat;
@@ -11,6 +12,7 @@ mod edge;
 mod health;
 mod helpers;
 mod logs;
+mod metrics;
 mod nginx;
 mod oauth;
 mod oidc_provider;
