@@ -206,46 +206,15 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_recorded_for_api_and_bro
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_frame_budget_is_shared_by_their_connections_on_every_process() {
-    use crate::processes::{free_port, server_process, Backend};
+    use crate::two_processes::{connect, on_two_processes, register};
     use crate::ws::{next_json, next_of, send};
-    let (Some(admin), Some(redis)) = (
-        crate::support::service_url("TEST_DATABASE_URL"),
-        crate::support::service_url("TEST_REDIS_URL"),
-    ) else {
-        return;
-    };
-    let (database_url, name) = crate::support::create_pg_database(&admin).await;
-    let prefix = format!("chatsphere-edge-test:{name}:");
-    let data = tempfile::tempdir().unwrap();
-    let outcome = async {
-        let backend = Backend {
-            database_url: Some(&database_url),
-            redis: Some((&redis, &prefix)),
-        };
-        let budget = [("CHATSPHERE_RATE_LIMIT_WS", "5/min")];
-        let a = server_process(free_port(), backend, data.path(), &budget).await;
-        let b = server_process(free_port(), backend, data.path(), &budget).await;
-        let body = json!({"username": "ann", "password": crate::helpers::GOOD_PASSWORD});
-        let registered: Value = reqwest::Client::new()
-            .post(format!("{}/api/v1/auth/register", a.address))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = registered["tokens"]["access_token"].as_str().unwrap();
-        let mut sockets = Vec::new();
-        for address in [&a.address, &b.address] {
-            let url = format!(
-                "{}/ws?token={token}",
-                address.replacen("http://", "ws://", 1)
-            );
-            let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-            assert_eq!(next_json(&mut socket).await["type"], "ready");
-            sockets.push(socket);
-        }
+    let budget = [("CHATSPHERE_RATE_LIMIT_WS", "5/min")];
+    on_two_processes("edge", &budget, |a, b| async move {
+        let (_, token) = register(&reqwest::Client::new(), &a.address, "ann").await;
+        let mut sockets = [
+            connect(&a.address, &token).await,
+            connect(&b.address, &token).await,
+        ];
         // Five frames in all, spread over both processes: all answered.
         for i in 0..5 {
             let socket = &mut sockets[i % 2];
@@ -258,10 +227,6 @@ async fn a_users_frame_budget_is_shared_by_their_connections_on_every_process() 
         let refused = next_json(on_b).await;
         assert_eq!(refused["type"], "error", "{refused}");
         assert!(refused["detail"].as_str().unwrap().contains("too many"));
-    };
-    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
-    crate::support::drop_pg_database(&admin, &name).await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    })
+    .await;
 }

@@ -7,56 +7,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::processes::{free_port, server_process, Backend};
-use crate::ws::{next_json, next_of, send, silent, Socket};
-
-/// Registers `name` through the process at `address`: (id, access token).
-async fn register(client: &reqwest::Client, address: &str, name: &str) -> (String, String) {
-    let body = json!({"username": name, "password": crate::helpers::GOOD_PASSWORD});
-    let value: Value = client
-        .post(format!("{address}/api/v1/auth/register"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        value["user"]["id"].as_str().unwrap().to_owned(),
-        value["tokens"]["access_token"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// A live connection to the process at `address`, ready.
-async fn connect(address: &str, token: &str) -> Socket {
-    let url = format!(
-        "{}/ws?token={token}",
-        address.replacen("http://", "ws://", 1)
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    assert_eq!(next_json(&mut socket).await["type"], "ready");
-    socket
-}
+use crate::two_processes::{connect, on_two_processes, register};
+use crate::ws::{next_json, next_of, send, silent};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_member_is_refused_at_once_by_the_other_process() {
-    let (Some(admin), Some(redis)) = (
-        crate::support::service_url("TEST_DATABASE_URL"),
-        crate::support::service_url("TEST_REDIS_URL"),
-    ) else {
-        return;
-    };
-    let (database_url, name) = crate::support::create_pg_database(&admin).await;
-    let prefix = format!("chatsphere-cache-test:{name}:");
-    let data = tempfile::tempdir().unwrap();
-    let outcome = async {
-        let backend = Backend {
-            database_url: Some(&database_url),
-            redis: Some((&redis, &prefix)),
-        };
-        let a = server_process(free_port(), backend, data.path(), &[]).await;
-        let b = server_process(free_port(), backend, data.path(), &[]).await;
+    on_two_processes("cache", &[], |a, b| async move {
         let client = reqwest::Client::new();
         let (_, ann) = register(&client, &a.address, "ann").await;
         let (ben_id, ben) = register(&client, &b.address, "ben").await;
@@ -119,32 +75,13 @@ async fn a_removed_member_is_refused_at_once_by_the_other_process() {
         assert_eq!(left["type"], "left", "{left}");
         assert_eq!(post(a.address.clone(), ann.clone(), "a1".into()).await, 201);
         silent(&mut socket, Duration::from_millis(500)).await;
-    };
-    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
-    crate::support::drop_pg_database(&admin, &name).await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_display_name_shows_at_once_on_the_other_process() {
-    let (Some(admin), Some(redis)) = (
-        crate::support::service_url("TEST_DATABASE_URL"),
-        crate::support::service_url("TEST_REDIS_URL"),
-    ) else {
-        return;
-    };
-    let (database_url, name) = crate::support::create_pg_database(&admin).await;
-    let prefix = format!("chatsphere-cache-test:{name}:");
-    let data = tempfile::tempdir().unwrap();
-    let outcome = async {
-        let backend = Backend {
-            database_url: Some(&database_url),
-            redis: Some((&redis, &prefix)),
-        };
-        let a = server_process(free_port(), backend, data.path(), &[]).await;
-        let b = server_process(free_port(), backend, data.path(), &[]).await;
+    on_two_processes("cache", &[], |a, b| async move {
         let client = reqwest::Client::new();
         let (_, ann) = register(&client, &a.address, "ann").await;
         let (ben_id, ben) = register(&client, &b.address, "ben").await;
@@ -196,10 +133,6 @@ async fn a_new_display_name_shows_at_once_on_the_other_process() {
         let typing = next_of(&mut ben_socket, "typing").await;
         assert_eq!(typing["conversation_id"], conversations[1].as_str());
         assert_eq!(typing["name"], "Ann Lee", "{typing}");
-    };
-    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
-    crate::support::drop_pg_database(&admin, &name).await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    })
+    .await;
 }

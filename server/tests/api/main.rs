@@ -22,6 +22,7 @@ mod processes;
 mod receipts;
 mod rooms;
 mod shutdown;
+mod two_processes;
 mod ws;
 // The PostgreSQL/Redis helpers shared with the services crate's contract tests.
 #[path = "../../../services/tests/support/mod.rs"]

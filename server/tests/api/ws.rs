@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{user, TestApp, User};
-use crate::processes::{free_port, server_process, Backend};
+use crate::two_processes::{self, on_two_processes, register};
 
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -428,48 +428,12 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_carry_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_sent_to_one_server_process_arrives_on_another() {
-    let (Some(admin), Some(redis)) = (
-        crate::support::service_url("TEST_DATABASE_URL"),
-        crate::support::service_url("TEST_REDIS_URL"),
-    ) else {
-        return;
-    };
-    let (database_url, name) = crate::support::create_pg_database(&admin).await;
-    let prefix = format!("chatsphere-ws-test:{name}:");
-    let data = tempfile::tempdir().unwrap();
-    let outcome = async {
-        let backend = Backend {
-            database_url: Some(&database_url),
-            redis: Some((&redis, &prefix)),
-        };
-        let a = server_process(free_port(), backend, data.path(), &[]).await;
-        let b = server_process(free_port(), backend, data.path(), &[]).await;
+    on_two_processes("ws", &[], |a, b| async move {
         let client = reqwest::Client::new();
-        let register = |address: String, name: &'static str| {
-            let client = client.clone();
-            async move {
-                let body = json!({"username": name, "password": crate::helpers::GOOD_PASSWORD});
-                let value: Value = client
-                    .post(format!("{address}/api/v1/auth/register"))
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                value["tokens"]["access_token"].as_str().unwrap().to_owned()
-            }
-        };
-        let ann = register(a.address.clone(), "ann").await;
-        let ben = register(b.address.clone(), "ben").await;
+        let (_, ann) = register(&client, &a.address, "ann").await;
+        let (_, ben) = register(&client, &b.address, "ben").await;
         // Ben listens on process B.
-        let url = format!(
-            "{}/ws?token={ben}",
-            b.address.replacen("http://", "ws://", 1)
-        );
-        let (mut ben_socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        assert_eq!(next_json(&mut ben_socket).await["type"], "ready");
+        let mut ben_socket = two_processes::connect(&b.address, &ben).await;
         // Ann posts to general through process A's REST API.
         let general: Value = client
             .post(format!("{}/api/v1/rooms/general/join", a.address))
@@ -505,12 +469,8 @@ async fn a_message_sent_to_one_server_process_arrives_on_another() {
             .await
             .unwrap();
         assert_eq!(online["users"][0]["username"], "ben", "{online}");
-    };
-    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
-    crate::support::drop_pg_database(&admin, &name).await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
