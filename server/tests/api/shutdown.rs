@@ -11,24 +11,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::processes::{free_port, server_process, Backend};
+use crate::two_processes::register;
 use crate::ws::{close_code, next_json, next_of, Socket};
-
-async fn register(client: &reqwest::Client, address: &str, name: &str) -> (String, String) {
-    let body = json!({"username": name, "password": crate::helpers::GOOD_PASSWORD});
-    let value: Value = client
-        .post(format!("{address}/api/v1/auth/register"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        value["user"]["id"].as_str().unwrap().to_owned(),
-        value["tokens"]["access_token"].as_str().unwrap().to_owned(),
-    )
-}
 
 async fn socket(address: &str, token: &str, query: &str) -> Socket {
     let url = format!(
