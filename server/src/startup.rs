@@ -10,6 +10,7 @@ use app::auth::ssr::provide_request_auth;
 use app::state::AppState;
 use app::{shell, App};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -236,7 +237,15 @@ impl Application {
                 begun.cancel();
             }
         };
-        let serve = axum::serve(self.listener, service).with_graceful_shutdown(signal);
+        // Small frames (messages, receipts, typing) go out at once: with
+        // Nagle's algorithm one could wait for the ACK of the one before,
+        // which the client may delay by up to 40 ms.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "could not set TCP_NODELAY");
+            }
+        });
+        let serve = axum::serve(listener, service).with_graceful_shutdown(signal);
         let grace = self.shutdown_grace;
         let result = tokio::select! {
             result = serve => result,
