@@ -57,7 +57,9 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/health`,
     reuseExistingServer: false,
     timeout: 60_000,
-    stdout: "ignore",
+    // The server's warnings and errors (RUST_LOG=warn) appear in the test
+    // output, prefixed [WebServer]: what a failed test needs to be explained.
+    stdout: "pipe",
     stderr: "pipe",
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
