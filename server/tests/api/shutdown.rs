@@ -11,18 +11,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::processes::{free_port, server_process, Backend};
-use crate::two_processes::register;
-use crate::ws::{close_code, next_json, next_of, Socket};
-
-async fn socket(address: &str, token: &str, query: &str) -> Socket {
-    let url = format!(
-        "{}/ws?token={token}{query}",
-        address.replacen("http://", "ws://", 1)
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    assert_eq!(next_json(&mut socket).await["type"], "ready");
-    socket
-}
+use crate::two_processes::{connect, connect_with, register};
+use crate::ws::{close_code, next_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_sockets_with_1012_and_clients_resume_on_the_next_process() {
@@ -62,7 +52,7 @@ async fn sigterm_closes_sockets_with_1012_and_clients_resume_on_the_next_process
         }
     };
 
-    let mut ben_socket = socket(&first.address, &ben, "").await;
+    let mut ben_socket = connect(&first.address, &ben).await;
     post(first.address.clone(), "before the restart", "m1").await;
     let seen = next_of(&mut ben_socket, "message").await;
     let last_seq = seen["message"]["seq"].as_i64().unwrap();
@@ -83,7 +73,7 @@ async fn sigterm_closes_sockets_with_1012_and_clients_resume_on_the_next_process
     // while Ben is away.
     let second = server_process(port, backend, data.path(), &vars).await;
     post(second.address.clone(), "while you were away", "m2").await;
-    let mut ben_socket = socket(&second.address, &ben, "&resume=1").await;
+    let mut ben_socket = connect_with(&second.address, &ben, "&resume=1").await;
     ben_socket
         .send(Message::text(
             json!({"type": "resume", "positions": {dm.clone(): last_seq}}).to_string(),

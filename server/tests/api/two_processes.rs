@@ -60,8 +60,13 @@ pub async fn register(client: &reqwest::Client, address: &str, name: &str) -> (S
 
 /// A live connection to the process at `address`, ready.
 pub async fn connect(address: &str, token: &str) -> Socket {
+    connect_with(address, token, "").await
+}
+
+/// [`connect`], with more of the query string (`&resume=1`).
+pub async fn connect_with(address: &str, token: &str, query: &str) -> Socket {
     let url = format!(
-        "{}/ws?token={token}",
+        "{}/ws?token={token}{query}",
         address.replacen("http://", "ws://", 1)
     );
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
