@@ -69,8 +69,13 @@ pub fn App() -> impl IntoView {
     provide_context(use_context::<i18n::Locale>().unwrap_or_else(i18n::document_locale));
     let actions = AuthActions::new();
     provide_context(actions);
-    let unread = RwSignal::new(0u32);
-    provide_context(components::layout::UnreadTotal(unread));
+    // Reference-counted rather than arena-allocated: the server reads it
+    // through the title formatter while it injects the <title>, outside the
+    // render's sandboxed reactive arena and on whichever worker thread the
+    // response task is on, where an arena lookup finds another request's
+    // arena (or none) and panics as "already been disposed".
+    let unread = ArcRwSignal::new(0u32);
+    provide_context(components::layout::UnreadTotal(unread.clone()));
     let live = components::live::Live::provide(Signal::derive(move || {
         matches!(actions.user.get(), Some(Ok(Some(_))))
     }));

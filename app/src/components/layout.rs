@@ -133,9 +133,9 @@ fn LanguageSwitcher() -> impl IntoView {
 }
 
 /// The signed-in user's unread messages over all conversations (the page
-/// title shows it).
-#[derive(Clone, Copy)]
-pub struct UnreadTotal(pub RwSignal<u32>);
+/// title shows it). An [`ArcRwSignal`]: see `App` for why.
+#[derive(Clone)]
+pub struct UnreadTotal(pub ArcRwSignal<u32>);
 
 /// The signed-in user's conversations, most recently active first, with
 /// unread counts derived on the server from their read positions. Re-read
@@ -201,7 +201,9 @@ fn ConversationList() -> impl IntoView {
     );
     view! {
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || {
+            let unread_total = unread_total.clone();
+            Suspend::new(async move {
                 let conversations = list.await.unwrap_or_default();
                 if let Some(total) = unread_total {
                     total.0.set(conversations.iter().map(|c| c.unread).sum());
@@ -232,7 +234,8 @@ fn ConversationList() -> impl IntoView {
                         }).collect_view()}
                     </ul>
                 })
-            })}
+            })
+            }}
         </Transition>
     }
 }

@@ -188,3 +188,35 @@ async fn an_https_public_url_switches_the_cookies_to_secure_host_cookies() {
     );
     assert!(response.headers().contains_key("strict-transport-security"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn pages_rendered_side_by_side_all_get_their_titles() {
+    // Many renders at once on more worker threads than cores, so response
+    // tasks move between threads. Leptos injects the <title> outside the
+    // render's sandboxed reactive arena: a title formatter that read an
+    // arena signal looked it up in whichever arena the thread last used and
+    // panicked ("already been disposed", a 500). With the arena signal this
+    // test failed in 11 of 20 runs; it failed once in CI with 2 threads.
+    let app = TestApp::spawn().await;
+    let pages = [
+        ("/rooms", "<title>Public rooms · ChatSphere</title>"),
+        ("/login", "<title>Sign in · ChatSphere</title>"),
+        ("/register", "<title>Create an account · ChatSphere</title>"),
+    ];
+    for round in 0..40 {
+        let loads = (0..32).map(|i| {
+            let (path, title) = pages[i % pages.len()];
+            let request = app.client.get(format!("{}{path}", app.address));
+            async move {
+                let response = request.send().await.expect("request");
+                let status = response.status();
+                let html = response.text().await.unwrap_or_default();
+                (path, title, status, html)
+            }
+        });
+        for (path, title, status, html) in futures_util::future::join_all(loads).await {
+            assert_eq!(status, 200, "round {round}: {path}: {html}");
+            assert!(html.contains(title), "round {round}: {path} lacks {title}");
+        }
+    }
+}
