@@ -63,7 +63,8 @@ pub struct SqliteStore {
     /// Reading connections.
     pool: SqlitePool,
     /// The writing connection (the same pool as `pool` for an in-memory
-    /// database, which exists per connection).
+    /// database, which exists per connection and so must be the only one,
+    /// kept open for the life of the process).
     writer: SqlitePool,
     /// Whether `pool` is its own pool (a file) rather than `writer`.
     separate_readers: bool,
@@ -86,13 +87,21 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
         let separate_readers = file_path(url).is_some();
+        let mut writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5));
+        if !separate_readers {
+            // `sqlite::memory:`: closing the connection (idle for 10 minutes,
+            // or 30 minutes old: the pool's defaults) would drop every table
+            // and message with it.
+            writer = writer
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let writer = writer.connect_with(options.clone()).await?;
+        sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
         let pool = if separate_readers {
             SqlitePoolOptions::new()
                 .max_connections(8)
@@ -323,7 +332,30 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use super::file_path;
+    use super::{file_path, SqliteStore};
+    use crate::store::{NewUser, Store as _};
+
+    #[tokio::test]
+    async fn an_in_memory_database_keeps_its_one_connection_open() {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        let options = store.writer.options();
+        assert_eq!(options.get_max_connections(), 1);
+        assert_eq!(options.get_min_connections(), 1);
+        assert_eq!(options.get_idle_timeout(), None, "never closed when idle");
+        assert_eq!(options.get_max_lifetime(), None, "never recycled");
+        assert!(!store.separate_readers);
+        let user = store
+            .create_user(&NewUser {
+                username: domain::Username::parse("memo").unwrap(),
+                email: None,
+                display_name: domain::DisplayName::parse("Memo").unwrap(),
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        let found = store.user_by_id(user.id).await.unwrap().unwrap();
+        assert_eq!(found.username.as_str(), "memo");
+    }
 
     #[test]
     fn file_path_is_taken_from_the_url() {
