@@ -25,6 +25,10 @@ pub struct RouteInfo {
     pub method: Method,
 }
 
+/// The route template already recorded in the request's span.
+#[derive(Clone)]
+struct RecordedRoute(MatchedPath);
+
 /// The span of a request: its fields are on every line logged within it.
 pub fn span(request: &Request) -> Span {
     let id = request
@@ -43,10 +47,22 @@ pub fn span(request: &Request) -> Span {
 
 /// A route layer: records the matched template. Nested routers run it
 /// again with the complete template, which then wins.
-pub async fn record_route(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
+pub async fn record_route(
+    matched: Option<MatchedPath>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     if let Some(route) = &matched {
-        Span::current().record("route", route.as_str());
+        // The text formatter appends a field recorded twice (`route=… route=…`):
+        // record a template only when it differs from the one recorded.
+        let recorded = request.extensions().get::<RecordedRoute>();
+        if recorded.is_none_or(|r| r.0.as_str() != route.as_str()) {
+            Span::current().record("route", route.as_str());
+            request
+                .extensions_mut()
+                .insert(RecordedRoute(route.clone()));
+        }
     }
     let mut response = next.run(request).await;
     let inner_knew = response

@@ -92,3 +92,40 @@ async fn one_json_line_per_request_without_secrets() {
     assert_eq!(ws.len(), 1, "the WebSocket attempt is logged too");
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readable_log_names_each_field_once() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("server.log");
+    let backend = Backend {
+        database_url: None,
+        redis: None,
+    };
+    let vars = [
+        ("CHATSPHERE_LOG_FORMAT", "pretty"),
+        ("RUST_LOG", "info"),
+        ("NO_COLOR", "1"),
+    ];
+    let server =
+        server_process_logging_to(free_port(), backend, data.path(), &vars, Some(&log)).await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/rooms", server.address))
+        .header("x-request-id", "log-test-request-2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("log-test-request-2") && l.contains("status="))
+        .unwrap_or_else(|| panic!("no request line in {text}"));
+    assert_eq!(
+        line.matches("route=").count(),
+        1,
+        "the route once, not once per router layer: {line}"
+    );
+    assert!(line.contains("route=\"/api/v1/rooms\""), "{line}");
+    drop(server);
+}
