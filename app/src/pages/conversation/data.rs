@@ -1,0 +1,220 @@
+//! What the conversation page reads and changes on the server: the
+//! conversation as shown, and the server functions behind the page (also
+//! used by the sidebar's conversation list).
+
+use domain::{ChatMessage, ConversationKind};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AppError;
+
+/// A conversation as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationView {
+    /// Id.
+    pub id: Uuid,
+    /// Direct, group or room.
+    pub kind: ConversationKind,
+    /// Title.
+    pub name: String,
+    /// Room topic.
+    pub topic: String,
+    /// Whether the user may post (a member).
+    pub is_member: bool,
+    /// The newest messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// A fresh client message id for the form (a resubmitted plain form
+    /// is then the same message, not a second one).
+    pub client_msg_id: String,
+    /// The reader.
+    pub me: Uuid,
+    /// Every member's delivered/read positions (direct and group
+    /// conversations; empty for rooms).
+    pub members: Vec<MemberState>,
+    /// The other person of a direct conversation, with their presence.
+    pub peer: Option<PeerStatus>,
+}
+
+/// A member's receipt positions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberState {
+    /// Who.
+    pub user_id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Received up to.
+    pub delivered_seq: i64,
+    /// Read up to.
+    pub read_seq: i64,
+}
+
+/// The other person of a direct conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    /// Who.
+    pub user_id: Uuid,
+    /// Online now.
+    pub online: bool,
+    /// When last seen.
+    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Messages shown at once.
+#[cfg(feature = "ssr")]
+const PAGE: u32 = 50;
+
+/// The signed-in user's conversations (none when signed out).
+#[server(prefix = "/rpc", endpoint = "chat/list")]
+pub async fn my_conversations() -> Result<Vec<domain::ConversationSummary>, AppError> {
+    let services = crate::state::services()?;
+    match crate::auth::ssr::authenticate(&services).await? {
+        Some(auth) => Ok(services.chat.list(auth.user_id).await?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Loads a conversation the user may read.
+#[server(prefix = "/rpc", endpoint = "chat/conversation")]
+pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
+    let (services, auth) = crate::pages::settings::signed_in().await?;
+    let chat = &services.chat;
+    let mut messages = chat.history(auth.user_id, id, None, PAGE).await?;
+    messages.reverse();
+    let (summary, is_member) = chat.describe(auth.user_id, id).await?;
+    let members: Vec<MemberState> = if is_member {
+        services
+            .receipts
+            .positions(auth.user_id, id)
+            .await?
+            .into_iter()
+            .map(|m| MemberState {
+                user_id: m.user.id,
+                name: m.user.display_name,
+                delivered_seq: m.positions.delivered_seq,
+                read_seq: m.positions.read_seq,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let peer = match summary.kind {
+        ConversationKind::Direct => match members.iter().find(|m| m.user_id != auth.user_id) {
+            Some(other) => services
+                .presence
+                .status(&[other.user_id])
+                .await?
+                .pop()
+                .map(|s| PeerStatus {
+                    user_id: s.user_id,
+                    online: s.online,
+                    last_seen_at: s.last_seen_at,
+                }),
+            None => None,
+        },
+        _ => None,
+    };
+    // A page rendered for a browser without JavaScript is being read now;
+    // a hydrated page reports what is visible while the window has focus.
+    if is_member && rendering_a_page() {
+        if let Some(last) = messages.last() {
+            services.receipts.read(auth.user_id, id, last.seq).await?;
+        }
+    }
+    Ok(ConversationView {
+        id,
+        kind: summary.kind,
+        name: summary.name,
+        topic: summary.topic,
+        is_member,
+        messages,
+        client_msg_id: Uuid::now_v7().to_string(),
+        me: auth.user_id,
+        members,
+        peer,
+    })
+}
+
+/// Whether this server function runs inside a full page render (rather
+/// than being called by the hydrated app).
+#[cfg(feature = "ssr")]
+fn rendering_a_page() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/c/"))
+}
+
+/// Messages before `before`, oldest first (scrolling back).
+#[server(prefix = "/rpc", endpoint = "chat/older")]
+pub async fn older_messages(id: Uuid, before: i64) -> Result<Vec<ChatMessage>, AppError> {
+    let (services, auth) = crate::pages::settings::signed_in().await?;
+    let mut messages = services
+        .chat
+        .history(auth.user_id, id, Some(before), PAGE)
+        .await?;
+    messages.reverse();
+    Ok(messages)
+}
+
+/// Posts a message (the composer form).
+#[server(prefix = "/rpc", endpoint = "chat/send")]
+pub async fn send_message(
+    conversation_id: Uuid,
+    client_msg_id: String,
+    body: String,
+) -> Result<Option<ChatMessage>, AppError> {
+    let result = async {
+        let (services, auth) = crate::pages::settings::signed_in().await?;
+        let posted = services
+            .chat
+            .post(
+                auth.user_id,
+                services::conversations::Outgoing {
+                    conversation_id,
+                    client_msg_id,
+                    body,
+                    reply_to: None,
+                },
+            )
+            .await?;
+        Ok::<_, AppError>(posted.message().clone())
+    }
+    .await;
+    let page = format!("/c/{conversation_id}");
+    match result {
+        Ok(message) => {
+            crate::auth::ssr::finish_plain_form(Ok(()), &page, "send")?;
+            Ok(Some(message))
+        }
+        Err(err) => crate::auth::ssr::finish_plain_form(Err(err), &page, "send").map(|()| None),
+    }
+}
+
+/// Who has read one of the user's messages (rooms ask on demand: their
+/// receipts are not broadcast). Display names, by username.
+#[server(prefix = "/rpc", endpoint = "chat/readers")]
+pub async fn message_readers(message_id: Uuid) -> Result<Vec<String>, AppError> {
+    let (services, auth) = crate::pages::settings::signed_in().await?;
+    let receipts = services
+        .receipts
+        .of_message(auth.user_id, message_id)
+        .await?;
+    Ok(receipts
+        .read_by
+        .into_iter()
+        .map(|u| u.display_name)
+        .collect())
+}
+
+/// Joins a public room (the join button).
+#[server(prefix = "/rpc", endpoint = "chat/join")]
+pub async fn join_room(room_id: Uuid) -> Result<(), AppError> {
+    let result = async {
+        let (services, auth) = crate::pages::settings::signed_in().await?;
+        services
+            .chat
+            .join_room(auth.user_id, &room_id.to_string())
+            .await?;
+        Ok(())
+    }
+    .await;
+    crate::auth::ssr::finish_plain_form(result, &format!("/c/{room_id}"), "join")
+}
