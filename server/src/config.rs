@@ -6,7 +6,7 @@
 //! never shows them.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -73,60 +73,6 @@ pub struct Config {
     pub edge: EdgeConfig,
 }
 
-/// Settings of the HTTP edge and of operations.
-#[derive(Debug, Clone)]
-pub struct EdgeConfig {
-    /// `CHATSPHERE_RATE_LIMIT_API`: REST API, server functions and WebSocket
-    /// handshakes, per user or address (default `60/min`, the spec's).
-    pub api_rate: services::ratelimit::Quota,
-    /// `CHATSPHERE_RATE_LIMIT_AUTH`: sign-in, registration, token refresh,
-    /// password change, per address (default `20/min`).
-    pub auth_rate: services::ratelimit::Quota,
-    /// `CHATSPHERE_RATE_LIMIT_WS`: frames other than messages per user over
-    /// all their WebSocket connections, shared by every process through
-    /// Redis when configured (default `60/2s`: a burst of 60, then 30 a
-    /// second).
-    pub ws_frame_rate: services::ratelimit::Quota,
-    /// `CHATSPHERE_RATE_LIMITS=off` turns the request budgets off (behind a
-    /// proxy that limits already); default on.
-    pub rate_limits_enabled: bool,
-    /// `CHATSPHERE_TRUSTED_PROXIES`: addresses or CIDR ranges whose
-    /// `X-Forwarded-For` names the client (default: none).
-    pub trusted_proxies: crate::middleware::TrustedProxies,
-    /// `CHATSPHERE_MAX_BODY_BYTES`: largest request body (default 1 MiB).
-    pub max_body_bytes: usize,
-    /// `CHATSPHERE_METRICS_TOKEN`: bearer token for `GET /metrics`; unset,
-    /// the endpoint answers 404 on the public listener.
-    pub metrics_token: Option<SecretString>,
-    /// `CHATSPHERE_SHUTDOWN_GRACE`: seconds in-flight requests get to finish
-    /// after SIGTERM before the process exits (default 10).
-    pub shutdown_grace: Duration,
-    /// `CHATSPHERE_ADMINS`: usernames made admins at start-up (and when
-    /// they register); the first account of an installation is one anyway.
-    pub admins: Vec<String>,
-    /// `CHATSPHERE_AUDIT_RETENTION_DAYS`: how long the audit log keeps
-    /// events (default 90).
-    pub audit_retention: chrono::Duration,
-}
-
-impl Default for EdgeConfig {
-    fn default() -> Self {
-        use services::ratelimit::Quota;
-        Self {
-            api_rate: Quota::new(60, Duration::from_secs(60)),
-            auth_rate: Quota::new(20, Duration::from_secs(60)),
-            ws_frame_rate: Quota::new(60, Duration::from_secs(2)),
-            rate_limits_enabled: true,
-            trusted_proxies: crate::middleware::TrustedProxies::default(),
-            max_body_bytes: 1024 * 1024,
-            metrics_token: None,
-            shutdown_grace: Duration::from_secs(10),
-            admins: Vec::new(),
-            audit_retention: services::audit::DEFAULT_RETENTION,
-        }
-    }
-}
-
 /// Why the configuration is unusable. Messages name the variable to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -157,7 +103,6 @@ fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
 
 /// Shortest accepted JWT secret, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
-const SECRET_FILE: &str = "jwt-secret";
 
 impl Config {
     /// Reads the configuration from the process environment. Returns warnings
@@ -313,7 +258,7 @@ impl Config {
             presence.ttl = seconds(&raw, "CHATSPHERE_PRESENCE_TTL")?;
             presence.refresh = presence.ttl / 3;
         }
-        let edge = edge(&get)?;
+        let edge = edge::edge(&get)?;
         if environment == Environment::Production
             && public_url.is_none()
             && !oauth_providers.is_empty()
@@ -354,7 +299,6 @@ impl Config {
     }
 }
 
-/// `http://<addr>`, plus `http://localhost:<port>` when bound to loopback.
 /// A duration in seconds (decimals allowed), from 0.1 s to one day.
 fn seconds(raw: &str, var: &'static str) -> Result<Duration, ConfigError> {
     raw.parse::<f64>()
@@ -364,81 +308,7 @@ fn seconds(raw: &str, var: &'static str) -> Result<Duration, ConfigError> {
         .ok_or_else(|| invalid(var, "expected a number of seconds from 0.1 to 86400"))
 }
 
-/// The edge settings ([`EdgeConfig`]).
-fn edge(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeConfig, ConfigError> {
-    use services::ratelimit::Quota;
-    let mut edge = EdgeConfig::default();
-    let rate = |var: &'static str, into: &mut Quota| -> Result<(), ConfigError> {
-        if let Some(raw) = get(var) {
-            *into = Quota::parse(&raw).map_err(|m| invalid(var, m))?;
-        }
-        Ok(())
-    };
-    rate("CHATSPHERE_RATE_LIMIT_API", &mut edge.api_rate)?;
-    rate("CHATSPHERE_RATE_LIMIT_AUTH", &mut edge.auth_rate)?;
-    rate("CHATSPHERE_RATE_LIMIT_WS", &mut edge.ws_frame_rate)?;
-    edge.rate_limits_enabled = match get("CHATSPHERE_RATE_LIMITS").as_deref() {
-        None | Some("on") => true,
-        Some("off") => false,
-        Some(other) => {
-            return Err(invalid(
-                "CHATSPHERE_RATE_LIMITS",
-                format!("expected on or off, got {other:?}"),
-            ))
-        }
-    };
-    if let Some(raw) = get("CHATSPHERE_TRUSTED_PROXIES") {
-        edge.trusted_proxies = crate::middleware::TrustedProxies::parse(&raw)
-            .map_err(|m| invalid("CHATSPHERE_TRUSTED_PROXIES", m))?;
-    }
-    if let Some(raw) = get("CHATSPHERE_MAX_BODY_BYTES") {
-        edge.max_body_bytes = raw
-            .parse()
-            .ok()
-            .filter(|n| (1024..=64 * 1024 * 1024).contains(n))
-            .ok_or_else(|| {
-                invalid(
-                    "CHATSPHERE_MAX_BODY_BYTES",
-                    "expected a number of bytes from 1024 to 67108864",
-                )
-            })?;
-    }
-    if let Some(token) = get("CHATSPHERE_METRICS_TOKEN") {
-        if token.len() < 16 {
-            return Err(invalid(
-                "CHATSPHERE_METRICS_TOKEN",
-                "must be at least 16 characters",
-            ));
-        }
-        edge.metrics_token = Some(SecretString::from(token));
-    }
-    if let Some(raw) = get("CHATSPHERE_SHUTDOWN_GRACE") {
-        edge.shutdown_grace = seconds(&raw, "CHATSPHERE_SHUTDOWN_GRACE")?;
-    }
-    if let Some(raw) = get("CHATSPHERE_ADMINS") {
-        edge.admins = raw
-            .split(',')
-            .map(str::trim)
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned)
-            .collect();
-    }
-    if let Some(raw) = get("CHATSPHERE_AUDIT_RETENTION_DAYS") {
-        let days: i64 = raw
-            .parse()
-            .ok()
-            .filter(|d| (1..=3650).contains(d))
-            .ok_or_else(|| {
-                invalid(
-                    "CHATSPHERE_AUDIT_RETENTION_DAYS",
-                    "expected a number of days from 1 to 3650",
-                )
-            })?;
-        edge.audit_retention = chrono::Duration::days(days);
-    }
-    Ok(edge)
-}
-
+/// `http://<addr>`, plus `http://localhost:<port>` when bound to loopback.
 pub(crate) fn default_origins(addr: SocketAddr) -> Vec<String> {
     let mut origins = vec![format!("http://{addr}")];
     if addr.ip().is_loopback() {
@@ -466,49 +336,11 @@ fn parse_origin(raw: &str) -> Result<String, String> {
     Ok(origin)
 }
 
-/// Reads the development JWT secret from the data directory, creating it
-/// (readable by the owner only) on first run. Returns whether it was created.
-fn development_secret(data_dir: &Path) -> Result<(SecretString, PathBuf, bool), ConfigError> {
-    use rand::RngCore;
-    let path = data_dir.join(SECRET_FILE);
-    let io_err = |source| ConfigError::SecretFile {
-        path: path.clone(),
-        source,
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(existing) if existing.trim().len() >= MIN_SECRET_LEN => {
-            return Ok((SecretString::from(existing.trim().to_owned()), path, false));
-        }
-        Ok(_) => {} // too short or empty: replace it
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(io_err(err)),
-    }
-    std::fs::create_dir_all(data_dir).map_err(io_err)?;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, &secret).map_err(io_err)?;
-    Ok((SecretString::from(secret), path, true))
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    std::fs::write(path, contents)
-}
-
+mod edge;
 pub mod oauth;
+mod secret;
+
+pub use edge::EdgeConfig;
+use secret::development_secret;
 #[cfg(test)]
 mod tests;
