@@ -1,0 +1,185 @@
+//! Who is in which conversation: direct conversations, groups and their
+//! members, public rooms joined and left.
+
+use domain::{ConversationKind, DisplayName, MemberRole};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{ConversationService, MAX_GROUP_MEMBERS};
+use crate::events::Event;
+use crate::ServiceError;
+
+impl ConversationService {
+    /// Puts a new account in the default rooms (missing rooms are skipped).
+    pub async fn join_default_rooms(&self, user_id: Uuid) -> Result<(), ServiceError> {
+        for name in &self.policy.default_rooms {
+            if let Some(room) = self.store.public_room_by_name(name).await? {
+                self.store
+                    .add_member(room.id, user_id, MemberRole::Member)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The direct conversation with `other`, opened if needed.
+    #[instrument(skip_all, fields(user = %user_id))]
+    pub async fn open_direct(&self, user_id: Uuid, other: Uuid) -> Result<Uuid, ServiceError> {
+        if self.profiles.get(other).await?.is_none() {
+            return Err(ServiceError::NotFound("user"));
+        }
+        let (conversation, created) = self.store.open_direct(user_id, other).await?;
+        if created {
+            for user in [user_id, other] {
+                self.notify(
+                    user,
+                    Event::Joined {
+                        conversation_id: conversation.id,
+                    },
+                )
+                .await;
+            }
+        }
+        Ok(conversation.id)
+    }
+
+    /// Creates a private group owned by the user.
+    #[instrument(skip_all, fields(user = %user_id))]
+    pub async fn create_group(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        members: &[Uuid],
+    ) -> Result<Uuid, ServiceError> {
+        let name = DisplayName::parse(name).map_err(|e| {
+            ServiceError::InvalidName(domain::NameError {
+                field: "name",
+                rule: e.rule,
+            })
+        })?;
+        if members.len() > MAX_GROUP_MEMBERS {
+            return Err(ServiceError::Invalid(format!(
+                "member_ids: at most {MAX_GROUP_MEMBERS} members"
+            )));
+        }
+        let group = self
+            .store
+            .create_group(user_id, name.as_str(), members)
+            .await?;
+        for user in std::iter::once(&user_id).chain(members) {
+            self.notify(
+                *user,
+                Event::Joined {
+                    conversation_id: group.id,
+                },
+            )
+            .await;
+        }
+        Ok(group.id)
+    }
+
+    /// Adds a member to a group: owners and admins only.
+    #[instrument(skip_all, fields(user = %actor))]
+    pub async fn add_member(
+        &self,
+        actor: Uuid,
+        conversation_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, ServiceError> {
+        let (group, role) = self.membership(actor, conversation_id).await?;
+        if group.kind != ConversationKind::Group {
+            return Err(ServiceError::Invalid(
+                "members are added to groups only; rooms are joined".into(),
+            ));
+        }
+        if !matches!(role, MemberRole::Owner | MemberRole::Admin) {
+            return Err(ServiceError::Forbidden(
+                "only the group's owners and admins may add members",
+            ));
+        }
+        let added = self
+            .store
+            .add_member(conversation_id, user_id, MemberRole::Member)
+            .await?;
+        if added {
+            self.notify(user_id, Event::Joined { conversation_id })
+                .await;
+        }
+        Ok(added)
+    }
+
+    /// Removes a member from a group: owners and admins remove others (an
+    /// admin cannot remove an owner); anyone may remove themselves (leave).
+    #[instrument(skip_all, fields(user = %actor))]
+    pub async fn remove_member(
+        &self,
+        actor: Uuid,
+        conversation_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        let (group, role) = self.membership(actor, conversation_id).await?;
+        if group.kind == ConversationKind::Direct {
+            return Err(ServiceError::Invalid(
+                "a direct conversation has no members to remove".into(),
+            ));
+        }
+        if actor != user_id {
+            let target = self
+                .members
+                .role(conversation_id, user_id)
+                .await?
+                .ok_or(ServiceError::NotFound("member"))?;
+            let allowed = match role {
+                MemberRole::Owner => true,
+                MemberRole::Admin => target != MemberRole::Owner,
+                MemberRole::Member => false,
+            };
+            if !allowed || group.kind != ConversationKind::Group {
+                return Err(ServiceError::Forbidden(
+                    "only the group's owners and admins may remove members",
+                ));
+            }
+        }
+        if !self.store.remove_member(conversation_id, user_id).await? {
+            return Err(ServiceError::NotFound("member"));
+        }
+        self.notify(user_id, Event::Left { conversation_id }).await;
+        Ok(())
+    }
+
+    /// Joins a public room by name or id.
+    #[instrument(skip_all, fields(user = %user_id))]
+    pub async fn join_room(&self, user_id: Uuid, room: &str) -> Result<Uuid, ServiceError> {
+        let room_id = self.public_room(room).await?;
+        if self
+            .store
+            .add_member(room_id, user_id, MemberRole::Member)
+            .await?
+        {
+            self.notify(
+                user_id,
+                Event::Joined {
+                    conversation_id: room_id,
+                },
+            )
+            .await;
+        }
+        Ok(room_id)
+    }
+
+    /// Leaves a public room by name or id.
+    #[instrument(skip_all, fields(user = %user_id))]
+    pub async fn leave_room(&self, user_id: Uuid, room: &str) -> Result<Uuid, ServiceError> {
+        let room_id = self.public_room(room).await?;
+        if self.store.remove_member(room_id, user_id).await? {
+            self.notify(
+                user_id,
+                Event::Left {
+                    conversation_id: room_id,
+                },
+            )
+            .await;
+        }
+        Ok(room_id)
+    }
+}
