@@ -43,6 +43,10 @@ const SERVER_ERROR: u16 = 1011;
 /// process behind the load balancer) and resume.
 const SERVICE_RESTART: u16 = 1012;
 
+/// Most frames written together before a flush (a bound on how long the
+/// first of them waits behind the others).
+const WRITE_BATCH: usize = 64;
+
 /// How long a closing connection waits for its close frame to be sent and
 /// answered.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
@@ -85,9 +89,19 @@ pub(super) async fn run(
     let (mut sink, mut stream) = socket.split();
     let (out, mut out_rx) = mpsc::channel::<Message>(config.outgoing_queue);
     let writer = tokio::spawn(async move {
-        while let Some(message) = out_rx.recv().await {
-            let closing = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || closing {
+        // Frames already queued go out together: one write (and one wake of
+        // this task) for a batch, rather than a write and flush per frame.
+        while let Some(first) = out_rx.recv().await {
+            let mut closing = matches!(first, Message::Close(_));
+            let mut batch = 1;
+            let mut written = sink.feed(first).await.is_ok();
+            while written && !closing && batch < WRITE_BATCH {
+                let Ok(next) = out_rx.try_recv() else { break };
+                closing = matches!(next, Message::Close(_));
+                written = sink.feed(next).await.is_ok();
+                batch += 1;
+            }
+            if !written || sink.flush().await.is_err() || closing {
                 break;
             }
         }
