@@ -19,7 +19,10 @@
 //!    through Redis when configured ([`limits`]);
 //! 9. **body limit** — requests larger than the limit are refused (413);
 //! 10. **compression** — gzip/brotli for HTML, JS, CSS, WASM and JSON;
-//! 11. **timeout** — 30 s per request (WebSocket upgrades return at once).
+//! 11. **timeout** — 30 s per request (WebSocket upgrades return at once);
+//! 12. **reactive owner** — a fresh root reactive owner per request, so a
+//!     server function never inherits a concurrent page render's context
+//!     ([`reactive`]).
 //!
 //! Route layers inside the router record the matched route template.
 
@@ -27,6 +30,7 @@ pub mod client;
 pub mod limits;
 pub mod observe;
 pub mod problems;
+pub mod reactive;
 
 use std::time::Duration;
 
@@ -80,6 +84,7 @@ pub fn apply(router: Router, edge: Edge) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id));
     let mut router = router
+        .layer(axum::middleware::from_fn(reactive::isolate))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

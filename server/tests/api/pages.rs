@@ -220,3 +220,33 @@ async fn pages_rendered_side_by_side_all_get_their_titles() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn server_functions_called_during_page_renders_keep_their_own_context() {
+    // A server function's reactive owner must not borrow anything from a
+    // page render running at the same time: a page's CSP nonce (a context
+    // of page renders only) showing up on a server function's response
+    // would be one response's secret in another's headers.
+    let app = TestApp::spawn().await;
+    for round in 0..20 {
+        let pages = (0..16).map(|_| app.client.get(format!("{}/rooms", app.address)).send());
+        let calls = (0..16).map(|_| app.client.post(format!("{}/rpc/rooms", app.address)).send());
+        let (pages, calls) = futures_util::future::join(
+            futures_util::future::join_all(pages),
+            futures_util::future::join_all(calls),
+        )
+        .await;
+        for page in pages {
+            assert_eq!(page.unwrap().status(), 200);
+        }
+        for call in calls {
+            let call = call.unwrap();
+            assert_eq!(call.status(), 200);
+            let csp = call.headers()["content-security-policy"].to_str().unwrap();
+            assert!(
+                csp.starts_with("default-src 'none'") && !csp.contains("nonce-"),
+                "round {round}: a server function answered with a page's policy: {csp}"
+            );
+        }
+    }
+}
