@@ -17,6 +17,9 @@
 #[allow(dead_code)] // the test harness's process control; the bench uses part of it
 #[path = "../tests/api/processes.rs"]
 mod processes;
+// Throwaway PostgreSQL databases, shared with the tests.
+#[path = "../../services/tests/support/mod.rs"]
+mod support;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -108,32 +111,21 @@ async fn main() {
         println!("(set TEST_DATABASE_URL and TEST_REDIS_URL for the PostgreSQL + Redis run)");
         return;
     };
-    use sqlx::Connection;
-    let name = format!("chatsphere_fanout_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    sqlx::query(&format!("create database {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let (url, name) = support::create_pg_database(&admin).await;
     let prefix = format!("{name}:");
     let data = tempfile::tempdir().unwrap();
     let shared = Backend {
         database_url: Some(&url),
         redis: Some((&redis, &prefix)),
     };
-    run(
+    let bench = run(
         "PostgreSQL + Redis, 2 processes",
         shared,
         2,
         data.path(),
         load,
-    )
-    .await;
-    sqlx::query(&format!("drop database {name} with (force)"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    );
+    support::with_cleanup(bench, support::drop_pg_database(&admin, &name)).await;
 }
 
 async fn run(label: &str, backend: Backend<'_>, count: usize, data: &Path, load: Load) {

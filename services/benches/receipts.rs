@@ -8,6 +8,10 @@ use domain::{DisplayName, Username};
 use services::store::{self, NewMessage, NewUser, Store};
 use std::sync::Arc;
 
+// Throwaway PostgreSQL databases, shared with the tests.
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 const MESSAGES: i64 = 2_000;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -18,19 +22,9 @@ async fn main() {
         .unwrap();
     run("sqlite", sqlite).await;
     if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
-        use sqlx::Connection;
-        let name = format!("chatsphere_bench_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(&format!("create database {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-        run("postgres", store::connect(&url).await.unwrap()).await;
-        sqlx::query(&format!("drop database {name} with (force)"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        let (url, name) = support::create_pg_database(&admin).await;
+        let bench = async { run("postgres", store::connect(&url).await.unwrap()).await };
+        support::with_cleanup(bench, support::drop_pg_database(&admin, &name)).await;
     }
 }
 
