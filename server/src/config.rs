@@ -258,7 +258,7 @@ impl Config {
             presence.ttl = seconds(&raw, "CHATSPHERE_PRESENCE_TTL")?;
             presence.refresh = presence.ttl / 3;
         }
-        let edge = edge::edge(&get)?;
+        let edge = edge::from_lookup(&get)?;
         if environment == Environment::Production
             && public_url.is_none()
             && !oauth_providers.is_empty()

@@ -63,7 +63,9 @@ impl Default for EdgeConfig {
 }
 
 /// The edge settings ([`EdgeConfig`]).
-pub(super) fn edge(get: &impl Fn(&str) -> Option<String>) -> Result<EdgeConfig, ConfigError> {
+pub(super) fn from_lookup(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<EdgeConfig, ConfigError> {
     use services::ratelimit::Quota;
     let mut edge = EdgeConfig::default();
     let rate = |var: &'static str, into: &mut Quota| -> Result<(), ConfigError> {
