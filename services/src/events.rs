@@ -3,8 +3,8 @@
 //! event is serialized once per fan-out, whatever the number of readers.
 //!
 //! On the bus an event travels in an [`Envelope`]: the message's sequence
-//! number in eight bytes, then the JSON. Connections route and de-duplicate
-//! by that number without parsing the JSON.
+//! number, its conversation and the publication time, then the JSON.
+//! Connections route and de-duplicate by those without parsing the JSON.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use chrono::{DateTime, Utc};
@@ -102,13 +102,14 @@ pub enum EventHeader {
 impl Event<'_> {
     /// The event in its bus envelope.
     pub fn to_bytes(&self) -> Bytes {
-        let seq = match self {
-            Self::Message { message } => message.seq,
-            _ => 0,
+        let (seq, conversation_id) = match self {
+            Self::Message { message } => (message.seq, message.conversation_id),
+            _ => (0, Uuid::nil()),
         };
         let mut buf = BytesMut::with_capacity(256);
         buf.put_i64(seq);
         buf.put_u64(now_micros());
+        buf.put_slice(conversation_id.as_bytes());
         // Serializing plain data with string keys cannot fail.
         let _ = serde_json::to_writer((&mut buf).writer(), self);
         buf.freeze()
@@ -116,8 +117,10 @@ impl Event<'_> {
 }
 
 /// An event as it travels on the bus: the sequence number of the message it
-/// carries (0 for other events), when it was published, and the JSON frame.
-/// On the wire: 8 bytes of seq and 8 of time (big-endian), then the JSON.
+/// carries (0 for other events), when it was published, the message's
+/// conversation (nil for other events), and the JSON frame. On the wire:
+/// 8 bytes of seq and 8 of time (big-endian), 16 of conversation id, then
+/// the JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     /// The message's sequence number; 0 when the event is not a message.
@@ -125,25 +128,50 @@ pub struct Envelope {
     /// Publication time, in microseconds since the Unix epoch (for the
     /// fan-out latency metric; processes on different hosts may disagree).
     pub published_us: u64,
+    /// The conversation of the message; nil when the event is not a message.
+    /// A connection takes a position only from a message of the
+    /// conversation whose topic it arrived on.
+    pub conversation_id: Uuid,
     /// The WebSocket frame, as published.
     pub json: Bytes,
 }
 
 /// Bytes before the JSON.
-const HEADER_LEN: usize = 16;
+const HEADER_LEN: usize = 32;
+/// Bytes before the JSON in the previous format (seq and time only). A
+/// current envelope never has `{` there: it is the first byte of a UUIDv7
+/// (the top of a millisecond timestamp) or of the nil UUID.
+const LEGACY_HEADER_LEN: usize = 16;
 
 impl Envelope {
     /// Opens bytes published with [`Event::to_bytes`]; `None` if too short.
+    /// Envelopes of the previous format (no conversation id: the JSON right
+    /// after the time), still published by older processes during a rolling
+    /// upgrade, open with a nil conversation.
     pub fn open(mut bytes: Bytes) -> Option<Self> {
-        if bytes.len() < HEADER_LEN {
+        if bytes.len() < LEGACY_HEADER_LEN {
             return None;
         }
-        let head = bytes.split_to(HEADER_LEN);
+        let legacy = bytes.get(LEGACY_HEADER_LEN) == Some(&b'{');
+        if !legacy && bytes.len() < HEADER_LEN {
+            return None;
+        }
+        let head = bytes.split_to(if legacy {
+            LEGACY_HEADER_LEN
+        } else {
+            HEADER_LEN
+        });
         let seq = i64::from_be_bytes(head[..8].try_into().ok()?);
-        let published_us = u64::from_be_bytes(head[8..].try_into().ok()?);
+        let published_us = u64::from_be_bytes(head[8..16].try_into().ok()?);
+        let conversation_id = if legacy {
+            Uuid::nil()
+        } else {
+            Uuid::from_slice(&head[16..]).ok()?
+        };
         Some(Self {
             seq,
             published_us,
+            conversation_id,
             json: bytes,
         })
     }
@@ -178,10 +206,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_envelope_carries_the_message_seq_and_the_frame_unchanged() {
+    fn an_envelope_carries_the_message_seq_conversation_and_the_frame_unchanged() {
+        let conversation_id = Uuid::now_v7();
         let message = ChatMessage {
             id: Uuid::nil(),
-            conversation_id: Uuid::nil(),
+            conversation_id,
             seq: 42,
             sender_id: Uuid::nil(),
             sender_name: "Ann".into(),
@@ -192,6 +221,7 @@ mod tests {
         };
         let opened = Envelope::open(Event::Message { message: &message }.to_bytes()).unwrap();
         assert_eq!(opened.seq, 42);
+        assert_eq!(opened.conversation_id, conversation_id);
         let json: serde_json::Value = serde_json::from_slice(&opened.json).unwrap();
         assert_eq!(json["type"], "message");
         assert_eq!(json["message"]["seq"], 42);
@@ -203,7 +233,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(left.seq, 0);
+        assert!(left.conversation_id.is_nil());
         assert!(Envelope::open(Bytes::from_static(b"short")).is_none());
+        // The previous format (no conversation id) still opens.
+        let mut legacy = BytesMut::new();
+        legacy.put_i64(7);
+        legacy.put_u64(1);
+        legacy.put_slice(br#"{"type":"message"}"#);
+        let opened = Envelope::open(legacy.freeze()).unwrap();
+        assert_eq!((opened.seq, opened.conversation_id), (7, Uuid::nil()));
+        assert_eq!(&opened.json[..], br#"{"type":"message"}"#);
     }
 
     #[test]

@@ -14,6 +14,7 @@ support::store_contract!(
     a_group_has_its_owner_and_members_or_nothing,
     messages_get_dense_sequence_numbers_and_retries_return_the_original,
     concurrent_senders_never_share_or_skip_a_sequence_number,
+    a_client_id_reused_in_another_conversation_is_a_new_message_there,
     history_pages_backwards_and_catch_up_goes_forwards,
     the_conversation_list_shows_last_message_unread_count_and_the_other_persons_name,
     user_search_matches_names_and_treats_wildcards_literally,
@@ -49,6 +50,32 @@ async fn post(
         })
         .await
         .unwrap()
+}
+
+async fn a_client_id_reused_in_another_conversation_is_a_new_message_there(fx: Fixture) {
+    let a = user(&fx, "ada", "Ada").await;
+    let b = user(&fx, "bea", "Bea").await;
+    let c = user(&fx, "cid", "Cid").await;
+    let (ab, _) = fx.store.open_direct(a.id, b.id).await.unwrap();
+    let (ac, _) = fx.store.open_direct(a.id, c.id).await.unwrap();
+    let Posted::New(first) = post(&fx, ab.id, a.id, "same-id", "for Bea only").await else {
+        panic!("new")
+    };
+    // Idempotency is scoped to the conversation: the id used in `ab` is
+    // free in `ac`, and the message there is its own, never `ab`'s.
+    let other = post(&fx, ac.id, a.id, "same-id", "for Cid").await;
+    let Posted::New(other) = other else {
+        panic!("a new message in the other conversation, got {other:?}")
+    };
+    assert_eq!(other.conversation_id, ac.id);
+    assert_eq!(other.body, "for Cid");
+    assert_eq!(other.seq, 1);
+    assert_ne!(other.id, first.id);
+    // And a retry in each conversation returns that conversation's message.
+    let retry = post(&fx, ac.id, a.id, "same-id", "again").await;
+    assert_eq!(retry, Posted::Duplicate(other));
+    let retry = post(&fx, ab.id, a.id, "same-id", "again").await;
+    assert_eq!(retry, Posted::Duplicate(first));
 }
 
 async fn a_pair_has_one_direct_conversation_whichever_side_opens_it(fx: Fixture) {

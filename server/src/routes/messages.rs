@@ -51,7 +51,8 @@ pub struct HistoryQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SendRequest {
     /// Your id for this message (1–64 visible ASCII characters, e.g. a
-    /// UUID): sending again with the same id returns the original message.
+    /// UUID): sending again to the same conversation with the same id
+    /// returns the original message.
     pub client_msg_id: String,
     /// Plain text, at most the server's limit (4,000 characters by default).
     pub body: String,
@@ -131,7 +132,7 @@ pub async fn history(
     params(("id" = Uuid, Path, description = "The conversation")),
     responses(
         (status = 201, description = "Stored and delivered to the members", body = Sent),
-        (status = 200, description = "Already sent with this client_msg_id: the original", body = Sent),
+        (status = 200, description = "Already sent to this conversation with this client_msg_id: the original (the same id in another conversation is a new message)", body = Sent),
         (status = 403, description = "A public room not joined yet", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation, or not a member of it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty or too long body, bad client_msg_id or reply_to", body = Problem, content_type = "application/problem+json"),

@@ -101,13 +101,15 @@ impl ConversationService {
         }
         // A duplicate is published again: its first attempt may have been
         // stored by a process that died before publishing it. Connections
-        // skip messages they have already sent, by sequence number.
+        // skip messages they have already sent, by sequence number. The
+        // store finds duplicates within the conversation only, and the topic
+        // is the message's own: never another conversation's.
         {
             let message = posted.message();
             let payload = Event::Message { message }.to_bytes();
             if let Err(err) = self
                 .bus
-                .publish(&conversation_topic(conversation.id), payload)
+                .publish(&conversation_topic(message.conversation_id), payload)
                 .await
             {
                 // Stored, so not lost: readers catch up from history.

@@ -128,8 +128,10 @@ pub trait ConversationStore: Send + Sync {
     /// by username, at most `limit`.
     async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<UserSummary>, StoreError>;
 
-    /// Those of `candidates` who share a conversation with `user_id` (the
-    /// user included, if a candidate), by username.
+    /// Those of `candidates` who share a direct or group conversation with
+    /// `user_id` (the user included, if a candidate and in one), by
+    /// username. Public rooms do not count: everyone shares `general`, and
+    /// rooms show how many are online, not who.
     async fn contacts_among(
         &self,
         user_id: Uuid,

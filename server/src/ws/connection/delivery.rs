@@ -30,6 +30,19 @@ impl Connection {
                 if !self.follows.contains(conversation_id) {
                     return None; // left a moment ago
                 }
+                if envelope.seq > 0
+                    && !envelope.conversation_id.is_nil()
+                    && envelope.conversation_id != conversation_id
+                {
+                    // Never forward, nor take a position from, a message
+                    // of another conversation that reached this topic.
+                    tracing::warn!(
+                        topic = %conversation_id,
+                        message_conversation = %envelope.conversation_id,
+                        "dropped a message published on another conversation's topic"
+                    );
+                    return None;
+                }
                 if envelope.seq > 0 {
                     match self.sent.get(&conversation_id).copied() {
                         Some(last) if envelope.seq <= last => return None, // sent already

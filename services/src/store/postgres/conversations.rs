@@ -163,9 +163,10 @@ impl ConversationStore for PgStore {
                 tx.rollback().await?;
                 let sql = concat!(
                     message_select!(),
-                    "where m.sender_id = $1 and m.client_msg_id = $2"
+                    "where m.conversation_id = $1 and m.sender_id = $2 and m.client_msg_id = $3"
                 );
                 let row = sqlx::query(sql)
+                    .bind(message.conversation_id)
                     .bind(message.sender_id)
                     .bind(message.client_msg_id)
                     .fetch_one(&self.pool)
@@ -401,6 +402,7 @@ impl ConversationStore for PgStore {
     ) -> Result<Vec<UserSummary>, StoreError> {
         let rows = sqlx::query(
             "select distinct u.id, u.username, u.display_name from members a \
+             join conversations c on c.id = a.conversation_id and c.kind in ('direct', 'group') \
              join members b on b.conversation_id = a.conversation_id \
              join users u on u.id = b.user_id \
              where a.user_id = $1 and b.user_id = any($2)",

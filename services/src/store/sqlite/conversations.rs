@@ -164,9 +164,10 @@ impl ConversationStore for SqliteStore {
                 tx.rollback().await?;
                 let sql = concat!(
                     message_select!(),
-                    "where m.sender_id = ? and m.client_msg_id = ?"
+                    "where m.conversation_id = ? and m.sender_id = ? and m.client_msg_id = ?"
                 );
                 let row = sqlx::query(sql)
+                    .bind(message.conversation_id)
                     .bind(message.sender_id)
                     .bind(message.client_msg_id)
                     .fetch_one(&self.pool)
@@ -411,6 +412,7 @@ impl ConversationStore for SqliteStore {
             let placeholders = vec!["?"; chunk.len()].join(", ");
             let sql = format!(
                 "select distinct u.id, u.username, u.display_name from members a \
+                 join conversations c on c.id = a.conversation_id and c.kind in ('direct', 'group') \
                  join members b on b.conversation_id = a.conversation_id \
                  join users u on u.id = b.user_id \
                  where a.user_id = ? and b.user_id in ({placeholders})"
