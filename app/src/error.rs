@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 /// Internal details never cross the wire: they are logged on the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
+    /// The request itself could not be read (missing or malformed arguments).
+    #[error("The request was malformed: {0}")]
+    Malformed(String),
     /// The input broke a rule; the message says which.
     #[error("{0}")]
     Invalid(String),
@@ -46,15 +49,41 @@ pub enum AppError {
     Internal,
 }
 
+impl AppError {
+    /// The HTTP status a server function answers with when it fails this
+    /// way: the same as the REST API's for the same refusal (the browser
+    /// decodes the error whatever the status).
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Malformed(_) => 400,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
+            Self::Conflict(_) => 409,
+            Self::Invalid(_) | Self::InvalidName { .. } => 422,
+            Self::TooManyRequests(_) => 429,
+            Self::Unavailable(_) => 502,
+            Self::Network => 503,
+            Self::Internal => 500,
+        }
+    }
+
+    /// Seconds to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests(seconds) => Some(*seconds),
+            _ => None,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(_) => Self::Network,
-            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
-                Self::Invalid(format!("The request was malformed: {msg}"))
-            }
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => Self::Malformed(msg),
             _ => Self::Internal,
         }
     }
@@ -102,6 +131,26 @@ mod tests {
             !err.to_string().contains("secret"),
             "details never reach the UI"
         );
+    }
+
+    #[test]
+    fn each_refusal_has_the_rest_apis_status() {
+        let cases = [
+            (AppError::Malformed("x".into()), 400),
+            (AppError::Unauthorized("x".into()), 401),
+            (AppError::Forbidden("x".into()), 403),
+            (AppError::NotFound("x".into()), 404),
+            (AppError::Conflict("x".into()), 409),
+            (AppError::Invalid("x".into()), 422),
+            (AppError::TooManyRequests(3), 429),
+            (AppError::Internal, 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status(), status, "{err:?}");
+        }
+        assert_eq!(AppError::TooManyRequests(3).retry_after(), Some(3));
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("bad".into()));
+        assert_eq!(err.status(), 400);
     }
 
     #[test]

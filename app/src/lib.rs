@@ -96,9 +96,12 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/chatsphere.css"/>
-        <Title formatter=move |text: String| match unread.get() {
-            0 => text,
-            n => format!("({n}) {text}"),
+        <Title formatter=move |text: String| {
+            let title = match unread.get() {
+                0 => text,
+                n => format!("({n}) {text}"),
+            };
+            title_markup(title)
         }/>
         <Meta name="description" content="ChatSphere: self-hosted team chat"/>
         <Meta name="theme-color" content="#3b5bdb"/>
@@ -120,5 +123,20 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </AppShell>
         </Router>
+    }
+}
+
+/// The document title as the server writes it into `<title>`: escaped, since
+/// Leptos' meta context copies the text into the HTML as it is (a group
+/// named `</title><meta …>` would otherwise add markup to every member's
+/// `<head>`). The browser sets `document.title`, which is text: unchanged.
+fn title_markup(title: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        html_escape::encode_text(&title).into_owned()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        title
     }
 }

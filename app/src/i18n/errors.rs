@@ -48,6 +48,7 @@ fn zh_error(err: &AppError) -> String {
         AppError::NotFound(what) => format!("找不到{}。", zh_thing(what)),
         AppError::Conflict(what) => format!("该{}已被占用。", zh_thing(what)),
         AppError::TooManyRequests(seconds) => format!("尝试次数过多，请 {seconds} 秒后再试。"),
+        AppError::Malformed(detail) => format!("请求格式有误：{detail}"),
         AppError::Network => "无法连接服务器，请检查网络后重试。".to_owned(),
         AppError::Internal => "服务器出了点问题，请稍后再试。".to_owned(),
     }

@@ -1,7 +1,8 @@
 //! The tower stack around every route, in one place. Outermost first (a
 //! request passes down the list, its response back up):
 //!
-//! 1. **request id** — `X-Request-Id` taken from the request or generated
+//! 1. **request id** — `X-Request-Id` taken from the request when it is
+//!    short and plain ([`observe::usable_request_id`]) or else generated
 //!    (UUID), so every log line of the request can carry it;
 //! 2. **trace** — one span per request and one `request` line when it is
 //!    answered, with the HTTP metrics ([`observe`]); never the query string;
@@ -22,7 +23,9 @@
 //! 11. **timeout** — 30 s per request (WebSocket upgrades return at once);
 //! 12. **reactive owner** — a fresh root reactive owner per request, so a
 //!     server function never inherits a concurrent page render's context
-//!     ([`reactive`]).
+//!     ([`reactive`]);
+//! 13. **server function statuses** — a failed server function answers
+//!     with the REST API's status for the same refusal, not 500 ([`rpc`]).
 //!
 //! Route layers inside the router record the matched route template.
 
@@ -31,6 +34,7 @@ pub mod limits;
 pub mod observe;
 pub mod problems;
 pub mod reactive;
+pub mod rpc;
 
 use std::time::Duration;
 
@@ -73,6 +77,7 @@ pub struct Edge {
 pub fn apply(router: Router, edge: Edge) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let outer = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(observe::drop_unusable_request_id))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
@@ -84,6 +89,7 @@ pub fn apply(router: Router, edge: Edge) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id));
     let mut router = router
+        .layer(axum::middleware::from_fn(rpc::statuses))
         .layer(axum::middleware::from_fn(reactive::isolate))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -1,0 +1,156 @@
+//! Server functions (`/rpc/*`) answer refusals with the REST API's statuses,
+//! and the body still decodes as the error the browser shows.
+
+use serde_json::Value;
+
+use crate::helpers::{user, TestApp, User, GOOD_PASSWORD};
+use crate::ws::open_dm;
+
+/// Calls a server function as a browser would (a same-origin form post),
+/// signed in as `who` when given; returns the status, `Retry-After` and body.
+async fn rpc(
+    app: &TestApp,
+    endpoint: &str,
+    who: Option<&User>,
+    form: &[(&str, &str)],
+) -> (u16, Option<String>, Value) {
+    let mut request = app
+        .client
+        .post(format!("{}/rpc/{endpoint}", app.address))
+        .header("origin", &app.address)
+        .form(form);
+    if let Some(who) = who {
+        request = request.header("cookie", format!("cs_access={}", who.token));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        status,
+        retry_after,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_answer_refusals_with_the_rest_apis_statuses() {
+    let app = TestApp::spawn().await;
+    let root = user(&app, "root").await; // the first account: an admin
+    let (ann, ben, cid) = (
+        user(&app, "ann").await,
+        user(&app, "ben").await,
+        user(&app, "cid").await,
+    );
+    let theirs = open_dm(&app, &ben, &cid).await;
+    let own = open_dm(&app, &ann, &ben).await;
+
+    let send = |conversation: &str, body: &str| -> Vec<(&str, String)> {
+        vec![
+            ("conversation_id", conversation.to_owned()),
+            ("client_msg_id", "c-1".to_owned()),
+            ("body", body.to_owned()),
+        ]
+    };
+    // (endpoint, signed in as, form, expected status, error variant)
+    type Case<'a> = (
+        &'a str,
+        Option<&'a User>,
+        Vec<(&'a str, String)>,
+        u16,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        ("chat/send", Some(&ann), send(&own, "hi"), 200, "sent"),
+        (
+            "chat/send",
+            Some(&ann),
+            send(&theirs, "hi"),
+            404,
+            "NotFound",
+        ),
+        (
+            "chat/send",
+            Some(&ann),
+            send(&own, "   "),
+            422,
+            "InvalidName",
+        ),
+        (
+            "chat/send",
+            Some(&ann),
+            send("not-a-uuid", "hi"),
+            400,
+            "Malformed",
+        ),
+        ("chat/send", None, send(&own, "hi"), 401, "Unauthorized"),
+        (
+            "admin/update_account",
+            Some(&ann),
+            vec![("user_id", ben.id.clone()), ("change", "disable".into())],
+            403,
+            "Forbidden",
+        ),
+        (
+            "auth/sign_in",
+            None,
+            vec![
+                ("login", "ann".into()),
+                ("password", "not-her-password".into()),
+            ],
+            401,
+            "Unauthorized",
+        ),
+        (
+            "auth/sign_up",
+            None,
+            vec![
+                ("username", "ann".into()),
+                ("email", "someone.new@example.com".into()),
+                ("display_name", "Another Ann".into()),
+                ("password", GOOD_PASSWORD.into()),
+            ],
+            409,
+            "Conflict",
+        ),
+    ];
+    for (endpoint, who, pairs, status, variant) in cases {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (got, _, body) = rpc(&app, endpoint, who, &pairs).await;
+        assert_eq!(got, status, "{endpoint} ({variant}): {body}");
+        if status >= 400 {
+            assert!(
+                body.get(variant).is_some() || body == Value::String(variant.into()),
+                "{endpoint}: the body is the encoded {variant} error: {body}"
+            );
+        }
+    }
+    let _ = root;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_server_function_says_when_to_try_again() {
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_SEND_RATE", "1")]).await;
+    let (ann, ben) = (user(&app, "ann").await, user(&app, "ben").await);
+    let dm = open_dm(&app, &ann, &ben).await;
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let id = format!("c-{n}");
+        let form = [
+            ("conversation_id", dm.as_str()),
+            ("client_msg_id", &id),
+            ("body", "hi"),
+        ];
+        let (status, retry_after, body) = rpc(&app, "chat/send", Some(&ann), &form).await;
+        statuses.push(status);
+        if status == 429 {
+            assert!(body.get("TooManyRequests").is_some(), "{body}");
+            let seconds: u64 = retry_after.expect("Retry-After").parse().unwrap();
+            assert!(seconds >= 1);
+            return;
+        }
+    }
+    panic!("one message a second: the second within the second is refused, got {statuses:?}");
+}
