@@ -477,6 +477,7 @@ async fn a_message_sent_to_one_server_process_arrives_on_another() {
 async fn users_online_lists_connected_contacts_only_while_connected() {
     let app = TestApp::spawn().await;
     let (ann, ben) = (user(&app, "ann").await, user(&app, "ben").await);
+    open_dm(&app, &ann, &ben).await;
     let online = |who: &User| {
         let token = who.token.clone();
         let app = &app;
@@ -498,7 +499,11 @@ async fn users_online_lists_connected_contacts_only_while_connected() {
     assert!(online(&ann).await.is_empty());
     let phone = connect(&app, &ben).await;
     let laptop = connect(&app, &ben).await;
-    assert_eq!(online(&ann).await, ["ben"], "both share general");
+    assert_eq!(
+        online(&ann).await,
+        ["ben"],
+        "they share a direct conversation"
+    );
     drop(phone);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(online(&ann).await, ["ben"], "still connected on the laptop");
@@ -511,17 +516,35 @@ async fn users_online_lists_connected_contacts_only_while_connected() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Someone who shares no conversation is not listed, even when online.
+    // Someone who shares only a public room (general) is not listed, even
+    // when online: rooms show how many are online, not who.
     let app2 = &app;
-    let loner = user(app2, "loner").await;
-    app.send(
-        Method::POST,
-        "/api/v1/rooms/general/leave",
-        None,
-        Some(&loner.token),
-    )
-    .await;
-    let _loner_socket = connect(&app, &loner).await;
-    assert!(!online(&ann).await.contains(&"loner".to_owned()));
-    assert_eq!(online(&loner).await, ["loner"]);
+    let roomie = user(app2, "roomie").await;
+    let _roomie_socket = connect(&app, &roomie).await;
+    assert_eq!(online(&roomie).await, ["roomie"]);
+    assert!(!online(&ann).await.contains(&"roomie".to_owned()));
+    for (viewer, subject) in [(&ann, &roomie), (&roomie, &ann)] {
+        let response = app
+            .send(
+                Method::GET,
+                &format!("/api/v1/users/{}/presence", subject.id),
+                None,
+                Some(&viewer.token),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            404,
+            "a room-mate's presence is not shown"
+        );
+    }
+    let response = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/users/{}/presence", ben.id),
+            None,
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "a contact's is");
 }

@@ -8,8 +8,8 @@ use super::{ConversationService, MAX_SEARCH_RESULTS, NOT_FOUND};
 use crate::ServiceError;
 
 impl ConversationService {
-    /// The online users among the people the user shares a conversation
-    /// with (the user included), by username.
+    /// The online users among the people the user shares a direct or group
+    /// conversation with (the user included), by username.
     pub async fn online_contacts(
         &self,
         user_id: Uuid,

@@ -219,7 +219,8 @@ impl Presence {
     }
 
     /// A user's presence as `viewer` may see it: their own, or that of
-    /// someone they share a conversation with ("not found" otherwise).
+    /// someone they share a direct or group conversation with ("not found"
+    /// otherwise: sharing a public room is not enough).
     pub async fn of_contact(
         &self,
         viewer: Uuid,
