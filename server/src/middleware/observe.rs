@@ -29,6 +29,31 @@ pub struct RouteInfo {
 #[derive(Clone)]
 struct RecordedRoute(MatchedPath);
 
+/// Longest request id taken from a client or proxy.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// Whether a client's `X-Request-Id` may be kept: 1 to
+/// [`MAX_REQUEST_ID_LEN`] letters, digits and `-_.:` (UUIDs, nginx's hex
+/// ids, trace ids). Anything else is replaced by a generated id before it
+/// reaches a log line or a response.
+pub fn usable_request_id(value: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&value.len())
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Outermost layer: drops an unusable `X-Request-Id` (see
+/// [`usable_request_id`]), so the request id layer generates one.
+pub async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+    if let Some(id) = request.headers().get("x-request-id") {
+        if !usable_request_id(id.as_bytes()) {
+            request.headers_mut().remove("x-request-id");
+        }
+    }
+    next.run(request).await
+}
+
 /// The span of a request: its fields are on every line logged within it.
 pub fn span(request: &Request) -> Span {
     let id = request
@@ -38,7 +63,7 @@ pub fn span(request: &Request) -> Span {
         .unwrap_or("-");
     tracing::info_span!(
         "request",
-        method = %request.method(),
+        method = method_label(request.method()),
         route = tracing::field::Empty,
         request_id = %id,
         user_id = tracing::field::Empty,
@@ -102,7 +127,7 @@ pub fn on_response(response: &Response, latency: Duration, _span: &Span) {
 }
 
 /// A bounded set of method labels.
-fn method_label(method: &Method) -> &'static str {
+pub fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
         Method::POST => "POST",

@@ -218,6 +218,46 @@ async fn every_api_failure_is_a_problem_with_the_request_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_or_odd_request_id_is_replaced_before_it_is_logged_or_echoed() {
+    let app = TestApp::spawn().await;
+    let long = "a".repeat(65);
+    for sent in [
+        long.as_str(),
+        "two words",
+        "quote\"d",
+        "semi;colon",
+        "tab\tin",
+    ] {
+        let response = app
+            .client
+            .get(format!("{}/health", app.address))
+            .header("x-request-id", sent)
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"].to_str().unwrap();
+        assert_ne!(id, sent);
+        assert!(
+            uuid::Uuid::parse_str(id).is_ok(),
+            "a generated id, got {id:?}"
+        );
+    }
+    let kept = "0123456789abcdef0123456789abcdef:span-1.2_x";
+    let response = app
+        .client
+        .get(format!("{}/health", app.address))
+        .header("x-request-id", kept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["x-request-id"],
+        kept,
+        "a plain id is kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_answers_while_the_database_does() {
     let app = TestApp::spawn().await;
     let response = app.get("/ready").await;

@@ -90,7 +90,7 @@ async fn chat_through_nginx(database_url: &str, redis: &str, name: &str) {
         server_process(port_a, backend, data.path(), &behind_nginx).await,
         server_process(port_b, backend, data.path(), &behind_nginx).await,
     ];
-    let _nginx = Nginx::start(nginx_port, &[port_a, port_b]).await;
+    let nginx = Nginx::start(nginx_port, &[port_a, port_b]).await;
     let http = reqwest::Client::new();
 
     // nginx gives a request without an id its own, which the app keeps and
@@ -146,6 +146,27 @@ async fn chat_through_nginx(database_url: &str, redis: &str, name: &str) {
         .filter_map(|m| m["body"].as_str())
         .collect();
     assert_eq!(bodies, ["hi Ben, via nginx"]);
+
+    // The spec's WebSocket form carries the token in the query string: the
+    // access log has the path, never the query.
+    let _ = http
+        .get(format!("{origin}/ws?token={}", ann.token))
+        .send()
+        .await
+        .unwrap();
+    let log = nginx.access_log();
+    assert!(
+        log.contains("\"GET /ws HTTP/1.1\""),
+        "the path is logged: {log}"
+    );
+    assert!(
+        !log.contains(&ann.token),
+        "a token reached nginx's access log"
+    );
+    assert!(
+        !log.contains("token="),
+        "a query string reached nginx's access log"
+    );
 }
 
 /// Ann's and Ben's WebSockets through nginx, on different processes: Ben
@@ -317,6 +338,10 @@ impl Nginx {
         }
     }
 
+    fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+
     fn error_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
@@ -350,6 +375,7 @@ fn config(dir: &Path, port: u16, upstreams: &[u16]) -> String {
         .map(|p| format!("        server 127.0.0.1:{p};\n"))
         .collect();
     let site = quoted(&repository_file("deploy/nginx/chatsphere.conf"));
+    let logging = quoted(&repository_file("deploy/nginx/logging.conf"));
     let at = |name: &str| quoted(&dir.join(name));
     format!(
         "worker_processes 1;
@@ -359,7 +385,8 @@ events {{
     worker_connections 256;
 }}
 http {{
-    access_log {access_log};
+    include {logging};
+    access_log {access_log} chatsphere;
     client_body_temp_path {body};
     proxy_temp_path {proxy};
     fastcgi_temp_path {fastcgi};
