@@ -22,8 +22,10 @@ pub const SIGN_IN_CANCELLED: &str = "sign-in was cancelled at the provider";
 /// The identity provider's answer failed verification.
 pub const PROVIDER_ANSWER_UNVERIFIED: &str =
     "the provider's answer could not be verified; please start again";
-/// The identity provider refused a client's access token.
-pub const PROVIDER_TOKEN_REFUSED: &str = "the provider did not accept this access token";
+/// A client's provider token was refused: invalid, expired, or issued to
+/// another application.
+pub const PROVIDER_TOKEN_REFUSED: &str =
+    "the provider token is invalid, expired or was not issued to this application";
 /// The identity provider could not be reached.
 pub const PROVIDER_UNAVAILABLE: &str = "the identity provider is unavailable; try again later";
 /// The account was disabled by an admin: signing in and refreshing are

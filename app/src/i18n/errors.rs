@@ -106,7 +106,7 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::SIGN_IN_LINK_EXPIRED => "登录链接已过期或已使用，请重新开始",
         t if t == m::SIGN_IN_CANCELLED => "已在身份提供方处取消登录",
         t if t == m::PROVIDER_ANSWER_UNVERIFIED => "无法验证身份提供方的响应，请重新开始",
-        t if t == m::PROVIDER_TOKEN_REFUSED => "身份提供方不接受此访问令牌",
+        t if t == m::PROVIDER_TOKEN_REFUSED => "身份提供方的令牌无效、已过期或不是签发给本应用的",
         t if t == m::PROVIDER_UNAVAILABLE => "身份提供方暂时不可用，请稍后再试",
         t if t == m::ACCOUNT_DISABLED => "此账户已被停用，请联系管理员",
         t if t == m::ADMINS_ONLY => "只有管理员可以执行此操作",

@@ -17,6 +17,7 @@ mod markup;
 mod metrics;
 mod nginx;
 mod oauth;
+mod oauth_tokens;
 mod oidc_provider;
 mod pages;
 mod process;

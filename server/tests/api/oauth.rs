@@ -1,8 +1,8 @@
 //! Sign-in through an OpenID Connect provider — a real third-party one
 //! (oauth2-mock-server) on loopback: the browser redirect flow with PKCE,
-//! state and nonce, every way it must refuse, account linking, and the
-//! spec's `POST /api/v1/auth/oauth2/login` for clients holding a provider
-//! access token.
+//! state and nonce, every way it must refuse, and account linking. Clients
+//! holding a provider token (`POST /api/v1/auth/oauth2/login`) are in
+//! `oauth_tokens`.
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
@@ -12,14 +12,14 @@ use crate::helpers::{media_type, TestApp};
 use crate::oidc_provider::{OidcProvider, CLIENT_ID};
 
 /// The server with the provider enabled as `oidc`.
-async fn spawn() -> Option<(TestApp, OidcProvider)> {
+pub(crate) async fn spawn() -> Option<(TestApp, OidcProvider)> {
     let provider = OidcProvider::start().await?;
     let app = TestApp::spawn_configured(&provider.vars()).await;
     Some((app, provider))
 }
 
 /// Value of cookie `name` set by `response`, if any (`Some("")` = cleared).
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all(SET_COOKIE)
@@ -79,7 +79,7 @@ async fn callback(app: &TestApp, url: &str, state_cookie: Option<&str>) -> reqwe
 }
 
 /// The whole flow for `hint`; returns the callback's response.
-async fn sign_in(app: &TestApp, hint: &str, next: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(app: &TestApp, hint: &str, next: &str) -> reqwest::Response {
     let query = serde_urlencoded::to_string([("login_hint", hint), ("next", next)]).unwrap();
     let started = start(app, &query).await;
     let back = authorize(app, &started).await;
@@ -386,72 +386,6 @@ async fn denial_at_the_provider_and_unknown_providers_land_on_the_sign_in_page()
     let response = app.get("/auth/oauth2/google/start?next=%2Frooms").await;
     let message = assert_refused(&response, "google is not configured here");
     assert!(message.contains("provider"), "{message}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_provider_access_token_signs_in_through_the_api() {
-    let Some((app, provider)) = spawn().await else {
-        return;
-    };
-    let token = provider.access_token_for("mobile@example.com").await;
-    let response = app
-        .post(
-            "/api/v1/auth/oauth2/login",
-            &json!({"provider": "oidc", "access_token": token}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["username"], "mobile");
-    assert_eq!(body["user"]["email"], "mobile@example.com");
-    let access = body["tokens"]["access_token"].as_str().unwrap();
-    let me = app
-        .send(reqwest::Method::GET, "/api/v1/auth/me", None, Some(access))
-        .await;
-    assert_eq!(me.status(), 200);
-
-    // The same person through the browser later: the same account.
-    let browser = sign_in(&app, "mobile@example.com", "/").await;
-    assert!(set_cookie(&browser, "cs_access").is_some());
-    let token = provider.access_token_for("mobile@example.com").await;
-    let again: serde_json::Value = app
-        .post(
-            "/api/v1/auth/oauth2/login",
-            &json!({"provider": "oidc", "access_token": token}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(again["user"]["id"], body["user"]["id"]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_provider_tokens_and_requests_get_problem_documents() {
-    let Some((app, _provider)) = spawn().await else {
-        return;
-    };
-    let cases = [
-        (
-            json!({"provider": "oidc", "access_token": "not-a-token-it-issued"}),
-            401,
-        ),
-        (json!({"provider": "oidc", "access_token": ""}), 401),
-        (json!({"provider": "facebook", "access_token": "x"}), 404),
-        (json!({"provider": "oidc"}), 422),
-    ];
-    for (body, status) in cases {
-        let response = app.post("/api/v1/auth/oauth2/login", &body).await;
-        assert_eq!(response.status().as_u16(), status, "{body}");
-        assert_eq!(media_type(&response), "application/problem+json", "{body}");
-    }
-    let providers: serde_json::Value = app
-        .get("/api/v1/auth/oauth2/providers")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(providers, json!([{"id": "oidc", "name": "Test SSO"}]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

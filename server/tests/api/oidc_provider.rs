@@ -12,6 +12,18 @@ use tokio::process::{Child, Command};
 pub const CLIENT_ID: &str = "chatsphere-test";
 /// See [`CLIENT_ID`].
 pub const CLIENT_SECRET: &str = "chatsphere-test-secret";
+/// Another application registered at the same provider (the attacker's).
+pub const EVIL_CLIENT: (&str, &str) = ("evil-third-party-app", "evil-third-party-secret");
+/// ChatSphere's own registration, as a `(client_id, secret)` pair.
+pub const OUR_CLIENT: (&str, &str) = (CLIENT_ID, CLIENT_SECRET);
+
+/// What the provider's token endpoint answered a client.
+pub struct Issued {
+    /// The access token.
+    pub access_token: String,
+    /// The ID token (its `aud` is the client that asked).
+    pub id_token: String,
+}
 
 /// A running provider; stopped when dropped.
 pub struct OidcProvider {
@@ -28,6 +40,11 @@ impl OidcProvider {
     /// Starts the provider, or returns `None` (outside CI only) when the
     /// end2end npm packages are not installed (`scripts/setup.sh --test`).
     pub async fn start() -> Option<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Self::start`] with the script's flags (`--no-introspection`).
+    pub async fn start_with(flags: &[&str]) -> Option<Self> {
         let dir = script_dir();
         if !dir.join("node_modules/oauth2-mock-server").is_dir() {
             assert!(
@@ -40,6 +57,7 @@ impl OidcProvider {
         let mut process = Command::new("node")
             .arg("oidc-provider.mjs")
             .arg("0")
+            .args(flags)
             .current_dir(&dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -73,27 +91,42 @@ impl OidcProvider {
         ]
     }
 
-    /// An access token for the test user `hint` (password grant), as a
-    /// mobile app would hold after signing in at the provider.
+    /// An access token for the test user `hint` (password grant), as
+    /// ChatSphere's own mobile app would hold after signing in at the
+    /// provider.
     pub async fn access_token_for(&self, hint: &str) -> String {
+        self.issue(hint, OUR_CLIENT, None).await.access_token
+    }
+
+    /// The tokens the provider issues `client` for the test user `hint`
+    /// (password grant), with `nonce` in the ID token if given.
+    pub async fn issue(&self, hint: &str, client: (&str, &str), nonce: Option<&str>) -> Issued {
+        let mut form = vec![
+            ("grant_type", "password"),
+            ("username", hint),
+            ("password", "irrelevant"),
+            ("scope", "openid email profile"),
+        ];
+        form.extend(nonce.map(|n| ("nonce", n)));
         let answer: serde_json::Value = reqwest::Client::new()
             .post(format!("{}/token", self.issuer))
-            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-            .form(&[
-                ("grant_type", "password"),
-                ("username", hint),
-                ("password", "irrelevant"),
-                ("scope", "openid email profile"),
-            ])
+            .basic_auth(client.0, Some(client.1))
+            .form(&form)
             .send()
             .await
             .expect("token request")
             .json()
             .await
             .expect("token answer");
-        answer["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned()
+        let field = |name: &str| {
+            answer[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {name} in {answer}"))
+                .to_owned()
+        };
+        Issued {
+            access_token: field("access_token"),
+            id_token: field("id_token"),
+        }
     }
 }

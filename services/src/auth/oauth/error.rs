@@ -24,9 +24,14 @@ pub enum OAuthError {
     /// The ID token failed verification.
     #[error("ID token refused: {0}")]
     BadIdToken(String),
-    /// The provider refused the access token (401/403).
+    /// The provider refused the client's token, or it was issued to another
+    /// application.
     #[error("token refused: {0}")]
     Rejected(String),
+    /// The client's kind of token cannot be accepted from this provider
+    /// (the message, for the caller, says what to send instead).
+    #[error("{0}")]
+    Unsupported(&'static str),
     /// The provider could not be reached or answered nonsense.
     #[error("provider unreachable: {0}")]
     Unreachable(String),
@@ -51,6 +56,7 @@ impl From<OAuthError> for ServiceError {
                 Self::Unauthorized(messages::PROVIDER_ANSWER_UNVERIFIED)
             }
             OAuthError::Rejected(_) => Self::Unauthorized(messages::PROVIDER_TOKEN_REFUSED),
+            OAuthError::Unsupported(why) => Self::Invalid(why.to_owned()),
             OAuthError::Unreachable(_) | OAuthError::Misconfigured(_) => {
                 Self::Upstream(messages::PROVIDER_UNAVAILABLE)
             }

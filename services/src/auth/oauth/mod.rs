@@ -2,9 +2,11 @@
 //!
 //! Browsers use the authorization-code flow with PKCE (S256), a one-time
 //! `state` bound to the browser by a cookie, and for OIDC a `nonce` and a
-//! fully verified ID token ([`oidc`]). Mobile and third-party clients hand
-//! over a provider access token instead (`POST /api/v1/auth/oauth2/login`),
-//! which is checked with the provider's user-info endpoint.
+//! fully verified ID token ([`browser`], [`oidc`]). Mobile and third-party
+//! clients hand over a token they obtained from the provider themselves
+//! (`POST /api/v1/auth/oauth2/login`, [`client_login`]): an ID token
+//! verified the same way, or an access token the provider confirms was
+//! issued to this server's client ([`audience`], [`github`]).
 //!
 //! A first sign-in creates an account. An identity is linked to an existing
 //! account only through an email that both the provider and this server
@@ -12,43 +14,31 @@
 //! never enough (it would hand that account's owner the provider's user).
 
 mod accounts;
+pub mod audience;
+mod browser;
+pub mod claims;
+pub mod client_login;
 mod error;
 pub mod github;
+mod http;
 pub mod oidc;
 pub mod provider;
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use chrono::{Duration, Utc};
 use domain::AuditKind;
-use oauth2::basic::{
-    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
-};
-use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse as _,
-    TokenUrl,
-};
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use tracing::instrument;
 
 use accounts::Found;
+pub use browser::{BrowserLogin, Callback};
+pub use client_login::{ProviderToken, NONCE_MAX_CHARS, PROVIDER_TOKEN_MAX_CHARS};
 pub use error::OAuthError;
-pub use provider::{ProviderConfig, ProviderKind};
+pub use provider::{AudienceCheck, ProviderConfig, ProviderKind};
 
 use super::service::{AuthService, ClientInfo, TokenPair};
-use crate::store::{PendingLogin, Store, User};
+use crate::store::{Store, User};
 use crate::ServiceError;
-
-/// How long a browser has to come back from the provider.
-const LOGIN_TTL_MINUTES: i64 = 10;
 
 /// A provider as a sign-in button shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,49 +65,6 @@ pub struct ExternalProfile {
     /// Full name.
     pub name: Option<String>,
 }
-
-/// Where to send the browser, and the `state` to bind to it by cookie.
-#[derive(Debug, Clone)]
-pub struct BrowserLogin {
-    /// The provider's authorization URL with every parameter.
-    pub authorize_url: String,
-    /// The one-time state (also in the URL).
-    pub state: String,
-}
-
-/// What the provider sent the browser back with.
-#[derive(Debug, Clone, Default)]
-pub struct Callback {
-    /// The authorization code.
-    pub code: Option<String>,
-    /// The state, as returned.
-    pub state: Option<String>,
-    /// An error code instead of a code (`access_denied`, …).
-    pub error: Option<String>,
-    /// The state this browser started with (from its cookie).
-    pub browser_state: Option<String>,
-}
-
-/// The token endpoint's answer, with the OIDC `id_token`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct IdTokenField {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    id_token: Option<String>,
-}
-impl ExtraTokenFields for IdTokenField {}
-type TokenAnswer = StandardTokenResponse<IdTokenField, BasicTokenType>;
-type CodeClient<HasAuth, HasToken> = oauth2::Client<
-    BasicErrorResponse,
-    TokenAnswer,
-    BasicTokenIntrospectionResponse,
-    StandardRevocableToken,
-    BasicRevocationErrorResponse,
-    HasAuth,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    HasToken,
->;
 
 struct Provider {
     config: ProviderConfig,
@@ -200,165 +147,6 @@ impl OAuthService {
             .ok_or(OAuthError::UnknownProvider)
     }
 
-    /// Starts a browser sign-in: records a one-time state, PKCE verifier and
-    /// nonce, and returns where to send the browser. `next` must already be
-    /// a safe local path.
-    #[instrument(skip_all, fields(provider = %id))]
-    pub async fn begin(
-        &self,
-        id: &str,
-        next: &str,
-        login_hint: Option<&str>,
-    ) -> Result<BrowserLogin, ServiceError> {
-        Ok(self
-            .begin_inner(id, next, login_hint)
-            .await
-            .inspect_err(log)?)
-    }
-
-    async fn begin_inner(
-        &self,
-        id: &str,
-        next: &str,
-        login_hint: Option<&str>,
-    ) -> Result<BrowserLogin, OAuthError> {
-        let provider = self.provider(id)?;
-        let (auth_url, _) = self.endpoints(provider).await?;
-        let client: CodeClient<EndpointSet, EndpointNotSet> =
-            oauth2::Client::new(ClientId::new(provider.config.client_id.clone()))
-                .set_auth_uri(parse_url(AuthUrl::new(auth_url))?)
-                .set_redirect_uri(parse_url(RedirectUrl::new(self.redirect_uri(id)))?);
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let state = random_secret();
-        let nonce = random_secret();
-        let mut request = client
-            .authorize_url(|| CsrfToken::new(state.clone()))
-            .set_pkce_challenge(challenge);
-        for scope in provider.config.scopes() {
-            request = request.add_scope(Scope::new((*scope).to_owned()));
-        }
-        if provider.discovery.is_some() {
-            request = request.add_extra_param("nonce", nonce.clone());
-        }
-        if let Some(hint) = login_hint.filter(|h| !h.is_empty() && h.len() <= 256) {
-            request = request.add_extra_param("login_hint", hint.to_owned());
-        }
-        let (url, _) = request.url();
-        self.inner
-            .store
-            .save_pending_login(&PendingLogin {
-                state_hash: digest(&state),
-                provider: id.to_owned(),
-                pkce_verifier: verifier.secret().clone(),
-                nonce,
-                next: next.to_owned(),
-                expires_at: Utc::now() + Duration::minutes(LOGIN_TTL_MINUTES),
-            })
-            .await?;
-        Ok(BrowserLogin {
-            authorize_url: url.to_string(),
-            state,
-        })
-    }
-
-    /// Finishes a browser sign-in: checks the state (once, this browser's,
-    /// this provider's), exchanges the code with the PKCE verifier, verifies
-    /// who the user is, finds or creates the account and starts a session.
-    /// Returns the local path to go to.
-    #[instrument(skip_all, fields(provider = %id))]
-    pub async fn complete(
-        &self,
-        id: &str,
-        callback: Callback,
-        client: ClientInfo,
-    ) -> Result<(User, TokenPair, String), ServiceError> {
-        let (profile, next) = self.complete_inner(id, callback).await.inspect_err(log)?;
-        let (user, tokens) = self.sign_in(id, &profile, client).await?;
-        tracing::info!(user = %user.id, session = %tokens.session_id, "signed in through a provider");
-        Ok((user, tokens, next))
-    }
-
-    async fn complete_inner(
-        &self,
-        id: &str,
-        callback: Callback,
-    ) -> Result<(ExternalProfile, String), OAuthError> {
-        let provider = self.provider(id)?;
-        let state = callback.state.ok_or(OAuthError::BadState("missing"))?;
-        let browser_state = callback
-            .browser_state
-            .ok_or(OAuthError::BadState("no state cookie"))?;
-        // Compare digests: equal-length inputs, no early exit on the secret.
-        if digest(&state) != digest(&browser_state) {
-            return Err(OAuthError::BadState("not this browser's"));
-        }
-        let pending = self
-            .inner
-            .store
-            .take_pending_login(&digest(&state), Utc::now())
-            .await?
-            .ok_or(OAuthError::BadState("unknown, expired or used"))?;
-        if pending.provider != id {
-            return Err(OAuthError::BadState("started with another provider"));
-        }
-        if let Some(error) = callback.error {
-            return Err(OAuthError::Denied(error.chars().take(64).collect()));
-        }
-        let code = callback.code.ok_or(OAuthError::BadState("no code"))?;
-        let answer = self.exchange(provider, code, pending.pkce_verifier).await?;
-        let access_token = answer.access_token().secret();
-        let profile = match (&provider.config.kind, &provider.discovery) {
-            (ProviderKind::Oidc { .. }, Some(discovery)) => {
-                let id_token =
-                    answer.extra_fields().id_token.as_deref().ok_or_else(|| {
-                        OAuthError::BadIdToken("no id_token in the answer".into())
-                    })?;
-                let claims = discovery
-                    .verify_id_token(
-                        &self.inner.http,
-                        id_token,
-                        &provider.config.client_id,
-                        &pending.nonce,
-                    )
-                    .await?;
-                let mut info = claims.profile;
-                if info.email.is_none() {
-                    // Some providers keep profile claims for the user-info endpoint.
-                    let extra = discovery.userinfo(&self.inner.http, access_token).await?;
-                    if extra.sub.as_deref() == Some(claims.sub.as_str()) {
-                        info = extra;
-                    }
-                }
-                info.into_profile(provider.config.namespace(), claims.sub)
-            }
-            (ProviderKind::GitHub { .. }, _) => self.github_profile(provider, access_token).await?,
-            (ProviderKind::Oidc { .. }, None) => {
-                return Err(OAuthError::Misconfigured(
-                    "OIDC provider without discovery".into(),
-                ))
-            }
-        };
-        Ok((profile, pending.next))
-    }
-
-    /// Signs in with an access token issued by the provider to a mobile or
-    /// third-party client (the spec's `POST /auth/oauth2/login`).
-    #[instrument(skip_all, fields(provider = %id))]
-    pub async fn login_with_access_token(
-        &self,
-        id: &str,
-        access_token: &str,
-        client: ClientInfo,
-    ) -> Result<(User, TokenPair), ServiceError> {
-        let profile = self
-            .profile_from_access_token(id, access_token)
-            .await
-            .inspect_err(log)?;
-        let (user, tokens) = self.sign_in(id, &profile, client).await?;
-        tracing::info!(user = %user.id, session = %tokens.session_id, "signed in with a provider token");
-        Ok((user, tokens))
-    }
-
     /// Signs in the account of a verified external profile (unless it is
     /// disabled), recording in the audit log an identity newly linked to it.
     async fn sign_in(
@@ -389,31 +177,6 @@ impl OAuthService {
         Ok((user, tokens))
     }
 
-    async fn profile_from_access_token(
-        &self,
-        id: &str,
-        access_token: &str,
-    ) -> Result<ExternalProfile, OAuthError> {
-        let provider = self.provider(id)?;
-        if access_token.is_empty() || access_token.len() > 4096 {
-            return Err(OAuthError::Rejected("empty or oversized token".into()));
-        }
-        match (&provider.config.kind, &provider.discovery) {
-            (ProviderKind::Oidc { .. }, Some(discovery)) => {
-                let info = discovery.userinfo(&self.inner.http, access_token).await?;
-                let sub =
-                    info.sub.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
-                        OAuthError::Rejected("user-info answer without sub".into())
-                    })?;
-                Ok(info.into_profile(provider.config.namespace(), sub))
-            }
-            (ProviderKind::GitHub { .. }, _) => self.github_profile(provider, access_token).await,
-            (ProviderKind::Oidc { .. }, None) => Err(OAuthError::Misconfigured(
-                "OIDC provider without discovery".into(),
-            )),
-        }
-    }
-
     /// Who a GitHub access token belongs to.
     async fn github_profile(
         &self,
@@ -431,85 +194,6 @@ impl OAuthService {
         )
         .await
     }
-
-    /// Authorization and token endpoints of a provider.
-    async fn endpoints(&self, provider: &Provider) -> Result<(String, String), OAuthError> {
-        match (&provider.config.kind, &provider.discovery) {
-            (_, Some(discovery)) => {
-                let meta = discovery.metadata(&self.inner.http).await?;
-                Ok((meta.authorization_endpoint, meta.token_endpoint))
-            }
-            (ProviderKind::GitHub { web_url, .. }, None) => Ok((
-                format!("{web_url}/login/oauth/authorize"),
-                format!("{web_url}/login/oauth/access_token"),
-            )),
-            (ProviderKind::Oidc { .. }, None) => Err(OAuthError::Misconfigured(
-                "OIDC provider without discovery".into(),
-            )),
-        }
-    }
-
-    /// Exchanges the code at the token endpoint, with the PKCE verifier and
-    /// the same redirect URI.
-    async fn exchange(
-        &self,
-        provider: &Provider,
-        code: String,
-        verifier: String,
-    ) -> Result<TokenAnswer, OAuthError> {
-        let (_, token_url) = self.endpoints(provider).await?;
-        let secret_in_body = match &provider.discovery {
-            Some(discovery) => discovery
-                .metadata(&self.inner.http)
-                .await?
-                .wants_secret_in_body(),
-            // GitHub takes the client credentials in the form.
-            None => true,
-        };
-        let client: CodeClient<EndpointNotSet, EndpointSet> =
-            oauth2::Client::new(ClientId::new(provider.config.client_id.clone()))
-                .set_client_secret(ClientSecret::new(
-                    provider.config.client_secret.expose_secret().to_owned(),
-                ))
-                .set_token_uri(parse_url(TokenUrl::new(token_url))?)
-                .set_redirect_uri(parse_url(RedirectUrl::new(
-                    self.redirect_uri(&provider.config.id),
-                ))?)
-                .set_auth_type(if secret_in_body {
-                    AuthType::RequestBody
-                } else {
-                    AuthType::BasicAuth
-                });
-        client
-            .exchange_code(AuthorizationCode::new(code))
-            .set_pkce_verifier(PkceCodeVerifier::new(verifier))
-            .request_async(&self.inner.http)
-            .await
-            .map_err(|err| match err {
-                RequestTokenError::Request(e) => OAuthError::Unreachable(e.to_string()),
-                RequestTokenError::ServerResponse(e) => OAuthError::CodeRejected(e.to_string()),
-                RequestTokenError::Parse(e, body) => OAuthError::CodeRejected(format!(
-                    "{e}; answer: {}",
-                    String::from_utf8_lossy(&body)
-                        .chars()
-                        .take(200)
-                        .collect::<String>()
-                )),
-                RequestTokenError::Other(e) => OAuthError::CodeRejected(e),
-            })
-    }
-}
-
-fn random_secret() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-}
-
-fn digest(value: &str) -> [u8; 32] {
-    Sha256::digest(value.as_bytes()).into()
-}
-
-fn parse_url<T>(parsed: Result<T, url::ParseError>) -> Result<T, OAuthError> {
-    parsed.map_err(|e| OAuthError::Misconfigured(format!("bad URL: {e}")))
 }
 
 fn log(err: &OAuthError) {

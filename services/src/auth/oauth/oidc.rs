@@ -12,14 +12,14 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use tokio::sync::RwLock;
 
-use super::{ExternalProfile, OAuthError};
+use super::claims::{check_claims, IdTokenClaims, UserInfo, LEEWAY_SECS};
+use super::http::get_json;
+use super::OAuthError;
 
 /// How long discovery and keys are trusted before being fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 /// Shortest time between two key refreshes caused by unknown key ids.
 const KEY_REFRESH_MIN: Duration = Duration::from_secs(60);
-/// Clock skew tolerated on `exp`/`iat`/`nbf`.
-const LEEWAY_SECS: u64 = 60;
 /// Asymmetric algorithms an ID token may use; never `none` or HMAC.
 const ALLOWED: [Algorithm; 7] = [
     Algorithm::RS256,
@@ -47,17 +47,31 @@ pub struct Metadata {
     /// How the client may authenticate at the token endpoint.
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// Where a client may ask which client an access token was issued to
+    /// (RFC 7662), if the provider offers it.
+    pub introspection_endpoint: Option<String>,
+    /// How the client may authenticate at the introspection endpoint.
+    #[serde(default)]
+    pub introspection_endpoint_auth_methods_supported: Vec<String>,
 }
 
 impl Metadata {
     /// Whether the token endpoint wants the client secret in the form body
     /// (`client_secret_post`) rather than HTTP Basic (the spec's default).
     pub fn wants_secret_in_body(&self) -> bool {
-        let methods = &self.token_endpoint_auth_methods_supported;
-        !methods.is_empty()
-            && !methods.iter().any(|m| m == "client_secret_basic")
-            && methods.iter().any(|m| m == "client_secret_post")
+        secret_in_body(&self.token_endpoint_auth_methods_supported)
     }
+
+    /// The same for the introspection endpoint.
+    pub fn introspection_wants_secret_in_body(&self) -> bool {
+        secret_in_body(&self.introspection_endpoint_auth_methods_supported)
+    }
+}
+
+fn secret_in_body(methods: &[String]) -> bool {
+    !methods.is_empty()
+        && !methods.iter().any(|m| m == "client_secret_basic")
+        && methods.iter().any(|m| m == "client_secret_post")
 }
 
 struct Cached {
@@ -143,16 +157,19 @@ impl Discovery {
             .ok_or_else(|| OAuthError::BadIdToken(format!("no provider key with id {kid:?}")))
     }
 
-    /// Verifies an ID token: signature by one of the provider's keys with an
-    /// asymmetric algorithm, `iss` = the issuer, `aud` containing our client
-    /// id (and `azp` = it when there are several audiences), `exp`/`iat`,
-    /// and the `nonce` sent with the sign-in.
+    /// Verifies an ID token — the one check for the browser flow and for
+    /// clients signing in with an ID token: signature by one of the
+    /// provider's keys with an asymmetric algorithm, `iss` = the issuer,
+    /// `aud` containing our client id, `azp` = our client id when present
+    /// (and present when there are several audiences), `exp`, `nbf`, `iat`
+    /// not in the future, and the token's `nonce` equal to `nonce` when one
+    /// is given.
     pub async fn verify_id_token(
         &self,
         http: &reqwest::Client,
         id_token: &str,
         client_id: &str,
-        nonce: &str,
+        nonce: Option<&str>,
     ) -> Result<IdTokenClaims, OAuthError> {
         let header = jsonwebtoken::decode_header(id_token)
             .map_err(|e| OAuthError::BadIdToken(format!("header: {e}")))?;
@@ -177,18 +194,12 @@ impl Discovery {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[client_id]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
         let claims = jsonwebtoken::decode::<IdTokenClaims>(id_token, &key, &validation)
             .map_err(|e| OAuthError::BadIdToken(e.to_string()))?
             .claims;
-        if claims.nonce.as_deref() != Some(nonce) {
-            return Err(OAuthError::BadIdToken("nonce does not match".into()));
-        }
-        if claims.aud.several() && claims.azp.as_deref() != Some(client_id) {
-            return Err(OAuthError::BadIdToken(
-                "several audiences and azp is not this client".into(),
-            ));
-        }
+        check_claims(&claims, client_id, nonce, chrono::Utc::now().timestamp())?;
         Ok(claims)
     }
 
@@ -242,142 +253,9 @@ async fn fetch_keys(http: &reqwest::Client, url: &str) -> Result<Vec<Jwk>, OAuth
         .collect())
 }
 
-/// GETs JSON, with a bearer token if given. A refusal (401/403) is
-/// `Rejected`; anything else that is not a 2xx with JSON is `Unreachable`.
-pub(super) async fn get_json<T: serde::de::DeserializeOwned>(
-    http: &reqwest::Client,
-    url: &str,
-    bearer: Option<&str>,
-) -> Result<T, OAuthError> {
-    let mut request = http
-        .get(url)
-        .header(reqwest::header::ACCEPT, "application/json");
-    if let Some(token) = bearer {
-        request = request.bearer_auth(token);
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| OAuthError::Unreachable(format!("GET {url}: {e}")))?;
-    let status = response.status();
-    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        return Err(OAuthError::Rejected(format!("GET {url}: {status}")));
-    }
-    if !status.is_success() {
-        return Err(OAuthError::Unreachable(format!("GET {url}: {status}")));
-    }
-    response
-        .json()
-        .await
-        .map_err(|e| OAuthError::Unreachable(format!("GET {url}: unreadable answer: {e}")))
-}
-
-/// `aud`: one string or a list.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum Audience {
-    /// A single audience.
-    One(String),
-    /// Several.
-    Many(Vec<String>),
-}
-
-impl Audience {
-    fn several(&self) -> bool {
-        matches!(self, Self::Many(list) if list.len() > 1)
-    }
-}
-
-/// `email_verified`: a boolean, or a string from some providers.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum Flag {
-    /// As the spec says.
-    Bool(bool),
-    /// `"true"`/`"false"`.
-    Text(String),
-}
-
-impl Flag {
-    fn is_true(flag: Option<&Self>) -> bool {
-        match flag {
-            Some(Self::Bool(b)) => *b,
-            Some(Self::Text(t)) => t.eq_ignore_ascii_case("true"),
-            None => false,
-        }
-    }
-}
-
-/// The claims of an ID token that matter here.
-#[derive(Debug, Clone, Deserialize)]
-pub struct IdTokenClaims {
-    /// The user's id at the provider.
-    pub sub: String,
-    /// Audiences.
-    pub aud: Audience,
-    /// Authorized party.
-    pub azp: Option<String>,
-    /// The nonce sent with the sign-in.
-    pub nonce: Option<String>,
-    /// Profile claims, when the provider puts them in the ID token.
-    #[serde(flatten)]
-    pub profile: UserInfo,
-}
-
-/// Standard OIDC profile claims (ID token or user-info answer).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct UserInfo {
-    /// The user's id at the provider (always in user-info answers).
-    #[serde(default)]
-    pub sub: Option<String>,
-    /// Email address.
-    pub email: Option<String>,
-    /// Whether the provider verified it.
-    pub email_verified: Option<Flag>,
-    /// Full name.
-    pub name: Option<String>,
-    /// The name they like to be called by at the provider.
-    pub preferred_username: Option<String>,
-    /// Picture URL.
-    pub picture: Option<String>,
-}
-
-impl UserInfo {
-    /// Turns the claims into a profile for the account at `namespace`.
-    pub fn into_profile(self, namespace: &str, subject: String) -> ExternalProfile {
-        let verified = Flag::is_true(self.email_verified.as_ref());
-        ExternalProfile {
-            namespace: namespace.to_owned(),
-            subject,
-            email: self.email,
-            email_verified: verified,
-            username_hint: self.preferred_username,
-            name: self.name,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn claims_accept_string_or_bool_email_verified_and_one_or_many_audiences() {
-        let claims: IdTokenClaims = serde_json::from_value(serde_json::json!({
-            "sub": "1", "aud": ["a", "b"], "azp": "a", "nonce": "n",
-            "email": "x@example.com", "email_verified": "true"
-        }))
-        .unwrap();
-        assert!(claims.aud.several());
-        let profile = claims.profile.into_profile("https://issuer", claims.sub);
-        assert!(profile.email_verified);
-        let claims: IdTokenClaims = serde_json::from_value(
-            serde_json::json!({"sub": "1", "aud": "a", "email_verified": false}),
-        )
-        .unwrap();
-        assert!(!claims.aud.several());
-        assert!(!claims.profile.into_profile("i", "1".into()).email_verified);
-    }
 
     #[test]
     fn secret_goes_in_the_body_only_when_basic_is_not_offered() {
@@ -391,6 +269,8 @@ mod tests {
                 .iter()
                 .map(|m| (*m).to_owned())
                 .collect(),
+            introspection_endpoint: None,
+            introspection_endpoint_auth_methods_supported: Vec::new(),
         };
         assert!(!meta(&[]).wants_secret_in_body());
         assert!(!meta(&["client_secret_basic", "client_secret_post"]).wants_secret_in_body());

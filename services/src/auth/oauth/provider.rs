@@ -23,6 +23,21 @@ pub enum ProviderKind {
     },
 }
 
+/// How the server learns which client a provider access token was issued
+/// to (a token of another application must never sign anyone in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudienceCheck {
+    /// RFC 7662 introspection at the `introspection_endpoint` of discovery,
+    /// authenticated with our client credentials; a provider that offers
+    /// none has access tokens refused.
+    Introspection,
+    /// Google's token-info endpoint (`aud`/`azp`).
+    GoogleTokenInfo,
+    /// GitHub's "check a token" application API, which answers only for
+    /// tokens of our own OAuth app.
+    GitHubApplication,
+}
+
 /// One configured provider.
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
@@ -40,6 +55,8 @@ pub struct ProviderConfig {
 
 /// Google's OIDC issuer.
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+/// Google's token-info endpoint: which client an access token was issued to.
+pub const GOOGLE_TOKENINFO_URL: &str = "https://oauth2.googleapis.com/tokeninfo";
 /// GitHub's web site.
 pub const GITHUB_WEB_URL: &str = "https://github.com";
 /// GitHub's REST API.
@@ -104,6 +121,17 @@ impl ProviderConfig {
         }
     }
 
+    /// How access tokens of this provider are checked for their client.
+    pub fn audience_check(&self) -> AudienceCheck {
+        match &self.kind {
+            ProviderKind::Oidc { issuer } if issuer == GOOGLE_ISSUER => {
+                AudienceCheck::GoogleTokenInfo
+            }
+            ProviderKind::Oidc { .. } => AudienceCheck::Introspection,
+            ProviderKind::GitHub { .. } => AudienceCheck::GitHubApplication,
+        }
+    }
+
     /// The scopes asked for.
     pub fn scopes(&self) -> &'static [&'static str] {
         match self.kind {
@@ -141,5 +169,16 @@ mod tests {
             Some("https://git.example.com/api/v3/".into()),
         );
         assert_eq!(enterprise.namespace(), "https://git.example.com");
+    }
+
+    #[test]
+    fn each_preset_has_a_way_to_check_whom_a_token_was_issued_to() {
+        let secret = || SecretString::from("s");
+        let google = ProviderConfig::google("id".into(), secret());
+        assert_eq!(google.audience_check(), AudienceCheck::GoogleTokenInfo);
+        let github = ProviderConfig::github("id".into(), secret(), None, None);
+        assert_eq!(github.audience_check(), AudienceCheck::GitHubApplication);
+        let oidc = ProviderConfig::oidc("SSO".into(), "https://sso".into(), "id".into(), secret());
+        assert_eq!(oidc.audience_check(), AudienceCheck::Introspection);
     }
 }
