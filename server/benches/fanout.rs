@@ -422,11 +422,12 @@ async fn usage(http: &reqwest::Client, servers: &[ServerProcess]) -> Vec<Usage> 
                     .parse()
                     .ok()
             })
-            .unwrap_or(f64::NAN);
-        out.push(Usage {
-            rss,
-            cpu: cpu_seconds(server.pid()).unwrap_or(f64::NAN),
-        });
+            .unwrap_or_else(|| {
+                panic!("the server's /metrics has no process_resident_memory_bytes (renamed?)")
+            });
+        let cpu = cpu_seconds(server.pid())
+            .unwrap_or_else(|| panic!("no CPU time in /proc/{}/stat", server.pid()));
+        out.push(Usage { rss, cpu });
     }
     out
 }

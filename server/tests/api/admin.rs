@@ -199,9 +199,20 @@ async fn security_and_connection_events_are_in_the_audit_log_with_filters_and_pa
         .await;
     assert_eq!(out.status(), 204);
     let root = user_signed_in(&app, "root").await;
-    tokio::time::sleep(Duration::from_millis(300)).await; // connection events are written in the background
-
-    let everything = audit(&app, &root, "limit=500").await;
+    // Connection events are written in the background: wait for them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let everything = loop {
+        let events = audit(&app, &root, "limit=500").await;
+        let kinds = kinds(&events);
+        if kinds.contains(&"connected") && kinds.contains(&"disconnected") {
+            break events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connection events never written: {kinds:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let all = kinds(&everything);
     for kind in [
         "sign_in",
@@ -236,6 +247,12 @@ async fn security_and_connection_events_are_in_the_audit_log_with_filters_and_pa
     let only = audit(&app, &root, "kind=sign_in_failed").await;
     assert!(!only.is_empty() && only.iter().all(|e| e["kind"] == "sign_in_failed"));
     let hers = audit(&app, &root, &format!("user_id={}", ann.id)).await;
+    let expected = everything
+        .iter()
+        .filter(|e| e["user_id"] == ann.id.as_str())
+        .count();
+    assert!(expected > 0, "Ann has events of her own");
+    assert_eq!(hers.len(), expected, "exactly Ann's events: {hers:?}");
     assert!(hers.iter().all(|e| e["user_id"] == ann.id.as_str()));
     let (status, _) = get_json(&app, "/api/v1/admin/audit?kind=teleported", &root).await;
     assert_eq!(status, 422);

@@ -32,10 +32,31 @@ async fn register_signs_in_and_me_returns_the_user() {
     assert_eq!(signed_in["user"]["username"], "ada");
     assert_eq!(signed_in["tokens"]["token_type"], "Bearer");
     assert!(signed_in["tokens"]["expires_in"].as_i64().unwrap() > 800);
-    assert!(
-        signed_in.to_string().find("password").is_none(),
-        "no hash or password echoed"
-    );
+    let user_id: uuid::Uuid = signed_in["user"]["id"].as_str().unwrap().parse().unwrap();
+    let hash = app
+        .services
+        .store
+        .password_hash(user_id)
+        .await
+        .unwrap()
+        .expect("a password account has a hash");
+    let never_echoed = |body: &Value, what: &str| {
+        let text = body.to_string();
+        for secret in [hash.as_str(), "$argon2", GOOD_PASSWORD, "password"] {
+            assert!(!text.contains(secret), "{what} echoes {secret:?}: {text}");
+        }
+    };
+    never_echoed(&signed_in, "registration");
+    let logged_in: Value = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({"login": "ada", "password": GOOD_PASSWORD}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    never_echoed(&logged_in, "sign-in");
     let me: Value = app
         .send(
             Method::GET,
@@ -49,6 +70,7 @@ async fn register_signs_in_and_me_returns_the_user() {
         .unwrap();
     assert_eq!(me["id"], signed_in["user"]["id"]);
     assert_eq!(me["email"], "ada@example.com");
+    never_echoed(&me, "the profile");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

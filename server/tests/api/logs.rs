@@ -57,8 +57,12 @@ async fn one_json_line_per_request_without_secrets() {
         .await
         .unwrap();
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let text = std::fs::read_to_string(&log).unwrap();
+    // The WebSocket attempt is the last request: wait for its line.
+    let text = log_with(&log, |text| {
+        text.lines()
+            .any(|l| l.contains("\"route\":\"/ws\"") && l.contains("\"message\":\"request\""))
+    })
+    .await;
     assert!(
         !text.contains(SECRET),
         "a query-string secret reached the log"
@@ -115,8 +119,11 @@ async fn the_readable_log_names_each_field_once() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = log_with(&log, |text| {
+        text.lines()
+            .any(|l| l.contains("log-test-request-2") && l.contains("status="))
+    })
+    .await;
     let line = text
         .lines()
         .find(|l| l.contains("log-test-request-2") && l.contains("status="))
@@ -128,4 +135,17 @@ async fn the_readable_log_names_each_field_once() {
     );
     assert!(line.contains("route=\"/api/v1/rooms\""), "{line}");
     drop(server);
+}
+
+/// The log file's text once `ready` says it has what the test waits for
+/// (the server writes a request's line after answering it), within 5 s.
+async fn log_with(log: &std::path::Path, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if ready(&text) || std::time::Instant::now() >= deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -15,11 +15,18 @@ use crate::ws::{connect, next_json, next_of, open_dm, send, silent, try_connect,
 async fn next_of_within(socket: &mut Socket, kind: &str, wait: Duration) -> Value {
     tokio::time::timeout(wait, async {
         loop {
-            if let Some(Ok(Message::Text(text))) = socket.next().await {
-                let frame: Value = serde_json::from_str(&text).unwrap();
-                if frame["type"] == kind {
-                    return frame;
+            // A closed socket or an error ends the wait at once (a loop
+            // over `None` would never yield to the timer).
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    if frame["type"] == kind {
+                        return frame;
+                    }
                 }
+                Some(Ok(_)) => {}
+                Some(Err(err)) => panic!("socket error while waiting for {kind}: {err}"),
+                None => panic!("the socket closed while waiting for {kind}"),
             }
         }
     })

@@ -16,6 +16,7 @@ use super::Run;
 pub fn all(run: &Run) {
     acknowledged(&run.logs);
     let last_seq = store(&run.logs, &run.stored, run.max_acked);
+    received_in_order(&run.logs);
     received_once(&run.logs, last_seq);
     received_as_acknowledged(&run.logs);
     received_is_stored(&run.logs, &run.stored);
@@ -83,6 +84,18 @@ fn store(logs: &[ClientLog], stored: &[Value], max_acked: i64) -> i64 {
         "every stored message was acknowledged"
     );
     last_seq
+}
+
+/// On each connection, messages arrived in sequence order (the protocol's
+/// promise: a jump is filled before what follows it is sent).
+fn received_in_order(logs: &[ClientLog]) {
+    for log in logs {
+        assert_eq!(
+            log.out_of_order, 0,
+            "{}: message frames with a lower seq than one received before on the same connection",
+            log.name
+        );
+    }
 }
 
 /// Every member received every message exactly once.
@@ -215,6 +228,26 @@ fn chaos_was_real(run: &Run) {
         .filter_map(|c| c.closed)
         .collect();
     assert!(!dropped.is_empty(), "no connection was dropped");
+    // The re-send path: acknowledged messages sent again after a reconnect
+    // were acknowledged as duplicates (each with its original id and seq:
+    // `acknowledged` checks there was no conflicting ack).
+    let resent: usize = logs
+        .iter()
+        .flat_map(|l| l.connections.iter())
+        .filter(|c| c.resent_acknowledged)
+        .count();
+    let duplicate_acks: usize = logs.iter().map(|l| l.duplicate_acks).sum();
+    eprintln!(
+        "chaos ({label}): acknowledged messages re-sent {resent}, duplicate acks {duplicate_acks}"
+    );
+    assert!(
+        resent > 0,
+        "no acknowledged message was sent again after a reconnect"
+    );
+    assert!(
+        duplicate_acks > 0,
+        "no re-sent message was acknowledged as a duplicate"
+    );
     let acks: Vec<Duration> = logs
         .iter()
         .flat_map(|l| l.acked().map(|(_, a)| a.at))

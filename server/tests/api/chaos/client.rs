@@ -153,6 +153,8 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
         resumed_from: log.highest,
         replayed: None,
         resent: 0,
+        resent_acknowledged: false,
+        highest: 0,
         messages: 0,
         ended_by: None,
     });
@@ -185,6 +187,20 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
     for frame in &resend {
         if !send_frame(&mut socket, frame).await {
             return lost(log, "re-sending failed".into());
+        }
+    }
+    // After a lost connection, also send the latest acknowledged message
+    // again, as a client that never saw its ack would: the ack must be a
+    // duplicate with the original id and seq, and nobody may receive the
+    // message twice. This forces the re-send path at every reconnect
+    // instead of leaving it to a kill landing between commit and ack.
+    if index > 0 {
+        if let Some(latest) = log.sent.iter().rev().find(|s| s.ack.is_some()) {
+            let frame = send_frame_for(&shared.conversation, latest, &log.name);
+            if !send_frame(&mut socket, &frame).await {
+                return lost(log, "re-sending an acknowledged message failed".into());
+            }
+            log.connections[index].resent_acknowledged = true;
         }
     }
     let mut resumed = false;

@@ -54,6 +54,11 @@ pub struct Connection {
     pub replayed: Option<u64>,
     /// Unacknowledged messages sent again.
     pub resent: usize,
+    /// Whether the latest acknowledged message was sent again (as by a
+    /// client that never saw its ack).
+    pub resent_acknowledged: bool,
+    /// The highest sequence number received on this connection.
+    pub highest: i64,
     /// Message frames of the group taken on it.
     pub messages: usize,
     /// How it ended, if not by the client.
@@ -72,7 +77,8 @@ pub struct ClientLog {
     pub seen: HashSet<i64>,
     /// Message frames of a sequence number already received.
     pub duplicate_frames: Vec<i64>,
-    /// Message frames with a lower sequence number than one held already.
+    /// Message frames with a lower sequence number than one received
+    /// before on the same connection (the protocol promises none).
     pub out_of_order: usize,
     pub highest: i64,
     pub connections: Vec<Connection>,
@@ -199,9 +205,11 @@ pub fn take_frame(
                 sender_id: message["sender_id"].as_str().unwrap_or_default().to_owned(),
                 replayed: !*resumed,
             };
-            if received.seq < log.highest {
+            let connection = &mut log.connections[index];
+            if received.seq < connection.highest {
                 log.out_of_order += 1;
             }
+            connection.highest = connection.highest.max(received.seq);
             if !log.seen.insert(received.seq) {
                 log.duplicate_frames.push(received.seq);
             }
