@@ -65,6 +65,14 @@ pub enum LiveEvent {
         /// When last seen.
         last_seen_at: DateTime<Utc>,
     },
+    /// A resume's replay is complete; the conversations in `truncated` had
+    /// more missed messages than a replay carries: pages showing them read
+    /// their newest messages again (live delivery goes on after those).
+    Resumed {
+        /// Conversations whose replay was cut short.
+        #[serde(default)]
+        truncated: Vec<Uuid>,
+    },
     /// Anything else (acks, pongs, future frame types): ignored.
     #[serde(other)]
     Other,

@@ -143,8 +143,28 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             }
         });
     };
+    // After a resume that could not replay everything this page missed:
+    // the newest page again, with whatever arrived live meanwhile (older
+    // messages are a "load older" away).
+    let reload_newest = Action::new(move |_: &()| async move {
+        if let Ok(newest) = older_messages(conversation_id, i64::MAX).await {
+            let newest_seq = newest.last().map_or(0, |m| m.seq);
+            more.set(newest.first().is_some_and(|m| m.seq > 1));
+            messages.update(|list| {
+                let mut merged = newest;
+                merged.extend(list.drain(..).filter(|m| m.seq > newest_seq));
+                *list = merged;
+            });
+            if let Some(live) = live {
+                live.saw(conversation_id, newest_seq);
+            }
+        }
+    });
     let typing_token = StoredValue::new(0u64);
     let on_event = move |event: LiveEvent| match event {
+        LiveEvent::Resumed { truncated } if truncated.contains(&conversation_id) => {
+            reload_newest.dispatch(());
+        }
         LiveEvent::Message { message } => {
             typing.update(|t| t.retain(|(u, _, _)| *u != message.sender_id));
             add(message);

@@ -23,6 +23,7 @@ mod pages;
 mod process;
 mod processes;
 mod receipts;
+mod resume;
 mod rooms;
 mod rpc;
 mod shutdown;

@@ -180,6 +180,21 @@ impl Connection {
                 }
                 if sent >= MAX_REPLAY {
                     truncated.push(conversation_id);
+                    // The client pages the history for the rest (it is told
+                    // so by `truncated`): live delivery goes on after the
+                    // newest message stored now, without refilling the gap
+                    // from the store message by message.
+                    match self.services.store.conversation(conversation_id).await {
+                        Ok(Some(conversation)) => after = after.max(conversation.last_seq),
+                        Ok(None) => {}
+                        Err(err) => {
+                            tracing::warn!(error = %err, "replay failed");
+                            return Some((
+                                SERVER_ERROR,
+                                "the server could not replay missed messages",
+                            ));
+                        }
+                    }
                     break;
                 }
             }
