@@ -64,7 +64,11 @@ macro_rules! contract {
             $(#[tokio::test] async fn $name() { super::in_process(super::$name).await })+
         }
         mod redis {
-            $(#[tokio::test] async fn $name() { super::redis(super::$name).await })+
+            $(
+                #[tokio::test]
+                #[cfg_attr(not(redis_available), ignore = "needs TEST_REDIS_URL (Redis)")]
+                async fn $name() { super::redis(super::$name).await }
+            )+
         }
     };
 }
@@ -251,6 +255,7 @@ async fn redis_bus_refuses_to_start_when_redis_is_unreachable() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(redis_available), ignore = "needs TEST_REDIS_URL (Redis)")]
 async fn redis_bus_uses_one_redis_subscription_per_topic_per_process() {
     let Some(url) = support::service_url("TEST_REDIS_URL") else {
         return;

@@ -36,7 +36,11 @@ macro_rules! contract {
             $(#[tokio::test] async fn $name() { super::local(super::$name).await })+
         }
         mod redis {
-            $(#[tokio::test] async fn $name() { super::redis(super::$name).await })+
+            $(
+                #[tokio::test]
+                #[cfg_attr(not(redis_available), ignore = "needs TEST_REDIS_URL (Redis)")]
+                async fn $name() { super::redis(super::$name).await }
+            )+
         }
     };
 }
@@ -149,6 +153,7 @@ mod rate_limits {
     }
 
     #[tokio::test]
+    #[cfg_attr(not(redis_available), ignore = "needs TEST_REDIS_URL (Redis)")]
     async fn redis_budget_is_spent_then_refused() {
         if let Some(kv) = redis_kv(&prefix()).await {
             budget_is_spent_then_refused(kv).await;
@@ -156,6 +161,7 @@ mod rate_limits {
     }
 
     #[tokio::test]
+    #[cfg_attr(not(redis_available), ignore = "needs TEST_REDIS_URL (Redis)")]
     async fn redis_budget_refills_over_time() {
         if let Some(kv) = redis_kv(&prefix()).await {
             budget_refills_over_time(kv).await;
@@ -164,6 +170,7 @@ mod rate_limits {
 
     /// Two limiters on separate connections (two processes) draw on one budget.
     #[tokio::test]
+    #[cfg_attr(not(redis_available), ignore = "needs TEST_REDIS_URL (Redis)")]
     async fn redis_budget_is_shared_between_processes() {
         let prefix = prefix();
         let (Some(a), Some(b)) = (redis_kv(&prefix).await, redis_kv(&prefix).await) else {

@@ -126,6 +126,10 @@ async fn sqlite_messages_and_replies_survive_the_per_conversation_idempotency_mi
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(postgres_available),
+    ignore = "needs TEST_DATABASE_URL (PostgreSQL)"
+)]
 async fn postgres_messages_and_replies_survive_the_per_conversation_idempotency_migration() {
     let Some(admin) = support::service_url("TEST_DATABASE_URL") else {
         return;

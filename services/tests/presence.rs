@@ -105,6 +105,7 @@ async fn in_process_online_with_the_first_connection_offline_after_the_grace_per
 }
 
 #[tokio::test]
+#[cfg_attr(not(redis_available), ignore = "needs TEST_REDIS_URL (Redis)")]
 async fn with_redis_a_user_stays_online_while_any_process_has_them_and_a_crash_expires() {
     let Some(url) = support::service_url("TEST_REDIS_URL") else {
         return;

@@ -6,6 +6,10 @@ use crate::helpers::TestApp;
 use crate::support;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
 async fn postgres_and_redis_urls_switch_backends_and_health_reports_both() {
     let (Some(admin), Some(redis)) = (
         support::service_url("TEST_DATABASE_URL"),
@@ -51,6 +55,10 @@ async fn unreachable_redis_stops_start_up_with_an_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
 async fn two_processes_on_postgres_and_redis_share_sessions_deny_list_and_throttle() {
     let (Some(admin), Some(redis)) = (
         support::service_url("TEST_DATABASE_URL"),

@@ -107,6 +107,7 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(redis_available), ignore = "needs TEST_REDIS_URL (Redis)")]
 async fn two_processes_share_one_budget_through_redis() {
     let Some(redis) = crate::support::service_url("TEST_REDIS_URL") else {
         return;
@@ -205,6 +206,10 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_recorded_for_api_and_bro
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
 async fn a_users_frame_budget_is_shared_by_their_connections_on_every_process() {
     use crate::two_processes::{connect, on_two_processes, register};
     use crate::ws::{next_json, next_of, send};

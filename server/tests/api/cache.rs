@@ -11,6 +11,10 @@ use crate::two_processes::{connect, on_two_processes, register};
 use crate::ws::{next_json, next_of, send, silent};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
 async fn a_removed_member_is_refused_at_once_by_the_other_process() {
     on_two_processes("cache", &[], |a, b| async move {
         let client = reqwest::Client::new();
@@ -80,6 +84,10 @@ async fn a_removed_member_is_refused_at_once_by_the_other_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
 async fn a_new_display_name_shows_at_once_on_the_other_process() {
     on_two_processes("cache", &[], |a, b| async move {
         let client = reqwest::Client::new();

@@ -38,6 +38,10 @@ const COUNT_SETTLES: Duration = Duration::from_secs(5);
 const WHOLE_TEST: Duration = Duration::from_secs(120);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
 async fn users_on_two_processes_chat_live_through_the_deployments_nginx() {
     let (Some(admin), Some(redis)) = (
         service_url("TEST_DATABASE_URL"),

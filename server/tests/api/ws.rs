@@ -427,11 +427,24 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_carry_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
 async fn a_message_sent_to_one_server_process_arrives_on_another() {
     on_two_processes("ws", &[], |a, b| async move {
         let client = reqwest::Client::new();
         let (_, ann) = register(&client, &a.address, "ann").await;
-        let (_, ben) = register(&client, &b.address, "ben").await;
+        let (ben_id, ben) = register(&client, &b.address, "ben").await;
+        // A direct conversation makes them contacts (presence below).
+        let direct = client
+            .post(format!("{}/api/v1/conversations/direct", a.address))
+            .bearer_auth(&ann)
+            .json(&json!({"user_id": ben_id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(direct.status(), 200);
         // Ben listens on process B.
         let mut ben_socket = two_processes::connect(&b.address, &ben).await;
         // Ann posts to general through process A's REST API.
@@ -458,7 +471,7 @@ async fn a_message_sent_to_one_server_process_arrives_on_another() {
         assert_eq!(posted.status(), 201);
         let event = next_of(&mut ben_socket, "message").await;
         assert_eq!(event["message"]["body"], "across processes");
-        // Ben, connected to B, is online as seen from A.
+        // Ben, connected to B, is online as seen by his contact on A.
         let online: Value = client
             .get(format!("{}/api/v1/users/online", a.address))
             .bearer_auth(&ann)

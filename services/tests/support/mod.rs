@@ -133,7 +133,11 @@ macro_rules! store_contract {
             $(#[tokio::test] async fn $name() { crate::support::on_sqlite(super::$name).await })+
         }
         mod postgres {
-            $(#[tokio::test] async fn $name() { crate::support::on_postgres(super::$name).await })+
+            $(
+                #[tokio::test]
+                #[cfg_attr(not(postgres_available), ignore = "needs TEST_DATABASE_URL (PostgreSQL)")]
+                async fn $name() { crate::support::on_postgres(super::$name).await }
+            )+
         }
     };
 }

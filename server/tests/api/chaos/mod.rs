@@ -101,6 +101,10 @@ async fn acknowledged_messages_survive_sigkill_of_the_only_sqlite_process_exactl
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
 async fn acknowledged_messages_survive_sigkill_of_one_of_two_processes_exactly_once_in_order() {
     let (Some(admin), Some(redis)) = (
         crate::support::service_url("TEST_DATABASE_URL"),
