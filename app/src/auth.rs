@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 
+#[cfg(feature = "ssr")]
+pub mod known_device;
+
 /// The signed-in user as the UI shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
@@ -201,11 +204,15 @@ pub mod ssr {
         ]
     }
 
-    /// Sets the access and refresh cookies for a new token pair.
+    /// Sets the access and refresh cookies for a new token pair, and the
+    /// known-device cookie when the pair came with a device token.
     pub fn set_cookies(tokens: &TokenPair) {
         let (_, _, secure) = names();
         for c in session_cookies(tokens, secure) {
             set_cookie(c);
+        }
+        if let Some(device) = &tokens.device_token {
+            set_cookie(super::known_device::cookie(device.clone(), secure));
         }
     }
 
@@ -304,7 +311,7 @@ pub mod ssr {
         }
     }
 
-    /// User agent and address of the browser making the request.
+    /// User agent, address and known-device token of the browser making the request.
     pub async fn client_info() -> ClientInfo {
         let user_agent = use_context::<Parts>().and_then(|p| {
             p.headers
@@ -322,9 +329,12 @@ pub mod ssr {
                 .ok()
                 .map(|ConnectInfo(addr)| addr.ip().to_string()),
         };
+        let device_token = use_context::<Parts>()
+            .and_then(|p| super::known_device::from_headers(&p.headers, names().2));
         ClientInfo {
             user_agent,
             ip_address,
+            device_token,
         }
     }
 

@@ -8,6 +8,7 @@
 //! - [`names`] — validated newtypes (`Username`, `Email`, `DisplayName`) whose
 //!   `parse()` is the single place their rules live, used by the browser for
 //!   inline validation and by the server before anything is stored.
+//! - [`login`] — what a person signs in with (a username or an email), bounded.
 //! - [`password`] — the password length rule, shared by browser and server.
 //! - [`chat`] — conversations, messages and user search results, and the
 //!   message body rule.
@@ -21,6 +22,7 @@ pub mod audit;
 pub mod chat;
 pub mod close;
 pub mod conversation;
+pub mod login;
 pub mod messages;
 pub mod names;
 pub mod password;
@@ -30,6 +32,7 @@ pub use admin::{AccountSummary, LiveCounts, MinuteCount, UserStats};
 pub use audit::{AuditCursor, AuditEvent, AuditKind};
 pub use chat::{ChatMessage, ConversationSummary, MessageBody, UserSummary};
 pub use conversation::{ConversationKind, MemberRole};
+pub use login::Login;
 pub use names::{DisplayName, Email, NameError, Rule, Username};
 pub use password::Password;
 pub use rooms::{RoomName, RoomSummary, RoomTopic};

@@ -103,5 +103,7 @@ pub fn client_info(parts: &Parts) -> ClientInfo {
     ClientInfo {
         user_agent,
         ip_address,
+        // Only sign-in reads the known-device cookie (routes::auth).
+        device_token: None,
     }
 }

@@ -1,6 +1,7 @@
 //! Shared counters and flags with expiry: in this process by default, in
 //! Redis when configured, so that every server process sees the same values
-//! (login throttling, the access-token deny list).
+//! (login throttling, the access-token deny list). [`SharedKv::reserve`]
+//! takes one unit from several counters at once, atomically, or none.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,6 +10,10 @@ use std::time::{Duration, Instant};
 use redis::aio::ConnectionManager;
 
 use crate::BusError;
+
+mod reserve;
+
+pub use reserve::{Backoff, Limit, Reservation};
 
 /// Keys kept before expired ones are swept from the in-process map.
 const SWEEP_AT: usize = 10_000;

@@ -72,6 +72,7 @@ fn admin_desk() -> ClientInfo {
     ClientInfo {
         user_agent: Some("admin-console".into()),
         ip_address: Some("10.1.2.3".into()),
+        device_token: None,
     }
 }
 

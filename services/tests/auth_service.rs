@@ -29,7 +29,6 @@ support::store_contract!(
     revoking_a_session_refuses_its_access_tokens,
     profile_changes_are_validated_and_stored,
     idle_session_cannot_refresh,
-    repeated_failures_lock_the_account_even_for_the_right_password,
     repeated_failures_from_one_address_lock_that_address,
     sign_ins_and_refusals_are_audited_without_the_password,
     sign_out_password_change_and_revocations_are_audited,
@@ -51,7 +50,7 @@ fn service_with(fx: &Fixture, policy: SessionPolicy) -> AuthService {
     let throttle = LoginThrottle::new(
         kv.clone(),
         ThrottlePolicy {
-            per_account: 3,
+            per_account_address: 3,
             per_address: 5,
             ..Default::default()
         },
@@ -97,6 +96,7 @@ async fn register_then_sign_in_by_username_or_email(fx: Fixture) {
     let client = ClientInfo {
         user_agent: Some("curl/8".into()),
         ip_address: Some("127.0.0.1".into()),
+        device_token: None,
     };
     let (by_name, _) = auth.login("MEI", PASSWORD, client.clone()).await.unwrap();
     let (by_email, second) = auth
@@ -341,50 +341,9 @@ async fn idle_session_cannot_refresh(fx: Fixture) {
 
 fn from(ip: &str) -> ClientInfo {
     ClientInfo {
-        user_agent: None,
         ip_address: Some(ip.into()),
+        ..ClientInfo::default()
     }
-}
-
-async fn repeated_failures_lock_the_account_even_for_the_right_password(fx: Fixture) {
-    let auth = service(&fx);
-    auth.register(registration("target", "", PASSWORD), ClientInfo::default())
-        .await
-        .unwrap();
-    // A success in between resets the account's count.
-    unauthorized(
-        auth.login("target", "wrong-guess-1", from("10.0.0.1"))
-            .await,
-    );
-    auth.login("target", PASSWORD, from("10.0.0.1"))
-        .await
-        .unwrap();
-    for i in 0..3 {
-        unauthorized(
-            auth.login(
-                "TARGET",
-                &format!("wrong-guess-{i}"),
-                from(&format!("10.0.1.{i}")),
-            )
-            .await,
-        );
-    }
-    match auth.login("target", PASSWORD, from("10.0.2.1")).await {
-        Err(ServiceError::TooManyRequests { retry_after }) => {
-            assert!((1..=900).contains(&retry_after))
-        }
-        other => panic!("expected TooManyRequests, got {other:?}"),
-    }
-    // Other accounts are unaffected.
-    auth.register(
-        registration("bystander", "", PASSWORD),
-        ClientInfo::default(),
-    )
-    .await
-    .unwrap();
-    auth.login("bystander", PASSWORD, from("10.0.2.1"))
-        .await
-        .unwrap();
 }
 
 async fn repeated_failures_from_one_address_lock_that_address(fx: Fixture) {
@@ -490,6 +449,7 @@ async fn sign_ins_and_refusals_are_audited_without_the_password(fx: Fixture) {
     let laptop = ClientInfo {
         user_agent: Some("Firefox/140".into()),
         ip_address: Some("198.51.100.4".into()),
+        device_token: None,
     };
     let (user, _) = auth
         .register(registration("auditee", "", PASSWORD), laptop.clone())

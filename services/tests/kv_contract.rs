@@ -6,7 +6,7 @@ mod support;
 use std::future::Future;
 use std::time::Duration;
 
-use services::kv::SharedKv;
+use services::kv::{Backoff, Limit, Reservation, SharedKv};
 
 async fn local<F, Fut>(test: F)
 where
@@ -50,6 +50,10 @@ contract!(
     counters_restart_after_the_window,
     flags_are_seen_until_they_expire,
     removed_keys_are_gone,
+    a_reservation_takes_from_every_counter_or_from_none,
+    parallel_reservations_never_exceed_a_limit,
+    past_its_allowance_a_backoff_counter_spaces_reservations_out,
+    released_units_come_back_without_going_below_zero,
 );
 
 async fn counters_count_within_their_window(kv: SharedKv) {
@@ -91,6 +95,140 @@ async fn removed_keys_are_gone(kv: SharedKv) {
     kv.remove("gone").await.unwrap();
     assert_eq!(kv.get("gone").await.unwrap().0, 0);
     kv.remove("never-there").await.unwrap();
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn granted(reservation: Reservation) -> bool {
+    matches!(reservation, Reservation::Granted { .. })
+}
+
+async fn a_reservation_takes_from_every_counter_or_from_none(kv: SharedKv) {
+    let both = [Limit { key: "a", max: 2 }, Limit { key: "b", max: 3 }];
+    assert_eq!(
+        kv.reserve(&both, None, MINUTE).await.unwrap(),
+        Reservation::Granted { filled: None }
+    );
+    assert_eq!(
+        kv.reserve(&both, None, MINUTE).await.unwrap(),
+        Reservation::Granted { filled: Some(0) },
+        "this one filled `a`"
+    );
+    match kv.reserve(&both, None, MINUTE).await.unwrap() {
+        Reservation::Refused { by, retry_after } => {
+            assert_eq!(by, 0);
+            assert!(retry_after > Duration::from_secs(50) && retry_after <= MINUTE);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(kv.get("a").await.unwrap().0, 2);
+    assert_eq!(kv.get("b").await.unwrap().0, 2, "a refusal takes nothing");
+    let only_b = [Limit { key: "b", max: 3 }];
+    assert!(granted(kv.reserve(&only_b, None, MINUTE).await.unwrap()));
+    assert_eq!(kv.get("b").await.unwrap().0, 3);
+}
+
+async fn parallel_reservations_never_exceed_a_limit(kv: SharedKv) {
+    let tries = (0..50).map(|_| {
+        let kv = kv.clone();
+        tokio::spawn(async move {
+            let limits = [Limit {
+                key: "race",
+                max: 7,
+            }];
+            granted(kv.reserve(&limits, None, MINUTE).await.unwrap())
+        })
+    });
+    let granted = futures_util::future::join_all(tries)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(granted, 7);
+    assert_eq!(kv.get("race").await.unwrap().0, 7);
+}
+
+async fn past_its_allowance_a_backoff_counter_spaces_reservations_out(kv: SharedKv) {
+    let backoff = Backoff {
+        key: "acct",
+        after: 2,
+        base: Duration::from_millis(200),
+    };
+    let reserve = || kv.reserve(&[], Some(backoff), MINUTE);
+    assert_eq!(
+        reserve().await.unwrap(),
+        Reservation::Granted { filled: None }
+    );
+    assert_eq!(
+        reserve().await.unwrap(),
+        Reservation::Granted { filled: Some(0) },
+        "the back-off begins"
+    );
+    match reserve().await.unwrap() {
+        Reservation::Refused { by, retry_after } => {
+            assert_eq!(by, 0, "the pause refuses");
+            assert!(retry_after <= Duration::from_millis(200), "{retry_after:?}");
+        }
+        other => panic!("expected a pause, got {other:?}"),
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(granted(reserve().await.unwrap()), "the pause ended");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(
+        !granted(reserve().await.unwrap()),
+        "the next pause is twice as long (400 ms)"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(granted(reserve().await.unwrap()));
+    assert_eq!(kv.get("acct").await.unwrap().0, 4);
+}
+
+async fn released_units_come_back_without_going_below_zero(kv: SharedKv) {
+    let limits = [Limit { key: "r", max: 1 }];
+    assert!(granted(kv.reserve(&limits, None, MINUTE).await.unwrap()));
+    assert!(!granted(kv.reserve(&limits, None, MINUTE).await.unwrap()));
+    kv.release(&["r", "absent"]).await.unwrap();
+    assert!(granted(kv.reserve(&limits, None, MINUTE).await.unwrap()));
+    kv.release(&["r"]).await.unwrap();
+    kv.release(&["r"]).await.unwrap();
+    assert_eq!(kv.get("r").await.unwrap().0, 0);
+    assert_eq!(kv.get("absent").await.unwrap().0, 0, "never created");
+    let (_, left) = kv.get("r").await.unwrap();
+    assert!(
+        left > Duration::from_secs(50),
+        "its expiry is kept: {left:?}"
+    );
+}
+
+/// Two processes (two connections) racing for one limit in Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_reservations_from_two_processes_share_one_limit() {
+    let Some(url) = support::service_url("TEST_REDIS_URL") else {
+        return;
+    };
+    let prefix = format!("chatsphere-test:{}:", uuid::Uuid::now_v7().simple());
+    let a = SharedKv::redis(&url, &prefix).await.expect("redis kv");
+    let b = SharedKv::redis(&url, &prefix).await.expect("redis kv");
+    let tries = (0..60).map(|i| {
+        let kv = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move {
+            let limits = [
+                Limit {
+                    key: "pair",
+                    max: 5,
+                },
+                Limit { key: "ip", max: 20 },
+            ];
+            granted(kv.reserve(&limits, None, MINUTE).await.unwrap())
+        })
+    });
+    let granted = futures_util::future::join_all(tries)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(granted, 5);
+    assert_eq!(b.get("ip").await.unwrap().0, 5, "refusals took nothing");
 }
 
 mod rate_limits {

@@ -57,6 +57,7 @@ fn zh_error(err: &AppError) -> String {
 fn zh_field(field: &str) -> &'static str {
     match field {
         "username" => "用户名",
+        "login" => "用户名或邮箱",
         "email" => "邮箱",
         "display_name" => "显示名称",
         "password" => "密码",

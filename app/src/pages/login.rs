@@ -2,7 +2,7 @@
 //! server-function forms that also work without JavaScript; once hydrated,
 //! fields are checked as they are typed, with the server's own rules.
 
-use domain::{Email, Password, Username};
+use domain::{Email, Login, Password, Username};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -77,11 +77,17 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <label>
                     {t.login_field}
-                    <input name="login" required autocomplete="username"/>
+                    <input name="login" required autocomplete="username" maxlength=Login::MAX.to_string()/>
                 </label>
                 <label>
                     {t.password_field}
-                    <input type="password" name="password" required autocomplete="current-password"/>
+                    <input
+                        type="password"
+                        name="password"
+                        required
+                        autocomplete="current-password"
+                        maxlength=Password::MAX.to_string()
+                    />
                 </label>
                 <p class="error" role="alert" hidden=move || error().is_none()>{error}</p>
                 <button class="button" type="submit">{t.sign_in}</button>

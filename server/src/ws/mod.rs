@@ -160,6 +160,7 @@ pub async fn upgrade(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         ip_address: client.map(|Extension(ip)| ip.0.to_string()),
+        device_token: None,
     };
     let resume = query
         .resume

@@ -27,6 +27,7 @@ mod resume;
 mod rooms;
 mod rpc;
 mod shutdown;
+mod throttle;
 mod two_processes;
 mod ws;
 // The PostgreSQL/Redis helpers shared with the services crate's contract tests.

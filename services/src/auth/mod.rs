@@ -1,13 +1,16 @@
 //! Authentication: [`AuthService`] (accounts and sessions) and its building
-//! blocks, password hashing and policy, and access/refresh tokens;
+//! blocks, password hashing and policy, access/refresh tokens, known-device
+//! tokens and the sign-in throttle;
 //! [`OAuthService`] signs in through Google, GitHub or any OIDC provider.
 
+pub mod device;
 pub mod oauth;
 pub mod password;
 pub mod service;
 pub mod throttle;
 pub mod tokens;
 
+pub use device::{DeviceTokens, DEVICE_TOKEN_LIFETIME};
 pub use oauth::{OAuthService, ProviderConfig, ProviderInfo};
 pub use password::{PasswordError, PasswordHasher};
 pub use service::{

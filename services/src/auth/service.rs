@@ -12,29 +12,27 @@
 //! in, refreshing and authenticating.
 
 mod admission;
+mod credentials;
 mod profile;
 mod sessions;
 
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use domain::{AuditKind, DisplayName, Email, Password, Username};
+use domain::AuditKind;
 use serde_json::json;
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::password::{check_strength, PasswordError, PasswordHasher};
+use super::password::{PasswordError, PasswordHasher};
 use super::throttle::LoginThrottle;
 use super::tokens::{hash_refresh_token, new_refresh_token, AccessTokens};
 use crate::audit::AuditService;
 use crate::kv::SharedKv;
-use crate::store::{NewUser, Rotation, Store, User};
+use crate::store::{Rotation, Store};
 use crate::ServiceError;
 
 use admission::account_key;
-
-/// Longest attempted login kept in the audit log, in characters.
-const MAX_LOGGED_LOGIN: usize = 64;
 
 /// Lifetimes of tokens and sessions.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +67,10 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
     /// The client address.
     pub ip_address: Option<String>,
+    /// The known-device token the client presented (a cookie), if any: a
+    /// password sign-in of its account then draws on the device's own
+    /// failure budget (see [`super::throttle`]).
+    pub device_token: Option<String>,
 }
 
 /// What signing in or refreshing hands back.
@@ -84,6 +86,10 @@ pub struct TokenPair {
     pub session_expires_at: DateTime<Utc>,
     /// The session these tokens belong to.
     pub session_id: Uuid,
+    /// A new known-device token after a password sign-in or registration
+    /// (for the client to keep, as a cookie, and present at its next
+    /// sign-in); `None` otherwise.
+    pub device_token: Option<String>,
 }
 
 /// What presenting a refresh token gave.
@@ -201,94 +207,6 @@ impl AuthService {
     pub fn with_profiles(mut self, profiles: crate::profiles::Profiles) -> Self {
         self.profiles = Some(profiles);
         self
-    }
-
-    /// Creates an account and signs it in.
-    #[instrument(skip_all, fields(username = %input.username))]
-    pub async fn register(
-        &self,
-        input: Registration,
-        client: ClientInfo,
-    ) -> Result<(User, TokenPair), ServiceError> {
-        let username = Username::parse(&input.username).map_err(invalid)?;
-        let email = match input.email.trim() {
-            "" => None,
-            raw => Some(Email::parse(raw).map_err(invalid)?),
-        };
-        let display_name = match input.display_name.trim() {
-            "" => DisplayName::parse(username.as_str()),
-            raw => DisplayName::parse(raw),
-        }
-        .map_err(invalid)?;
-        let password = Password::parse(&input.password).map_err(invalid)?;
-        let context = [
-            username.as_str(),
-            display_name.as_str(),
-            email.as_ref().map_or("", |e| e.as_str()),
-        ];
-        check_strength(&password, &context).map_err(password_error)?;
-        let password_hash = self.hasher.hash(&password).await.map_err(password_error)?;
-        let user = self
-            .store
-            .create_user(&NewUser {
-                username,
-                email,
-                display_name,
-                password_hash: Some(password_hash),
-            })
-            .await?;
-        let user = self.welcome(user).await?;
-        let tokens = self.sign_in(&user, client, "registration", None).await?;
-        tracing::info!(user = %user.id, "account registered");
-        Ok((user, tokens))
-    }
-
-    /// Signs in with a username or email and a password. An unknown account
-    /// and a wrong password give the same answer after the same work.
-    #[instrument(skip_all)]
-    pub async fn login(
-        &self,
-        login: &str,
-        password: &str,
-        client: ClientInfo,
-    ) -> Result<(User, TokenPair), ServiceError> {
-        let address = client.ip_address.clone();
-        self.throttle.check(login, address.as_deref()).await?;
-        let found = self.store.credentials_by_login(login).await?;
-        let stored = found.as_ref().and_then(|(_, hash)| hash.as_deref());
-        let ok = self
-            .hasher
-            .verify(password, stored)
-            .await
-            .map_err(password_error)?;
-        match found {
-            Some((user, _)) if ok => {
-                self.throttle.succeeded(login).await?;
-                let tokens = self.sign_in(&user, client, "password", None).await?;
-                tracing::info!(user = %user.id, session = %tokens.session_id, "signed in");
-                Ok((user, tokens))
-            }
-            found => {
-                self.throttle.failed(login, address.as_deref()).await?;
-                tracing::info!("sign-in refused: bad credentials");
-                let detail = json!({
-                    "login": login.trim().chars().take(MAX_LOGGED_LOGIN).collect::<String>(),
-                    "method": "password",
-                    "reason": "bad_credentials",
-                });
-                let user = found.map(|(user, _)| user.id);
-                self.audit
-                    .record(
-                        AuditKind::SignInFailed,
-                        user,
-                        None,
-                        Some(&client),
-                        Some(detail),
-                    )
-                    .await;
-                Err(ServiceError::Unauthorized(BAD_CREDENTIALS))
-            }
-        }
     }
 
     /// Exchanges a refresh token for a new pair (API clients, which hold

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::device::DeviceTokens;
+
 /// The only signing algorithm issued or accepted.
 pub const ALGORITHM: Algorithm = Algorithm::HS256;
 /// The JOSE header `typ` of access tokens (RFC 9068).
@@ -68,9 +70,11 @@ pub struct AccessClaims {
     pub typ: String,
 }
 
-/// Issues and verifies access tokens with one secret.
+/// Issues and verifies access tokens with one secret (which also keys the
+/// [`DeviceTokens`], under a key derived from it).
 #[derive(Clone)]
 pub struct AccessTokens {
+    devices: DeviceTokens,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -91,6 +95,7 @@ impl AccessTokens {
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECS;
         Self {
+            devices: DeviceTokens::new(secret),
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
@@ -103,6 +108,11 @@ impl AccessTokens {
     /// How long an access token is valid.
     pub fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// The known-device tokens of the same installation.
+    pub fn devices(&self) -> &DeviceTokens {
+        &self.devices
     }
 
     /// A new access token for `user` in `session`, with its claims.

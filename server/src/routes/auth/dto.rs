@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use services::auth::TokenPair;
 use services::store::{Session, User};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -22,16 +23,40 @@ pub struct RegisterRequest {
 
 /// `POST /auth/login`: `login` is a username or an email; `username` and
 /// `email` are accepted as its aliases (the spec's clients send `username`).
+/// Longer logins or passwords than any account can have are refused (422)
+/// before anything else happens.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// Username or email.
+    #[schema(schema_with = login_schema)]
     pub login: Option<String>,
     /// Alias of `login`.
+    #[schema(schema_with = login_schema)]
     pub username: Option<String>,
     /// Alias of `login`.
+    #[schema(schema_with = login_schema)]
     pub email: Option<String>,
     /// The password.
+    #[schema(schema_with = password_schema)]
     pub password: String,
+}
+
+/// A login in the API description: at most [`domain::Login::MAX`] characters.
+fn login_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(domain::Login::MAX))
+        .description(Some("Username or email"))
+        .build()
+}
+
+/// A password in the API description: at most [`domain::Password::MAX`] characters.
+fn password_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(domain::Password::MAX))
+        .description(Some("The password"))
+        .build()
 }
 
 impl LoginRequest {

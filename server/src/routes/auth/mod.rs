@@ -8,7 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use services::auth::{ProfileChange, Registration};
+use axum_extra::extract::cookie::CookieJar;
+use services::auth::{ProfileChange, Registration, TokenPair};
 use uuid::Uuid;
 
 pub use dto::{
@@ -18,6 +19,7 @@ pub use dto::{
 
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, AuthUser, Client};
+use app::auth::known_device;
 use app::state::AppState;
 
 /// The routes of this resource, relative to `/api/v1`.
@@ -37,7 +39,8 @@ pub fn router() -> Router<AppState> {
         .merge(oauth2::router())
 }
 
-/// Creates an account and signs it in.
+/// Creates an account and signs it in. The response sets the known-device
+/// cookie (see `login`).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created and signed in", body = SignedIn),
@@ -47,8 +50,9 @@ pub fn router() -> Router<AppState> {
 pub async fn register(
     State(state): State<AppState>,
     Client(client): Client,
+    jar: CookieJar,
     ApiJson(body): ApiJson<RegisterRequest>,
-) -> Result<(StatusCode, Json<SignedIn>), ApiError> {
+) -> Result<(StatusCode, CookieJar, Json<SignedIn>), ApiError> {
     let input = Registration {
         username: body.username,
         email: body.email.unwrap_or_default(),
@@ -56,29 +60,48 @@ pub async fn register(
         password: body.password,
     };
     let (user, tokens) = state.services.auth.register(input, client).await?;
-    Ok((StatusCode::CREATED, Json(SignedIn::new(user, tokens))))
+    let jar = with_device_cookie(jar, &tokens, state.secure_cookies);
+    Ok((StatusCode::CREATED, jar, Json(SignedIn::new(user, tokens))))
 }
 
-/// Signs in with a username or email and a password.
+/// Signs in with a username or email and a password. Failed attempts are
+/// limited per account and address, per address, and per account (with
+/// back-off); a client that presents the known-device cookie an earlier
+/// sign-in of the same account set has a budget of its own instead.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = SignedIn),
+        (status = 200, description = "Signed in; sets the known-device cookie", body = SignedIn),
         (status = 401, description = "Wrong credentials (the same for an unknown account)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No login, or a login or password longer than any account's", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
-    Client(client): Client,
+    Client(mut client): Client,
+    jar: CookieJar,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> Result<Json<SignedIn>, ApiError> {
+) -> Result<(CookieJar, Json<SignedIn>), ApiError> {
     let login = body
         .login()
         .ok_or_else(|| ApiError::invalid("login (username or email) is required"))?;
+    client.device_token = jar
+        .get(known_device::cookie_name(state.secure_cookies))
+        .map(|c| c.value().to_owned());
     let (user, tokens) = state
         .services
         .auth
         .login(login, &body.password, client)
         .await?;
-    Ok(Json(SignedIn::new(user, tokens)))
+    let jar = with_device_cookie(jar, &tokens, state.secure_cookies);
+    Ok((jar, Json(SignedIn::new(user, tokens))))
+}
+
+/// `jar` with the known-device cookie of `tokens`, when they carry one.
+fn with_device_cookie(jar: CookieJar, tokens: &TokenPair, secure: bool) -> CookieJar {
+    match &tokens.device_token {
+        Some(token) => jar.add(known_device::cookie(token.clone(), secure)),
+        None => jar,
+    }
 }
 
 /// Exchanges a refresh token for a new token pair (the old one is used up).

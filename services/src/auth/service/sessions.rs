@@ -108,6 +108,7 @@ impl AuthService {
             refresh_token,
             session_expires_at: session.expires_at,
             session_id: session.id,
+            device_token: None,
         })
     }
 
