@@ -115,13 +115,21 @@ impl AdminService {
         }
     }
 
-    /// Accounts matching `query`, by username.
+    /// Accounts matching `query`, by username. A search longer than the
+    /// longest email address (no username or display name is longer) is
+    /// refused.
     pub async fn users(
         &self,
         admin: Uuid,
         query: &AccountQuery,
     ) -> Result<Vec<AccountSummary>, ServiceError> {
         self.require_admin(admin).await?;
+        let max = domain::Email::MAX;
+        if query.search.chars().nth(max).is_some() {
+            return Err(ServiceError::Invalid(format!(
+                "search: at most {max} characters"
+            )));
+        }
         let limit = match query.limit {
             0 => DEFAULT_ACCOUNT_PAGE,
             n => n.min(MAX_ACCOUNT_PAGE),

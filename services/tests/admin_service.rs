@@ -326,6 +326,12 @@ async fn admins_list_and_count_accounts(fx: Fixture) {
         s.admin.users(root.id, &search("", 0)).await.unwrap().len(),
         4
     );
+    // A search longer than any email address (the longest thing it can
+    // match) is refused rather than run.
+    match s.admin.users(root.id, &search(&"m".repeat(255), 0)).await {
+        Err(ServiceError::Invalid(msg)) => assert!(msg.contains("254"), "{msg}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
     let stats = s.admin.stats(root.id).await.unwrap();
     assert_eq!((stats.total, stats.admins, stats.disabled), (4, 1, 0));
 }

@@ -1,8 +1,8 @@
 //! The tower stack around every route, in one place. Outermost first (a
 //! request passes down the list, its response back up):
 //!
-//! 1. **request id** — `X-Request-Id` taken from the request when it is
-//!    short and plain ([`observe::usable_request_id`]) or else generated
+//! 1. **request id** — `X-Request-Id` taken from the request (when it is
+//!    short and plain, [`observe::drop_unfit_request_id`]) or generated
 //!    (UUID), so every log line of the request can carry it;
 //! 2. **trace** — one span per request and one `request` line when it is
 //!    answered, with the HTTP metrics ([`observe`]); never the query string;
@@ -40,6 +40,7 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::Router;
+use tower::util::MapRequestLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -77,7 +78,7 @@ pub struct Edge {
 pub fn apply(router: Router, edge: Edge) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let outer = ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(observe::drop_unusable_request_id))
+        .layer(MapRequestLayer::new(observe::drop_unfit_request_id))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
@@ -303,5 +304,32 @@ mod tests {
             .await
             .unwrap();
         assert!(page.headers().get("content-type").is_none());
+    }
+
+    #[tokio::test]
+    async fn an_oversized_or_odd_client_request_id_is_replaced_by_a_fresh_one() {
+        async fn ok() -> &'static str {
+            "ok"
+        }
+        let router = apply(Router::new().route("/api/v1/ok", get(ok)), edge());
+        for unfit in ["x".repeat(10_000), "two words".to_owned()] {
+            let response = router
+                .clone()
+                .oneshot(
+                    Request::get("/api/v1/ok")
+                        .header("x-request-id", unfit.as_str())
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let id = response.headers()["x-request-id"].to_str().unwrap();
+            assert_eq!(
+                id.len(),
+                36,
+                "a fresh UUID, not the client's {} bytes",
+                unfit.len()
+            );
+        }
     }
 }

@@ -29,29 +29,30 @@ pub struct RouteInfo {
 #[derive(Clone)]
 struct RecordedRoute(MatchedPath);
 
-/// Longest request id taken from a client or proxy.
-pub const MAX_REQUEST_ID_LEN: usize = 64;
+/// The request id header.
+const REQUEST_ID: &str = "x-request-id";
 
-/// Whether a client's `X-Request-Id` may be kept: 1 to
-/// [`MAX_REQUEST_ID_LEN`] letters, digits and `-_.:` (UUIDs, nginx's hex
-/// ids, trace ids). Anything else is replaced by a generated id before it
-/// reaches a log line or a response.
-pub fn usable_request_id(value: &[u8]) -> bool {
-    (1..=MAX_REQUEST_ID_LEN).contains(&value.len())
-        && value
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
+/// Longest request id taken from a client (ours are 36-character UUIDs).
+pub const MAX_CLIENT_REQUEST_ID: usize = 64;
 
-/// Outermost layer: drops an unusable `X-Request-Id` (see
-/// [`usable_request_id`]), so the request id layer generates one.
-pub async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
-    if let Some(id) = request.headers().get("x-request-id") {
-        if !usable_request_id(id.as_bytes()) {
-            request.headers_mut().remove("x-request-id");
-        }
+/// Removes a client's `X-Request-Id` that is longer than
+/// [`MAX_CLIENT_REQUEST_ID`] or holds anything but ASCII letters, digits,
+/// `-`, `_`, `.` and `:` (UUIDs, nginx's hex ids, trace ids): it would be on
+/// every log line of the request and in every problem. The next layer then
+/// generates one.
+pub fn drop_unfit_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
+    let fit = |value: &axum::http::HeaderValue| {
+        value.len() <= MAX_CLIENT_REQUEST_ID
+            && value
+                .as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    };
+    let headers = request.headers_mut();
+    if !headers.get_all(REQUEST_ID).iter().all(|v| !v.is_empty() && fit(v)) {
+        headers.remove(REQUEST_ID);
     }
-    next.run(request).await
+    request
 }
 
 /// The span of a request: its fields are on every line logged within it.
@@ -137,5 +138,45 @@ pub fn method_label(method: &Method) -> &'static str {
         Method::HEAD => "HEAD",
         Method::OPTIONS => "OPTIONS",
         _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_id(id: &str) -> axum::http::Request<()> {
+        axum::http::Request::builder()
+            .header(REQUEST_ID, id)
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn only_short_plain_client_request_ids_are_kept() {
+        for kept in [
+            "panic-req-1",
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            "a.b_c",
+        ] {
+            let request = drop_unfit_request_id(with_id(kept));
+            assert_eq!(request.headers()[REQUEST_ID], kept);
+        }
+        for dropped in [
+            "x".repeat(MAX_CLIENT_REQUEST_ID + 1),
+            "id with spaces".to_owned(),
+            "id\ttab".to_owned(),
+            "quote\"d".to_owned(),
+        ] {
+            let request = drop_unfit_request_id(with_id(&dropped));
+            assert!(request.headers().get(REQUEST_ID).is_none(), "{dropped:?}");
+        }
+        let mut two = with_id("fine");
+        two.headers_mut()
+            .append(REQUEST_ID, "not fine".parse().unwrap());
+        assert!(drop_unfit_request_id(two)
+            .headers()
+            .get(REQUEST_ID)
+            .is_none());
     }
 }

@@ -149,3 +149,66 @@ async fn log_with(log: &std::path::Path, ready: impl Fn(&str) -> bool) -> String
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_inputs_never_reach_the_log() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("server.log");
+    let backend = Backend {
+        database_url: None,
+        redis: None,
+    };
+    let vars = [("CHATSPHERE_LOG_FORMAT", "json"), ("RUST_LOG", "info")];
+    let server =
+        server_process_logging_to(free_port(), backend, data.path(), &vars, Some(&log)).await;
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.address);
+    let marker = |c: char| c.to_string().repeat(4000);
+    // A request id, a provider id in the path and in a body, a login.
+    let (request_id, path_provider, body_provider, login) =
+        (marker('r'), marker('p'), marker('q'), marker('l'));
+    let rooms = client
+        .get(url("/api/v1/rooms"))
+        .header("x-request-id", &request_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rooms.status(), 200);
+    assert_ne!(rooms.headers()["x-request-id"], request_id.as_str());
+    let start = client
+        .get(url(&format!("/auth/oauth2/{path_provider}/start")))
+        .send()
+        .await
+        .unwrap();
+    assert!(!start.status().is_server_error(), "{}", start.status());
+    let token_login = client
+        .post(url("/api/v1/auth/oauth2/login"))
+        .json(&json!({"provider": body_provider, "access_token": "some-token"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(token_login.status().is_client_error());
+    let password_login = client
+        .post(url("/api/v1/auth/login"))
+        .json(&json!({"login": login, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(password_login.status(), 422);
+
+    // The password sign-in is the last request: wait for its line.
+    let text = log_with(&log, |text| {
+        text.lines()
+            .any(|l| l.contains("/api/v1/auth/login") && l.contains("\"message\":\"request\""))
+    })
+    .await;
+    for (what, input) in [
+        ("request id", &request_id),
+        ("provider id in the path", &path_provider),
+        ("provider id in a body", &body_provider),
+        ("login", &login),
+    ] {
+        assert!(!text.contains(&input[..100]), "the {what} reached the log");
+    }
+    drop(server);
+}

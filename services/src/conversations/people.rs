@@ -90,11 +90,13 @@ impl ConversationService {
             }))
     }
 
-    /// Users matching `query` by username or display name.
+    /// Users matching `query` by username or display name; a query longer
+    /// than the longest display name (no username is longer) is refused.
     pub async fn search_users(&self, query: &str) -> Result<Vec<UserSummary>, ServiceError> {
         let query = query.trim();
-        if query.is_empty() || query.chars().count() > 64 {
-            return Err(ServiceError::Invalid("q: 1 to 64 characters".into()));
+        let max = domain::DisplayName::MAX;
+        if query.is_empty() || query.chars().nth(max).is_some() {
+            return Err(ServiceError::Invalid(format!("q: 1 to {max} characters")));
         }
         Ok(self.store.search_users(query, MAX_SEARCH_RESULTS).await?)
     }

@@ -75,7 +75,7 @@ impl OAuthService {
     /// Starts a browser sign-in: records a one-time state, PKCE verifier and
     /// nonce, and returns where to send the browser. `next` must already be
     /// a safe local path.
-    #[instrument(skip_all, fields(provider = %id))]
+    #[instrument(skip_all, fields(provider = self.log_id(id)))]
     pub async fn begin(
         &self,
         id: &str,
@@ -137,7 +137,7 @@ impl OAuthService {
     /// this provider's), exchanges the code with the PKCE verifier, verifies
     /// who the user is, finds or creates the account and starts a session.
     /// Returns the local path to go to.
-    #[instrument(skip_all, fields(provider = %id))]
+    #[instrument(skip_all, fields(provider = self.log_id(id)))]
     pub async fn complete(
         &self,
         id: &str,

@@ -94,7 +94,7 @@ impl OAuthService {
     /// itself, once the provider has confirmed it was issued to this
     /// server's client; finds, links (by a verified email) or creates the
     /// account.
-    #[instrument(skip_all, fields(provider = %id))]
+    #[instrument(skip_all, fields(provider = self.log_id(id)))]
     pub async fn login_with_token(
         &self,
         id: &str,

@@ -139,6 +139,16 @@ impl OAuthService {
         format!("{}/auth/oauth2/{id}/callback", self.inner.public_url)
     }
 
+    /// `id` for log lines when it names a configured provider, else
+    /// `"unknown"`: ids come from URLs and request bodies.
+    fn log_id<'a>(&self, id: &'a str) -> &'a str {
+        if self.provider(id).is_ok() {
+            id
+        } else {
+            "unknown"
+        }
+    }
+
     fn provider(&self, id: &str) -> Result<&Provider, OAuthError> {
         self.inner
             .providers
