@@ -35,9 +35,14 @@ pub const ACCOUNT_DISABLED: &str = "this account has been disabled; ask an admin
 pub const ADMINS_ONLY: &str = "only admins may do this";
 /// An admin tried to disable or demote their own account.
 pub const NOT_YOUR_OWN_ACCOUNT: &str = "admins cannot disable or demote their own account";
+/// An email address that cannot go on this account, whatever the reason
+/// (one already in use included: never said, so registration does not tell
+/// whose addresses have accounts).
+pub const EMAIL_UNAVAILABLE: &str =
+    "email: this address cannot be used here; use another one or leave it empty";
 
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 15] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -52,4 +57,5 @@ pub const ALL: [&str; 14] = [
     ACCOUNT_DISABLED,
     ADMINS_ONLY,
     NOT_YOUR_OWN_ACCOUNT,
+    EMAIL_UNAVAILABLE,
 ];

@@ -20,7 +20,7 @@ support::store_contract!(
     register_then_sign_in_by_username_or_email,
     unknown_user_and_wrong_password_get_the_same_answer,
     registration_rejects_bad_input_and_common_passwords,
-    duplicate_username_or_email_is_a_conflict,
+    a_taken_username_is_a_conflict_but_a_taken_email_is_not_told,
     refresh_rotates_and_a_replayed_token_ends_the_session,
     a_browser_racing_itself_keeps_its_session_but_a_late_replay_ends_it,
     a_replay_after_the_grace_period_ends_the_session_even_for_a_browser,
@@ -146,7 +146,7 @@ async fn registration_rejects_bad_input_and_common_passwords(fx: Fixture) {
     }
 }
 
-async fn duplicate_username_or_email_is_a_conflict(fx: Fixture) {
+async fn a_taken_username_is_a_conflict_but_a_taken_email_is_not_told(fx: Fixture) {
     let auth = service(&fx);
     auth.register(
         registration("taken", "taken@example.com", PASSWORD),
@@ -159,6 +159,8 @@ async fn duplicate_username_or_email_is_a_conflict(fx: Fixture) {
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::Conflict("username")), "{err:?}");
+    // Usernames are public; email addresses are not: the answer is the
+    // generic one for an address that cannot be used, never "taken".
     let err = auth
         .register(
             registration("other", "Taken@example.com", PASSWORD),
@@ -166,7 +168,27 @@ async fn duplicate_username_or_email_is_a_conflict(fx: Fixture) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, ServiceError::Conflict("email")), "{err:?}");
+    match err {
+        ServiceError::Invalid(msg) => {
+            assert_eq!(msg, domain::messages::EMAIL_UNAVAILABLE);
+            assert!(!msg.contains("taken") && !msg.contains("exists"), "{msg}");
+        }
+        other => panic!("expected the generic email answer, got {other:?}"),
+    }
+    // The same for a signed-in account moving to someone's address.
+    let (_, tokens) = auth
+        .register(registration("mover2", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let me = auth.authenticate(&tokens.access_token).await.unwrap();
+    let change = ProfileChange {
+        email: Some("taken@example.com".into()),
+        ..ProfileChange::default()
+    };
+    match auth.update_profile(&me, change).await {
+        Err(ServiceError::Invalid(msg)) => assert_eq!(msg, domain::messages::EMAIL_UNAVAILABLE),
+        other => panic!("expected the generic email answer, got {other:?}"),
+    }
 }
 
 async fn refresh_rotates_and_a_replayed_token_ends_the_session(fx: Fixture) {

@@ -112,6 +112,7 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::ACCOUNT_DISABLED => "此账户已被停用，请联系管理员",
         t if t == m::ADMINS_ONLY => "只有管理员可以执行此操作",
         t if t == m::NOT_YOUR_OWN_ACCOUNT => "管理员不能停用自己的账户，也不能取消自己的管理员身份",
+        t if t == m::EMAIL_UNAVAILABLE => "此邮箱地址无法在这里使用，请换一个或留空",
         _ => return None,
     })
 }

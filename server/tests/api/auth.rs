@@ -74,7 +74,7 @@ async fn register_signs_in_and_me_returns_the_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn duplicate_username_or_email_is_409() {
+async fn a_taken_username_is_409_and_a_taken_email_the_generic_422() {
     let app = TestApp::spawn().await;
     app.register("grace").await;
     let body = json!({"username": "GRACE", "password": GOOD_PASSWORD});
@@ -83,8 +83,8 @@ async fn duplicate_username_or_email_is_409() {
     assert!(p["detail"].as_str().unwrap().contains("username"));
     let body =
         json!({"username": "other", "email": "Grace@Example.com", "password": GOOD_PASSWORD});
-    let p = problem(app.post("/api/v1/auth/register", &body).await, 409).await;
-    assert!(p["detail"].as_str().unwrap().contains("email"));
+    let p = problem(app.post("/api/v1/auth/register", &body).await, 422).await;
+    assert_eq!(p["detail"], domain::messages::EMAIL_UNAVAILABLE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -419,12 +419,13 @@ async fn profile_update_is_validated_and_kept() {
     .await;
     app.register("other").await;
     let taken = json!({"email": "other@example.com"});
-    problem(
+    let p = problem(
         app.send(Method::PUT, "/api/v1/auth/me", Some(&taken), Some(&token))
             .await,
-        409,
+        422,
     )
     .await;
+    assert_eq!(p["detail"], domain::messages::EMAIL_UNAVAILABLE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,11 @@
 //! Sign-in throttling end to end (REST and the browser's no-JavaScript form):
 //! parallel guesses are counted before they are checked, strangers cannot
-//! lock the owner out, the known-device cookie, and bounded logins.
+//! lock the owner out, the known-device cookie, bounded logins, and the
+//! registration answer that does not tell whose email has an account.
 //! Client addresses come from `X-Forwarded-For` through a trusted proxy.
 
 use futures_util::future::join_all;
-use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use serde_json::{json, Value};
 
 use crate::helpers::{media_type, TestApp, GOOD_PASSWORD};
@@ -196,4 +197,52 @@ async fn an_oversized_login_is_a_clear_422_and_is_never_counted() {
     assert_eq!(fields["password"]["maxLength"], domain::Password::MAX);
     let required = &doc["components"]["schemas"]["LoginRequest"]["required"];
     assert_eq!(required, &json!(["password"]), "{required}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_does_not_tell_whose_email_has_an_account() {
+    let app = TestApp::spawn().await;
+    app.register("first").await; // first@example.com
+    let taken_name = json!({"username": "FIRST", "password": GOOD_PASSWORD});
+    let p = problem(app.post("/api/v1/auth/register", &taken_name).await, 409).await;
+    assert!(p["detail"].as_str().unwrap().contains("username"), "{p}");
+    let taken_email =
+        json!({"username": "second", "email": "First@Example.com", "password": GOOD_PASSWORD});
+    let p = problem(app.post("/api/v1/auth/register", &taken_email).await, 422).await;
+    let detail = p["detail"].as_str().unwrap();
+    assert_eq!(detail, domain::messages::EMAIL_UNAVAILABLE);
+    for telling in ["taken", "exists", "already", "registered"] {
+        assert!(!detail.contains(telling), "{detail}");
+    }
+    // The browser's no-JavaScript registration form, in both languages.
+    let fields = [
+        ("username", "second"),
+        ("email", "first@example.com"),
+        ("display_name", ""),
+        ("password", GOOD_PASSWORD),
+    ];
+    let en = form_post(&app, "/rpc/auth/sign_up", "127.0.0.1", &fields, &[]).await;
+    assert_eq!(
+        form_error(&en, "/register"),
+        domain::messages::EMAIL_UNAVAILABLE
+    );
+    let zh = form_post(
+        &app,
+        "/rpc/auth/sign_up",
+        "127.0.0.1",
+        &fields,
+        &[(ACCEPT_LANGUAGE, "zh-CN")],
+    )
+    .await;
+    let text = form_error(&zh, "/register");
+    assert!(!text.is_ascii() && !text.contains("占用"), "{text}");
+    // Usernames are public: that answer stays specific.
+    let name_taken = [
+        ("username", "first"),
+        ("email", ""),
+        ("display_name", ""),
+        ("password", GOOD_PASSWORD),
+    ];
+    let en = form_post(&app, "/rpc/auth/sign_up", "127.0.0.1", &name_taken, &[]).await;
+    assert!(form_error(&en, "/register").contains("username"));
 }

@@ -360,6 +360,17 @@ impl AuthService {
     }
 }
 
+/// A store error as the caller sees it, an email address in use told as
+/// [`domain::messages::EMAIL_UNAVAILABLE`] (422), never as taken.
+fn email_unavailable_if_taken(err: crate::StoreError) -> ServiceError {
+    match ServiceError::from(err) {
+        ServiceError::Conflict("email") => {
+            ServiceError::Invalid(domain::messages::EMAIL_UNAVAILABLE.into())
+        }
+        other => other,
+    }
+}
+
 fn invalid(err: domain::NameError) -> ServiceError {
     ServiceError::InvalidName(err)
 }

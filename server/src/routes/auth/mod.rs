@@ -44,8 +44,8 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created and signed in", body = SignedIn),
-        (status = 409, description = "Username or email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input or too common a password", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username taken (usernames are public)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, too common a password, or an email address that cannot be used (one in use gets the same answer as any other unusable one)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -149,8 +149,7 @@ pub async fn me(
 #[utoipa::path(put, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])), request_body = ProfileRequest,
     responses(
         (status = 200, body = UserDto),
-        (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, or an email address that cannot be used (one in use included)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_me(
     State(state): State<AppState>,

@@ -1,6 +1,11 @@
 //! Signing up and signing in with a password: every input bounded before it
 //! is used, a throttle reservation before the password is checked, and a
 //! known-device token for the client that proved it.
+//!
+//! Usernames are public (the directory, search), so registration says when
+//! one is taken. Email addresses are not: an address already in use gets the
+//! same answer as any address that cannot be used
+//! ([`domain::messages::EMAIL_UNAVAILABLE`], 422), never "taken".
 
 use domain::{AuditKind, DisplayName, Email, Login, NameError, Password, Rule, Username};
 use serde_json::json;
@@ -9,7 +14,8 @@ use uuid::Uuid;
 
 use super::super::password::check_strength;
 use super::{
-    invalid, password_error, AuthService, ClientInfo, Registration, TokenPair, BAD_CREDENTIALS,
+    email_unavailable_if_taken, invalid, password_error, AuthService, ClientInfo, Registration,
+    TokenPair, BAD_CREDENTIALS,
 };
 use crate::store::{NewUser, User};
 use crate::ServiceError;
@@ -52,7 +58,8 @@ impl AuthService {
                 display_name,
                 password_hash: Some(password_hash.clone()),
             })
-            .await?;
+            .await
+            .map_err(email_unavailable_if_taken)?;
         let user = self.welcome(user).await?;
         let mut tokens = self.sign_in(&user, client, "registration", None).await?;
         tokens.device_token = self.tokens.devices().issue(user.id, &password_hash);

@@ -6,8 +6,8 @@ use tracing::instrument;
 
 use super::super::password::check_strength;
 use super::{
-    invalid, password_error, AuthService, Authenticated, ProfileChange, BAD_AVATAR_URL, BAD_TOKEN,
-    WRONG_CURRENT_PASSWORD,
+    email_unavailable_if_taken, invalid, password_error, AuthService, Authenticated, ProfileChange,
+    BAD_AVATAR_URL, BAD_TOKEN, WRONG_CURRENT_PASSWORD,
 };
 use crate::store::{Profile, User};
 use crate::ServiceError;
@@ -21,7 +21,9 @@ impl AuthService {
             .ok_or(ServiceError::Unauthorized(BAD_TOKEN))
     }
 
-    /// Changes display name, avatar or email.
+    /// Changes display name, avatar or email. An email address in use by
+    /// another account gets [`domain::messages::EMAIL_UNAVAILABLE`], like
+    /// registration: whose addresses have accounts is not told.
     #[instrument(skip_all, fields(user = %auth.user_id))]
     pub async fn update_profile(
         &self,
@@ -61,7 +63,8 @@ impl AuthService {
                     email,
                 },
             )
-            .await?;
+            .await
+            .map_err(email_unavailable_if_taken)?;
         if let Some(profiles) = &self.profiles {
             profiles.changed(auth.user_id).await;
         }
