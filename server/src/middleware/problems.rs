@@ -8,7 +8,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
@@ -71,7 +71,34 @@ fn is_bare_error(response: &Response) -> bool {
             .is_some_and(|ct| ct.starts_with("application/problem+json"))
 }
 
-/// The same status and headers (`Retry-After`, `Allow` …) with a problem body.
+/// Headers that describe a response's body (its representation, RFC 9110
+/// §8) rather than the response: they belong to the body they came with and
+/// must never be carried onto another one. A compressed plain-text error with
+/// its `Content-Encoding: gzip` replaced by an uncompressed problem would be
+/// undecodable.
+static REPRESENTATION_HEADERS: [header::HeaderName; 11] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::CONTENT_ENCODING,
+    header::CONTENT_LANGUAGE,
+    header::CONTENT_LOCATION,
+    header::CONTENT_RANGE,
+    header::CONTENT_DISPOSITION,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::ACCEPT_RANGES,
+    header::TRANSFER_ENCODING,
+];
+
+/// Whether `name` describes the body (see [`REPRESENTATION_HEADERS`]);
+/// digests of the body (`Content-Digest`, `Repr-Digest`, `Digest`) too.
+fn describes_the_body(name: &header::HeaderName) -> bool {
+    REPRESENTATION_HEADERS.contains(name)
+        || matches!(name.as_str(), "content-digest" | "repr-digest" | "digest")
+}
+
+/// The same status and headers about the response (`Retry-After`, `Allow`,
+/// rate limits …) with a problem body; the old body's own headers are dropped.
 fn as_problem(response: Response) -> Response {
     let (parts, _) = response.into_parts();
     let status = parts.status;
@@ -89,14 +116,60 @@ fn as_problem(response: Response) -> Response {
         ApiError::from_status(status, detail)
     }
     .into_response();
-    for (name, value) in &parts.headers {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            problem.headers_mut().insert(name, value.clone());
+    let headers = problem.headers_mut();
+    for name in parts
+        .headers
+        .keys()
+        .filter(|name| !describes_the_body(name))
+    {
+        // Every value of the layer's header wins over the problem's own.
+        headers.remove(name);
+        for value in parts.headers.get_all(name) {
+            headers.append(name.clone(), value.clone());
         }
     }
-    problem.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
     problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn a_rewritten_error_keeps_the_response_headers_and_drops_the_old_body_headers() {
+        let mut bare = (
+            StatusCode::BAD_REQUEST,
+            "Failed to deserialize query string",
+        )
+            .into_response();
+        let headers = bare.headers_mut();
+        for (name, value) in [
+            ("content-encoding", "gzip"),
+            ("content-length", "37"),
+            ("etag", "\"abc\""),
+            ("content-digest", "sha-256=:x:"),
+            ("retry-after", "7"),
+            ("vary", "accept-encoding"),
+            ("ratelimit-remaining", "3"),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        headers.append("vary", HeaderValue::from_static("origin"));
+        let problem = as_problem(bare);
+        let headers = problem.headers();
+        assert_eq!(headers["content-type"], "application/problem+json");
+        for gone in [
+            "content-encoding",
+            "content-length",
+            "etag",
+            "content-digest",
+        ] {
+            assert!(headers.get(gone).is_none(), "{gone} described the old body");
+        }
+        assert_eq!(headers["retry-after"], "7");
+        assert_eq!(headers["ratelimit-remaining"], "3");
+        let vary: Vec<_> = headers.get_all("vary").iter().collect();
+        assert_eq!(vary, ["accept-encoding", "origin"]);
+    }
 }

@@ -9,6 +9,7 @@ mod cache;
 mod chaos;
 mod chat;
 mod edge;
+mod encoding;
 mod health;
 mod helpers;
 mod idempotency;
