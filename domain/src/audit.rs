@@ -160,13 +160,29 @@ impl AuditCursor {
         )
     }
 
-    /// Reads a token made by [`AuditCursor::to_token`]; `None` if malformed.
+    /// Most digits of a token's time: any instant up to the year 33,000
+    /// (chrono's range ends near the year 262,000, so every such time fits).
+    const MAX_DIGITS: usize = 18;
+
+    /// Reads a token made by [`AuditCursor::to_token`]: the time's digits,
+    /// `_`, the id's 32 hex digits, nothing else; `None` otherwise.
     pub fn parse(token: &str) -> Option<Self> {
-        let (micros, id) = token.trim().split_once('_')?;
+        let (micros, id) = token.split_once('_')?;
+        let time_ok = (1..=Self::MAX_DIGITS).contains(&micros.len())
+            && micros.bytes().all(|b| b.is_ascii_digit());
+        let id_ok = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        if !(time_ok && id_ok) {
+            return None;
+        }
         Some(Self {
             occurred_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
             id: Uuid::parse_str(id).ok()?,
         })
+    }
+
+    /// What [`AuditCursor::parse`] accepts, as a regular expression.
+    pub fn pattern() -> String {
+        format!("^[0-9]{{1,{}}}_[0-9A-Fa-f]{{32}}$", Self::MAX_DIGITS)
     }
 }
 
@@ -203,6 +219,38 @@ mod tests {
             "x_01900000000070008000000000000042",
         ] {
             assert_eq!(AuditCursor::parse(bad), None, "{bad}");
+        }
+        let far = format!("{}_{}", "9".repeat(18), cursor.id.simple());
+        assert!(
+            AuditCursor::parse(&far).is_some(),
+            "every 18-digit time fits"
+        );
+    }
+
+    #[test]
+    fn the_cursor_pattern_accepts_exactly_what_parse_accepts() {
+        let id = "0190000000007000800000000000004f";
+        let mut tokens: Vec<String> = ["", "_", "1_", "+1_", "-1_", " 1_", "01_", "1__", "1_-"]
+            .iter()
+            .map(|p| format!("{p}{id}"))
+            .collect();
+        tokens.extend([
+            format!("{}_{id}", "1".repeat(18)),
+            format!("{}_{id}", "1".repeat(19)),
+            format!("1_{}", id.to_uppercase()),
+            format!("1_{}", &id[1..]),
+            format!("1_{id}0"),
+            format!("1_{{{id}}}"),
+            "1_01900000-0000-7000-8000-000000000042".to_owned(),
+            format!("1_{id} "),
+        ]);
+        let regex = regex::Regex::new(&AuditCursor::pattern()).unwrap();
+        for token in &tokens {
+            assert_eq!(
+                regex.is_match(token),
+                AuditCursor::parse(token).is_some(),
+                "{token:?}"
+            );
         }
     }
 }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::conversation::ConversationKind;
 use crate::names::{NameError, Rule};
+use crate::patterns;
 
 /// Longest message body accepted by default, in characters.
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4000;
@@ -13,6 +14,8 @@ pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4000;
 pub const MAX_CLIENT_MSG_ID: usize = 64;
 /// Most messages one history page returns.
 pub const MAX_HISTORY_PAGE: u32 = 100;
+/// Messages one history page returns when the client does not say.
+pub const DEFAULT_HISTORY_PAGE: u32 = 50;
 
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,11 +95,19 @@ impl MessageBody {
         }
         if raw
             .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            .any(|c| FORBIDDEN_IN_BODY.iter().any(|&(a, b)| (a..=b).contains(&c)))
         {
             return Err(reject(Rule::NoControlChars));
         }
         Ok(Self(raw.to_owned()))
+    }
+
+    /// What [`MessageBody::parse`] accepts, as a regular expression, apart
+    /// from the length (the limit given to `parse`).
+    pub fn pattern() -> String {
+        let allowed = patterns::none_of(&[&FORBIDDEN_IN_BODY]);
+        let visible = patterns::none_of(&[&patterns::WHITESPACE, &patterns::CONTROL]);
+        format!("^{allowed}*{visible}{allowed}*$")
     }
 
     /// The text.
@@ -105,9 +116,23 @@ impl MessageBody {
     }
 }
 
+/// Control characters a body must not contain: all but tab, newline and
+/// carriage return.
+const FORBIDDEN_IN_BODY: [(char, char); 4] = [
+    ('\0', '\u{8}'),
+    ('\u{b}', '\u{c}'),
+    ('\u{e}', '\u{1f}'),
+    ('\u{7f}', '\u{9f}'),
+];
+
 /// A client message id: 1–64 visible ASCII characters.
 pub fn valid_client_msg_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_CLIENT_MSG_ID && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// What [`valid_client_msg_id`] accepts, as a regular expression.
+pub fn client_msg_id_pattern() -> String {
+    format!("^[!-~]{{1,{MAX_CLIENT_MSG_ID}}}$")
 }
 
 #[cfg(test)]
@@ -125,6 +150,23 @@ mod tests {
         assert!(MessageBody::parse(&"字".repeat(10), 10).is_ok());
         assert!(MessageBody::parse("bell\u{7}", 10).is_err());
         assert_eq!(MessageBody::parse("", 10).unwrap_err().field, "body");
+    }
+
+    #[test]
+    fn the_patterns_accept_exactly_what_the_rules_accept() {
+        use crate::patterns::tests::{agrees, samples};
+        let bodies = samples(
+            12,
+            &["a", " \n", "a\tb\r\n", &"字".repeat(10), &"字".repeat(11)],
+        );
+        agrees(
+            &MessageBody::pattern(),
+            Some(10),
+            |s| MessageBody::parse(s, 10).is_ok(),
+            &bodies,
+        );
+        let ids = samples(70, &["x", &"x".repeat(64), &"x".repeat(65)]);
+        agrees(&client_msg_id_pattern(), None, valid_client_msg_id, &ids);
     }
 
     #[test]

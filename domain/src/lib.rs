@@ -10,26 +10,34 @@
 //!   inline validation and by the server before anything is stored.
 //! - [`login`] — what a person signs in with (a username or an email), bounded.
 //! - [`password`] — the password length rule, shared by browser and server.
+//! - [`avatar`] — avatar URLs.
 //! - [`chat`] — conversations, messages and user search results, and the
 //!   message body rule.
 //! - [`conversation`] — kinds of conversation and member roles.
 //! - [`messages`] — the server's fixed messages, which the UI translates.
 //! - [`audit`] — the audit log's events and kinds.
 //! - [`admin`] — accounts as the admin view lists them, their counts, live activity.
+//! - [`patterns`] — the types' rules as regular expressions, for the API's
+//!   description; [`openapi`] (feature `openapi`) — their OpenAPI schemas.
 
 pub mod admin;
 pub mod audit;
+pub mod avatar;
 pub mod chat;
 pub mod close;
 pub mod conversation;
 pub mod login;
 pub mod messages;
 pub mod names;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod password;
+pub mod patterns;
 pub mod rooms;
 
 pub use admin::{AccountSummary, LiveCounts, MinuteCount, UserStats};
 pub use audit::{AuditCursor, AuditEvent, AuditKind};
+pub use avatar::AvatarUrl;
 pub use chat::{ChatMessage, ConversationSummary, MessageBody, UserSummary};
 pub use conversation::{ConversationKind, MemberRole};
 pub use login::Login;

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::patterns;
+
 /// Why a name was rejected: the field and the rule it broke. `Display`
 /// writes English (`username: must be 3 to 32 characters long`); the UI
 /// renders the rule in the reader's language from the same value.
@@ -114,6 +116,16 @@ impl Username {
         Ok(Self(name.to_owned()))
     }
 
+    /// What [`Username::parse`] accepts, as a regular expression (see
+    /// [`crate::patterns`]).
+    pub fn pattern() -> String {
+        patterns::trimmed(&format!(
+            "[A-Za-z0-9][A-Za-z0-9_.-]{{{},{}}}",
+            Self::MIN - 1,
+            Self::MAX - 1
+        ))
+    }
+
     /// The name as typed (case preserved).
     pub fn as_str(&self) -> &str {
         &self.0
@@ -121,7 +133,8 @@ impl Username {
 }
 
 /// An email address: one `@`, a non-empty local part, a domain with a dot,
-/// no whitespace, at most 254 characters. Unique without regard to case.
+/// no whitespace, at most 254 characters (surrounding whitespace included).
+/// Unique without regard to case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
@@ -130,10 +143,11 @@ impl Email {
     /// Longest accepted address (RFC 5321 path limit).
     pub const MAX: usize = 254;
 
-    /// Validates an address (surrounding whitespace is ignored).
+    /// Validates an address (surrounding whitespace is ignored, but counts
+    /// towards the length, so the limit bounds the input itself).
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         let email = raw.trim();
-        if email.is_empty() || email.len() > Self::MAX {
+        if email.is_empty() || raw.chars().count() > Self::MAX {
             return Err(reject(
                 "email",
                 Rule::Length {
@@ -157,6 +171,18 @@ impl Email {
             return Err(reject("email", Rule::EmailShape));
         }
         Ok(Self(email.to_owned()))
+    }
+
+    /// What [`Email::parse`] accepts, as a regular expression, apart from
+    /// the length ([`Email::MAX`] characters).
+    pub fn pattern() -> String {
+        let local = patterns::none_of(&[&[('@', '@')], &patterns::WHITESPACE, &patterns::CONTROL]);
+        let label = patterns::none_of(&[
+            &[('@', '@'), ('.', '.')],
+            &patterns::WHITESPACE,
+            &patterns::CONTROL,
+        ]);
+        patterns::trimmed(&format!("{local}+@{label}+(?:\\.{label}+)+"))
     }
 
     /// The address as typed.
@@ -191,6 +217,11 @@ impl DisplayName {
             return Err(reject("display_name", Rule::NoControlChars));
         }
         Ok(Self(name.to_owned()))
+    }
+
+    /// What [`DisplayName::parse`] accepts, as a regular expression.
+    pub fn pattern() -> String {
+        patterns::trimmed(&patterns::line(1, Self::MAX))
     }
 
     /// The name as typed.
@@ -272,6 +303,54 @@ mod tests {
         assert!(DisplayName::parse("").is_err());
         assert!(DisplayName::parse("bell\u{7}").is_err());
         assert!(DisplayName::parse(&"字".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn the_patterns_accept_exactly_what_parse_accepts() {
+        use crate::patterns::tests::{agrees, samples};
+        let names = samples(
+            40,
+            &["abc", " abc ", "ab", &"a".repeat(32), &"a".repeat(33)],
+        );
+        agrees(
+            &Username::pattern(),
+            None,
+            |s| Username::parse(s).is_ok(),
+            &names,
+        );
+        agrees(
+            &DisplayName::pattern(),
+            None,
+            |s| DisplayName::parse(s).is_ok(),
+            &samples(70, &["字", " 张伟 ", &"字".repeat(64), &"字".repeat(65)]),
+        );
+        let emails: Vec<String> = samples(12, &[])
+            .into_iter()
+            .flat_map(|s| {
+                let (a, b) = s.split_at(
+                    s.char_indices()
+                        .nth(s.chars().count() / 2)
+                        .map_or(0, |(i, _)| i),
+                );
+                [
+                    format!("{a}@{b}.cn"),
+                    format!(" {a}@x.{b} "),
+                    format!("{a}@{b}"),
+                    s.clone(),
+                ]
+            })
+            .chain([
+                format!("{}@example.com", "a".repeat(Email::MAX - 12)),
+                format!("{}@example.com", "a".repeat(Email::MAX - 11)),
+                format!(" {}@example.com", "a".repeat(Email::MAX - 12)),
+            ])
+            .collect();
+        agrees(
+            &Email::pattern(),
+            Some(Email::MAX),
+            |s| Email::parse(s).is_ok(),
+            &emails,
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::names::{string_newtype_impls, NameError, Rule};
+use crate::patterns;
 
 /// A public room's name: 2–32 ASCII letters, digits, `_`, `.` or `-`,
 /// starting with a letter or digit (like `general`, `tech`, `team-2`), so it
@@ -48,6 +49,15 @@ impl RoomName {
         Ok(Self(name.to_owned()))
     }
 
+    /// What [`RoomName::parse`] accepts, as a regular expression.
+    pub fn pattern() -> String {
+        patterns::trimmed(&format!(
+            "#?[A-Za-z0-9][A-Za-z0-9_.-]{{{},{}}}",
+            Self::MIN - 1,
+            Self::MAX - 1
+        ))
+    }
+
     /// The name as typed (case preserved).
     pub fn as_str(&self) -> &str {
         &self.0
@@ -80,6 +90,11 @@ impl RoomTopic {
             });
         }
         Ok(Self(topic.to_owned()))
+    }
+
+    /// What [`RoomTopic::parse`] accepts, as a regular expression.
+    pub fn pattern() -> String {
+        patterns::trimmed(&patterns::line(0, Self::MAX))
     }
 
     /// The topic as typed.
@@ -171,6 +186,35 @@ mod tests {
         assert_eq!(
             RoomTopic::parse("two\nlines").unwrap_err().rule,
             Rule::NoControlChars
+        );
+    }
+
+    #[test]
+    fn the_patterns_accept_exactly_what_parse_accepts() {
+        use crate::patterns::tests::{agrees, samples};
+        let names = samples(
+            36,
+            &[
+                "ab",
+                " #ab ",
+                "#a",
+                "# ab",
+                &"a".repeat(32),
+                &"a".repeat(33),
+            ],
+        );
+        agrees(
+            &RoomName::pattern(),
+            None,
+            |s| RoomName::parse(s).is_ok(),
+            &names,
+        );
+        let topics = samples(210, &["", " ", &"字".repeat(200), &"字".repeat(201)]);
+        agrees(
+            &RoomTopic::pattern(),
+            None,
+            |s| RoomTopic::parse(s).is_ok(),
+            &topics,
         );
     }
 

@@ -7,7 +7,7 @@ use tracing::instrument;
 use super::super::password::check_strength;
 use super::{
     email_unavailable_if_taken, invalid, password_error, AuthService, Authenticated, ProfileChange,
-    BAD_AVATAR_URL, BAD_TOKEN, WRONG_CURRENT_PASSWORD,
+    BAD_TOKEN, WRONG_CURRENT_PASSWORD,
 };
 use crate::store::{Profile, User};
 use crate::ServiceError;
@@ -111,13 +111,7 @@ impl AuthService {
 
 /// An avatar must be an http(s) URL of reasonable length.
 fn parse_avatar_url(raw: &str) -> Result<String, ServiceError> {
-    let url = raw.trim();
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() <= 2048
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(url.to_owned())
-    } else {
-        Err(ServiceError::Invalid(BAD_AVATAR_URL.into()))
-    }
+    domain::AvatarUrl::parse(raw)
+        .map(String::from)
+        .map_err(|message| ServiceError::Invalid(message.into()))
 }
