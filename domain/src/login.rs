@@ -45,6 +45,13 @@ impl Login {
         Ok(Self(login.to_owned()))
     }
 
+    /// What [`Login::parse`] accepts, as a regular expression (for the API
+    /// description): 1 to [`Login::MAX`] characters once trimmed, no control
+    /// characters.
+    pub fn pattern() -> String {
+        crate::patterns::trimmed(&crate::patterns::line(1, Self::MAX))
+    }
+
     /// The login as typed (trimmed, case preserved).
     pub fn as_str(&self) -> &str {
         &self.0
@@ -76,6 +83,17 @@ mod tests {
         }
         // Characters, not bytes: 254 CJK characters are in bounds.
         assert!(Login::parse(&"字".repeat(254)).is_ok());
+    }
+
+    #[test]
+    fn the_pattern_accepts_exactly_what_parse_accepts() {
+        use crate::patterns::tests::{agrees, samples};
+        agrees(
+            &Login::pattern(),
+            None,
+            |s| Login::parse(s).is_ok(),
+            &samples(260, &["mei", " mei@example.com ", &"字".repeat(254), &"字".repeat(255)]),
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -66,6 +66,99 @@ pub struct ApiJson<T>(pub T);
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         ApiError::bad_request(rejection.status(), rejection.body_text())
+    }
+}
+
+/// An optional JSON body: none at all (or only whitespace, or `null`) is
+/// `T::default()`; anything else must be JSON like [`ApiJson`]'s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: serde::de::DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::bad_request(rejection.status(), rejection.body_text())
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        let mut request = Request::new(axum::body::Body::from(bytes));
+        *request.headers_mut() = headers;
+        let ApiJson(value) = ApiJson::<Option<T>>::from_request(request, state).await?;
+        Ok(Self(value.unwrap_or_default()))
+    }
+}
+
+/// The largest integer every JSON reader holds exactly (2^53 − 1, I-JSON).
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Reads an optional position (a sequence number) of a JSON body:
+/// `0..=`[`MAX_SAFE_INTEGER`], counted as JSON Schema counts integers, so
+/// `3` and `3.0` are the same number (serde alone refuses the second).
+pub fn json_position<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    use serde::Deserialize;
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    // Every float of magnitude up to 2^53 that has no fraction is exact.
+    let exact = number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64)
+            .map(|f| f as i64)
+    });
+    match exact {
+        Some(n) if (0..=MAX_SAFE_INTEGER).contains(&n) => Ok(Some(n)),
+        _ => Err(D::Error::custom(format_args!(
+            "{number}: expected an integer from 0 to {MAX_SAFE_INTEGER}"
+        ))),
+    }
+}
+
+/// Path parameters; one that does not parse (a malformed id) is a 400
+/// problem saying which, never axum's plain text.
+#[derive(Debug, Clone, Copy, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        from_rejection(rejection.status(), rejection.body_text())
+    }
+}
+
+/// A query string; a parameter that does not parse or breaks its type's
+/// rule (a limit out of range) is a 400 problem saying which.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        from_rejection(rejection.status(), rejection.body_text())
+    }
+}
+
+/// A client error of an extractor as a problem with axum's explanation; a
+/// server error (a route without the parameter it reads) stays internal.
+fn from_rejection(status: axum::http::StatusCode, text: String) -> ApiError {
+    if status.is_server_error() {
+        ApiError::internal(&text)
+    } else {
+        ApiError::bad_request(status, text)
     }
 }
 

@@ -292,7 +292,12 @@ pub fn router(
             "/ws",
             get(crate::ws::upgrade).layer(axum::Extension(gateway)),
         )
-        .nest("/api/v1", routes::api_v1())
+        .nest(
+            "/api/v1",
+            routes::api_v1(crate::openapi::Document::new(
+                state.services.chat.policy().max_message_chars,
+            )),
+        )
         .merge(routes::oauth_browser::router())
         .leptos_routes_with_context(&state, pages, page_context, {
             let options = state.leptos_options.clone();

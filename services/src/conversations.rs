@@ -24,6 +24,8 @@ mod people;
 pub const MAX_GROUP_MEMBERS: usize = 256;
 /// Most users a search returns.
 pub const MAX_SEARCH_RESULTS: u32 = 20;
+/// Longest search text, in characters (surrounding whitespace ignored).
+pub const MAX_SEARCH_CHARS: usize = domain::DisplayName::MAX;
 
 /// Limits and defaults of conversations.
 #[derive(Debug, Clone)]

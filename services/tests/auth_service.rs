@@ -234,10 +234,14 @@ async fn password_change_needs_the_current_one_and_ends_other_sessions(fx: Fixtu
         .unwrap();
     let me = auth.authenticate(&laptop.access_token).await.unwrap();
 
-    unauthorized(
+    // Refused, but the caller's session is fine: forbidden, not unauthorized.
+    assert!(matches!(
         auth.change_password(&me, "wrong-current", "sunlit-meadow-39-otters")
             .await,
-    );
+        Err(ServiceError::Forbidden(
+            domain::messages::WRONG_CURRENT_PASSWORD
+        ))
+    ));
     assert!(matches!(
         auth.change_password(&me, PASSWORD, "12345678").await,
         Err(ServiceError::Invalid(_))

@@ -3,7 +3,7 @@
 //! admin role, and the audit log with filters and paging. Thin: each
 //! handler calls one `AdminService` method, which checks the caller.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -15,8 +15,9 @@ use services::store::AuditQuery;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::params::{AccountLimit, AuditLimit};
 use crate::error::{ApiError, Problem};
-use crate::extract::{AuthUser, Client};
+use crate::extract::{ApiPath, ApiQuery, AuthUser, Client};
 use app::state::AppState;
 
 /// The routes of this resource, relative to `/api/v1`.
@@ -55,10 +56,12 @@ pub async fn live(
 /// A new public room.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewRoom {
-    /// Its name (letters, digits, `-` and `_`, unique in any case).
+    /// Its name.
+    #[schema(value_type = domain::RoomName)]
     pub name: String,
     /// What it is about; may be empty.
     #[serde(default)]
+    #[schema(value_type = domain::RoomTopic)]
     pub topic: String,
 }
 
@@ -88,6 +91,7 @@ pub async fn create_room(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoomTopicRequest {
     /// What the room is about; may be empty.
+    #[schema(value_type = domain::RoomTopic)]
     pub topic: String,
 }
 
@@ -103,7 +107,7 @@ pub async fn set_room_topic(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
     Client(client): Client,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     crate::extract::ApiJson(body): crate::extract::ApiJson<RoomTopicRequest>,
 ) -> Result<Json<domain::RoomSummary>, ApiError> {
     let services = &state.services;
@@ -128,7 +132,7 @@ pub async fn delete_room(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
     Client(client): Client,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     state
         .services
@@ -176,13 +180,14 @@ pub async fn stats(
 
 /// Account search.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsersQuery {
     /// Part of a username or display name; empty lists everyone.
     #[serde(default)]
     pub search: String,
-    /// At most this many (default 50, at most 200).
-    #[serde(default)]
-    pub limit: u32,
+    /// At most this many (see the schema for the range and default).
+    #[param(inline)]
+    pub limit: Option<AccountLimit>,
 }
 
 /// Accounts by username (admins only).
@@ -194,11 +199,11 @@ pub struct UsersQuery {
 pub async fn users(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Query(query): Query<UsersQuery>,
+    ApiQuery(query): ApiQuery<UsersQuery>,
 ) -> Result<Json<Vec<AccountSummary>>, ApiError> {
     let query = AccountQuery {
         search: query.search,
-        limit: query.limit,
+        limit: query.limit.map_or(AccountLimit::DEFAULT, |limit| limit.0),
     };
     Ok(Json(
         state.services.admin.users(auth.user_id, &query).await?,
@@ -218,7 +223,7 @@ pub async fn disable(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
     Client(client): Client,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AccountSummary>, ApiError> {
     let services = &state.services;
     Ok(Json(
@@ -241,7 +246,7 @@ pub async fn enable(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
     Client(client): Client,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AccountSummary>, ApiError> {
     let services = &state.services;
     Ok(Json(
@@ -271,7 +276,7 @@ pub async fn set_role(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
     Client(client): Client,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     crate::extract::ApiJson(body): crate::extract::ApiJson<RoleRequest>,
 ) -> Result<Json<AccountSummary>, ApiError> {
     let services = &state.services;
@@ -285,18 +290,21 @@ pub async fn set_role(
 
 /// Audit log filters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Only this kind of event (`sign_in`, `sign_in_failed`, `user_disabled`, …).
+    #[param(schema_with = super::params::audit_kind)]
     pub kind: Option<String>,
     /// Only events about this account.
     pub user_id: Option<Uuid>,
     /// Only events at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,
     /// The `next` of the previous page.
+    #[param(schema_with = super::params::audit_cursor)]
     pub before: Option<String>,
-    /// At most this many (default 50, at most 500).
-    #[serde(default)]
-    pub limit: u32,
+    /// At most this many (see the schema for the range and default).
+    #[param(inline)]
+    pub limit: Option<AuditLimit>,
 }
 
 /// One page of the audit log.
@@ -318,7 +326,7 @@ pub struct AuditPage {
 pub async fn audit(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let kind = params
         .kind
@@ -343,7 +351,7 @@ pub async fn audit(
         user_id: params.user_id,
         since: params.since,
         before,
-        limit: params.limit,
+        limit: params.limit.map_or(AuditLimit::DEFAULT, |limit| limit.0),
     };
     let limit = query.capped_limit() as usize;
     let events = state

@@ -3,7 +3,7 @@
 //! joining and leaving public rooms. Thin: each handler calls one
 //! `ConversationService` method.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, AuthUser};
+use crate::extract::{ApiJson, ApiPath, AuthUser};
 use app::state::AppState;
 
 /// The routes of this resource, relative to `/api/v1`.
@@ -55,10 +55,12 @@ pub struct DirectRequest {
 /// A new group.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GroupRequest {
-    /// Its name (1–64 characters).
+    /// Its name (the rules of a display name).
+    #[schema(value_type = domain::DisplayName)]
     pub name: String,
     /// Who else is in it (the creator is its owner).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::schemas::member_ids)]
     pub member_ids: Vec<Uuid>,
 }
 
@@ -127,13 +129,13 @@ pub async fn create_group(
     params(("id" = Uuid, Path, description = "The group")),
     responses(
         (status = 204, description = "Added (or already a member)"),
-        (status = 403, description = "Not an owner or admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an owner or admin, or not a group (rooms are joined, direct conversations keep their two members)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such group (or not a member of it), or no such user", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_member(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<MemberRequest>,
 ) -> Result<StatusCode, ApiError> {
     state
@@ -149,13 +151,13 @@ pub async fn add_member(
     params(("id" = Uuid, Path, description = "The group"), ("user_id" = Uuid, Path, description = "The member")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not allowed to remove that member", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to remove that member, or a direct conversation (its two members stay)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such group or member", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_member(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path((id, user_id)): Path<(Uuid, Uuid)>,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
     state
         .services
@@ -175,7 +177,7 @@ pub async fn remove_member(
 pub async fn join_room(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
 ) -> Result<Json<ConversationRef>, ApiError> {
     let id = state.services.chat.join_room(auth.user_id, &room).await?;
     Ok(Json(ConversationRef { id }))
@@ -191,7 +193,7 @@ pub async fn join_room(
 pub async fn leave_room(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path(room): Path<String>,
+    ApiPath(room): ApiPath<String>,
 ) -> Result<Json<ConversationRef>, ApiError> {
     let id = state.services.chat.leave_room(auth.user_id, &room).await?;
     Ok(Json(ConversationRef { id }))

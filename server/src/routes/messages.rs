@@ -3,7 +3,7 @@
 //! (idempotent by client id, for integrations and bots) and
 //! `GET /api/v1/users/search`, `GET /api/v1/users/online`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,8 +14,9 @@ use services::store::Posted;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::params::{HistoryKind, HistoryLimit, SearchText};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, AuthUser};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use app::state::AppState;
 
 /// The routes of this resource, relative to `/api/v1`.
@@ -40,21 +41,24 @@ pub struct MessagePage {
 
 /// Paging of the history.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only messages with a sequence number below this.
     pub before: Option<i64>,
-    /// Page size, 1–100 (default 50).
-    pub limit: Option<u32>,
+    /// Page size (see the schema for the range and default).
+    #[param(inline)]
+    pub limit: Option<HistoryLimit>,
 }
 
 /// A message to send.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SendRequest {
-    /// Your id for this message (1–64 visible ASCII characters, e.g. a
-    /// UUID): sending again to the same conversation with the same id
-    /// returns the original message.
+    /// Your id for this message: sending again to the same conversation
+    /// with the same id returns the original message.
+    #[schema(schema_with = crate::openapi::schemas::client_msg_id)]
     pub client_msg_id: String,
-    /// Plain text, at most the server's limit (4,000 characters by default).
+    /// Plain text, at most the server's limit.
+    #[schema(value_type = domain::MessageBody)]
     pub body: String,
     /// A message of the same conversation this one answers.
     pub reply_to: Option<Uuid>,
@@ -69,9 +73,11 @@ pub struct Sent {
 
 /// A user search.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Part of a username or display name.
-    pub q: String,
+    #[param(inline)]
+    pub q: SearchText,
 }
 
 /// Users found.
@@ -85,7 +91,7 @@ pub struct UserList {
 /// name or id), `group` (id = conversation id) or `direct` (id = the other
 /// user's id, or the direct conversation's id; `private` is accepted too).
 #[utoipa::path(get, path = "/api/v1/messages/{kind}/{id}", tag = "messages", security(("bearer" = [])),
-    params(("kind" = String, Path, description = "room, group or direct"), ("id" = String, Path, description = "Which one"), HistoryQuery),
+    params(("kind" = inline(HistoryKind), Path, description = "room, group or direct"), ("id" = String, Path, description = "Which one"), HistoryQuery),
     responses(
         (status = 200, description = "A page of messages", body = MessagePage),
         (status = 404, description = "No such conversation, or not a member of it", body = Problem, content_type = "application/problem+json"),
@@ -93,33 +99,35 @@ pub struct UserList {
 pub async fn history(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path((kind, id)): Path<(String, String)>,
-    Query(query): Query<HistoryQuery>,
+    ApiPath((kind, id)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<Json<MessagePage>, ApiError> {
     let uuid = || {
         id.parse::<Uuid>()
             .map_err(|_| ApiError::not_found(format!("no {kind} {id:?}")))
     };
-    let reference = match kind.as_str() {
-        "room" | "rooms" => ConversationRef::RoomName(id.clone()),
-        "group" | "groups" => ConversationRef::Id(uuid()?),
-        "direct" | "private" | "dm" => ConversationRef::DirectWith(uuid()?),
-        _ => {
-            return Err(ApiError::not_found(format!(
-                "unknown conversation type {kind:?} (room, group or direct)"
-            )))
+    // An unknown kind is a path that names nothing: 404, like any other.
+    let reference = match HistoryKind::parse(&kind).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "unknown conversation type {kind:?} (room, group or direct)"
+        ))
+    })? {
+        HistoryKind::Room | HistoryKind::Rooms => ConversationRef::RoomName(id.clone()),
+        HistoryKind::Group | HistoryKind::Groups => ConversationRef::Id(uuid()?),
+        HistoryKind::Direct | HistoryKind::Private | HistoryKind::Dm => {
+            ConversationRef::DirectWith(uuid()?)
         }
     };
     let chat = &state.services.chat;
     let conversation_id = chat.resolve(auth.user_id, &reference).await?;
-    let limit = query.limit.unwrap_or(50);
+    let limit = query.limit.map_or(HistoryLimit::DEFAULT, |limit| limit.0);
     let messages = chat
         .history(auth.user_id, conversation_id, query.before, limit)
         .await?;
     let next_before = messages
         .last()
         .map(|m| m.seq)
-        .filter(|&seq| seq > 1 && messages.len() as u32 >= limit.clamp(1, 100));
+        .filter(|&seq| seq > 1 && messages.len() as u32 >= limit);
     Ok(Json(MessagePage {
         conversation_id,
         messages,
@@ -134,13 +142,13 @@ pub async fn history(
         (status = 201, description = "Stored and delivered to the members", body = Sent),
         (status = 200, description = "Already sent to this conversation with this client_msg_id: the original (the same id in another conversation is a new message)", body = Sent),
         (status = 403, description = "A public room not joined yet", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such conversation, or not a member of it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Empty or too long body, bad client_msg_id or reply_to", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such conversation, or not a member of it; or `reply_to` names no message of it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long body, bad client_msg_id", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn send_message(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SendRequest>,
 ) -> Result<(StatusCode, Json<Sent>), ApiError> {
     let posted = state
@@ -176,9 +184,9 @@ pub async fn send_message(
 pub async fn search_users(
     State(state): State<AppState>,
     AuthUser(_): AuthUser,
-    Query(query): Query<SearchQuery>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<UserList>, ApiError> {
-    let users = state.services.chat.search_users(&query.q).await?;
+    let users = state.services.chat.search_users(&query.q.0).await?;
     Ok(Json(UserList { users }))
 }
 

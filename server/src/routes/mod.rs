@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod health;
 pub mod messages;
 pub mod oauth_browser;
+pub mod params;
 pub mod receipts;
 pub mod rooms;
 
@@ -17,8 +18,8 @@ use crate::error::{api_method_not_allowed, api_not_found};
 use crate::openapi;
 use app::state::AppState;
 
-/// The public REST API, mounted at `/api/v1`.
-pub fn api_v1() -> Router<AppState> {
+/// The public REST API, mounted at `/api/v1`, with its description.
+pub fn api_v1(document: openapi::Document) -> Router<AppState> {
     Router::new()
         .merge(admin::router())
         .merge(auth::router())
@@ -26,7 +27,10 @@ pub fn api_v1() -> Router<AppState> {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(receipts::router())
-        .route("/openapi.json", get(openapi::serve))
+        .route(
+            "/openapi.json",
+            get(openapi::serve).layer(axum::Extension(document)),
+        )
         .route_layer(axum::middleware::from_fn(
             crate::middleware::observe::record_route,
         ))

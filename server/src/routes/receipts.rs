@@ -4,7 +4,7 @@
 //! (who received and read one message) and `GET /api/v1/users/{id}/presence`.
 //! Thin: each handler calls one service method.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
-use crate::extract::AuthUser;
+use crate::extract::{ApiPath, AuthUser, OptionalJson};
 use app::state::AppState;
 
 /// The routes of this resource, relative to `/api/v1`.
@@ -30,11 +30,13 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/presence", get(presence))
 }
 
-/// How far the user has read.
+/// How far the user has read. The body is optional: none (or `null`)
+/// marks everything read.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ReadRequest {
     /// The highest sequence number seen; everything when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::json_position")]
+    #[schema(schema_with = crate::openapi::schemas::position)]
     pub seq: Option<i64>,
 }
 
@@ -85,7 +87,8 @@ pub struct PresenceStatus {
 /// Marks the conversation read up to `seq` (everything by default). Read
 /// positions never move back; the user's other devices and, in direct and
 /// group conversations, the other members are told live.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "receipts", security(("bearer" = [])), request_body = ReadRequest,
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "receipts", security(("bearer" = [])),
+    request_body(content = Option<ReadRequest>, description = "Optional: no body (or `null`) marks everything read"),
     params(("id" = Uuid, Path, description = "The conversation")),
     responses(
         (status = 204, description = "Marked read (or already read that far)"),
@@ -94,17 +97,9 @@ pub struct PresenceStatus {
 pub async fn mark_read(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path(id): Path<Uuid>,
-    body: axum::body::Bytes,
+    ApiPath(id): ApiPath<Uuid>,
+    OptionalJson(request): OptionalJson<ReadRequest>,
 ) -> Result<StatusCode, ApiError> {
-    // The body is optional: no body means "everything".
-    let request: ReadRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        ReadRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|err| {
-            ApiError::bad_request(StatusCode::UNPROCESSABLE_ENTITY, format!("body: {err}"))
-        })?
-    };
     let seq = request.seq.unwrap_or(i64::MAX);
     state.services.receipts.read(auth.user_id, id, seq).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -120,7 +115,7 @@ pub async fn mark_read(
 pub async fn conversation_receipts(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ConversationReceipts>, ApiError> {
     let members = state
         .services
@@ -153,7 +148,7 @@ pub async fn conversation_receipts(
 pub async fn message_receipts(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path((id, message_id)): Path<(Uuid, Uuid)>,
+    ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<MessageReceipts>, ApiError> {
     let receipts = state
         .services
@@ -182,7 +177,7 @@ pub async fn message_receipts(
 pub async fn presence(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<PresenceStatus>, ApiError> {
     let status = state.services.presence.of_contact(auth.user_id, id).await?;
     Ok(Json(PresenceStatus {

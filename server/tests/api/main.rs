@@ -8,6 +8,7 @@ mod budgets;
 mod cache;
 mod chaos;
 mod chat;
+mod contract;
 mod edge;
 mod encoding;
 mod health;

@@ -209,6 +209,7 @@ async fn unread_counts_follow_reading_on_another_device_and_room_receipts_stay_p
             app.address
         ))
         .bearer_auth(&ben.token)
+        .header("content-type", "application/json")
         .body("{\"seq\": \"two\"}")
         .send()
         .await

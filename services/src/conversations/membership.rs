@@ -87,9 +87,11 @@ impl ConversationService {
         user_id: Uuid,
     ) -> Result<bool, ServiceError> {
         let (group, role) = self.membership(actor, conversation_id).await?;
+        // Refused, not invalid: the request is well formed, but this
+        // conversation's members are not managed this way.
         if group.kind != ConversationKind::Group {
-            return Err(ServiceError::Invalid(
-                "members are added to groups only; rooms are joined".into(),
+            return Err(ServiceError::Forbidden(
+                "members are added to groups only; rooms are joined",
             ));
         }
         if !matches!(role, MemberRole::Owner | MemberRole::Admin) {
@@ -119,8 +121,8 @@ impl ConversationService {
     ) -> Result<(), ServiceError> {
         let (group, role) = self.membership(actor, conversation_id).await?;
         if group.kind == ConversationKind::Direct {
-            return Err(ServiceError::Invalid(
-                "a direct conversation has no members to remove".into(),
+            return Err(ServiceError::Forbidden(
+                "a direct conversation has no members to remove",
             ));
         }
         if actor != user_id {

@@ -80,10 +80,10 @@ impl ConversationService {
             .map_err(ServiceError::InvalidName)?;
         if let Some(reply_to) = outgoing.reply_to {
             let replied = self.store.message(reply_to).await?;
+            // An id that names no message here is a reference to nothing,
+            // like an unknown member of a new group: not found.
             if replied.map(|m| m.conversation_id) != Some(conversation.id) {
-                return Err(ServiceError::Invalid(
-                    "reply_to: not a message of this conversation".into(),
-                ));
+                return Err(ServiceError::NotFound("message"));
             }
         }
         let posted = self

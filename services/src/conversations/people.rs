@@ -4,7 +4,7 @@
 use domain::{ConversationKind, ConversationSummary, UserSummary};
 use uuid::Uuid;
 
-use super::{ConversationService, MAX_SEARCH_RESULTS, NOT_FOUND};
+use super::{ConversationService, MAX_SEARCH_CHARS, MAX_SEARCH_RESULTS, NOT_FOUND};
 use crate::ServiceError;
 
 impl ConversationService {
@@ -94,9 +94,11 @@ impl ConversationService {
     /// than the longest display name (no username is longer) is refused.
     pub async fn search_users(&self, query: &str) -> Result<Vec<UserSummary>, ServiceError> {
         let query = query.trim();
-        let max = domain::DisplayName::MAX;
-        if query.is_empty() || query.chars().nth(max).is_some() {
-            return Err(ServiceError::Invalid(format!("q: 1 to {max} characters")));
+        // Stops counting past the limit: a megabyte costs no more than 65 characters.
+        if query.is_empty() || query.chars().nth(MAX_SEARCH_CHARS).is_some() {
+            return Err(ServiceError::Invalid(format!(
+                "q: 1 to {MAX_SEARCH_CHARS} characters"
+            )));
         }
         Ok(self.store.search_users(query, MAX_SEARCH_RESULTS).await?)
     }

@@ -24,7 +24,7 @@ use domain::{DisplayName, Email, MemberRole, RoomSummary, Username};
 use uuid::Uuid;
 
 pub use accounts::AccountStore;
-pub use audit::{AuditEntry, AuditQuery, AuditStore};
+pub use audit::{AuditEntry, AuditQuery, AuditStore, DEFAULT_AUDIT_PAGE};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};
 pub use postgres::PgStore;

@@ -11,53 +11,45 @@ use uuid::Uuid;
 /// `POST /auth/register`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    /// 3–32 letters, digits, `_`, `.`, `-`.
+    /// The login name.
+    #[schema(value_type = domain::Username)]
     pub username: String,
     /// Optional email address.
+    #[schema(schema_with = crate::openapi::schemas::email_or_blank)]
     pub email: Option<String>,
     /// Optional display name (defaults to the username).
+    #[schema(schema_with = crate::openapi::schemas::display_name_or_blank)]
     pub display_name: Option<String>,
-    /// 8–128 characters, not a common password.
+    /// The password.
+    #[schema(value_type = domain::Password)]
     pub password: String,
 }
 
 /// `POST /auth/login`: `login` is a username or an email; `username` and
 /// `email` are accepted as its aliases (the spec's clients send `username`).
-/// Longer logins or passwords than any account can have are refused (422)
-/// before anything else happens.
-#[derive(Debug, Deserialize, ToSchema)]
+/// Its schema ([`crate::openapi::schemas::login_request`]) says that one of
+/// them must be given, and bounds them ([`domain::Login`],
+/// [`domain::Password::MAX`]): longer ones are refused (422) before anything
+/// else happens.
+#[derive(Debug, Deserialize)]
 pub struct LoginRequest {
     /// Username or email.
-    #[schema(schema_with = login_schema)]
     pub login: Option<String>,
     /// Alias of `login`.
-    #[schema(schema_with = login_schema)]
     pub username: Option<String>,
     /// Alias of `login`.
-    #[schema(schema_with = login_schema)]
     pub email: Option<String>,
     /// The password.
-    #[schema(schema_with = password_schema)]
     pub password: String,
 }
 
-/// A login in the API description: at most [`domain::Login::MAX`] characters.
-fn login_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .max_length(Some(domain::Login::MAX))
-        .description(Some("Username or email"))
-        .build()
+impl utoipa::PartialSchema for LoginRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::schemas::login_request()
+    }
 }
 
-/// A password in the API description: at most [`domain::Password::MAX`] characters.
-fn password_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .max_length(Some(domain::Password::MAX))
-        .description(Some("The password"))
-        .build()
-}
+impl ToSchema for LoginRequest {}
 
 impl LoginRequest {
     /// The identifier given, whichever field carried it.
@@ -81,10 +73,13 @@ pub struct RefreshRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProfileRequest {
     /// New display name.
+    #[schema(schema_with = crate::openapi::schemas::new_display_name)]
     pub display_name: Option<String>,
     /// New avatar URL (`""` removes it).
+    #[schema(schema_with = crate::openapi::schemas::new_avatar_url)]
     pub avatar_url: Option<String>,
     /// New email (`""` removes it).
+    #[schema(schema_with = crate::openapi::schemas::new_email)]
     pub email: Option<String>,
 }
 
@@ -94,6 +89,7 @@ pub struct PasswordChangeRequest {
     /// The password in use now.
     pub current_password: String,
     /// The new password.
+    #[schema(value_type = domain::Password)]
     pub new_password: String,
 }
 

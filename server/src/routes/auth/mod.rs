@@ -4,7 +4,7 @@
 mod dto;
 pub mod oauth2;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -18,7 +18,7 @@ pub use dto::{
 };
 
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, AuthUser, Client};
+use crate::extract::{ApiJson, ApiPath, AuthUser, Client};
 use app::auth::known_device;
 use app::state::AppState;
 
@@ -72,6 +72,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in; sets the known-device cookie", body = SignedIn),
         (status = 401, description = "Wrong credentials (the same for an unknown account)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled (`/problems/account-disabled`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No login, or a login or password longer than any account's", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -109,6 +110,7 @@ fn with_device_cookie(jar: CookieJar, tokens: &TokenPair, secure: bool) -> Cooki
     responses(
         (status = 200, description = "New tokens", body = TokensDto),
         (status = 401, description = "Unknown, used or expired refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled (`/problems/account-disabled`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn refresh(
     State(state): State<AppState>,
@@ -175,7 +177,7 @@ pub async fn update_me(
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Changed"),
-        (status = 401, description = "Current password wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The current password is wrong (the token is fine: no 401)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "New password not accepted", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
@@ -214,7 +216,7 @@ pub async fn sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     AuthUser(auth): AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     state.services.auth.revoke_session(&auth, id).await?;
     Ok(StatusCode::NO_CONTENT)

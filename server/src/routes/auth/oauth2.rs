@@ -163,6 +163,7 @@ pub struct ProviderDto {
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The token is invalid, expired or was not issued to this server's client", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is disabled (`/problems/account-disabled`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such provider is configured", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email belongs to an account that cannot be linked", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither or both tokens, a field out of bounds, or a kind of token this provider cannot vouch for (an access token from an OIDC provider without introspection, an ID token for GitHub)", body = Problem, content_type = "application/problem+json"),

@@ -89,7 +89,9 @@ impl AuthService {
                 .await
                 .map_err(password_error)?
         {
-            return Err(ServiceError::Unauthorized(WRONG_CURRENT_PASSWORD));
+            // Forbidden, not unauthorized: the caller's token is good, and a
+            // 401 would tell an API client to throw its session away.
+            return Err(ServiceError::Forbidden(WRONG_CURRENT_PASSWORD));
         }
         let password = Password::parse(new).map_err(invalid)?;
         let context = [

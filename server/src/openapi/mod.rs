@@ -1,16 +1,28 @@
-//! The OpenAPI document of the REST API, served at `/api/v1/openapi.json`.
+//! The OpenAPI document of the REST API, served at `/api/v1/openapi.json`:
+//! the contract clients (and scripts/schemathesis.sh) hold the server to.
+//! The handlers' annotations give each operation's own statuses and bodies;
+//! [`statuses`] adds the statuses every operation of a kind answers (bad
+//! parameters, bad bodies, missing tokens, budgets); the request schemas
+//! take their limits from `domain`'s types and constants ([`schemas`]), and
+//! the limits that are settings come from the configuration ([`Document`]).
 
-use std::sync::OnceLock;
+pub mod schemas;
+pub mod statuses;
 
 use axum::body::Bytes;
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::Extension;
+use statuses::CommonStatuses;
 use utoipa::OpenApi;
 
 /// The REST API's description, collected from the handlers' annotations.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ChatSphere API", description = "REST API of ChatSphere, a self-hosted team chat."),
+    info(title = "ChatSphere API", description = "REST API of ChatSphere, a self-hosted team chat. \
+        Every failure is an RFC 9457 problem (`application/problem+json`) with the request's id; \
+        each operation lists the statuses it answers. Any operation may also answer 408 (the \
+        request took too long) or 500 (a failure of the server, details only in its log)."),
     paths(
         crate::routes::health::health,
         crate::routes::health::ready,
@@ -53,8 +65,8 @@ use utoipa::OpenApi;
         crate::routes::admin::set_room_topic,
         crate::routes::admin::delete_room,
     ),
-    components(schemas(crate::error::Problem)),
-    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem, domain::Email, domain::DisplayName, domain::AvatarUrl)),
+    modifiers(&BearerAuth, &CommonStatuses),
     tags(
         (name = "auth", description = "Accounts, tokens and sessions"),
         (name = "rooms", description = "Public rooms"),
@@ -87,15 +99,32 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// Serves the document, rendered once per process.
-pub async fn serve() -> impl IntoResponse {
-    static DOCUMENT: OnceLock<Bytes> = OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| {
-        Bytes::from(
-            ApiDoc::openapi()
-                .to_pretty_json()
-                .unwrap_or_else(|_| "{}".to_owned()),
-        )
-    });
-    ([(header::CONTENT_TYPE, "application/json")], body.clone())
+/// The document as this server's configuration makes it, rendered once.
+#[derive(Debug, Clone)]
+pub struct Document(Bytes);
+
+impl Document {
+    /// The document for a server that accepts message bodies of up to
+    /// `max_message_chars` characters (`CHATSPHERE_MAX_MESSAGE_CHARS`).
+    pub fn new(max_message_chars: usize) -> Self {
+        let mut doc = ApiDoc::openapi();
+        if let Some(components) = doc.components.as_mut() {
+            components.schemas.insert(
+                "MessageBody".to_owned(),
+                domain::openapi::message_body(max_message_chars)
+                    .build()
+                    .into(),
+            );
+        }
+        let mut json = serde_json::to_value(&doc).unwrap_or_default();
+        schemas::assert_uuid_format(&mut json);
+        Self(Bytes::from(
+            serde_json::to_vec_pretty(&json).unwrap_or_else(|_| b"{}".to_vec()),
+        ))
+    }
+}
+
+/// Serves the document.
+pub async fn serve(Extension(document): Extension<Document>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document.0)
 }
