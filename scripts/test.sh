@@ -2,7 +2,8 @@
 # Command 2: install what is missing, then run every check and test:
 # formatting, clippy (server and browser builds), cargo tests (SQLite and the
 # in-process bus always; PostgreSQL and Redis when TEST_DATABASE_URL /
-# TEST_REDIS_URL are set, and always in CI), then Playwright in Chromium.
+# TEST_REDIS_URL are set, and always in CI), the REST API against its OpenAPI
+# document (schemathesis), then Playwright in Chromium.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/setup.sh --test
@@ -50,6 +51,10 @@ if [[ -n "${TEST_DATABASE_URL:-}" && -n "${TEST_REDIS_URL:-}" ]]; then
   # Same packages as above, so the same build: nothing is compiled again.
   CHATSPHERE_TEST_BACKEND=postgres-redis cargo test --workspace --exclude frontend --test api --locked
 fi
+
+step "the API against its OpenAPI document (schemathesis)"
+# `cargo test` built target/debug/server; the REST API needs no site files.
+scripts/schemathesis.sh target/debug/server
 
 step "building the site for the browser tests (cargo leptos build)"
 cargo leptos build
