@@ -19,6 +19,7 @@ support::store_contract!(
     email_taken_in_another_case_is_a_conflict_but_many_users_may_have_none,
     member_count_counts_each_member_once,
     adding_a_member_to_a_missing_conversation_or_user_is_not_found,
+    lookups_by_text_with_a_nul_character_find_nothing,
 );
 
 fn new_user(username: &str, email: Option<&str>) -> NewUser {
@@ -82,6 +83,26 @@ async fn room_lookup_by_name_ignores_case_and_misses_unknown_names(fx: Fixture) 
         .await
         .unwrap()
         .is_none());
+}
+
+/// Clients can send a NUL character in any text (`\u0000` in JSON, `%00` in
+/// a URL); PostgreSQL's text cannot hold one, so no stored value contains
+/// it. Looking one up finds nothing on both backends — never an error (it
+/// was a 500 on PostgreSQL).
+async fn lookups_by_text_with_a_nul_character_find_nothing(fx: Fixture) {
+    fx.store
+        .create_user(&new_user("nul_probe", Some("nul@example.com")))
+        .await
+        .unwrap();
+    for text in ["nul_probe\0", "\0", "nul@example.com\0"] {
+        assert!(
+            fx.store.credentials_by_login(text).await.unwrap().is_none(),
+            "{text:?}"
+        );
+        assert!(fx.store.public_room_by_name(text).await.unwrap().is_none());
+        assert!(fx.store.search_users(text, 10).await.unwrap().is_empty());
+        assert!(fx.store.accounts(text, 10).await.unwrap().is_empty());
+    }
 }
 
 async fn created_user_is_returned_and_found_by_id(fx: Fixture) {

@@ -240,6 +240,16 @@ fn user_conflict(detail: &str) -> &'static str {
     }
 }
 
+/// Whether `text` can be found in the database at all. No stored text
+/// holds a NUL character (PostgreSQL's text cannot; every rule that admits
+/// text refuses control characters), while clients can send one in any
+/// text: a lookup by such text finds nothing, on both backends, without
+/// asking either (PostgreSQL fails on the parameter, SQLite's `like` reads
+/// the pattern only up to the NUL and matches everything).
+fn findable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
 /// A `like` pattern matching `text` anywhere, with `%`, `_` and `\\` escaped
 /// (use with `escape '\\'`).
 fn like_pattern(text: &str) -> String {

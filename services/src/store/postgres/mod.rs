@@ -44,7 +44,8 @@ mod rooms;
 mod sessions;
 
 use super::{
-    classify, count_u32, user_conflict, Backend, NewUser, Profile, Store, StoreError, User,
+    classify, count_u32, findable, user_conflict, Backend, NewUser, Profile, Store, StoreError,
+    User,
 };
 
 /// A store in a PostgreSQL database.
@@ -181,6 +182,9 @@ impl Store for PgStore {
         &self,
         login: &str,
     ) -> Result<Option<(User, Option<String>)>, StoreError> {
+        if !findable(login) {
+            return Ok(None);
+        }
         let sql = if login.contains('@') {
             concat!(
                 "select ",
@@ -255,6 +259,9 @@ impl Store for PgStore {
     }
 
     async fn public_room_by_name(&self, name: &str) -> Result<Option<RoomSummary>, StoreError> {
+        if !findable(name) {
+            return Ok(None);
+        }
         let sql = concat!(
             public_rooms!(),
             " and lower(c.name) = lower($1) group by c.id, c.name, c.topic"

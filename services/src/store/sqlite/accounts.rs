@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use crate::store::accounts::AccountStore;
-use crate::store::{count_u32, like_pattern, StoreError};
+use crate::store::{count_u32, findable, like_pattern, StoreError};
 
 macro_rules! account_columns {
     () => {
@@ -54,6 +54,9 @@ impl SqliteStore {
 #[async_trait]
 impl AccountStore for SqliteStore {
     async fn accounts(&self, search: &str, limit: u32) -> Result<Vec<AccountSummary>, StoreError> {
+        if !findable(search) {
+            return Ok(Vec::new());
+        }
         let pattern = like_pattern(search);
         let sql = concat!(
             "select ",

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use crate::store::conversations::{Conversation, ConversationStore, NewMessage, Posted};
-use crate::store::{classify, count_u32, like_pattern, StoreError};
+use crate::store::{classify, count_u32, findable, like_pattern, StoreError};
 
 macro_rules! message_select {
     () => {
@@ -378,6 +378,9 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<UserSummary>, StoreError> {
+        if !findable(query) {
+            return Ok(Vec::new());
+        }
         let pattern = like_pattern(query);
         let rows = sqlx::query(
             "select id, username, display_name from users \

@@ -47,7 +47,8 @@ mod rooms;
 mod sessions;
 
 use super::{
-    classify, count_u32, user_conflict, Backend, NewUser, Profile, Store, StoreError, User,
+    classify, count_u32, findable, user_conflict, Backend, NewUser, Profile, Store, StoreError,
+    User,
 };
 
 /// A store in one SQLite file, in WAL mode with foreign keys enforced.
@@ -224,6 +225,9 @@ impl Store for SqliteStore {
         &self,
         login: &str,
     ) -> Result<Option<(User, Option<String>)>, StoreError> {
+        if !findable(login) {
+            return Ok(None);
+        }
         let sql = if login.contains('@') {
             concat!(
                 "select ",
@@ -298,6 +302,9 @@ impl Store for SqliteStore {
     }
 
     async fn public_room_by_name(&self, name: &str) -> Result<Option<RoomSummary>, StoreError> {
+        if !findable(name) {
+            return Ok(None);
+        }
         let sql = concat!(
             public_rooms!(),
             " and lower(c.name) = lower(?) group by c.id, c.name, c.topic"
