@@ -18,7 +18,9 @@
 #   3. the admin API, as the admin (after 2: it may disable the user).
 # A fixed seed and a bounded number of examples keep it reproducible and
 # short (about two minutes on two cores). SCHEMATHESIS_SEED and
-# SCHEMATHESIS_EXAMPLES override them for a longer exploration.
+# SCHEMATHESIS_EXAMPLES override them for a longer exploration;
+# SCHEMATHESIS_DATABASE_URL runs the server on that (empty) database instead
+# of SQLite, e.g. a fresh PostgreSQL database.
 #
 # Needs python3 (for a virtual environment in .tools/venv with a pinned
 # schemathesis from PyPI). Without python3 it is skipped with a message,
@@ -58,7 +60,8 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 base="http://127.0.0.1:$port"
 (
   cd "$data"
-  exec env -u REDIS_URL -u DATABASE_URL \
+  exec env -u REDIS_URL \
+    DATABASE_URL="${SCHEMATHESIS_DATABASE_URL:-sqlite://$data/chatsphere.db}" \
     LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     LEPTOS_SITE_ROOT="$data/site" \
     CHATSPHERE_DATA_DIR="$data" \
