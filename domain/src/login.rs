@@ -92,7 +92,15 @@ mod tests {
             &Login::pattern(),
             None,
             |s| Login::parse(s).is_ok(),
-            &samples(260, &["mei", " mei@example.com ", &"字".repeat(254), &"字".repeat(255)]),
+            &samples(
+                260,
+                &[
+                    "mei",
+                    " mei@example.com ",
+                    &"字".repeat(254),
+                    &"字".repeat(255),
+                ],
+            ),
         );
     }
 

@@ -49,7 +49,11 @@ pub fn drop_unfit_request_id<B>(mut request: axum::http::Request<B>) -> axum::ht
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
     };
     let headers = request.headers_mut();
-    if !headers.get_all(REQUEST_ID).iter().all(|v| !v.is_empty() && fit(v)) {
+    if !headers
+        .get_all(REQUEST_ID)
+        .iter()
+        .all(|v| !v.is_empty() && fit(v))
+    {
         headers.remove(REQUEST_ID);
     }
     request

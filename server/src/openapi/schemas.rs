@@ -118,6 +118,7 @@ pub fn login_request() -> RefOr<Schema> {
                     Type::Null,
                 ]))
                 .pattern(Some(domain::Login::pattern()))
+                .max_length(Some(domain::Login::MAX))
                 .description(Some(if alias == "login" {
                     "Username or email"
                 } else {
