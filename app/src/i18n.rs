@@ -396,7 +396,7 @@ pub async fn set_locale(locale: String, next: Option<String>) -> Result<(), crat
     ) {
         response.append_header(SET_COOKIE, value);
     }
-    leptos_axum::redirect(&crate::auth::safe_next(next.as_deref()));
+    leptos_axum::redirect(domain::LocalPath::from_next(next.as_deref()).as_str());
     Ok(())
 }
 

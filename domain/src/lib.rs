@@ -19,6 +19,7 @@
 //! - [`admin`] — accounts as the admin view lists them, their counts, live activity.
 //! - [`patterns`] — the types' rules as regular expressions, for the API's
 //!   description; [`openapi`] (feature `openapi`) — their OpenAPI schemas.
+//! - [`redirect`] — [`LocalPath`], the one check of every `next` parameter.
 
 pub mod admin;
 pub mod audit;
@@ -33,6 +34,7 @@ pub mod names;
 pub mod openapi;
 pub mod password;
 pub mod patterns;
+pub mod redirect;
 pub mod rooms;
 
 pub use admin::{AccountSummary, LiveCounts, MinuteCount, UserStats};
@@ -43,4 +45,5 @@ pub use conversation::{ConversationKind, MemberRole};
 pub use login::Login;
 pub use names::{DisplayName, Email, NameError, Rule, Username};
 pub use password::Password;
+pub use redirect::LocalPath;
 pub use rooms::{RoomName, RoomSummary, RoomTopic};

@@ -115,7 +115,15 @@ fn LanguageSwitcher() -> impl IntoView {
     let t = use_texts();
     let current = use_context::<Locale>().unwrap_or_default();
     let location = use_location();
-    let next = move || format!("{}{}", location.pathname.get(), location.search.get());
+    // Back to this very page; the router's `search` has no `?`.
+    let next = move || {
+        let (path, search) = (location.pathname.get(), location.search.get());
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
+    };
     view! {
         <form class="language-switcher" method="post" action="/rpc/i18n/locale" aria-label=t.language>
             <input type="hidden" name="next" value=next/>

@@ -40,10 +40,7 @@ fn ProviderButtons(next: impl Fn() -> String + Copy + Send + Sync + 'static) -> 
                         <p class="divider muted">{t.or_divider}</p>
                         {list.into_iter().map(|p| {
                             let id = p.id.clone();
-                            let href = move || {
-                                let query = serde_urlencoded::to_string([("next", next())]).unwrap_or_default();
-                                format!("/auth/oauth2/{id}/start?{query}")
-                            };
+                            let href = move || with_next(&format!("/auth/oauth2/{id}/start"), next());
                             view! {
                                 <a class="button secondary oauth-button" rel="external" data-provider=p.id.clone() href=href>
                                     {t.sign_in_with.replace("{provider}", &p.name)}
@@ -57,9 +54,17 @@ fn ProviderButtons(next: impl Fn() -> String + Copy + Send + Sync + 'static) -> 
     }
 }
 
+/// The page's `?next=`, already checked ([`domain::LocalPath`]): the hidden
+/// field and the links carry only a path on this site.
 fn next_param() -> impl Fn() -> String + Copy {
     let query = use_query_map();
-    move || query.read().get("next").unwrap_or_default()
+    move || domain::LocalPath::from_next(query.read().get("next").as_deref()).into_string()
+}
+
+/// `page` with `next` as its (encoded) query.
+fn with_next(page: &str, next: String) -> String {
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    format!("{page}?{query}")
 }
 
 /// The sign-in form.
@@ -94,7 +99,7 @@ pub fn LoginPage() -> impl IntoView {
             </ActionForm>
             <ProviderButtons next=next/>
             <p class="muted">
-                {t.new_here}" " <A href=move || format!("/register?next={}", next())>{t.create_account}</A>
+                {t.new_here}" " <A href=move || with_next("/register", next())>{t.create_account}</A>
             </p>
         </section>
     }
@@ -165,7 +170,7 @@ pub fn RegisterPage() -> impl IntoView {
             </ActionForm>
             <ProviderButtons next=next/>
             <p class="muted">
-                {t.have_account}" " <A href=move || format!("/login?next={}", next())>{t.sign_in}</A>
+                {t.have_account}" " <A href=move || with_next("/login", next())>{t.sign_in}</A>
             </p>
         </section>
     }

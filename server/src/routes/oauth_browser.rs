@@ -7,7 +7,6 @@
 //! Every failure lands on `/login` with a readable message, never on an
 //! error page.
 
-use app::auth::safe_next;
 use app::auth::ssr::{cookie, session_cookies};
 use app::state::AppState;
 use app::AppError;
@@ -16,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use axum_extra::extract::cookie::CookieJar;
+use domain::LocalPath;
 use serde::Deserialize;
 use services::auth::oauth::Callback;
 
@@ -62,7 +62,7 @@ async fn start(
     Query(query): Query<StartQuery>,
     jar: CookieJar,
 ) -> Response {
-    let next = safe_next(query.next.as_deref());
+    let next = LocalPath::from_next(query.next.as_deref());
     match state
         .services
         .oauth
@@ -111,16 +111,16 @@ async fn callback(
             let jar = session_cookies(&tokens, secure)
                 .into_iter()
                 .fold(jar, |jar, c| jar.add(c));
-            (jar, Redirect::to(&next)).into_response()
+            (jar, Redirect::to(next.as_str())).into_response()
         }
-        Err(err) => (jar, back_to_login(AppError::from(err), "/")).into_response(),
+        Err(err) => (jar, back_to_login(AppError::from(err), &LocalPath::home())).into_response(),
     }
 }
 
 /// `/login` with the message to show.
-fn back_to_login(err: AppError, next: &str) -> Redirect {
+fn back_to_login(err: AppError, next: &LocalPath) -> Redirect {
     let query =
-        serde_urlencoded::to_string([("error", err.to_string()), ("next", next.to_owned())])
+        serde_urlencoded::to_string([("error", err.to_string().as_str()), ("next", next.as_str())])
             .unwrap_or_default();
     Redirect::to(&format!("/login?{query}"))
 }

@@ -25,6 +25,7 @@ mod pages;
 mod process;
 mod processes;
 mod receipts;
+mod redirects;
 mod resume;
 mod rooms;
 mod rpc;

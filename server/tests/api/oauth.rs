@@ -316,7 +316,13 @@ async fn the_redirect_uri_is_exact_and_next_never_leaves_the_site() {
     let Some((app, _provider)) = spawn().await else {
         return;
     };
-    for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example"] {
+    for hostile in [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/.//evil.example",
+    ] {
         let response = sign_in(&app, "ada@example.com", hostile).await;
         assert!(set_cookie(&response, "cs_access").is_some());
         assert_eq!(location(&response), "/", "next={hostile}");

@@ -5,6 +5,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{Duration, Utc};
+use domain::LocalPath;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
@@ -73,13 +74,13 @@ type CodeClient<HasAuth, HasToken> = oauth2::Client<
 
 impl OAuthService {
     /// Starts a browser sign-in: records a one-time state, PKCE verifier and
-    /// nonce, and returns where to send the browser. `next` must already be
-    /// a safe local path.
+    /// nonce, and returns where to send the browser; `next` is where the
+    /// browser goes once signed in.
     #[instrument(skip_all, fields(provider = self.log_id(id)))]
     pub async fn begin(
         &self,
         id: &str,
-        next: &str,
+        next: &LocalPath,
         login_hint: Option<&str>,
     ) -> Result<BrowserLogin, ServiceError> {
         Ok(self
@@ -91,7 +92,7 @@ impl OAuthService {
     async fn begin_inner(
         &self,
         id: &str,
-        next: &str,
+        next: &LocalPath,
         login_hint: Option<&str>,
     ) -> Result<BrowserLogin, OAuthError> {
         let provider = self.provider(id)?;
@@ -123,7 +124,7 @@ impl OAuthService {
                 provider: id.to_owned(),
                 pkce_verifier: verifier.secret().clone(),
                 nonce,
-                next: next.to_owned(),
+                next: next.as_str().to_owned(),
                 expires_at: Utc::now() + Duration::minutes(LOGIN_TTL_MINUTES),
             })
             .await?;
@@ -143,7 +144,7 @@ impl OAuthService {
         id: &str,
         callback: Callback,
         client: ClientInfo,
-    ) -> Result<(User, TokenPair, String), ServiceError> {
+    ) -> Result<(User, TokenPair, LocalPath), ServiceError> {
         let (profile, next) = self.complete_inner(id, callback).await.inspect_err(log)?;
         let (user, tokens) = self.sign_in(id, &profile, client).await?;
         tracing::info!(user = %user.id, session = %tokens.session_id, "signed in through a provider");
@@ -154,7 +155,7 @@ impl OAuthService {
         &self,
         id: &str,
         callback: Callback,
-    ) -> Result<(ExternalProfile, String), OAuthError> {
+    ) -> Result<(ExternalProfile, LocalPath), OAuthError> {
         let provider = self.provider(id)?;
         let state = callback.state.ok_or(OAuthError::BadState("missing"))?;
         let browser_state = callback
@@ -210,7 +211,8 @@ impl OAuthService {
                 ))
             }
         };
-        Ok((profile, pending.next))
+        // Checked again: the stored row is only as safe as what wrote it.
+        Ok((profile, LocalPath::from_next(Some(&pending.next))))
     }
 
     /// Authorization and token endpoints of a provider.
