@@ -4,7 +4,7 @@
 // `e2e_admin`, named by CHATSPHERE_ADMINS in playwright.config.ts, so this
 // does not depend on which spec registers the first account.
 import { expect, test, type Browser, type Page, type WebSocket } from "@playwright/test";
-import { hydrated, newUser, PASSWORD, registerIn, signInNewContext, uniqueName, watchPageProblems } from "./support";
+import { hydrated, newUser, PASSWORD, registerIn, sameOrigin, signInNewContext, uniqueName, watchPageProblems } from "./support";
 
 const ADMIN = "e2e_admin";
 
@@ -208,7 +208,7 @@ test("a room the admin creates is listed in /rooms, and gone once deleted", asyn
     const leftover = admin.locator(`.admin-room[data-room="${name}"]`);
     if ((await leftover.count()) > 0) {
       const id = await leftover.getAttribute("data-room-id");
-      await admin.request.post("/rpc/admin/delete_room", { form: { room_id: id ?? "" } });
+      await admin.request.post("/rpc/admin/delete_room", { form: { room_id: id ?? "" }, headers: sameOrigin(admin) });
     }
     await visitor.context().close();
     await admin.context().close();

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { hydrated, newUser } from "./support";
+import { hydrated, newUser, sameOrigin } from "./support";
 
 test("two people chat live in a direct conversation", async ({ browser }) => {
   const ann = await newUser(browser, "ann");
@@ -70,6 +70,7 @@ test("a group of three chats live, and older messages load on request", async ({
   for (let i = 1; i <= 60; i++) {
     const response = await ann.page.request.post(`/api/v1/conversations/${id}/messages`, {
       data: { client_msg_id: `bulk-${i}`, body: `bulk ${i}` },
+      headers: sameOrigin(ann.page),
     });
     expect(response.status()).toBe(201);
     // Paced under the per-user limit of 10 messages a second.
@@ -118,7 +119,10 @@ test("after a dropped connection the page reconnects and catches up on what it m
 
   // Live while connected.
   const send = (text: string, key: string) =>
-    ben.page.request.post(`/api/v1/conversations/${id}/messages`, { data: { client_msg_id: key, body: text } });
+    ben.page.request.post(`/api/v1/conversations/${id}/messages`, {
+      data: { client_msg_id: key, body: text },
+      headers: sameOrigin(ben.page),
+    });
   expect((await send("while connected", "p1")).status()).toBe(201);
   await expect(ann.page.locator(".message .body").last()).toHaveText("while connected");
 

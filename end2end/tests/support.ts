@@ -10,6 +10,15 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 }
 
+/**
+ * Headers for a request made with `page`'s cookies outside the page
+ * (`page.request`): the `Origin` a browser sends, which the server requires
+ * on every state-changing request authenticated by the session cookie.
+ */
+export function sameOrigin(page: Page): { origin: string } {
+  return { origin: new URL(page.url()).origin };
+}
+
 /** Waits until the page is hydrated (the app marks `<body>`). */
 export async function hydrated(page: Page) {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");

@@ -49,7 +49,8 @@ pub struct Config {
     /// Key that signs access tokens (HS256), at least 32 bytes.
     pub jwt_secret: SecretString,
     /// Origins (`scheme://host[:port]`) browsers may call from: checked on the
-    /// WebSocket handshake and by CORS.
+    /// WebSocket handshake, by CORS, and on every state-changing request made
+    /// with the session cookie (see `middleware::csrf`).
     pub allowed_origins: Vec<String>,
     /// Pretty or JSON log lines.
     pub log_format: LogFormat,

@@ -167,6 +167,7 @@ impl Application {
                 origins.push(public.clone());
             }
         }
+        let origins = crate::middleware::AllowedOrigins::new(origins);
         let mut gateway_config = crate::ws::GatewayConfig::new(origins.clone());
         gateway_config.frames = config.edge.ws_frame_rate;
         gateway_config.frame_limiter = services::ratelimit::RateLimiter::new(&kv);
@@ -178,6 +179,7 @@ impl Application {
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://")),
             allowed_origins: origins,
+            secure_cookies: state.secure_cookies,
             trusted_proxies: config.edge.trusted_proxies.clone(),
             rate_limits: config
                 .edge

@@ -14,14 +14,18 @@
 //!    500 problem; plain-text errors of the layers below become problems on
 //!    API paths ([`problems`]);
 //! 6. **CORS** — the allowed origins only, with credentials ([`cors`]);
-//! 7. **client address** — the socket peer, or `X-Forwarded-For` from a
+//! 7. **cross-site guard** — a state-changing server function call, or a
+//!    state-changing request authenticated by the session cookie, must come
+//!    from an allowed origin (`Origin`, else `Sec-Fetch-Site: same-origin`);
+//!    403 otherwise, before anything runs ([`csrf`]);
+//! 8. **client address** — the socket peer, or `X-Forwarded-For` from a
 //!    trusted proxy ([`client`]);
-//! 8. **rate limits** — per user or address, auth and API budgets, shared
+//! 9. **rate limits** — per user or address, auth and API budgets, shared
 //!    through Redis when configured ([`limits`]);
-//! 9. **body limit** — requests larger than the limit are refused (413);
-//! 10. **compression** — gzip/brotli for HTML, JS, CSS, WASM and JSON;
-//! 11. **timeout** — 30 s per request (WebSocket upgrades return at once);
-//! 12. **reactive owner** — a fresh root reactive owner per request, so a
+//! 10. **body limit** — requests larger than the limit are refused (413);
+//! 11. **compression** — gzip/brotli for HTML, JS, CSS, WASM and JSON;
+//! 12. **timeout** — 30 s per request (WebSocket upgrades return at once);
+//! 13. **reactive owner** — a fresh root reactive owner per request, so a
 //!     server function never inherits a concurrent page render's context
 //!     ([`reactive`]);
 //! 13. **server function statuses** — a failed server function answers
@@ -30,6 +34,7 @@
 //! Route layers inside the router record the matched route template.
 
 pub mod client;
+pub mod csrf;
 pub mod limits;
 pub mod observe;
 pub mod problems;
@@ -51,6 +56,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use client::{ClientIp, TrustedProxies};
+pub use csrf::AllowedOrigins;
 pub use limits::RateLimits;
 pub use problems::current_request_id;
 
@@ -63,7 +69,9 @@ pub struct Edge {
     /// The public URL is https: browsers are told to stay on HTTPS (HSTS).
     pub https: bool,
     /// Origins (`scheme://host[:port]`) allowed to call with credentials.
-    pub allowed_origins: Vec<String>,
+    pub allowed_origins: AllowedOrigins,
+    /// Whether the session cookies are the `__Host-` ones (HTTPS).
+    pub secure_cookies: bool,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
     /// Request budgets; `None` turns rate limiting off.
@@ -104,9 +112,16 @@ pub fn apply(router: Router, edge: Edge) -> Router {
         }));
     }
     let trusted = edge.trusted_proxies;
+    let guard = csrf::CrossSiteGuard {
+        origins: edge.allowed_origins.clone(),
+        secure_cookies: edge.secure_cookies,
+    };
     router = router
         .layer(axum::middleware::from_fn(move |request, next| {
             client::resolve(trusted.clone(), request, next)
+        }))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            csrf::refuse_cross_site(guard.clone(), request, next)
         }))
         .layer(cors(&edge.allowed_origins))
         .layer(axum::middleware::from_fn(problems::problems));
@@ -119,8 +134,9 @@ pub fn apply(router: Router, edge: Edge) -> Router {
 /// CORS for the allowed origins: credentials (cookies) included, so only
 /// exact origins from the configuration; every other origin gets no CORS
 /// headers and the browser keeps the response from its script.
-pub fn cors(allowed_origins: &[String]) -> CorsLayer {
+pub fn cors(allowed_origins: &AllowedOrigins) -> CorsLayer {
     let origins: Vec<HeaderValue> = allowed_origins
+        .as_slice()
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
@@ -233,7 +249,8 @@ mod tests {
     fn edge() -> Edge {
         Edge {
             https: false,
-            allowed_origins: Vec::new(),
+            allowed_origins: AllowedOrigins::default(),
+            secure_cookies: false,
             trusted_proxies: TrustedProxies::default(),
             rate_limits: None,
             max_body_bytes: 1024,

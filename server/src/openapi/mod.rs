@@ -93,6 +93,12 @@ impl utoipa::Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from /api/v1/auth/login. Browsers of this site use the \
+                         HttpOnly session cookie instead; a POST, PUT, PATCH or DELETE made with \
+                         that cookie and no bearer token must carry an Origin header naming an \
+                         allowed origin (or Sec-Fetch-Site: same-origin), else 403.",
+                    ))
                     .build(),
             ),
         );

@@ -29,8 +29,8 @@ use crate::extract::{access_cookie, bearer_token};
 /// Limits and settings of the gateway.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
-    /// Origins browsers may connect from (exact match, lowercase).
-    pub allowed_origins: Vec<String>,
+    /// Origins browsers may connect from.
+    pub allowed_origins: crate::middleware::AllowedOrigins,
     /// Largest frame or message accepted from a client.
     pub max_message_bytes: usize,
     /// Open connections one user may have on this process.
@@ -61,7 +61,7 @@ pub struct GatewayConfig {
 
 impl GatewayConfig {
     /// Defaults with the given allowed origins (frame budgets in-process).
-    pub fn new(allowed_origins: Vec<String>) -> Self {
+    pub fn new(allowed_origins: crate::middleware::AllowedOrigins) -> Self {
         Self {
             allowed_origins,
             max_message_bytes: 64 * 1024,
@@ -199,23 +199,16 @@ async fn authorize(
     query: TokenQuery,
     headers: &HeaderMap,
 ) -> Result<(services::auth::Authenticated, UserSlot), ApiError> {
-    let origin = headers.get(ORIGIN).map(|o| {
-        o.to_str()
-            .unwrap_or_default()
-            .trim_end_matches('/')
-            .to_ascii_lowercase()
-    });
-    if let Some(origin) = &origin {
-        if !gateway.config.allowed_origins.iter().any(|o| o == origin) {
-            return Err(ApiError::forbidden(
-                "this origin may not open a WebSocket here",
-            ));
-        }
+    let origin = headers.get(ORIGIN);
+    if origin.is_some_and(|o| !gateway.config.allowed_origins.allows(o)) {
+        return Err(ApiError::forbidden(
+            "this origin may not open a WebSocket here",
+        ));
     }
     // The cookie counts only with an allowed Origin (a browser on our site):
     // without it, any page could ride the user's cookie.
     let cookie = || {
-        origin.as_ref()?;
+        origin?;
         access_cookie(headers, state.secure_cookies)
     };
     let token = bearer_token(headers)

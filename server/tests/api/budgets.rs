@@ -162,6 +162,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_recorded_for_api_and_bro
     let form = app
         .client
         .post(format!("{}/rpc/auth/sign_in", app.address))
+        .header("origin", &app.address)
         .header("x-forwarded-for", "203.0.113.7")
         .form(&[
             ("login", "ann"),

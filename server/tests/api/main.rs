@@ -9,6 +9,7 @@ mod cache;
 mod chaos;
 mod chat;
 mod contract;
+mod csrf;
 mod edge;
 mod encoding;
 mod health;

@@ -230,7 +230,12 @@ async fn server_functions_called_during_page_renders_keep_their_own_context() {
     let app = TestApp::spawn().await;
     for round in 0..20 {
         let pages = (0..16).map(|_| app.client.get(format!("{}/rooms", app.address)).send());
-        let calls = (0..16).map(|_| app.client.post(format!("{}/rpc/rooms", app.address)).send());
+        let calls = (0..16).map(|_| {
+            app.client
+                .post(format!("{}/rpc/rooms", app.address))
+                .header("origin", &app.address)
+                .send()
+        });
         let (pages, calls) = futures_util::future::join(
             futures_util::future::join_all(pages),
             futures_util::future::join_all(calls),

@@ -107,6 +107,7 @@ async fn rooms_server_function_returns_the_same_rooms() {
     let response = app
         .client
         .post(format!("{}/rpc/rooms", app.address))
+        .header("origin", &app.address)
         .send()
         .await
         .unwrap();
