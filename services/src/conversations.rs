@@ -116,7 +116,9 @@ impl ConversationService {
         Ok(self.store.conversations_of(user_id).await?)
     }
 
-    /// Finds which conversation a reference names, for this user.
+    /// Finds which conversation a reference names, for this user. Only
+    /// finds: a direct conversation that does not exist yet is not found
+    /// (it is opened with [`ConversationService::open_direct`]).
     pub async fn resolve(
         &self,
         user_id: Uuid,
@@ -128,7 +130,13 @@ impl ConversationService {
             ConversationRef::DirectWith(id) => match self.store.conversation(*id).await? {
                 // Clients may also name the direct conversation itself.
                 Some(c) if c.kind == ConversationKind::Direct => Ok(c.id),
-                _ => self.open_direct(user_id, *id).await,
+                // Naming one never opens it: that is `open_direct` (a POST).
+                _ => self
+                    .store
+                    .direct_between(user_id, *id)
+                    .await?
+                    .map(|c| c.id)
+                    .ok_or(NOT_FOUND),
             },
         }
     }

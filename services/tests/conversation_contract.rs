@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 support::store_contract!(
     a_pair_has_one_direct_conversation_whichever_side_opens_it,
+    finding_a_direct_conversation_never_creates_it,
     a_group_has_its_owner_and_members_or_nothing,
     messages_get_dense_sequence_numbers_and_retries_return_the_original,
     concurrent_senders_never_share_or_skip_a_sequence_number,
@@ -94,6 +95,23 @@ async fn a_pair_has_one_direct_conversation_whichever_side_opens_it(fx: Fixture)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn finding_a_direct_conversation_never_creates_it(fx: Fixture) {
+    let a = user(&fx, "ann", "Ann").await;
+    let b = user(&fx, "ben", "Ben").await;
+    assert_eq!(fx.store.direct_between(a.id, b.id).await.unwrap(), None);
+    assert_eq!(fx.store.direct_between(b.id, a.id).await.unwrap(), None);
+    assert!(fx.store.conversations_of(a.id).await.unwrap().is_empty());
+    let (opened, _) = fx.store.open_direct(a.id, b.id).await.unwrap();
+    for (x, y) in [(a.id, b.id), (b.id, a.id)] {
+        let found = fx.store.direct_between(x, y).await.unwrap();
+        assert_eq!(found.map(|c| c.id), Some(opened.id));
+    }
+    assert_eq!(
+        fx.store.direct_between(a.id, Uuid::now_v7()).await.unwrap(),
+        None
+    );
 }
 
 async fn a_group_has_its_owner_and_members_or_nothing(fx: Fixture) {

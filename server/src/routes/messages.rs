@@ -90,11 +90,13 @@ pub struct UserList {
 /// History of a conversation, newest first. `kind` is `room` (id = room
 /// name or id), `group` (id = conversation id) or `direct` (id = the other
 /// user's id, or the direct conversation's id; `private` is accepted too).
+/// Read-only: a direct conversation that does not exist yet is a 404, never
+/// created here (open it with `POST /api/v1/conversations/direct`).
 #[utoipa::path(get, path = "/api/v1/messages/{kind}/{id}", tag = "messages", security(("bearer" = [])),
     params(("kind" = inline(HistoryKind), Path, description = "room, group or direct"), ("id" = String, Path, description = "Which one"), HistoryQuery),
     responses(
         (status = 200, description = "A page of messages", body = MessagePage),
-        (status = 404, description = "No such conversation, or not a member of it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such conversation, not a member of it, or (direct) no conversation with that user yet: open one with POST /api/v1/conversations/direct", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn history(
     State(state): State<AppState>,

@@ -30,6 +30,7 @@ mod redirects;
 mod resume;
 mod rooms;
 mod rpc;
+mod safe_gets;
 mod shutdown;
 mod throttle;
 mod two_processes;

@@ -56,6 +56,12 @@ impl Posted {
     }
 }
 
+/// The unique key of the direct conversation of `a` and `b` (either order).
+pub(crate) fn direct_key(a: Uuid, b: Uuid) -> String {
+    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    format!("{low}:{high}")
+}
+
 /// Storage of conversations and messages. Rules (who may do what) are the
 /// service's; the store keeps the data consistent (one direct conversation
 /// per pair, dense sequence numbers, one message per client id).
@@ -64,6 +70,9 @@ pub trait ConversationStore: Send + Sync {
     /// The direct conversation of `a` and `b`, created (with both as members)
     /// if it does not exist. `true` when it was created now.
     async fn open_direct(&self, a: Uuid, b: Uuid) -> Result<(Conversation, bool), StoreError>;
+
+    /// The direct conversation of `a` and `b`, if it exists; never creates it.
+    async fn direct_between(&self, a: Uuid, b: Uuid) -> Result<Option<Conversation>, StoreError>;
 
     /// Creates a private group owned by `owner` with `members` (unknown users
     /// are `NotFound("user")`, and nothing is created).

@@ -136,10 +136,20 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
 }
 
 /// Whether this server function runs inside a full page render (rather
-/// than being called by the hydrated app).
+/// than being called by the hydrated app) that a person is about to see:
+/// the top-level document, not a prefetch, an image or a frame that a page
+/// of a sibling subdomain (same site: it gets the cookies) could load to
+/// mark the conversation read behind the reader's back. Browsers that do
+/// not send `Sec-Fetch-Dest` count as reading.
 #[cfg(feature = "ssr")]
 fn rendering_a_page() -> bool {
-    use_context::<axum::http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/c/"))
+    use_context::<axum::http::request::Parts>().is_some_and(|p| {
+        p.uri.path().starts_with("/c/")
+            && p.headers
+                .get("sec-fetch-dest")
+                .is_none_or(|dest| dest == "document")
+            && !p.headers.contains_key("sec-purpose")
+    })
 }
 
 /// Messages before `before`, oldest first (scrolling back).

@@ -8,7 +8,9 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::conversations::{Conversation, ConversationStore, NewMessage, Posted};
+use crate::store::conversations::{
+    direct_key, Conversation, ConversationStore, NewMessage, Posted,
+};
 use crate::store::{classify, count_u32, findable, like_pattern, StoreError};
 
 macro_rules! message_select {
@@ -54,7 +56,7 @@ const CONVERSATION_COLUMNS: &str = "id, kind, name, is_public, last_seq";
 impl ConversationStore for PgStore {
     async fn open_direct(&self, a: Uuid, b: Uuid) -> Result<(Conversation, bool), StoreError> {
         let (low, high) = if a <= b { (a, b) } else { (b, a) };
-        let key = format!("{low}:{high}");
+        let key = direct_key(a, b);
         let mut tx = self.pool.begin().await?;
         let created: Option<Uuid> = sqlx::query_scalar(
             "insert into conversations (id, kind, direct_key, created_by, created_at) \
@@ -85,6 +87,15 @@ impl ConversationStore for PgStore {
         let row = sqlx::query(&sql).bind(&key).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok((conversation_from_row(&row)?, created.is_some()))
+    }
+
+    async fn direct_between(&self, a: Uuid, b: Uuid) -> Result<Option<Conversation>, StoreError> {
+        let sql = format!("select {CONVERSATION_COLUMNS} from conversations where direct_key = $1");
+        let row = sqlx::query(&sql)
+            .bind(direct_key(a, b))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(conversation_from_row).transpose()?)
     }
 
     async fn create_group(
