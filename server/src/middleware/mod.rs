@@ -10,22 +10,25 @@
 //! 4. **security headers** — on every response, pages, API, static files
 //!    and errors alike (see [`security_headers`]; pages add their CSP with a
 //!    nonce, [`page_policy`]);
-//! 5. **problems** — the request id known to every error; a panic becomes a
+//! 5. **cache control** — `private, no-store` on every response that is
+//!    personal: the request carried credentials or the response sets the
+//!    session cookies; static files excepted ([`cache`]);
+//! 6. **problems** — the request id known to every error; a panic becomes a
 //!    500 problem; plain-text errors of the layers below become problems on
 //!    API paths ([`problems`]);
-//! 6. **CORS** — the allowed origins only, with credentials ([`cors`]);
-//! 7. **cross-site guard** — a state-changing server function call, or a
+//! 7. **CORS** — the allowed origins only, with credentials ([`cors`]);
+//! 8. **cross-site guard** — a state-changing server function call, or a
 //!    state-changing request authenticated by the session cookie, must come
 //!    from an allowed origin (`Origin`, else `Sec-Fetch-Site: same-origin`);
 //!    403 otherwise, before anything runs ([`csrf`]);
-//! 8. **client address** — the socket peer, or `X-Forwarded-For` from a
+//! 9. **client address** — the socket peer, or `X-Forwarded-For` from a
 //!    trusted proxy ([`client`]);
-//! 9. **rate limits** — per user or address, auth and API budgets, shared
-//!    through Redis when configured ([`limits`]);
-//! 10. **body limit** — requests larger than the limit are refused (413);
-//! 11. **compression** — gzip/brotli for HTML, JS, CSS, WASM and JSON;
-//! 12. **timeout** — 30 s per request (WebSocket upgrades return at once);
-//! 13. **reactive owner** — a fresh root reactive owner per request, so a
+//! 10. **rate limits** — per user or address, auth and API budgets, shared
+//!     through Redis when configured ([`limits`]);
+//! 11. **body limit** — requests larger than the limit are refused (413);
+//! 12. **compression** — gzip/brotli for HTML, JS, CSS, WASM and JSON;
+//! 13. **timeout** — 30 s per request (WebSocket upgrades return at once);
+//! 14. **reactive owner** — a fresh root reactive owner per request, so a
 //!     server function never inherits a concurrent page render's context
 //!     ([`reactive`]);
 //! 13. **server function statuses** — a failed server function answers
@@ -33,6 +36,7 @@
 //!
 //! Route layers inside the router record the matched route template.
 
+pub mod cache;
 pub mod client;
 pub mod csrf;
 pub mod limits;
@@ -116,6 +120,7 @@ pub fn apply(router: Router, edge: Edge) -> Router {
         origins: edge.allowed_origins.clone(),
         secure_cookies: edge.secure_cookies,
     };
+    let secure = edge.secure_cookies;
     router = router
         .layer(axum::middleware::from_fn(move |request, next| {
             client::resolve(trusted.clone(), request, next)
@@ -124,7 +129,10 @@ pub fn apply(router: Router, edge: Edge) -> Router {
             csrf::refuse_cross_site(guard.clone(), request, next)
         }))
         .layer(cors(&edge.allowed_origins))
-        .layer(axum::middleware::from_fn(problems::problems));
+        .layer(axum::middleware::from_fn(problems::problems))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            cache::no_store_when_personal(secure, request, next)
+        }));
     for (name, value) in security_headers(edge.https) {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }

@@ -19,6 +19,7 @@ mod logs;
 mod markup;
 mod metrics;
 mod nginx;
+mod no_store;
 mod oauth;
 mod oauth_tokens;
 mod oidc_provider;
