@@ -41,11 +41,6 @@ impl AllowedOrigins {
         Self(origins.into_iter().collect())
     }
 
-    /// The origins, in configuration order.
-    pub fn as_slice(&self) -> &[String] {
-        &self.0
-    }
-
     /// Whether an `Origin` header names one of them (exactly, ignoring
     /// ASCII case). `null` — sandboxed frames, `data:` pages, some
     /// redirects — never does.

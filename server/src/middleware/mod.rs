@@ -143,13 +143,11 @@ pub fn apply(router: Router, edge: Edge) -> Router {
 /// exact origins from the configuration; every other origin gets no CORS
 /// headers and the browser keeps the response from its script.
 pub fn cors(allowed_origins: &AllowedOrigins) -> CorsLayer {
-    let origins: Vec<HeaderValue> = allowed_origins
-        .as_slice()
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+    let origins = allowed_origins.clone();
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            origins.allows(origin)
+        }))
         .allow_credentials(true)
         .allow_methods([
             Method::GET,
