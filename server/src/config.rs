@@ -70,6 +70,9 @@ pub struct Config {
     /// `CHATSPHERE_PRESENCE_TTL` (seconds a crashed process's users stay
     /// online, default 60; refreshed every third of it).
     pub presence: services::presence::PresenceConfig,
+    /// Token and session lifetimes: `CHATSPHERE_ACCESS_TTL` (seconds an
+    /// access token, and a WebSocket opened with it, lasts; default 900).
+    pub session: services::auth::SessionPolicy,
     /// The edge: rate limits, trusted proxies, body size, metrics, shutdown.
     pub edge: EdgeConfig,
 }
@@ -259,6 +262,20 @@ impl Config {
             presence.ttl = seconds(&raw, "CHATSPHERE_PRESENCE_TTL")?;
             presence.refresh = presence.ttl / 3;
         }
+        let mut session = services::auth::SessionPolicy::default();
+        if let Some(raw) = get("CHATSPHERE_ACCESS_TTL") {
+            let secs: i64 = raw
+                .parse()
+                .ok()
+                .filter(|s| (2..=86_400).contains(s))
+                .ok_or_else(|| {
+                    invalid(
+                        "CHATSPHERE_ACCESS_TTL",
+                        "expected a whole number of seconds from 2 to 86400",
+                    )
+                })?;
+            session.access_ttl = chrono::Duration::seconds(secs);
+        }
         let edge = edge::from_lookup(&get)?;
         if environment == Environment::Production
             && public_url.is_none()
@@ -276,6 +293,7 @@ impl Config {
             data_dir,
             database_url: SecretString::from(database_url),
             presence,
+            session,
             edge,
             redis_url,
             redis_prefix,

@@ -15,7 +15,7 @@ use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use secrecy::ExposeSecret;
-use services::auth::{AccessTokens, SessionPolicy};
+use services::auth::AccessTokens;
 use services::bus::{Bus, InProcessBus, RedisBus};
 use services::kv::SharedKv;
 use services::presence::Presence;
@@ -115,7 +115,7 @@ impl Application {
             .site_root(config.site_root.as_str())
             .site_addr(addr)
             .build();
-        let policy = SessionPolicy::default();
+        let policy = config.session;
         let ttl = policy
             .access_ttl
             .to_std()
@@ -170,6 +170,7 @@ impl Application {
         let origins = crate::middleware::AllowedOrigins::new(origins);
         let mut gateway_config = crate::ws::GatewayConfig::new(origins.clone());
         gateway_config.frames = config.edge.ws_frame_rate;
+        gateway_config.heartbeat = config.edge.ws_heartbeat;
         gateway_config.frame_limiter = services::ratelimit::RateLimiter::new(&kv);
         let shutdown = gateway_config.shutdown.clone();
         let gateway = crate::ws::Gateway::new(gateway_config);

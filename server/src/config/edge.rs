@@ -22,6 +22,11 @@ pub struct EdgeConfig {
     /// Redis when configured (default `60/2s`: a burst of 60, then 30 a
     /// second).
     pub ws_frame_rate: services::ratelimit::Quota,
+    /// `CHATSPHERE_WS_HEARTBEAT`: seconds between the server's pings on a
+    /// WebSocket; a client silent for three of them (it vanished without
+    /// closing) is disconnected and goes offline after the presence grace
+    /// (default 30).
+    pub ws_heartbeat: Duration,
     /// `CHATSPHERE_RATE_LIMITS=off` turns the request budgets off (behind a
     /// proxy that limits already); default on.
     pub rate_limits_enabled: bool,
@@ -51,6 +56,7 @@ impl Default for EdgeConfig {
             api_rate: Quota::new(60, Duration::from_secs(60)),
             auth_rate: Quota::new(20, Duration::from_secs(60)),
             ws_frame_rate: Quota::new(60, Duration::from_secs(2)),
+            ws_heartbeat: Duration::from_secs(30),
             rate_limits_enabled: true,
             trusted_proxies: crate::middleware::TrustedProxies::default(),
             max_body_bytes: 1024 * 1024,
@@ -111,6 +117,9 @@ pub(super) fn from_lookup(
             ));
         }
         edge.metrics_token = Some(SecretString::from(token));
+    }
+    if let Some(raw) = get("CHATSPHERE_WS_HEARTBEAT") {
+        edge.ws_heartbeat = seconds(&raw, "CHATSPHERE_WS_HEARTBEAT")?;
     }
     if let Some(raw) = get("CHATSPHERE_SHUTDOWN_GRACE") {
         edge.shutdown_grace = seconds(&raw, "CHATSPHERE_SHUTDOWN_GRACE")?;

@@ -105,8 +105,15 @@ fn explicit_values_are_honoured() {
         ),
         ("CHATSPHERE_LOG_FORMAT", "json"),
         ("LEPTOS_SITE_ROOT", "/srv/site"),
+        ("CHATSPHERE_ACCESS_TTL", "120"),
+        ("CHATSPHERE_WS_HEARTBEAT", "2.5"),
     ])
     .unwrap();
+    assert_eq!(config.session.access_ttl, chrono::Duration::seconds(120));
+    assert_eq!(
+        config.edge.ws_heartbeat,
+        std::time::Duration::from_millis(2500)
+    );
     assert_eq!(config.addr.to_string(), "0.0.0.0:8080");
     assert_eq!(config.database_kind(), "postgres");
     assert_eq!(
@@ -135,6 +142,9 @@ fn bad_values_name_the_variable_to_fix() {
         ),
         ("CHATSPHERE_LOG_FORMAT", "xml"),
         ("CHATSPHERE_ENV", "staging"),
+        ("CHATSPHERE_ACCESS_TTL", "1"),
+        ("CHATSPHERE_ACCESS_TTL", "15m"),
+        ("CHATSPHERE_WS_HEARTBEAT", "0"),
     ] {
         let err = load(&[(var, value), ("CHATSPHERE_JWT_SECRET", &secret)]).unwrap_err();
         assert!(err.to_string().starts_with(var), "{var}={value}: {err}");

@@ -15,6 +15,7 @@ mod encoding;
 mod health;
 mod helpers;
 mod idempotency;
+mod lifetimes;
 mod logs;
 mod markup;
 mod metrics;

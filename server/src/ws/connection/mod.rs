@@ -245,6 +245,14 @@ impl Connection {
         let shutdown = config.shutdown.clone();
         let resume_deadline = tokio::time::sleep(RESUME_WAIT);
         tokio::pin!(resume_deadline);
+        // The connection lasts as long as the token it was opened with: an
+        // access token that could no longer open a connection does not keep
+        // one open either. The client renews it and reconnects with resume.
+        let token_left = (auth.expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        let token_expiry = tokio::time::sleep(token_left);
+        tokio::pin!(token_expiry);
         loop {
             if self.out.capacity() == 0 {
                 return Some((POLICY, "too slow: the client is not reading"));
@@ -276,6 +284,7 @@ impl Connection {
                     None => return Some((SERVER_ERROR, "the bus went away")),
                 },
                 () = shutdown.cancelled() => return Some((SERVICE_RESTART, "the server is restarting: reconnect")),
+                () = &mut token_expiry => return Some((POLICY, domain::close::ACCESS_EXPIRED)),
                 () = &mut resume_deadline, if self.holding => self.holding = false,
                 () = sleep_until(typing_lapses), if typing_lapses.is_some() => self.typing_lapsed().await,
                 () = overflow.notified() => return Some((POLICY, "too slow: the client is not reading")),
