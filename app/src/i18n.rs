@@ -153,6 +153,9 @@ pub struct Texts {
     pub composer_placeholder: &'static str,
     pub send: &'static str,
     pub sending: &'static str,
+    /// A message that could not reach the server yet; it is sent again, with
+    /// the same id, once the connection is back.
+    pub not_sent_yet: &'static str,
     pub join_room: &'static str,
     pub join_to_post: &'static str,
     pub no_messages: &'static str,
@@ -245,6 +248,7 @@ pub static EN: Texts = Texts {
     composer_placeholder: "Write a message… (Enter to send, Shift+Enter for a new line)",
     send: "Send",
     sending: "Sending…",
+    not_sent_yet: "Not sent yet — will send when the connection is back",
     join_room: "Join room",
     join_to_post: "Join this room to post in it.",
     no_messages: "No messages yet. Say hello!",
@@ -333,6 +337,7 @@ pub static ZH_CN: Texts = Texts {
     composer_placeholder: "输入消息…（Enter 发送，Shift+Enter 换行）",
     send: "发送",
     sending: "发送中…",
+    not_sent_yet: "尚未发送 — 连接恢复后将自动发送",
     join_room: "加入房间",
     join_to_post: "加入房间后即可发言。",
     no_messages: "还没有消息，来打个招呼吧！",

@@ -3,8 +3,9 @@
 //! hydrated, messages arrive live, Enter sends, and a message shows as
 //! pending until the server has stored it.
 
-use domain::{ChatMessage, ConversationKind};
+use domain::ConversationKind;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
@@ -16,9 +17,11 @@ use crate::pages::settings::RequireSignIn;
 use crate::AppError;
 
 mod data;
+mod outbox;
 mod receipts;
 
 pub use data::*;
+use outbox::Outbox;
 #[cfg(feature = "hydrate")]
 use receipts::last_visible_seq;
 use receipts::MessageStatus;
@@ -67,11 +70,10 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let t = use_texts();
     let conversation_id = view.id;
     let messages = RwSignal::new(view.messages.clone());
-    let pending = RwSignal::new(Vec::<(String, String)>::new());
-    let send = ServerAction::<SendMessage>::new();
     let client_id = RwSignal::new(view.client_msg_id.clone());
     let sent_count = StoredValue::new(0u32);
     let body = RwSignal::new(String::new());
+    let outbox = Outbox::new(conversation_id, messages, body);
     let more = RwSignal::new(view.messages.first().is_some_and(|m| m.seq > 1));
     let list_ref = NodeRef::<leptos::html::Ol>::new();
     let me = view.me;
@@ -105,7 +107,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     // arrives while the reader is at the bottom.
     Effect::new(move |first: Option<()>| {
         messages.track();
-        pending.track();
+        outbox.items.track();
         if let Some(list) = list_ref.get() {
             let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
             if first.is_none() || from_bottom < 150 {
@@ -130,19 +132,6 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         }
     });
 
-    // Live messages of this conversation, in sequence order, once each.
-    let add = move |message: ChatMessage| {
-        if message.conversation_id != conversation_id {
-            return;
-        }
-        pending.update(|p| p.retain(|(id, _)| *id != message.client_msg_id));
-        messages.update(|list| {
-            if !list.iter().any(|m| m.id == message.id) {
-                list.push(message);
-                list.sort_by_key(|m| m.seq);
-            }
-        });
-    };
     // After a resume that could not replay everything this page missed:
     // the newest page again, with whatever arrived live meanwhile (older
     // messages are a "load older" away).
@@ -167,7 +156,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         }
         LiveEvent::Message { message } => {
             typing.update(|t| t.retain(|(u, _, _)| *u != message.sender_id));
-            add(message);
+            outbox.stored(message);
         }
         LiveEvent::Receipt {
             conversation_id: c,
@@ -221,35 +210,40 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             }
         });
     }
-    Effect::new(move |_| {
-        if let Some(Ok(Some(message))) = send.value().get() {
-            add(message);
-        }
-    });
+    // Messages that could not reach the server go again, with the same
+    // ids, as soon as the connection is back.
+    if let Some(live) = live {
+        Effect::new(move |previous: Option<u32>| {
+            let reconnects = live.reconnects.get();
+            if previous.is_some_and(|p| p != reconnects) {
+                outbox.retry_waiting();
+            }
+            reconnects
+        });
+    }
+    let _online = window_event_listener(leptos::ev::online, move |_| outbox.retry_waiting());
 
     let title = match view.kind {
         ConversationKind::Room => format!("#{}", view.name),
         _ => view.name.clone(),
     };
-    let on_submit = move |_| {
-        // Optimistic: show the message as pending, then get a new id ready.
+    // With JavaScript the form does not post: the outbox sends the
+    // message (pending at once), the box clears and takes a fresh id.
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
         let text = body.get_untracked();
-        if !text.trim().is_empty() {
-            pending.update(|p| p.push((client_id.get_untracked(), text)));
+        if text.trim().is_empty() {
+            return;
         }
+        outbox.send(client_id.get_untracked(), text);
+        body.set(String::new());
         sent_count.update_value(|n| *n += 1);
+        let n = sent_count.get_value();
+        client_id.update(|id| {
+            let base = id.split('~').next().unwrap_or_default().to_owned();
+            *id = format!("{base}~{n}");
+        });
     };
-    Effect::new(move |_| {
-        // After each completed send: clear the box, take a fresh id.
-        if send.version().get() > 0 {
-            body.set(String::new());
-            let n = sent_count.get_value();
-            client_id.update(|id| {
-                let base = id.split('~').next().unwrap_or_default().to_owned();
-                *id = format!("{base}~{n}");
-            });
-        }
-    });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
@@ -260,9 +254,8 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     };
     // The action's error, or the one a plain form post came back with.
     let query = leptos_router::hooks::use_query_map();
-    let send_error = move || match send.value().get() {
-        Some(Err(err)) => Some(t.error(&err)),
-        Some(Ok(_)) => None,
+    let send_error = move || match outbox.refused.get() {
+        Some(err) => Some(t.error(&err)),
         None => query
             .read()
             .get_str("failed")
@@ -316,7 +309,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             >
                 {move || {
                     let list = messages.get();
-                    if list.is_empty() && pending.with(Vec::is_empty) {
+                    if list.is_empty() && outbox.items.with(Vec::is_empty) {
                         return view! { <li class="muted empty">{t.no_messages}</li> }.into_any();
                     }
                     list.into_iter()
@@ -331,10 +324,10 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                         .collect_view()
                         .into_any()
                 }}
-                {move || pending.get().into_iter().map(|(_, text)| view! {
-                    <li class="message pending">
-                        <span class="status">{t.sending}</span>
-                        <p class="body">{text}</p>
+                {move || outbox.items.get().into_iter().map(|item| view! {
+                    <li class="message pending" data-waiting=item.waiting.to_string()>
+                        <span class="status">{if item.waiting { t.not_sent_yet } else { t.sending }}</span>
+                        <p class="body">{item.body}</p>
                     </li>
                 }).collect_view()}
             </ol>
@@ -348,7 +341,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             })}</p>
             {if view.is_member {
                 view! {
-                    <ActionForm action=send attr:class="composer" attr:id="composer" on:submit=on_submit>
+                    <form method="post" action=SendMessage::url() class="composer" id="composer" on:submit=on_submit>
                         <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
                         <input type="hidden" name="client_msg_id" value=view.client_msg_id.clone() prop:value=move || client_id.get()/>
                         <label class="visually-hidden" for="composer-body">{t.composer_label}</label>
@@ -368,7 +361,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                             on:keydown=on_keydown
                         ></textarea>
                         <button class="button" type="submit">{t.send}</button>
-                    </ActionForm>
+                    </form>
                     <p class="error" role="alert" hidden=move || send_error().is_none()>{send_error}</p>
                 }.into_any()
             } else {

@@ -1,0 +1,174 @@
+//! Messages on their way from this tab. Each shows as pending until the
+//! server has stored it; one that could not reach the server (offline, a
+//! lost response) waits and is sent again with the *same* client id — when
+//! the live connection is back, when the browser is online again, or after
+//! a pause — so it appears once whatever was lost on the way. A refusal
+//! (too long, not a member) gives the draft back with the reason.
+
+use domain::ChatMessage;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::data::send_message;
+use crate::AppError;
+
+/// Longest pause before a waiting message is tried again by itself.
+const MAX_RETRY_MS: u64 = 30_000;
+
+/// A message not yet stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The idempotency key it is sent with, every time.
+    pub client_msg_id: String,
+    /// What was typed.
+    pub body: String,
+    /// An attempt could not reach the server: it waits for the connection.
+    pub waiting: bool,
+    /// Attempts so far.
+    attempts: u32,
+}
+
+/// The conversation's messages on their way, and where they go once stored.
+#[derive(Clone, Copy)]
+pub struct Outbox {
+    conversation_id: Uuid,
+    /// Not yet stored, oldest first.
+    pub items: RwSignal<Vec<Outgoing>>,
+    /// The conversation's messages, in sequence order.
+    messages: RwSignal<Vec<ChatMessage>>,
+    /// The composer's text: a refused message goes back there.
+    draft: RwSignal<String>,
+    /// Why the last message was refused.
+    pub refused: RwSignal<Option<AppError>>,
+}
+
+impl Outbox {
+    /// An empty outbox for the conversation whose list is `messages`.
+    pub fn new(
+        conversation_id: Uuid,
+        messages: RwSignal<Vec<ChatMessage>>,
+        draft: RwSignal<String>,
+    ) -> Self {
+        Self {
+            conversation_id,
+            items: RwSignal::new(Vec::new()),
+            messages,
+            draft,
+            refused: RwSignal::new(None),
+        }
+    }
+
+    /// Shows `body` as pending and sends it with `client_msg_id`.
+    pub fn send(self, client_msg_id: String, body: String) {
+        self.refused.set(None);
+        self.items.update(|items| {
+            items.push(Outgoing {
+                client_msg_id: client_msg_id.clone(),
+                body: body.clone(),
+                waiting: false,
+                attempts: 0,
+            });
+        });
+        self.attempt(client_msg_id, body);
+    }
+
+    /// A message of this conversation is stored (the answer to a send, or
+    /// the live event, whichever comes first): listed once, in order, and
+    /// no longer pending.
+    pub fn stored(self, message: ChatMessage) {
+        if message.conversation_id != self.conversation_id {
+            return;
+        }
+        self.items
+            .update(|items| items.retain(|i| i.client_msg_id != message.client_msg_id));
+        self.messages.update(|list| {
+            if !list.iter().any(|m| m.id == message.id) {
+                list.push(message);
+                list.sort_by_key(|m| m.seq);
+            }
+        });
+    }
+
+    /// Sends every waiting message again (the connection is back).
+    pub fn retry_waiting(self) {
+        let waiting: Vec<(String, String)> = self.items.with_untracked(|items| {
+            items
+                .iter()
+                .filter(|i| i.waiting)
+                .map(|i| (i.client_msg_id.clone(), i.body.clone()))
+                .collect()
+        });
+        for (client_msg_id, body) in waiting {
+            self.attempt(client_msg_id, body);
+        }
+    }
+
+    fn attempt(self, client_msg_id: String, body: String) {
+        let Some(attempts) = self.items.try_update(|items| {
+            // A waiting message stays marked so until it is stored.
+            let item = items
+                .iter_mut()
+                .find(|i| i.client_msg_id == client_msg_id)?;
+            item.attempts += 1;
+            Some(item.attempts)
+        }) else {
+            return;
+        };
+        let Some(attempts) = attempts else { return };
+        leptos::task::spawn_local(async move {
+            let result = send_message(self.conversation_id, client_msg_id.clone(), body).await;
+            match result {
+                Ok(Some(message)) => self.stored(message),
+                Err(AppError::Network) => self.wait(&client_msg_id, attempts),
+                // Refused: the draft comes back with the reason.
+                Ok(None) => self.refuse(&client_msg_id, AppError::Internal),
+                Err(err) => self.refuse(&client_msg_id, err),
+            }
+        });
+    }
+
+    /// The server could not be reached: the message waits, and is tried
+    /// again by itself after a pause that grows with each attempt.
+    fn wait(self, client_msg_id: &str, attempts: u32) {
+        let mut still_there = false;
+        self.items.update(|items| {
+            if let Some(item) = items.iter_mut().find(|i| i.client_msg_id == client_msg_id) {
+                item.waiting = true;
+                still_there = true;
+            }
+        });
+        if still_there {
+            let pause = (1_000u64 << attempts.min(5)).min(MAX_RETRY_MS);
+            let id = client_msg_id.to_owned();
+            set_timeout(
+                move || {
+                    let body = self.items.with_untracked(|items| {
+                        items
+                            .iter()
+                            .find(|i| i.client_msg_id == id && i.waiting && i.attempts == attempts)
+                            .map(|i| i.body.clone())
+                    });
+                    if let Some(body) = body {
+                        self.attempt(id, body);
+                    }
+                },
+                std::time::Duration::from_millis(pause),
+            );
+        }
+    }
+
+    fn refuse(self, client_msg_id: &str, err: AppError) {
+        let mut body = None;
+        self.items.update(|items| {
+            if let Some(at) = items.iter().position(|i| i.client_msg_id == client_msg_id) {
+                body = Some(items.remove(at).body);
+            }
+        });
+        if let Some(body) = body {
+            if self.draft.with_untracked(|d| d.trim().is_empty()) {
+                self.draft.set(body);
+            }
+        }
+        self.refused.set(Some(err));
+    }
+}
