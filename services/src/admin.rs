@@ -9,7 +9,7 @@
 //!
 //! Disabling an account refuses its sign-ins, refreshes and access tokens
 //! at once ([`ServiceError::AccountDisabled`]), ends its sessions, and tells
-//! every server process (an [`Event::AccountDisabled`] on the user's topic)
+//! every server process (an `AccountDisabled` event on the user's topic)
 //! to close its real-time connections.
 //!
 //! Admins also manage public rooms (`rooms`: create, change the topic,
@@ -31,7 +31,6 @@ use uuid::Uuid;
 use crate::audit::AuditService;
 use crate::auth::{AuthService, ClientInfo};
 use crate::bus::Bus;
-use crate::events::{user_topic, Event};
 use crate::store::{AuditQuery, Store, User};
 use crate::ServiceError;
 
@@ -62,8 +61,9 @@ pub struct AdminService {
 }
 
 impl AdminService {
-    /// The service over a store and a bus; sessions are ended through `auth`,
-    /// actions recorded in `audit`, membership caches told through `members`.
+    /// The service over a store and a bus (room changes); sessions are
+    /// ended (and connections closed) through `auth`, actions recorded in
+    /// `audit`, membership caches told through `members`.
     pub fn new(
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
@@ -210,7 +210,6 @@ impl AdminService {
         let (kind, detail) = if disabled {
             // Even when it was disabled already: nothing of theirs may survive.
             let ended = self.auth.shut_out(user_id).await?;
-            self.close_connections(user_id).await;
             (AuditKind::UserDisabled, json!({ "sessions_ended": ended }))
         } else if changed {
             self.auth.let_back_in(user_id).await?;
@@ -225,19 +224,5 @@ impl AdminService {
                 .await;
         }
         Ok(account)
-    }
-
-    /// Tells every server process to close the user's connections. Their
-    /// sessions are revoked already, so a lost announcement only delays the
-    /// closing until the gateway's next session check.
-    async fn close_connections(&self, user_id: Uuid) {
-        let event = Event::AccountDisabled { user_id };
-        if let Err(err) = self
-            .bus
-            .publish(&user_topic(user_id), event.to_bytes())
-            .await
-        {
-            tracing::warn!(error = %err, "account disabled but not announced on the bus");
-        }
     }
 }

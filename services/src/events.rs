@@ -72,6 +72,15 @@ pub enum Event<'a> {
         /// The account.
         user_id: Uuid,
     },
+    /// One of the user's sessions ended (signed out, revoked, a refresh
+    /// token reused, the password changed; on their user topic): every
+    /// server process closes that session's connections at once.
+    SessionEnded {
+        /// The account.
+        user_id: Uuid,
+        /// The session.
+        session_id: Uuid,
+    },
 }
 
 /// A membership change as a connection reads it from the user topic;
@@ -93,6 +102,11 @@ pub enum EventHeader {
     AccountDisabled {
         /// The account.
         user_id: Uuid,
+    },
+    /// See [`Event::SessionEnded`]: close the session's connections.
+    SessionEnded {
+        /// The session.
+        session_id: Uuid,
     },
     /// Any other event (receipts for the user's other devices, …).
     #[serde(other)]

@@ -113,7 +113,8 @@ impl Services {
         );
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone())
-            .with_profiles(profiles.clone());
+            .with_profiles(profiles.clone())
+            .with_bus(bus.clone());
         let audit = AuditService::new(store.clone());
         let admin = AdminService::new(
             store.clone(),

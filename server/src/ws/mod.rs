@@ -50,8 +50,6 @@ pub struct GatewayConfig {
     /// Where the frame budgets are kept: in-process, or in Redis so every
     /// process spends from the same one.
     pub frame_limiter: services::ratelimit::RateLimiter,
-    /// How often the session behind a connection is checked.
-    pub session_check: Duration,
     /// How often the server pings; a connection silent for three periods is closed.
     pub heartbeat: Duration,
     /// Cancelled when the server shuts down: every connection closes with
@@ -71,7 +69,6 @@ impl GatewayConfig {
             sends_per_second: 10,
             frames: services::ratelimit::Quota::new(60, Duration::from_secs(2)),
             frame_limiter: services::ratelimit::RateLimiter::local(),
-            session_check: Duration::from_secs(10),
             heartbeat: Duration::from_secs(30),
             shutdown: tokio_util::sync::CancellationToken::new(),
         }

@@ -90,7 +90,16 @@ async fn two_processes_on_postgres_and_redis_share_sessions_deny_list_and_thrott
             "a token from one process works on the other"
         );
 
-        // Sign out on A: B refuses the token at once (deny list in Redis).
+        // A connection to B in that session.
+        let who = crate::helpers::User {
+            id: signed_in["user"]["id"].as_str().unwrap().to_owned(),
+            token: token.clone(),
+        };
+        let mut socket = crate::ws::connect(&b, &who).await;
+
+        // Sign out on A: B refuses the token at once (deny list in Redis)
+        // and closes the session's connection (announced through Redis).
+        let started = std::time::Instant::now();
         let out = a
             .send(
                 reqwest::Method::POST,
@@ -104,6 +113,15 @@ async fn two_processes_on_postgres_and_redis_share_sessions_deny_list_and_thrott
             .send(reqwest::Method::GET, "/api/v1/auth/me", None, Some(&token))
             .await;
         assert_eq!(me.status(), 401);
+        assert_eq!(
+            crate::ws::close_code(&mut socket, 5).await,
+            Some(tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Policy)
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "closed by the announcement: {:?}",
+            started.elapsed()
+        );
 
         // Failures on either process count against the same limit.
         let wrong = serde_json::json!({"login": "shared", "password": "wrong-password-x"});

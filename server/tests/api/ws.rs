@@ -357,16 +357,59 @@ async fn a_flood_is_refused_past_the_burst() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_the_session_closes_its_connection_with_1008() {
+async fn ending_a_session_closes_its_connections_at_once_and_only_its_own() {
     let app = TestApp::spawn().await;
     let ann = user(&app, "ann").await;
+    // A second session of hers, on another device.
+    let login = json!({"login": "ann", "password": crate::helpers::GOOD_PASSWORD});
+    let other: Value = app
+        .post("/api/v1/auth/login", &login)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let phone = User {
+        id: ann.id.clone(),
+        token: other["tokens"]["access_token"].as_str().unwrap().to_owned(),
+    };
     let mut socket = connect(&app, &ann).await;
+    let mut phone_socket = connect(&app, &phone).await;
+
+    // The phone's session is revoked from the laptop: the phone's
+    // connection closes at once (announced, not found by polling), the
+    // laptop's stays open and hears nothing of it.
+    let session = other["tokens"]["session_id"].as_str().unwrap();
+    let started = std::time::Instant::now();
+    let revoked = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/auth/sessions/{session}"),
+            None,
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(
+        close_code(&mut phone_socket, 5).await,
+        Some(CloseCode::Policy)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "closed by the announcement: {:?}",
+        started.elapsed()
+    );
+    silent(&mut socket, Duration::from_millis(300)).await;
+    send(&mut socket, json!({"type": "ping"})).await;
+    assert_eq!(next_json(&mut socket).await["type"], "pong");
+
+    // Signing out closes the laptop's own connection the same way.
+    let started = std::time::Instant::now();
     let out = app
         .send(Method::POST, "/api/v1/auth/logout", None, Some(&ann.token))
         .await;
     assert_eq!(out.status(), 204);
-    // Within the session check period.
-    assert_eq!(close_code(&mut socket, 15).await, Some(CloseCode::Policy));
+    assert_eq!(close_code(&mut socket, 5).await, Some(CloseCode::Policy));
+    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -167,6 +167,9 @@ pub struct AuthService {
     profiles: Option<crate::profiles::Profiles>,
     /// Where security events are recorded.
     audit: AuditService,
+    /// Where ended sessions and disabled accounts are announced, so every
+    /// server process closes their connections at once (when set).
+    bus: Option<Arc<dyn crate::bus::Bus>>,
     /// Usernames (lowercase) made admins as soon as their account exists
     /// (configuration); shared by every clone.
     configured_admins: Arc<RwLock<Vec<String>>>,
@@ -191,6 +194,7 @@ impl AuthService {
             kv,
             chat: None,
             profiles: None,
+            bus: None,
             audit: AuditService::new(store.clone()),
             configured_admins: Arc::default(),
             store,
@@ -200,6 +204,12 @@ impl AuthService {
     /// New accounts join `chat`'s default rooms.
     pub fn with_chat(mut self, chat: crate::ConversationService) -> Self {
         self.chat = Some(chat);
+        self
+    }
+
+    /// Ended sessions and disabled accounts are announced on `bus`.
+    pub fn with_bus(mut self, bus: Arc<dyn crate::bus::Bus>) -> Self {
+        self.bus = Some(bus);
         self
     }
 
@@ -277,7 +287,7 @@ impl AuthService {
             }
             Rotation::Reused(session) => {
                 tracing::warn!(user = %session.user_id, session = %session.id, "refresh token reuse: session revoked");
-                self.deny_session(session.id, now).await?;
+                self.deny_session(session.user_id, session.id, now).await?;
                 Err(ServiceError::Unauthorized(BAD_SESSION))
             }
             Rotation::Unknown => Err(ServiceError::Unauthorized(BAD_SESSION)),
@@ -320,22 +330,6 @@ impl AuthService {
         })
     }
 
-    /// Whether the session behind `auth` is still usable: not revoked, not
-    /// expired, not idle too long, not on the deny list. Long-lived
-    /// connections ask this periodically.
-    pub async fn session_is_active(&self, auth: &Authenticated) -> Result<bool, ServiceError> {
-        let now = Utc::now();
-        let usable = self
-            .store
-            .session(auth.session_id)
-            .await?
-            .is_some_and(|s| s.is_usable(now, self.policy.idle_timeout));
-        Ok(usable
-            && !self
-                .is_denied(&[&format!("sid:{}", auth.session_id)])
-                .await?)
-    }
-
     /// Signs out: ends the session and refuses its access tokens from now on.
     #[instrument(skip_all, fields(user = %auth.user_id))]
     pub async fn logout(&self, auth: &Authenticated) -> Result<(), ServiceError> {
@@ -345,7 +339,8 @@ impl AuthService {
             .await?;
         self.deny(&format!("jti:{}", auth.jti), auth.expires_at, now)
             .await?;
-        self.deny_session(auth.session_id, now).await?;
+        self.deny_session(auth.user_id, auth.session_id, now)
+            .await?;
         let detail = json!({ "session_id": auth.session_id });
         self.audit_own(AuditKind::SignOut, auth, detail).await;
         Ok(())

@@ -88,6 +88,13 @@ impl Connection {
                     EventHeader::AccountDisabled { user_id } if user_id == self.user_id => {
                         return Some((POLICY, domain::close::ACCOUNT_DISABLED));
                     }
+                    EventHeader::SessionEnded { session_id } => {
+                        if session_id == self.session_id {
+                            return Some((POLICY, domain::close::SESSION_ENDED));
+                        }
+                        // Another of the user's sessions: not for this client.
+                        return None;
+                    }
                     EventHeader::AccountDisabled { .. } | EventHeader::Other => {}
                 }
             }

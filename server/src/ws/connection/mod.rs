@@ -1,7 +1,8 @@
 //! One WebSocket connection: follows the user's conversations on the bus,
 //! forwards their events, takes `send`/`chat`/`ping` frames, and ends the
-//! connection when the session ends, the client goes silent, floods, or
-//! stops reading.
+//! connection when its access token expires, its session ends (announced
+//! on the user's topic: nothing is polled), the client goes silent,
+//! floods, or stops reading.
 //!
 //! Here: the connection's life and the frames it takes; [`delivery`]: live
 //! and replayed messages, once each and in order; [`signals`]: receipts
@@ -109,6 +110,7 @@ pub(super) async fn run(
     let mut conn = Connection {
         services: services.clone(),
         user_id: auth.user_id,
+        session_id: auth.session_id,
         out,
         follows: Follows::new(services.clone(), config.outgoing_queue),
         bucket: TokenBucket::new(config.send_burst, config.sends_per_second),
@@ -192,6 +194,8 @@ fn audit(
 struct Connection {
     services: Services,
     user_id: Uuid,
+    /// The session the connection was opened in: closed when it ends.
+    session_id: Uuid,
     out: mpsc::Sender<Message>,
     follows: Follows,
     bucket: TokenBucket,
@@ -236,8 +240,6 @@ impl Connection {
         auth: &Authenticated,
         config: &super::GatewayConfig,
     ) -> Close {
-        let mut session_check = tokio::time::interval(config.session_check);
-        session_check.tick().await;
         let mut heartbeat = tokio::time::interval(config.heartbeat);
         heartbeat.tick().await;
         let mut last_heard = Instant::now();
@@ -288,13 +290,6 @@ impl Connection {
                 () = &mut resume_deadline, if self.holding => self.holding = false,
                 () = sleep_until(typing_lapses), if typing_lapses.is_some() => self.typing_lapsed().await,
                 () = overflow.notified() => return Some((POLICY, "too slow: the client is not reading")),
-                _ = session_check.tick() => {
-                    match self.services.auth.session_is_active(auth).await {
-                        Ok(true) => {}
-                        Ok(false) => return Some((POLICY, domain::close::SESSION_ENDED)),
-                        Err(err) => tracing::warn!(error = %err, "session check failed; will retry"),
-                    }
-                }
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > config.heartbeat * 3 {
                         return Some((GOING_AWAY, "no answer to pings"));

@@ -111,15 +111,18 @@ impl AuthService {
     }
 
     /// Shuts a disabled account out: refuses its outstanding access tokens
-    /// (with `AccountDisabled`), then ends every session. Returns how many
-    /// sessions ended.
+    /// (with `AccountDisabled`), has its connections closed on every server
+    /// process (saying why, before the sessions' own announcements), then
+    /// ends every session. Returns how many sessions ended.
     pub(crate) async fn shut_out(&self, user_id: Uuid) -> Result<usize, ServiceError> {
         let now = Utc::now();
         let until = now + self.policy.access_ttl + Duration::seconds(30);
         self.deny(&account_key(user_id), until, now).await?;
+        self.announce(user_id, crate::events::Event::AccountDisabled { user_id })
+            .await;
         let revoked = self.store.revoke_other_sessions(user_id, None, now).await?;
         for id in &revoked {
-            self.deny_session(*id, now).await?;
+            self.deny_session(user_id, *id, now).await?;
         }
         Ok(revoked.len())
     }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::super::tokens::new_refresh_token;
 use super::{AuthService, Authenticated, ClientInfo, TokenPair};
+use crate::events::{user_topic, Event};
 use crate::store::Session;
 use crate::ServiceError;
 
@@ -36,7 +37,7 @@ impl AuthService {
         {
             return Err(ServiceError::NotFound("session"));
         }
-        self.deny_session(session_id, now).await?;
+        self.deny_session(auth.user_id, session_id, now).await?;
         let detail = json!({ "session_id": session_id, "by_session_id": auth.session_id });
         self.audit_own(AuditKind::SessionRevoked, auth, detail)
             .await;
@@ -64,7 +65,7 @@ impl AuthService {
             .revoke_other_sessions(auth.user_id, Some(auth.session_id), now)
             .await?;
         for id in &revoked {
-            self.deny_session(*id, now).await?;
+            self.deny_session(auth.user_id, *id, now).await?;
         }
         Ok(revoked.len())
     }
@@ -120,17 +121,39 @@ impl AuthService {
         self.store
             .revoke_session(session.user_id, session.id, now)
             .await?;
-        self.deny_session(session.id, now).await
+        self.deny_session(session.user_id, session.id, now).await
     }
 
-    /// Refuses the session's outstanding access tokens until they would have expired.
+    /// Refuses the session's outstanding access tokens until they would
+    /// have expired, and has its open connections closed on every server
+    /// process. Every way a session ends comes through here.
     pub(super) async fn deny_session(
         &self,
+        user_id: Uuid,
         session_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
         let until = now + self.policy.access_ttl + Duration::seconds(30);
-        self.deny(&format!("sid:{session_id}"), until, now).await
+        self.deny(&format!("sid:{session_id}"), until, now).await?;
+        self.announce(
+            user_id,
+            Event::SessionEnded {
+                user_id,
+                session_id,
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Publishes an event on the user's topic. The denial is in place
+    /// already: a lost announcement leaves a connection open only until
+    /// its access token expires (it could not reconnect).
+    pub(super) async fn announce(&self, user_id: Uuid, event: Event<'_>) {
+        let Some(bus) = &self.bus else { return };
+        if let Err(err) = bus.publish(&user_topic(user_id), event.to_bytes()).await {
+            tracing::warn!(error = %err, "session change not announced on the bus");
+        }
     }
 
     pub(super) async fn deny(
