@@ -41,3 +41,27 @@ test("every signed-in page, loaded and navigated to, has no CSP violation", asyn
   expect(await violations()).toEqual([]);
   await context.close();
 });
+
+// The watcher the tests above (and the admin spec) rely on can fail: it
+// sees a violation, keeps it after the page has moved on, and a list it
+// cannot read is an error, never "no violations".
+test("the page-problem watcher reports a violation after navigation, and fails when it cannot look", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const violations = await watchPageProblems(page);
+  await page.goto("/login");
+  await hydrated(page);
+  // An inline script without the nonce: what the CSP must block.
+  await page.evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "document.body.dataset.ran = '1'";
+    document.body.append(script);
+  });
+  await expect(page.locator("body")).not.toHaveAttribute("data-ran", "1");
+  await page.goto("/register");
+  await hydrated(page);
+  expect(await violations()).toContainEqual(expect.stringMatching(/^script-src(-elem)? blocked inline$/));
+  await page.close();
+  await expect(violations()).rejects.toThrow();
+  await context.close();
+});

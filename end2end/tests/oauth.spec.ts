@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, type Browser } from "@playwright/test";
 
 // "Sign in with …" against a real OpenID Connect provider (oauth2-mock-server,
 // started by playwright.config.ts), which approves at once as John Doe.
@@ -16,13 +16,31 @@ test("signing in through the OIDC provider returns to the page the user wanted",
 });
 
 test.describe("without JavaScript", () => {
-  test.use({ javaScriptEnabled: false });
-
-  test("the provider button works as a plain link and finds the same account", async ({ page }) => {
+  /** Signs in through the provider button in a new browser without
+   * JavaScript; returns the account the server signed it in to. */
+  async function signInByButton(browser: Browser): Promise<{ id: string; username: string }> {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
     await page.goto("/login?next=/rooms");
     await page.getByRole("link", { name: "Sign in with Test SSO" }).click();
     await expect(page).toHaveURL(/\/rooms$/);
     await expect(page.locator(".user-menu .user-name")).toHaveText("John Doe");
+    // The account itself, by id (the page's cookie authenticates the API):
+    // a second account with the same name would look the same on the page.
+    const me = await page.request.get("/api/v1/auth/me");
+    expect(me.status()).toBe(200);
+    const { id, username } = await me.json();
+    await context.close();
+    return { id, username };
+  }
+
+  test("the provider button works as a plain link and finds the same account", async ({ browser }) => {
+    // The first sign-in creates the account (or finds it, if another test
+    // signed John Doe in before): either way, the second must find it.
+    const first = await signInByButton(browser);
+    const second = await signInByButton(browser);
+    expect(first.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second).toEqual(first);
   });
 });
 

@@ -19,12 +19,24 @@ test("ticks go sent, delivered, read as the other person comes online and opens 
   const ben = await newUser(browser, "tock");
   await ben.page.close(); // Ben is offline: nothing can be delivered to him.
 
-  await openDirect(ann.page, ben.username);
+  const id = await openDirect(ann.page, ben.username);
+  // Offline for certain (after the presence grace): no device of his is
+  // connected, so the message below has nowhere to be delivered to.
+  await expect(ann.page.locator(".conversation-header .presence")).toHaveAttribute("data-online", "false", { timeout: 10_000 });
   await ann.page.locator("#composer-body").fill("are you there?");
   await ann.page.locator("#composer-body").press("Enter");
-  const ticks = ann.page.locator(".message:not(.pending)").last().locator(".ticks");
+  const sent = ann.page.locator(".message:not(.pending)").last();
+  const ticks = sent.locator(".ticks");
   await expect(ticks).toHaveAttribute("data-status", "sent");
-  await ann.page.waitForTimeout(1000);
+  // Not delivered, by the server's own record (what the ticks are drawn
+  // from): Ben's position is still before the message. Nothing to wait for.
+  const seq = Number(await sent.getAttribute("data-seq"));
+  expect(seq).toBeGreaterThan(0);
+  const receipts = await ann.page.request.get(`/api/v1/conversations/${id}/receipts`);
+  expect(receipts.status()).toBe(200);
+  const members: { user: { username: string }; delivered_seq: number }[] = (await receipts.json()).members;
+  const benAtServer = members.find((m) => m.user.username === ben.username);
+  expect(benAtServer?.delivered_seq).toBeLessThan(seq);
   await expect(ticks).toHaveAttribute("data-status", "sent");
 
   // Ben opens ChatSphere (his home page): his device receives the message.

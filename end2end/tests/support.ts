@@ -63,27 +63,51 @@ export async function signInNewContext(browser: Browser, username: string): Prom
 /**
  * Records what `page` reports as going wrong: CSP violations (console
  * reports and `securitypolicyviolation` events), hydration errors and
- * uncaught exceptions. Call before navigating; the result lists them.
+ * uncaught exceptions. Call before navigating; the result lists them, from
+ * every document the page has shown (a page that navigated away keeps its
+ * reports). Failing to read them fails the test: "could not look" is never
+ * "nothing found".
  */
 export async function watchPageProblems(page: Page): Promise<() => Promise<string[]>> {
-  const console: string[] = [];
+  const problems: string[] = [];
   page.on("console", (message) => {
     if (/Content Security Policy|Content-Security-Policy|hydration error/i.test(message.text())) {
-      console.push(message.text());
+      problems.push(message.text());
     }
   });
-  page.on("pageerror", (error) => console.push(error.message));
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
-    document.addEventListener("securitypolicyviolation", (event) => {
-      seen.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
-    });
+  page.on("pageerror", (error) => problems.push(error.message));
+  // Each document reports its violations to the test as they happen, so
+  // they outlive the document; `null` is the marker `flush` sends.
+  await page.exposeBinding(REPORT, (_source, text: string | null) => {
+    if (text !== null) problems.push(text);
   });
+  await page.addInitScript((name) => {
+    const report = (window as unknown as Record<string, (text: string | null) => Promise<void>>)[name];
+    document.addEventListener("securitypolicyviolation", (event) => {
+      void report(`${event.violatedDirective} blocked ${event.blockedURI}`);
+    });
+  }, REPORT);
   return async () => {
-    const dom = await page
-      .evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])
-      .catch(() => []);
-    return [...console, ...dom];
+    // Reports travel to the test asynchronously, in order: once a marker
+    // sent now has arrived, so has every report sent before it.
+    await flush(page);
+    return [...problems];
   };
+}
+
+/** The name of the binding documents report their problems through. */
+const REPORT = "__reportPageProblem";
+
+/** Sends the marker; retried once if the page was navigating meanwhile
+ * (the new document reports to the same list). Anything else throws. */
+async function flush(page: Page) {
+  const send = () =>
+    page.evaluate((name) => (window as unknown as Record<string, (text: null) => Promise<void>>)[name](null), REPORT);
+  try {
+    await send();
+  } catch (error) {
+    if (page.isClosed() || !/Execution context was destroyed|navigat/i.test(String(error))) throw error;
+    await page.waitForLoadState("load");
+    await send();
+  }
 }
