@@ -8,17 +8,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test, expect, request, type Page, type WebSocketRoute } from "@playwright/test";
-import { PASSWORD, hydrated, newUser, uniqueName } from "./support";
+import { PASSWORD, hydrated, newUser, openDirect, uniqueName } from "./support";
 
-/** Opens a direct conversation from `page` with `other` and waits for it. */
-async function openDirect(page: Page, other: string): Promise<string> {
-  await page.goto(`/new?q=${other}`);
-  await hydrated(page);
-  await page.locator(`.person[data-user=${other}]`).getByRole("button").click();
-  await expect(page).toHaveURL(/\/c\/[0-9a-f-]+$/);
-  await hydrated(page);
-  return page.url().split("/c/")[1];
-}
 
 /** How many messages in `page`'s list have exactly `text` as their body. */
 function countOf(page: Page, text: string) {

@@ -1,18 +1,9 @@
 import { test, expect, type Page } from "@playwright/test";
-import { hydrated, newUser, sameOrigin, signInNewContext } from "./support";
+import { hydrated, newUser, openDirect, sameOrigin, signInNewContext } from "./support";
 
 // Receipts, unread counts, presence and typing between two people, each in
 // their own browser context (and, for "another device", a second context).
 
-/** Opens the direct conversation with `other` from `page`; returns its id. */
-async function openDirect(page: Page, other: string): Promise<string> {
-  await page.goto(`/new?q=${other}`);
-  await hydrated(page);
-  await page.locator(`.person[data-user=${other}]`).getByRole("button").click();
-  await expect(page).toHaveURL(/\/c\/[0-9a-f-]+$/);
-  await hydrated(page);
-  return page.url().split("/c/")[1];
-}
 
 test("ticks go sent, delivered, read as the other person comes online and opens the conversation", async ({ browser }) => {
   const ann = await newUser(browser, "tick");

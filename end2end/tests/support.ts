@@ -24,6 +24,16 @@ export async function hydrated(page: Page) {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
 }
 
+/** Opens the direct conversation with `other` from `page`; returns its id. */
+export async function openDirect(page: Page, other: string): Promise<string> {
+  await page.goto(`/new?q=${other}`);
+  await hydrated(page);
+  await page.locator(`.person[data-user=${other}]`).getByRole("button").click();
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]+$/);
+  await hydrated(page);
+  return page.url().split("/c/")[1];
+}
+
 /** Registers `username` through the form on `page` and waits until signed in. */
 export async function registerIn(page: Page, username: string, javaScriptEnabled = true) {
   await page.goto("/register");
