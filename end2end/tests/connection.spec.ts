@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test, expect, request, type Page, type WebSocketRoute } from "@playwright/test";
-import { PASSWORD, hydrated, newUser, openDirect, uniqueName } from "./support";
+import { PASSWORD, hydrated, newUser, openDirect, sameOrigin, uniqueName } from "./support";
 
 
 /** How many messages in `page`'s list have exactly `text` as their body. */
@@ -86,6 +86,43 @@ test("a message sent while disconnected waits, then goes once with the same id",
   // And the server stored each once (a reload reads the history).
   await ben.page.reload();
   await expect(ben.page.locator(".message .body")).toHaveText(["stored but unanswered", "never left the tunnel"]);
+  await ann.context.close();
+  await ben.context.close();
+});
+
+test("another member reusing a waiting message's client id does not make it vanish", async ({ browser }) => {
+  test.setTimeout(60_000);
+  const ann = await newUser(browser, "owner");
+  const ben = await newUser(browser, "mimic");
+  // Ann stays connected, but her sends fail for a while.
+  let offline = false;
+  const keys: string[] = [];
+  await ann.context.route("**/rpc/chat/send", async (route) => {
+    keys.push(new URLSearchParams(route.request().postData() ?? "").get("client_msg_id") ?? "");
+    return offline ? route.abort("internetdisconnected") : route.continue();
+  });
+  const id = await openDirect(ann.page, ben.username);
+  offline = true;
+  await ann.page.locator("#composer-body").fill("mine, eventually");
+  await ann.page.locator("#composer-body").press("Enter");
+  await expect(ann.page.locator(".message.pending[data-waiting=true]")).toHaveCount(1);
+
+  // Ben (client ids travel with messages: members see them) posts under hers.
+  const sent = await ben.page.request.post(`/api/v1/conversations/${id}/messages`, {
+    data: { client_msg_id: keys[0], body: "not hers" },
+    headers: sameOrigin(ben.page),
+  });
+  expect(sent.status()).toBe(201);
+  await expect(ann.page.locator(".message:not(.pending) .body")).toHaveText(["not hers"]);
+  // Hers is still waiting, and goes once the sends work again.
+  await expect(ann.page.locator(".message.pending[data-waiting=true]")).toHaveCount(1);
+  offline = false;
+  for (const page of [ann.page, ben.page]) {
+    if (page === ben.page) await page.goto(`/c/${id}`);
+    await expect(page.locator(".message:not(.pending) .body")).toHaveText(["not hers", "mine, eventually"], {
+      timeout: 20_000,
+    });
+  }
   await ann.context.close();
   await ben.context.close();
 });

@@ -73,7 +73,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let client_id = RwSignal::new(view.client_msg_id.clone());
     let sent_count = StoredValue::new(0u32);
     let body = RwSignal::new(String::new());
-    let outbox = Outbox::new(conversation_id, messages, body);
+    let outbox = Outbox::new(conversation_id, view.me, messages, body);
     let more = RwSignal::new(view.messages.first().is_some_and(|m| m.seq > 1));
     let list_ref = NodeRef::<leptos::html::Ol>::new();
     let me = view.me;

@@ -214,10 +214,9 @@ async fn authorize(
         .or_else(cookie)
         .ok_or_else(|| ApiError::unauthorized("an access token is required"))?;
     let auth = state.services.auth.authenticate(&token).await?;
-    // Tokens are accepted a few seconds past their expiry (clock skew
-    // between processes), but a connection ends when its token expires by
-    // this process's clock: one past it would open only to close.
-    if auth.expires_at <= chrono::Utc::now() {
+    // A connection ends when its token expires: one past it would open
+    // only to close.
+    if auth.time_left().is_none() {
         return Err(ApiError::unauthorized("the access token has expired"));
     }
     let slot = gateway.take_slot(auth.user_id).ok_or_else(|| {

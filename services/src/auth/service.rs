@@ -121,6 +121,18 @@ pub struct Authenticated {
     pub expires_at: DateTime<Utc>,
 }
 
+impl Authenticated {
+    /// How long the token has left by this process's clock; `None` once it
+    /// has expired (it may still be accepted for a few seconds of clock
+    /// skew between processes, but nothing long-lived starts on it).
+    pub fn time_left(&self) -> Option<std::time::Duration> {
+        (self.expires_at - Utc::now())
+            .to_std()
+            .ok()
+            .filter(|left| !left.is_zero())
+    }
+}
+
 /// A registration request, as typed.
 #[derive(Debug, Clone)]
 pub struct Registration {

@@ -32,6 +32,9 @@ pub struct Outgoing {
 #[derive(Clone, Copy)]
 pub struct Outbox {
     conversation_id: Uuid,
+    /// The signed-in user: only their stored messages settle a pending one
+    /// (client ids are chosen by each sender, and others can see them).
+    me: Uuid,
     /// Not yet stored, oldest first.
     pub items: RwSignal<Vec<Outgoing>>,
     /// The conversation's messages, in sequence order.
@@ -43,14 +46,16 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// An empty outbox for the conversation whose list is `messages`.
+    /// An empty outbox of `me` for the conversation whose list is `messages`.
     pub fn new(
         conversation_id: Uuid,
+        me: Uuid,
         messages: RwSignal<Vec<ChatMessage>>,
         draft: RwSignal<String>,
     ) -> Self {
         Self {
             conversation_id,
+            me,
             items: RwSignal::new(Vec::new()),
             messages,
             draft,
@@ -79,8 +84,10 @@ impl Outbox {
         if message.conversation_id != self.conversation_id {
             return;
         }
-        self.items
-            .update(|items| items.retain(|i| i.client_msg_id != message.client_msg_id));
+        if message.sender_id == self.me {
+            self.items
+                .update(|items| items.retain(|i| i.client_msg_id != message.client_msg_id));
+        }
         self.messages.update(|list| {
             if !list.iter().any(|m| m.id == message.id) {
                 list.push(message);
@@ -104,23 +111,24 @@ impl Outbox {
     }
 
     fn attempt(self, client_msg_id: String, body: String) {
-        let Some(attempts) = self.items.try_update(|items| {
-            // A waiting message stays marked so until it is stored.
+        // A waiting message stays marked so until it is stored.
+        let attempts = self.items.try_update(|items| {
             let item = items
                 .iter_mut()
                 .find(|i| i.client_msg_id == client_msg_id)?;
             item.attempts += 1;
             Some(item.attempts)
-        }) else {
+        });
+        let Some(attempts) = attempts.flatten() else {
             return;
         };
-        let Some(attempts) = attempts else { return };
         leptos::task::spawn_local(async move {
             let result = send_message(self.conversation_id, client_msg_id.clone(), body).await;
             match result {
                 Ok(Some(message)) => self.stored(message),
                 Err(AppError::Network) => self.wait(&client_msg_id, attempts),
-                // Refused: the draft comes back with the reason.
+                // Refused: the draft comes back with the reason. (`None`
+                // answers only a plain form post, which this is not.)
                 Ok(None) => self.refuse(&client_msg_id, AppError::Internal),
                 Err(err) => self.refuse(&client_msg_id, err),
             }

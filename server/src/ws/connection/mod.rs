@@ -250,10 +250,7 @@ impl Connection {
         // The connection lasts as long as the token it was opened with: an
         // access token that could no longer open a connection does not keep
         // one open either. The client renews it and reconnects with resume.
-        let token_left = (auth.expires_at - chrono::Utc::now())
-            .to_std()
-            .unwrap_or(Duration::ZERO);
-        let token_expiry = tokio::time::sleep(token_left);
+        let token_expiry = tokio::time::sleep(auth.time_left().unwrap_or_default());
         tokio::pin!(token_expiry);
         loop {
             if self.out.capacity() == 0 {
