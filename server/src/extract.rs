@@ -65,7 +65,7 @@ pub struct ApiJson<T>(pub T);
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        ApiError::bad_request(rejection.status(), rejection.body_text())
+        from_rejection(rejection.status(), rejection.body_text())
     }
 }
 
@@ -85,9 +85,7 @@ where
         let headers = request.headers().clone();
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
-            .map_err(|rejection| {
-                ApiError::bad_request(rejection.status(), rejection.body_text())
-            })?;
+            .map_err(|rejection| from_rejection(rejection.status(), rejection.body_text()))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }

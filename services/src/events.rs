@@ -152,22 +152,22 @@ pub struct Envelope {
 
 /// Bytes before the JSON.
 const HEADER_LEN: usize = 32;
-/// Bytes before the JSON in the previous format (seq and time only). A
-/// current envelope never has `{` there: it is the first byte of a UUIDv7
-/// (the top of a millisecond timestamp) or of the nil UUID.
+/// Bytes before the JSON in the previous format (seq and time only).
+/// Every frame is a JSON object, so the format shows where the `{` is: at
+/// [`HEADER_LEN`] in a current envelope (whatever the conversation id's
+/// first byte, which may itself be `{`), at this offset in an old one
+/// (whose JSON, `{"type":"…",…`, never has a `{` at [`HEADER_LEN`]).
 const LEGACY_HEADER_LEN: usize = 16;
 
 impl Envelope {
-    /// Opens bytes published with [`Event::to_bytes`]; `None` if too short.
-    /// Envelopes of the previous format (no conversation id: the JSON right
-    /// after the time), still published by older processes during a rolling
-    /// upgrade, open with a nil conversation.
+    /// Opens bytes published with [`Event::to_bytes`]; `None` if they are
+    /// not an envelope. Envelopes of the previous format (no conversation
+    /// id: the JSON right after the time), still published by older
+    /// processes during a rolling upgrade, open with a nil conversation.
     pub fn open(mut bytes: Bytes) -> Option<Self> {
-        if bytes.len() < LEGACY_HEADER_LEN {
-            return None;
-        }
-        let legacy = bytes.get(LEGACY_HEADER_LEN) == Some(&b'{');
-        if !legacy && bytes.len() < HEADER_LEN {
+        let current = bytes.get(HEADER_LEN) == Some(&b'{');
+        let legacy = !current && bytes.get(LEGACY_HEADER_LEN) == Some(&b'{');
+        if !current && !legacy {
             return None;
         }
         let head = bytes.split_to(if legacy {
@@ -257,6 +257,16 @@ mod tests {
         let opened = Envelope::open(legacy.freeze()).unwrap();
         assert_eq!((opened.seq, opened.conversation_id), (7, Uuid::nil()));
         assert_eq!(&opened.json[..], br#"{"type":"message"}"#);
+        // A conversation id may begin with the byte `{` (a random UUID):
+        // still read as the current format.
+        let odd = Uuid::from_bytes([b'{'; 16]);
+        let message = ChatMessage {
+            conversation_id: odd,
+            ..message
+        };
+        let opened = Envelope::open(Event::Message { message: &message }.to_bytes()).unwrap();
+        assert_eq!((opened.seq, opened.conversation_id), (42, odd));
+        assert_eq!(opened.json[0], b'{');
     }
 
     #[test]

@@ -15,14 +15,57 @@ mod reserve;
 
 pub use reserve::{Backoff, Limit, Reservation};
 
-/// Keys kept before expired ones are swept from the in-process map.
+/// Keys kept before expired ones are first swept from the in-process map.
 const SWEEP_AT: usize = 10_000;
+
+/// The in-process map: counters with their expiry. Expired entries are
+/// swept when the map has doubled since the last sweep (at least
+/// [`SWEEP_AT`] keys): with many live keys (a burst of sign-ins from many
+/// addresses) a sweep is not repeated on every call, so the cost stays
+/// amortised O(1) per call instead of a scan of the whole map each time.
+#[derive(Debug)]
+pub struct LocalMap {
+    entries: HashMap<String, (u64, Instant)>,
+    next_sweep: usize,
+}
+
+impl Default for LocalMap {
+    fn default() -> Self {
+        Self {
+            entries: HashMap::new(),
+            next_sweep: SWEEP_AT,
+        }
+    }
+}
+
+impl LocalMap {
+    /// Drops expired entries, when the map has grown enough since the last time.
+    fn sweep(&mut self, now: Instant) {
+        if self.entries.len() >= self.next_sweep {
+            self.entries.retain(|_, (_, until)| *until > now);
+            self.next_sweep = SWEEP_AT.max(self.entries.len() * 2);
+        }
+    }
+}
+
+impl std::ops::Deref for LocalMap {
+    type Target = HashMap<String, (u64, Instant)>;
+    fn deref(&self) -> &Self::Target {
+        &self.entries
+    }
+}
+
+impl std::ops::DerefMut for LocalMap {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.entries
+    }
+}
 
 /// A small key-value store of expiring counters.
 #[derive(Clone)]
 pub enum SharedKv {
     /// One process: a map behind a mutex.
-    Local(Arc<Mutex<HashMap<String, (u64, Instant)>>>),
+    Local(Arc<Mutex<LocalMap>>),
     /// Several processes: Redis, keys under `prefix`.
     Redis {
         /// Auto-reconnecting connection.
@@ -64,9 +107,7 @@ impl SharedKv {
             Self::Local(map) => {
                 let now = Instant::now();
                 let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
-                if map.len() >= SWEEP_AT {
-                    map.retain(|_, (_, until)| *until > now);
-                }
+                map.sweep(now);
                 let entry = map.entry(key.to_owned()).or_insert((0, now + window));
                 if entry.1 <= now {
                     *entry = (0, now + window);
@@ -191,5 +232,38 @@ impl SharedKv {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_map_sweeps_expired_keys_once_per_doubling_not_on_every_call() {
+        let now = Instant::now();
+        let mut map = LocalMap::default();
+        let live = now + Duration::from_secs(60);
+        for i in 0..SWEEP_AT {
+            map.insert(format!("live-{i}"), (1, live));
+        }
+        map.insert("expired".into(), (1, now));
+        map.sweep(now);
+        assert!(!map.contains_key("expired"), "swept at the threshold");
+        assert_eq!(map.len(), SWEEP_AT);
+        // Every key is live: the next sweep waits until the map has doubled.
+        assert_eq!(map.next_sweep, 2 * SWEEP_AT);
+        map.insert("expired".into(), (1, now));
+        map.sweep(now);
+        assert!(
+            map.contains_key("expired"),
+            "not swept again before it doubled"
+        );
+        for i in 0..SWEEP_AT {
+            map.insert(format!("more-{i}"), (1, live));
+        }
+        map.sweep(now);
+        assert!(!map.contains_key("expired"));
+        assert_eq!(map.next_sweep, 4 * SWEEP_AT);
     }
 }

@@ -15,8 +15,10 @@
 //!
 //! API clients with `Authorization: Bearer` are not affected: a page of
 //! another site cannot set that header without a CORS preflight, which only
-//! the allowed origins pass. `GET` requests are never checked: none changes
-//! state. The WebSocket handshake applies [`AllowedOrigins`] too.
+//! the allowed origins pass. `GET` requests are not checked: the one with
+//! an effect, rendering a conversation page, marks it read only on the
+//! reader's own navigation (`Sec-Fetch-Site` and `Sec-Fetch-Dest`, in the
+//! page's data loader). The WebSocket handshake applies [`AllowedOrigins`] too.
 
 use std::sync::Arc;
 

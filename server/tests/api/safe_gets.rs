@@ -116,6 +116,16 @@ async fn a_conversation_page_marks_read_only_when_loaded_as_the_page_itself() {
             ("sec-fetch-site", "same-site"),
         ][..],
         &[("sec-fetch-dest", "document"), ("sec-purpose", "prefetch")][..],
+        // A link on another site (or a sibling subdomain) followed to the
+        // page: top-level, but not the reader's own navigation.
+        &[
+            ("sec-fetch-dest", "document"),
+            ("sec-fetch-site", "cross-site"),
+        ][..],
+        &[
+            ("sec-fetch-dest", "document"),
+            ("sec-fetch-site", "same-site"),
+        ][..],
     ] {
         assert_eq!(load(headers).await.unwrap().status(), 200, "{headers:?}");
         assert_eq!(read_seq().await, 0, "{headers:?} marked it read");

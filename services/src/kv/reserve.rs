@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::{SharedKv, SWEEP_AT};
+use super::{LocalMap, SharedKv};
 use crate::BusError;
 
 /// A counter a reservation takes one unit from.
@@ -208,15 +208,13 @@ impl SharedKv {
 
 /// The reservation on the in-process map, under its lock.
 fn reserve_local(
-    map: &mut HashMap<String, (u64, Instant)>,
+    map: &mut LocalMap,
     limits: &[Limit<'_>],
     backoff: Option<Backoff<'_>>,
     window: Duration,
 ) -> Reservation {
     let now = Instant::now();
-    if map.len() >= SWEEP_AT {
-        map.retain(|_, (_, until)| *until > now);
-    }
+    map.sweep(now);
     let live = |map: &HashMap<String, (u64, Instant)>, key: &str| {
         map.get(key).copied().filter(|(_, until)| *until > now)
     };

@@ -137,10 +137,12 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
 
 /// Whether this server function runs inside a full page render (rather
 /// than being called by the hydrated app) that a person is about to see:
-/// the top-level document, not a prefetch, an image or a frame that a page
-/// of a sibling subdomain (same site: it gets the cookies) could load to
-/// mark the conversation read behind the reader's back. Browsers that do
-/// not send `Sec-Fetch-Dest` count as reading.
+/// the top-level document of the reader's own navigation (typed, a
+/// bookmark, a link on this site) — not a prefetch, an image, a frame, nor
+/// a link on another site or a sibling subdomain (same site: it gets the
+/// cookies), any of which could mark the conversation read behind the
+/// reader's back. (A hydrated page reports what is on screen by itself.)
+/// Browsers that send no `Sec-Fetch-*` headers count as reading.
 #[cfg(feature = "ssr")]
 fn rendering_a_page() -> bool {
     use_context::<axum::http::request::Parts>().is_some_and(|p| {
@@ -148,6 +150,9 @@ fn rendering_a_page() -> bool {
             && p.headers
                 .get("sec-fetch-dest")
                 .is_none_or(|dest| dest == "document")
+            && p.headers
+                .get("sec-fetch-site")
+                .is_none_or(|site| site == "same-origin" || site == "none")
             && !p.headers.contains_key("sec-purpose")
     })
 }
