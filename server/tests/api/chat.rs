@@ -6,25 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{media_type, user, TestApp, User};
-
-async fn call(
-    app: &TestApp,
-    who: &User,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let response = app
-        .send(method, path, body.as_ref(), Some(&who.token))
-        .await;
-    let status = response.status().as_u16();
-    if status >= 400 {
-        assert_eq!(media_type(&response), "application/problem+json", "{path}");
-    }
-    let value = response.json().await.unwrap_or(Value::Null);
-    (status, value)
-}
+use crate::helpers::{call, media_type, user, TestApp, User};
 
 async fn send(
     app: &TestApp,

@@ -7,24 +7,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{media_type, user, TestApp, User, GOOD_PASSWORD};
-
-async fn call(
-    app: &TestApp,
-    who: &User,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let response = app
-        .send(method, path, body.as_ref(), Some(&who.token))
-        .await;
-    let status = response.status().as_u16();
-    if status >= 400 {
-        assert_eq!(media_type(&response), "application/problem+json", "{path}");
-    }
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::{call, user, TestApp, GOOD_PASSWORD};
 
 async fn document(app: &TestApp) -> Value {
     app.get("/api/v1/openapi.json").await.json().await.unwrap()

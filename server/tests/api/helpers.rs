@@ -211,3 +211,26 @@ pub async fn user(app: &TestApp, name: &str) -> User {
             .to_owned(),
     }
 }
+
+/// `method path` as `who` (with a JSON body, if any): the status and the
+/// JSON answer (`null` when there is none). Every refusal must be a
+/// problem document.
+pub async fn call(
+    app: &TestApp,
+    who: &User,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let response = app
+        .send(method, path, body.as_ref(), Some(&who.token))
+        .await;
+    let status = response.status().as_u16();
+    if status >= 400 {
+        assert_eq!(media_type(&response), "application/problem+json", "{path}");
+    }
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
