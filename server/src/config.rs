@@ -276,7 +276,7 @@ impl Config {
                 })?;
             session.access_ttl = chrono::Duration::seconds(secs);
         }
-        let edge = edge::from_lookup(&get)?;
+        let edge = edge::from_lookup(&get, chat.max_message_chars)?;
         if environment == Environment::Production
             && public_url.is_none()
             && !oauth_providers.is_empty()

@@ -169,11 +169,15 @@ impl Application {
         }
         let origins = crate::middleware::AllowedOrigins::new(origins);
         let mut gateway_config = crate::ws::GatewayConfig::new(origins.clone());
-        gateway_config.frames = config.edge.ws_frame_rate;
+        gateway_config.limits = config.edge.ws_limits;
+        gateway_config.frames = config
+            .edge
+            .rate_limits_enabled
+            .then_some(config.edge.ws_frame_rate);
         gateway_config.heartbeat = config.edge.ws_heartbeat;
         gateway_config.frame_limiter = services::ratelimit::RateLimiter::new(&kv);
         let shutdown = gateway_config.shutdown.clone();
-        let gateway = crate::ws::Gateway::new(gateway_config);
+        let gateway = crate::ws::Gateway::new(gateway_config, state.services.clone());
         let edge = crate::middleware::Edge {
             https: config
                 .public_url

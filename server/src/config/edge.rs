@@ -27,6 +27,9 @@ pub struct EdgeConfig {
     /// closing) is disconnected and goes offline after the presence grace
     /// (default 30).
     pub ws_heartbeat: Duration,
+    /// `CHATSPHERE_WS_MAX_FRAME_BYTES`, `CHATSPHERE_WS_MAX_CONNECTIONS`,
+    /// `CHATSPHERE_WS_QUEUE`: the limits of one WebSocket connection.
+    pub ws_limits: crate::ws::ConnectionLimits,
     /// `CHATSPHERE_RATE_LIMITS=off` turns the request budgets off (behind a
     /// proxy that limits already); default on.
     pub rate_limits_enabled: bool,
@@ -57,6 +60,9 @@ impl Default for EdgeConfig {
             auth_rate: Quota::new(20, Duration::from_secs(60)),
             ws_frame_rate: Quota::new(60, Duration::from_secs(2)),
             ws_heartbeat: Duration::from_secs(30),
+            ws_limits: crate::ws::ConnectionLimits::for_messages(
+                domain::chat::DEFAULT_MAX_MESSAGE_CHARS,
+            ),
             rate_limits_enabled: true,
             trusted_proxies: crate::middleware::TrustedProxies::default(),
             max_body_bytes: 1024 * 1024,
@@ -68,12 +74,17 @@ impl Default for EdgeConfig {
     }
 }
 
-/// The edge settings ([`EdgeConfig`]).
+/// The edge settings ([`EdgeConfig`]), for messages of at most
+/// `max_message_chars` characters.
 pub(super) fn from_lookup(
     get: &impl Fn(&str) -> Option<String>,
+    max_message_chars: usize,
 ) -> Result<EdgeConfig, ConfigError> {
     use services::ratelimit::Quota;
-    let mut edge = EdgeConfig::default();
+    let mut edge = EdgeConfig {
+        ws_limits: ws_limits(get, max_message_chars)?,
+        ..EdgeConfig::default()
+    };
     let rate = |var: &'static str, into: &mut Quota| -> Result<(), ConfigError> {
         if let Some(raw) = get(var) {
             *into = Quota::parse(&raw).map_err(|m| invalid(var, m))?;
@@ -146,4 +157,61 @@ pub(super) fn from_lookup(
         edge.audit_retention = chrono::Duration::days(days);
     }
     Ok(edge)
+}
+
+/// The WebSocket connection limits: each a whole number within its bounds;
+/// a frame must hold the longest message.
+fn ws_limits(
+    get: &impl Fn(&str) -> Option<String>,
+    max_message_chars: usize,
+) -> Result<crate::ws::ConnectionLimits, ConfigError> {
+    use crate::ws::ConnectionLimits;
+    let number = |var: &'static str,
+                  bounds: std::ops::RangeInclusive<usize>,
+                  into: &mut usize|
+     -> Result<(), ConfigError> {
+        if let Some(raw) = get(var) {
+            *into = raw
+                .parse()
+                .ok()
+                .filter(|n| bounds.contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        var,
+                        format!(
+                            "expected a whole number from {} to {}",
+                            bounds.start(),
+                            bounds.end()
+                        ),
+                    )
+                })?;
+        }
+        Ok(())
+    };
+    let mut limits = ConnectionLimits::for_messages(max_message_chars);
+    number(
+        "CHATSPHERE_WS_MAX_FRAME_BYTES",
+        ConnectionLimits::FRAME_BYTES,
+        &mut limits.max_frame_bytes,
+    )?;
+    let needed = ConnectionLimits::frame_bytes_for(max_message_chars);
+    if limits.max_frame_bytes < needed {
+        return Err(invalid(
+            "CHATSPHERE_WS_MAX_FRAME_BYTES",
+            format!(
+                "a frame must hold the longest message (CHATSPHERE_MAX_MESSAGE_CHARS): at least {needed}"
+            ),
+        ));
+    }
+    number(
+        "CHATSPHERE_WS_MAX_CONNECTIONS",
+        ConnectionLimits::CONNECTIONS,
+        &mut limits.max_connections_per_user,
+    )?;
+    number(
+        "CHATSPHERE_WS_QUEUE",
+        ConnectionLimits::QUEUE,
+        &mut limits.outgoing_queue,
+    )?;
+    Ok(limits)
 }

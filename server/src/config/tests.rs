@@ -107,8 +107,19 @@ fn explicit_values_are_honoured() {
         ("LEPTOS_SITE_ROOT", "/srv/site"),
         ("CHATSPHERE_ACCESS_TTL", "120"),
         ("CHATSPHERE_WS_HEARTBEAT", "2.5"),
+        ("CHATSPHERE_WS_MAX_CONNECTIONS", "400"),
+        ("CHATSPHERE_WS_QUEUE", "1024"),
+        ("CHATSPHERE_WS_MAX_FRAME_BYTES", "32768"),
     ])
     .unwrap();
+    assert_eq!(
+        config.edge.ws_limits,
+        crate::ws::ConnectionLimits {
+            max_frame_bytes: 32_768,
+            max_connections_per_user: 400,
+            outgoing_queue: 1024,
+        }
+    );
     assert_eq!(config.session.access_ttl, chrono::Duration::seconds(120));
     assert_eq!(
         config.edge.ws_heartbeat,
@@ -145,6 +156,11 @@ fn bad_values_name_the_variable_to_fix() {
         ("CHATSPHERE_ACCESS_TTL", "1"),
         ("CHATSPHERE_ACCESS_TTL", "15m"),
         ("CHATSPHERE_WS_HEARTBEAT", "0"),
+        ("CHATSPHERE_WS_MAX_CONNECTIONS", "0"),
+        ("CHATSPHERE_WS_QUEUE", "8"),
+        ("CHATSPHERE_WS_MAX_FRAME_BYTES", "64k"),
+        // Smaller than the default longest message (4,000 characters) needs.
+        ("CHATSPHERE_WS_MAX_FRAME_BYTES", "8192"),
     ] {
         let err = load(&[(var, value), ("CHATSPHERE_JWT_SECRET", &secret)]).unwrap_err();
         assert!(err.to_string().starts_with(var), "{var}={value}: {err}");
@@ -260,5 +276,22 @@ fn half_configured_providers_name_the_missing_variable() {
     assert!(
         err.to_string().starts_with("CHATSPHERE_PUBLIC_URL"),
         "{err}"
+    );
+}
+
+#[test]
+fn websocket_frames_grow_with_the_longest_message_and_budgets_follow_rate_limits() {
+    let secret = "k".repeat(32);
+    let (config, _) = load(&[("CHATSPHERE_JWT_SECRET", &secret)]).unwrap();
+    assert_eq!(config.edge.ws_limits.max_frame_bytes, 64 * 1024);
+    assert_eq!(config.edge.ws_limits.max_connections_per_user, 16);
+    let (config, _) = load(&[
+        ("CHATSPHERE_JWT_SECRET", &secret),
+        ("CHATSPHERE_MAX_MESSAGE_CHARS", "65536"),
+    ])
+    .unwrap();
+    assert_eq!(
+        config.edge.ws_limits.max_frame_bytes,
+        crate::ws::ConnectionLimits::frame_bytes_for(65_536)
     );
 }

@@ -1,91 +1,69 @@
-//! The bus topics one connection follows: a small task per topic forwards
-//! what arrives, still in its envelope, into one bounded channel.
+//! What one connection follows: its user's topic and its conversations,
+//! as a subscriber of the process-wide [`Hub`]. Events of all of them
+//! queue in one bounded inbox.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use services::bus::RecvError;
-use services::events::Envelope;
-use services::{ServiceError, Services};
+use services::ServiceError;
 use tokio::sync::{mpsc, Notify};
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-/// The topics a connection follows, each forwarded by a small task into one
-/// bounded channel.
+use super::hub::{Delivery, Hub, Subscriber, Topic};
+
+/// The topics a connection follows; detached from the hub when dropped.
 pub(super) struct Follows {
-    services: Services,
-    tx: mpsc::Sender<(Option<Uuid>, Envelope)>,
-    pub(super) events: mpsc::Receiver<(Option<Uuid>, Envelope)>,
-    tasks: HashMap<Option<Uuid>, JoinHandle<()>>,
+    hub: Arc<Hub>,
+    subscriber: Subscriber,
+    pub(super) events: mpsc::Receiver<Delivery>,
+    topics: HashSet<Topic>,
     pub(super) overflow: Arc<Notify>,
 }
 
 impl Follows {
-    pub(super) fn new(services: Services, capacity: usize) -> Self {
-        let (tx, events) = mpsc::channel(capacity);
+    pub(super) fn new(hub: Arc<Hub>, capacity: usize) -> Self {
+        let (subscriber, events) = hub.subscriber(capacity);
         Self {
-            services,
-            tx,
+            overflow: subscriber.overflow(),
+            hub,
+            subscriber,
             events,
-            tasks: HashMap::new(),
-            overflow: Arc::new(Notify::new()),
+            topics: HashSet::new(),
         }
     }
 
     pub(super) fn contains(&self, conversation_id: Uuid) -> bool {
-        self.tasks.contains_key(&Some(conversation_id))
+        self.topics.contains(&Topic::Conversation(conversation_id))
     }
 
-    /// Subscribes to `topic` (once per key) and forwards what arrives.
-    pub(super) async fn follow(
-        &mut self,
-        key: Option<Uuid>,
-        topic: String,
-    ) -> Result<(), ServiceError> {
-        if self.tasks.contains_key(&key) {
+    /// Follows each of `topics` not followed yet, all at once. When this
+    /// returns, everything published to them from then on arrives.
+    pub(super) async fn follow(&mut self, topics: &[Topic]) -> Result<(), ServiceError> {
+        let new: Vec<Topic> = topics
+            .iter()
+            .copied()
+            .filter(|t| !self.topics.contains(t))
+            .collect();
+        if new.is_empty() {
             return Ok(());
         }
-        let mut subscription = self.services.bus.subscribe(&topic).await?;
-        let tx = self.tx.clone();
-        let overflow = self.overflow.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                match subscription.recv().await {
-                    Ok(bytes) => {
-                        let Some(envelope) = Envelope::open(bytes) else {
-                            continue;
-                        };
-                        if tx.try_send((key, envelope)).is_err() {
-                            metrics::counter!("chatsphere_ws_queue_drops_total").increment(1);
-                            overflow.notify_one();
-                            break;
-                        }
-                    }
-                    // Fell behind the bus: the client must catch up from history.
-                    Err(RecvError::Lagged(_)) => {
-                        overflow.notify_one();
-                        break;
-                    }
-                    Err(RecvError::Closed) => break,
-                }
-            }
-        });
-        self.tasks.insert(key, task);
+        self.hub.attach(&self.subscriber, &new).await?;
+        self.topics.extend(new);
         Ok(())
     }
 
     pub(super) fn unfollow(&mut self, conversation_id: Uuid) {
-        if let Some(task) = self.tasks.remove(&Some(conversation_id)) {
-            task.abort();
+        let topic = Topic::Conversation(conversation_id);
+        if self.topics.remove(&topic) {
+            self.hub.detach(self.subscriber.id(), topic);
         }
     }
 }
 
 impl Drop for Follows {
     fn drop(&mut self) {
-        for task in self.tasks.values() {
-            task.abort();
+        for &topic in &self.topics {
+            self.hub.detach(self.subscriber.id(), topic);
         }
     }
 }

@@ -1,39 +1,47 @@
-//! The budgets a connection spends: its own sends, and its user's other
-//! frames.
-
-use std::time::Instant;
+//! A connection's limits (frame size, connections per user, outgoing
+//! queue) and the budget of frames its user spends. Sends are limited per
+//! user by the chat service (`CHATSPHERE_SEND_RATE`), over every
+//! connection, the REST API and every process: not here.
 
 use services::ratelimit::{Quota, RateLimiter};
 use uuid::Uuid;
 
-/// Sends allowed: `burst` at once, then `per_second`.
-pub(super) struct TokenBucket {
-    tokens: f64,
-    burst: f64,
-    rate: f64,
-    last: Instant,
+/// The limits of one connection, all set by configuration
+/// (`server/src/config/edge.rs`; the README's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// `CHATSPHERE_WS_MAX_FRAME_BYTES`: largest frame or message accepted
+    /// from a client (at least what the longest message body needs).
+    pub max_frame_bytes: usize,
+    /// `CHATSPHERE_WS_MAX_CONNECTIONS`: open connections one user may have
+    /// on one process.
+    pub max_connections_per_user: usize,
+    /// `CHATSPHERE_WS_QUEUE`: frames waiting to be written to one
+    /// connection; a client that lets more pile up (it stopped reading) is
+    /// disconnected.
+    pub outgoing_queue: usize,
 }
 
-impl TokenBucket {
-    pub(super) fn new(burst: u32, per_second: u32) -> Self {
-        Self {
-            tokens: f64::from(burst),
-            burst: f64::from(burst),
-            rate: f64::from(per_second),
-            last: Instant::now(),
-        }
+impl ConnectionLimits {
+    /// Bounds of `CHATSPHERE_WS_MAX_FRAME_BYTES`.
+    pub const FRAME_BYTES: std::ops::RangeInclusive<usize> = 4096..=16 * 1024 * 1024;
+    /// Bounds of `CHATSPHERE_WS_MAX_CONNECTIONS`.
+    pub const CONNECTIONS: std::ops::RangeInclusive<usize> = 1..=10_000;
+    /// Bounds of `CHATSPHERE_WS_QUEUE`.
+    pub const QUEUE: std::ops::RangeInclusive<usize> = 16..=65_536;
+
+    /// The frame a message of `max_chars` characters needs at most: every
+    /// character escaped as `\uXXXX`, plus the frame around it.
+    pub fn frame_bytes_for(max_chars: usize) -> usize {
+        max_chars * 6 + 1024
     }
 
-    pub(super) fn take(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
+    /// The defaults for messages of at most `max_chars` characters.
+    pub fn for_messages(max_chars: usize) -> Self {
+        Self {
+            max_frame_bytes: (64 * 1024).max(Self::frame_bytes_for(max_chars)),
+            max_connections_per_user: 16,
+            outgoing_queue: 256,
         }
     }
 }
@@ -44,11 +52,12 @@ pub(super) struct FrameBudget {
     limiter: RateLimiter,
     /// `ws:user:<id>`, formatted once.
     key: String,
-    quota: Quota,
+    /// `None`: budgets are off (`CHATSPHERE_RATE_LIMITS=off`).
+    quota: Option<Quota>,
 }
 
 impl FrameBudget {
-    pub(super) fn new(limiter: RateLimiter, user_id: Uuid, quota: Quota) -> Self {
+    pub(super) fn new(limiter: RateLimiter, user_id: Uuid, quota: Option<Quota>) -> Self {
         Self {
             limiter,
             key: format!("ws:user:{user_id}"),
@@ -59,7 +68,10 @@ impl FrameBudget {
     /// Spends one frame; `false` when the budget is spent. A limiter that
     /// cannot be asked (Redis down) lets frames through.
     pub(super) async fn spend(&self) -> bool {
-        match self.limiter.check(&self.key, self.quota).await {
+        let Some(quota) = self.quota else {
+            return true;
+        };
+        match self.limiter.check(&self.key, quota).await {
             Ok(decision) => {
                 if !decision.allowed {
                     metrics::counter!("chatsphere_rate_limited_total", "budget" => "ws_frames")

@@ -6,8 +6,11 @@
 
 mod connection;
 mod follows;
+pub mod hub;
 mod limits;
 pub mod protocol;
+
+pub use limits::ConnectionLimits;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,22 +34,13 @@ use crate::extract::{access_cookie, bearer_token};
 pub struct GatewayConfig {
     /// Origins browsers may connect from.
     pub allowed_origins: crate::middleware::AllowedOrigins,
-    /// Largest frame or message accepted from a client.
-    pub max_message_bytes: usize,
-    /// Open connections one user may have on this process.
-    pub max_connections_per_user: usize,
-    /// Frames waiting to be written to one connection; a client that lets
-    /// more pile up (it stopped reading) is disconnected.
-    pub outgoing_queue: usize,
-    /// Sends a connection may make in a burst, and per second after that.
-    pub send_burst: u32,
-    /// See `send_burst`.
-    pub sends_per_second: u32,
+    /// Frame size, connections per user, outgoing queue.
+    pub limits: ConnectionLimits,
     /// Other frames (receipts, typing, resume, ping) a user may send, over
     /// all their connections on every process (`CHATSPHERE_RATE_LIMIT_WS`).
     /// Over it the client gets an error frame; a client that keeps going is
-    /// disconnected (close 1008).
-    pub frames: services::ratelimit::Quota,
+    /// disconnected (close 1008). `None`: off (`CHATSPHERE_RATE_LIMITS=off`).
+    pub frames: Option<services::ratelimit::Quota>,
     /// Where the frame budgets are kept: in-process, or in Redis so every
     /// process spends from the same one.
     pub frame_limiter: services::ratelimit::RateLimiter,
@@ -62,12 +56,8 @@ impl GatewayConfig {
     pub fn new(allowed_origins: crate::middleware::AllowedOrigins) -> Self {
         Self {
             allowed_origins,
-            max_message_bytes: 64 * 1024,
-            max_connections_per_user: 16,
-            outgoing_queue: 256,
-            send_burst: 20,
-            sends_per_second: 10,
-            frames: services::ratelimit::Quota::new(60, Duration::from_secs(2)),
+            limits: ConnectionLimits::for_messages(domain::chat::DEFAULT_MAX_MESSAGE_CHARS),
+            frames: Some(services::ratelimit::Quota::new(60, Duration::from_secs(2))),
             frame_limiter: services::ratelimit::RateLimiter::local(),
             heartbeat: Duration::from_secs(30),
             shutdown: tokio_util::sync::CancellationToken::new(),
@@ -75,19 +65,23 @@ impl GatewayConfig {
     }
 }
 
-/// The gateway's shared state: its settings and who is connected how often.
+/// The gateway's shared state: its settings, who is connected how often,
+/// and the hub that feeds every connection of the process.
 #[derive(Debug)]
 pub struct Gateway {
     /// Settings.
     pub config: GatewayConfig,
+    /// The process's subscriptions and who follows them.
+    pub hub: Arc<hub::Hub>,
     per_user: Mutex<HashMap<Uuid, usize>>,
 }
 
 impl Gateway {
-    /// A gateway with these settings.
-    pub fn new(config: GatewayConfig) -> Arc<Self> {
+    /// A gateway with these settings over these services.
+    pub fn new(config: GatewayConfig, services: services::Services) -> Arc<Self> {
         Arc::new(Self {
             config,
+            hub: hub::Hub::new(services),
             per_user: Mutex::new(HashMap::new()),
         })
     }
@@ -96,7 +90,7 @@ impl Gateway {
     fn take_slot(self: &Arc<Self>, user: Uuid) -> Option<UserSlot> {
         let mut map = self.per_user.lock().unwrap_or_else(PoisonError::into_inner);
         let count = map.entry(user).or_insert(0);
-        if *count >= self.config.max_connections_per_user {
+        if *count >= self.config.limits.max_connections_per_user {
             return None;
         }
         *count += 1;
@@ -166,12 +160,13 @@ pub async fn upgrade(
     match authorize(&state, &gateway, query, &headers).await {
         Ok((auth, slot)) => {
             let config = &gateway.config;
-            ws.max_message_size(config.max_message_bytes)
-                .max_frame_size(config.max_message_bytes)
+            let max_frame = config.limits.max_frame_bytes;
+            ws.max_message_size(max_frame)
+                .max_frame_size(max_frame)
                 // Small buffers: most connections are idle most of the time.
                 .read_buffer_size(4 * 1024)
                 .write_buffer_size(4 * 1024)
-                .max_write_buffer_size(config.max_message_bytes * 4)
+                .max_write_buffer_size(max_frame * 4)
                 .on_upgrade(move |socket| {
                     connection::run(
                         socket,
@@ -222,7 +217,7 @@ async fn authorize(
     let slot = gateway.take_slot(auth.user_id).ok_or_else(|| {
         ApiError::too_many_requests(5).with_detail(format!(
             "at most {} connections per user",
-            gateway.config.max_connections_per_user
+            gateway.config.limits.max_connections_per_user
         ))
     })?;
     Ok((auth, slot))

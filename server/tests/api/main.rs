@@ -27,6 +27,7 @@ mod oidc_provider;
 mod pages;
 mod process;
 mod processes;
+mod receipt_batches;
 mod receipts;
 mod redirects;
 mod resume;

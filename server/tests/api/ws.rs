@@ -349,11 +349,43 @@ async fn a_flood_is_refused_past_the_burst() {
             accepted += 1;
         }
     }
-    // At most the connection's burst (20) and the user's rate (10 a second).
+    // The user's rate (10 a second, counted in fixed one-second windows:
+    // up to twice that across a window's edge).
     assert!(
         (10..=20).contains(&accepted) && limited >= 10,
         "accepted {accepted}, limited {limited}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_send_rate_governs_websocket_sends_and_nothing_else_caps_them() {
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_SEND_RATE", "200")]).await;
+    let ann = user(&app, "ann").await;
+    let general: Value = app
+        .send(
+            Method::POST,
+            "/api/v1/rooms/general/join",
+            None,
+            Some(&ann.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut socket = connect(&app, &ann).await;
+    // Far past what any per-connection cap (formerly a burst of 20, then
+    // 10 a second) allowed, and within the configured rate.
+    for i in 0..120 {
+        send(&mut socket, json!({"type": "send", "conversation_id": general["id"], "client_msg_id": format!("r{i}"), "body": "quick"})).await;
+    }
+    let mut acks = 0;
+    while acks < 120 {
+        let frame = next_json(&mut socket).await;
+        if frame["type"] == "ack" {
+            assert!(frame["error"].is_null(), "refused: {frame}");
+            acks += 1;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

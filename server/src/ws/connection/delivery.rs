@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use axum::extract::ws::{Message, Utf8Bytes};
 use domain::ChatMessage;
-use services::events::{conversation_topic, Envelope, Event, EventHeader};
+use services::events::{Envelope, Event, EventHeader};
 use uuid::Uuid;
 
 use super::{Close, Connection, SERVER_ERROR};
+use crate::ws::hub::Topic;
 use crate::ws::protocol::ServerFrame;
 use domain::close::POLICY;
 
@@ -17,31 +18,18 @@ use domain::close::POLICY;
 const MAX_REPLAY: usize = 1000;
 
 impl Connection {
-    /// An event from the bus, forwarded as published. Events of a followed
-    /// conversation (`key`) go straight through, unparsed: that is the path
-    /// every message takes. By the sequence number on a message's envelope,
-    /// one already sent is skipped and a jump is filled from the store (a
-    /// message published late or never — its process died between storing
-    /// and publishing). Events on the user topic (`None`) are read first:
-    /// membership changes are followed.
-    pub(super) async fn on_event(&mut self, key: Option<Uuid>, envelope: Envelope) -> Close {
-        match key {
-            Some(conversation_id) => {
+    /// An event from the hub, forwarded as published. A conversation's
+    /// events go straight through, unparsed: that is the path every
+    /// message takes. The hub hands messages on in order; by the sequence
+    /// number on a message's envelope, one this connection sent already
+    /// (in a replay) is skipped, and a jump (only possible just after the
+    /// conversation's feed started) is filled from the store. Events on
+    /// the user's topic are read first: membership changes are followed.
+    pub(super) async fn on_event(&mut self, topic: Topic, envelope: Envelope) -> Close {
+        match topic {
+            Topic::Conversation(conversation_id) => {
                 if !self.follows.contains(conversation_id) {
                     return None; // left a moment ago
-                }
-                if envelope.seq > 0
-                    && !envelope.conversation_id.is_nil()
-                    && envelope.conversation_id != conversation_id
-                {
-                    // Never forward, nor take a position from, a message
-                    // of another conversation that reached this topic.
-                    tracing::warn!(
-                        topic = %conversation_id,
-                        message_conversation = %envelope.conversation_id,
-                        "dropped a message published on another conversation's topic"
-                    );
-                    return None;
                 }
                 if envelope.seq > 0 {
                     match self.sent.get(&conversation_id).copied() {
@@ -61,7 +49,7 @@ impl Connection {
                     self.sent.insert(conversation_id, envelope.seq);
                 }
             }
-            None => {
+            Topic::User(_) => {
                 let Ok(header) = serde_json::from_slice::<EventHeader>(&envelope.json) else {
                     return None;
                 };
@@ -78,7 +66,7 @@ impl Connection {
                         }
                         if let Err(err) = self
                             .follows
-                            .follow(Some(conversation_id), conversation_topic(conversation_id))
+                            .follow(&[Topic::Conversation(conversation_id)])
                             .await
                         {
                             tracing::warn!(error = %err, "could not follow a joined conversation");

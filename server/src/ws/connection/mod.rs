@@ -22,7 +22,6 @@ use domain::close::POLICY;
 use futures_util::{SinkExt, StreamExt};
 use services::auth::{Authenticated, ClientInfo};
 use services::conversations::{ConversationRef, Outgoing};
-use services::events::{conversation_topic, user_topic};
 use services::store::Posted;
 use services::{ServiceError, Services};
 use tokio::sync::mpsc;
@@ -31,7 +30,8 @@ use uuid::Uuid;
 
 use self::signals::Typing;
 use super::follows::Follows;
-use super::limits::{FrameBudget, TokenBucket};
+use super::hub::Topic;
+use super::limits::FrameBudget;
 use super::protocol::{AckError, ClientFrame, ServerFrame};
 use super::{Gateway, UserSlot};
 use crate::error::ApiError;
@@ -85,10 +85,9 @@ pub(super) async fn run(
     let client = Arc::new(client);
     audit(&services, AuditKind::Connected, auth.user_id, &client, None);
     let _counted = services.connections.open();
-    let _online = services.presence.connected(auth.user_id).await;
     let config = gateway.config.clone();
     let (mut sink, mut stream) = socket.split();
-    let (out, mut out_rx) = mpsc::channel::<Message>(config.outgoing_queue);
+    let (out, mut out_rx) = mpsc::channel::<Message>(config.limits.outgoing_queue);
     let writer = tokio::spawn(async move {
         // Frames already queued go out together: one write (and one wake of
         // this task) for a batch, rather than a write and flush per frame.
@@ -112,16 +111,25 @@ pub(super) async fn run(
         user_id: auth.user_id,
         session_id: auth.session_id,
         out,
-        follows: Follows::new(services.clone(), config.outgoing_queue),
-        bucket: TokenBucket::new(config.send_burst, config.sends_per_second),
+        follows: Follows::new(gateway.hub.clone(), config.limits.outgoing_queue),
         frames: FrameBudget::new(config.frame_limiter.clone(), auth.user_id, config.frames),
         strikes: 0,
         holding: resume,
         sent: HashMap::new(),
         typed: HashMap::new(),
     };
+    // Online first, then following: the connection does not hear of its
+    // own arrival.
+    let _online = services.presence.connected(auth.user_id).await;
     let close = match conn.start().await {
-        Ok(()) => conn.serve(&mut stream, &auth, &config).await,
+        Ok(conversations) => {
+            // Ready once every event reaches here.
+            conn.reply(&ServerFrame::Ready {
+                user_id: auth.user_id,
+                conversations,
+            });
+            conn.serve(&mut stream, &auth, &config).await
+        }
         Err(err) => {
             tracing::error!(error = %err, "connection could not follow its conversations");
             Some((SERVER_ERROR, "the server could not start this connection"))
@@ -198,7 +206,6 @@ struct Connection {
     session_id: Uuid,
     out: mpsc::Sender<Message>,
     follows: Follows,
-    bucket: TokenBucket,
     /// Budget of the other frames (receipts, typing, resume, ping).
     frames: FrameBudget,
     strikes: u32,
@@ -216,22 +223,16 @@ struct Connection {
 type Close = Option<(u16, &'static str)>;
 
 impl Connection {
-    /// Follows the user's topic, then each of their conversations, and says ready.
-    async fn start(&mut self) -> Result<(), ServiceError> {
+    /// Follows the user's topic, then all of their conversations at once;
+    /// returns how many conversations.
+    async fn start(&mut self) -> Result<usize, ServiceError> {
         // The user topic first: a membership change made while the list is
         // read is still seen.
-        self.follows.follow(None, user_topic(self.user_id)).await?;
+        self.follows.follow(&[Topic::User(self.user_id)]).await?;
         let ids = self.services.chat.conversation_ids(self.user_id).await?;
-        for id in &ids {
-            self.follows
-                .follow(Some(*id), conversation_topic(*id))
-                .await?;
-        }
-        self.reply(&ServerFrame::Ready {
-            user_id: self.user_id,
-            conversations: ids.len(),
-        });
-        Ok(())
+        let topics: Vec<Topic> = ids.iter().copied().map(Topic::Conversation).collect();
+        self.follows.follow(&topics).await?;
+        Ok(ids.len())
     }
 
     async fn serve(
@@ -275,8 +276,8 @@ impl Connection {
                     }
                 }
                 event = self.follows.events.recv(), if !self.holding => match event {
-                    Some((key, envelope)) => {
-                        if let Some(close) = self.on_event(key, envelope).await {
+                    Some((topic, envelope)) => {
+                        if let Some(close) = self.on_event(topic, envelope).await {
                             return Some(close);
                         }
                     }
@@ -335,14 +336,14 @@ impl Connection {
             ClientFrame::Delivered {
                 conversation_id,
                 seq,
-            } => self.delivered(conversation_id, seq).await,
+            } => self.delivered(conversation_id, seq),
             ClientFrame::Read {
                 conversation_id,
                 seq,
             } => self.read(conversation_id, seq).await,
             ClientFrame::Receipts { delivered, read } => {
                 for (conversation_id, seq) in delivered {
-                    self.delivered(conversation_id, seq).await;
+                    self.delivered(conversation_id, seq);
                 }
                 for (conversation_id, seq) in read {
                     self.read(conversation_id, seq).await;
@@ -387,26 +388,26 @@ impl Connection {
         None
     }
 
+    /// Posts a message and acks it. The user's send rate
+    /// (`CHATSPHERE_SEND_RATE`) is the chat service's rule; a connection
+    /// that keeps sending past it is closed.
     async fn send(&mut self, outgoing: Result<Outgoing, (String, ServiceError)>) -> Close {
         let (client_msg_id, result) = match outgoing {
             Err((id, err)) => (id, Err(err)),
-            Ok(outgoing) if !self.bucket.take() => {
-                self.strikes += 1;
-                if self.strikes >= FLOOD_STRIKES {
-                    return Some((POLICY, "too many messages"));
-                }
-                (
-                    outgoing.client_msg_id,
-                    Err(ServiceError::TooManyRequests { retry_after: 1 }),
-                )
-            }
             Ok(outgoing) => {
-                self.strikes = 0;
                 self.stop_typing(outgoing.conversation_id).await;
                 let id = outgoing.client_msg_id.clone();
                 (id, self.services.chat.post(self.user_id, outgoing).await)
             }
         };
+        if matches!(result, Err(ServiceError::TooManyRequests { .. })) {
+            self.strikes += 1;
+            if self.strikes >= FLOOD_STRIKES {
+                return Some((POLICY, "too many messages"));
+            }
+        } else {
+            self.strikes = 0;
+        }
         let frame = match result {
             Ok(posted) => {
                 let message = posted.message();

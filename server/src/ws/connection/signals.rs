@@ -23,27 +23,24 @@ pub(super) struct Typing {
 
 impl Connection {
     /// This device received the conversation up to `seq` (ignored for
-    /// conversations the user is not in).
-    pub(super) async fn delivered(&mut self, conversation_id: Uuid, seq: i64) {
+    /// conversations the user is not in). Queued: receipts are coalesced
+    /// and written in batches, and the connection does not wait for them.
+    pub(super) fn delivered(&mut self, conversation_id: Uuid, seq: i64) {
         if !self.follows.contains(conversation_id) {
             return;
         }
-        if let Err(err) = self
-            .services
+        self.services
             .receipts
-            .delivered(self.user_id, conversation_id, seq)
-            .await
-        {
-            tracing::warn!(error = %err, "delivery receipt not stored");
-        }
+            .queue_delivered(self.user_id, conversation_id, seq);
     }
 
-    /// The user has seen the conversation up to `seq`.
+    /// The user has seen the conversation up to `seq` (queued like
+    /// [`Connection::delivered`]; an error frame unless a member).
     pub(super) async fn read(&mut self, conversation_id: Uuid, seq: i64) {
         if let Err(err) = self
             .services
             .receipts
-            .read(self.user_id, conversation_id, seq)
+            .queue_read(self.user_id, conversation_id, seq)
             .await
         {
             self.reply(&ServerFrame::Error {

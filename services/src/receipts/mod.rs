@@ -8,6 +8,8 @@
 //! the user's own devices (their unread counts) — a room's receipts would
 //! otherwise reach every member for every member.
 
+mod queue;
+
 use std::sync::Arc;
 
 use domain::{ChatMessage, ConversationKind, UserSummary};
@@ -42,6 +44,7 @@ pub struct ReceiptService {
     members: crate::members::Members,
     profiles: crate::profiles::Profiles,
     bus: Arc<dyn Bus>,
+    queue: Arc<queue::ReceiptQueue>,
 }
 
 impl ReceiptService {
@@ -57,7 +60,64 @@ impl ReceiptService {
             members,
             profiles,
             bus,
+            queue: Arc::default(),
         }
+    }
+
+    /// Like [`ReceiptService::delivered`] for a connection that does not
+    /// wait: queued, coalesced with the member's other receipts of the
+    /// conversation, and written with others in a batch. The caller knows
+    /// the user is a member (the store ignores anyone else's).
+    pub fn queue_delivered(&self, user_id: Uuid, conversation_id: Uuid, seq: i64) {
+        self.queue.push(self, user_id, conversation_id, seq, 0);
+    }
+
+    /// Like [`ReceiptService::read`] for a connection that does not wait:
+    /// "not found" unless a member (answered at once, from the membership
+    /// cache), then queued like [`ReceiptService::queue_delivered`].
+    pub async fn queue_read(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        seq: i64,
+    ) -> Result<(), ServiceError> {
+        self.require_member(user_id, conversation_id, NOT_FOUND)
+            .await?;
+        self.queue.push(self, user_id, conversation_id, 0, seq);
+        Ok(())
+    }
+
+    /// Receipts queued and not written yet (for tests and diagnostics).
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Writes queued positions: read (which moves delivered with it), then
+    /// delivered when it is ahead; publishes what moved.
+    async fn apply(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        delivered: i64,
+        read: i64,
+    ) -> Result<(), ServiceError> {
+        if read > 0 {
+            if let Some(positions) = self.store.mark_read(conversation_id, user_id, read).await? {
+                self.publish(user_id, conversation_id, positions, true)
+                    .await?;
+            }
+        }
+        if delivered > read {
+            if let Some(positions) = self
+                .store
+                .mark_delivered(conversation_id, user_id, delivered)
+                .await?
+            {
+                self.publish(user_id, conversation_id, positions, false)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// A device of the user received the conversation's messages up to

@@ -1,0 +1,196 @@
+//! A conversation's messages in sequence order, each once, for every local
+//! connection at the price of one.
+//!
+//! Sequence numbers are handed out in commit order, but concurrent senders
+//! (on several processes, or one process under load) can publish them out
+//! of order, and a process that dies between storing and publishing never
+//! publishes at all. A message that arrives after a jump waits
+//! [`REORDER_WINDOW`] for the ones before it; if they do not come, they are
+//! read from the store once, here, for every connection of the process.
+//! Before this, every connection filled every jump itself: one reordering
+//! cost a query per connected member, and the delay that added caused more
+//! reordering.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use domain::ChatMessage;
+use services::events::{Envelope, Event};
+use services::Services;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::feed::Feed;
+use super::REORDER_WINDOW;
+
+/// Messages held for a gap before it is filled at once.
+const MAX_PENDING: usize = 1024;
+/// Most messages one fill reads from the store, in pages of [`PAGE`].
+const MAX_FILL: usize = 1000;
+const PAGE: u32 = 100;
+/// After a failed read, the next try; after [`MAX_TRIES`], the gap is left
+/// to the connections (each fills what it lacks when it can).
+const RETRY: Duration = Duration::from_millis(200);
+const MAX_TRIES: u32 = 5;
+
+/// The order of one conversation's messages on this process.
+pub(super) struct Order {
+    conversation_id: Uuid,
+    /// The last message handed on; `None` until the first.
+    last: Option<i64>,
+    /// Messages that came after a jump, waiting for the gap to close.
+    pending: BTreeMap<i64, Envelope>,
+    /// When to stop waiting and fill the gap from the store.
+    deadline: Option<Instant>,
+    /// Failed reads of the current gap.
+    tries: u32,
+}
+
+impl Order {
+    pub(super) fn new(conversation_id: Uuid) -> Self {
+        Self {
+            conversation_id,
+            last: None,
+            pending: BTreeMap::new(),
+            deadline: None,
+            tries: 0,
+        }
+    }
+
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// An event from the bus: other events go straight on; a message goes
+    /// on in order, is held after a jump, or is dropped as a repeat.
+    pub(super) fn take(&mut self, envelope: Envelope, feed: &Feed) {
+        if envelope.seq <= 0 {
+            feed.dispatch(&envelope);
+            return;
+        }
+        if !envelope.conversation_id.is_nil() && envelope.conversation_id != self.conversation_id {
+            // Never hand on a message of another conversation that reached
+            // this topic.
+            tracing::warn!(
+                topic = %self.conversation_id,
+                message_conversation = %envelope.conversation_id,
+                "dropped a message published on another conversation's topic"
+            );
+            return;
+        }
+        match self.last {
+            Some(last) if envelope.seq <= last => {
+                // Published again (a retried send) or filled already.
+                metrics::counter!("chatsphere_hub_repeats_total").increment(1);
+            }
+            Some(last) if envelope.seq > last + 1 => {
+                self.pending.insert(envelope.seq, envelope);
+                if self.pending.len() >= MAX_PENDING {
+                    self.deadline = Some(Instant::now());
+                } else if self.deadline.is_none() {
+                    self.deadline = Some(Instant::now() + REORDER_WINDOW);
+                }
+            }
+            // The next one, or the first this feed sees.
+            _ => {
+                self.hand_on(&envelope, feed);
+                self.drain(feed);
+            }
+        }
+    }
+
+    /// The feed missed messages: the next one shows the gap; fill it
+    /// without waiting.
+    pub(super) fn lagged(&mut self) {
+        if self.last.is_some() {
+            self.deadline = Some(Instant::now());
+        }
+    }
+
+    fn hand_on(&mut self, envelope: &Envelope, feed: &Feed) {
+        self.last = Some(envelope.seq);
+        feed.dispatch(envelope);
+    }
+
+    /// Hands on the held messages that are next in line.
+    fn drain(&mut self, feed: &Feed) {
+        while let Some(entry) = self.pending.first_entry() {
+            let seq = *entry.key();
+            match self.last {
+                Some(last) if seq <= last => {
+                    entry.remove();
+                }
+                Some(last) if seq == last + 1 => {
+                    let envelope = entry.remove();
+                    self.hand_on(&envelope, feed);
+                }
+                _ => break,
+            }
+        }
+        if self.pending.is_empty() {
+            self.deadline = None;
+            self.tries = 0;
+        }
+    }
+
+    /// Reads the messages between the last one handed on and the first
+    /// held one from the store (they are committed: the held one is), hands
+    /// them and the held ones on. A read that fails is tried again a few
+    /// times; then the held ones go on regardless, and each connection
+    /// fills its own gap when the store answers again.
+    pub(super) async fn fill(&mut self, services: &Services, feed: &Feed) {
+        let (Some(last), Some(&first)) = (self.last, self.pending.keys().next()) else {
+            // A lag with nothing held yet: the next jump is filled at once.
+            self.deadline = None;
+            return;
+        };
+        metrics::counter!("chatsphere_hub_fills_total").increment(1);
+        feed.fills
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut after = last;
+        let mut filled = 0;
+        while after + 1 < first && filled < MAX_FILL {
+            let page = match services
+                .store
+                .messages_after(self.conversation_id, after, PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(err) => {
+                    self.tries += 1;
+                    tracing::warn!(error = %err, tries = self.tries, "filling a gap failed");
+                    if self.tries < MAX_TRIES {
+                        self.deadline = Some(Instant::now() + RETRY);
+                        return;
+                    }
+                    break;
+                }
+            };
+            let Some(newest) = page.last().map(|m| m.seq) else {
+                break;
+            };
+            for message in page.iter().filter(|m| m.seq < first) {
+                if let Some(envelope) = envelope_of(message) {
+                    self.hand_on(&envelope, feed);
+                    filled += 1;
+                }
+            }
+            after = newest;
+        }
+        tracing::debug!(filled, "filled a gap in a conversation's live stream");
+        // Whatever is still missing is not coming: the held ones go on.
+        if let Some(&first) = self.pending.keys().next() {
+            self.last = Some(first - 1);
+        }
+        self.tries = 0;
+        self.drain(feed);
+        if !self.pending.is_empty() {
+            // A second gap among the held ones: give it its own window.
+            self.deadline = Some(Instant::now() + REORDER_WINDOW);
+        }
+    }
+}
+
+fn envelope_of(message: &ChatMessage) -> Option<Envelope> {
+    Envelope::open(Event::Message { message }.to_bytes())
+}

@@ -1,0 +1,199 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::ChatMessage;
+use services::auth::{AccessTokens, ClientInfo, Registration, SessionPolicy};
+use services::bus::InProcessBus;
+use services::conversations::{ChatPolicy, Outgoing};
+use services::events::{conversation_topic, Event};
+use services::kv::SharedKv;
+use services::store::SqliteStore;
+use services::Services;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{Delivery, Hub, Topic, REORDER_WINDOW};
+
+async fn services() -> (Services, Arc<InProcessBus>) {
+    let store = Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+    let bus = Arc::new(InProcessBus::new());
+    let tokens = AccessTokens::new(
+        b"hub-test-secret-0123456789-0123456789",
+        "iss",
+        "aud",
+        Duration::from_secs(900),
+    );
+    let services = Services::new(
+        store,
+        bus.clone(),
+        SharedKv::local(),
+        tokens,
+        SessionPolicy::default(),
+        ChatPolicy::default(),
+    );
+    (services, bus)
+}
+
+/// A member of `general` and its id.
+async fn member(services: &Services) -> (Uuid, Uuid) {
+    let registration = Registration {
+        username: "ann".into(),
+        email: String::new(),
+        display_name: String::new(),
+        password: "violet-harbour-71-kites".into(),
+    };
+    let (user, _) = services
+        .auth
+        .register(registration, ClientInfo::default())
+        .await
+        .unwrap();
+    let general = services.chat.conversation_ids(user.id).await.unwrap()[0];
+    (user.id, general)
+}
+
+/// Stores `count` messages (their publications reach no subscriber yet).
+async fn stored(
+    services: &Services,
+    user: Uuid,
+    conversation: Uuid,
+    count: usize,
+) -> Vec<ChatMessage> {
+    let mut messages = Vec::new();
+    for i in 0..count {
+        let outgoing = Outgoing {
+            conversation_id: conversation,
+            client_msg_id: format!("m{i}"),
+            body: format!("message {i}"),
+            reply_to: None,
+        };
+        let posted = services.chat.post(user, outgoing).await.unwrap();
+        messages.push(posted.message().clone());
+    }
+    messages
+}
+
+async fn publish(bus: &InProcessBus, message: &ChatMessage) {
+    use services::bus::Bus;
+    bus.publish(
+        &conversation_topic(message.conversation_id),
+        Event::Message { message }.to_bytes(),
+    )
+    .await
+    .unwrap();
+}
+
+/// The sequence numbers of the next `count` messages in an inbox.
+async fn seqs(inbox: &mut mpsc::Receiver<Delivery>, count: usize) -> Vec<i64> {
+    let mut seqs = Vec::new();
+    while seqs.len() < count {
+        let (_, envelope) = tokio::time::timeout(Duration::from_secs(5), inbox.recv())
+            .await
+            .expect("a message in time")
+            .expect("the inbox is open");
+        seqs.push(envelope.seq);
+    }
+    seqs
+}
+
+#[tokio::test]
+async fn every_connection_shares_one_subscription_and_the_last_one_out_ends_it() {
+    let (services, bus) = services().await;
+    let hub = Hub::new(services);
+    let topic = Topic::Conversation(Uuid::now_v7());
+    let mut subscribers = Vec::new();
+    for _ in 0..50 {
+        let (subscriber, inbox) = hub.subscriber(16);
+        hub.attach(&subscriber, &[topic]).await.unwrap();
+        subscribers.push((subscriber, inbox));
+    }
+    assert_eq!(bus.topic_count(), 1);
+    assert_eq!(hub.topic_count(), 1);
+    for (subscriber, _) in &subscribers[..49] {
+        hub.detach(subscriber.id(), topic);
+    }
+    assert_eq!(bus.topic_count(), 1, "one subscriber is left");
+    hub.detach(subscribers[49].0.id(), topic);
+    assert_eq!(hub.topic_count(), 0);
+    // The feed's task drops the bus subscription as it ends.
+    tokio::time::timeout(Duration::from_secs(2), async {
+        while bus.topic_count() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the bus subscription ends");
+}
+
+#[tokio::test]
+async fn messages_published_out_of_order_reach_everyone_in_order_without_a_store_read() {
+    let (services, bus) = services().await;
+    let (user, general) = member(&services).await;
+    let messages = stored(&services, user, general, 4).await;
+    let hub = Hub::new(services);
+    let topic = Topic::Conversation(general);
+    let mut inboxes = Vec::new();
+    for _ in 0..20 {
+        let (subscriber, inbox) = hub.subscriber(16);
+        hub.attach(&subscriber, &[topic]).await.unwrap();
+        inboxes.push((subscriber, inbox));
+    }
+    // 1, then 3 and 4 before 2 (as concurrent senders publish), then 2
+    // again (a retried send publishes the original again).
+    for i in [0, 2, 3, 1, 1] {
+        publish(&bus, &messages[i]).await;
+    }
+    for (_, inbox) in &mut inboxes {
+        assert_eq!(seqs(inbox, 4).await, [1, 2, 3, 4]);
+    }
+    tokio::time::sleep(REORDER_WINDOW * 2).await;
+    for (_, inbox) in &mut inboxes {
+        assert!(inbox.try_recv().is_err(), "nothing twice");
+    }
+    assert_eq!(hub.fills(topic), 0, "the gap closed by itself");
+}
+
+#[tokio::test]
+async fn a_message_never_published_is_read_from_the_store_once_for_every_connection() {
+    let (services, bus) = services().await;
+    let (user, general) = member(&services).await;
+    let messages = stored(&services, user, general, 5).await;
+    let hub = Hub::new(services);
+    let topic = Topic::Conversation(general);
+    let mut inboxes = Vec::new();
+    for _ in 0..50 {
+        let (subscriber, inbox) = hub.subscriber(16);
+        hub.attach(&subscriber, &[topic]).await.unwrap();
+        inboxes.push((subscriber, inbox));
+    }
+    // 2 and 3 were stored, but their process died before publishing.
+    for i in [0, 3, 4] {
+        publish(&bus, &messages[i]).await;
+    }
+    for (_, inbox) in &mut inboxes {
+        assert_eq!(seqs(inbox, 5).await, [1, 2, 3, 4, 5]);
+    }
+    assert_eq!(hub.fills(topic), 1, "one read for all fifty");
+}
+
+#[tokio::test]
+async fn a_connection_that_stops_reading_is_told_and_the_others_carry_on() {
+    let (services, bus) = services().await;
+    let (user, general) = member(&services).await;
+    let messages = stored(&services, user, general, 6).await;
+    let hub = Hub::new(services);
+    let topic = Topic::Conversation(general);
+    let (slow, _slow_inbox) = hub.subscriber(2);
+    let (reader, mut inbox) = hub.subscriber(16);
+    hub.attach(&slow, &[topic]).await.unwrap();
+    hub.attach(&reader, &[topic]).await.unwrap();
+    let overflow = slow.overflow();
+    let told = tokio::spawn(async move { overflow.notified().await });
+    for message in &messages {
+        publish(&bus, message).await;
+    }
+    assert_eq!(seqs(&mut inbox, 6).await, [1, 2, 3, 4, 5, 6]);
+    tokio::time::timeout(Duration::from_secs(2), told)
+        .await
+        .expect("the slow one is told")
+        .unwrap();
+}
