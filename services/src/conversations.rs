@@ -16,6 +16,7 @@ use crate::members::Members;
 use crate::store::{Conversation, Store};
 use crate::ServiceError;
 
+mod commit;
 mod membership;
 mod messages;
 mod people;
@@ -82,6 +83,7 @@ pub struct ConversationService {
     bus: Arc<dyn Bus>,
     kv: SharedKv,
     policy: Arc<ChatPolicy>,
+    committer: commit::Committer,
 }
 
 const NOT_FOUND: ServiceError = ServiceError::NotFound("conversation");
@@ -97,6 +99,7 @@ impl ConversationService {
         policy: ChatPolicy,
     ) -> Self {
         Self {
+            committer: commit::Committer::new(store.clone(), bus.clone()),
             store,
             members,
             profiles,

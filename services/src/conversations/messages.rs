@@ -5,9 +5,9 @@ use domain::{ChatMessage, MessageBody};
 use tracing::instrument;
 use uuid::Uuid;
 
+use super::commit::Waiting;
 use super::{ConversationService, Outgoing, NOT_FOUND};
-use crate::events::{conversation_topic, Event};
-use crate::store::{NewMessage, Posted};
+use crate::store::Posted;
 use crate::ServiceError;
 
 impl ConversationService {
@@ -42,9 +42,11 @@ impl ConversationService {
     }
 
     /// Sends a message: the user must be a member. A retry with the same
-    /// client id returns the original. The message is published to the
-    /// conversation's topic, serialized once (a retry publishes the
-    /// original again: connections skip what they already sent).
+    /// client id returns the original. The message is stored with the
+    /// others sent to the conversation meanwhile, in one commit, then
+    /// published to the conversation's topic, serialized once (a retry
+    /// publishes the original again: connections skip what they already
+    /// sent). The answer comes once it is committed.
     #[instrument(skip_all, fields(user = %user_id, conversation = %outgoing.conversation_id))]
     pub async fn post(&self, user_id: Uuid, outgoing: Outgoing) -> Result<Posted, ServiceError> {
         let conversation = self
@@ -86,36 +88,22 @@ impl ConversationService {
                 return Err(ServiceError::NotFound("message"));
             }
         }
-        let posted = self
-            .store
-            .post_message(&NewMessage {
-                conversation_id: conversation.id,
-                sender_id: user_id,
-                client_msg_id: &outgoing.client_msg_id,
-                body: body.as_str(),
-                reply_to: outgoing.reply_to,
-            })
-            .await?;
-        if matches!(posted, Posted::New(_)) {
-            metrics::counter!("chatsphere_messages_stored_total").increment(1);
-        }
-        // A duplicate is published again: its first attempt may have been
-        // stored by a process that died before publishing it. Connections
-        // skip messages they have already sent, by sequence number. The
-        // store finds duplicates within the conversation only, and the topic
-        // is the message's own: never another conversation's.
-        {
-            let message = posted.message();
-            let payload = Event::Message { message }.to_bytes();
-            if let Err(err) = self
-                .bus
-                .publish(&conversation_topic(message.conversation_id), payload)
-                .await
-            {
-                // Stored, so not lost: readers catch up from history.
-                tracing::warn!(error = %err, "message stored but not published");
-            }
-        }
-        Ok(posted)
+        self.committer
+            .post(Waiting::new(
+                conversation.id,
+                user_id,
+                outgoing.client_msg_id,
+                body.as_str().to_owned(),
+                outgoing.reply_to,
+            ))
+            .await
+    }
+}
+
+impl ConversationService {
+    /// Transactions that stored messages on this process so far (a group
+    /// commit stores many in one; for tests and diagnostics).
+    pub fn commits(&self) -> u64 {
+        self.committer.commits()
     }
 }

@@ -88,6 +88,14 @@ pub trait ConversationStore: Send + Sync {
     /// A client id the sender used before returns the original message.
     async fn post_message(&self, message: &NewMessage<'_>) -> Result<Posted, StoreError>;
 
+    /// Stores messages of **one** conversation in one transaction (a group
+    /// commit): the new ones get the next sequence numbers in slice order,
+    /// and each sender's read and delivered positions move to their last.
+    /// A client id its sender used before, in the store or earlier in the
+    /// slice, gives the original. One result per message, in order; an
+    /// error means nothing was stored.
+    async fn post_messages(&self, messages: &[NewMessage<'_>]) -> Result<Vec<Posted>, StoreError>;
+
     /// A conversation by id.
     async fn conversation(&self, id: Uuid) -> Result<Option<Conversation>, StoreError>;
 
@@ -150,4 +158,69 @@ pub trait ConversationStore: Send + Sync {
     /// Removes a member; `false` if they were not one.
     async fn remove_member(&self, conversation_id: Uuid, user_id: Uuid)
         -> Result<bool, StoreError>;
+}
+
+/// What a group commit does with one message of its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Stored now with this sequence number.
+    New(i64),
+    /// Its sender sent this client id earlier in the batch: the message
+    /// stored with this sequence number.
+    Repeat(i64),
+    /// Its sender sent this client id before: the stored original.
+    Stored,
+}
+
+/// Plans a batch after `last_seq`: new messages get the next numbers in
+/// order; `stored(sender, client id)` says whether an original exists.
+/// Returns the plan and the conversation's new last sequence number.
+pub(crate) fn plan(
+    messages: &[NewMessage<'_>],
+    last_seq: i64,
+    stored: impl Fn(Uuid, &str) -> bool,
+) -> (Vec<Plan>, i64) {
+    let mut fresh: std::collections::HashMap<(Uuid, &str), i64> =
+        std::collections::HashMap::with_capacity(messages.len());
+    let mut next = last_seq;
+    let plan = messages
+        .iter()
+        .map(|m| {
+            if stored(m.sender_id, m.client_msg_id) {
+                Plan::Stored
+            } else if let Some(&seq) = fresh.get(&(m.sender_id, m.client_msg_id)) {
+                Plan::Repeat(seq)
+            } else {
+                next += 1;
+                fresh.insert((m.sender_id, m.client_msg_id), next);
+                Plan::New(next)
+            }
+        })
+        .collect();
+    (plan, next)
+}
+
+/// The result of each message of a committed batch: `new` are the messages
+/// it stored (in any order), `originals` those stored before, by sender and
+/// client id.
+pub(crate) fn outcomes(
+    messages: &[NewMessage<'_>],
+    plan: Vec<Plan>,
+    new: Vec<ChatMessage>,
+    originals: &std::collections::HashMap<(Uuid, String), ChatMessage>,
+) -> Result<Vec<Posted>, StoreError> {
+    let by_seq: std::collections::HashMap<i64, ChatMessage> =
+        new.into_iter().map(|m| (m.seq, m)).collect();
+    plan.into_iter()
+        .zip(messages)
+        .map(|(step, m)| match step {
+            Plan::New(seq) => by_seq.get(&seq).cloned().map(Posted::New),
+            Plan::Repeat(seq) => by_seq.get(&seq).cloned().map(Posted::Duplicate),
+            Plan::Stored => originals
+                .get(&(m.sender_id, m.client_msg_id.to_owned()))
+                .cloned()
+                .map(Posted::Duplicate),
+        })
+        .map(|posted| posted.ok_or_else(|| StoreError::Corrupt("a batch lost a message".into())))
+        .collect()
 }

@@ -20,8 +20,9 @@ macro_rules! message_select {
          from messages m join users u on u.id = m.sender_id "
     };
 }
+pub(super) use message_select;
 
-fn message_from_row(row: &PgRow) -> Result<ChatMessage, sqlx::Error> {
+pub(super) fn message_from_row(row: &PgRow) -> Result<ChatMessage, sqlx::Error> {
     Ok(ChatMessage {
         id: row.try_get("id")?,
         conversation_id: row.try_get("conversation_id")?,
@@ -137,6 +138,10 @@ impl ConversationStore for PgStore {
         let row = sqlx::query(&sql).bind(id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok(conversation_from_row(&row)?)
+    }
+
+    async fn post_messages(&self, messages: &[NewMessage<'_>]) -> Result<Vec<Posted>, StoreError> {
+        self.post_batch(messages).await
     }
 
     async fn post_message(&self, message: &NewMessage<'_>) -> Result<Posted, StoreError> {

@@ -37,6 +37,7 @@ macro_rules! user_columns {
 
 mod accounts;
 mod audit;
+mod batch;
 mod conversations;
 mod identities;
 mod receipts;
