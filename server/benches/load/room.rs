@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client;
 use crate::cluster::{Cluster, Delta};
-use crate::machine::{epoch, now_us, Hog};
+use crate::machine::{epoch, now_us, Hog, Usage};
 use crate::member::{self, Log, Plan};
 use crate::rest;
 use crate::settings::{RoomSettings, Settings};
@@ -111,6 +111,7 @@ pub async fn run(cluster: &Cluster, settings: &Settings, focus: Focus) -> String
     let _hog = Hog::start(settings.hog);
     tokio::time::sleep_until((epoch() + Duration::from_micros(plan.start_us)).into()).await;
     let before = cluster.usage();
+    let generator_before = Usage::of(std::process::id());
 
     // Sending, then the drain: until every send is answered and every
     // stored message delivered to every member, or the drain time is over.
@@ -128,6 +129,7 @@ pub async fn run(cluster: &Cluster, settings: &Settings, focus: Focus) -> String
     }
     let end_us = now_us();
     let used = Delta::between(&before, &cluster.usage());
+    let generator = Usage::of(std::process::id()).cpu - generator_before.cpu;
     done.cancel();
     let mut logs = Vec::with_capacity(open);
     for member in members {
@@ -135,6 +137,10 @@ pub async fn run(cluster: &Cluster, settings: &Settings, focus: Focus) -> String
     }
     let figures = Figures::of(logs, &plan, open, end_us);
     figures.print(&failed, &used, planned, load.members);
+    println!(
+        "  generator CPU {generator:.1} s = {:.0} % of one core (the clients share the cores)",
+        100.0 * generator / figures.seconds
+    );
     figures.summary(focus, &load, &used)
 }
 
