@@ -17,9 +17,9 @@ const LOAD_ENV: &[(&str, &str)] = &[
     ("CHATSPHERE_RATE_LIMIT_WS", "100000/s"),
     ("CHATSPHERE_RATE_LIMIT_API", "1000000/min"),
     ("CHATSPHERE_RATE_LIMIT_AUTH", "1000000/min"),
-    // Connections per user and process (a binary that does not know it
-    // ignores it and keeps its limit of 16).
-    ("CHATSPHERE_WS_MAX_CONNECTIONS", "100000"),
+    // Connections per user and process, at the setting's maximum (a
+    // binary that does not know it ignores it and keeps its limit of 16).
+    ("CHATSPHERE_WS_MAX_CONNECTIONS", "10000"),
     ("CHATSPHERE_PRESENCE_GRACE", "15"),
     ("CHATSPHERE_PRESENCE_TTL", "60"),
     ("CHATSPHERE_LOG_FORMAT", "json"),
