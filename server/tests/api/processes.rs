@@ -21,7 +21,7 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// The process id (the fan-out bench reads its CPU time in `/proc`).
+    /// The process id (the load bench reads its memory and CPU time in `/proc`).
     #[allow(dead_code)]
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -106,11 +106,25 @@ pub async fn server_process_logging_to(
     extra: &[(&str, &str)],
     log: Option<&Path>,
 ) -> ServerProcess {
+    let binary = Path::new(env!("CARGO_BIN_EXE_server"));
+    server_process_from(binary, port, backend, data, extra, log).await
+}
+
+/// [`server_process_logging_to`] with another server binary (the load bench
+/// runs an older build to compare before and after a change).
+pub async fn server_process_from(
+    binary: &Path,
+    port: u16,
+    backend: Backend<'_>,
+    data: &Path,
+    extra: &[(&str, &str)],
+    log: Option<&Path>,
+) -> ServerProcess {
     let address = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + START_DEADLINE;
     let mut exits = Vec::new();
     loop {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        let mut command = Command::new(binary);
         command
             .current_dir(data) // no .env from the checkout
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))

@@ -58,7 +58,8 @@ use super::{
 /// one connection, so concurrent writers queue in order; on a shared pool
 /// they would meet SQLite's busy handler, which sleeps and retries (waits of
 /// up to 100 ms: with ten senders in step, p99 send → ack was 81 ms, with
-/// the queue 22 ms; `FANOUT_IN_STEP=1 cargo bench -p server --bench fanout`).
+/// the queue 22 ms; measured with the fan-out bench of the time, senders in
+/// step, since replaced by `cargo bench -p server --bench load`).
 /// Reads use their own pool and, in WAL mode, never wait for the writer.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {

@@ -1,0 +1,209 @@
+//! What one run of the load generator does, read from the environment, with
+//! defaults that finish each scenario within about a minute and hard caps
+//! that keep any setting bounded in count and time.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A scenario of the load generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Many idle authenticated connections: memory, connect rate, idle CPU.
+    Idle,
+    /// One room, many members, some sending: live deliveries.
+    Fanout,
+    /// Many senders into one room at a total rate: acknowledged sends.
+    Hot,
+    /// Users who are members of many conversations connecting.
+    Many,
+}
+
+impl Scenario {
+    /// Every scenario, in the order a run takes them.
+    pub const ALL: [Scenario; 4] = [Self::Idle, Self::Fanout, Self::Hot, Self::Many];
+
+    /// The name used in `LOAD_SCENARIOS` and in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Fanout => "fanout",
+            Self::Hot => "hot",
+            Self::Many => "many",
+        }
+    }
+}
+
+/// What the server processes run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// SQLite and the in-process bus, one process.
+    Sqlite,
+    /// PostgreSQL + Redis (`TEST_DATABASE_URL`, `TEST_REDIS_URL`), several
+    /// processes with the clients split between them.
+    Postgres,
+}
+
+/// Sizes of the `idle` scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleSettings {
+    /// `LOAD_IDLE_CONNECTIONS` (2,000; at most 15,000).
+    pub connections: usize,
+    /// `LOAD_IDLE_PER_USER`: connections per user (16, the server's default
+    /// limit per user and process).
+    pub per_user: usize,
+    /// `LOAD_CONNECT_IN_FLIGHT`: connects under way at once (16).
+    pub in_flight: usize,
+    /// `LOAD_IDLE_SECONDS`: how long the idle CPU is measured (10).
+    pub seconds: Duration,
+}
+
+/// Sizes of a one-room scenario (`fanout` or `hot`).
+#[derive(Debug, Clone, Copy)]
+pub struct RoomSettings {
+    /// Members connected (one connection each).
+    pub members: usize,
+    /// How many of them send.
+    pub senders: usize,
+    /// Messages per second per sender.
+    pub rate_per_sender: f64,
+    /// How long the senders send.
+    pub seconds: Duration,
+}
+
+impl RoomSettings {
+    /// Messages each sender sends over the run.
+    pub fn messages_per_sender(&self) -> usize {
+        (self.rate_per_sender * self.seconds.as_secs_f64())
+            .round()
+            .max(1.0) as usize
+    }
+}
+
+/// Sizes of the `many` scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct ManySettings {
+    /// `LOAD_MANY_CONVERSATIONS`: groups every such user is in (500).
+    pub conversations: usize,
+    /// `LOAD_MANY_USERS`: such users, each connecting once (20).
+    pub users: usize,
+}
+
+/// Everything a run does.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `LOAD_SCENARIOS` (default all: `idle,fanout,hot,many`).
+    pub scenarios: Vec<Scenario>,
+    /// `LOAD_BACKENDS` (default `sqlite`, plus `pg` when `TEST_DATABASE_URL`
+    /// and `TEST_REDIS_URL` are set).
+    pub backends: Vec<BackendKind>,
+    /// `LOAD_PG_PROCESSES`: server processes on PostgreSQL + Redis (2).
+    pub pg_processes: usize,
+    /// `LOAD_SERVER_BIN`: the server binary to run instead of this build's.
+    pub server_bin: Option<PathBuf>,
+    /// `LOAD_HOG`: busy processes competing for the CPU while measuring (0).
+    pub hog: usize,
+    /// `LOAD_DRAIN`: seconds deliveries and acks may take after the last send (10).
+    pub drain: Duration,
+    /// `LOAD_BODY_BYTES`: length of each message body (64).
+    pub body_bytes: usize,
+    /// The `idle` scenario.
+    pub idle: IdleSettings,
+    /// The `fanout` scenario: `LOAD_FANOUT_MEMBERS` (200), `LOAD_FANOUT_SENDERS`
+    /// (100), `LOAD_FANOUT_RATE` (messages per second per sender, 1),
+    /// `LOAD_FANOUT_SECONDS` (20).
+    pub fanout: RoomSettings,
+    /// The `hot` scenario: `LOAD_HOT_SENDERS` (200, all members),
+    /// `LOAD_HOT_RATE` (messages per second over all senders, 1,000),
+    /// `LOAD_HOT_SECONDS` (20).
+    pub hot: RoomSettings,
+    /// The `many` scenario.
+    pub many: ManySettings,
+}
+
+impl Settings {
+    /// Reads the settings; panics with the variable's name on a bad value.
+    pub fn from_env() -> Self {
+        let scenarios = match std::env::var("LOAD_SCENARIOS") {
+            Ok(list) if !list.trim().is_empty() => list
+                .split(',')
+                .map(|name| {
+                    let name = name.trim();
+                    *Scenario::ALL
+                        .iter()
+                        .find(|s| s.name() == name)
+                        .unwrap_or_else(|| panic!("LOAD_SCENARIOS: no scenario {name:?}"))
+                })
+                .collect(),
+            _ => Scenario::ALL.to_vec(),
+        };
+        let pg_configured =
+            std::env::var("TEST_DATABASE_URL").is_ok() && std::env::var("TEST_REDIS_URL").is_ok();
+        let backends = match std::env::var("LOAD_BACKENDS") {
+            Ok(list) if !list.trim().is_empty() => list
+                .split(',')
+                .map(|name| match name.trim() {
+                    "sqlite" => BackendKind::Sqlite,
+                    "pg" | "postgres" => BackendKind::Postgres,
+                    other => panic!("LOAD_BACKENDS: no backend {other:?} (sqlite, pg)"),
+                })
+                .collect(),
+            _ if pg_configured => vec![BackendKind::Sqlite, BackendKind::Postgres],
+            _ => vec![BackendKind::Sqlite],
+        };
+        let fanout_members = number("LOAD_FANOUT_MEMBERS", 200, 1, 5_000);
+        let hot_senders = number("LOAD_HOT_SENDERS", 200, 1, 5_000);
+        let hot_rate: f64 = number("LOAD_HOT_RATE", 1_000.0, 1.0, 100_000.0);
+        Self {
+            scenarios,
+            backends,
+            pg_processes: number("LOAD_PG_PROCESSES", 2, 1, 4),
+            server_bin: std::env::var_os("LOAD_SERVER_BIN").map(PathBuf::from),
+            hog: number("LOAD_HOG", 0, 0, 16),
+            drain: seconds("LOAD_DRAIN", 10, 60),
+            body_bytes: number("LOAD_BODY_BYTES", 64, 16, 4_000),
+            idle: IdleSettings {
+                connections: number("LOAD_IDLE_CONNECTIONS", 2_000, 1, 15_000),
+                per_user: number("LOAD_IDLE_PER_USER", 16, 1, 10_000),
+                in_flight: number("LOAD_CONNECT_IN_FLIGHT", 16, 1, 256),
+                seconds: seconds("LOAD_IDLE_SECONDS", 10, 120),
+            },
+            fanout: RoomSettings {
+                members: fanout_members,
+                senders: number("LOAD_FANOUT_SENDERS", 100, 1, fanout_members),
+                rate_per_sender: number("LOAD_FANOUT_RATE", 1.0, 0.1, 1_000.0),
+                seconds: seconds("LOAD_FANOUT_SECONDS", 20, 120),
+            },
+            hot: RoomSettings {
+                members: hot_senders,
+                senders: hot_senders,
+                rate_per_sender: hot_rate / hot_senders as f64,
+                seconds: seconds("LOAD_HOT_SECONDS", 20, 120),
+            },
+            many: ManySettings {
+                conversations: number("LOAD_MANY_CONVERSATIONS", 500, 1, 2_000),
+                // Every such user is in every group: at most 256 members each.
+                users: number("LOAD_MANY_USERS", 20, 1, 256),
+            },
+        }
+    }
+}
+
+/// `name` parsed, `default` when unset; panics when out of `min..=max`.
+fn number<T>(name: &str, default: T, min: T, max: T) -> T
+where
+    T: FromStr + PartialOrd + Copy + std::fmt::Display,
+{
+    let Ok(raw) = std::env::var(name) else {
+        return default;
+    };
+    match raw.trim().parse::<T>() {
+        Ok(value) if value >= min && value <= max => value,
+        _ => panic!("{name}={raw:?}: expected a number from {min} to {max}"),
+    }
+}
+
+/// `name` in whole seconds, `default` when unset, at most `max`.
+fn seconds(name: &str, default: u64, max: u64) -> Duration {
+    Duration::from_secs(number(name, default, 1, max))
+}
