@@ -203,6 +203,59 @@ fn now_micros() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
+/// The topic of presence changes. A change is published once, naming the
+/// conversations whose members hear of it ([`PresenceBroadcast`]); each
+/// process hands it once to each of its connections in any of them. Were
+/// it published to each conversation's topic instead, a member of 500 of
+/// the user's groups would get 500 copies at once.
+pub const PRESENCE_TOPIC: &str = "presence";
+
+/// A presence change and its audience, as published on [`PRESENCE_TOPIC`]:
+/// the number of conversations (4 bytes, big-endian), their ids (16 bytes
+/// each), then the event's envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceBroadcast {
+    /// The conversations whose members hear of it.
+    pub audience: Vec<Uuid>,
+    /// The `presence` event.
+    pub envelope: Envelope,
+}
+
+impl PresenceBroadcast {
+    /// `event` for the members of `audience`, ready to publish.
+    pub fn to_bytes(audience: &[Uuid], event: &Event<'_>) -> Bytes {
+        let envelope = event.to_bytes();
+        let mut buf = BytesMut::with_capacity(4 + audience.len() * 16 + envelope.len());
+        buf.put_u32(u32::try_from(audience.len()).unwrap_or(u32::MAX));
+        for id in audience.iter().take(u32::MAX as usize) {
+            buf.put_slice(id.as_bytes());
+        }
+        buf.put_slice(&envelope);
+        buf.freeze()
+    }
+
+    /// Opens what [`PresenceBroadcast::to_bytes`] made; `None` otherwise.
+    pub fn open(mut bytes: Bytes) -> Option<Self> {
+        if bytes.len() < 4 {
+            return None;
+        }
+        let count = u32::from_be_bytes(bytes[..4].try_into().ok()?) as usize;
+        let ids_end = count.checked_mul(16)?.checked_add(4)?;
+        if bytes.len() < ids_end {
+            return None;
+        }
+        let head = bytes.split_to(ids_end);
+        let audience = head[4..]
+            .chunks_exact(16)
+            .filter_map(|id| Uuid::from_slice(id).ok())
+            .collect();
+        Some(Self {
+            audience,
+            envelope: Envelope::open(bytes)?,
+        })
+    }
+}
+
 /// The topic of a conversation's events.
 pub fn conversation_topic(conversation_id: Uuid) -> String {
     format!("conversation:{conversation_id}")
@@ -218,6 +271,24 @@ pub fn user_topic(user_id: Uuid) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_presence_broadcast_carries_its_audience_and_the_frame() {
+        let audience = [Uuid::now_v7(), Uuid::now_v7()];
+        let event = Event::Presence {
+            user_id: Uuid::now_v7(),
+            online: true,
+            last_seen_at: chrono::Utc::now(),
+        };
+        let opened =
+            PresenceBroadcast::open(PresenceBroadcast::to_bytes(&audience, &event)).unwrap();
+        assert_eq!(opened.audience, audience);
+        assert!(opened.envelope.json.starts_with(br#"{"type":"presence""#));
+        assert_eq!(
+            PresenceBroadcast::open(Bytes::from_static(b"\0\0\0\x09short")),
+            None
+        );
+    }
 
     #[test]
     fn an_envelope_carries_the_message_seq_conversation_and_the_frame_unchanged() {

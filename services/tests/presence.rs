@@ -12,7 +12,7 @@ use std::time::Duration;
 use domain::{DisplayName, Username};
 use serde_json::Value;
 use services::bus::{Bus, InProcessBus, RedisBus, Subscription};
-use services::events::{conversation_topic, Envelope};
+use services::events::{PresenceBroadcast, PRESENCE_TOPIC};
 use services::presence::{Presence, PresenceConfig};
 use services::store::{self, NewUser, Store};
 use uuid::Uuid;
@@ -26,8 +26,9 @@ const CONFIG: PresenceConfig = PresenceConfig {
 struct Fixture {
     store: Arc<dyn Store>,
     ann: Uuid,
-    /// Ann's direct conversation with Ben: where her presence is announced.
-    dm: Subscription,
+    /// Ann's direct conversation with Ben (whose members hear of her
+    /// presence), and the presence topic.
+    dm: (Uuid, Subscription),
     _dir: tempfile::TempDir,
 }
 
@@ -50,19 +51,23 @@ async fn fixture(bus: &Arc<dyn Bus>) -> Fixture {
         ids.push(user.id);
     }
     let (dm, _) = store.open_direct(ids[0], ids[1]).await.unwrap();
-    let dm = bus.subscribe(&conversation_topic(dm.id)).await.unwrap();
+    let presence = bus.subscribe(PRESENCE_TOPIC).await.unwrap();
     Fixture {
         store,
         ann: ids[0],
-        dm,
+        dm: (dm.id, presence),
         _dir: dir,
     }
 }
 
 /// The next presence event within `wait`: `Some(online)`, or `None`.
-async fn next_change(sub: &mut Subscription, wait: Duration) -> Option<bool> {
+/// Presence changes are published once, for the conversations whose members
+/// hear of them: here, the direct conversation.
+async fn next_change((dm, sub): &mut (Uuid, Subscription), wait: Duration) -> Option<bool> {
     let bytes = tokio::time::timeout(wait, sub.recv()).await.ok()?.ok()?;
-    let event: Value = serde_json::from_slice(&Envelope::open(bytes).unwrap().json).unwrap();
+    let broadcast = PresenceBroadcast::open(bytes).unwrap();
+    assert_eq!(broadcast.audience, [*dm]);
+    let event: Value = serde_json::from_slice(&broadcast.envelope.json).unwrap();
     assert_eq!(event["type"], "presence", "{event}");
     event["online"].as_bool()
 }

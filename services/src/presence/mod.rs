@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use self::redis::RedisPresence;
 use crate::bus::Bus;
-use crate::events::{conversation_topic, Event};
+use crate::events::{Event, PresenceBroadcast, PRESENCE_TOPIC};
 use crate::store::Store;
 use crate::BusError;
 
@@ -344,21 +344,18 @@ impl Presence {
                 return;
             }
         };
+        if audience.is_empty() {
+            return;
+        }
         let event = Event::Presence {
             user_id: user,
             online,
             last_seen_at: now,
-        }
-        .to_bytes();
-        for conversation in audience {
-            if let Err(err) = self
-                .inner
-                .bus
-                .publish(&conversation_topic(conversation), event.clone())
-                .await
-            {
-                tracing::warn!(error = %err, "presence change not published");
-            }
+        };
+        // One publication for every conversation: each connection hears it once.
+        let payload = PresenceBroadcast::to_bytes(&audience, &event);
+        if let Err(err) = self.inner.bus.publish(PRESENCE_TOPIC, payload).await {
+            tracing::warn!(error = %err, "presence change not published");
         }
     }
 }

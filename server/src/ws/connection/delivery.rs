@@ -49,6 +49,8 @@ impl Connection {
                     self.sent.insert(conversation_id, envelope.seq);
                 }
             }
+            // Handed on as events of a conversation: never on this topic.
+            Topic::Presence => return None,
             Topic::User(_) => {
                 let Ok(header) = serde_json::from_slice::<EventHeader>(&envelope.json) else {
                     return None;

@@ -228,7 +228,9 @@ impl Connection {
     async fn start(&mut self) -> Result<usize, ServiceError> {
         // The user topic first: a membership change made while the list is
         // read is still seen.
-        self.follows.follow(&[Topic::User(self.user_id)]).await?;
+        self.follows
+            .follow(&[Topic::User(self.user_id), Topic::Presence])
+            .await?;
         let ids = self.services.chat.conversation_ids(self.user_id).await?;
         let topics: Vec<Topic> = ids.iter().copied().map(Topic::Conversation).collect();
         self.follows.follow(&topics).await?;

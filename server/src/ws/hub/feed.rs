@@ -2,6 +2,7 @@
 //! a task handing what arrives to every local subscriber. A conversation's
 //! feed hands messages on in sequence order ([`Order`]).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
@@ -27,7 +28,8 @@ pub(super) enum State {
 /// One topic's subscribers on this process and the task that feeds them.
 pub(super) struct Feed {
     topic: Topic,
-    subscribers: Mutex<Vec<Subscriber>>,
+    /// By id: a connection leaving a feed of thousands costs no scan.
+    subscribers: Mutex<HashMap<u64, Subscriber>>,
     state: watch::Sender<State>,
     task: Mutex<Option<AbortHandle>>,
     stopped: AtomicBool,
@@ -39,7 +41,7 @@ impl Feed {
     pub(super) fn new(topic: Topic) -> Arc<Self> {
         Arc::new(Self {
             topic,
-            subscribers: Mutex::new(Vec::new()),
+            subscribers: Mutex::new(HashMap::new()),
             state: watch::Sender::new(State::Starting),
             task: Mutex::new(None),
             stopped: AtomicBool::new(false),
@@ -51,7 +53,7 @@ impl Feed {
         self.topic
     }
 
-    fn subscribers(&self) -> MutexGuard<'_, Vec<Subscriber>> {
+    fn subscribers(&self) -> MutexGuard<'_, HashMap<u64, Subscriber>> {
         // Every critical section leaves the list whole.
         self.subscribers
             .lock()
@@ -59,13 +61,13 @@ impl Feed {
     }
 
     pub(super) fn add(&self, subscriber: Subscriber) {
-        self.subscribers().push(subscriber);
+        self.subscribers().insert(subscriber.id, subscriber);
     }
 
     /// Removes a subscriber; `true` when none is left.
     pub(super) fn remove(&self, id: u64) -> bool {
         let mut subscribers = self.subscribers();
-        subscribers.retain(|s| s.id != id);
+        subscribers.remove(&id);
         subscribers.is_empty()
     }
 
@@ -77,13 +79,29 @@ impl Feed {
     /// told (it closes) and dropped from the feed.
     pub(super) fn dispatch(&self, envelope: &services::events::Envelope) {
         self.subscribers()
-            .retain(|s| s.offer((self.topic, envelope.clone())));
+            .retain(|_, s| s.offer((self.topic, envelope.clone())));
+    }
+
+    /// Hands `envelope`, as an event of `topic`, to the subscribers not in
+    /// `reached` yet, and adds them.
+    pub(super) fn dispatch_once(
+        &self,
+        topic: Topic,
+        envelope: &services::events::Envelope,
+        reached: &mut std::collections::HashSet<u64>,
+    ) {
+        for subscriber in self.subscribers().values() {
+            if reached.insert(subscriber.id) {
+                // One that stopped reading is told, and closes.
+                subscriber.offer((topic, envelope.clone()));
+            }
+        }
     }
 
     /// Tells every subscriber it missed events it cannot get back (they
     /// close; their clients reconnect and resume from the store).
     fn overflow_all(&self) {
-        for subscriber in self.subscribers().drain(..) {
+        for (_, subscriber) in self.subscribers().drain() {
             subscriber.overflow.notify_one();
         }
     }
@@ -130,12 +148,18 @@ impl Feed {
 async fn run(feed: Arc<Feed>, hub: Weak<Hub>, services: Services, mut subscription: Subscription) {
     let mut order = match feed.topic {
         Topic::Conversation(id) => Some(Order::new(id)),
-        Topic::User(_) => None,
+        Topic::User(_) | Topic::Presence => None,
     };
     loop {
         let deadline = order.as_ref().and_then(Order::deadline);
         tokio::select! {
             received = subscription.recv() => match received {
+                Ok(bytes) if feed.topic == Topic::Presence => {
+                    match (hub.upgrade(), services::events::PresenceBroadcast::open(bytes)) {
+                        (Some(hub), Some(broadcast)) => hub.announce(broadcast),
+                        _ => continue,
+                    }
+                }
                 Ok(bytes) => {
                     let Some(envelope) = services::events::Envelope::open(bytes) else {
                         continue;
@@ -151,7 +175,9 @@ async fn run(feed: Arc<Feed>, hub: Weak<Hub>, services: Services, mut subscripti
                     match order.as_mut() {
                         // Messages missed show as a gap, filled from the store.
                         Some(order) => order.lagged(),
-                        // Membership and session events cannot be recovered.
+                        // Membership and session events cannot be recovered;
+                        // presence changes are not worth a reconnect.
+                        None if feed.topic == Topic::Presence => {}
                         None => feed.overflow_all(),
                     }
                 }

@@ -19,7 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use services::events::{conversation_topic, user_topic, Envelope};
+use services::events::{
+    conversation_topic, user_topic, Envelope, PresenceBroadcast, PRESENCE_TOPIC,
+};
 use services::{ServiceError, Services};
 use tokio::sync::{mpsc, watch, Notify};
 use uuid::Uuid;
@@ -41,6 +43,9 @@ pub enum Topic {
     User(Uuid),
     /// Everything that happens in one conversation.
     Conversation(Uuid),
+    /// Presence changes, each for the members of the conversations it
+    /// names: handed once to each local connection in any of them.
+    Presence,
 }
 
 impl Topic {
@@ -48,6 +53,7 @@ impl Topic {
         match self {
             Self::User(id) => user_topic(id),
             Self::Conversation(id) => conversation_topic(id),
+            Self::Presence => PRESENCE_TOPIC.to_owned(),
         }
     }
 }
@@ -205,6 +211,20 @@ impl Hub {
     pub fn detach_all(&self, subscriber_id: u64, topics: &[Topic]) {
         for &topic in topics {
             self.detach(subscriber_id, topic);
+        }
+    }
+
+    /// Hands a presence change once to every local connection that follows
+    /// one of the conversations of its audience (as an event of the first
+    /// such conversation).
+    fn announce(&self, broadcast: PresenceBroadcast) {
+        let feeds = self.lock();
+        let mut reached = std::collections::HashSet::new();
+        for conversation in broadcast.audience {
+            let topic = Topic::Conversation(conversation);
+            if let Some(feed) = feeds.get(&topic) {
+                feed.dispatch_once(topic, &broadcast.envelope, &mut reached);
+            }
         }
     }
 

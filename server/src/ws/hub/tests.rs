@@ -197,3 +197,50 @@ async fn a_connection_that_stops_reading_is_told_and_the_others_carry_on() {
         .expect("the slow one is told")
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_presence_change_reaches_each_connection_once_however_many_conversations_it_shares() {
+    use services::bus::Bus;
+    use services::events::{PresenceBroadcast, PRESENCE_TOPIC};
+    let (services, bus) = services().await;
+    let hub = Hub::new(services);
+    let shared: Vec<Uuid> = (0..30).map(|_| Uuid::now_v7()).collect();
+    let mut topics: Vec<Topic> = shared.iter().copied().map(Topic::Conversation).collect();
+    topics.push(Topic::Presence);
+    let (member_of_all, mut inbox) = hub.subscriber(16);
+    hub.attach(&member_of_all, &topics).await.unwrap();
+    let (member_of_one, mut other_inbox) = hub.subscriber(16);
+    hub.attach(
+        &member_of_one,
+        &[Topic::Conversation(shared[29]), Topic::Presence],
+    )
+    .await
+    .unwrap();
+    let (stranger, mut stranger_inbox) = hub.subscriber(16);
+    hub.attach(
+        &stranger,
+        &[Topic::Conversation(Uuid::now_v7()), Topic::Presence],
+    )
+    .await
+    .unwrap();
+    let event = Event::Presence {
+        user_id: Uuid::now_v7(),
+        online: true,
+        last_seen_at: chrono::Utc::now(),
+    };
+    bus.publish(PRESENCE_TOPIC, PresenceBroadcast::to_bytes(&shared, &event))
+        .await
+        .unwrap();
+    for inbox in [&mut inbox, &mut other_inbox] {
+        let (topic, envelope) = tokio::time::timeout(Duration::from_secs(5), inbox.recv())
+            .await
+            .expect("the change in time")
+            .unwrap();
+        assert!(matches!(topic, Topic::Conversation(id) if shared.contains(&id)));
+        assert!(envelope.json.starts_with(br#"{"type":"presence""#));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(inbox.try_recv().is_err(), "once, not once per conversation");
+    assert!(other_inbox.try_recv().is_err());
+    assert!(stranger_inbox.try_recv().is_err(), "not a member of any");
+}
