@@ -35,6 +35,13 @@ pub fn on_postgres_and_redis() -> bool {
 }
 
 impl TestApp {
+    /// The server's data directory (its SQLite file is `chatsphere.db`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
+    }
+}
+
+impl TestApp {
     /// A server with a fresh database: SQLite and the in-process bus in a
     /// temporary directory, or PostgreSQL and Redis (see [`BACKEND_VAR`]).
     pub async fn spawn() -> Self {

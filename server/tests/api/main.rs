@@ -34,6 +34,7 @@ mod resume;
 mod rooms;
 mod rpc;
 mod safe_gets;
+mod sending;
 mod shutdown;
 mod throttle;
 mod two_processes;

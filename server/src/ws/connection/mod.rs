@@ -9,6 +9,7 @@
 //! and typing notices.
 
 mod delivery;
+mod sender;
 mod signals;
 
 use std::collections::HashMap;
@@ -21,20 +22,19 @@ use domain::audit::AuditKind;
 use domain::close::POLICY;
 use futures_util::{SinkExt, StreamExt};
 use services::auth::{Authenticated, ClientInfo};
-use services::conversations::{ConversationRef, Outgoing};
-use services::store::Posted;
+use services::conversations::Outgoing;
 use services::{ServiceError, Services};
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
 use uuid::Uuid;
 
+use self::sender::{Send, Sender};
 use self::signals::Typing;
 use super::follows::Follows;
 use super::hub::Topic;
 use super::limits::FrameBudget;
-use super::protocol::{AckError, ClientFrame, ServerFrame};
+use super::protocol::{ClientFrame, ServerFrame};
 use super::{Gateway, UserSlot};
-use crate::error::ApiError;
 
 /// Close codes (RFC 6455 §7.4.1; 1008 is [`POLICY`]).
 const GOING_AWAY: u16 = 1001;
@@ -112,6 +112,7 @@ pub(super) async fn run(
         session_id: auth.session_id,
         out,
         follows: Follows::new(gateway.hub.clone(), config.limits.outgoing_queue),
+        sender: None,
         frames: FrameBudget::new(config.frame_limiter.clone(), auth.user_id, config.frames),
         strikes: 0,
         holding: resume,
@@ -206,6 +207,8 @@ struct Connection {
     session_id: Uuid,
     out: mpsc::Sender<Message>,
     follows: Follows,
+    /// Posts the connection's sends; started with the first.
+    sender: Option<Sender>,
     /// Budget of the other frames (receipts, typing, resume, ping).
     frames: FrameBudget,
     strikes: u32,
@@ -290,6 +293,7 @@ impl Connection {
                 () = &mut resume_deadline, if self.holding => self.holding = false,
                 () = sleep_until(typing_lapses), if typing_lapses.is_some() => self.typing_lapsed().await,
                 () = overflow.notified() => return Some((POLICY, "too slow: the client is not reading")),
+                () = flooding(self.sender.as_ref()) => return Some((POLICY, "too many messages")),
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > config.heartbeat * 3 {
                         return Some((GOING_AWAY, "no answer to pings"));
@@ -365,7 +369,7 @@ impl Connection {
                     body,
                     reply_to,
                 };
-                return self.send(Ok(outgoing)).await;
+                self.send(Send::Post(outgoing)).await;
             }
             ClientFrame::Chat {
                 content,
@@ -373,72 +377,44 @@ impl Connection {
                 client_msg_id,
             } => {
                 let client_msg_id = client_msg_id.unwrap_or_else(|| Uuid::now_v7().to_string());
-                let room = self
-                    .services
-                    .chat
-                    .resolve(self.user_id, &ConversationRef::RoomName(room_id))
-                    .await;
-                let outgoing = room.map(|conversation_id| Outgoing {
-                    conversation_id,
-                    client_msg_id: client_msg_id.clone(),
+                self.send(Send::Chat {
+                    room: room_id,
+                    client_msg_id,
                     body: content,
-                    reply_to: None,
-                });
-                return self.send(outgoing.map_err(|e| (client_msg_id, e))).await;
+                })
+                .await;
             }
         }
         None
     }
 
-    /// Posts a message and acks it. The user's send rate
-    /// (`CHATSPHERE_SEND_RATE`) is the chat service's rule; a connection
-    /// that keeps sending past it is closed.
-    async fn send(&mut self, outgoing: Result<Outgoing, (String, ServiceError)>) -> Close {
-        let (client_msg_id, result) = match outgoing {
-            Err((id, err)) => (id, Err(err)),
-            Ok(outgoing) => {
-                self.stop_typing(outgoing.conversation_id).await;
-                let id = outgoing.client_msg_id.clone();
-                (id, self.services.chat.post(self.user_id, outgoing).await)
-            }
-        };
-        if matches!(result, Err(ServiceError::TooManyRequests { .. })) {
-            self.strikes += 1;
-            if self.strikes >= FLOOD_STRIKES {
-                return Some((POLICY, "too many messages"));
-            }
-        } else {
-            self.strikes = 0;
+    /// Hands a send to the connection's sender (started with the first),
+    /// which posts it and acks it; too many waiting are refused at once.
+    async fn send(&mut self, send: Send) {
+        if let Send::Post(outgoing) = &send {
+            self.stop_typing(outgoing.conversation_id).await;
         }
-        let frame = match result {
-            Ok(posted) => {
-                let message = posted.message();
-                ServerFrame::Ack {
-                    client_msg_id: &client_msg_id,
-                    message_id: Some(message.id),
-                    conversation_id: Some(message.conversation_id),
-                    seq: Some(message.seq),
-                    duplicate: matches!(posted, Posted::Duplicate(_)),
-                    error: None,
-                }
+        let sender = self.sender.get_or_insert_with(|| {
+            Sender::start(
+                self.services.clone(),
+                self.user_id,
+                self.out.clone(),
+                self.out.max_capacity(),
+            )
+        });
+        if let Err(refused) = sender.queue(send) {
+            if self.out.try_send(Message::Text(refused.into())).is_err() {
+                metrics::counter!("chatsphere_ws_queue_drops_total").increment(1);
             }
-            Err(err) => {
-                let api = ApiError::from(err);
-                ServerFrame::Ack {
-                    client_msg_id: &client_msg_id,
-                    message_id: None,
-                    conversation_id: None,
-                    seq: None,
-                    duplicate: false,
-                    error: Some(AckError {
-                        status: api.status().as_u16(),
-                        detail: api.detail().to_owned(),
-                    }),
-                }
-            }
-        };
-        self.reply(&frame);
-        None
+        }
+    }
+}
+
+/// Until the sender says the client floods (never without a sender).
+async fn flooding(sender: Option<&Sender>) {
+    match sender {
+        Some(sender) => sender.flood.notified().await,
+        None => std::future::pending().await,
     }
 }
 

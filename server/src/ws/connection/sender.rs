@@ -1,0 +1,165 @@
+//! A connection's sends: posted one after another, in the order they came,
+//! by a task of their own, so the connection goes on delivering while the
+//! store commits. Each ack goes out when its commit ends. The task starts
+//! with the connection's first send (an idle connection pays nothing) and
+//! ends when the connection does, after the sends already taken.
+
+use std::sync::Arc;
+
+use axum::extract::ws::Message;
+use services::conversations::{ConversationRef, Outgoing};
+use services::store::Posted;
+use services::{ServiceError, Services};
+use tokio::sync::{mpsc, Notify};
+use uuid::Uuid;
+
+use super::FLOOD_STRIKES;
+use crate::error::ApiError;
+use crate::ws::protocol::{AckError, ServerFrame};
+
+/// One send, as the client framed it.
+pub(super) enum Send {
+    /// `send`: a conversation by id.
+    Post(Outgoing),
+    /// The spec's `chat`: a room by name.
+    Chat {
+        room: String,
+        client_msg_id: String,
+        body: String,
+    },
+}
+
+impl Send {
+    fn client_msg_id(&self) -> &str {
+        match self {
+            Self::Post(outgoing) => &outgoing.client_msg_id,
+            Self::Chat { client_msg_id, .. } => client_msg_id,
+        }
+    }
+}
+
+/// The queue of a connection's sends and the task posting them.
+pub(super) struct Sender {
+    queue: mpsc::Sender<Send>,
+    /// Told when the client kept sending past its rate: the connection closes.
+    pub(super) flood: Arc<Notify>,
+}
+
+impl Sender {
+    /// Starts the task; at most `waiting` sends wait for their commit
+    /// (`CHATSPHERE_WS_QUEUE`, like the frames waiting to be written).
+    pub(super) fn start(
+        services: Services,
+        user_id: Uuid,
+        out: mpsc::Sender<Message>,
+        waiting: usize,
+    ) -> Self {
+        let (queue, sends) = mpsc::channel(waiting);
+        let flood = Arc::new(Notify::new());
+        tokio::spawn(post_all(services, user_id, sends, out, flood.clone()));
+        Self { queue, flood }
+    }
+
+    /// Queues a send; `Err` with the ack to give at once when too many wait.
+    pub(super) fn queue(&self, send: Send) -> Result<(), String> {
+        self.queue.try_send(send).map_err(|err| {
+            let send = match err {
+                mpsc::error::TrySendError::Full(send) | mpsc::error::TrySendError::Closed(send) => {
+                    send
+                }
+            };
+            ack(
+                send.client_msg_id(),
+                Err(ServiceError::TooManyRequests { retry_after: 1 }),
+            )
+        })
+    }
+}
+
+/// Posts each send in turn and answers it; a client that keeps sending
+/// past the user's rate (`CHATSPHERE_SEND_RATE`) is told to stop.
+async fn post_all(
+    services: Services,
+    user_id: Uuid,
+    mut sends: mpsc::Receiver<Send>,
+    out: mpsc::Sender<Message>,
+    flood: Arc<Notify>,
+) {
+    let mut strikes = 0;
+    while let Some(send) = sends.recv().await {
+        let (client_msg_id, result) = match send {
+            Send::Post(outgoing) => {
+                let id = outgoing.client_msg_id.clone();
+                (id, services.chat.post(user_id, outgoing).await)
+            }
+            Send::Chat {
+                room,
+                client_msg_id,
+                body,
+            } => {
+                let result = match services
+                    .chat
+                    .resolve(user_id, &ConversationRef::RoomName(room))
+                    .await
+                {
+                    Ok(conversation_id) => {
+                        let outgoing = Outgoing {
+                            conversation_id,
+                            client_msg_id: client_msg_id.clone(),
+                            body,
+                            reply_to: None,
+                        };
+                        services.chat.post(user_id, outgoing).await
+                    }
+                    Err(err) => Err(err),
+                };
+                (client_msg_id, result)
+            }
+        };
+        if matches!(result, Err(ServiceError::TooManyRequests { .. })) {
+            strikes += 1;
+            if strikes >= FLOOD_STRIKES {
+                flood.notify_one();
+                return;
+            }
+        } else {
+            strikes = 0;
+        }
+        let frame = ack(&client_msg_id, result);
+        if out.send(Message::Text(frame.into())).await.is_err() {
+            return; // the connection is gone; the rest are committed or never will be
+        }
+    }
+}
+
+/// The `ack` frame of a send, as text.
+fn ack(client_msg_id: &str, result: Result<Posted, ServiceError>) -> String {
+    let frame = match result {
+        Ok(posted) => {
+            let message = posted.message();
+            ServerFrame::Ack {
+                client_msg_id,
+                message_id: Some(message.id),
+                conversation_id: Some(message.conversation_id),
+                seq: Some(message.seq),
+                duplicate: matches!(posted, Posted::Duplicate(_)),
+                error: None,
+            }
+        }
+        Err(err) => {
+            let api = ApiError::from(err);
+            ServerFrame::Ack {
+                client_msg_id,
+                message_id: None,
+                conversation_id: None,
+                seq: None,
+                duplicate: false,
+                error: Some(AckError {
+                    status: api.status().as_u16(),
+                    detail: api.detail().to_owned(),
+                }),
+            }
+        }
+    };
+    frame.to_text()
+}
