@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::client::{client, Shared, ANY_PROCESS};
 use super::cluster::{history, register, Cluster};
 use super::postgres::PgServer;
+use super::proxy::PgProxy;
 use super::redis::RedisServer;
 use super::{checks, figures, logs, Fault, Outage, Run, Scenario, Target, SETTLE};
 
@@ -21,6 +22,8 @@ use super::{checks, figures, logs, Fault, Outage, Run, Scenario, Target, SETTLE}
 pub struct Owned<'a> {
     pub redis: Option<&'a mut RedisServer>,
     pub postgres: Option<&'a mut PgServer>,
+    /// The proxy the server processes reach PostgreSQL through.
+    pub proxy: Option<&'a PgProxy>,
 }
 
 /// Runs `scenario`, whose faults stop server processes only.
@@ -159,11 +162,23 @@ async fn strike(
     fault: &Fault,
 ) -> Outage {
     tokio::time::sleep_until((shared.epoch + fault.at).into()).await;
+    if fault.target == Target::CommitAnswer {
+        let stopped = shared.now();
+        let proxy = owned.proxy.expect("the proxy in front of PostgreSQL");
+        let lost = proxy.lose_next_commit_answer(Duration::from_secs(5)).await;
+        assert!(lost, "no COMMIT passed the proxy within 5 s");
+        return Outage {
+            target: fault.target,
+            stopped,
+            restarted: shared.now(),
+            delay: Duration::ZERO,
+        };
+    }
     // (A permit left over from the fault before is taken first.)
     let _ = futures_util::FutureExt::now_or_never(shared.sent_there.notified());
     let armed = match fault.target {
         Target::Process(index) => index + 1,
-        Target::Redis | Target::Postgres => ANY_PROCESS,
+        Target::Redis | Target::Postgres | Target::CommitAnswer => ANY_PROCESS,
     };
     shared.kill_armed.store(armed, Ordering::SeqCst);
     let wait = shared.send_every * 3;
@@ -182,12 +197,14 @@ async fn strike(
                 .expect("the test's PostgreSQL");
             postgres.crash().await;
         }
+        Target::CommitAnswer => unreachable!("handled above"),
     }
     tokio::time::sleep(fault.down_for).await;
     match fault.target {
         Target::Process(index) => cluster.restart(index).await,
         Target::Redis => owned.redis.as_deref_mut().unwrap().restart().await,
         Target::Postgres => owned.postgres.as_deref_mut().unwrap().restart().await,
+        Target::CommitAnswer => unreachable!("handled above"),
     }
     Outage {
         target: fault.target,

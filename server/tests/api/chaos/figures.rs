@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::record::ClientLog;
-use super::Run;
+use super::{Run, Target};
 
 /// Prints the figures of the whole run, then those of each client (all of
 /// them for a few members, the first three and totals for many).
@@ -23,14 +23,20 @@ pub fn print(run: &Run) {
     eprintln!("chaos ({label}): faults {}", {
         run.outages
             .iter()
-            .map(|o| {
-                format!(
+            .map(|o| match o.target {
+                Target::CommitAnswer => format!(
+                    "{} lost at {} (the connection cut at {})",
+                    o.target,
+                    secs(o.stopped),
+                    secs(o.restarted)
+                ),
+                _ => format!(
                     "{} at {} ({} µs after a send to it; up again at {})",
                     o.target,
                     secs(o.stopped),
                     o.delay.as_micros(),
                     secs(o.restarted)
-                )
+                ),
             })
             .collect::<Vec<_>>()
             .join(", ")

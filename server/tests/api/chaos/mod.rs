@@ -13,7 +13,8 @@
 //! killed twice, and on PostgreSQL + Redis with two processes each killed
 //! once; [`scale`], many members sending at once on PostgreSQL + Redis;
 //! [`outages`], a Redis and a PostgreSQL of the test's own ([`redis`],
-//! [`postgres`]) stopped and started again mid-traffic.
+//! [`postgres`]) stopped and started again mid-traffic, and answers to
+//! COMMITs lost by a [`proxy`] in front of PostgreSQL.
 //!
 //! [`drive`] runs a scenario: [`cluster`] starts, kills and restarts the
 //! server processes; [`client`] is one simulated member, [`sending`] how
@@ -29,6 +30,7 @@ mod figures;
 mod logs;
 mod outages;
 mod postgres;
+mod proxy;
 mod reality;
 mod record;
 mod redis;
@@ -61,6 +63,9 @@ pub enum Target {
     Redis,
     /// The test's own PostgreSQL, in immediate mode (a crash).
     Postgres,
+    /// The answer to the next COMMIT, lost by the proxy in front of
+    /// PostgreSQL (the commit itself goes through).
+    CommitAnswer,
 }
 
 impl std::fmt::Display for Target {
@@ -69,6 +74,7 @@ impl std::fmt::Display for Target {
             Self::Process(index) => write!(f, "process {index}"),
             Self::Redis => f.write_str("redis"),
             Self::Postgres => f.write_str("postgres"),
+            Self::CommitAnswer => f.write_str("a commit's answer"),
         }
     }
 }
@@ -88,9 +94,11 @@ pub struct Fault {
 #[derive(Debug, Clone, Copy)]
 pub struct Outage {
     pub target: Target,
-    /// When it was stopped (from the start of sending).
+    /// When it was stopped (from the start of sending; for a lost answer,
+    /// when the proxy was told to lose the next one).
     pub stopped: Duration,
-    /// When it was up again.
+    /// When it was up again (for a lost answer, when the connection whose
+    /// answer was lost had been cut).
     pub restarted: Duration,
     /// How long after a send (to the process, or to any process for Redis
     /// and PostgreSQL) the stop was started.

@@ -1,6 +1,7 @@
 //! Redis, then PostgreSQL, stopped for two seconds mid-traffic and started
 //! again, under two server processes: each is the test's own (the shared
-//! ones at 6379 and 5432 are never touched). While it is down the server
+//! ones at 6379 and 5432 are never touched); and answers to COMMITs lost
+//! between PostgreSQL and the server. While it is down the server
 //! processes stay up; a send they cannot store is answered with an error
 //! ack that tells the client to retry, never with a false success; the
 //! members send one message at a time, retrying what was not acknowledged
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use super::drive::{chaos_with, Owned};
 use super::postgres::PgServer;
+use super::proxy::PgProxy;
 use super::redis::RedisServer;
 use super::{long_variant, Fault, Scenario, Sending, Target};
 use crate::processes::Backend;
@@ -68,7 +70,7 @@ async fn acknowledged_messages_survive_a_redis_restart_mid_traffic_exactly_once_
     let scenario = eight_members("postgres + redis, redis restarted", backend, &faults);
     let owned = Owned {
         redis: Some(&mut redis),
-        postgres: None,
+        ..Owned::default()
     };
     with_cleanup(
         chaos_with(&scenario, owned),
@@ -99,8 +101,56 @@ async fn acknowledged_messages_survive_a_postgres_restart_mid_traffic_exactly_on
     let faults = outages(Target::Postgres);
     let scenario = eight_members("postgres + redis, postgres restarted", backend, &faults);
     let owned = Owned {
-        redis: None,
         postgres: Some(&mut postgres),
+        ..Owned::default()
     };
     chaos_with(&scenario, owned).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
+async fn a_send_whose_commit_answer_is_lost_is_told_to_retry_and_stored_once() {
+    let (Some(admin), Some(redis)) = (
+        service_url("TEST_DATABASE_URL"),
+        service_url("TEST_REDIS_URL"),
+    ) else {
+        return;
+    };
+    let (database_url, name) = create_pg_database(&admin).await;
+    let parsed = url::Url::parse(&database_url).expect("a database URL");
+    let upstream = format!(
+        "{}:{}",
+        parsed.host_str().expect("a database host"),
+        parsed.port().unwrap_or(5432)
+    );
+    let proxy = PgProxy::start(&upstream).await;
+    let proxied = proxy.url(&database_url);
+    let prefix = format!("chatsphere-chaos-commit-test:{name}:");
+    let backend = Backend {
+        database_url: Some(&proxied),
+        redis: Some((&redis, &prefix)),
+    };
+    // Three answers lost, a second and a half apart.
+    let faults: Vec<Fault> = [2000, 3500, 5000]
+        .into_iter()
+        .map(|ms| Fault {
+            at: Duration::from_millis(ms),
+            target: Target::CommitAnswer,
+            down_for: Duration::ZERO,
+        })
+        .collect();
+    let mut scenario = eight_members("postgres + redis, commit answers lost", backend, &faults);
+    scenario.sending_for = Duration::from_secs(7);
+    let owned = Owned {
+        proxy: Some(&proxy),
+        ..Owned::default()
+    };
+    with_cleanup(
+        chaos_with(&scenario, owned),
+        drop_pg_database(&admin, &name),
+    )
+    .await;
 }

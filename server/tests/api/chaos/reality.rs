@@ -101,7 +101,7 @@ fn fault_was_felt(run: &Run, n: usize, outage: &Outage, next: Duration) {
     // may take that long to reconnect).
     let errors = sent()
         .flat_map(|s| s.errors.iter())
-        .filter(|(at, _)| *at >= stopped && *at < restarted + Duration::from_secs(5))
+        .filter(|(at, _)| *at >= stopped && *at < next.min(restarted + Duration::from_secs(5)))
         .count();
     // Messages last sent while it was down and acknowledged only after it
     // was back: held up by the outage.
@@ -110,7 +110,7 @@ fn fault_was_felt(run: &Run, n: usize, outage: &Outage, next: Duration) {
         .filter(|s| s.ack.as_ref().is_some_and(|a| a.at > restarted))
         .count();
     eprintln!(
-        "chaos ({label}): fault {n}, {target} down {:.1} s: {dropped} connections dropped, \
+        "chaos ({label}): fault {n}, {target} out for {:.1} s: {dropped} connections dropped, \
          {errors} error acks, {held} sends held up; acks in the second before {before}, \
          while down {during}, after the restart {after}",
         (restarted - stopped).as_secs_f64()
@@ -132,6 +132,27 @@ fn fault_was_felt(run: &Run, n: usize, outage: &Outage, next: Duration) {
                     "fault {n}: nothing acknowledged by the other process"
                 );
             }
+        }
+        Target::CommitAnswer => {
+            // The send whose commit went through unanswered was told to
+            // retry, and its retry found it stored.
+            let despite = sent()
+                .filter(|s| s.stored_despite_error())
+                .filter(|s| {
+                    s.errors.first().is_some_and(|(at, _)| {
+                        *at >= stopped && *at < next.min(restarted + Duration::from_secs(2))
+                    })
+                })
+                .count();
+            eprintln!(
+                "chaos ({label}): fault {n}: {despite} messages stored though their send was \
+                 answered with an error, acknowledged as duplicates when sent again"
+            );
+            assert!(
+                despite > 0,
+                "fault {n}: the answer to a COMMIT was lost, yet no message was acknowledged \
+                 as a duplicate after an error ack"
+            );
         }
         Target::Redis | Target::Postgres => assert!(
             dropped + errors + held > 0,
