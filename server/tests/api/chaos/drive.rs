@@ -16,6 +16,13 @@ use super::proxy::PgProxy;
 use super::redis::RedisServer;
 use super::{checks, figures, logs, Fault, Outage, Run, Scenario, Target, SETTLE};
 
+/// Set (to anything) to keep each run's data directory, with the server
+/// processes' logs, instead of removing it.
+const KEEP_VAR: &str = "CHATSPHERE_CHAOS_KEEP";
+
+/// The least time between a restart and the next fault.
+const MIN_UP: Duration = Duration::from_secs(1);
+
 /// The test's own services that faults may stop (none for process kills
 /// alone).
 #[derive(Default)]
@@ -35,8 +42,21 @@ pub async fn chaos(scenario: &Scenario<'_>) {
 /// against the store; `owned` holds what its Redis and PostgreSQL faults stop.
 pub async fn chaos_with(scenario: &Scenario<'_>, mut owned: Owned<'_>) {
     let started = Instant::now();
-    let data = tempfile::tempdir().unwrap();
-    let mut cluster = Cluster::start(scenario.backend, data.path(), scenario.processes).await;
+    let temporary = tempfile::tempdir().unwrap();
+    let (_removed_at_the_end, data) = if std::env::var_os(KEEP_VAR).is_some() {
+        // Kept for a look at the server logs (server-<n>.log) afterwards.
+        let kept = temporary.keep();
+        eprintln!(
+            "chaos ({}): data and logs kept in {}",
+            scenario.label,
+            kept.display()
+        );
+        (None, kept)
+    } else {
+        let path = temporary.path().to_owned();
+        (Some(temporary), path)
+    };
+    let mut cluster = Cluster::start(scenario.backend, &data, scenario.processes).await;
     let http = reqwest::Client::new();
     let names = member_names(scenario.members);
     let addresses: Vec<String> = (0..scenario.processes)
@@ -101,9 +121,14 @@ pub async fn chaos_with(scenario: &Scenario<'_>, mut owned: Owned<'_>) {
         })
         .collect();
 
-    let mut outages = Vec::new();
+    let mut outages: Vec<Outage> = Vec::new();
     for fault in scenario.faults {
-        outages.push(strike(&shared, &mut cluster, &mut owned, fault).await);
+        // On a slow machine a restart can take seconds: the next fault
+        // waits until what came back has been up for a while.
+        let up_since = outages.last().map_or(Duration::ZERO, |o| o.restarted);
+        let at = fault.at.max(up_since + MIN_UP);
+        let fault = Fault { at, ..*fault };
+        outages.push(strike(&shared, &mut cluster, &mut owned, &fault).await);
     }
     tokio::time::sleep_until((epoch + scenario.sending_for).into()).await;
     shared.stop_sending.store(true, Ordering::SeqCst);

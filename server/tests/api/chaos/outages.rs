@@ -21,7 +21,7 @@ use crate::processes::Backend;
 use crate::support::{create_pg_database, drop_pg_database, service_url, with_cleanup};
 
 /// Eight members, each sending a new message every 200 ms, one at a time,
-/// for 10 seconds (50 with the long variant), on two processes.
+/// for 10 seconds (70 with the long variant), on two processes.
 fn eight_members<'a>(label: &'a str, backend: Backend<'a>, faults: &'a [Fault]) -> Scenario<'a> {
     Scenario {
         label,
@@ -30,22 +30,24 @@ fn eight_members<'a>(label: &'a str, backend: Backend<'a>, faults: &'a [Fault]) 
         members: 8,
         send_every: Duration::from_millis(200),
         sending: Sending::OneAtATime,
-        sending_for: Duration::from_secs(if long_variant() { 50 } else { 10 }),
+        sending_for: Duration::from_secs(if long_variant() { 70 } else { 10 }),
         faults,
     }
 }
 
-/// `target` down for two seconds at 2.5 s and at 6 s (every 8 s from 2.5 s
-/// with the long variant): twice, for two chances of landing while a send
-/// is being stored.
+/// `target` down for two seconds at 2.5 s and at 6 s: twice, for two
+/// chances of landing while a send is being stored. The long variant stops
+/// it six times, 11 s apart, alternately for 2 and for 7 seconds: longer
+/// than a send waits for a database connection (5 s) or for Redis (3 s),
+/// so that sends are answered with errors rather than held.
 fn outages(target: Target) -> Vec<Fault> {
     let long = long_variant();
     let count = if long { 6 } else { 2 };
     (0..count)
         .map(|i| Fault {
-            at: Duration::from_millis(2500 + if long { 8000 } else { 3500 } * i),
+            at: Duration::from_millis(2500 + if long { 11_000 } else { 3500 } * i),
             target,
-            down_for: Duration::from_secs(2),
+            down_for: Duration::from_secs(if long && i % 2 == 1 { 7 } else { 2 }),
         })
         .collect()
 }

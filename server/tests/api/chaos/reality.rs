@@ -17,7 +17,10 @@ pub fn chaos_was_real(run: &Run) {
     errors_say_retry(run);
     resend_path_taken(run);
     for (n, outage) in run.outages.iter().enumerate() {
-        let next = run.outages.get(n + 1).map_or(run.stopped, |o| o.stopped);
+        // Until the next fault; after the last, until everything was
+        // acknowledged (on a slow machine, the catching up can run past
+        // the end of sending).
+        let next = run.outages.get(n + 1).map_or(run.all_acked, |o| o.stopped);
         fault_was_felt(run, n + 1, outage, next);
     }
 }
