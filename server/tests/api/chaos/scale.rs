@@ -39,16 +39,33 @@ async fn acknowledged_messages_of_many_concurrent_senders_survive_sigkills_exact
     };
     // Each member stays under the server's per-connection limit (10 a
     // second): 24 × 5 = 120 messages a second into one group, 2,880
-    // deliveries a second.
+    // deliveries a second (long: 30 × 4 = 120 a second, 3,600 deliveries,
+    // for 50 s). Both can be changed to find where it breaks.
+    let members = setting(MEMBERS_VAR, if long { 30 } else { 24 });
+    let every = setting(EVERY_VAR, if long { 250 } else { 200 });
     let scenario = Scenario {
         label: "postgres + redis, two processes, many senders",
         backend,
         processes: 2,
-        members: if long { 30 } else { 24 },
-        send_every: Duration::from_millis(if long { 100 } else { 200 }),
+        members: usize::try_from(members).unwrap(),
+        send_every: Duration::from_millis(every),
         sending: Sending::Pipelined,
         sending_for: Duration::from_secs(if long { 50 } else { 8 }),
         faults: &faults,
     };
     with_cleanup(chaos(&scenario), drop_pg_database(&admin, &name)).await;
+}
+
+/// How many members send (default 24; 30 with the long variant).
+const MEMBERS_VAR: &str = "CHATSPHERE_CHAOS_MEMBERS";
+/// Milliseconds between two new messages of a member (default 200; 250
+/// with the long variant).
+const EVERY_VAR: &str = "CHATSPHERE_CHAOS_SEND_EVERY_MS";
+
+/// The number in the variable `name`, or `default`.
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name).map_or(default, |v| {
+        v.parse()
+            .unwrap_or_else(|_| panic!("{name} must be a whole number, not {v:?}"))
+    })
 }
