@@ -129,10 +129,16 @@ fn errors(label: &str, logs: &[ClientLog]) {
         .flat_map(|l| &l.sent)
         .filter(|s| s.stored_despite_error())
         .count();
+    let found = logs
+        .iter()
+        .flat_map(|l| &l.sent)
+        .filter(|s| s.found_stored_by_the_server())
+        .count();
     let after_ack: usize = logs.iter().map(|l| l.errors_after_ack).sum();
     eprintln!(
         "chaos ({label}): error acks saying to retry: {} on {retried} messages, \
          {despite} of them stored all the same (acknowledged as duplicates when sent again); \
+         {found} acknowledged as duplicates at their only send; \
          {after_ack} error acks of acknowledged messages sent again",
         kinds.values().sum::<usize>()
     );

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use super::{Outage, Run, Target};
 
+/// How long after a lost commit answer its outcome may take to reach the
+/// client.
+const SETTLING: Duration = Duration::from_secs(2);
+
 /// Statuses of an error ack that tell the client to send the message again
 /// later with the same `client_msg_id` (docs/protocol.md).
 const RETRY_STATUSES: [u64; 2] = [429, 503];
@@ -138,23 +142,27 @@ fn fault_was_felt(run: &Run, n: usize, outage: &Outage, next: Duration) {
         }
         Target::CommitAnswer => {
             // The send whose commit went through unanswered was told to
-            // retry, and its retry found it stored.
+            // retry, and its retry found it stored; or, committed in a
+            // batch, the server stored the batch again one by one and found
+            // it (acknowledged as a duplicate at its only send).
+            let window = |at: Duration| at >= stopped && at < next.min(restarted + SETTLING);
             let despite = sent()
                 .filter(|s| s.stored_despite_error())
-                .filter(|s| {
-                    s.errors.first().is_some_and(|(at, _)| {
-                        *at >= stopped && *at < next.min(restarted + Duration::from_secs(2))
-                    })
-                })
+                .filter(|s| s.errors.first().is_some_and(|(at, _)| window(*at)))
+                .count();
+            let found = sent()
+                .filter(|s| s.found_stored_by_the_server())
+                .filter(|s| s.ack.as_ref().is_some_and(|a| window(a.at)))
                 .count();
             eprintln!(
                 "chaos ({label}): fault {n}: {despite} messages stored though their send was \
-                 answered with an error, acknowledged as duplicates when sent again"
+                 answered with an error (acknowledged as duplicates when sent again), {found} \
+                 found stored by the server itself (a duplicate ack at their only send)"
             );
             assert!(
-                despite > 0,
+                despite + found > 0,
                 "fault {n}: the answer to a COMMIT was lost, yet no message was acknowledged \
-                 as a duplicate after an error ack"
+                 as a duplicate, after an error ack or at its only send"
             );
         }
         Target::Redis | Target::Postgres => assert!(

@@ -38,6 +38,8 @@ pub struct Sent {
     pub retry_at: Option<Duration>,
     /// Sent on the current connection, its ack not in yet.
     pub waiting: bool,
+    /// How many times it was sent.
+    pub sends: u32,
 }
 
 impl Sent {
@@ -46,6 +48,13 @@ impl Sent {
     /// was lost).
     pub fn stored_despite_error(&self) -> bool {
         !self.errors.is_empty() && self.ack.as_ref().is_some_and(|a| a.duplicate)
+    }
+
+    /// Acknowledged as a duplicate though sent only once: the server tried
+    /// to store it again itself (a batch whose commit answer was lost,
+    /// stored again one by one) and found it stored.
+    pub fn found_stored_by_the_server(&self) -> bool {
+        self.sends == 1 && self.ack.as_ref().is_some_and(|a| a.duplicate)
     }
 }
 

@@ -62,6 +62,7 @@ pub fn create(shared: &Shared, log: &mut ClientLog) -> usize {
         errors: Vec::new(),
         retry_at: None,
         waiting: false,
+        sends: 0,
     });
     number
 }
@@ -81,6 +82,7 @@ pub async fn send(
     sent.sent_at = shared.now();
     sent.retry_at = None;
     sent.waiting = true;
+    sent.sends += 1;
     if !send_frame(socket, &frame).await {
         return false;
     }
