@@ -150,8 +150,8 @@ fn long_variant() -> bool {
     std::env::var("CHATSPHERE_CHAOS_LONG").is_ok_and(|v| v == "1")
 }
 
-/// Three members, sending as fast as the server's per-connection limit
-/// lets a client go (10 a second), for 8 seconds.
+/// Three members, each sending 10 messages a second (the default per-user
+/// rate, `CHATSPHERE_SEND_RATE`), for 8 seconds.
 fn three_members<'a>(
     label: &'a str,
     backend: Backend<'a>,

@@ -39,8 +39,8 @@ async fn acknowledged_messages_of_many_concurrent_senders_survive_sigkills_exact
         // busy machine, still acknowledges something meanwhile.
         vec![kill(2500, 0, 1500), kill(5500, 1, 1500)]
     };
-    // Each member stays under the server's per-connection limit (10 a
-    // second): 24 × 4 = 96 messages a second into one group, 2,304
+    // Each member stays under the default per-user rate
+    // (`CHATSPHERE_SEND_RATE`, 10 a second): 24 × 4 = 96 messages a second into one group, 2,304
     // deliveries a second (long: 30 × 4 = 120 a second, 3,600 deliveries,
     // for 50 s). Both can be changed to find where it breaks.
     let members = setting(MEMBERS_VAR, if long { 30 } else { 24 });
