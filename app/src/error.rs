@@ -106,7 +106,8 @@ impl From<services::ServiceError> for AppError {
             E::AccountDisabled => Self::Forbidden(domain::messages::ACCOUNT_DISABLED.to_owned()),
             E::TooManyRequests { retry_after } => Self::TooManyRequests(retry_after),
             E::Upstream(why) => Self::Unavailable(why.to_owned()),
-            E::Internal(detail) => {
+            // "Please try again in a moment" is what the person can do.
+            E::Unavailable(detail) | E::Internal(detail) => {
                 tracing::error!(error = %detail, "server function failed");
                 Self::Internal
             }

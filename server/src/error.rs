@@ -7,6 +7,10 @@ use serde::Serialize;
 use services::ServiceError;
 use utoipa::ToSchema;
 
+/// The detail of a 503 for a database or Redis that could not be reached.
+const DEPENDENCY_UNAVAILABLE: &str =
+    "the server cannot reach its database or Redis just now: try again in a moment";
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -152,7 +156,8 @@ impl ApiError {
         )
     }
 
-    /// 503 while the server cannot take this request (shutting down).
+    /// 503 while the server cannot take this request (shutting down, or its
+    /// database or Redis is out of reach).
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -209,6 +214,13 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::TooManyRequests { retry_after } => Self::too_many_requests(retry_after),
             ServiceError::Upstream(why) => Self::bad_gateway(why),
+            ServiceError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "request failed: a dependency is unavailable");
+                Self {
+                    retry_after: Some(1),
+                    ..Self::unavailable(DEPENDENCY_UNAVAILABLE)
+                }
+            }
             ServiceError::Internal(cause) => Self::internal(&cause),
         }
     }
@@ -255,4 +267,25 @@ pub async fn api_not_found(
 /// Fallback for known API paths called with the wrong method.
 pub async fn api_method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_dependency_is_a_503_to_retry_without_its_details() {
+        let err = ApiError::from(ServiceError::Unavailable(
+            "database error: connection reset at 10.0.0.7".into(),
+        ));
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(err.retry_after, Some(1));
+        assert!(err.detail().contains("try again"), "{}", err.detail());
+        assert!(
+            !err.detail().contains("10.0.0.7"),
+            "details stay in the logs"
+        );
+        let internal = ApiError::from(ServiceError::Internal("a bug".into()));
+        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -40,6 +40,13 @@ pub enum ServiceError {
     /// the message is safe to show, details were logged.
     #[error("{0}")]
     Upstream(&'static str),
+    /// The database or Redis could not be reached, or its connection broke
+    /// mid-call: nothing is wrong with the request, which may succeed if
+    /// made again in a moment (whether it took effect is unknown: only
+    /// idempotent calls, such as a send with its `client_msg_id`, are safe
+    /// to repeat). Details are for the logs only.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A dependency failed; details are for the logs only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -51,6 +58,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::Conflict(what) => Self::Conflict(what),
             StoreError::AccountDisabled => Self::AccountDisabled,
+            other if other.is_transient() => Self::Unavailable(other.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -58,6 +66,38 @@ impl From<StoreError> for ServiceError {
 
 impl From<BusError> for ServiceError {
     fn from(err: BusError) -> Self {
-        Self::Internal(err.to_string())
+        if err.is_transient() {
+            Self::Unavailable(err.to_string())
+        } else {
+            Self::Internal(err.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn unreachable_database_or_redis_is_unavailable_anything_else_internal() {
+        let reset = || Error::new(ErrorKind::ConnectionReset, "reset");
+        let transient = [
+            ServiceError::from(StoreError::Database(sqlx::Error::Io(reset()))),
+            ServiceError::from(StoreError::Database(sqlx::Error::PoolTimedOut)),
+            ServiceError::from(BusError::Redis(redis::RedisError::from(reset()))),
+            ServiceError::from(BusError::Unavailable("subscriber task stopped")),
+        ];
+        for err in transient {
+            assert!(matches!(err, ServiceError::Unavailable(_)), "{err:?}");
+        }
+        let internal = [
+            ServiceError::from(StoreError::Database(sqlx::Error::RowNotFound)),
+            ServiceError::from(StoreError::Corrupt("bad uuid".into())),
+        ];
+        for err in internal {
+            assert!(matches!(err, ServiceError::Internal(_)), "{err:?}");
+        }
     }
 }

@@ -43,6 +43,12 @@ impl ServerProcess {
         assert!(status.success(), "SIGTERM delivered");
     }
 
+    /// The exit status if the process has exited (without waiting).
+    #[allow(dead_code)] // the chaos tests' check that nothing crashed
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Waits up to `deadline` for the process to exit; its status, or
     /// `None` if it is still running.
     pub async fn exit_within(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {

@@ -34,6 +34,23 @@ pub enum BusError {
     Unavailable(&'static str),
 }
 
+impl BusError {
+    /// Whether Redis could not be reached or its connection broke (the
+    /// same call may succeed in a moment), rather than refusing the call.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Redis(err) => {
+                err.is_io_error()
+                    || err.is_connection_dropped()
+                    || err.is_connection_refusal()
+                    || err.is_timeout()
+                    || err.is_unrecoverable_error()
+            }
+            Self::Unavailable(_) => true,
+        }
+    }
+}
+
 /// Why [`Subscription::recv`] returned no payload.
 pub type RecvError = broadcast::error::RecvError;
 

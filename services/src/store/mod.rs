@@ -78,6 +78,31 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached or its connection broke
+    /// mid-call (I/O, pool timeout, a server shutting down or starting up,
+    /// too many connections): the same call may succeed in a moment.
+    pub fn is_transient(&self) -> bool {
+        let Self::Database(err) = self else {
+            return false;
+        };
+        match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                // SQLSTATE class 08: connection exception; 57P01–57P03:
+                // admin or crash shutdown, cannot connect now; 53300: too
+                // many connections.
+                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// A user account as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

@@ -1,24 +1,31 @@
 //! A simulated member of the group: connects over a WebSocket with
 //! `?resume=1`, resumes from the highest sequence number it holds, re-sends
-//! what was not acknowledged, sends a new message every [`SEND_EVERY`] and
-//! connects again whenever its connection drops. What it sees goes into its
+//! what was not acknowledged, creates a new message every `send_every` and
+//! connects again whenever its connection drops. How its messages go out
+//! is in [`sending`](super::sending); what it sees goes into its
 //! [`ClientLog`].
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::record::{take_frame, ClientLog, Connection, Sent};
-use super::{RECONNECT_PAUSE, SEND_EVERY};
+use super::record::{take_frame, ClientLog, Connection};
+use super::sending::{self, send_frame, send_frame_for, Sending};
+use super::RECONNECT_PAUSE;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A client's WebSocket.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// `kill_armed` when a send to any process is awaited (before stopping
+/// Redis or PostgreSQL).
+pub const ANY_PROCESS: usize = usize::MAX;
 
 /// What the clients share with the test.
 pub struct Shared {
@@ -26,10 +33,17 @@ pub struct Shared {
     pub hosts: Vec<String>,
     /// The group everybody sends to.
     pub conversation: String,
+    /// How many members send.
+    pub members: usize,
+    /// Pause between two new messages of one member.
+    pub send_every: Duration,
+    /// When messages go out.
+    pub sending: Sending,
     /// When sending started.
     pub epoch: Instant,
-    /// 1 + the index of the process about to be killed (0: none): a client
-    /// that sends a message to it says so through `sent_there`.
+    /// 1 + the index of the process about to be killed (0: none;
+    /// [`ANY_PROCESS`]: any): a client that sends a message to it says so
+    /// through `sent_there`.
     pub kill_armed: AtomicUsize,
     /// A message was just sent to the process about to be killed.
     pub sent_there: tokio::sync::Notify,
@@ -60,25 +74,9 @@ enum End {
     Finished,
 }
 
-async fn send_frame(socket: &mut Socket, frame: &Value) -> bool {
-    socket
-        .send(Message::Text(frame.to_string().into()))
-        .await
-        .is_ok()
-}
-
-fn send_frame_for(conversation: &str, sent: &Sent, name: &str) -> Value {
-    json!({
-        "type": "send",
-        "conversation_id": conversation,
-        "client_msg_id": sent.client_msg_id,
-        "body": format!("{name} says {}", sent.client_msg_id),
-    })
-}
-
 /// One member: connects to a live process (round robin), resumes, re-sends
-/// what was not acknowledged, sends a new message every [`SEND_EVERY`] until
-/// told to stop, and reconnects whenever the connection drops; ends once
+/// what was not acknowledged, creates a new message every `send_every`
+/// until told to stop, and reconnects whenever the connection drops; ends once
 /// everything is acknowledged and received (or at `give_up`).
 pub async fn client(
     shared: Arc<Shared>,
@@ -87,7 +85,7 @@ pub async fn client(
     user_id: String,
     token: String,
 ) -> ClientLog {
-    let mut log = ClientLog::new(name, u32::try_from(first_host % 3).unwrap(), user_id);
+    let mut log = ClientLog::new(name, u32::try_from(first_host).unwrap(), user_id);
     let mut next_host = first_host;
     loop {
         if log.done(&shared) {
@@ -171,21 +169,19 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
     if !send_frame(&mut socket, &resume).await {
         return lost(log, "sending resume failed".into());
     }
-    let resend: Vec<Value> = log
-        .unacked()
-        .map(|s| send_frame_for(&shared.conversation, s, &log.name))
-        .collect();
-    log.connections[index].resent = resend.len();
-    let now = shared.now();
-    for sent in log
-        .sent
-        .iter_mut()
-        .filter(|s| s.ack.is_none() && s.refused.is_none())
-    {
-        sent.sent_at = now;
+    // Nothing is waiting for an ack on this new connection. Pipelined, every
+    // unacknowledged message goes again at once, in order; one at a time,
+    // the oldest goes first (from `pump`).
+    for sent in &mut log.sent {
+        sent.waiting = false;
     }
-    for frame in &resend {
-        if !send_frame(&mut socket, frame).await {
+    let resend: Vec<usize> = match shared.sending {
+        Sending::Pipelined => log.open().collect(),
+        Sending::OneAtATime => log.open().take(1).collect(),
+    };
+    log.connections[index].resent = resend.len();
+    for number in resend {
+        if !sending::send(shared, log, &mut socket, process, number).await {
             return lost(log, "re-sending failed".into());
         }
     }
@@ -205,8 +201,9 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
     }
     let mut resumed = false;
     // The clients' sends are spread over the period, not simultaneous.
-    let phase = SEND_EVERY * log.phase / 3;
-    let mut tick = tokio::time::interval_at((Instant::now() + phase).into(), SEND_EVERY);
+    let every = shared.send_every;
+    let phase = every * log.phase / u32::try_from(shared.members).unwrap();
+    let mut tick = tokio::time::interval_at((Instant::now() + phase).into(), every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut check = tokio::time::interval(Duration::from_millis(50));
     loop {
@@ -217,6 +214,11 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
                         panic!("{}: unreadable frame {text}", log.name);
                     };
                     take_frame(shared, log, index, &mut resumed, &frame);
+                    if frame["type"] == "ack"
+                        && !sending::pump(shared, log, &mut socket, process).await
+                    {
+                        return lost(log, "sending failed".into());
+                    }
                 }
                 Some(Ok(Message::Close(frame))) => {
                     return lost(log, format!("closed by the server: {frame:?}"));
@@ -226,19 +228,21 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
                 None => return lost(log, "socket ended".into()),
             },
             _ = tick.tick(), if !shared.stop_sending.load(Ordering::SeqCst) => {
-                let number = log.sent.len();
-                let client_msg_id = format!("{}-{number}", log.name);
-                log.by_client_id.insert(client_msg_id.clone(), number);
-                log.sent.push(Sent { client_msg_id, sent_at: shared.now(), ack: None, refused: None });
-                let frame = send_frame_for(&shared.conversation, &log.sent[number], &log.name);
-                if !send_frame(&mut socket, &frame).await {
+                let number = sending::create(shared, log);
+                let sent = match shared.sending {
+                    Sending::Pipelined => {
+                        sending::send(shared, log, &mut socket, process, number).await
+                    }
+                    Sending::OneAtATime => sending::pump(shared, log, &mut socket, process).await,
+                };
+                if !sent {
                     return lost(log, "sending failed".into());
-                }
-                if shared.kill_armed.load(Ordering::SeqCst) == process + 1 {
-                    shared.sent_there.notify_one();
                 }
             }
             _ = check.tick() => {
+                if !sending::pump(shared, log, &mut socket, process).await {
+                    return lost(log, "sending failed".into());
+                }
                 log.check_settled(shared);
                 if log.done(shared) || Instant::now() >= shared.give_up {
                     log.connections[index].closed = Some(shared.now());

@@ -2,13 +2,14 @@
 //! and the HTTP calls the test makes to them besides the clients'
 //! WebSockets: registering the members and reading the stored history.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::processes::{free_port, server_process, Backend, ServerProcess};
+use crate::processes::{free_port, server_process_logging_to, Backend, ServerProcess};
 
-/// Server processes on fixed ports, killed and started again.
+/// Server processes on fixed ports, killed and started again, each logging
+/// (warnings and errors) to its own file in the data directory.
 pub struct Cluster<'a> {
     backend: Backend<'a>,
     data: &'a Path,
@@ -43,8 +44,34 @@ impl<'a> Cluster<'a> {
 
     pub async fn restart(&mut self, index: usize) {
         assert!(self.processes[index].is_none());
-        let process = server_process(self.ports[index], self.backend, self.data, &[]).await;
+        let log = self.log(index);
+        let process = server_process_logging_to(
+            self.ports[index],
+            self.backend,
+            self.data,
+            &[("NO_COLOR", "1")],
+            Some(&log),
+        )
+        .await;
         self.processes[index] = Some(process);
+    }
+
+    /// The log file of process `index` (every run of it, appended).
+    pub fn log(&self, index: usize) -> PathBuf {
+        self.data.join(format!("server-{index}.log"))
+    }
+
+    /// The processes that exited by themselves (not killed by the test):
+    /// (index, exit status).
+    pub fn exited(&mut self) -> Vec<(usize, String)> {
+        self.processes
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(index, process)| {
+                let status = process.as_mut()?.exited()?;
+                Some((index, status.to_string()))
+            })
+            .collect()
     }
 }
 

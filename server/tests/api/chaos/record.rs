@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::client::Shared;
+use super::sending::take_error;
 
 /// The acknowledgement of a message.
 #[derive(Debug, Clone)]
@@ -27,8 +28,34 @@ pub struct Sent {
     /// When it was last sent.
     pub sent_at: Duration,
     pub ack: Option<Ack>,
-    /// Refused with an error ack (then never sent again).
+    /// Refused with an error ack that does not say to retry (then never
+    /// sent again).
     pub refused: Option<Value>,
+    /// Error acks that said to retry (429, 5xx), oldest first, each with
+    /// when it arrived.
+    pub errors: Vec<(Duration, Value)>,
+    /// When to send it again after such an error ack.
+    pub retry_at: Option<Duration>,
+    /// Sent on the current connection, its ack not in yet.
+    pub waiting: bool,
+    /// How many times it was sent.
+    pub sends: u32,
+}
+
+impl Sent {
+    /// Stored though an error ack said it was not: acknowledged as a
+    /// duplicate after an error ack (its commit went through, the answer
+    /// was lost).
+    pub fn stored_despite_error(&self) -> bool {
+        !self.errors.is_empty() && self.ack.as_ref().is_some_and(|a| a.duplicate)
+    }
+
+    /// Acknowledged as a duplicate though sent only once: the server tried
+    /// to store it again itself (a batch whose commit answer was lost,
+    /// stored again one by one) and found it stored.
+    pub fn found_stored_by_the_server(&self) -> bool {
+        self.sends == 1 && self.ack.as_ref().is_some_and(|a| a.duplicate)
+    }
 }
 
 /// A `message` frame of the group, as it arrived.
@@ -68,7 +95,8 @@ pub struct Connection {
 /// Everything one client did and saw.
 pub struct ClientLog {
     pub name: String,
-    /// Which third of [`SEND_EVERY`](super::SEND_EVERY) this client sends in.
+    /// Which slice of the send period this client sends in (its index among
+    /// the members).
     pub phase: u32,
     pub user_id: String,
     pub sent: Vec<Sent>,
@@ -86,6 +114,9 @@ pub struct ClientLog {
     pub duplicate_acks: usize,
     /// Acks of a message acknowledged before with another id or seq.
     pub conflicting_acks: Vec<String>,
+    /// Error acks of an acknowledged message sent again after a reconnect
+    /// (it keeps its first ack).
+    pub errors_after_ack: usize,
     /// Conversations a `resumed` frame said were cut short.
     pub truncated: Vec<Value>,
     settled: bool,
@@ -110,6 +141,7 @@ impl ClientLog {
             failed_connects: 0,
             duplicate_acks: 0,
             conflicting_acks: Vec::new(),
+            errors_after_ack: 0,
             truncated: Vec::new(),
             settled: false,
             gave_up: false,
@@ -120,6 +152,15 @@ impl ClientLog {
         self.sent
             .iter()
             .filter(|s| s.ack.is_none() && s.refused.is_none())
+    }
+
+    /// The indices of the unacknowledged messages, oldest first.
+    pub fn open(&self) -> impl Iterator<Item = usize> + '_ {
+        self.sent
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.ack.is_none() && s.refused.is_none())
+            .map(|(n, _)| n)
     }
 
     pub fn all_acked(&self) -> bool {
@@ -161,11 +202,16 @@ pub fn take_frame(
             let Some(&number) = log.by_client_id.get(client_msg_id) else {
                 panic!("{}: an ack of a message never sent: {frame}", log.name);
             };
-            let sent = &mut log.sent[number];
             if !frame["error"].is_null() {
-                sent.refused = Some(frame.clone());
+                if log.sent[number].ack.is_some() {
+                    log.errors_after_ack += 1;
+                } else {
+                    take_error(shared, log, number, frame);
+                }
                 return;
             }
+            let sent = &mut log.sent[number];
+            sent.waiting = false;
             let ack = Ack {
                 message_id: frame["message_id"].as_str().unwrap_or_default().to_owned(),
                 seq: frame["seq"].as_i64().unwrap_or_default(),
