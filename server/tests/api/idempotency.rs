@@ -102,11 +102,10 @@ async fn a_client_id_reused_over_the_socket_in_another_conversation_never_leaks_
             json!({"type": "send", "conversation_id": conversation, "client_msg_id": "same", "body": body}),
         )
         .await;
-        let ack = next_json(&mut ann_socket).await;
-        assert_eq!(ack["type"], "ack", "{ack}");
+        let (ack, echo) = crate::ws::ack_and_echo(&mut ann_socket).await;
         assert_eq!(ack["conversation_id"], conversation.as_str(), "{ack}");
         assert_ne!(ack["duplicate"], true, "{ack}");
-        drain(&mut ann_socket, Duration::from_millis(200)).await; // her own echo
+        assert_eq!(echo["message"]["body"], *body, "her own echo");
     }
     expect_message(&mut cid_socket, &with_cid, 4, "hello Cid").await;
     post(&app, &ann, &with_cid, "after", "still live").await;

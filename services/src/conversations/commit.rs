@@ -120,8 +120,10 @@ impl Committer {
         if start {
             tokio::spawn(self.clone().write(conversation_id));
         }
+        // Interrupted (a panic, or shutdown): it may or may not be stored,
+        // so the sender is told to send it again with the same client id.
         answer.await.unwrap_or_else(|_| {
-            Err(ServiceError::Internal(
+            Err(ServiceError::Unavailable(
                 "the commit of this message was interrupted".into(),
             ))
         })
@@ -186,14 +188,21 @@ impl Committer {
             }
         };
         drop(messages);
+        // Committed: every sender hears at once, before any publication
+        // (a slow bus must not hold up acks); then the messages go out in
+        // sequence order, before the next batch.
+        let mut stored = Vec::with_capacity(results.len());
         for (mut waiting, result) in batch.into_iter().zip(results) {
             if let Ok(posted) = &result {
-                self.publish(posted).await;
+                stored.push(posted.clone());
             }
             if let Some(done) = waiting.done.take() {
                 // A sender that went away finds the message by its client id.
                 let _ = done.send(result);
             }
+        }
+        for posted in &stored {
+            self.publish(posted).await;
         }
     }
 

@@ -9,7 +9,8 @@
 //! on the database to read its next frame.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -25,20 +26,15 @@ struct Marks {
 
 type Key = (Uuid, Uuid);
 
-/// The queue of one process.
+/// Longest pause before writing again after a failed write.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The queue of one process. Its writer lives as long as the process.
 #[derive(Default)]
 pub(super) struct ReceiptQueue {
     pending: Mutex<HashMap<Key, Marks>>,
-    /// Shared with the writer, which outlives no queue: dropping the queue
-    /// wakes it to stop.
-    wake: Arc<Notify>,
+    wake: Notify,
     writer: OnceLock<()>,
-}
-
-impl Drop for ReceiptQueue {
-    fn drop(&mut self) {
-        self.wake.notify_one();
-    }
 }
 
 impl ReceiptQueue {
@@ -56,21 +52,20 @@ impl ReceiptQueue {
         delivered: i64,
         read: i64,
     ) {
-        {
-            let mut pending = self.lock();
-            let marks = pending.entry((conversation_id, user_id)).or_default();
-            marks.delivered = marks.delivered.max(delivered);
-            marks.read = marks.read.max(read);
-        }
+        self.merge((conversation_id, user_id), Marks { delivered, read });
         metrics::counter!("chatsphere_receipts_queued_total").increment(1);
         self.writer.get_or_init(|| {
-            tokio::spawn(write(
-                Arc::downgrade(self),
-                self.wake.clone(),
-                service.clone(),
-            ));
+            tokio::spawn(write(self.clone(), service.clone()));
         });
         self.wake.notify_one();
+    }
+
+    /// Keeps the highest of what is queued and `marks`.
+    fn merge(&self, key: Key, marks: Marks) {
+        let mut pending = self.lock();
+        let queued = pending.entry(key).or_default();
+        queued.delivered = queued.delivered.max(marks.delivered);
+        queued.read = queued.read.max(marks.read);
     }
 
     /// Receipts waiting to be written (for tests and diagnostics).
@@ -79,28 +74,36 @@ impl ReceiptQueue {
     }
 }
 
-/// The writer: takes everything queued, writes it, publishes what moved;
-/// until the queue is dropped.
-async fn write(queue: Weak<ReceiptQueue>, wake: Arc<Notify>, service: ReceiptService) {
+/// The writer: takes everything queued, writes it, publishes what moved.
+/// What could not be written goes back into the queue (merged with what
+/// came meanwhile) and is tried again after a pause: a receipt is sent
+/// once, for the last message on screen, and must not be lost to a blip of
+/// the database.
+async fn write(queue: Arc<ReceiptQueue>, service: ReceiptService) {
+    let mut backoff = Duration::from_millis(100);
     loop {
-        let batch = {
-            let Some(queue) = queue.upgrade() else { return };
-            let batch = std::mem::take(&mut *queue.lock());
-            batch
-        };
+        let batch = std::mem::take(&mut *queue.lock());
         if batch.is_empty() {
-            wake.notified().await;
+            queue.wake.notified().await;
             continue;
         }
         metrics::histogram!("chatsphere_receipt_batch_size").record(batch.len() as f64);
+        let mut failed = 0;
         for ((conversation_id, user_id), marks) in batch {
             if let Err(err) = service
                 .apply(user_id, conversation_id, marks.delivered, marks.read)
                 .await
             {
-                // Positions are hints that the next receipt repeats.
-                tracing::warn!(error = %err, "receipt not stored");
+                failed += 1;
+                tracing::warn!(error = %err, "receipt not stored yet; trying again");
+                queue.merge((conversation_id, user_id), marks);
             }
+        }
+        if failed > 0 {
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        } else {
+            backoff = Duration::from_millis(100);
         }
     }
 }

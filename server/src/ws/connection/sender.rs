@@ -38,9 +38,14 @@ impl Send {
     }
 }
 
-/// The queue of a connection's sends and the task posting them.
+/// The queue of a connection's sends and the task posting them. Dropped
+/// with the connection, it stops the task: sends not taken yet are not
+/// posted (the client never got their ack and sends them again; one being
+/// committed is committed). A connection closed because its session ended
+/// or its account was disabled posts nothing more.
 pub(super) struct Sender {
     queue: mpsc::Sender<Send>,
+    task: tokio::task::AbortHandle,
     /// Told when the client kept sending past its rate: the connection closes.
     pub(super) flood: Arc<Notify>,
 }
@@ -56,8 +61,12 @@ impl Sender {
     ) -> Self {
         let (queue, sends) = mpsc::channel(waiting);
         let flood = Arc::new(Notify::new());
-        tokio::spawn(post_all(services, user_id, sends, out, flood.clone()));
-        Self { queue, flood }
+        let task = tokio::spawn(post_all(services, user_id, sends, out, flood.clone()));
+        Self {
+            queue,
+            task: task.abort_handle(),
+            flood,
+        }
     }
 
     /// Queues a send; `Err` with the ack to give at once when too many wait.
@@ -73,6 +82,12 @@ impl Sender {
                 Err(ServiceError::TooManyRequests { retry_after: 1 }),
             )
         })
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -109,6 +109,21 @@ impl Feed {
     /// Subscribes on the bus and starts the task; on failure the feed is
     /// forgotten and its subscribers are told.
     pub(super) async fn start(self: Arc<Self>, hub: Arc<Hub>, services: Services) {
+        // Where a conversation stands, read before subscribing: what is
+        // published later with a number up to it was committed before the
+        // subscribers attached (a replay after attaching has it), so it is a
+        // repeat — such as a retried send of an old message — and not the
+        // start of a gap that would send every connection old messages.
+        let start = match self.topic {
+            Topic::Conversation(id) => match services.store.conversation(id).await {
+                Ok(conversation) => conversation.map(|c| c.last_seq),
+                Err(err) => {
+                    tracing::warn!(error = %err, "a feed starts without its conversation's position");
+                    None
+                }
+            },
+            Topic::User(_) | Topic::Presence => None,
+        };
         match services.bus.subscribe(&self.topic.bus_name()).await {
             Ok(subscription) => {
                 let task = tokio::spawn(run(
@@ -116,6 +131,7 @@ impl Feed {
                     Arc::downgrade(&hub),
                     services,
                     subscription,
+                    start,
                 ));
                 let mut slot = self.task.lock().unwrap_or_else(PoisonError::into_inner);
                 if self.stopped.load(AtomicOrdering::Relaxed) {
@@ -145,9 +161,15 @@ impl Feed {
 }
 
 /// The feed's task: until the bus subscription ends or the feed is stopped.
-async fn run(feed: Arc<Feed>, hub: Weak<Hub>, services: Services, mut subscription: Subscription) {
+async fn run(
+    feed: Arc<Feed>,
+    hub: Weak<Hub>,
+    services: Services,
+    mut subscription: Subscription,
+    start: Option<i64>,
+) {
     let mut order = match feed.topic {
-        Topic::Conversation(id) => Some(Order::new(id)),
+        Topic::Conversation(id) => Some(Order::new(id, start)),
         Topic::User(_) | Topic::Presence => None,
     };
     loop {

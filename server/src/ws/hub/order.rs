@@ -47,10 +47,12 @@ pub(super) struct Order {
 }
 
 impl Order {
-    pub(super) fn new(conversation_id: Uuid) -> Self {
+    /// The order of a conversation whose newest stored message was `last`
+    /// when its feed started (`None`: unknown, the first message sets it).
+    pub(super) fn new(conversation_id: Uuid, last: Option<i64>) -> Self {
         Self {
             conversation_id,
-            last: None,
+            last,
             pending: BTreeMap::new(),
             deadline: None,
             tries: 0,
@@ -91,7 +93,7 @@ impl Order {
                     self.deadline = Some(Instant::now() + REORDER_WINDOW);
                 }
             }
-            // The next one, or the first this feed sees.
+            // The next one, or the first this feed sees (its start unknown).
             _ => {
                 self.hand_on(&envelope, feed);
                 self.drain(feed);

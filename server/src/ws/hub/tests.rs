@@ -4,10 +4,10 @@ use std::time::Duration;
 use domain::ChatMessage;
 use services::auth::{AccessTokens, ClientInfo, Registration, SessionPolicy};
 use services::bus::InProcessBus;
-use services::conversations::{ChatPolicy, Outgoing};
+use services::conversations::ChatPolicy;
 use services::events::{conversation_topic, Event};
 use services::kv::SharedKv;
-use services::store::SqliteStore;
+use services::store::{NewMessage, SqliteStore};
 use services::Services;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -51,7 +51,8 @@ async fn member(services: &Services) -> (Uuid, Uuid) {
     (user.id, general)
 }
 
-/// Stores `count` messages (their publications reach no subscriber yet).
+/// Stores `count` messages without publishing them (the test publishes
+/// them as it likes).
 async fn stored(
     services: &Services,
     user: Uuid,
@@ -59,14 +60,20 @@ async fn stored(
     count: usize,
 ) -> Vec<ChatMessage> {
     let mut messages = Vec::new();
-    for i in 0..count {
-        let outgoing = Outgoing {
-            conversation_id: conversation,
-            client_msg_id: format!("m{i}"),
-            body: format!("message {i}"),
-            reply_to: None,
-        };
-        let posted = services.chat.post(user, outgoing).await.unwrap();
+    for _ in 0..count {
+        let client_msg_id = Uuid::now_v7().to_string();
+        let body = format!("message {client_msg_id}");
+        let posted = services
+            .store
+            .post_message(&NewMessage {
+                conversation_id: conversation,
+                sender_id: user,
+                client_msg_id: &client_msg_id,
+                body: &body,
+                reply_to: None,
+            })
+            .await
+            .unwrap();
         messages.push(posted.message().clone());
     }
     messages
@@ -128,8 +135,7 @@ async fn every_connection_shares_one_subscription_and_the_last_one_out_ends_it()
 async fn messages_published_out_of_order_reach_everyone_in_order_without_a_store_read() {
     let (services, bus) = services().await;
     let (user, general) = member(&services).await;
-    let messages = stored(&services, user, general, 4).await;
-    let hub = Hub::new(services);
+    let hub = Hub::new(services.clone());
     let topic = Topic::Conversation(general);
     let mut inboxes = Vec::new();
     for _ in 0..20 {
@@ -137,6 +143,7 @@ async fn messages_published_out_of_order_reach_everyone_in_order_without_a_store
         hub.attach(&subscriber, &[topic]).await.unwrap();
         inboxes.push((subscriber, inbox));
     }
+    let messages = stored(&services, user, general, 4).await;
     // 1, then 3 and 4 before 2 (as concurrent senders publish), then 2
     // again (a retried send publishes the original again).
     for i in [0, 2, 3, 1, 1] {
@@ -156,8 +163,7 @@ async fn messages_published_out_of_order_reach_everyone_in_order_without_a_store
 async fn a_message_never_published_is_read_from_the_store_once_for_every_connection() {
     let (services, bus) = services().await;
     let (user, general) = member(&services).await;
-    let messages = stored(&services, user, general, 5).await;
-    let hub = Hub::new(services);
+    let hub = Hub::new(services.clone());
     let topic = Topic::Conversation(general);
     let mut inboxes = Vec::new();
     for _ in 0..50 {
@@ -165,6 +171,7 @@ async fn a_message_never_published_is_read_from_the_store_once_for_every_connect
         hub.attach(&subscriber, &[topic]).await.unwrap();
         inboxes.push((subscriber, inbox));
     }
+    let messages = stored(&services, user, general, 5).await;
     // 2 and 3 were stored, but their process died before publishing.
     for i in [0, 3, 4] {
         publish(&bus, &messages[i]).await;
@@ -179,13 +186,13 @@ async fn a_message_never_published_is_read_from_the_store_once_for_every_connect
 async fn a_connection_that_stops_reading_is_told_and_the_others_carry_on() {
     let (services, bus) = services().await;
     let (user, general) = member(&services).await;
-    let messages = stored(&services, user, general, 6).await;
-    let hub = Hub::new(services);
+    let hub = Hub::new(services.clone());
     let topic = Topic::Conversation(general);
     let (slow, _slow_inbox) = hub.subscriber(2);
     let (reader, mut inbox) = hub.subscriber(16);
     hub.attach(&slow, &[topic]).await.unwrap();
     hub.attach(&reader, &[topic]).await.unwrap();
+    let messages = stored(&services, user, general, 6).await;
     let overflow = slow.overflow();
     let told = tokio::spawn(async move { overflow.notified().await });
     for message in &messages {
@@ -243,4 +250,24 @@ async fn a_presence_change_reaches_each_connection_once_however_many_conversatio
     assert!(inbox.try_recv().is_err(), "once, not once per conversation");
     assert!(other_inbox.try_recv().is_err());
     assert!(stranger_inbox.try_recv().is_err(), "not a member of any");
+}
+
+#[tokio::test]
+async fn an_old_message_published_again_is_a_repeat_for_a_new_feed_not_a_gap() {
+    let (services, bus) = services().await;
+    let (user, general) = member(&services).await;
+    let old = stored(&services, user, general, 30).await;
+    // A feed starts after thirty messages: where it starts is read from the
+    // store, so a retried send of message 5, published again, is a repeat.
+    let hub = Hub::new(services.clone());
+    let topic = Topic::Conversation(general);
+    let (subscriber, mut inbox) = hub.subscriber(16);
+    hub.attach(&subscriber, &[topic]).await.unwrap();
+    publish(&bus, &old[4]).await;
+    let new = stored(&services, user, general, 1).await;
+    publish(&bus, &new[0]).await;
+    assert_eq!(seqs(&mut inbox, 1).await, [31]);
+    tokio::time::sleep(REORDER_WINDOW * 2).await;
+    assert!(inbox.try_recv().is_err(), "no old messages replayed live");
+    assert_eq!(hub.fills(topic), 0);
 }
