@@ -160,6 +160,23 @@ pub trait ConversationStore: Send + Sync {
         -> Result<bool, StoreError>;
 }
 
+/// The one conversation of a batch; `None` when it is empty, an error when
+/// it mixes conversations (a caller's bug: nothing is stored).
+pub(crate) fn batch_conversation(messages: &[NewMessage<'_>]) -> Result<Option<Uuid>, StoreError> {
+    let Some(first) = messages.first() else {
+        return Ok(None);
+    };
+    if messages
+        .iter()
+        .any(|m| m.conversation_id != first.conversation_id)
+    {
+        return Err(StoreError::Corrupt(
+            "a batch must hold one conversation's messages".into(),
+        ));
+    }
+    Ok(Some(first.conversation_id))
+}
+
 /// What a group commit does with one message of its batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Plan {

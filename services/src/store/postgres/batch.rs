@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::conversations::{message_from_row, message_select};
 use super::PgStore;
-use crate::store::conversations::{outcomes, plan, NewMessage, Plan, Posted};
+use crate::store::conversations::{batch_conversation, outcomes, plan, NewMessage, Plan, Posted};
 use crate::store::{classify, StoreError};
 
 impl PgStore {
@@ -17,18 +17,9 @@ impl PgStore {
         &self,
         messages: &[NewMessage<'_>],
     ) -> Result<Vec<Posted>, StoreError> {
-        let Some(first) = messages.first() else {
+        let Some(conversation_id) = batch_conversation(messages)? else {
             return Ok(Vec::new());
         };
-        let conversation_id = first.conversation_id;
-        if messages
-            .iter()
-            .any(|m| m.conversation_id != conversation_id)
-        {
-            return Err(StoreError::Corrupt(
-                "a batch must hold one conversation's messages".into(),
-            ));
-        }
         let mut tx = self.pool.begin().await?;
         // The row lock serialises every writer of the conversation (on every
         // process) until the commit: the duplicates read next are final.

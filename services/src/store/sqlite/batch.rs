@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::conversations::{message_from_row, message_select};
 use super::SqliteStore;
-use crate::store::conversations::{outcomes, plan, NewMessage, Plan, Posted};
+use crate::store::conversations::{batch_conversation, outcomes, plan, NewMessage, Plan, Posted};
 use crate::store::{classify, StoreError};
 
 impl SqliteStore {
@@ -18,18 +18,9 @@ impl SqliteStore {
         &self,
         messages: &[NewMessage<'_>],
     ) -> Result<Vec<Posted>, StoreError> {
-        let Some(first) = messages.first() else {
+        let Some(conversation_id) = batch_conversation(messages)? else {
             return Ok(Vec::new());
         };
-        let conversation_id = first.conversation_id;
-        if messages
-            .iter()
-            .any(|m| m.conversation_id != conversation_id)
-        {
-            return Err(StoreError::Corrupt(
-                "a batch must hold one conversation's messages".into(),
-            ));
-        }
         let mut tx = self.writer.begin().await?;
         // Writing first takes SQLite's write lock at once: nothing changes
         // under the reads below until the commit.
