@@ -22,7 +22,9 @@ use utoipa::OpenApi;
     info(title = "ChatSphere API", description = "REST API of ChatSphere, a self-hosted team chat. \
         Every failure is an RFC 9457 problem (`application/problem+json`) with the request's id; \
         each operation lists the statuses it answers. Any operation may also answer 408 (the \
-        request took too long) or 500 (a failure of the server, details only in its log)."),
+        request took too long), 503 with `Retry-After` (the database or Redis could not be \
+        reached: try again; a message sent again with the same `client_msg_id` is never \
+        stored twice) or 500 (a failure of the server, details only in its log)."),
     paths(
         crate::routes::health::health,
         crate::routes::health::ready,
