@@ -190,6 +190,18 @@ impl Envelope {
         })
     }
 
+    /// A stored message as a live event's envelope: what a replay or a gap
+    /// filled from the store sends, framed as if it had been published now.
+    pub fn of_message(message: &ChatMessage) -> Self {
+        Self {
+            seq: message.seq,
+            published_us: now_micros(),
+            conversation_id: message.conversation_id,
+            // Serializing plain data with string keys cannot fail.
+            json: Bytes::from(serde_json::to_vec(&Event::Message { message }).unwrap_or_default()),
+        }
+    }
+
     /// Time since publication (zero if the clocks disagree the other way).
     pub fn age(&self) -> std::time::Duration {
         std::time::Duration::from_micros(now_micros().saturating_sub(self.published_us))
@@ -271,6 +283,27 @@ pub fn user_topic(user_id: Uuid) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_message_framed_again_equals_its_publication() {
+        let message = ChatMessage {
+            id: Uuid::now_v7(),
+            conversation_id: Uuid::now_v7(),
+            seq: 7,
+            sender_id: Uuid::now_v7(),
+            sender_name: "Ann".into(),
+            client_msg_id: "c".into(),
+            body: "<b>hi</b>".into(),
+            reply_to: None,
+            created_at: chrono::Utc::now(),
+        };
+        let published = Envelope::open(Event::Message { message: &message }.to_bytes()).unwrap();
+        let framed = Envelope::of_message(&message);
+        assert_eq!(
+            (framed.seq, framed.conversation_id, &framed.json),
+            (published.seq, published.conversation_id, &published.json)
+        );
+    }
 
     #[test]
     fn a_presence_broadcast_carries_its_audience_and_the_frame() {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::ws::{Message, Utf8Bytes};
 use domain::ChatMessage;
-use services::events::{Envelope, Event, EventHeader};
+use services::events::{Envelope, EventHeader};
 use uuid::Uuid;
 
 use super::{Close, Connection, SERVER_ERROR};
@@ -105,8 +105,7 @@ impl Connection {
     /// Sends a stored message as a `message` frame, waiting for room in
     /// the outgoing queue (replays and fills are paced by the client's reading).
     async fn send_stored(&self, message: &ChatMessage) -> Result<(), ()> {
-        let envelope = Envelope::open(Event::Message { message }.to_bytes()).ok_or(())?;
-        let text = Utf8Bytes::try_from(envelope.json).map_err(|_| ())?;
+        let text = Utf8Bytes::try_from(Envelope::of_message(message).json).map_err(|_| ())?;
         self.out.send(Message::Text(text)).await.map_err(|_| ())
     }
 

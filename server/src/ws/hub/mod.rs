@@ -71,6 +71,16 @@ pub struct Subscriber {
 }
 
 impl Subscriber {
+    /// The hub's id of this subscriber.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Signalled when this subscriber fell behind and lost events.
+    pub fn overflow(&self) -> Arc<Notify> {
+        self.overflow.clone()
+    }
+
     /// Hands `delivery` on without waiting; `false` when this subscriber
     /// is gone or stopped reading (it is then told, and dropped).
     fn offer(&self, delivery: Delivery) -> bool {
@@ -168,12 +178,11 @@ impl Hub {
         }
         // New feeds subscribe concurrently: with Redis, the commands share
         // one connection without waiting for each other's answers.
-        let started = futures_util::future::join_all(
+        futures_util::future::join_all(
             new.iter()
                 .map(|feed| feed.clone().start(self.clone(), self.services.clone())),
         )
         .await;
-        drop(started);
         for mut state in waits {
             let running = match tokio::time::timeout(
                 SUBSCRIBE_WAIT,
@@ -186,7 +195,7 @@ impl Hub {
             };
             if !running {
                 self.detach_all(subscriber.id, topics);
-                return Err(ServiceError::Internal(
+                return Err(ServiceError::Unavailable(
                     "the bus did not confirm a subscription in time".into(),
                 ));
             }
@@ -238,18 +247,6 @@ impl Hub {
         {
             feeds.remove(&feed.topic());
         }
-    }
-}
-
-impl Subscriber {
-    /// The hub's id of this subscriber.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// Signalled when this subscriber fell behind and lost events.
-    pub fn overflow(&self) -> Arc<Notify> {
-        self.overflow.clone()
     }
 }
 

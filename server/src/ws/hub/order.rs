@@ -14,8 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use domain::ChatMessage;
-use services::events::{Envelope, Event};
+use services::events::Envelope;
 use services::Services;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -172,10 +171,8 @@ impl Order {
                 break;
             };
             for message in page.iter().filter(|m| m.seq < first) {
-                if let Some(envelope) = envelope_of(message) {
-                    self.hand_on(&envelope, feed);
-                    filled += 1;
-                }
+                self.hand_on(&Envelope::of_message(message), feed);
+                filled += 1;
             }
             after = newest;
         }
@@ -191,8 +188,4 @@ impl Order {
             self.deadline = Some(Instant::now() + REORDER_WINDOW);
         }
     }
-}
-
-fn envelope_of(message: &ChatMessage) -> Option<Envelope> {
-    Envelope::open(Event::Message { message }.to_bytes())
 }
