@@ -12,8 +12,12 @@ pub enum Piece<'a> {
     Link(&'a str),
 }
 
-/// Splits `text` into plain text and `http://`/`https://` links (a link ends
-/// at whitespace; trailing punctuation stays text).
+/// Splits `text` into plain text and `http://`/`https://` links. A link
+/// ends at whitespace, at a character no URL holds unescaped (`<`, `>`,
+/// `"`, …), and at CJK or full-width punctuation (`。`, `，`, `～`, `」`…),
+/// which Chinese text puts right after a link without a space; trailing
+/// ASCII punctuation stays text, except a `)` or `]` that closes one opened
+/// inside the link (`…/Rust_(language)`).
 pub fn pieces(text: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     let mut rest = text;
@@ -22,24 +26,13 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
             out.push(Piece::Text(&rest[..start]));
         }
         let tail = &rest[start..];
-        let mut end = tail.find(char::is_whitespace).unwrap_or(tail.len());
-        while end > 0 && tail[..end].ends_with(['.', ',', ')', '!', '?', ';', ':', '。', '，']) {
-            end = tail[..end]
-                .char_indices()
-                .last()
-                .map(|(i, _)| i)
-                .unwrap_or(0);
-        }
-        let link = &tail[..end];
-        if link.len() > "https://".len() {
-            out.push(Piece::Link(link));
+        let end = link_end(tail);
+        if end > "https://".len() {
+            out.push(Piece::Link(&tail[..end]));
+            rest = &tail[end..];
         } else {
-            out.push(Piece::Text(link));
-        }
-        rest = &tail[end..];
-        if end == 0 {
-            // Nothing consumed: keep the scheme as text and move on.
-            let skip = tail.find("//").map(|i| i + 2).unwrap_or(tail.len());
+            // Only a scheme: keep it as text and move on.
+            let skip = tail.find("//").map_or(tail.len(), |i| i + 2);
             out.push(Piece::Text(&tail[..skip]));
             rest = &tail[skip..];
         }
@@ -48,6 +41,41 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
         out.push(Piece::Text(rest));
     }
     out
+}
+
+/// Where the link at the start of `tail` ends (a byte offset).
+fn link_end(tail: &str) -> usize {
+    let mut end = tail
+        .char_indices()
+        .find(|&(_, c)| ends_link(c))
+        .map_or(tail.len(), |(i, _)| i);
+    while let Some(last) = tail[..end].chars().next_back() {
+        let link = &tail[..end];
+        let trim = match last {
+            '.' | ',' | '!' | '?' | ';' | ':' | '\'' | '*' | '_' | '~' => true,
+            ')' => link.matches('(').count() < link.matches(')').count(),
+            ']' => link.matches('[').count() < link.matches(']').count(),
+            _ => false,
+        };
+        if !trim {
+            break;
+        }
+        end -= last.len_utf8();
+    }
+    end
+}
+
+/// A character that cannot be part of a link written in running text.
+fn ends_link(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '<' | '>' | '"' | '`' | '{' | '}' | '|' | '\\' | '^')
+        // General punctuation: quotes, dashes, ellipsis (“ ” ‘ ’ — …).
+        || ('\u{2010}'..='\u{206F}').contains(&c)
+        // CJK symbols and punctuation: 。、「」『』【】〈〉, the ideographic space.
+        || ('\u{3000}'..='\u{303F}').contains(&c)
+        // Full-width forms: ，！？：；（）～ and full-width letters.
+        || ('\u{FF00}'..='\u{FFEF}').contains(&c)
 }
 
 fn find_link(text: &str) -> Option<usize> {
@@ -99,5 +127,64 @@ mod tests {
                 Piece::Text("。")
             ]
         );
+    }
+
+    /// Where a link ends, in running text of either language.
+    #[test]
+    fn links_end_where_a_reader_sees_them_end() {
+        let cases: &[(&str, &str)] = &[
+            // CJK punctuation and full-width forms right after the link.
+            (
+                "链接：https://meet.example.cn/abc。谢谢～",
+                "https://meet.example.cn/abc",
+            ),
+            ("看https://example.cn/a，然后", "https://example.cn/a"),
+            ("（https://example.cn/a）", "https://example.cn/a"),
+            ("「https://example.cn/a」", "https://example.cn/a"),
+            ("https://example.cn/a、https://b.cn", "https://example.cn/a"),
+            ("https://example.cn/a！", "https://example.cn/a"),
+            ("https://example.cn/a～谢谢", "https://example.cn/a"),
+            ("https://example.cn/a\u{3000}下一句", "https://example.cn/a"),
+            // Ideographs inside a path are part of it (an IRI).
+            (
+                "https://zh.wikipedia.org/wiki/数据库 好",
+                "https://zh.wikipedia.org/wiki/数据库",
+            ),
+            // Trailing ASCII punctuation.
+            ("see https://example.com.", "https://example.com"),
+            ("(see https://example.com)", "https://example.com"),
+            (
+                "https://example.com/a?b=1&c=2!",
+                "https://example.com/a?b=1&c=2",
+            ),
+            ("'https://example.com/x'", "https://example.com/x"),
+            ("https://example.com/a...", "https://example.com/a"),
+            // Brackets opened inside the link stay.
+            (
+                "https://en.wikipedia.org/wiki/Rust_(programming_language).",
+                "https://en.wikipedia.org/wiki/Rust_(programming_language)",
+            ),
+            // Characters no URL holds unescaped.
+            ("<https://example.com/a>", "https://example.com/a"),
+            ("\"https://example.com/a\"", "https://example.com/a"),
+            ("“https://example.com/a”", "https://example.com/a"),
+            ("https://example.com/a—next", "https://example.com/a"),
+        ];
+        for &(text, link) in cases {
+            let found = pieces(text);
+            let first = found.iter().find_map(|p| match p {
+                Piece::Link(l) => Some(*l),
+                Piece::Text(_) => None,
+            });
+            assert_eq!(first, Some(link), "in {text:?}");
+            // Nothing is lost or repeated.
+            let joined: String = found
+                .iter()
+                .map(|p| match p {
+                    Piece::Link(s) | Piece::Text(s) => *s,
+                })
+                .collect();
+            assert_eq!(joined, text);
+        }
     }
 }
