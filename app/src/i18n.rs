@@ -9,9 +9,11 @@
 use leptos::prelude::*;
 
 mod admin;
+mod chat;
 mod errors;
 
 pub use admin::AdminTexts;
+pub use chat::ChatTexts;
 
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

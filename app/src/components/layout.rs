@@ -1,5 +1,6 @@
 //! The app shell: a header, a sidebar for navigation and the main area.
-//! On narrow screens the sidebar becomes a row of links under the header.
+//! On narrow screens the sidebar is a drawer (a popover, so it opens and
+//! closes without JavaScript) behind a menu button in the header.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -30,6 +31,10 @@ fn Header() -> impl IntoView {
     view! {
         <header class="header">
             <a class="skip-link" href="#main">{t.skip_to_content}</a>
+            <button class="menu-button link-button" type="button" popovertarget="sidebar" aria-controls="sidebar">
+                <span aria-hidden="true">"☰"</span>
+                <span class="visually-hidden">{t.chat().open_menu}</span>
+            </button>
             <A href="/" attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"◎"</span>
                 <span class="brand-name">"ChatSphere"</span>
@@ -72,8 +77,18 @@ fn UserMenu() -> impl IntoView {
 #[component]
 fn Sidebar() -> impl IntoView {
     let t = use_texts();
+    let nav = NodeRef::<leptos::html::Nav>::new();
+    // A link followed in the drawer closes it (without JavaScript, the
+    // new page arrives with it closed).
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        if let Some(nav) = nav.get_untracked() {
+            let _ = nav.hide_popover();
+        }
+    });
     view! {
-        <nav class="sidebar" aria-label="Main">
+        <nav class="sidebar" id="sidebar" popover="auto" node_ref=nav aria-label=t.chat().navigation>
             <p class="sidebar-heading">{t.nav_browse}</p>
             <ul class="nav-list">
                 <li><A href="/" exact=true>{t.nav_home}</A></li>

@@ -249,6 +249,18 @@ impl Live {
         let _ = conversation_id;
     }
 
+    /// The user sent a message in the conversation: the others stop seeing
+    /// them typing then, so the next keystroke tells them again at once
+    /// rather than after the pacing interval.
+    pub fn sent(&self, conversation_id: Uuid) {
+        #[cfg(feature = "hydrate")]
+        self.positions.update_value(|p| {
+            p.typed.remove(&conversation_id);
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = conversation_id;
+    }
+
     /// Queues a frame on the open socket (dropped when disconnected: the
     /// positions it carried are sent again after the reconnect's replay).
     fn send(&self, frame: serde_json::Value) {

@@ -5,7 +5,6 @@
 
 use domain::ConversationKind;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
@@ -16,12 +15,16 @@ use crate::i18n::use_texts;
 use crate::pages::settings::RequireSignIn;
 use crate::AppError;
 
+mod composer;
 mod data;
 mod outbox;
+mod pane;
 mod receipts;
 
+use composer::Composer;
 pub use data::*;
 use outbox::Outbox;
+use pane::{first_unread, JumpToLatest, Pane};
 #[cfg(feature = "hydrate")]
 use receipts::last_visible_seq;
 use receipts::MessageStatus;
@@ -70,13 +73,16 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let t = use_texts();
     let conversation_id = view.id;
     let messages = RwSignal::new(view.messages.clone());
-    let client_id = RwSignal::new(view.client_msg_id.clone());
-    let sent_count = StoredValue::new(0u32);
     let body = RwSignal::new(String::new());
     let outbox = Outbox::new(conversation_id, view.me, messages, body);
     let more = RwSignal::new(view.messages.first().is_some_and(|m| m.seq > 1));
-    let list_ref = NodeRef::<leptos::html::Ol>::new();
+    let pane = Pane::new();
     let me = view.me;
+    // The "New messages" divider stays where it was when the page opened.
+    let divider_at = first_unread(&view.messages, view.read_seq, me);
+    // What a screen reader announces: new messages from others, not the
+    // whole list (nor a page of older ones).
+    let announce = RwSignal::new(String::new());
     let kind = view.kind;
     let members = RwSignal::new(view.members.clone());
     let peer = RwSignal::new(view.peer.clone());
@@ -93,30 +99,19 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let is_member = view.is_member;
     let read_visible = move || {
         #[cfg(feature = "hydrate")]
-        if let (true, Some(live), Some(list)) = (is_member, live, list_ref.get_untracked()) {
+        if let (true, Some(live), Some(scroller)) = (is_member, live, pane.scroller.get_untracked()) {
             let doc = document();
             if doc.has_focus().unwrap_or(false) && !doc.hidden() {
-                if let Some(seq) = last_visible_seq(&list) {
+                if let Some(seq) = last_visible_seq(&scroller) {
                     live.read(conversation_id, seq);
                 }
             }
         }
     };
     let _focus = window_event_listener(leptos::ev::focus, move |_| read_visible());
-    // Keep the newest message in view: on first render, and when one
-    // arrives while the reader is at the bottom.
-    Effect::new(move |first: Option<()>| {
-        messages.track();
-        outbox.items.track();
-        if let Some(list) = list_ref.get() {
-            let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
-            if first.is_none() || from_bottom < 150 {
-                list.set_scroll_top(list.scroll_height());
-            }
-        }
-        // After the browser has laid the new messages out.
-        request_animation_frame(read_visible);
-    });
+    // Opens at the divider or the newest message, and keeps the newest in
+    // view while the reader is there; what is then on screen is read.
+    pane.watch(read_visible);
     let load_older = Action::new(move |before: &i64| {
         let before = *before;
         async move {
@@ -156,7 +151,18 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         }
         LiveEvent::Message { message } => {
             typing.update(|t| t.retain(|(u, _, _)| *u != message.sender_id));
+            let new_from_other = message.conversation_id == conversation_id
+                && message.sender_id != me
+                && messages.with_untracked(|l| !l.iter().any(|m| m.id == message.id));
+            if new_from_other {
+                let first_line = message.body.lines().next().unwrap_or_default();
+                let from = t.chat().message_from.replace("{name}", &message.sender_name);
+                announce.set(format!("{from}: {first_line}"));
+            }
             outbox.stored(message);
+            if new_from_other {
+                pane.arrived();
+            }
         }
         LiveEvent::Receipt {
             conversation_id: c,
@@ -227,43 +233,6 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         ConversationKind::Room => format!("#{}", view.name),
         _ => view.name.clone(),
     };
-    // With JavaScript the form does not post: the outbox sends the
-    // message (pending at once), the box clears and takes a fresh id.
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let text = body.get_untracked();
-        if text.trim().is_empty() {
-            return;
-        }
-        outbox.send(client_id.get_untracked(), text);
-        body.set(String::new());
-        sent_count.update_value(|n| *n += 1);
-        let n = sent_count.get_value();
-        client_id.update(|id| {
-            let base = id.split('~').next().unwrap_or_default().to_owned();
-            *id = format!("{base}~{n}");
-        });
-    };
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-            ev.prevent_default();
-            if let Some(form) = event_target::<leptos::web_sys::HtmlTextAreaElement>(&ev).form() {
-                let _ = form.request_submit();
-            }
-        }
-    };
-    // The action's error, or the one a plain form post came back with.
-    let query = leptos_router::hooks::use_query_map();
-    let send_error = move || match outbox.refused.get() {
-        Some(err) => Some(t.error(&err)),
-        None => query
-            .read()
-            .get_str("failed")
-            .filter(|f| *f == "send")
-            .and(query.read().get("error"))
-            .map(|text| t.message(&text)),
-    };
-
     view! {
         <Title text=format!("{title} · ChatSphere")/>
         <section class="panel conversation" data-conversation=conversation_id.to_string()>
@@ -283,54 +252,66 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 })}
                 {(!view.topic.is_empty()).then(|| view! { <p class="muted">{view.topic.clone()}</p> })}
             </header>
-            <button
-                class="link-button older"
-                type="button"
-                hidden=move || !more.get()
-                on:click=move |_| {
-                    if let Some(first) = messages.with_untracked(|l| l.first().map(|m| m.seq)) {
-                        load_older.dispatch(first);
-                    }
-                }
-            >{t.older_messages}</button>
-            <ol
-                node_ref=list_ref
-                class="messages"
-                aria-live="polite"
-                on:scroll:target=move |ev| {
-                    // Near the top: fetch the page before (the button stays for keyboards).
+            <div class="message-pane">
+                <div
+                    class="message-scroller"
+                    node_ref=pane.scroller
+                    tabindex="0"
+                    aria-label=t.chat().messages_label
+                    on:scroll=move |_| {
+                        pane.scrolled();
                         read_visible();
-                    if ev.target().scroll_top() < 40 && more.get_untracked() && !load_older.pending().get_untracked() {
-                        if let Some(first) = messages.with_untracked(|l| l.first().map(|m| m.seq)) {
-                            load_older.dispatch(first);
+                        // Near the top: fetch the page before (the button stays for keyboards).
+                        let near_top = pane.scroller.get_untracked().is_some_and(|p| p.scroll_top() < 40);
+                        if near_top && more.get_untracked() && !load_older.pending().get_untracked() {
+                            if let Some(first) = messages.with_untracked(|l| l.first().map(|m| m.seq)) {
+                                load_older.dispatch(first);
+                            }
                         }
                     }
-                }
-            >
-                {move || {
-                    let list = messages.get();
-                    if list.is_empty() && outbox.items.with(Vec::is_empty) {
-                        return view! { <li class="muted empty">{t.no_messages}</li> }.into_any();
-                    }
-                    list.into_iter()
-                        .map(|m| view! {
-                            <li class="message" data-seq=m.seq.to_string()>
-                                <span class="sender">{m.sender_name}</span>
-                                <time datetime=m.created_at.to_rfc3339()>{m.created_at.format("%H:%M").to_string()}</time>
-                                <p class="body"><MessageText text=m.body/></p>
-                                {(m.sender_id == me).then(|| view! { <MessageStatus id=m.id seq=m.seq members kind me/> })}
+                >
+                    <button
+                        class="link-button older"
+                        type="button"
+                        hidden=move || !more.get()
+                        on:click=move |_| {
+                            if let Some(first) = messages.with_untracked(|l| l.first().map(|m| m.seq)) {
+                                load_older.dispatch(first);
+                            }
+                        }
+                    >{t.older_messages}</button>
+                    <ol node_ref=pane.content class="messages">
+                        {move || {
+                            let list = messages.get();
+                            if list.is_empty() && outbox.items.with(Vec::is_empty) {
+                                return view! { <li class="muted empty">{t.no_messages}</li> }.into_any();
+                            }
+                            list.into_iter()
+                                .map(|m| view! {
+                                    {(Some(m.seq) == divider_at).then(|| view! {
+                                        <li class="unread-divider" role="separator"><span>{t.chat().new_messages}</span></li>
+                                    })}
+                                    <li class="message" data-seq=m.seq.to_string()>
+                                        <span class="sender">{m.sender_name}</span>
+                                        <time datetime=m.created_at.to_rfc3339()>{m.created_at.format("%H:%M").to_string()}</time>
+                                        <p class="body"><MessageText text=m.body/></p>
+                                        {(m.sender_id == me).then(|| view! { <MessageStatus id=m.id seq=m.seq members kind me/> })}
+                                    </li>
+                                })
+                                .collect_view()
+                                .into_any()
+                        }}
+                        {move || outbox.items.get().into_iter().map(|item| view! {
+                            <li class="message pending" data-waiting=item.waiting.to_string()>
+                                <span class="status">{if item.waiting { t.not_sent_yet } else { t.sending }}</span>
+                                <p class="body">{item.body}</p>
                             </li>
-                        })
-                        .collect_view()
-                        .into_any()
-                }}
-                {move || outbox.items.get().into_iter().map(|item| view! {
-                    <li class="message pending" data-waiting=item.waiting.to_string()>
-                        <span class="status">{if item.waiting { t.not_sent_yet } else { t.sending }}</span>
-                        <p class="body">{item.body}</p>
-                    </li>
-                }).collect_view()}
-            </ol>
+                        }).collect_view()}
+                    </ol>
+                </div>
+                <JumpToLatest pane/>
+            </div>
+            <p class="visually-hidden" aria-live="polite">{move || announce.get()}</p>
             <p class="typing muted" aria-live="polite">{move || typing.with(|list| {
                 let names: Vec<&str> = list.iter().map(|(_, name, _)| name.as_str()).collect();
                 match names.len() {
@@ -341,29 +322,15 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             })}</p>
             {if view.is_member {
                 view! {
-                    <form method="post" action=SendMessage::url() class="composer" id="composer" on:submit=on_submit>
-                        <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
-                        <input type="hidden" name="client_msg_id" value=view.client_msg_id.clone() prop:value=move || client_id.get()/>
-                        <label class="visually-hidden" for="composer-body">{t.composer_label}</label>
-                        <textarea
-                            id="composer-body"
-                            name="body"
-                            rows="2"
-                            required
-                            placeholder=t.composer_placeholder
-                            prop:value=move || body.get()
-                            on:input:target=move |ev| {
-                                body.set(ev.target().value());
-                                if let Some(live) = live {
-                                    live.typing(conversation_id);
-                                }
-                            }
-                            on:keydown=on_keydown
-                        ></textarea>
-                        <button class="button" type="submit">{t.send}</button>
-                    </form>
-                    <p class="error" role="alert" hidden=move || send_error().is_none()>{send_error}</p>
-                }.into_any()
+                    <Composer
+                        conversation_id
+                        client_msg_id=view.client_msg_id.clone()
+                        max_chars=view.max_chars
+                        outbox
+                        body
+                    />
+                }
+                .into_any()
             } else {
                 view! {
                     <ActionForm action=join attr:class="join-form">

@@ -22,8 +22,15 @@ pub struct ConversationView {
     pub topic: String,
     /// Whether the user may post (a member).
     pub is_member: bool,
-    /// The newest messages, oldest first.
+    /// The newest messages, oldest first: enough to hold the first unread
+    /// one and a few before it (up to
+    /// [`MAX_HISTORY_PAGE`](domain::chat::MAX_HISTORY_PAGE)).
     pub messages: Vec<ChatMessage>,
+    /// The reader's read position when the page was loaded (0 for a
+    /// visitor): the "New messages" divider goes after it.
+    pub read_seq: i64,
+    /// The longest body the server accepts, in characters.
+    pub max_chars: usize,
     /// A fresh client message id for the form (a resubmitted plain form
     /// is then the same message, not a second one).
     pub client_msg_id: String,
@@ -62,7 +69,10 @@ pub struct PeerStatus {
 
 /// Messages shown at once.
 #[cfg(feature = "ssr")]
-const PAGE: u32 = 50;
+const PAGE: u32 = domain::chat::DEFAULT_HISTORY_PAGE;
+/// Read messages shown above the first unread one, for context.
+#[cfg(feature = "ssr")]
+const CONTEXT: u32 = 5;
 
 /// The signed-in user's conversations (none when signed out).
 #[server(prefix = "/rpc", endpoint = "chat/list")]
@@ -79,9 +89,17 @@ pub async fn my_conversations() -> Result<Vec<domain::ConversationSummary>, AppE
 pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
     let (services, auth) = crate::pages::settings::signed_in().await?;
     let chat = &services.chat;
-    let mut messages = chat.history(auth.user_id, id, None, PAGE).await?;
-    messages.reverse();
     let (summary, is_member) = chat.describe(auth.user_id, id).await?;
+    // Opens at the first unread message: the page reaches back to it and
+    // a few read ones (a longer backlog starts at the oldest loaded, the
+    // rest a scroll up away).
+    let unread = if is_member { summary.unread } else { 0 };
+    let read_seq = summary.last_seq - i64::from(unread);
+    let page = unread
+        .saturating_add(CONTEXT)
+        .clamp(PAGE, domain::chat::MAX_HISTORY_PAGE);
+    let mut messages = chat.history(auth.user_id, id, None, page).await?;
+    messages.reverse();
     let members: Vec<MemberState> = if is_member {
         services
             .receipts
@@ -128,6 +146,8 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
         topic: summary.topic,
         is_member,
         messages,
+        read_seq,
+        max_chars: chat.policy().max_message_chars,
         client_msg_id: Uuid::now_v7().to_string(),
         me: auth.user_id,
         members,

@@ -57,12 +57,13 @@ pub(super) fn MessageStatus(
     }
 }
 
-/// The sequence number of the last message at least partly on screen.
+/// The sequence number of the last message at least partly on screen in
+/// the scrolling `pane`.
 #[cfg(feature = "hydrate")]
-pub(super) fn last_visible_seq(list: &leptos::web_sys::HtmlOListElement) -> Option<i64> {
+pub(super) fn last_visible_seq(pane: &leptos::web_sys::Element) -> Option<i64> {
     use leptos::wasm_bindgen::JsCast;
-    let bottom = list.get_bounding_client_rect().bottom();
-    let items = list.query_selector_all("li.message[data-seq]").ok()?;
+    let bottom = pane.get_bounding_client_rect().bottom();
+    let items = pane.query_selector_all("li.message[data-seq]").ok()?;
     let mut last = None;
     for i in 0..items.length() {
         let Some(item) = items

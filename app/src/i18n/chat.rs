@@ -1,0 +1,71 @@
+//! The conversation view's texts ([`ChatTexts`]): the message pane, the
+//! composer and the navigation drawer, in every locale.
+
+use super::{Locale, Texts};
+
+/// Every text of the conversation view in one language.
+#[derive(Debug)]
+pub struct ChatTexts {
+    /// The divider before the first message the reader has not read.
+    pub new_messages: &'static str,
+    /// The button back to the newest message, when nothing new arrived.
+    pub jump_to_latest: &'static str,
+    /// The same button when new messages arrived below; `{n}`: how many.
+    pub new_below: &'static str,
+    /// Characters left before the length limit; `{n}`: how many.
+    pub chars_left: &'static str,
+    /// Characters over the length limit; `{n}`: how many.
+    pub chars_over: &'static str,
+    /// The button that opens the navigation on narrow screens.
+    pub open_menu: &'static str,
+    /// The accessible name of the navigation.
+    pub navigation: &'static str,
+    /// The accessible name of the scrolling list of messages.
+    pub messages_label: &'static str,
+    /// Announced to screen readers when someone else's message arrives;
+    /// `{name}`: who wrote it.
+    pub message_from: &'static str,
+}
+
+/// English.
+pub static EN: ChatTexts = ChatTexts {
+    new_messages: "New messages",
+    jump_to_latest: "Jump to latest",
+    new_below: "{n} new ↓",
+    chars_left: "{n} characters left",
+    chars_over: "{n} characters too many",
+    open_menu: "Menu",
+    navigation: "Navigation",
+    messages_label: "Messages",
+    message_from: "New message from {name}",
+};
+
+/// Simplified Chinese.
+pub static ZH_CN: ChatTexts = ChatTexts {
+    new_messages: "新消息",
+    jump_to_latest: "跳到最新",
+    new_below: "{n} 条新消息 ↓",
+    chars_left: "还可输入 {n} 字",
+    chars_over: "超出 {n} 字",
+    open_menu: "菜单",
+    navigation: "导航",
+    messages_label: "消息列表",
+    message_from: "{name} 发来新消息",
+};
+
+impl ChatTexts {
+    /// `template` with `{n}` replaced by `n`.
+    pub fn count(template: &str, n: impl std::fmt::Display) -> String {
+        template.replace("{n}", &n.to_string())
+    }
+}
+
+impl Texts {
+    /// The conversation view's texts in this language.
+    pub fn chat(&self) -> &'static ChatTexts {
+        match self.locale {
+            Locale::En => &EN,
+            Locale::ZhCn => &ZH_CN,
+        }
+    }
+}

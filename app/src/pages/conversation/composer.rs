@@ -1,0 +1,126 @@
+//! The composer: a plain form that posts without JavaScript; once hydrated,
+//! Enter sends through the outbox, the length is checked while typing (a
+//! counter near the limit), and a message the server would refuse is never
+//! sent — the draft stays, with the reason.
+
+use domain::chat::MessageBody;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use uuid::Uuid;
+
+use super::outbox::Outbox;
+use super::SendMessage;
+use crate::components::live::use_live;
+use crate::i18n::{use_texts, ChatTexts};
+use crate::AppError;
+
+/// The counter shows once fewer characters than this are left.
+const COUNT_FROM: usize = 200;
+
+/// The composer of `conversation_id`; `client_msg_id` is a fresh id for
+/// the plain form, `max_chars` the longest body the server accepts, `body`
+/// the text being written (a refused message comes back there).
+#[component]
+pub(super) fn Composer(
+    conversation_id: Uuid,
+    client_msg_id: String,
+    max_chars: usize,
+    outbox: Outbox,
+    body: RwSignal<String>,
+) -> impl IntoView {
+    let t = use_texts();
+    let live = use_live();
+    let client_id = RwSignal::new(client_msg_id.clone());
+    let sent_count = StoredValue::new(0u32);
+    // Refused here, before sending (the server would refuse it too).
+    let invalid = RwSignal::new(None::<AppError>);
+    let chars = Memo::new(move |_| body.with(|b| b.chars().count()));
+    let over = move || chars.get() > max_chars;
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = body.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        if let Err(err) = MessageBody::parse(&text, max_chars) {
+            invalid.set(Some(AppError::InvalidName {
+                field: err.field.to_owned(),
+                rule: err.rule,
+            }));
+            return;
+        }
+        invalid.set(None);
+        outbox.send(client_id.get_untracked(), text);
+        body.set(String::new());
+        if let Some(live) = live {
+            live.sent(conversation_id);
+        }
+        sent_count.update_value(|n| *n += 1);
+        let n = sent_count.get_value();
+        client_id.update(|id| {
+            let base = id.split('~').next().unwrap_or_default().to_owned();
+            *id = format!("{base}~{n}");
+        });
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            if let Some(form) = event_target::<leptos::web_sys::HtmlTextAreaElement>(&ev).form() {
+                let _ = form.request_submit();
+            }
+        }
+    };
+    // The refusal of this tab's check or of the server, or the one a plain
+    // form post came back with.
+    let query = leptos_router::hooks::use_query_map();
+    let send_error = move || match invalid.get().or_else(|| outbox.refused.get()) {
+        Some(err) => Some(t.error(&err)),
+        None => query
+            .read()
+            .get_str("failed")
+            .filter(|f| *f == "send")
+            .and(query.read().get("error"))
+            .map(|text| t.message(&text)),
+    };
+    let counter = move || {
+        let (chars, chat) = (chars.get(), t.chat());
+        if chars > max_chars {
+            Some(ChatTexts::count(chat.chars_over, chars - max_chars))
+        } else if max_chars - chars < COUNT_FROM {
+            Some(ChatTexts::count(chat.chars_left, max_chars - chars))
+        } else {
+            None
+        }
+    };
+
+    view! {
+        <form method="post" action=SendMessage::url() class="composer" id="composer" on:submit=on_submit>
+            <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
+            <input type="hidden" name="client_msg_id" value=client_msg_id prop:value=move || client_id.get()/>
+            <label class="visually-hidden" for="composer-body">{t.composer_label}</label>
+            <textarea
+                id="composer-body"
+                name="body"
+                rows="2"
+                required
+                aria-invalid=move || over().to_string()
+                aria-describedby="composer-count"
+                placeholder=t.composer_placeholder
+                prop:value=move || body.get()
+                on:input:target=move |ev| {
+                    body.set(ev.target().value());
+                    if invalid.get_untracked().is_some() {
+                        invalid.set(None);
+                    }
+                    if let Some(live) = live {
+                        live.typing(conversation_id);
+                    }
+                }
+                on:keydown=on_keydown
+            ></textarea>
+            <button class="button" type="submit" aria-disabled=move || over().to_string()>{t.send}</button>
+            <span id="composer-count" class="char-count" class:over=over aria-live="polite">{counter}</span>
+        </form>
+        <p class="error" role="alert" hidden=move || send_error().is_none()>{send_error}</p>
+    }
+}

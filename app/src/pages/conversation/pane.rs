@@ -1,0 +1,179 @@
+//! The message pane's scrolling, as people expect of a chat. It opens at
+//! the first unread message, under a "New messages" divider, or at the
+//! newest one. While the reader is at the newest message it stays there
+//! however the content grows — a long message, an image or a font
+//! arriving, "read by" opening, the window or the composer resizing —
+//! because the growth itself is watched (a `ResizeObserver`), after
+//! layout and before paint. A reader who scrolled up stays where they
+//! are, and gets a button back down that counts what arrived meanwhile.
+
+use leptos::html::{Div, Ol};
+use leptos::prelude::*;
+
+use crate::i18n::{use_texts, ChatTexts};
+
+/// How close to the bottom (px) still counts as "at the newest message".
+#[cfg(feature = "hydrate")]
+const AT_BOTTOM_PX: i32 = 24;
+/// Space left above the divider when the pane opens at it (px).
+#[cfg(feature = "hydrate")]
+const ABOVE_DIVIDER_PX: i32 = 8;
+
+/// The pane's elements and where the reader is in it.
+#[derive(Clone, Copy)]
+pub(super) struct Pane {
+    /// The scrolling element.
+    pub scroller: NodeRef<Div>,
+    /// The list of messages inside it (it grows with its content).
+    pub content: NodeRef<Ol>,
+    /// The reader is at the newest message: growth keeps it in view.
+    pub stuck: RwSignal<bool>,
+    /// Messages from others that arrived while the reader was elsewhere.
+    pub unseen: RwSignal<u32>,
+}
+
+impl Pane {
+    pub fn new() -> Self {
+        Self {
+            scroller: NodeRef::new(),
+            content: NodeRef::new(),
+            stuck: RwSignal::new(true),
+            unseen: RwSignal::new(0),
+        }
+    }
+
+    /// The reader scrolled: whether they are at the newest message now.
+    pub fn scrolled(self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(pane) = self.scroller.get_untracked() {
+            let from_bottom = pane.scroll_height() - pane.scroll_top() - pane.client_height();
+            let at_bottom = from_bottom <= AT_BOTTOM_PX;
+            if at_bottom != self.stuck.get_untracked() {
+                self.stuck.set(at_bottom);
+            }
+            if at_bottom && self.unseen.get_untracked() > 0 {
+                self.unseen.set(0);
+            }
+        }
+    }
+
+    /// Brings the newest message into view, and keeps it there.
+    pub fn to_bottom(self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(pane) = self.scroller.get_untracked() {
+            pane.set_scroll_top(pane.scroll_height());
+        }
+        if !self.stuck.get_untracked() {
+            self.stuck.set(true);
+        }
+        if self.unseen.get_untracked() > 0 {
+            self.unseen.set(0);
+        }
+    }
+
+    /// A message from someone else arrived: counted if the reader is away
+    /// from the bottom (at the bottom, it simply comes into view).
+    pub fn arrived(self) {
+        if !self.stuck.get_untracked() {
+            self.unseen.update(|n| *n += 1);
+        }
+    }
+
+    /// Starts watching the pane (in the browser): positions it once laid
+    /// out — at the divider if there is one, else at the newest message —
+    /// then keeps the newest message in view while the reader is there.
+    /// `settled` runs after each (to report what is on screen as read).
+    pub fn watch(self, settled: impl Fn() + Clone + 'static) {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::closure::Closure;
+            use leptos::wasm_bindgen::JsCast;
+            use leptos::web_sys::ResizeObserver;
+
+            Effect::new(move |_| {
+                let (Some(pane), Some(content)) = (self.scroller.get(), self.content.get()) else {
+                    return;
+                };
+                let opened = std::cell::Cell::new(false);
+                let settled = settled.clone();
+                // Called once laid out, then on every change of size.
+                let callback = Closure::<dyn FnMut()>::new(move || {
+                    if !opened.replace(true) {
+                        self.open_at_divider_or_bottom();
+                    } else if self.stuck.get_untracked() {
+                        self.to_bottom();
+                    }
+                    settled();
+                });
+                let Ok(observer) = ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
+                    return;
+                };
+                observer.observe(&pane);
+                observer.observe(&content);
+                let kept = StoredValue::new_local(Some((observer, callback)));
+                on_cleanup(move || {
+                    kept.try_update_value(|kept| {
+                        if let Some((observer, _callback)) = kept.take() {
+                            observer.disconnect();
+                        }
+                    });
+                });
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = settled;
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn open_at_divider_or_bottom(self) {
+        let (Some(pane), Some(content)) =
+            (self.scroller.get_untracked(), self.content.get_untracked())
+        else {
+            return;
+        };
+        let divider = content.query_selector(".unread-divider").ok().flatten();
+        match divider {
+            Some(divider) => {
+                let offset = divider.get_bounding_client_rect().top()
+                    - pane.get_bounding_client_rect().top();
+                let top = pane.scroll_top() + offset as i32 - ABOVE_DIVIDER_PX;
+                pane.set_scroll_top(top.max(0));
+                self.scrolled();
+            }
+            None => self.to_bottom(),
+        }
+    }
+}
+
+/// The button back to the newest message, shown while the reader is away
+/// from it.
+#[component]
+pub(super) fn JumpToLatest(pane: Pane) -> impl IntoView {
+    let t = use_texts().chat();
+    let label = move || match pane.unseen.get() {
+        0 => t.jump_to_latest.to_owned(),
+        n => ChatTexts::count(t.new_below, n),
+    };
+    view! {
+        <button
+            class="jump-latest"
+            type="button"
+            hidden=move || pane.stuck.get()
+            data-unseen=move || pane.unseen.get().to_string()
+            on:click=move |_| pane.to_bottom()
+        >{label}</button>
+    }
+}
+
+/// The divider's place: the first message after the reader's read
+/// position that someone else wrote (one's own messages are read).
+pub(super) fn first_unread(
+    messages: &[domain::ChatMessage],
+    read_seq: i64,
+    me: uuid::Uuid,
+) -> Option<i64> {
+    messages
+        .iter()
+        .find(|m| m.seq > read_seq && m.sender_id != me)
+        .map(|m| m.seq)
+}

@@ -1,0 +1,185 @@
+import { test, expect, type Page } from "@playwright/test";
+import { hydrated, newUser, openDirect, sameOrigin } from "./support";
+
+// The conversation view as people expect it: it stays at the newest
+// message, opens at the first unread one, keeps a draft the server would
+// refuse, and fits the screen — a phone's as well as a desktop's.
+
+/** How far (px) the message pane is scrolled up from its bottom. */
+async function fromBottom(page: Page): Promise<number> {
+  return page.locator(".message-scroller").evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+}
+
+/** Posts `count` messages as `page`'s user through the REST API, paced
+ * under the per-user budget of 10 a second. */
+async function post(page: Page, id: string, prefix: string, count: number) {
+  for (let i = 1; i <= count; i++) {
+    const response = await page.request.post(`/api/v1/conversations/${id}/messages`, {
+      data: { client_msg_id: `${prefix}-${i}`, body: `${prefix} ${i}` },
+      headers: sameOrigin(page),
+    });
+    expect(response.status()).toBe(201);
+    if (i % 8 === 0) await page.waitForTimeout(1000);
+  }
+}
+
+/** `username`'s read position in conversation `id`, by the server's record. */
+async function readSeq(page: Page, id: string, username: string): Promise<number> {
+  const response = await page.request.get(`/api/v1/conversations/${id}/receipts`);
+  expect(response.status()).toBe(200);
+  const members: { user: { username: string }; read_seq: number }[] = (await response.json()).members;
+  return members.find((m) => m.user.username === username)?.read_seq ?? -1;
+}
+
+test("the newest message stays in view as messages of any height arrive; away from it, a button counts them", async ({ browser }) => {
+  test.setTimeout(60_000);
+  const ann = await newUser(browser, "stay");
+  const ben = await newUser(browser, "tall");
+  const id = await openDirect(ann.page, ben.username);
+  await ben.page.goto(`/c/${id}`);
+  await hydrated(ben.page);
+  // Enough to scroll.
+  await post(ben.page, id, "filler", 24);
+  await expect(ann.page.locator(".message")).toHaveCount(24);
+  await expect.poll(() => fromBottom(ann.page)).toBeLessThanOrEqual(2);
+
+  // Multi-line messages, each taller than the last: both views stay at the bottom.
+  for (let i = 1; i <= 4; i++) {
+    const lines = Array.from({ length: 2 + i * 2 }, (_, n) => `line ${n + 1} of message ${i}`);
+    await ben.page.locator("#composer-body").fill(lines.join("\n"));
+    await ben.page.locator("#composer-body").press("Enter");
+    for (const page of [ann.page, ben.page]) {
+      const last = page.locator(".message:not(.pending) .body").last();
+      await expect(last).toContainText(`of message ${i}`);
+      await expect.poll(() => fromBottom(page)).toBeLessThanOrEqual(2);
+      await expect(last).toBeInViewport();
+    }
+  }
+  // Seen where it is open: no unread badge for it.
+  const entry = ann.page.locator(".conversations li").filter({ hasText: ben.username });
+  await expect(entry.locator(".badge")).toHaveCount(0);
+
+  // Scrolled up, Ann stays where she is; a button counts what arrives.
+  const jump = ann.page.locator(".jump-latest");
+  await expect(jump).toBeHidden();
+  await ann.page.locator(".message-scroller").evaluate((el) => el.scrollTo(0, 0));
+  await expect(jump).toHaveText("Jump to latest");
+  await ben.page.locator("#composer-body").fill("while you were away");
+  await ben.page.locator("#composer-body").press("Enter");
+  await expect(jump).toHaveText("1 new ↓");
+  expect(await ann.page.locator(".message-scroller").evaluate((el) => el.scrollTop)).toBeLessThanOrEqual(2);
+  await jump.click();
+  await expect.poll(() => fromBottom(ann.page)).toBeLessThanOrEqual(2);
+  await expect(ann.page.locator(".message .body").last()).toHaveText("while you were away");
+  await expect(jump).toBeHidden();
+  await ann.context.close();
+  await ben.context.close();
+});
+
+test("a conversation opens at the first unread message, under a divider; only what was on screen is read", async ({ browser }) => {
+  test.setTimeout(60_000);
+  const ann = await newUser(browser, "back");
+  const ben = await newUser(browser, "busy");
+  const id = await openDirect(ann.page, ben.username);
+  await ann.page.locator("#composer-body").fill("see you later");
+  await ann.page.locator("#composer-body").press("Enter");
+  await expect(ann.page.locator(".message:not(.pending)")).toHaveCount(1);
+  await ann.page.goto("/rooms");
+  await hydrated(ann.page);
+  await post(ben.page, id, "unread", 62);
+
+  await ann.page.goto(`/c/${id}`);
+  await hydrated(ann.page);
+  // Every unread message and the one before: one page.
+  await expect(ann.page.locator(".message")).toHaveCount(63);
+  const divider = ann.page.locator(".unread-divider");
+  await expect(divider).toHaveText("New messages");
+  await expect(divider).toBeInViewport();
+  await expect(ann.page.locator(".unread-divider + .message .body")).toHaveText("unread 1");
+  await expect(ann.page.locator(".message .body").last()).not.toBeInViewport();
+  const jump = ann.page.locator(".jump-latest");
+  await expect(jump).toHaveText("Jump to latest");
+  // Read up to what is on screen, not beyond.
+  const firstUnread = Number(await ann.page.locator(".unread-divider + .message").getAttribute("data-seq"));
+  const last = Number(await ann.page.locator(".message").last().getAttribute("data-seq"));
+  await expect.poll(() => readSeq(ann.page, id, ann.username)).toBeGreaterThanOrEqual(firstUnread);
+  expect(await readSeq(ann.page, id, ann.username)).toBeLessThan(last);
+
+  await jump.click();
+  await expect.poll(() => readSeq(ann.page, id, ann.username)).toBe(last);
+  // Nothing unread: no divider, the newest message in view.
+  await ann.page.reload();
+  await hydrated(ann.page);
+  await expect(ann.page.locator(".message .body").last()).toBeInViewport();
+  await expect(divider).toHaveCount(0);
+  await expect.poll(() => fromBottom(ann.page)).toBeLessThanOrEqual(2);
+  await ann.context.close();
+  await ben.context.close();
+});
+
+test("a message over the length limit is never sent: the draft stays, with a counter and the reason", async ({ browser }) => {
+  const ann = await newUser(browser, "long");
+  const ben = await newUser(browser, "limit");
+  await openDirect(ann.page, ben.username);
+  const composer = ann.page.locator("#composer-body");
+  const counter = ann.page.locator(".char-count");
+  const tooLong = "x".repeat(4_100);
+  await composer.fill(tooLong);
+  await expect(counter).toHaveText("100 characters too many");
+  await expect(composer).toHaveAttribute("aria-invalid", "true");
+  await composer.press("Enter");
+  await expect(ann.page.locator(".composer + [role=alert]")).toContainText("4000");
+  await expect(composer).toHaveValue(tooLong);
+  await expect(ann.page.locator(".message.pending")).toHaveCount(0);
+
+  // Shortened, it goes; the counter shows near the limit only.
+  await composer.fill("y".repeat(3_900));
+  await expect(counter).toHaveText("100 characters left");
+  await expect(ann.page.locator(".composer + [role=alert]")).toBeHidden();
+  await composer.press("Enter");
+  await expect(ann.page.locator(".message:not(.pending) .body")).toHaveText("y".repeat(3_900));
+  await expect(composer).toHaveValue("");
+  await expect(counter).toHaveText("");
+  await ann.context.close();
+  await ben.context.close();
+});
+
+test("the conversation fits the screen: on a phone and a desktop, light and dark, the composer and the newest message are in view and nothing overflows", async ({ browser }, testInfo) => {
+  test.setTimeout(60_000);
+  const ann = await newUser(browser, "fit");
+  const ben = await newUser(browser, "phone");
+  const id = await openDirect(ann.page, ben.username);
+  await post(ben.page, id, "a message long enough to wrap on a narrow screen, and then some more words", 16);
+  for (const [width, height] of [[390, 844], [1280, 800]]) {
+    for (const colorScheme of ["light", "dark"] as const) {
+      await ann.page.setViewportSize({ width, height });
+      await ann.page.emulateMedia({ colorScheme });
+      await ann.page.goto(`/c/${id}`);
+      await hydrated(ann.page);
+      await expect(ann.page.locator(".message")).toHaveCount(16);
+      await expect(ann.page.locator("#composer-body")).toBeInViewport({ ratio: 1 });
+      await expect(ann.page.locator(".message").last()).toBeInViewport();
+      // Neither wider nor taller than the window: only the messages scroll.
+      const page = await ann.page.evaluate(() => ({
+        width: document.documentElement.scrollWidth,
+        height: document.documentElement.scrollHeight,
+      }));
+      expect(page.width).toBeLessThanOrEqual(width);
+      expect(page.height).toBeLessThanOrEqual(height);
+      await ann.page.screenshot({ path: testInfo.outputPath(`conversation-${width}-${colorScheme}.png`) });
+    }
+  }
+  // On the phone the navigation is a drawer behind the menu button, and
+  // following a link closes it.
+  await ann.page.setViewportSize({ width: 390, height: 844 });
+  const sidebar = ann.page.locator("#sidebar");
+  await expect(sidebar).toBeHidden();
+  await ann.page.locator(".menu-button").click();
+  await expect(sidebar).toBeVisible();
+  await ann.page.screenshot({ path: testInfo.outputPath("drawer-390.png") });
+  await sidebar.getByRole("link", { name: "Public rooms" }).click();
+  await expect(ann.page).toHaveURL(/\/rooms$/);
+  await expect(sidebar).toBeHidden();
+  await ann.context.close();
+  await ben.context.close();
+});
