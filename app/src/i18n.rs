@@ -144,6 +144,7 @@ pub struct Texts {
     pub password_changed: &'static str,
     pub sessions_title: &'static str,
     pub this_browser: &'static str,
+    pub unknown_browser: &'static str,
     pub last_active: &'static str,
     pub sign_out_others: &'static str,
     /// `{provider}` is replaced by the provider's name.
@@ -240,6 +241,7 @@ pub static EN: Texts = Texts {
     password_changed: "Password changed. Your other sessions were signed out.",
     sessions_title: "Where you are signed in",
     this_browser: "This browser",
+    unknown_browser: "Unknown browser",
     last_active: "last active",
     sign_out_others: "Sign out all other sessions",
     sign_in_with: "Sign in with {provider}",
@@ -329,6 +331,7 @@ pub static ZH_CN: Texts = Texts {
     password_changed: "密码已修改，其他会话已退出登录。",
     sessions_title: "已登录的设备",
     this_browser: "当前浏览器",
+    unknown_browser: "未知浏览器",
     last_active: "最近活动",
     sign_out_others: "退出其他所有会话",
     sign_in_with: "使用 {provider} 登录",

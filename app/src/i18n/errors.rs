@@ -76,7 +76,14 @@ fn zh_thing(what: &str) -> String {
         "user" => "该用户".to_owned(),
         "room" => "该房间".to_owned(),
         "room name" => "房间名称".to_owned(),
-        other => other.to_owned(),
+        "conversation" => "该对话".to_owned(),
+        "message" => "该消息".to_owned(),
+        "member" => "该成员".to_owned(),
+        "identity" => "该外部账号".to_owned(),
+        // A name given by the user (`@someone`) is shown as given; any
+        // other English word is not.
+        other if other.starts_with('@') || other.starts_with('#') => other.to_owned(),
+        _ => "所请求的内容".to_owned(),
     }
 }
 
@@ -179,5 +186,42 @@ mod tests {
             "用户名、邮箱或密码不正确"
         );
         assert!(ZH_CN.error(&AppError::TooManyRequests(30)).contains("30"));
+    }
+
+    /// Whatever the server names as missing or taken, the Chinese UI shows
+    /// no English word for it (a name the user typed stays as typed).
+    #[test]
+    fn missing_and_taken_things_are_named_in_chinese() {
+        let things = [
+            "conversation",
+            "message",
+            "member",
+            "room",
+            "user",
+            "session",
+            "provider",
+            "identity",
+            "room name",
+            "username",
+            "email",
+            "something new",
+        ];
+        for what in things {
+            for err in [
+                AppError::NotFound(what.into()),
+                AppError::Conflict(what.into()),
+            ] {
+                let zh = ZH_CN.error(&err);
+                assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{zh}");
+            }
+        }
+        assert_eq!(
+            ZH_CN.error(&AppError::NotFound("conversation".into())),
+            "找不到该对话。"
+        );
+        assert_eq!(
+            ZH_CN.error(&AppError::NotFound("@nobody".into())),
+            "找不到@nobody。"
+        );
     }
 }

@@ -99,7 +99,8 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let is_member = view.is_member;
     let read_visible = move || {
         #[cfg(feature = "hydrate")]
-        if let (true, Some(live), Some(scroller)) = (is_member, live, pane.scroller.get_untracked()) {
+        if let (true, Some(live), Some(scroller)) = (is_member, live, pane.scroller.get_untracked())
+        {
             let doc = document();
             if doc.has_focus().unwrap_or(false) && !doc.hidden() {
                 if let Some(seq) = last_visible_seq(&scroller) {
@@ -156,7 +157,10 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 && messages.with_untracked(|l| !l.iter().any(|m| m.id == message.id));
             if new_from_other {
                 let first_line = message.body.lines().next().unwrap_or_default();
-                let from = t.chat().message_from.replace("{name}", &message.sender_name);
+                let from = t
+                    .chat()
+                    .message_from
+                    .replace("{name}", &message.sender_name);
                 announce.set(format!("{from}: {first_line}"));
             }
             outbox.stored(message);

@@ -33,7 +33,7 @@ pub struct SessionView {
     /// Whether it is this browser.
     pub current: bool,
     /// Browser description.
-    pub user_agent: String,
+    pub user_agent: Option<String>,
     /// Address at sign-in.
     pub ip_address: String,
     /// Last activity, `YYYY-MM-DD HH:MM UTC`.
@@ -112,7 +112,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
         .map(|s| SessionView {
             id: s.id.to_string(),
             current: s.id == auth.session_id,
-            user_agent: s.user_agent.unwrap_or_else(|| "Unknown browser".into()),
+            user_agent: s.user_agent,
             ip_address: s.ip_address.unwrap_or_default(),
             last_used: s.last_used_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         })
@@ -307,7 +307,7 @@ fn SessionList() -> impl IntoView {
                                 <ul class="session-list">
                                     {list.into_iter().map(|s| view! {
                                         <li class="session" data-current=s.current.to_string()>
-                                            <span class="session-agent">{s.user_agent}</span>
+                                            <span class="session-agent">{s.user_agent.unwrap_or_else(|| t.unknown_browser.to_owned())}</span>
                                             <span class="muted">{s.ip_address}" · "{t.last_active}" "{s.last_used}</span>
                                             {if s.current {
                                                 view! { <span class="badge">{t.this_browser}</span> }.into_any()

@@ -145,7 +145,7 @@ fn Chart(per_minute: Vec<MinuteCount>) -> impl IntoView {
             </svg>
             <figcaption class="chart-scale muted">
                 <span>{first}</span>
-                <span>{a.chart_label}" (max "{most}")"</span>
+                <span>{format!("{} {}", a.chart_label, a.chart_max.replace("{n}", &most.to_string()))}</span>
                 <span>{last}</span>
             </figcaption>
         </figure>
