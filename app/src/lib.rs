@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
     provide_context(use_context::<i18n::Locale>().unwrap_or_else(i18n::document_locale));
     let actions = AuthActions::new();
     provide_context(actions);
+    time::Clock::provide();
     // Reference-counted rather than arena-allocated: the server reads it
     // through the title formatter while it injects the <title>, outside the
     // render's sandboxed reactive arena and on whichever worker thread the

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { hydrated, newUser, openDirect, sameOrigin } from "./support";
+import { hydrated, newUser, openDirect, registerIn, sameOrigin, uniqueName } from "./support";
 
 // The conversation view as people expect it: it stays at the newest
 // message, opens at the first unread one, keeps a draft the server would
@@ -181,5 +181,38 @@ test("the conversation fits the screen: on a phone and a desktop, light and dark
   await expect(ann.page).toHaveURL(/\/rooms$/);
   await expect(sidebar).toBeHidden();
   await ann.context.close();
+  await ben.context.close();
+});
+
+test("times are the reader's local ones, with day separators and the full date on hover, also as the server renders them", async ({ browser }) => {
+  test.setTimeout(60_000);
+  const context = await browser.newContext({ timezoneId: "Asia/Shanghai" });
+  const page = await context.newPage();
+  const username = uniqueName("tz");
+  await registerIn(page, username);
+  const ben = await newUser(browser, "utc");
+  const id = await openDirect(page, ben.username);
+  await page.locator("#composer-body").fill("what time is it?");
+  await page.locator("#composer-body").press("Enter");
+  const time = page.locator(".message:not(.pending) time").last();
+  const stamp = await time.getAttribute("datetime");
+  const at = new Date(stamp!);
+  const inZone = (timeZone: string) =>
+    new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at);
+  await expect(time).toHaveText(inZone("Asia/Shanghai"));
+  await expect(time).toHaveAttribute("title", /\(UTC\+08:00\)$/);
+  await expect(page.locator(".day-divider").first()).toHaveText("Today");
+
+  // The server renders the same local time from the browser's `tz` cookie
+  // (so hydration shows no jump), and the same separator.
+  const html = await (await page.request.get(`/c/${id}`)).text();
+  expect(html).toContain(`>${inZone("Asia/Shanghai")}</time>`);
+  // Someone in another zone sees their own clock.
+  await ben.page.goto(`/c/${id}`);
+  await hydrated(ben.page);
+  const benTime = ben.page.locator(".message time").last();
+  const benZone = await ben.page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+  await expect(benTime).toHaveText(inZone(benZone));
+  await context.close();
   await ben.context.close();
 });

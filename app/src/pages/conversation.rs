@@ -13,6 +13,7 @@ use crate::components::live::{use_live, LiveEvent};
 use crate::components::message_text::MessageText;
 use crate::i18n::use_texts;
 use crate::pages::settings::RequireSignIn;
+use crate::time::{day_label, seen_label, use_clock, LocalTime};
 use crate::AppError;
 
 mod composer;
@@ -71,6 +72,7 @@ fn Conversation() -> impl IntoView {
 #[component]
 fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> impl IntoView {
     let t = use_texts();
+    let clock = use_clock();
     let conversation_id = view.id;
     let messages = RwSignal::new(view.messages.clone());
     let body = RwSignal::new(String::new());
@@ -249,7 +251,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                             t.online.to_owned()
                         } else {
                             p.last_seen_at
-                                .map(|at| format!("{} {}", t.last_seen, at.format("%Y-%m-%d %H:%M")))
+                                .map(|at| format!("{} {}", t.last_seen, seen_label(clock.local(at), clock.today(), t.locale)))
                                 .unwrap_or_default()
                         }}
                     </p>
@@ -290,17 +292,28 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                             if list.is_empty() && outbox.items.with(Vec::is_empty) {
                                 return view! { <li class="muted empty">{t.no_messages}</li> }.into_any();
                             }
+                            let today = clock.today();
+                            let mut last_day = None;
                             list.into_iter()
-                                .map(|m| view! {
+                                .map(|m| {
+                                    // A separator where the reader's date changes.
+                                    let day = clock.local(m.created_at).date_naive();
+                                    let new_day = (last_day != Some(day)).then(|| {
+                                        last_day = Some(day);
+                                        view! { <li class="day-divider" role="separator"><span>{day_label(day, today, t.locale)}</span></li> }
+                                    });
+                                    view! {
+                                    {new_day}
                                     {(Some(m.seq) == divider_at).then(|| view! {
                                         <li class="unread-divider" role="separator"><span>{t.chat().new_messages}</span></li>
                                     })}
                                     <li class="message" data-seq=m.seq.to_string()>
                                         <span class="sender">{m.sender_name}</span>
-                                        <time datetime=m.created_at.to_rfc3339()>{m.created_at.format("%H:%M").to_string()}</time>
+                                        <LocalTime at=m.created_at/>
                                         <p class="body"><MessageText text=m.body/></p>
                                         {(m.sender_id == me).then(|| view! { <MessageStatus id=m.id seq=m.seq members kind me/> })}
                                     </li>
+                                    }
                                 })
                                 .collect_view()
                                 .into_any()

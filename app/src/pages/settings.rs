@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::auth_state::AuthActions;
 use crate::i18n::use_texts;
+use crate::time::seen_label;
 use crate::AppError;
 
 /// The profile as the settings form shows it.
@@ -36,8 +37,8 @@ pub struct SessionView {
     pub user_agent: Option<String>,
     /// Address at sign-in.
     pub ip_address: String,
-    /// Last activity, `YYYY-MM-DD HH:MM UTC`.
-    pub last_used: String,
+    /// Last activity.
+    pub last_used: chrono::DateTime<chrono::Utc>,
 }
 
 /// The services and the signed-in user, or "the session has ended".
@@ -114,7 +115,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
             current: s.id == auth.session_id,
             user_agent: s.user_agent,
             ip_address: s.ip_address.unwrap_or_default(),
-            last_used: s.last_used_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            last_used: s.last_used_at,
         })
         .collect())
 }
@@ -295,6 +296,7 @@ fn SessionList() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let sessions = Resource::new(move || revoke.version().get(), |_| list_sessions());
     let t = use_texts();
+    let clock = crate::time::use_clock();
     view! {
         <section class="panel sessions-panel">
             <h2>{t.sessions_title}</h2>
@@ -308,7 +310,7 @@ fn SessionList() -> impl IntoView {
                                     {list.into_iter().map(|s| view! {
                                         <li class="session" data-current=s.current.to_string()>
                                             <span class="session-agent">{s.user_agent.unwrap_or_else(|| t.unknown_browser.to_owned())}</span>
-                                            <span class="muted">{s.ip_address}" · "{t.last_active}" "{s.last_used}</span>
+                                            <span class="muted">{s.ip_address}" · "{t.last_active}" "{seen_label(clock.local(s.last_used), clock.today(), t.locale)}</span>
                                             {if s.current {
                                                 view! { <span class="badge">{t.this_browser}</span> }.into_any()
                                             } else {

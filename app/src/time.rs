@@ -1,0 +1,345 @@
+//! Times as the reader's clock shows them. The browser keeps its IANA time
+//! zone in the `tz` cookie, so the server renders local times too; in the
+//! browser, times come from its own clock. On a first visit (no cookie
+//! yet) the server renders UTC, and the hydrated page switches to local
+//! times at once, every time re-rendered. Formats follow the page's
+//! language: "Today", "Yesterday", weekday and date separators, the full
+//! date and time on hover.
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use leptos::prelude::*;
+
+use crate::i18n::Locale;
+
+/// The cookie that holds the browser's time zone (e.g. `Asia/Shanghai`).
+pub const TZ_COOKIE: &str = "tz";
+/// Longest time zone name taken from the cookie (IANA names are shorter).
+pub const MAX_TZ_CHARS: usize = 64;
+
+/// The reader's clock, provided by the app.
+#[derive(Clone, Copy)]
+pub struct Clock {
+    /// The zone the server renders in (from the cookie); UTC without one.
+    #[cfg(feature = "ssr")]
+    zone: Option<chrono_tz::Tz>,
+    /// In the browser: times are the browser's local ones. False while the
+    /// page still shows what the server rendered in another zone.
+    local: RwSignal<bool>,
+}
+
+impl Clock {
+    /// Provides the clock for the request (server) or the browser.
+    pub fn provide() -> Self {
+        let clock = Self {
+            #[cfg(feature = "ssr")]
+            zone: request_zone(),
+            local: RwSignal::new(false),
+        };
+        #[cfg(feature = "hydrate")]
+        browser::start(clock);
+        provide_context(clock);
+        clock
+    }
+
+    /// The offset from UTC of the reader's zone at `at` (tracked: a page
+    /// re-renders its times when the browser's zone takes over).
+    pub fn offset(&self, at: DateTime<Utc>) -> FixedOffset {
+        let utc = FixedOffset::east_opt(0).expect("zero is a valid offset");
+        #[cfg(feature = "ssr")]
+        if let Some(zone) = self.zone {
+            use chrono::{Offset, TimeZone};
+            return zone.offset_from_utc_datetime(&at.naive_utc()).fix();
+        }
+        #[cfg(feature = "hydrate")]
+        if self.local.get() {
+            return browser::offset(at).unwrap_or(utc);
+        }
+        let _ = (at, self.local);
+        utc
+    }
+
+    /// `at` in the reader's zone.
+    pub fn local(&self, at: DateTime<Utc>) -> DateTime<FixedOffset> {
+        at.with_timezone(&self.offset(at))
+    }
+
+    /// Today's date in the reader's zone.
+    pub fn today(&self) -> NaiveDate {
+        self.local(Utc::now()).date_naive()
+    }
+}
+
+/// The clock, or one showing UTC outside the app.
+pub fn use_clock() -> Clock {
+    use_context::<Clock>().unwrap_or_else(|| Clock {
+        #[cfg(feature = "ssr")]
+        zone: None,
+        local: RwSignal::new(false),
+    })
+}
+
+/// `14:05`.
+pub fn clock_time(at: DateTime<FixedOffset>) -> String {
+    at.format("%H:%M").to_string()
+}
+
+/// A day as a separator names it: "Today", "Yesterday", else the weekday
+/// and date ("Monday, November 30"; with the year when not this year).
+pub fn day_label(day: NaiveDate, today: NaiveDate, locale: Locale) -> String {
+    let days_ago = (today - day).num_days();
+    match (locale, days_ago) {
+        (Locale::En, 0) => "Today".to_owned(),
+        (Locale::En, 1) => "Yesterday".to_owned(),
+        (Locale::ZhCn, 0) => "今天".to_owned(),
+        (Locale::ZhCn, 1) => "昨天".to_owned(),
+        _ => date_label(day, day.year() != today.year(), locale),
+    }
+}
+
+/// The full date and time (a hover's title): "Tuesday, December 1, 2026,
+/// 14:05 (UTC+08:00)" / "2026年12月1日 星期二 14:05（UTC+08:00）".
+pub fn full_label(at: DateTime<FixedOffset>, locale: Locale) -> String {
+    let date = date_label(at.date_naive(), true, locale);
+    let zone = at.format("UTC%:z");
+    match locale {
+        Locale::En => format!("{date}, {} ({zone})", clock_time(at)),
+        Locale::ZhCn => format!("{date} {}（{zone}）", clock_time(at)),
+    }
+}
+
+/// "Last seen" as people say it: the time today, "Yesterday 14:05", else
+/// the date and time.
+pub fn seen_label(at: DateTime<FixedOffset>, today: NaiveDate, locale: Locale) -> String {
+    let day = at.date_naive();
+    if day == today {
+        clock_time(at)
+    } else {
+        format!("{} {}", day_label(day, today, locale), clock_time(at))
+    }
+}
+
+fn date_label(day: NaiveDate, with_year: bool, locale: Locale) -> String {
+    const EN_DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const EN_MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const ZH_DAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+    let weekday = day.weekday().num_days_from_monday() as usize;
+    let (month, date, year) = (day.month(), day.day(), day.year());
+    match (locale, with_year) {
+        (Locale::En, false) => format!(
+            "{}, {} {date}",
+            EN_DAYS[weekday],
+            EN_MONTHS[month as usize - 1]
+        ),
+        (Locale::En, true) => format!(
+            "{}, {} {date}, {year}",
+            EN_DAYS[weekday],
+            EN_MONTHS[month as usize - 1]
+        ),
+        (Locale::ZhCn, false) => format!("{month}月{date}日 星期{}", ZH_DAYS[weekday]),
+        (Locale::ZhCn, true) => format!("{year}年{month}月{date}日 星期{}", ZH_DAYS[weekday]),
+    }
+}
+
+/// A message's time: `14:05`, the full date and time on hover.
+#[component]
+pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
+    let clock = use_clock();
+    let locale = use_context::<Locale>().unwrap_or_default();
+    let local = move || clock.local(at);
+    view! {
+        <time datetime=at.to_rfc3339() title=move || full_label(local(), locale)>
+            {move || clock_time(local())}
+        </time>
+    }
+}
+
+/// The zone in the request's `tz` cookie, if it names one.
+#[cfg(feature = "ssr")]
+fn request_zone() -> Option<chrono_tz::Tz> {
+    use axum::http::header::COOKIE;
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let value = parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == TZ_COOKIE)
+        .map(|(_, value)| value)?;
+    zone_from_cookie(value)
+}
+
+/// A cookie's zone name, bounded before it is looked up.
+#[cfg(feature = "ssr")]
+pub fn zone_from_cookie(value: &str) -> Option<chrono_tz::Tz> {
+    if value.is_empty() || value.len() > MAX_TZ_CHARS {
+        return None;
+    }
+    let name = value.replace("%2F", "/").replace("%2f", "/");
+    name.parse().ok()
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use chrono::{DateTime, FixedOffset, Utc};
+    use leptos::prelude::*;
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+
+    use super::{Clock, MAX_TZ_CHARS, TZ_COOKIE};
+
+    /// The browser's offset at `at`, by its own clock.
+    pub(super) fn offset(at: DateTime<Utc>) -> Option<FixedOffset> {
+        let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+        // Minutes *behind* UTC.
+        let behind = date.get_timezone_offset();
+        if !behind.is_finite() {
+            return None;
+        }
+        FixedOffset::west_opt((behind * 60.0) as i32)
+    }
+
+    /// The browser's IANA zone name.
+    fn zone() -> Option<String> {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        js_sys::Reflect::get(&options, &JsValue::from_str("timeZone"))
+            .ok()?
+            .as_string()
+            .filter(|z| !z.is_empty() && z.len() <= MAX_TZ_CHARS)
+    }
+
+    fn html_document() -> Option<leptos::web_sys::HtmlDocument> {
+        document().dyn_into::<leptos::web_sys::HtmlDocument>().ok()
+    }
+
+    fn cookie_zone() -> Option<String> {
+        let cookies = html_document()?.cookie().ok()?;
+        cookies
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == TZ_COOKIE)
+            .map(|(_, value)| value.replace("%2F", "/"))
+    }
+
+    /// Local times from the start if the server rendered in the browser's
+    /// zone; otherwise from just after hydration, remembering the zone.
+    pub(super) fn start(clock: Clock) {
+        let zone = zone();
+        if zone.is_some() && zone == cookie_zone() {
+            clock.local.set(true);
+            return;
+        }
+        Effect::new(move |_| {
+            if let (Some(zone), Some(doc)) = (zone.clone(), html_document()) {
+                let _ = doc.set_cookie(&format!(
+                    "{TZ_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                    zone.replace('/', "%2F")
+                ));
+            }
+            clock.local.set(true);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn days_are_named_as_people_say_them() {
+        let today = day(2026, 12, 1);
+        assert_eq!(day_label(today, today, Locale::En), "Today");
+        assert_eq!(day_label(day(2026, 11, 30), today, Locale::En), "Yesterday");
+        assert_eq!(day_label(day(2026, 11, 30), today, Locale::ZhCn), "昨天");
+        assert_eq!(
+            day_label(day(2026, 11, 27), today, Locale::En),
+            "Friday, November 27"
+        );
+        assert_eq!(
+            day_label(day(2026, 11, 27), today, Locale::ZhCn),
+            "11月27日 星期五"
+        );
+        assert_eq!(
+            day_label(day(2025, 12, 31), today, Locale::En),
+            "Wednesday, December 31, 2025"
+        );
+        assert_eq!(
+            day_label(day(2025, 12, 31), today, Locale::ZhCn),
+            "2025年12月31日 星期三"
+        );
+    }
+
+    #[test]
+    fn a_time_in_the_readers_zone_with_the_full_date_on_hover() {
+        let at: DateTime<Utc> = "2026-11-30T23:30:00Z".parse().unwrap();
+        let shanghai = at.with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap());
+        assert_eq!(clock_time(shanghai), "07:30");
+        assert_eq!(
+            full_label(shanghai, Locale::En),
+            "Tuesday, December 1, 2026, 07:30 (UTC+08:00)"
+        );
+        assert_eq!(
+            full_label(shanghai, Locale::ZhCn),
+            "2026年12月1日 星期二 07:30（UTC+08:00）"
+        );
+        assert_eq!(seen_label(shanghai, day(2026, 12, 1), Locale::En), "07:30");
+        assert_eq!(
+            seen_label(shanghai, day(2026, 12, 2), Locale::ZhCn),
+            "昨天 07:30"
+        );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_zone_cookie_is_bounded_and_checked() {
+        assert_eq!(
+            zone_from_cookie("Asia%2FShanghai"),
+            Some(chrono_tz::Tz::Asia__Shanghai)
+        );
+        assert_eq!(
+            zone_from_cookie("Europe/Berlin"),
+            Some(chrono_tz::Tz::Europe__Berlin)
+        );
+        assert_eq!(zone_from_cookie("Mars/Olympus"), None);
+        assert_eq!(zone_from_cookie(""), None);
+        assert_eq!(zone_from_cookie(&"A".repeat(10_000)), None);
+        // A zone's offset follows daylight saving time at each instant.
+        Owner::new().with(|| {
+            let clock = Clock {
+                zone: zone_from_cookie("Europe/Berlin"),
+                local: RwSignal::new(false),
+            };
+            let winter: DateTime<Utc> = "2026-01-15T12:00:00Z".parse().unwrap();
+            let summer: DateTime<Utc> = "2026-07-15T12:00:00Z".parse().unwrap();
+            assert_eq!(clock.offset(winter).local_minus_utc(), 3600);
+            assert_eq!(clock.offset(summer).local_minus_utc(), 7200);
+        });
+    }
+}
