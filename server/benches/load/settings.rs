@@ -58,13 +58,28 @@ pub struct IdleSettings {
     pub seconds: Duration,
 }
 
+/// How the senders of a one-room scenario send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Over their WebSocket: the senders are the first members connected,
+    /// and receive every message too.
+    Ws,
+    /// Over the REST API (`POST /api/v1/conversations/{id}/messages`): the
+    /// senders are members of the room but not connected, so they receive
+    /// nothing; only the connected members do.
+    Rest,
+}
+
 /// Sizes of a one-room scenario (`fanout` or `hot`).
 #[derive(Debug, Clone, Copy)]
 pub struct RoomSettings {
     /// Members connected (one connection each).
     pub members: usize,
-    /// How many of them send.
+    /// How many send: the first `senders` members over their WebSocket,
+    /// or as many other members over REST.
     pub senders: usize,
+    /// How the senders send.
+    pub via: Via,
     /// Messages per second per sender.
     pub rate_per_sender: f64,
     /// How long the senders send.
@@ -115,7 +130,9 @@ pub struct Settings {
     pub fanout: RoomSettings,
     /// The `hot` scenario: `LOAD_HOT_SENDERS` (200, all members),
     /// `LOAD_HOT_RATE` (messages per second over all senders, 1,000),
-    /// `LOAD_HOT_SECONDS` (20).
+    /// `LOAD_HOT_SECONDS` (20); `LOAD_HOT_VIA` (`ws`, or `rest`: the
+    /// senders post over REST and receive nothing), `LOAD_HOT_LISTENERS`
+    /// (members connected that only read: 0 with `ws`, 2 with `rest`).
     pub hot: RoomSettings,
     /// The `many` scenario.
     pub many: ManySettings,
@@ -154,6 +171,15 @@ impl Settings {
         let fanout_members = number("LOAD_FANOUT_MEMBERS", 200, 1, 5_000);
         let hot_senders = number("LOAD_HOT_SENDERS", 200, 1, 5_000);
         let hot_rate: f64 = number("LOAD_HOT_RATE", 1_000.0, 1.0, 100_000.0);
+        let hot_via = match std::env::var("LOAD_HOT_VIA").as_deref().map(str::trim) {
+            Err(_) | Ok("" | "ws") => Via::Ws,
+            Ok("rest") => Via::Rest,
+            Ok(other) => panic!("LOAD_HOT_VIA: {other:?} is neither ws nor rest"),
+        };
+        let hot_listeners = match hot_via {
+            Via::Ws => number("LOAD_HOT_LISTENERS", 0, 0, 1_000),
+            Via::Rest => number("LOAD_HOT_LISTENERS", 2, 1, 1_000),
+        };
         Self {
             scenarios,
             backends,
@@ -171,12 +197,17 @@ impl Settings {
             fanout: RoomSettings {
                 members: fanout_members,
                 senders: number("LOAD_FANOUT_SENDERS", 100, 1, fanout_members),
+                via: Via::Ws,
                 rate_per_sender: number("LOAD_FANOUT_RATE", 1.0, 0.1, 1_000.0),
                 seconds: seconds("LOAD_FANOUT_SECONDS", 20, 120),
             },
             hot: RoomSettings {
-                members: hot_senders,
+                members: match hot_via {
+                    Via::Ws => hot_senders + hot_listeners,
+                    Via::Rest => hot_listeners,
+                },
                 senders: hot_senders,
+                via: hot_via,
                 rate_per_sender: hot_rate / hot_senders as f64,
                 seconds: seconds("LOAD_HOT_SECONDS", 20, 120),
             },
