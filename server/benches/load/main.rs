@@ -4,7 +4,7 @@
 //! are noisy, and the clients share the machine's cores with the server.
 //!
 //! `cargo bench -p server --bench load`. Scenarios (`LOAD_SCENARIOS`,
-//! default `idle,fanout,hot,many`), each against fresh server
+//! default `idle,fanout,hot,many,team`), each against fresh server
 //! processes and a fresh database:
 //!
 //! - `idle`: `LOAD_IDLE_CONNECTIONS` (2,000) idle authenticated connections,
@@ -26,6 +26,13 @@
 //!   the store's ceiling (see `room`).
 //! - `many`: `LOAD_MANY_USERS` (20) users each in `LOAD_MANY_CONVERSATIONS`
 //!   (500) groups connecting: time to `ready`, memory per connection.
+//! - `team`: `LOAD_TEAM_USERS` (1,000) users, each in
+//!   `LOAD_TEAM_GROUPS_PER_USER` (20) groups of `LOAD_TEAM_GROUP_SIZE` (8),
+//!   all connected; `LOAD_TEAM_RATE` (1,000) messages a second in all over
+//!   the groups for `LOAD_TEAM_SECONDS` (20), every receiver sending a
+//!   `read` per message (`LOAD_TEAM_READS`, 1), `typing` before
+//!   `LOAD_TEAM_TYPING` (50) % of the messages: deliveries per second,
+//!   latency, lost, duplicated, out of order, closed, CPU (see `team`).
 //!
 //! Backends (`LOAD_BACKENDS`: `sqlite`, `pg`): SQLite with one process; with
 //! `TEST_DATABASE_URL` and `TEST_REDIS_URL`, PostgreSQL + Redis with
@@ -58,6 +65,7 @@ mod rest;
 mod room;
 mod settings;
 mod stats;
+mod team;
 
 use cluster::{Cluster, Shared};
 use settings::{BackendKind, Scenario, Settings};
@@ -131,6 +139,7 @@ async fn measure(cluster: &Cluster, scenario: Scenario, settings: &Settings) -> 
         Scenario::Fanout => room::run(cluster, settings, room::Focus::Fanout).await,
         Scenario::Hot => room::run(cluster, settings, room::Focus::Hot).await,
         Scenario::Many => many::run(cluster, settings).await,
+        Scenario::Team => team::run(cluster, settings).await,
     };
     println!("  server log: {}", cluster.log_summary());
     figures

@@ -21,6 +21,13 @@ pub enum Routing {
         /// Senders.
         senders: usize,
     },
+    /// Many conversations: message `m` goes to group `m mod groups` (each
+    /// group gets one before any gets another), sent by the group's members
+    /// in turn.
+    Groups {
+        /// The senders in each group (indexes of the scenario's users).
+        members: Vec<Vec<u32>>,
+    },
 }
 
 /// Where a message goes and who sends it.
@@ -144,6 +151,14 @@ impl Plan {
                 conversation: 0,
                 sender: m % senders,
             },
+            Routing::Groups { members } => {
+                let group = m % members.len();
+                let turn = m / members.len();
+                Route {
+                    conversation: group,
+                    sender: members[group][turn % members[group].len()] as usize,
+                }
+            }
         })
     }
 

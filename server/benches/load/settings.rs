@@ -17,11 +17,13 @@ pub enum Scenario {
     Hot,
     /// Users who are members of many conversations connecting.
     Many,
+    /// Many users in many small groups: messages, read receipts, typing.
+    Team,
 }
 
 impl Scenario {
     /// Every scenario, in the order a run takes them.
-    pub const ALL: [Scenario; 4] = [Self::Idle, Self::Fanout, Self::Hot, Self::Many];
+    pub const ALL: [Scenario; 5] = [Self::Idle, Self::Fanout, Self::Hot, Self::Many, Self::Team];
 
     /// The name used in `LOAD_SCENARIOS` and in the output.
     pub fn name(self) -> &'static str {
@@ -30,6 +32,7 @@ impl Scenario {
             Self::Fanout => "fanout",
             Self::Hot => "hot",
             Self::Many => "many",
+            Self::Team => "team",
         }
     }
 }
@@ -104,10 +107,42 @@ pub struct ManySettings {
     pub users: usize,
 }
 
+/// Sizes of the `team` scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct TeamSettings {
+    /// `LOAD_TEAM_USERS`: users, one connection each (1,000; at most
+    /// 5,000; a multiple of the group size).
+    pub users: usize,
+    /// `LOAD_TEAM_GROUPS_PER_USER`: groups every user is in (20; at most 100).
+    pub groups_per_user: usize,
+    /// `LOAD_TEAM_GROUP_SIZE`: members of every group (8; 2 to 256).
+    pub group_size: usize,
+    /// `LOAD_TEAM_RATE`: messages per second over all groups (1,000; at most 20,000).
+    pub rate: f64,
+    /// `LOAD_TEAM_SECONDS`: how long messages are sent (20; at most 120).
+    pub seconds: Duration,
+    /// `LOAD_TEAM_TYPING`: percent of messages preceded by a `typing` notice (50).
+    pub typing_percent: u32,
+    /// `LOAD_TEAM_READS`: whether receivers send a `read` per message (1) or not (0).
+    pub reads: bool,
+}
+
+impl TeamSettings {
+    /// Groups in all: every user in `groups_per_user` groups of `group_size`.
+    pub fn groups(&self) -> usize {
+        self.users * self.groups_per_user / self.group_size
+    }
+
+    /// Messages over the run.
+    pub fn messages(&self) -> usize {
+        (self.rate * self.seconds.as_secs_f64()).round().max(1.0) as usize
+    }
+}
+
 /// Everything a run does.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `LOAD_SCENARIOS` (default all: `idle,fanout,hot,many`).
+    /// `LOAD_SCENARIOS` (default all: `idle,fanout,hot,many,team`).
     pub scenarios: Vec<Scenario>,
     /// `LOAD_BACKENDS` (default `sqlite`, plus `pg` when `TEST_DATABASE_URL`
     /// and `TEST_REDIS_URL` are set).
@@ -136,6 +171,8 @@ pub struct Settings {
     pub hot: RoomSettings,
     /// The `many` scenario.
     pub many: ManySettings,
+    /// The `team` scenario.
+    pub team: TeamSettings,
 }
 
 impl Settings {
@@ -216,7 +253,28 @@ impl Settings {
                 // Every such user is in every group: at most 256 members each.
                 users: number("LOAD_MANY_USERS", 20, 1, 256),
             },
+            team: team_settings(),
         }
+    }
+}
+
+/// The `team` scenario's settings; panics unless the users split evenly
+/// into groups.
+fn team_settings() -> TeamSettings {
+    let group_size: usize = number("LOAD_TEAM_GROUP_SIZE", 8, 2, 256);
+    let users = number("LOAD_TEAM_USERS", 1_000, group_size, 5_000);
+    assert!(
+        users.is_multiple_of(group_size),
+        "LOAD_TEAM_USERS={users} must be a multiple of LOAD_TEAM_GROUP_SIZE={group_size}"
+    );
+    TeamSettings {
+        users,
+        groups_per_user: number("LOAD_TEAM_GROUPS_PER_USER", 20, 1, 100),
+        group_size,
+        rate: number("LOAD_TEAM_RATE", 1_000.0, 1.0, 20_000.0),
+        seconds: seconds("LOAD_TEAM_SECONDS", 20, 120),
+        typing_percent: number("LOAD_TEAM_TYPING", 50, 0, 100),
+        reads: number("LOAD_TEAM_READS", 1u8, 0, 1) == 1,
     }
 }
 
