@@ -13,7 +13,7 @@
 //! counts from the time it was due.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -28,9 +28,6 @@ use crate::rest::User;
 
 /// Requests open at once, over all senders.
 pub const IN_FLIGHT: usize = 512;
-
-/// How a post ended: the message, when (µs), and the HTTP status or the error.
-type Answer = (usize, u64, Result<u16, String>);
 
 /// The senders: who posts, where.
 pub struct Posters {
@@ -56,61 +53,65 @@ impl Posters {
     }
 }
 
-/// Posts `plan`'s messages until all are answered or `done`: what the
-/// answers were.
+/// Posts `plan`'s messages, then waits for `done`: what the answers were
+/// (each recorded as it comes; those still open at `done` are dropped and
+/// count as unanswered).
 pub async fn run(posters: Posters, plan: Arc<Plan>, done: CancellationToken) -> Log {
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-    let mut requests: JoinSet<Answer> = JoinSet::new();
-    let mut log = Log::default();
-    let mut next = 0;
-    loop {
-        let due = epoch() + Duration::from_micros(plan.due_us(next));
-        tokio::select! {
+    let log = Arc::new(Mutex::new(Log::default()));
+    let mut requests = JoinSet::new();
+    for m in 0..plan.messages {
+        let due = epoch() + Duration::from_micros(plan.due_us(m));
+        let ready = async {
+            tokio::time::sleep_until(due.into()).await;
+            permits.clone().acquire_owned().await.expect("never closed")
+        };
+        let permit = tokio::select! {
             () = done.cancelled() => break,
-            Some(joined) = requests.join_next() => {
-                record(&mut log, &plan, joined.expect("a request task"));
-            }
-            () = tokio::time::sleep_until(due.into()), if next < plan.messages => {
-                let now = now_us();
-                while next < plan.messages && plan.due_us(next) <= now {
-                    let permit = permits.clone().acquire_owned().await.expect("open");
-                    let route = plan.route(next).expect("a message of the plan");
-                    let address = &posters.addresses[route.sender % posters.addresses.len()];
-                    let request = posters
-                        .http
-                        .post(format!(
-                            "{address}/api/v1/conversations/{}/messages",
-                            plan.conversations[route.conversation]
-                        ))
-                        .bearer_auth(&posters.tokens[route.sender])
-                        .header("content-type", "application/json")
-                        .body(plan.post_body(next));
-                    let m = next;
-                    requests.spawn(async move {
-                        let answer = match request.send().await {
-                            // Read the body so the connection can be reused.
-                            Ok(response) => {
-                                let status = response.status().as_u16();
-                                response.bytes().await.map(|_| status).map_err(|e| e.to_string())
-                            }
-                            Err(e) => Err(e.to_string()),
-                        };
-                        drop(permit);
-                        (m, now_us(), answer)
-                    });
-                    plan.sent.fetch_add(1, Ordering::Relaxed);
-                    next += 1;
+            permit = ready => permit,
+        };
+        while requests.try_join_next().is_some() {}
+        let route = plan.route(m).expect("a message of the plan");
+        let address = &posters.addresses[route.sender % posters.addresses.len()];
+        let request = posters
+            .http
+            .post(format!(
+                "{address}/api/v1/conversations/{}/messages",
+                plan.conversations[route.conversation]
+            ))
+            .bearer_auth(&posters.tokens[route.sender])
+            .header("content-type", "application/json")
+            .body(plan.post_body(m));
+        let (plan_, log_) = (plan.clone(), log.clone());
+        requests.spawn(async move {
+            let answer = match request.send().await {
+                // Read the body so the connection can be reused.
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    response
+                        .bytes()
+                        .await
+                        .map(|_| status)
+                        .map_err(|e| e.to_string())
                 }
-            }
-            else => break,
-        }
+                Err(e) => Err(e.to_string()),
+            };
+            drop(permit);
+            record(&log_, &plan_, m, answer);
+        });
+        plan.sent.fetch_add(1, Ordering::Relaxed);
     }
-    log
+    done.cancelled().await;
+    requests.shutdown().await;
+    let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+    std::mem::take(&mut *log)
 }
 
-/// Counts one answer.
-fn record(log: &mut Log, plan: &Plan, (m, now, answer): Answer) {
+/// Counts one answer, as it comes.
+fn record(log: &Mutex<Log>, plan: &Plan, m: usize, answer: Result<u16, String>) {
+    let now = now_us();
     plan.answered.fetch_add(1, Ordering::Relaxed);
+    let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
     match answer {
         Ok(201) => {
             log.acks.push(latency(now, plan.due_us(m)));
