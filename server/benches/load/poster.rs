@@ -27,7 +27,7 @@ use crate::plan::Plan;
 use crate::rest::User;
 
 /// Requests open at once, over all senders.
-pub const IN_FLIGHT: usize = 512;
+const IN_FLIGHT: usize = 512;
 
 /// The senders: who posts, where.
 pub struct Posters {
