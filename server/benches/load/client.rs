@@ -81,6 +81,15 @@ pub enum Frame<'a> {
         /// Whether it was a resend of a stored message.
         duplicate: bool,
     },
+    /// `receipt`: a member's positions moved.
+    Receipt,
+    /// `typing`: a member started or stopped typing.
+    Typing {
+        /// Started (`true`) or stopped.
+        active: bool,
+    },
+    /// `error`: a frame the server could not take.
+    Error,
     /// A `message` or `ack` without the fields looked for: the server's
     /// format changed and the generator must follow.
     Unreadable,
@@ -114,6 +123,14 @@ impl<'a> Frame<'a> {
                 refused: number_after(text, "\"error\":{\"status\":").map(|s| s as u16),
                 duplicate: text.contains("\"duplicate\":true"),
             }
+        } else if rest.starts_with("receipt\"") {
+            Self::Receipt
+        } else if rest.starts_with("typing\"") {
+            Self::Typing {
+                active: text.contains("\"active\":true"),
+            }
+        } else if rest.starts_with("error\"") {
+            Self::Error
         } else if rest.starts_with("ready\"") {
             Self::Ready {
                 conversations: number_after(text, "\"conversations\":").unwrap_or(0) as usize,
@@ -141,11 +158,10 @@ fn number_after(text: &str, key: &str) -> Option<i64> {
     text[start..start + digits].parse().ok()
 }
 
-/// The sender and number in a `client_msg_id` the generator wrote
-/// (`<sender>-<n>`).
-pub fn parse_message_id(id: &str) -> Option<(usize, usize)> {
-    let (sender, n) = id.split_once('-')?;
-    Some((sender.parse().ok()?, n.parse().ok()?))
+/// The message number in a `client_msg_id` the generator wrote (see
+/// [`crate::plan`]).
+pub fn parse_message_id(id: &str) -> Option<usize> {
+    id.parse().ok()
 }
 
 /// How the server ended a connection, from what its stream gave last.

@@ -4,8 +4,8 @@
 //! are noisy, and the clients share the machine's cores with the server.
 //!
 //! `cargo bench -p server --bench load`. Scenarios (`LOAD_SCENARIOS`,
-//! default `idle,fanout,hot,many`), each against fresh server processes and
-//! a fresh database:
+//! default `idle,fanout,hot,many,team`), each against fresh server
+//! processes and a fresh database:
 //!
 //! - `idle`: `LOAD_IDLE_CONNECTIONS` (2,000) idle authenticated connections,
 //!   `LOAD_IDLE_PER_USER` (16) per user, `LOAD_CONNECT_IN_FLIGHT` (16)
@@ -18,18 +18,31 @@
 //! - `hot`: `LOAD_HOT_SENDERS` (200) members all sending into one room,
 //!   `LOAD_HOT_RATE` (1,000) messages a second in all, for
 //!   `LOAD_HOT_SECONDS` (20): acknowledged sends per second, ack latency,
-//!   refusals.
+//!   refusals. With `LOAD_HOT_VIA=ws` (the default) every sender is
+//!   connected and receives every message, so the fan-out soon becomes the
+//!   ceiling; with `LOAD_HOT_VIA=rest` the senders post over the REST API
+//!   (the same service call and group commit) without being connected, and
+//!   only `LOAD_HOT_LISTENERS` (2) connected members receive the messages:
+//!   the store's ceiling (see `room`).
 //! - `many`: `LOAD_MANY_USERS` (20) users each in `LOAD_MANY_CONVERSATIONS`
 //!   (500) groups connecting: time to `ready`, memory per connection.
+//! - `team`: `LOAD_TEAM_USERS` (1,000) users, each in
+//!   `LOAD_TEAM_GROUPS_PER_USER` (20) groups of `LOAD_TEAM_GROUP_SIZE` (8),
+//!   all connected; `LOAD_TEAM_RATE` (1,000) messages a second in all over
+//!   the groups for `LOAD_TEAM_SECONDS` (20), every receiver sending a
+//!   `read` per message (`LOAD_TEAM_READS`, 1), `typing` before
+//!   `LOAD_TEAM_TYPING` (50) % of the messages: deliveries per second,
+//!   latency, lost, duplicated, out of order, closed, CPU (see `team`).
 //!
 //! Backends (`LOAD_BACKENDS`: `sqlite`, `pg`): SQLite with one process; with
 //! `TEST_DATABASE_URL` and `TEST_REDIS_URL`, PostgreSQL + Redis with
 //! `LOAD_PG_PROCESSES` (2) processes, clients split between them. Senders
-//! send on a fixed timetable and latency counts from the time a message was
-//! due (no coordinated omission); `LOAD_DRAIN` (10 s) is how long answers
-//! may take after the last send. `LOAD_HOG=N` runs N busy processes beside
-//! the server while measuring; `LOAD_BODY_BYTES` (64) sizes the messages.
-//! Loopback only; every count and time is capped (see `settings`).
+//! send on a fixed timetable (`plan`) and latency counts from the time a
+//! message was due (no coordinated omission); `LOAD_DRAIN` (10 s) is how
+//! long answers may take after the last send. `LOAD_HOG=N` runs N busy
+//! processes beside the server while measuring; `LOAD_BODY_BYTES` (64)
+//! sizes the messages. Loopback only; every count and time is capped (see
+//! `settings`).
 
 #[allow(dead_code)] // the test harness's process control; the bench uses part of it
 #[path = "../../tests/api/processes.rs"]
@@ -40,14 +53,19 @@ mod support;
 
 mod client;
 mod cluster;
+mod figures;
 mod idle;
 mod machine;
 mod many;
+mod measure;
 mod member;
+mod plan;
+mod poster;
 mod rest;
 mod room;
 mod settings;
 mod stats;
+mod team;
 
 use cluster::{Cluster, Shared};
 use settings::{BackendKind, Scenario, Settings};
@@ -121,6 +139,7 @@ async fn measure(cluster: &Cluster, scenario: Scenario, settings: &Settings) -> 
         Scenario::Fanout => room::run(cluster, settings, room::Focus::Fanout).await,
         Scenario::Hot => room::run(cluster, settings, room::Focus::Hot).await,
         Scenario::Many => many::run(cluster, settings).await,
+        Scenario::Team => team::run(cluster, settings).await,
     };
     println!("  server log: {}", cluster.log_summary());
     figures

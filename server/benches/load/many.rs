@@ -29,7 +29,13 @@ pub async fn run(cluster: &Cluster, settings: &Settings) -> String {
     let users = rest::register_users(cluster, "many", many.users).await;
     let others: Vec<&str> = users[1..].iter().map(|u| u.id.as_str()).collect();
     let creating = Instant::now();
-    rest::create_groups(cluster, &users[0], &others, many.conversations).await;
+    let groups: Vec<rest::NewGroup> = (0..many.conversations)
+        .map(|_| rest::NewGroup {
+            owner: &users[0],
+            members: others.clone(),
+        })
+        .collect();
+    rest::create_groups(cluster, &groups).await;
     println!(
         "  created {} groups of {} in {:.1} s",
         many.conversations,

@@ -1,75 +1,50 @@
-//! One member of the room in the `fanout` and `hot` scenarios: a reader
-//! that checks every delivery (once each, in order, how late) and, for a
-//! sender, a writer that sends on a fixed timetable whatever happens to
-//! the answers (open loop). Latencies count from the time a message was
-//! due by the timetable, not from when it was written: a server that holds
-//! up its clients is charged for the wait (no coordinated omission).
+//! One connected client of a scenario: a reader that checks every
+//! delivery (once each, in order per conversation, how late) and a writer
+//! that follows the client's steps of the [`Plan`] whatever happens to the
+//! answers (open loop). Latencies count from the time a message was due by
+//! the timetable, not from when it was written: a server that holds up its
+//! clients is charged for the wait (no coordinated omission).
+//!
+//! With [`Plan::reads`], the client behaves like the web app with the
+//! conversation on screen (`app/src/components/live.rs`, `Live::read`): one
+//! `read` frame for each message of someone else it receives, sent as soon
+//! as the message arrives (frames that queue up meanwhile go out in one
+//! write, each still its own frame). Nothing is coalesced beyond that.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{close_kind, parse_message_id, Frame, Socket};
 use crate::machine::{epoch, now_us};
+use crate::plan::{Plan, Step};
 use crate::stats::Tally;
 
-/// The timetable and the running totals every member shares.
-pub struct Plan {
-    /// When the first message is due (µs, the generator's clock).
-    pub start_us: u64,
-    /// Senders.
-    pub senders: usize,
-    /// Messages each sender sends.
-    pub per_sender: usize,
-    /// Time between two messages of one sender, µs.
-    pub period_us: f64,
-    /// The `send` frame up to its `client_msg_id`'s value.
-    pub frame_head: String,
-    /// The rest of the frame after the `client_msg_id`'s value.
-    pub frame_tail: String,
-    /// Messages written so far.
-    pub sent: AtomicUsize,
-    /// Sends acknowledged as stored.
-    pub acked: AtomicUsize,
-    /// Sends answered (stored or refused).
-    pub answered: AtomicUsize,
-    /// Distinct deliveries over all members.
-    pub delivered: AtomicUsize,
-}
+/// Most `read` frames written in one go.
+const READS_PER_WRITE: usize = 64;
 
-impl Plan {
-    /// When message `n` of `sender` is due: senders are spread evenly over
-    /// one period, as independent people would be.
-    pub fn due_us(&self, sender: usize, n: usize) -> u64 {
-        let periods = n as f64 + sender as f64 / self.senders as f64;
-        self.start_us + (periods * self.period_us) as u64
-    }
-
-    /// When the last message is due.
-    pub fn end_us(&self) -> u64 {
-        self.due_us(self.senders - 1, self.per_sender - 1)
-    }
-}
-
-/// What one member saw (latencies in µs from the time each was due).
+/// What one client saw (latencies in µs from the time each was due).
 #[derive(Default)]
 pub struct Log {
     /// Latency of each distinct delivery.
     pub deliveries: Vec<u32>,
-    /// Deliveries of a message already delivered to this member.
+    /// Deliveries of a message already delivered to this client.
     pub duplicates: usize,
-    /// Deliveries with a lower `seq` than one delivered before.
+    /// Deliveries with a lower `seq` than one delivered before in the
+    /// same conversation.
     pub out_of_order: usize,
     /// Messages not from this run's timetable.
     pub foreign: usize,
     /// When the last distinct delivery arrived (µs).
     pub last_delivery_us: u64,
-    /// Latency of each acknowledged send of this member.
+    /// Latency of each acknowledged send of this client.
     pub acks: Vec<u32>,
     /// Acks saying `duplicate` (never expected: nothing is resent).
     pub duplicate_acks: usize,
@@ -77,54 +52,112 @@ pub struct Log {
     pub refused: Tally,
     /// When the last ack arrived (µs).
     pub last_ack_us: u64,
+    /// `receipt` frames received.
+    pub receipts: usize,
+    /// `typing` frames received saying someone started, and stopped.
+    pub typing_seen: (usize, usize),
+    /// `error` frames received.
+    pub errors: usize,
     /// `message` or `ack` frames the generator could not read.
     pub unreadable: usize,
     /// How the server ended the connection, if it did.
     pub closed: Option<String>,
 }
 
-/// Runs one member until `done`: its log (and its writer's count of sends).
+impl Log {
+    /// Adds `other`'s counts and samples.
+    pub fn merge(&mut self, other: Log) {
+        self.deliveries.extend_from_slice(&other.deliveries);
+        self.acks.extend_from_slice(&other.acks);
+        self.duplicates += other.duplicates;
+        self.out_of_order += other.out_of_order;
+        self.foreign += other.foreign;
+        self.duplicate_acks += other.duplicate_acks;
+        self.refused.merge(other.refused);
+        self.receipts += other.receipts;
+        self.typing_seen.0 += other.typing_seen.0;
+        self.typing_seen.1 += other.typing_seen.1;
+        self.errors += other.errors;
+        self.unreadable += other.unreadable;
+        self.last_delivery_us = self.last_delivery_us.max(other.last_delivery_us);
+        self.last_ack_us = self.last_ack_us.max(other.last_ack_us);
+    }
+}
+
+/// Runs one client until `done`: `me` is its sender index if it sends,
+/// `steps` what it sends when. Its log.
 pub async fn run(
     socket: Socket,
-    sender: Option<usize>,
+    me: Option<usize>,
+    steps: Vec<Step>,
     plan: Arc<Plan>,
     done: CancellationToken,
 ) -> Log {
     let (sink, stream) = socket.split();
-    let writer = sender.map(|s| tokio::spawn(write(sink, s, plan.clone(), done.clone())));
-    let log = read(stream, sender, &plan, &done).await;
+    let (reads, to_read) = mpsc::unbounded_channel();
+    let writer = (!steps.is_empty() || plan.reads)
+        .then(|| tokio::spawn(write(sink, steps, to_read, plan.clone(), done.clone())));
+    let log = read(stream, me, &reads, &plan, &done).await;
     if let Some(writer) = writer {
         writer.abort();
     }
     log
 }
 
-/// Sends this sender's messages when they are due (all those overdue at
-/// once, when writing was held up).
+/// A `read` to send: conversation and `seq`.
+type Read = (usize, i64);
+
+/// Writes this client's steps when they are due (all those overdue at
+/// once, when writing was held up) and the reader's `read` frames as they
+/// come; until `done` or the connection fails.
 async fn write(
     mut sink: SplitSink<Socket, Message>,
-    sender: usize,
+    steps: Vec<Step>,
+    mut reads: mpsc::UnboundedReceiver<Read>,
     plan: Arc<Plan>,
     done: CancellationToken,
 ) {
-    let mut n = 0;
-    while n < plan.per_sender {
-        let due = epoch() + Duration::from_micros(plan.due_us(sender, n));
+    let mut next = 0;
+    let far = epoch() + Duration::from_secs(86_400 * 365);
+    loop {
+        let due = steps
+            .get(next)
+            .map_or(far, |s| epoch() + Duration::from_micros(s.at_us));
         tokio::select! {
-            () = done.cancelled() => return,
-            () = tokio::time::sleep_until(due.into()) => {}
-        }
-        let now = now_us();
-        while n < plan.per_sender && plan.due_us(sender, n) <= now {
-            let frame = format!("{}{sender}-{n}{}", plan.frame_head, plan.frame_tail);
-            if sink.feed(Message::Text(frame.into())).await.is_err() {
-                return;
+            () = done.cancelled() => break,
+            () = tokio::time::sleep_until(due.into()), if next < steps.len() => {
+                let now = now_us();
+                while let Some(step) = steps.get(next).filter(|s| s.at_us <= now) {
+                    let route = plan.route(step.message).expect("a message of the plan");
+                    let (frame, count) = if step.typing {
+                        (plan.typing_frame(route.conversation), &plan.typing_sent)
+                    } else {
+                        (plan.send_frame(step.message, route), &plan.sent)
+                    };
+                    if sink.feed(Message::Text(frame.into())).await.is_err() {
+                        return;
+                    }
+                    count.fetch_add(1, Ordering::Relaxed);
+                    next += 1;
+                }
             }
-            plan.sent.fetch_add(1, Ordering::Relaxed);
-            n += 1;
+            first = reads.recv() => {
+                let Some(mut read) = first else { break };
+                for _ in 0..READS_PER_WRITE {
+                    let frame = plan.read_frame(read.0, read.1);
+                    if sink.feed(Message::Text(frame.into())).await.is_err() {
+                        return;
+                    }
+                    plan.reads_sent.fetch_add(1, Ordering::Relaxed);
+                    match reads.try_recv() {
+                        Ok(more) => read = more,
+                        Err(_) => break,
+                    }
+                }
+            }
         }
         if sink.flush().await.is_err() {
-            return;
+            break;
         }
     }
 }
@@ -132,18 +165,15 @@ async fn write(
 /// Reads until `done` or the server ends the connection.
 async fn read(
     mut stream: SplitStream<Socket>,
-    sender: Option<usize>,
+    me: Option<usize>,
+    reads: &mpsc::UnboundedSender<Read>,
     plan: &Plan,
     done: &CancellationToken,
 ) -> Log {
-    let total = plan.senders * plan.per_sender;
-    let mut log = Log {
-        deliveries: Vec::with_capacity(total),
-        acks: Vec::with_capacity(if sender.is_some() { plan.per_sender } else { 0 }),
-        ..Log::default()
-    };
-    let mut seen = vec![0u64; total.div_ceil(64)];
-    let mut last_seq = 0;
+    let mut log = Log::default();
+    let mut seen = vec![0u64; plan.messages.div_ceil(64)];
+    // The highest `seq` delivered so far, per conversation.
+    let mut last_seq: HashMap<usize, i64> = HashMap::new();
     loop {
         let message = tokio::select! {
             biased;
@@ -161,34 +191,37 @@ async fn read(
         let now = now_us();
         match Frame::read(text.as_str()) {
             Frame::Message { client_msg_id, seq } => {
-                if seq < last_seq {
-                    log.out_of_order += 1;
-                }
-                last_seq = last_seq.max(seq);
-                let Some((s, n)) = parse_message_id(client_msg_id)
-                    .filter(|&(s, n)| s < plan.senders && n < plan.per_sender)
+                let Some((m, route)) =
+                    parse_message_id(client_msg_id).and_then(|m| Some((m, plan.route(m)?)))
                 else {
                     log.foreign += 1;
                     continue;
                 };
-                let bit = s * plan.per_sender + n;
-                let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+                let last = last_seq.entry(route.conversation).or_insert(0);
+                if seq < *last {
+                    log.out_of_order += 1;
+                }
+                *last = (*last).max(seq);
+                let (word, mask) = (m / 64, 1u64 << (m % 64));
                 if seen[word] & mask != 0 {
                     log.duplicates += 1;
                     continue;
                 }
                 seen[word] |= mask;
-                log.deliveries.push(latency(now, plan.due_us(s, n)));
+                log.deliveries.push(latency(now, plan.due_us(m)));
                 log.last_delivery_us = now;
                 plan.delivered.fetch_add(1, Ordering::Relaxed);
+                if plan.reads && Some(route.sender) != me {
+                    let _ = reads.send((route.conversation, seq));
+                }
             }
             Frame::Ack {
                 client_msg_id,
                 refused,
                 duplicate,
             } => {
-                let Some((s, n)) =
-                    parse_message_id(client_msg_id).filter(|&(s, _)| Some(s) == sender)
+                let Some(m) = parse_message_id(client_msg_id)
+                    .filter(|&m| plan.route(m).is_some_and(|r| Some(r.sender) == me))
                 else {
                     log.foreign += 1;
                     continue;
@@ -199,11 +232,15 @@ async fn read(
                 } else if duplicate {
                     log.duplicate_acks += 1;
                 } else {
-                    log.acks.push(latency(now, plan.due_us(s, n)));
+                    log.acks.push(latency(now, plan.due_us(m)));
                     log.last_ack_us = now;
-                    plan.acked.fetch_add(1, Ordering::Relaxed);
+                    plan.acknowledged(m);
                 }
             }
+            Frame::Receipt => log.receipts += 1,
+            Frame::Typing { active: true } => log.typing_seen.0 += 1,
+            Frame::Typing { active: false } => log.typing_seen.1 += 1,
+            Frame::Error => log.errors += 1,
             Frame::Unreadable => log.unreadable += 1,
             Frame::Ready { .. } | Frame::Other => {}
         }
@@ -211,6 +248,6 @@ async fn read(
 }
 
 /// µs from `due` to `now` (an u32 holds 71 minutes).
-fn latency(now: u64, due: u64) -> u32 {
+pub fn latency(now: u64, due: u64) -> u32 {
     now.saturating_sub(due).min(u64::from(u32::MAX)) as u32
 }

@@ -25,6 +25,7 @@ pub struct User {
 
 /// Registers `count` users named `<prefix><i>` on the first process.
 pub async fn register_users(cluster: &Cluster, prefix: &str, count: usize) -> Vec<User> {
+    let started = std::time::Instant::now();
     let address = cluster.address(0);
     let users: Vec<(usize, User)> = stream::iter(0..count)
         .map(|i| {
@@ -34,6 +35,11 @@ pub async fn register_users(cluster: &Cluster, prefix: &str, count: usize) -> Ve
         .buffer_unordered(REGISTERING_IN_FLIGHT)
         .collect()
         .await;
+    println!(
+        "  registered {count} users in {:.1} s ({REGISTERING_IN_FLIGHT} at a time: the server \
+         hashes each password with argon2id, one at a time per core)",
+        started.elapsed().as_secs_f64()
+    );
     let mut users = users;
     users.sort_by_key(|(i, _)| *i);
     users.into_iter().map(|(_, user)| user).collect()
@@ -80,31 +86,37 @@ pub async fn general_room(cluster: &Cluster, user: &User) -> String {
         .to_owned()
 }
 
-/// Creates `count` groups owned by `owner` with `members` in each.
-pub async fn create_groups(cluster: &Cluster, owner: &User, members: &[&str], count: usize) {
-    let address = cluster.address(0);
-    let created: Vec<()> = stream::iter(0..count)
-        .map(|i| {
-            let (http, address) = (&cluster.http, &address);
+/// A group to create.
+pub struct NewGroup<'a> {
+    /// Who creates it (its owner, a member).
+    pub owner: &'a User,
+    /// The ids of the other members.
+    pub members: Vec<&'a str>,
+}
+
+/// Creates `groups` (group `i` through process `i`, modulo the count),
+/// [`CREATING_IN_FLIGHT`] at a time: their ids, in order.
+pub async fn create_groups(cluster: &Cluster, groups: &[NewGroup<'_>]) -> Vec<String> {
+    let mut created: Vec<(usize, String)> = stream::iter(groups.iter().enumerate())
+        .map(|(i, group)| {
+            let (http, address) = (&cluster.http, cluster.address(i));
             async move {
                 let response = http
                     .post(format!("{address}/api/v1/conversations/groups"))
-                    .bearer_auth(&owner.token)
-                    .json(&json!({"name": format!("Load group {i}"), "member_ids": members}))
+                    .bearer_auth(&group.owner.token)
+                    .json(&json!({"name": format!("Load group {i}"), "member_ids": group.members}))
                     .send()
                     .await
                     .expect("the server answers");
                 let status = response.status();
-                assert_eq!(
-                    status,
-                    201,
-                    "creating group {i}: {:?}",
-                    response.text().await
-                );
+                let body: Value = response.json().await.unwrap_or_default();
+                assert_eq!(status, 201, "creating group {i}: {body}");
+                (i, body["id"].as_str().expect("the group's id").to_owned())
             }
         })
         .buffer_unordered(CREATING_IN_FLIGHT)
         .collect()
         .await;
-    assert_eq!(created.len(), count);
+    created.sort_by_key(|(i, _)| *i);
+    created.into_iter().map(|(_, id)| id).collect()
 }

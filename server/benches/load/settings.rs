@@ -17,11 +17,13 @@ pub enum Scenario {
     Hot,
     /// Users who are members of many conversations connecting.
     Many,
+    /// Many users in many small groups: messages, read receipts, typing.
+    Team,
 }
 
 impl Scenario {
     /// Every scenario, in the order a run takes them.
-    pub const ALL: [Scenario; 4] = [Self::Idle, Self::Fanout, Self::Hot, Self::Many];
+    pub const ALL: [Scenario; 5] = [Self::Idle, Self::Fanout, Self::Hot, Self::Many, Self::Team];
 
     /// The name used in `LOAD_SCENARIOS` and in the output.
     pub fn name(self) -> &'static str {
@@ -30,6 +32,7 @@ impl Scenario {
             Self::Fanout => "fanout",
             Self::Hot => "hot",
             Self::Many => "many",
+            Self::Team => "team",
         }
     }
 }
@@ -58,13 +61,28 @@ pub struct IdleSettings {
     pub seconds: Duration,
 }
 
+/// How the senders of a one-room scenario send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Over their WebSocket: the senders are the first members connected,
+    /// and receive every message too.
+    Ws,
+    /// Over the REST API (`POST /api/v1/conversations/{id}/messages`): the
+    /// senders are members of the room but not connected, so they receive
+    /// nothing; only the connected members do.
+    Rest,
+}
+
 /// Sizes of a one-room scenario (`fanout` or `hot`).
 #[derive(Debug, Clone, Copy)]
 pub struct RoomSettings {
     /// Members connected (one connection each).
     pub members: usize,
-    /// How many of them send.
+    /// How many send: the first `senders` members over their WebSocket,
+    /// or as many other members over REST.
     pub senders: usize,
+    /// How the senders send.
+    pub via: Via,
     /// Messages per second per sender.
     pub rate_per_sender: f64,
     /// How long the senders send.
@@ -89,10 +107,42 @@ pub struct ManySettings {
     pub users: usize,
 }
 
+/// Sizes of the `team` scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct TeamSettings {
+    /// `LOAD_TEAM_USERS`: users, one connection each (1,000; at most
+    /// 5,000; a multiple of the group size).
+    pub users: usize,
+    /// `LOAD_TEAM_GROUPS_PER_USER`: groups every user is in (20; at most 100).
+    pub groups_per_user: usize,
+    /// `LOAD_TEAM_GROUP_SIZE`: members of every group (8; 2 to 256).
+    pub group_size: usize,
+    /// `LOAD_TEAM_RATE`: messages per second over all groups (1,000; at most 20,000).
+    pub rate: f64,
+    /// `LOAD_TEAM_SECONDS`: how long messages are sent (20; at most 120).
+    pub seconds: Duration,
+    /// `LOAD_TEAM_TYPING`: percent of messages preceded by a `typing` notice (50).
+    pub typing_percent: u32,
+    /// `LOAD_TEAM_READS`: whether receivers send a `read` per message (1) or not (0).
+    pub reads: bool,
+}
+
+impl TeamSettings {
+    /// Groups in all: every user in `groups_per_user` groups of `group_size`.
+    pub fn groups(&self) -> usize {
+        self.users * self.groups_per_user / self.group_size
+    }
+
+    /// Messages over the run.
+    pub fn messages(&self) -> usize {
+        (self.rate * self.seconds.as_secs_f64()).round().max(1.0) as usize
+    }
+}
+
 /// Everything a run does.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `LOAD_SCENARIOS` (default all: `idle,fanout,hot,many`).
+    /// `LOAD_SCENARIOS` (default all: `idle,fanout,hot,many,team`).
     pub scenarios: Vec<Scenario>,
     /// `LOAD_BACKENDS` (default `sqlite`, plus `pg` when `TEST_DATABASE_URL`
     /// and `TEST_REDIS_URL` are set).
@@ -115,10 +165,14 @@ pub struct Settings {
     pub fanout: RoomSettings,
     /// The `hot` scenario: `LOAD_HOT_SENDERS` (200, all members),
     /// `LOAD_HOT_RATE` (messages per second over all senders, 1,000),
-    /// `LOAD_HOT_SECONDS` (20).
+    /// `LOAD_HOT_SECONDS` (20); `LOAD_HOT_VIA` (`ws`, or `rest`: the
+    /// senders post over REST and receive nothing), `LOAD_HOT_LISTENERS`
+    /// (members connected that only read: 0 with `ws`, 2 with `rest`).
     pub hot: RoomSettings,
     /// The `many` scenario.
     pub many: ManySettings,
+    /// The `team` scenario.
+    pub team: TeamSettings,
 }
 
 impl Settings {
@@ -154,6 +208,15 @@ impl Settings {
         let fanout_members = number("LOAD_FANOUT_MEMBERS", 200, 1, 5_000);
         let hot_senders = number("LOAD_HOT_SENDERS", 200, 1, 5_000);
         let hot_rate: f64 = number("LOAD_HOT_RATE", 1_000.0, 1.0, 100_000.0);
+        let hot_via = match std::env::var("LOAD_HOT_VIA").as_deref().map(str::trim) {
+            Err(_) | Ok("" | "ws") => Via::Ws,
+            Ok("rest") => Via::Rest,
+            Ok(other) => panic!("LOAD_HOT_VIA: {other:?} is neither ws nor rest"),
+        };
+        let hot_listeners = match hot_via {
+            Via::Ws => number("LOAD_HOT_LISTENERS", 0, 0, 1_000),
+            Via::Rest => number("LOAD_HOT_LISTENERS", 2, 1, 1_000),
+        };
         Self {
             scenarios,
             backends,
@@ -171,12 +234,17 @@ impl Settings {
             fanout: RoomSettings {
                 members: fanout_members,
                 senders: number("LOAD_FANOUT_SENDERS", 100, 1, fanout_members),
+                via: Via::Ws,
                 rate_per_sender: number("LOAD_FANOUT_RATE", 1.0, 0.1, 1_000.0),
                 seconds: seconds("LOAD_FANOUT_SECONDS", 20, 120),
             },
             hot: RoomSettings {
-                members: hot_senders,
+                members: match hot_via {
+                    Via::Ws => hot_senders + hot_listeners,
+                    Via::Rest => hot_listeners,
+                },
                 senders: hot_senders,
+                via: hot_via,
                 rate_per_sender: hot_rate / hot_senders as f64,
                 seconds: seconds("LOAD_HOT_SECONDS", 20, 120),
             },
@@ -185,7 +253,28 @@ impl Settings {
                 // Every such user is in every group: at most 256 members each.
                 users: number("LOAD_MANY_USERS", 20, 1, 256),
             },
+            team: team_settings(),
         }
+    }
+}
+
+/// The `team` scenario's settings; panics unless the users split evenly
+/// into groups.
+fn team_settings() -> TeamSettings {
+    let group_size: usize = number("LOAD_TEAM_GROUP_SIZE", 8, 2, 256);
+    let users = number("LOAD_TEAM_USERS", 1_000, group_size, 5_000);
+    assert!(
+        users.is_multiple_of(group_size),
+        "LOAD_TEAM_USERS={users} must be a multiple of LOAD_TEAM_GROUP_SIZE={group_size}"
+    );
+    TeamSettings {
+        users,
+        groups_per_user: number("LOAD_TEAM_GROUPS_PER_USER", 20, 1, 100),
+        group_size,
+        rate: number("LOAD_TEAM_RATE", 1_000.0, 1.0, 20_000.0),
+        seconds: seconds("LOAD_TEAM_SECONDS", 20, 120),
+        typing_percent: number("LOAD_TEAM_TYPING", 50, 0, 100),
+        reads: number("LOAD_TEAM_READS", 1u8, 0, 1) == 1,
     }
 }
 
