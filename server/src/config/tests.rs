@@ -108,7 +108,7 @@ fn explicit_values_are_honoured() {
         ("CHATSPHERE_ACCESS_TTL", "120"),
         ("CHATSPHERE_WS_HEARTBEAT", "2.5"),
         ("CHATSPHERE_WS_MAX_CONNECTIONS", "400"),
-        ("CHATSPHERE_WS_QUEUE", "1024"),
+        ("CHATSPHERE_WS_QUEUE", "2048"),
         ("CHATSPHERE_WS_MAX_FRAME_BYTES", "32768"),
     ])
     .unwrap();
@@ -117,7 +117,7 @@ fn explicit_values_are_honoured() {
         crate::ws::ConnectionLimits {
             max_frame_bytes: 32_768,
             max_connections_per_user: 400,
-            outgoing_queue: 1024,
+            outgoing_queue: 2048,
         }
     );
     assert_eq!(config.session.access_ttl, chrono::Duration::seconds(120));

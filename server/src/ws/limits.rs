@@ -41,7 +41,10 @@ impl ConnectionLimits {
         Self {
             max_frame_bytes: (64 * 1024).max(Self::frame_bytes_for(max_chars)),
             max_connections_per_user: 16,
-            outgoing_queue: 256,
+            // Room for whole commit batches (up to 256 messages published
+            // at once) and a fill: a reading client is never closed for a
+            // burst. Unused room costs nothing (the queue grows in blocks).
+            outgoing_queue: 1024,
         }
     }
 }

@@ -29,6 +29,10 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::extract::{access_cookie, bearer_token};
 
+/// Bytes a connection reads from its socket at a time: one of every idle
+/// connection's buffers, so it is kept small.
+const READ_BUFFER: usize = 1024;
+
 /// Limits and settings of the gateway.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -159,18 +163,21 @@ pub async fn upgrade(
         .is_some_and(|r| !matches!(r, "0" | "false"));
     match authorize(&state, &gateway, query, &headers).await {
         Ok((auth, slot)) => {
+            let services = Arc::new(state.services);
             let config = &gateway.config;
             let max_frame = config.limits.max_frame_bytes;
             ws.max_message_size(max_frame)
                 .max_frame_size(max_frame)
-                // Small buffers: most connections are idle most of the time.
-                .read_buffer_size(4 * 1024)
+                // Small buffers: most connections are idle most of the time,
+                // and what clients send is small (a larger frame is read in
+                // several steps).
+                .read_buffer_size(READ_BUFFER)
                 .write_buffer_size(4 * 1024)
                 .max_write_buffer_size(max_frame * 4)
                 .on_upgrade(move |socket| {
                     connection::run(
                         socket,
-                        state.services,
+                        services,
                         gateway.clone(),
                         connection::Opened {
                             auth,

@@ -10,6 +10,7 @@
 //! device`) under a key derived from the access-token secret, so neither
 //! kind of token is ever accepted as the other.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -45,9 +46,9 @@ struct DeviceClaims {
 /// Issues and verifies known-device tokens.
 #[derive(Clone)]
 pub struct DeviceTokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    encoding: Arc<EncodingKey>,
+    decoding: Arc<DecodingKey>,
+    validation: Arc<Validation>,
 }
 
 impl DeviceTokens {
@@ -64,9 +65,9 @@ impl DeviceTokens {
         validation.validate_aud = false;
         validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(&key),
-            decoding: DecodingKey::from_secret(&key),
-            validation,
+            encoding: Arc::new(EncodingKey::from_secret(&key)),
+            decoding: Arc::new(DecodingKey::from_secret(&key)),
+            validation: Arc::new(validation),
         }
     }
 

@@ -6,6 +6,7 @@
 //! required and checked. Headers that point at other keys (`jku`, `jwk`,
 //! `x5u`, `x5c`, `kid`) or demand extensions (`crit`) are refused outright.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -71,15 +72,16 @@ pub struct AccessClaims {
 }
 
 /// Issues and verifies access tokens with one secret (which also keys the
-/// [`DeviceTokens`], under a key derived from it).
+/// [`DeviceTokens`], under a key derived from it). Cheap to clone: every
+/// service and connection holds one, and the keys and rules are shared.
 #[derive(Clone)]
 pub struct AccessTokens {
     devices: DeviceTokens,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    issuer: String,
-    audience: String,
+    encoding: Arc<EncodingKey>,
+    decoding: Arc<DecodingKey>,
+    validation: Arc<Validation>,
+    issuer: Arc<str>,
+    audience: Arc<str>,
     ttl: Duration,
 }
 
@@ -96,11 +98,11 @@ impl AccessTokens {
         validation.leeway = LEEWAY_SECS;
         Self {
             devices: DeviceTokens::new(secret),
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-            issuer: issuer.to_owned(),
-            audience: audience.to_owned(),
+            encoding: Arc::new(EncodingKey::from_secret(secret)),
+            decoding: Arc::new(DecodingKey::from_secret(secret)),
+            validation: Arc::new(validation),
+            issuer: issuer.into(),
+            audience: audience.into(),
             ttl,
         }
     }
@@ -119,8 +121,8 @@ impl AccessTokens {
     pub fn issue(&self, user: Uuid, session: Uuid) -> Result<(String, AccessClaims), TokenError> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = AccessClaims {
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            iss: self.issuer.to_string(),
+            aud: self.audience.to_string(),
             sub: user,
             sid: session,
             jti: Uuid::now_v7(),

@@ -37,8 +37,7 @@ impl Connection {
                         // A jump: the missing ones come from the store first.
                         Some(last)
                             if envelope.seq > last + 1
-                                && self
-                                    .fill(conversation_id, last, envelope.seq)
+                                && Box::pin(self.fill(conversation_id, last, envelope.seq))
                                     .await
                                     .is_err() =>
                         {
@@ -57,19 +56,16 @@ impl Connection {
                 };
                 match header {
                     EventHeader::Joined { conversation_id } => {
-                        let member = self
-                            .services
-                            .chat
-                            .is_member(self.user_id, conversation_id)
-                            .await
-                            .unwrap_or(false);
+                        let member =
+                            Box::pin(self.services.chat.is_member(self.user_id, conversation_id))
+                                .await
+                                .unwrap_or(false);
                         if !member {
                             return None;
                         }
-                        if let Err(err) = self
-                            .follows
-                            .follow(&[Topic::Conversation(conversation_id)])
-                            .await
+                        if let Err(err) =
+                            Box::pin(self.follows.follow(&[Topic::Conversation(conversation_id)]))
+                                .await
                         {
                             tracing::warn!(error = %err, "could not follow a joined conversation");
                         }

@@ -71,7 +71,7 @@ pub(super) struct Opened {
 /// Runs the connection until it ends.
 pub(super) async fn run(
     socket: WebSocket,
-    services: Services,
+    services: Arc<Services>,
     gateway: Arc<Gateway>,
     opened: Opened,
     _slot: UserSlot,
@@ -85,7 +85,7 @@ pub(super) async fn run(
     let client = Arc::new(client);
     audit(&services, AuditKind::Connected, auth.user_id, &client, None);
     let _counted = services.connections.open();
-    let config = gateway.config.clone();
+    let config = &gateway.config;
     let (mut sink, mut stream) = socket.split();
     let (out, mut out_rx) = mpsc::channel::<Message>(config.limits.outgoing_queue);
     let writer = tokio::spawn(async move {
@@ -121,15 +121,17 @@ pub(super) async fn run(
     };
     // Online first, then following: the connection does not hear of its
     // own arrival.
-    let _online = services.presence.connected(auth.user_id).await;
-    let close = match conn.start().await {
+    // Rare, large futures are boxed: an idle connection's task holds only
+    // what waiting needs (its size is the connection's memory).
+    let _online = Box::pin(services.presence.connected(auth.user_id)).await;
+    let close = match Box::pin(conn.start()).await {
         Ok(conversations) => {
             // Ready once every event reaches here.
             conn.reply(&ServerFrame::Ready {
                 user_id: auth.user_id,
                 conversations,
             });
-            conn.serve(&mut stream, &auth, &config).await
+            conn.serve(&mut stream, &auth, config).await
         }
         Err(err) => {
             tracing::error!(error = %err, "connection could not follow its conversations");
@@ -138,7 +140,7 @@ pub(super) async fn run(
     };
     let typing: Vec<Uuid> = conn.typed.keys().copied().collect();
     for conversation_id in typing {
-        conn.stop_typing(conversation_id).await;
+        Box::pin(conn.stop_typing(conversation_id)).await;
     }
     let detail = serde_json::json!({
         "seconds": opened_at.elapsed().as_secs(),
@@ -201,7 +203,9 @@ fn audit(
 }
 
 struct Connection {
-    services: Services,
+    /// Shared, not copied: `Services` is large (about 2 KiB), and an idle
+    /// connection's task is its memory.
+    services: Arc<Services>,
     user_id: Uuid,
     /// The session the connection was opened in: closed when it ends.
     session_id: Uuid,
@@ -270,7 +274,7 @@ impl Connection {
                         None | Some(Ok(Message::Close(_))) => return None,
                         Some(Err(err)) => return Some(read_error(&err)),
                         Some(Ok(Message::Text(text))) => {
-                            if let Some(close) = self.on_text(text.as_str()).await {
+                            if let Some(close) = Box::pin(self.on_text(text.as_str())).await {
                                 return Some(close);
                             }
                         }
@@ -281,8 +285,9 @@ impl Connection {
                     }
                 }
                 event = self.follows.events.recv(), if !self.holding => match event {
-                    Some((topic, envelope)) => {
-                        if let Some(close) = self.on_event(topic, envelope).await {
+                    Some(delivery) => {
+                        let (topic, envelope) = &*delivery;
+                        if let Some(close) = self.on_event(*topic, envelope.clone()).await {
                             return Some(close);
                         }
                     }
@@ -291,7 +296,7 @@ impl Connection {
                 () = shutdown.cancelled() => return Some((SERVICE_RESTART, "the server is restarting: reconnect")),
                 () = &mut token_expiry => return Some((POLICY, domain::close::ACCESS_EXPIRED)),
                 () = &mut resume_deadline, if self.holding => self.holding = false,
-                () = sleep_until(typing_lapses), if typing_lapses.is_some() => self.typing_lapsed().await,
+                () = sleep_until(typing_lapses), if typing_lapses.is_some() => Box::pin(self.typing_lapsed()).await,
                 () = overflow.notified() => return Some((POLICY, "too slow: the client is not reading")),
                 () = flooding(self.sender.as_ref()) => return Some((POLICY, "too many messages")),
                 _ = heartbeat.tick() => {

@@ -54,7 +54,7 @@ impl Sender {
     /// Starts the task; at most `waiting` sends wait for their commit
     /// (`CHATSPHERE_WS_QUEUE`, like the frames waiting to be written).
     pub(super) fn start(
-        services: Services,
+        services: Arc<Services>,
         user_id: Uuid,
         out: mpsc::Sender<Message>,
         waiting: usize,
@@ -94,7 +94,7 @@ impl Drop for Sender {
 /// Posts each send in turn and answers it; a client that keeps sending
 /// past the user's rate (`CHATSPHERE_SEND_RATE`) is told to stop.
 async fn post_all(
-    services: Services,
+    services: Arc<Services>,
     user_id: Uuid,
     mut sends: mpsc::Receiver<Send>,
     out: mpsc::Sender<Message>,

@@ -78,8 +78,8 @@ impl Feed {
     /// Hands `envelope` to every subscriber; one that stopped reading is
     /// told (it closes) and dropped from the feed.
     pub(super) fn dispatch(&self, envelope: &services::events::Envelope) {
-        self.subscribers()
-            .retain(|_, s| s.offer((self.topic, envelope.clone())));
+        let delivery = Arc::new((self.topic, envelope.clone()));
+        self.subscribers().retain(|_, s| s.offer(delivery.clone()));
     }
 
     /// Hands `envelope`, as an event of `topic`, to the subscribers not in
@@ -90,10 +90,11 @@ impl Feed {
         envelope: &services::events::Envelope,
         reached: &mut std::collections::HashSet<u64>,
     ) {
+        let delivery = Arc::new((topic, envelope.clone()));
         for subscriber in self.subscribers().values() {
             if reached.insert(subscriber.id) {
                 // One that stopped reading is told, and closes.
-                subscriber.offer((topic, envelope.clone()));
+                subscriber.offer(delivery.clone());
             }
         }
     }

@@ -93,11 +93,11 @@ async fn publish(bus: &InProcessBus, message: &ChatMessage) {
 async fn seqs(inbox: &mut mpsc::Receiver<Delivery>, count: usize) -> Vec<i64> {
     let mut seqs = Vec::new();
     while seqs.len() < count {
-        let (_, envelope) = tokio::time::timeout(Duration::from_secs(5), inbox.recv())
+        let delivery = tokio::time::timeout(Duration::from_secs(5), inbox.recv())
             .await
             .expect("a message in time")
             .expect("the inbox is open");
-        seqs.push(envelope.seq);
+        seqs.push(delivery.1.seq);
     }
     seqs
 }
@@ -239,10 +239,11 @@ async fn a_presence_change_reaches_each_connection_once_however_many_conversatio
         .await
         .unwrap();
     for inbox in [&mut inbox, &mut other_inbox] {
-        let (topic, envelope) = tokio::time::timeout(Duration::from_secs(5), inbox.recv())
+        let delivery = tokio::time::timeout(Duration::from_secs(5), inbox.recv())
             .await
             .expect("the change in time")
             .unwrap();
+        let (topic, envelope) = &*delivery;
         assert!(matches!(topic, Topic::Conversation(id) if shared.contains(&id)));
         assert!(envelope.json.starts_with(br#"{"type":"presence""#));
     }
