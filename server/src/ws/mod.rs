@@ -71,13 +71,24 @@ impl GatewayConfig {
 
 /// The gateway's shared state: its settings, who is connected how often,
 /// and the hub that feeds every connection of the process.
-#[derive(Debug)]
 pub struct Gateway {
     /// Settings.
     pub config: GatewayConfig,
     /// The process's subscriptions and who follows them.
     pub hub: Arc<hub::Hub>,
+    /// The services, shared by every connection (large: never copied per
+    /// connection).
+    services: Arc<services::Services>,
     per_user: Mutex<HashMap<Uuid, usize>>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("config", &self.config)
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Gateway {
@@ -85,7 +96,8 @@ impl Gateway {
     pub fn new(config: GatewayConfig, services: services::Services) -> Arc<Self> {
         Arc::new(Self {
             config,
-            hub: hub::Hub::new(services),
+            hub: hub::Hub::new(services.clone()),
+            services: Arc::new(services),
             per_user: Mutex::new(HashMap::new()),
         })
     }
@@ -163,7 +175,7 @@ pub async fn upgrade(
         .is_some_and(|r| !matches!(r, "0" | "false"));
     match authorize(&state, &gateway, query, &headers).await {
         Ok((auth, slot)) => {
-            let services = Arc::new(state.services);
+            let services = gateway.services.clone();
             let config = &gateway.config;
             let max_frame = config.limits.max_frame_bytes;
             ws.max_message_size(max_frame)
