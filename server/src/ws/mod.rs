@@ -94,10 +94,11 @@ impl std::fmt::Debug for Gateway {
 impl Gateway {
     /// A gateway with these settings over these services.
     pub fn new(config: GatewayConfig, services: services::Services) -> Arc<Self> {
+        let services = Arc::new(services);
         Arc::new(Self {
             config,
             hub: hub::Hub::new(services.clone()),
-            services: Arc::new(services),
+            services,
             per_user: Mutex::new(HashMap::new()),
         })
     }

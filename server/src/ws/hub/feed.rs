@@ -109,7 +109,7 @@ impl Feed {
 
     /// Subscribes on the bus and starts the task; on failure the feed is
     /// forgotten and its subscribers are told.
-    pub(super) async fn start(self: Arc<Self>, hub: Arc<Hub>, services: Services) {
+    pub(super) async fn start(self: Arc<Self>, hub: Arc<Hub>, services: Arc<Services>) {
         // Where a conversation stands, read before subscribing: what is
         // published later with a number up to it was committed before the
         // subscribers attached (a replay after attaching has it), so it is a
@@ -165,7 +165,7 @@ impl Feed {
 async fn run(
     feed: Arc<Feed>,
     hub: Weak<Hub>,
-    services: Services,
+    services: Arc<Services>,
     mut subscription: Subscription,
     start: Option<i64>,
 ) {
@@ -208,7 +208,8 @@ async fn run(
             },
             () = sleep_until(deadline), if deadline.is_some() => {
                 if let Some(order) = order.as_mut() {
-                    order.fill(&services, &feed).await;
+                    // Boxed: rare and large, and a feed waits most of its life.
+                    Box::pin(order.fill(&services, &feed)).await;
                 }
             }
         }

@@ -101,7 +101,7 @@ impl Subscriber {
 
 /// The hub of one server process.
 pub struct Hub {
-    services: Services,
+    services: Arc<Services>,
     feeds: Mutex<HashMap<Topic, Arc<Feed>>>,
     next_id: AtomicU64,
 }
@@ -116,7 +116,7 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     /// An empty hub over these services' bus and store.
-    pub fn new(services: Services) -> Arc<Self> {
+    pub fn new(services: Arc<Services>) -> Arc<Self> {
         Arc::new(Self {
             services,
             feeds: Mutex::new(HashMap::new()),

@@ -105,7 +105,7 @@ async fn seqs(inbox: &mut mpsc::Receiver<Delivery>, count: usize) -> Vec<i64> {
 #[tokio::test]
 async fn every_connection_shares_one_subscription_and_the_last_one_out_ends_it() {
     let (services, bus) = services().await;
-    let hub = Hub::new(services);
+    let hub = Hub::new(Arc::new(services));
     let topic = Topic::Conversation(Uuid::now_v7());
     let mut subscribers = Vec::new();
     for _ in 0..50 {
@@ -135,7 +135,7 @@ async fn every_connection_shares_one_subscription_and_the_last_one_out_ends_it()
 async fn messages_published_out_of_order_reach_everyone_in_order_without_a_store_read() {
     let (services, bus) = services().await;
     let (user, general) = member(&services).await;
-    let hub = Hub::new(services.clone());
+    let hub = Hub::new(Arc::new(services.clone()));
     let topic = Topic::Conversation(general);
     let mut inboxes = Vec::new();
     for _ in 0..20 {
@@ -163,7 +163,7 @@ async fn messages_published_out_of_order_reach_everyone_in_order_without_a_store
 async fn a_message_never_published_is_read_from_the_store_once_for_every_connection() {
     let (services, bus) = services().await;
     let (user, general) = member(&services).await;
-    let hub = Hub::new(services.clone());
+    let hub = Hub::new(Arc::new(services.clone()));
     let topic = Topic::Conversation(general);
     let mut inboxes = Vec::new();
     for _ in 0..50 {
@@ -186,7 +186,7 @@ async fn a_message_never_published_is_read_from_the_store_once_for_every_connect
 async fn a_connection_that_stops_reading_is_told_and_the_others_carry_on() {
     let (services, bus) = services().await;
     let (user, general) = member(&services).await;
-    let hub = Hub::new(services.clone());
+    let hub = Hub::new(Arc::new(services.clone()));
     let topic = Topic::Conversation(general);
     let (slow, _slow_inbox) = hub.subscriber(2);
     let (reader, mut inbox) = hub.subscriber(16);
@@ -210,7 +210,7 @@ async fn a_presence_change_reaches_each_connection_once_however_many_conversatio
     use services::bus::Bus;
     use services::events::{PresenceBroadcast, PRESENCE_TOPIC};
     let (services, bus) = services().await;
-    let hub = Hub::new(services);
+    let hub = Hub::new(Arc::new(services));
     let shared: Vec<Uuid> = (0..30).map(|_| Uuid::now_v7()).collect();
     let mut topics: Vec<Topic> = shared.iter().copied().map(Topic::Conversation).collect();
     topics.push(Topic::Presence);
@@ -260,7 +260,7 @@ async fn an_old_message_published_again_is_a_repeat_for_a_new_feed_not_a_gap() {
     let old = stored(&services, user, general, 30).await;
     // A feed starts after thirty messages: where it starts is read from the
     // store, so a retried send of message 5, published again, is a repeat.
-    let hub = Hub::new(services.clone());
+    let hub = Hub::new(Arc::new(services.clone()));
     let topic = Topic::Conversation(general);
     let (subscriber, mut inbox) = hub.subscriber(16);
     hub.attach(&subscriber, &[topic]).await.unwrap();
