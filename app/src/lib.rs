@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
         }/>
         <Meta name="description" content="ChatSphere: self-hosted team chat"/>
         <Meta name="theme-color" content="#3b5bdb"/>
+        <time::ZoneMeta/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Router>
             <AppShell>

@@ -1,8 +1,10 @@
 //! Times as the reader's clock shows them. The browser keeps its IANA time
-//! zone in the `tz` cookie, so the server renders local times too; in the
-//! browser, times come from its own clock. On a first visit (no cookie
-//! yet) the server renders UTC, and the hydrated page switches to local
-//! times at once, every time re-rendered. Formats follow the page's
+//! zone in the `tz` cookie, so the server renders local times too, and
+//! names the zone it rendered in (`<meta name="chatsphere-tz">`; empty for
+//! UTC). The browser hydrates in that very zone — the same text and the
+//! same day separators as the server's — then switches to its own clock
+//! (at once when they are the same zone; on a first visit, with no cookie
+//! yet, or after the zone changed, every time is rendered again). Formats follow the page's
 //! language: "Today", "Yesterday", weekday and date separators, the full
 //! date and time on hover.
 
@@ -15,6 +17,8 @@ use crate::i18n::Locale;
 pub const TZ_COOKIE: &str = "tz";
 /// Longest time zone name taken from the cookie (IANA names are shorter).
 pub const MAX_TZ_CHARS: usize = 64;
+/// The name of the `<meta>` that says which zone the server rendered in.
+pub const TZ_META: &str = "chatsphere-tz";
 
 /// The reader's clock, provided by the app.
 #[derive(Clone, Copy)]
@@ -22,6 +26,10 @@ pub struct Clock {
     /// The zone the server renders in (from the cookie); UTC without one.
     #[cfg(feature = "ssr")]
     zone: Option<chrono_tz::Tz>,
+    /// In the browser: the zone the server rendered in (empty: UTC), used
+    /// until the page is hydrated.
+    #[cfg(feature = "hydrate")]
+    rendered: StoredValue<String>,
     /// In the browser: times are the browser's local ones. False while the
     /// page still shows what the server rendered in another zone.
     local: RwSignal<bool>,
@@ -33,6 +41,8 @@ impl Clock {
         let clock = Self {
             #[cfg(feature = "ssr")]
             zone: request_zone(),
+            #[cfg(feature = "hydrate")]
+            rendered: StoredValue::new(browser::rendered_zone()),
             local: RwSignal::new(false),
         };
         #[cfg(feature = "hydrate")]
@@ -51,8 +61,14 @@ impl Clock {
             return zone.offset_from_utc_datetime(&at.naive_utc()).fix();
         }
         #[cfg(feature = "hydrate")]
-        if self.local.get() {
-            return browser::offset(at).unwrap_or(utc);
+        {
+            if self.local.get() {
+                return browser::offset(at).unwrap_or(utc);
+            }
+            let rendered = self.rendered.get_value();
+            if !rendered.is_empty() {
+                return browser::offset_in(&rendered, at).unwrap_or(utc);
+            }
         }
         let _ = (at, self.local);
         utc
@@ -61,6 +77,16 @@ impl Clock {
     /// `at` in the reader's zone.
     pub fn local(&self, at: DateTime<Utc>) -> DateTime<FixedOffset> {
         at.with_timezone(&self.offset(at))
+    }
+
+    /// The zone's name as the server rendered in it (empty: UTC).
+    pub fn zone_name(&self) -> String {
+        #[cfg(feature = "ssr")]
+        return self.zone.map(|z| z.name().to_owned()).unwrap_or_default();
+        #[cfg(feature = "hydrate")]
+        return self.rendered.get_value();
+        #[allow(unreachable_code)]
+        String::new()
     }
 
     /// Today's date in the reader's zone.
@@ -74,8 +100,18 @@ pub fn use_clock() -> Clock {
     use_context::<Clock>().unwrap_or_else(|| Clock {
         #[cfg(feature = "ssr")]
         zone: None,
+        #[cfg(feature = "hydrate")]
+        rendered: StoredValue::new(String::new()),
         local: RwSignal::new(false),
     })
+}
+
+/// Names the zone the server rendered the page's times in, for the browser
+/// to hydrate in the same one.
+#[component]
+pub fn ZoneMeta() -> impl IntoView {
+    let clock = use_clock();
+    view! { <leptos_meta::Meta name=TZ_META content=clock.zone_name()/> }
 }
 
 /// `14:05`.
@@ -220,6 +256,60 @@ mod browser {
         FixedOffset::west_opt((behind * 60.0) as i32)
     }
 
+    /// The offset of `zone` at `at`, by the browser's time zone data.
+    pub(super) fn offset_in(zone: &str, at: DateTime<Utc>) -> Option<FixedOffset> {
+        use chrono::NaiveDate;
+        let options = js_sys::Object::new();
+        let set = |key: &str, value: &str| {
+            js_sys::Reflect::set(&options, &JsValue::from_str(key), &JsValue::from_str(value))
+        };
+        set("timeZone", zone).ok()?;
+        set("hourCycle", "h23").ok()?;
+        for key in ["year", "month", "day", "hour", "minute", "second"] {
+            set(key, "numeric").ok()?;
+        }
+        let format = js_sys::Intl::DateTimeFormat::new(
+            &js_sys::Array::of1(&JsValue::from_str("en-US")),
+            &options,
+        );
+        let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+        let parts = format.format_to_parts(&date);
+        let mut fields = [0i64; 6];
+        for part in parts.iter() {
+            let kind = js_sys::Reflect::get(&part, &JsValue::from_str("type"))
+                .ok()?
+                .as_string()?;
+            let value = js_sys::Reflect::get(&part, &JsValue::from_str("value"))
+                .ok()?
+                .as_string()?;
+            let slot = ["year", "month", "day", "hour", "minute", "second"]
+                .iter()
+                .position(|k| *k == kind);
+            if let (Some(slot), Ok(number)) = (slot, value.parse::<i64>()) {
+                fields[slot] = number;
+            }
+        }
+        let [year, month, day, hour, minute, second] = fields;
+        let wall = NaiveDate::from_ymd_opt(year as i32, month as u32, day as u32)?.and_hms_opt(
+            hour as u32,
+            minute as u32,
+            second as u32,
+        )?;
+        let seconds = wall.and_utc().timestamp() - at.timestamp();
+        FixedOffset::east_opt(i32::try_from(seconds).ok()?)
+    }
+
+    /// The zone the server rendered the page in (empty: UTC).
+    pub(super) fn rendered_zone() -> String {
+        document()
+            .query_selector(&format!("meta[name={}]", super::TZ_META))
+            .ok()
+            .flatten()
+            .and_then(|meta| meta.get_attribute("content"))
+            .filter(|z| z.len() <= MAX_TZ_CHARS)
+            .unwrap_or_default()
+    }
+
     /// The browser's IANA zone name.
     fn zone() -> Option<String> {
         let options =
@@ -235,20 +325,11 @@ mod browser {
         document().dyn_into::<leptos::web_sys::HtmlDocument>().ok()
     }
 
-    fn cookie_zone() -> Option<String> {
-        let cookies = html_document()?.cookie().ok()?;
-        cookies
-            .split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == TZ_COOKIE)
-            .map(|(_, value)| value.replace("%2F", "/"))
-    }
-
     /// Local times from the start if the server rendered in the browser's
     /// zone; otherwise from just after hydration, remembering the zone.
     pub(super) fn start(clock: Clock) {
         let zone = zone();
-        if zone.is_some() && zone == cookie_zone() {
+        if zone.is_some() && zone.as_deref() == Some(clock.rendered.get_value().as_str()) {
             clock.local.set(true);
             return;
         }

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { hydrated, newUser, openDirect, registerIn, sameOrigin, uniqueName } from "./support";
+import { PASSWORD, hydrated, newUser, openDirect, registerIn, sameOrigin, uniqueName, watchPageProblems } from "./support";
 
 // The conversation view as people expect it: it stays at the newest
 // message, opens at the first unread one, keeps a draft the server would
@@ -55,7 +55,15 @@ test("the newest message stays in view as messages of any height arrive; away fr
       await expect(last).toBeInViewport();
     }
   }
-  // Seen where it is open: no unread badge for it.
+  // Seen where it is open: nothing unread, by the server's record.
+  await expect
+    .poll(async () => {
+      const list: { conversations: { id: string; unread: number }[] } = await (
+        await ann.page.request.get("/api/v1/conversations")
+      ).json();
+      return list.conversations.find((c) => c.id === id)?.unread;
+    })
+    .toBe(0);
   const entry = ann.page.locator(".conversations li").filter({ hasText: ben.username });
   await expect(entry.locator(".badge")).toHaveCount(0);
 
@@ -121,6 +129,11 @@ test("a message over the length limit is never sent: the draft stays, with a cou
   const ann = await newUser(browser, "long");
   const ben = await newUser(browser, "limit");
   await openDirect(ann.page, ben.username);
+  // Every send the page makes (the client never sends what it knows is invalid).
+  const sends: string[] = [];
+  ann.page.on("request", (request) => {
+    if (request.url().includes("/rpc/chat/send")) sends.push(request.postData() ?? "");
+  });
   const composer = ann.page.locator("#composer-body");
   const counter = ann.page.locator(".char-count");
   const tooLong = "x".repeat(4_100);
@@ -131,6 +144,7 @@ test("a message over the length limit is never sent: the draft stays, with a cou
   await expect(ann.page.locator(".composer + [role=alert]")).toContainText("4000");
   await expect(composer).toHaveValue(tooLong);
   await expect(ann.page.locator(".message.pending")).toHaveCount(0);
+  expect(sends).toHaveLength(0);
 
   // Shortened, it goes; the counter shows near the limit only.
   await composer.fill("y".repeat(3_900));
@@ -140,6 +154,7 @@ test("a message over the length limit is never sent: the draft stays, with a cou
   await expect(ann.page.locator(".message:not(.pending) .body")).toHaveText("y".repeat(3_900));
   await expect(composer).toHaveValue("");
   await expect(counter).toHaveText("");
+  expect(sends).toHaveLength(1);
   await ann.context.close();
   await ben.context.close();
 });
@@ -208,11 +223,39 @@ test("times are the reader's local ones, with day separators and the full date o
   const html = await (await page.request.get(`/c/${id}`)).text();
   expect(html).toContain(`>${inZone("Asia/Shanghai")}</time>`);
   // Someone in another zone sees their own clock.
-  await ben.page.goto(`/c/${id}`);
-  await hydrated(ben.page);
-  const benTime = ben.page.locator(".message time").last();
-  const benZone = await ben.page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
-  await expect(benTime).toHaveText(inZone(benZone));
+  const york = await browser.newContext({ timezoneId: "America/New_York" });
+  const benPage = await york.newPage();
+  await benPage.goto("/login");
+  await hydrated(benPage);
+  await benPage.locator("#sign-in-form input[name=login]").fill(ben.username);
+  await benPage.locator("#sign-in-form input[name=password]").fill(PASSWORD);
+  await benPage.locator("#sign-in-form button[type=submit]").click();
+  await expect(benPage.locator(".user-menu .user-name")).toHaveText(ben.username);
+  await benPage.goto(`/c/${id}`);
+  await hydrated(benPage);
+  await expect(benPage.locator(".message time").last()).toHaveText(inZone("America/New_York"));
+
+  // A browser whose zone is not the one its cookie names (it travelled):
+  // the page hydrates in the zone the server rendered in (no hydration
+  // error, whatever the day separators), then shows the browser's clock.
+  const tokyo = await browser.newContext({ timezoneId: "Asia/Tokyo" });
+  const traveller = await tokyo.newPage();
+  const problems = await watchPageProblems(traveller);
+  await registerIn(traveller, uniqueName("trip"));
+  await tokyo.addCookies([{ name: "tz", value: "America%2FLos_Angeles", url: new URL(traveller.url()).origin }]);
+  const trip = await openDirect(traveller, ben.username);
+  await traveller.locator("#composer-body").fill("landed");
+  await traveller.locator("#composer-body").press("Enter");
+  await expect(traveller.locator(".message:not(.pending)")).toHaveCount(1);
+  await tokyo.addCookies([{ name: "tz", value: "America%2FLos_Angeles", url: new URL(traveller.url()).origin }]);
+  await traveller.goto(`/c/${trip}`);
+  await hydrated(traveller);
+  const landed = new Date((await traveller.locator(".message time").last().getAttribute("datetime"))!);
+  const tokyoTime = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(landed);
+  await expect(traveller.locator(".message time").last()).toHaveText(tokyoTime);
+  expect(await problems()).toEqual([]);
   await context.close();
+  await york.close();
+  await tokyo.close();
   await ben.context.close();
 });

@@ -125,7 +125,7 @@ test("the typing indicator shows while the other person types and clears by itse
   // Typing right after sending shows at once, not after the pacing
   // interval (3 s) that began with the keystrokes before the message.
   await ann.page.locator("#composer-body").pressSequentially("and", { delay: 50 });
-  await expect(indicator).toHaveText(`${ann.username} is typing…`, { timeout: 1_500 });
+  await expect(indicator).toHaveText(`${ann.username} is typing…`, { timeout: 2_000 });
   await ann.context.close();
   await ben.context.close();
 });

@@ -35,7 +35,7 @@ fn Header() -> impl IntoView {
                 <span aria-hidden="true">"☰"</span>
                 <span class="visually-hidden">{t.chat().open_menu}</span>
             </button>
-            <A href="/" attr:class="brand">
+            <A href="/" attr:class="brand" attr:aria-label="ChatSphere">
                 <span class="brand-mark" aria-hidden="true">"◎"</span>
                 <span class="brand-name">"ChatSphere"</span>
             </A>

@@ -254,9 +254,19 @@ impl Live {
     /// rather than after the pacing interval.
     pub fn sent(&self, conversation_id: Uuid) {
         #[cfg(feature = "hydrate")]
-        self.positions.update_value(|p| {
-            p.typed.remove(&conversation_id);
-        });
+        {
+            let mut was_typing = false;
+            self.positions.update_value(|p| {
+                was_typing = p.typed.remove(&conversation_id).is_some();
+            });
+            // The message goes through a server function, not this socket:
+            // the server is told the notice ended (it paces notices too).
+            if was_typing {
+                self.send(serde_json::json!({
+                    "type": "typing", "conversation_id": conversation_id, "active": false,
+                }));
+            }
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = conversation_id;
     }

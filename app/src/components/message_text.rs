@@ -49,12 +49,21 @@ fn link_end(tail: &str) -> usize {
         .char_indices()
         .find(|&(_, c)| ends_link(c))
         .map_or(tail.len(), |(i, _)| i);
+    // Brackets counted once; each trimmed closing one is taken off.
+    let count = |c: char| tail[..end].chars().filter(|&x| x == c).count();
+    let (open_round, mut close_round) = (count('('), count(')'));
+    let (open_square, mut close_square) = (count('['), count(']'));
     while let Some(last) = tail[..end].chars().next_back() {
-        let link = &tail[..end];
         let trim = match last {
             '.' | ',' | '!' | '?' | ';' | ':' | '\'' | '*' | '_' | '~' => true,
-            ')' => link.matches('(').count() < link.matches(')').count(),
-            ']' => link.matches('[').count() < link.matches(']').count(),
+            ')' if open_round < close_round => {
+                close_round -= 1;
+                true
+            }
+            ']' if open_square < close_square => {
+                close_square -= 1;
+                true
+            }
             _ => false,
         };
         if !trim {

@@ -46,7 +46,7 @@ fn zh_error(err: &AppError) -> String {
         }
         AppError::InvalidName { field, rule } => format!("{}{}", zh_field(field), zh_rule(rule)),
         AppError::NotFound(what) => format!("找不到{}。", zh_thing(what)),
-        AppError::Conflict(what) => format!("该{}已被占用。", zh_thing(what)),
+        AppError::Conflict(what) => format!("{}已被占用。", zh_thing(what)),
         AppError::TooManyRequests(seconds) => format!("尝试次数过多，请 {seconds} 秒后再试。"),
         AppError::Malformed(detail) => format!("请求格式有误：{detail}"),
         AppError::Network => "无法连接服务器，请检查网络后重试。".to_owned(),
@@ -179,7 +179,7 @@ mod tests {
         assert_eq!(ZH_CN.error(&err), "用户名长度须为 3 到 32 个字符");
         assert_eq!(
             ZH_CN.error(&AppError::Conflict("email".into())),
-            "该邮箱已被占用。"
+            "邮箱已被占用。"
         );
         assert_eq!(
             ZH_CN.error(&AppError::Unauthorized(m::BAD_CREDENTIALS.into())),
@@ -213,6 +213,7 @@ mod tests {
             ] {
                 let zh = ZH_CN.error(&err);
                 assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{zh}");
+                assert!(!zh.contains("该该"), "{zh}");
             }
         }
         assert_eq!(

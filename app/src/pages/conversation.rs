@@ -111,7 +111,8 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             }
         }
     };
-    let _focus = window_event_listener(leptos::ev::focus, move |_| read_visible());
+    let focus = window_event_listener(leptos::ev::focus, move |_| read_visible());
+    on_cleanup(move || focus.remove());
     // Opens at the divider or the newest message, and keeps the newest in
     // view while the reader is there; what is then on screen is read.
     pane.watch(read_visible);
@@ -233,7 +234,8 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             reconnects
         });
     }
-    let _online = window_event_listener(leptos::ev::online, move |_| outbox.retry_waiting());
+    let online = window_event_listener(leptos::ev::online, move |_| outbox.retry_waiting());
+    on_cleanup(move || online.remove());
 
     let title = match view.kind {
         ConversationKind::Room => format!("#{}", view.name),
@@ -263,6 +265,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     class="message-scroller"
                     node_ref=pane.scroller
                     tabindex="0"
+                    role="region"
                     aria-label=t.chat().messages_label
                     on:scroll=move |_| {
                         pane.scrolled();
@@ -300,12 +303,12 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                     let day = clock.local(m.created_at).date_naive();
                                     let new_day = (last_day != Some(day)).then(|| {
                                         last_day = Some(day);
-                                        view! { <li class="day-divider" role="separator"><span>{day_label(day, today, t.locale)}</span></li> }
+                                        view! { <li class="day-divider"><span>{day_label(day, today, t.locale)}</span></li> }
                                     });
                                     view! {
                                     {new_day}
                                     {(Some(m.seq) == divider_at).then(|| view! {
-                                        <li class="unread-divider" role="separator"><span>{t.chat().new_messages}</span></li>
+                                        <li class="unread-divider"><span>{t.chat().new_messages}</span></li>
                                     })}
                                     <li class="message" data-seq=m.seq.to_string()>
                                         <span class="sender">{m.sender_name}</span>
@@ -345,6 +348,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                         max_chars=view.max_chars
                         outbox
                         body
+                        pane
                     />
                 }
                 .into_any()

@@ -61,10 +61,16 @@ pub enum ClientFrame {
         #[serde(default)]
         read: HashMap<Uuid, i64>,
     },
-    /// The user is typing in the conversation (send at most every 3 s).
+    /// The user is typing in the conversation (send at most every 3 s),
+    /// or, with `active: false`, stopped (their message went by another
+    /// way than this connection, such as the REST API or the web page's
+    /// form).
     Typing {
         /// The conversation.
         conversation_id: Uuid,
+        /// `false`: the user stopped typing. Absent: typing.
+        #[serde(default = "typing_active")]
+        active: bool,
     },
     /// Replay what was missed: for each conversation, the highest sequence
     /// number the client has. Sent first on a connection opened with
@@ -190,4 +196,9 @@ mod tests {
         assert_eq!(json["error"]["status"], 403);
         assert!(json.get("seq").is_none());
     }
+}
+
+/// A `typing` frame without `active` says the user is typing.
+fn typing_active() -> bool {
+    true
 }

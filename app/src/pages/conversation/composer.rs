@@ -9,6 +9,7 @@ use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
 use super::outbox::Outbox;
+use super::pane::Pane;
 use super::SendMessage;
 use crate::components::live::use_live;
 use crate::i18n::{use_texts, ChatTexts};
@@ -19,7 +20,9 @@ const COUNT_FROM: usize = 200;
 
 /// The composer of `conversation_id`; `client_msg_id` is a fresh id for
 /// the plain form, `max_chars` the longest body the server accepts, `body`
-/// the text being written (a refused message comes back there).
+/// the text being written (a refused message comes back there). The
+/// counter is read with the box (`aria-describedby`), not announced at each
+/// keystroke; a refusal is (`role="alert"`).
 #[component]
 pub(super) fn Composer(
     conversation_id: Uuid,
@@ -27,6 +30,8 @@ pub(super) fn Composer(
     max_chars: usize,
     outbox: Outbox,
     body: RwSignal<String>,
+    /// The message pane: one's own message is shown where it goes.
+    pane: Pane,
 ) -> impl IntoView {
     let t = use_texts();
     let live = use_live();
@@ -51,6 +56,7 @@ pub(super) fn Composer(
         }
         invalid.set(None);
         outbox.send(client_id.get_untracked(), text);
+        pane.to_bottom();
         body.set(String::new());
         if let Some(live) = live {
             live.sent(conversation_id);
@@ -119,7 +125,7 @@ pub(super) fn Composer(
                 on:keydown=on_keydown
             ></textarea>
             <button class="button" type="submit" aria-disabled=move || over().to_string()>{t.send}</button>
-            <span id="composer-count" class="char-count" class:over=over aria-live="polite">{counter}</span>
+            <span id="composer-count" class="char-count" class:over=over>{counter}</span>
         </form>
         <p class="error" role="alert" hidden=move || send_error().is_none()>{send_error}</p>
     }

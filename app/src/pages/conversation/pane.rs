@@ -160,7 +160,13 @@ pub(super) fn JumpToLatest(pane: Pane) -> impl IntoView {
             type="button"
             hidden=move || pane.stuck.get()
             data-unseen=move || pane.unseen.get().to_string()
-            on:click=move |_| pane.to_bottom()
+            on:click=move |_| {
+                pane.to_bottom();
+                // The button hides itself: keyboard focus goes to the messages.
+                if let Some(scroller) = pane.scroller.get_untracked() {
+                    let _ = scroller.focus();
+                }
+            }
         >{label}</button>
     }
 }

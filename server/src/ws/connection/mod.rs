@@ -360,7 +360,14 @@ impl Connection {
                     self.read(conversation_id, seq).await;
                 }
             }
-            ClientFrame::Typing { conversation_id } => self.typing(conversation_id).await,
+            ClientFrame::Typing {
+                conversation_id,
+                active: true,
+            } => self.typing(conversation_id).await,
+            ClientFrame::Typing {
+                conversation_id,
+                active: false,
+            } => self.stop_typing(conversation_id).await,
             ClientFrame::Resume { positions } => return self.resume(positions).await,
             ClientFrame::Send {
                 conversation_id,
@@ -404,7 +411,7 @@ impl Connection {
                 self.services.clone(),
                 self.user_id,
                 self.out.clone(),
-                self.out.max_capacity(),
+                sender::pending_sends(self.out.max_capacity()),
             )
         });
         if let Err(refused) = sender.queue(send) {

@@ -17,6 +17,14 @@ use super::FLOOD_STRIKES;
 use crate::error::ApiError;
 use crate::ws::protocol::{AckError, ServerFrame};
 
+/// Sends of one connection waiting for their commit, at most: a quarter of
+/// its outgoing queue (`CHATSPHERE_WS_QUEUE`, 256 of 1,024 by default).
+/// Each may be a frame of up to `CHATSPHERE_WS_MAX_FRAME_BYTES`, so this
+/// bounds what one connection can make the server hold.
+pub(super) fn pending_sends(outgoing_queue: usize) -> usize {
+    (outgoing_queue / 4).max(1)
+}
+
 /// One send, as the client framed it.
 pub(super) enum Send {
     /// `send`: a conversation by id.

@@ -90,9 +90,12 @@ impl Feed {
         envelope: &services::events::Envelope,
         reached: &mut std::collections::HashSet<u64>,
     ) {
-        let delivery = Arc::new((topic, envelope.clone()));
+        // Made for the first subscriber not reached yet: a change most
+        // feeds' subscribers already had costs nothing.
+        let mut delivery = None;
         for subscriber in self.subscribers().values() {
             if reached.insert(subscriber.id) {
+                let delivery = delivery.get_or_insert_with(|| Arc::new((topic, envelope.clone())));
                 // One that stopped reading is told, and closes.
                 subscriber.offer(delivery.clone());
             }
