@@ -15,7 +15,7 @@ async function fromBottom(page: Page): Promise<number> {
 async function post(page: Page, id: string, prefix: string, count: number) {
   for (let i = 1; i <= count; i++) {
     const response = await page.request.post(`/api/v1/conversations/${id}/messages`, {
-      data: { client_msg_id: `${prefix}-${i}`, body: `${prefix} ${i}` },
+      data: { client_msg_id: `${prefix.replace(/[^a-z0-9]/gi, "").slice(0, 20)}-${i}`, body: `${prefix} ${i}` },
       headers: sameOrigin(page),
     });
     expect(response.status()).toBe(201);
@@ -96,8 +96,10 @@ test("a conversation opens at the first unread message, under a divider; only wh
   await hydrated(ann.page);
   await post(ben.page, id, "unread", 62);
 
-  await ann.page.goto(`/c/${id}`);
-  await hydrated(ann.page);
+  // Opened from the sidebar, as people do. (A full page load renders
+  // the conversation on the server, which marks it read up to the newest
+  // message: that is how a browser without JavaScript reads.)
+  await ann.page.locator(".conversations li").filter({ hasText: ben.username }).getByRole("link").click();
   // Every unread message and the one before: one page.
   await expect(ann.page.locator(".message")).toHaveCount(63);
   const divider = ann.page.locator(".unread-divider");
@@ -221,7 +223,7 @@ test("times are the reader's local ones, with day separators and the full date o
   // The server renders the same local time from the browser's `tz` cookie
   // (so hydration shows no jump), and the same separator.
   const html = await (await page.request.get(`/c/${id}`)).text();
-  expect(html).toContain(`>${inZone("Asia/Shanghai")}</time>`);
+  expect(html).toMatch(new RegExp(`>${inZone("Asia/Shanghai")}(<!>)?</time>`));
   // Someone in another zone sees their own clock.
   const york = await browser.newContext({ timezoneId: "America/New_York" });
   const benPage = await york.newPage();

@@ -121,6 +121,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         async move {
             if let Ok(older) = older_messages(conversation_id, before).await {
                 more.set(older.first().is_some_and(|m| m.seq > 1));
+                pane.before_older();
                 messages.update(|list| {
                     let mut merged = older;
                     merged.retain(|m| !list.iter().any(|x| x.id == m.id));

@@ -30,6 +30,14 @@ pub(super) struct Pane {
     pub stuck: RwSignal<bool>,
     /// Messages from others that arrived while the reader was elsewhere.
     pub unseen: RwSignal<u32>,
+    /// Older messages are being put above: the distance from the bottom
+    /// to keep (the browser's own scroll anchoring is off: re-rendering the
+    /// list made it move the view, and the view came loose from the bottom).
+    keep_from_bottom: StoredValue<Option<i32>>,
+    /// Where the last scroll left the view: only a move up comes loose from
+    /// the bottom (a scroll event can arrive after new content, and must not
+    /// count as the reader leaving).
+    last_top: StoredValue<i32>,
 }
 
 impl Pane {
@@ -39,19 +47,41 @@ impl Pane {
             content: NodeRef::new(),
             stuck: RwSignal::new(true),
             unseen: RwSignal::new(0),
+            keep_from_bottom: StoredValue::new(None),
+            last_top: StoredValue::new(0),
         }
     }
 
-    /// The reader scrolled: whether they are at the newest message now.
+    /// Older messages are about to be put above: the view stays on what the
+    /// reader sees.
+    pub fn before_older(self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(pane) = self.scroller.get_untracked() {
+            self.keep_from_bottom
+                .set_value(Some(pane.scroll_height() - pane.scroll_top()));
+        }
+    }
+
+    /// The view scrolled: at the newest message it sticks there; moved up
+    /// away from it, it comes loose.
     pub fn scrolled(self) {
         #[cfg(feature = "hydrate")]
         if let Some(pane) = self.scroller.get_untracked() {
-            let from_bottom = pane.scroll_height() - pane.scroll_top() - pane.client_height();
-            let at_bottom = from_bottom <= AT_BOTTOM_PX;
-            if at_bottom != self.stuck.get_untracked() {
-                self.stuck.set(at_bottom);
+            let top = pane.scroll_top();
+            let moved_up = top < self.last_top.get_value();
+            self.last_top.set_value(top);
+            let from_bottom = pane.scroll_height() - top - pane.client_height();
+            let stuck = if from_bottom <= AT_BOTTOM_PX {
+                true
+            } else if moved_up {
+                false
+            } else {
+                self.stuck.get_untracked()
+            };
+            if stuck != self.stuck.get_untracked() {
+                self.stuck.set(stuck);
             }
-            if at_bottom && self.unseen.get_untracked() > 0 {
+            if stuck && self.unseen.get_untracked() > 0 {
                 self.unseen.set(0);
             }
         }
@@ -100,6 +130,11 @@ impl Pane {
                 let callback = Closure::<dyn FnMut()>::new(move || {
                     if !opened.replace(true) {
                         self.open_at_divider_or_bottom();
+                    } else if let Some(from_bottom) = self.keep_from_bottom.get_value() {
+                        self.keep_from_bottom.set_value(None);
+                        if let Some(pane) = self.scroller.get_untracked() {
+                            pane.set_scroll_top(pane.scroll_height() - from_bottom);
+                        }
                     } else if self.stuck.get_untracked() {
                         self.to_bottom();
                     }
@@ -138,7 +173,10 @@ impl Pane {
                     - pane.get_bounding_client_rect().top();
                 let top = pane.scroll_top() + offset as i32 - ABOVE_DIVIDER_PX;
                 pane.set_scroll_top(top.max(0));
-                self.scrolled();
+                let top = pane.scroll_top();
+                self.last_top.set_value(top);
+                let at_bottom = pane.scroll_height() - top - pane.client_height() <= AT_BOTTOM_PX;
+                self.stuck.set(at_bottom);
             }
             None => self.to_bottom(),
         }
