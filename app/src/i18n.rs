@@ -413,19 +413,12 @@ pub async fn set_locale(locale: String, next: Option<String>) -> Result<(), crat
 /// The locale of the request being rendered: the `lang` cookie, else `Accept-Language`.
 #[cfg(feature = "ssr")]
 pub fn request_locale() -> Locale {
-    use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+    use axum::http::header::ACCEPT_LANGUAGE;
     let Some(parts) = use_context::<axum::http::request::Parts>() else {
         return Locale::default();
     };
-    let from_cookie = parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOCALE_COOKIE)
-        .and_then(|(_, value)| Locale::from_tag(value));
+    let from_cookie =
+        crate::state::request_cookie(LOCALE_COOKIE).and_then(|value| Locale::from_tag(&value));
     from_cookie.unwrap_or_else(|| {
         parts
             .headers

@@ -33,3 +33,18 @@ pub fn services() -> Result<Services, AppError> {
             AppError::Internal
         })
 }
+
+/// The value of the current request's cookie `name` (the first one).
+pub fn request_cookie(name: &str) -> Option<String> {
+    use axum::http::header::COOKIE;
+    let parts = use_context::<axum::http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(cookie, _)| *cookie == name)
+        .map(|(_, value)| value.to_owned())
+}

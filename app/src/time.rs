@@ -213,18 +213,7 @@ pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
 /// The zone in the request's `tz` cookie, if it names one.
 #[cfg(feature = "ssr")]
 fn request_zone() -> Option<chrono_tz::Tz> {
-    use axum::http::header::COOKIE;
-    let parts = use_context::<axum::http::request::Parts>()?;
-    let value = parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == TZ_COOKIE)
-        .map(|(_, value)| value)?;
-    zone_from_cookie(value)
+    zone_from_cookie(&crate::state::request_cookie(TZ_COOKIE)?)
 }
 
 /// A cookie's zone name, bounded before it is looked up.

@@ -33,10 +33,12 @@ pub(super) struct Pane {
     /// Older messages are being put above: the distance from the bottom
     /// to keep (the browser's own scroll anchoring is off: re-rendering the
     /// list made it move the view, and the view came loose from the bottom).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     keep_from_bottom: StoredValue<Option<i32>>,
     /// Where the last scroll left the view: only a move up comes loose from
     /// the bottom (a scroll event can arrive after new content, and must not
     /// count as the reader leaving).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     last_top: StoredValue<i32>,
 }
 
