@@ -145,6 +145,11 @@ impl ServerFrame<'_> {
     }
 }
 
+/// A `typing` frame without `active` says the user is typing.
+fn typing_active() -> bool {
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,9 +201,4 @@ mod tests {
         assert_eq!(json["error"]["status"], 403);
         assert!(json.get("seq").is_none());
     }
-}
-
-/// A `typing` frame without `active` says the user is typing.
-fn typing_active() -> bool {
-    true
 }

@@ -244,7 +244,7 @@ async fn a_presence_change_reaches_each_connection_once_however_many_conversatio
             .expect("the change in time")
             .unwrap();
         let (topic, envelope) = &*delivery;
-        assert!(matches!(topic, Topic::Conversation(id) if shared.contains(&id)));
+        assert!(matches!(topic, Topic::Conversation(id) if shared.contains(id)));
         assert!(envelope.json.starts_with(br#"{"type":"presence""#));
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
