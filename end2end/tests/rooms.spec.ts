@@ -70,12 +70,21 @@ test("the app shell navigates from home to the directory without a page load", a
   expect(errors).toEqual([]);
 });
 
-test("on a narrow screen the sidebar sits above the content", async ({ page }) => {
-  await page.setViewportSize({ width: 390, height: 800 });
-  await page.goto("/rooms");
-  const sidebar = await page.locator("nav.sidebar").boundingBox();
-  const main = await page.locator("main.main").boundingBox();
-  expect(sidebar && main).toBeTruthy();
-  expect(sidebar!.y + sidebar!.height).toBeLessThanOrEqual(main!.y + 1);
-  expect(sidebar!.width).toBeGreaterThan(350);
+test("on a narrow screen the sidebar is a drawer behind the menu button, also without JavaScript", async ({ browser }) => {
+  for (const javaScriptEnabled of [true, false]) {
+    const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 800 } });
+    const page = await context.newPage();
+    await page.goto("/rooms");
+    const sidebar = page.locator("nav.sidebar");
+    await expect(sidebar).toBeHidden();
+    // The content takes the whole width.
+    const main = (await page.locator("main.main").boundingBox())!;
+    expect(main.width).toBeGreaterThan(380);
+    await page.locator(".menu-button").click();
+    await expect(sidebar).toBeVisible();
+    await expect(sidebar.getByRole("link", { name: "Public rooms" })).toBeVisible();
+    await page.keyboard.press("Escape");
+    await expect(sidebar).toBeHidden();
+    await context.close();
+  }
 });

@@ -267,6 +267,10 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     node_ref=pane.scroller
                     tabindex="0"
                     role="region"
+                    on:wheel=move |_| pane.reader_moved()
+                    on:touchmove=move |_| pane.reader_moved()
+                    on:keydown=move |_| pane.reader_moved()
+                    on:pointerdown=move |_| pane.reader_moved()
                     aria-label=t.chat().messages_label
                     on:scroll=move |_| {
                         pane.scrolled();

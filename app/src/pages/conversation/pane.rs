@@ -15,6 +15,10 @@ use crate::i18n::{use_texts, ChatTexts};
 /// How close to the bottom (px) still counts as "at the newest message".
 #[cfg(feature = "hydrate")]
 const AT_BOTTOM_PX: i32 = 24;
+/// How long after a wheel, touch, key or press a scroll counts as the
+/// reader's (ms): smooth scrolling and momentum go on after the input.
+#[cfg(feature = "hydrate")]
+const READER_MOVE_MS: f64 = 1500.0;
 /// Space left above the divider when the pane opens at it (px).
 #[cfg(feature = "hydrate")]
 const ABOVE_DIVIDER_PX: i32 = 8;
@@ -40,6 +44,11 @@ pub(super) struct Pane {
     /// count as the reader leaving).
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     last_top: StoredValue<i32>,
+    /// When the reader last moved the view themselves (wheel, touch, keys,
+    /// the scroll bar; ms): a move up without them is the browser's (the
+    /// pane grew and the view was clamped), and keeps the view stuck.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    moved_at: StoredValue<f64>,
 }
 
 impl Pane {
@@ -51,6 +60,7 @@ impl Pane {
             unseen: RwSignal::new(0),
             keep_from_bottom: StoredValue::new(None),
             last_top: StoredValue::new(0),
+            moved_at: StoredValue::new(f64::MIN),
         }
     }
 
@@ -64,13 +74,21 @@ impl Pane {
         }
     }
 
+    /// The reader is moving the view (a wheel, a touch, a key, the scroll
+    /// bar).
+    pub fn reader_moved(self) {
+        #[cfg(feature = "hydrate")]
+        self.moved_at.set_value(js_sys::Date::now());
+    }
+
     /// The view scrolled: at the newest message it sticks there; moved up
-    /// away from it, it comes loose.
+    /// away from it by the reader, it comes loose.
     pub fn scrolled(self) {
         #[cfg(feature = "hydrate")]
         if let Some(pane) = self.scroller.get_untracked() {
             let top = pane.scroll_top();
-            let moved_up = top < self.last_top.get_value();
+            let by_reader = js_sys::Date::now() - self.moved_at.get_value() < READER_MOVE_MS;
+            let moved_up = top < self.last_top.get_value() && by_reader;
             self.last_top.set_value(top);
             let from_bottom = pane.scroll_height() - top - pane.client_height();
             let stuck = if from_bottom <= AT_BOTTOM_PX {
