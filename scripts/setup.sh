@@ -78,6 +78,18 @@ if $with_test; then
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium
   fi
 
+  # 6b. Fonts with Chinese characters and emoji, so screenshots of the
+  #     zh-CN pages show text rather than boxes. Not needed for the tests
+  #     to pass: a failed install only says so.
+  if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+    say "installing CJK and emoji fonts from Debian (for readable screenshots)"
+    sudo=()
+    (( EUID == 0 )) || sudo=(sudo)
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      fonts-noto-cjk fonts-noto-color-emoji ||
+      echo "could not install fonts-noto-cjk / fonts-noto-color-emoji: screenshots show boxes for CJK text" >&2
+  fi
+
   # 7. nginx from Debian, for the test of deploy/nginx/ (it runs the binary
   #    unprivileged on a free port). No system nginx may start on port 80:
   #    while the package installs, a policy-rc.d refuses every service start
