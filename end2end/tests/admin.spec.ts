@@ -129,7 +129,12 @@ test("disabling an account ends its open page at once; enabled again, it signs i
   await admin.goto(`/admin?q=${username}`);
   await hydrated(admin);
   const row = admin.locator(`.account[data-user="${username}"]`);
-  await row.getByRole("button", { name: "Disable" }).click();
+  // Disabling asks first.
+  const confirmDisable = row.getByRole("button", { name: "Disable now" });
+  await expect(confirmDisable).toBeHidden();
+  await row.locator("summary", { hasText: "Disable" }).click();
+  await expect(row.locator("details.confirm p")).toContainText("signed out on every device");
+  await confirmDisable.click();
   await expect(row).toHaveAttribute("data-disabled", "true");
 
   // Their connection is closed and their page says why, without a reload.
@@ -153,7 +158,9 @@ test("disabling an account ends its open page at once; enabled again, it signs i
   // Admins cannot disable themselves: the service's reason is shown.
   await admin.goto(`/admin?q=${ADMIN}`);
   await hydrated(admin);
-  await admin.locator(`.account[data-user="${ADMIN}"]`).getByRole("button", { name: "Disable" }).click();
+  const own = admin.locator(`.account[data-user="${ADMIN}"]`);
+  await own.locator("summary", { hasText: "Disable" }).click();
+  await own.getByRole("button", { name: "Disable now" }).click();
   await expect(admin.locator("#accounts [role=status]")).toHaveText(/cannot disable or demote their own account/);
 
   // The audit log names the admin who did it.
@@ -184,6 +191,13 @@ test("a room the admin creates is listed in /rooms, and gone once deleted", asyn
     const row = admin.locator(`.admin-room[data-room="${name}"]`);
     await expect(row).toBeVisible();
     await expect(admin.locator("#rooms [role=status]")).toHaveText("Room created.");
+    // The form starts over; clearing a name is not an error before submitting.
+    await expect(admin.locator("#create-room-form input[name=name]")).toHaveValue("");
+    await expect(admin.locator("#create-room-form input[name=topic]")).toHaveValue("");
+    await admin.locator("#create-room-form input[name=name]").fill("x y");
+    await expect(admin.locator("#create-room-form [data-hint=name]")).not.toBeEmpty();
+    await admin.locator("#create-room-form input[name=name]").fill("");
+    await expect(admin.locator("#create-room-form [data-hint=name]")).toBeEmpty();
 
     await row.locator("input[name=topic]").fill("Topic changed by the admin");
     await row.getByRole("button", { name: "Save topic" }).click();

@@ -123,13 +123,22 @@ pub(super) fn RoomsPanel(data: RoomsData) -> impl IntoView {
         }
     };
     Effect::new(move |_| report(create.value().get(), a.room_created));
+    // A room created: the form starts over for the next one.
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(()))) {
+            if let Some(form) = create_form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     Effect::new(move |_| report(topic.value().get(), a.topic_saved));
     Effect::new(move |_| report(delete.value().get(), a.room_deleted));
     let name_hint = RwSignal::new(None::<String>);
     view! {
         <section class="panel admin-panel" id="rooms" aria-labelledby="rooms-title">
             <h2 id="rooms-title">{a.rooms_title}</h2>
-            <ActionForm action=create attr:class="form inline-fields" attr:id="create-room-form">
+            <ActionForm action=create node_ref=create_form attr:class="form inline-fields" attr:id="create-room-form">
                 <label>{a.room_name}
                     <input
                         name="name"
@@ -137,8 +146,12 @@ pub(super) fn RoomsPanel(data: RoomsData) -> impl IntoView {
                         maxlength="33"
                         autocomplete="off"
                         on:input:target=move |ev| {
+                            // An empty box is "required", said on submit; not an error while typing.
                             let value = ev.target().value();
-                            name_hint.set(RoomName::parse(&value).err().map(|e| t.name_error(&e)));
+                            let hint = (!value.is_empty())
+                                .then(|| RoomName::parse(&value).err().map(|e| t.name_error(&e)))
+                                .flatten();
+                            name_hint.set(hint);
                         }
                     />
                     <span class="hint error" data-hint="name">{move || name_hint.get()}</span>

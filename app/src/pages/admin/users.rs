@@ -178,11 +178,31 @@ fn AccountRow(
                 {disabled.then(|| view! { <span class="badge danger">{a.disabled_badge}</span> })}
             </span>
             <span class="muted account-seen">{t.last_seen}" "{seen}</span>
-            <ActionForm action=update attr:class="inline-form">
-                <input type="hidden" name="user_id" value=toggle_id/>
-                <input type="hidden" name="change" value=toggle/>
-                <button class=if disabled { "button small" } else { "button small danger" } type="submit">{toggle_label}</button>
-            </ActionForm>
+            {if disabled {
+                view! {
+                    <ActionForm action=update attr:class="inline-form">
+                        <input type="hidden" name="user_id" value=toggle_id/>
+                        <input type="hidden" name="change" value=toggle/>
+                        <button class="button small" type="submit">{toggle_label}</button>
+                    </ActionForm>
+                }
+                .into_any()
+            } else {
+                // Disabling signs the person out everywhere: asked first
+                // (a `<details>`, so it needs no script).
+                view! {
+                    <details class="confirm">
+                        <summary class="link-button danger">{toggle_label}</summary>
+                        <p>{a.disable_warning}</p>
+                        <ActionForm action=update attr:class="inline-form">
+                            <input type="hidden" name="user_id" value=toggle_id/>
+                            <input type="hidden" name="change" value=toggle/>
+                            <button class="button small danger" type="submit">{a.confirm_disable}</button>
+                        </ActionForm>
+                    </details>
+                }
+                .into_any()
+            }}
             <ActionForm action=update attr:class="inline-form">
                 <input type="hidden" name="user_id" value=role_id/>
                 <input type="hidden" name="change" value=role/>
