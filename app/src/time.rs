@@ -240,25 +240,27 @@ mod tests {
     #[test]
     fn days_are_named_as_people_say_them() {
         let today = day(2026, 12, 1);
-        assert_eq!(day_label(today, today, Locale::En), "Today");
-        assert_eq!(day_label(day(2026, 11, 30), today, Locale::En), "Yesterday");
-        assert_eq!(day_label(day(2026, 11, 30), today, Locale::ZhCn), "昨天");
-        assert_eq!(
-            day_label(day(2026, 11, 27), today, Locale::En),
-            "Friday, November 27"
-        );
-        assert_eq!(
-            day_label(day(2026, 11, 27), today, Locale::ZhCn),
-            "11月27日 星期五"
-        );
-        assert_eq!(
-            day_label(day(2025, 12, 31), today, Locale::En),
-            "Wednesday, December 31, 2025"
-        );
-        assert_eq!(
-            day_label(day(2025, 12, 31), today, Locale::ZhCn),
-            "2025年12月31日 星期三"
-        );
+        let cases = [
+            (today, Locale::En, "Today"),
+            (today, Locale::ZhCn, "今天"),
+            (day(2026, 11, 30), Locale::En, "Yesterday"),
+            (day(2026, 11, 30), Locale::ZhCn, "昨天"),
+            (day(2026, 11, 27), Locale::En, "Friday, November 27"),
+            (day(2026, 11, 27), Locale::ZhCn, "11月27日 星期五"),
+            (
+                day(2025, 12, 31),
+                Locale::En,
+                "Wednesday, December 31, 2025",
+            ),
+            (day(2025, 12, 31), Locale::ZhCn, "2025年12月31日 星期三"),
+        ];
+        for (date, locale, label) in cases {
+            assert_eq!(
+                day_label(date, today, locale),
+                label,
+                "{date} in {locale:?}"
+            );
+        }
     }
 
     #[test]
