@@ -158,7 +158,15 @@ async fn chat_through_nginx(database_url: &str, redis: &str, name: &str) {
         .send()
         .await
         .unwrap();
-    let log = nginx.access_log();
+    // nginx writes its access log after the response: wait for the line.
+    let mut log = nginx.access_log();
+    for _ in 0..40 {
+        if log.contains("\"GET /ws HTTP/1.1\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        log = nginx.access_log();
+    }
     assert!(
         log.contains("\"GET /ws HTTP/1.1\""),
         "the path is logged: {log}"
