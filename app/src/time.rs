@@ -148,9 +148,12 @@ pub fn full_label(at: DateTime<FixedOffset>, locale: Locale) -> String {
 pub fn seen_label(at: DateTime<FixedOffset>, today: NaiveDate, locale: Locale) -> String {
     let day = at.date_naive();
     if day == today {
-        clock_time(at)
-    } else {
-        format!("{} {}", day_label(day, today, locale), clock_time(at))
+        return clock_time(at);
+    }
+    match (locale, (today - day).num_days()) {
+        // Inside a sentence: "last seen yesterday at 14:05".
+        (Locale::En, 1) => format!("yesterday at {}", clock_time(at)),
+        _ => format!("{} {}", day_label(day, today, locale), clock_time(at)),
     }
 }
 
@@ -277,6 +280,10 @@ mod tests {
             "2026年12月1日 星期二 07:30（UTC+08:00）"
         );
         assert_eq!(seen_label(shanghai, day(2026, 12, 1), Locale::En), "07:30");
+        assert_eq!(
+            seen_label(shanghai, day(2026, 12, 2), Locale::En),
+            "yesterday at 07:30"
+        );
         assert_eq!(
             seen_label(shanghai, day(2026, 12, 2), Locale::ZhCn),
             "昨天 07:30"

@@ -10,7 +10,8 @@ pub struct ChatTexts {
     pub new_messages: &'static str,
     /// The button back to the newest message, when nothing new arrived.
     pub jump_to_latest: &'static str,
-    /// The same button when new messages arrived below; `{n}`: how many.
+    /// The same button when new messages arrived below; `{n}`: how many
+    /// (an arrow, hidden from screen readers, follows).
     pub new_below: &'static str,
     /// Characters left before the length limit; `{n}`: how many.
     pub chars_left: &'static str,
@@ -23,34 +24,38 @@ pub struct ChatTexts {
     /// The accessible name of the scrolling list of messages.
     pub messages_label: &'static str,
     /// Announced to screen readers when someone else's message arrives;
-    /// `{name}`: who wrote it.
+    /// `{name}`: who wrote it, `{text}`: its first line.
     pub message_from: &'static str,
+    /// Between the names of people typing.
+    pub name_separator: &'static str,
 }
 
 /// English.
 pub static EN: ChatTexts = ChatTexts {
     new_messages: "New messages",
     jump_to_latest: "Jump to latest",
-    new_below: "{n} new ↓",
+    new_below: "{n} new",
     chars_left: "{n} characters left",
     chars_over: "{n} characters too many",
     open_menu: "Menu",
     navigation: "Navigation",
     messages_label: "Messages",
-    message_from: "New message from {name}",
+    message_from: "New message from {name}: {text}",
+    name_separator: ", ",
 };
 
 /// Simplified Chinese.
 pub static ZH_CN: ChatTexts = ChatTexts {
     new_messages: "新消息",
     jump_to_latest: "跳到最新",
-    new_below: "{n} 条新消息 ↓",
+    new_below: "{n} 条新消息",
     chars_left: "还可输入 {n} 字",
     chars_over: "超出 {n} 字",
     open_menu: "菜单",
     navigation: "导航",
     messages_label: "消息列表",
-    message_from: "{name} 发来新消息",
+    message_from: "{name} 发来新消息：{text}",
+    name_separator: "、",
 };
 
 impl ChatTexts {

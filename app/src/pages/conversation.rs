@@ -161,11 +161,12 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 && messages.with_untracked(|l| !l.iter().any(|m| m.id == message.id));
             if new_from_other {
                 let first_line = message.body.lines().next().unwrap_or_default();
-                let from = t
-                    .chat()
-                    .message_from
-                    .replace("{name}", &message.sender_name);
-                announce.set(format!("{from}: {first_line}"));
+                announce.set(
+                    t.chat()
+                        .message_from
+                        .replace("{name}", &message.sender_name)
+                        .replace("{text}", first_line),
+                );
             }
             outbox.stored(message);
             if new_from_other {
@@ -342,7 +343,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 match names.len() {
                     0 => String::new(),
                     1 => format!("{} {}", names[0], t.is_typing),
-                    _ => format!("{} {}", names.join(", "), t.are_typing),
+                    _ => format!("{} {}", names.join(t.chat().name_separator), t.are_typing),
                 }
             })}</p>
             {if view.is_member {

@@ -225,7 +225,10 @@ pub(super) fn JumpToLatest(pane: Pane) -> impl IntoView {
                     let _ = scroller.focus();
                 }
             }
-        >{label}</button>
+        >
+            {label}
+            {move || (pane.unseen.get() > 0).then(|| view! { <span aria-hidden="true">" ↓"</span> })}
+        </button>
     }
 }
 
