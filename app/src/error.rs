@@ -89,16 +89,23 @@ impl FromServerFnError for AppError {
     }
 }
 
+impl From<domain::NameError> for AppError {
+    /// A shared rule broken, whether found by the server or in the browser.
+    fn from(err: domain::NameError) -> Self {
+        Self::InvalidName {
+            field: err.field.to_owned(),
+            rule: err.rule,
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<services::ServiceError> for AppError {
     fn from(err: services::ServiceError) -> Self {
         use services::ServiceError as E;
         match err {
             E::Invalid(msg) => Self::Invalid(msg),
-            E::InvalidName(err) => Self::InvalidName {
-                field: err.field.to_owned(),
-                rule: err.rule,
-            },
+            E::InvalidName(err) => err.into(),
             E::NotFound(what) => Self::NotFound(what.to_owned()),
             E::Conflict(what) => Self::Conflict(what.to_owned()),
             E::Unauthorized(why) => Self::Unauthorized(why.to_owned()),

@@ -58,13 +58,6 @@ pub static ZH_CN: ChatTexts = ChatTexts {
     name_separator: "、",
 };
 
-impl ChatTexts {
-    /// `template` with `{n}` replaced by `n`.
-    pub fn count(template: &str, n: impl std::fmt::Display) -> String {
-        template.replace("{n}", &n.to_string())
-    }
-}
-
 impl Texts {
     /// The conversation view's texts in this language.
     pub fn chat(&self) -> &'static ChatTexts {

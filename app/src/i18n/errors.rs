@@ -171,10 +171,7 @@ mod tests {
     #[test]
     fn app_errors_read_naturally_in_chinese() {
         let short = domain::Username::parse("ab").unwrap_err();
-        let err = AppError::InvalidName {
-            field: short.field.to_owned(),
-            rule: short.rule,
-        };
+        let err = AppError::from(short);
         assert_eq!(EN.error(&err), "username: must be 3 to 32 characters long");
         assert_eq!(ZH_CN.error(&err), "用户名长度须为 3 到 32 个字符");
         assert_eq!(

@@ -71,34 +71,23 @@ impl GatewayConfig {
 
 /// The gateway's shared state: its settings, who is connected how often,
 /// and the hub that feeds every connection of the process.
+#[derive(Debug)]
 pub struct Gateway {
     /// Settings.
     pub config: GatewayConfig,
-    /// The process's subscriptions and who follows them.
-    pub hub: Arc<hub::Hub>,
-    /// The services, shared by every connection (large: never copied per
+    /// The process's subscriptions and who follows them; it also holds
+    /// the services every connection shares (large: never copied per
     /// connection).
-    services: Arc<services::Services>,
+    pub hub: Arc<hub::Hub>,
     per_user: Mutex<HashMap<Uuid, usize>>,
-}
-
-impl std::fmt::Debug for Gateway {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway")
-            .field("config", &self.config)
-            .field("hub", &self.hub)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Gateway {
     /// A gateway with these settings over these services.
     pub fn new(config: GatewayConfig, services: services::Services) -> Arc<Self> {
-        let services = Arc::new(services);
         Arc::new(Self {
             config,
-            hub: hub::Hub::new(services.clone()),
-            services,
+            hub: hub::Hub::new(Arc::new(services)),
             per_user: Mutex::new(HashMap::new()),
         })
     }
@@ -176,7 +165,7 @@ pub async fn upgrade(
         .is_some_and(|r| !matches!(r, "0" | "false"));
     match authorize(&state, &gateway, query, &headers).await {
         Ok((auth, slot)) => {
-            let services = gateway.services.clone();
+            let services = gateway.hub.services().clone();
             let config = &gateway.config;
             let max_frame = config.limits.max_frame_bytes;
             ws.max_message_size(max_frame)

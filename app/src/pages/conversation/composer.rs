@@ -12,7 +12,7 @@ use super::outbox::Outbox;
 use super::pane::Pane;
 use super::SendMessage;
 use crate::components::live::use_live;
-use crate::i18n::{use_texts, ChatTexts};
+use crate::i18n::use_texts;
 use crate::AppError;
 
 /// The counter shows once fewer characters than this are left.
@@ -48,10 +48,7 @@ pub(super) fn Composer(
             return;
         }
         if let Err(err) = MessageBody::parse(&text, max_chars) {
-            invalid.set(Some(AppError::InvalidName {
-                field: err.field.to_owned(),
-                rule: err.rule,
-            }));
+            invalid.set(Some(err.into()));
             return;
         }
         invalid.set(None);
@@ -91,9 +88,15 @@ pub(super) fn Composer(
     let counter = move || {
         let (chars, chat) = (chars.get(), t.chat());
         if chars > max_chars {
-            Some(ChatTexts::count(chat.chars_over, chars - max_chars))
+            Some(
+                chat.chars_over
+                    .replace("{n}", &(chars - max_chars).to_string()),
+            )
         } else if max_chars - chars < COUNT_FROM {
-            Some(ChatTexts::count(chat.chars_left, max_chars - chars))
+            Some(
+                chat.chars_left
+                    .replace("{n}", &(max_chars - chars).to_string()),
+            )
         } else {
             None
         }

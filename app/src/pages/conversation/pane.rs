@@ -10,7 +10,7 @@
 use leptos::html::{Div, Ol};
 use leptos::prelude::*;
 
-use crate::i18n::{use_texts, ChatTexts};
+use crate::i18n::use_texts;
 
 /// How close to the bottom (px) still counts as "at the newest message".
 #[cfg(feature = "hydrate")]
@@ -210,7 +210,7 @@ pub(super) fn JumpToLatest(pane: Pane) -> impl IntoView {
     let t = use_texts().chat();
     let label = move || match pane.unseen.get() {
         0 => t.jump_to_latest.to_owned(),
-        n => ChatTexts::count(t.new_below, n),
+        n => t.new_below.replace("{n}", &n.to_string()),
     };
     view! {
         <button

@@ -140,6 +140,11 @@ impl Hub {
         (subscriber, events)
     }
 
+    /// The services the hub and every connection share.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
     /// Topics with a feed on this process (for tests and diagnostics).
     pub fn topic_count(&self) -> usize {
         self.lock().len()
