@@ -81,7 +81,7 @@ if $with_test; then
   # 6b. Fonts with Chinese characters and emoji, so screenshots of the
   #     zh-CN pages show text rather than boxes. Not needed for the tests
   #     to pass: a failed install only says so.
-  if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+  if ! dpkg -s fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1; then
     say "installing CJK and emoji fonts from Debian (for readable screenshots)"
     sudo=()
     (( EUID == 0 )) || sudo=(sudo)
