@@ -102,6 +102,21 @@ pub async fn sign_up(
         password,
     };
     let result = services.auth.register(input, client).await;
+    // Without a page to go back to, a new account starts in its first room
+    // (`#general`) rather than on an empty home page.
+    let next = match (&result, next) {
+        (Ok((user, _)), next) if domain::LocalPath::from_next(next.as_deref()).as_str() == "/" => {
+            match services.chat.landing_room(user.id).await {
+                Ok(Some(room)) => Some(format!("/c/{room}")),
+                Ok(None) => next,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not find the new account's first room");
+                    next
+                }
+            }
+        }
+        (_, next) => next,
+    };
     ssr::finish_form(result.map(|(_, tokens)| tokens), "/register", next).await
 }
 

@@ -11,9 +11,13 @@ use leptos::prelude::*;
 mod admin;
 mod chat;
 mod errors;
+mod groups;
+mod sessions;
 
 pub use admin::AdminTexts;
 pub use chat::ChatTexts;
+pub use groups::GroupTexts;
+pub use sessions::SessionTexts;
 
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -109,6 +113,8 @@ pub struct Texts {
     pub language: &'static str,
     pub welcome_title: &'static str,
     pub welcome_lead: &'static str,
+    /// The pages' `<meta name="description">`.
+    pub meta_description: &'static str,
     pub browse_rooms: &'static str,
     pub rooms_title: &'static str,
     pub rooms_filter_placeholder: &'static str,
@@ -142,11 +148,6 @@ pub struct Texts {
     pub new_password: &'static str,
     pub change_password: &'static str,
     pub password_changed: &'static str,
-    pub sessions_title: &'static str,
-    pub this_browser: &'static str,
-    pub unknown_browser: &'static str,
-    pub last_active: &'static str,
-    pub sign_out_others: &'static str,
     /// `{provider}` is replaced by the provider's name.
     pub sign_in_with: &'static str,
     pub or_divider: &'static str,
@@ -206,6 +207,7 @@ pub static EN: Texts = Texts {
     language: "Language",
     welcome_title: "Welcome to ChatSphere",
     welcome_lead: "Self-hosted team chat: direct messages, private groups and public rooms, on your own servers.",
+    meta_description: "ChatSphere: self-hosted team chat",
     browse_rooms: "Browse public rooms",
     rooms_title: "Public rooms",
     rooms_filter_placeholder: "Filter by name or topic",
@@ -239,11 +241,6 @@ pub static EN: Texts = Texts {
     new_password: "New password",
     change_password: "Change password",
     password_changed: "Password changed. Your other sessions were signed out.",
-    sessions_title: "Where you are signed in",
-    this_browser: "This browser",
-    unknown_browser: "Unknown browser",
-    last_active: "last active",
-    sign_out_others: "Sign out all other sessions",
     sign_in_with: "Sign in with {provider}",
     or_divider: "or",
     nav_conversations: "Conversations",
@@ -296,6 +293,7 @@ pub static ZH_CN: Texts = Texts {
     language: "语言",
     welcome_title: "欢迎使用 ChatSphere",
     welcome_lead: "自托管的团队聊天：私聊、私有群组和公开房间，运行在你自己的服务器上。",
+    meta_description: "ChatSphere：自托管的团队聊天",
     browse_rooms: "浏览公开房间",
     rooms_title: "公开房间",
     rooms_filter_placeholder: "按名称或主题筛选",
@@ -329,11 +327,6 @@ pub static ZH_CN: Texts = Texts {
     new_password: "新密码",
     change_password: "修改密码",
     password_changed: "密码已修改，其他会话已退出登录。",
-    sessions_title: "已登录的设备",
-    this_browser: "当前浏览器",
-    unknown_browser: "未知浏览器",
-    last_active: "最近活动",
-    sign_out_others: "退出其他所有会话",
     sign_in_with: "使用 {provider} 登录",
     or_divider: "或",
     nav_conversations: "会话",
@@ -369,6 +362,36 @@ pub static ZH_CN: Texts = Texts {
     seen_by: "谁已读…",
     nav_admin: "系统管理",
 };
+
+/// Fills a template's `{name}` placeholders in one pass: a value that
+/// itself contains `{…}` is never filled again.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let filled = after.find('}').and_then(|close| {
+            let key = &after[..close];
+            values
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v, close))
+        });
+        match filled {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
 
 /// The current locale's texts (the app provides the [`Locale`]).
 pub fn use_texts() -> &'static Texts {
@@ -443,6 +466,16 @@ mod tests {
         );
         assert_eq!(Locale::negotiate("fr, de;q=0.5"), Locale::En);
         assert_eq!(Locale::negotiate(""), Locale::En);
+    }
+
+    #[test]
+    fn templates_are_filled_once() {
+        assert_eq!(
+            fill("{a} and {b}", &[("a", "{b}"), ("b", "2")]),
+            "{b} and 2"
+        );
+        assert_eq!(fill("{unknown} {", &[("a", "1")]), "{unknown} {");
+        assert_eq!(fill("今天 {n} 条", &[("n", "3")]), "今天 3 条");
     }
 
     #[test]

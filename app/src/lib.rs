@@ -19,7 +19,7 @@ pub mod state;
 pub mod time;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -39,7 +39,9 @@ use pages::{home::HomePage, not_found::NotFound, rooms::RoomsPage};
 pub const SERVER_FN_PREFIX: &str = "/rpc";
 
 /// The whole HTML document, rendered on the server around [`App`].
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// `stylesheet` is the stylesheet's URL (its name carries a content hash;
+/// the hydration scripts' names come from `options.output_name`).
+pub fn shell(options: LeptosOptions, stylesheet: String) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let locale = i18n::request_locale();
     #[cfg(not(feature = "ssr"))]
@@ -51,6 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -97,7 +100,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/chatsphere.css"/>
         <Title formatter=move |text: String| {
             let title = match unread.get() {
                 0 => text,
@@ -105,7 +107,7 @@ pub fn App() -> impl IntoView {
             };
             title_markup(title)
         }/>
-        <Meta name="description" content="ChatSphere: self-hosted team chat"/>
+        <Meta name="description" content=i18n::use_texts().meta_description/>
         <Meta name="theme-color" content="#3b5bdb"/>
         <time::ZoneMeta/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>

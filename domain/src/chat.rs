@@ -61,6 +61,10 @@ pub struct ConversationSummary {
     pub unread: u32,
     /// The newest message, if any.
     pub last_message: Option<ChatMessage>,
+    /// For a direct conversation, the other person (the user themself in a
+    /// conversation with oneself); `null` for groups and rooms.
+    #[serde(default)]
+    pub peer_id: Option<Uuid>,
 }
 
 /// Another user, as found by name.

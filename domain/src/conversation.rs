@@ -28,6 +28,24 @@ pub enum MemberRole {
     Member,
 }
 
+impl MemberRole {
+    /// Whether this role may add members to a group.
+    pub const fn may_add_members(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin)
+    }
+
+    /// Whether this role may remove another member whose role is `target`
+    /// from a group: owners anyone, admins anyone but owners. (Anyone may
+    /// remove themselves: that is leaving.)
+    pub const fn may_remove(self, target: Self) -> bool {
+        match self {
+            Self::Owner => true,
+            Self::Admin => !matches!(target, Self::Owner),
+            Self::Member => false,
+        }
+    }
+}
+
 macro_rules! str_enum {
     ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
@@ -66,5 +84,17 @@ mod tests {
             assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
         }
         assert_eq!(MemberRole::from_stored("root"), None);
+    }
+
+    #[test]
+    fn owners_and_admins_manage_members_admins_not_owners() {
+        use MemberRole::*;
+        assert!(Owner.may_add_members() && Admin.may_add_members() && !Member.may_add_members());
+        for target in [Owner, Admin, Member] {
+            assert!(Owner.may_remove(target));
+            assert!(!Member.may_remove(target));
+        }
+        assert!(!Admin.may_remove(Owner));
+        assert!(Admin.may_remove(Admin) && Admin.may_remove(Member));
     }
 }

@@ -13,12 +13,20 @@ test("register, sign out and sign in again, with a clear wrong-password message"
   const username = uniqueName("ada");
   await page.goto("/register");
   await hydrated(page);
+  // Signed out, the sidebar offers no account pages.
+  const sidebar = page.locator("nav.sidebar");
+  await expect(sidebar.getByRole("link", { name: "Profile" })).toHaveCount(0);
   await register(page, username, "Ada 洛夫莱斯");
-  await expect(page).toHaveURL(/\/$/);
+  // A new account starts in #general, not on an empty home page.
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]+$/);
+  await expect(page.locator(".conversation-header h1")).toHaveText("#general");
   await expect(page.locator(".user-menu .user-name")).toHaveText("Ada 洛夫莱斯");
+  await expect(sidebar.getByRole("link", { name: "Profile" })).toBeVisible();
+  await expect(sidebar.getByRole("link", { name: "Security" })).toBeVisible();
 
   await page.locator(".user-menu").getByRole("button", { name: "Sign out" }).click();
   await expect(page.locator(".user-menu").getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(sidebar.getByRole("link", { name: "Profile" })).toHaveCount(0);
 
   await page.goto("/login");
   await hydrated(page);
@@ -73,7 +81,8 @@ test.describe("without JavaScript", () => {
   test("register, sign out, wrong password and sign in all work as plain forms", async ({ page }) => {
     const username = uniqueName("nojs");
     await register(page, username, "No Script");
-    await expect(page).toHaveURL(/\/$/);
+    await expect(page).toHaveURL(/\/c\/[0-9a-f-]+$/);
+    await expect(page.locator(".conversation-header h1")).toHaveText("#general");
     await expect(page.locator(".user-menu .user-name")).toHaveText("No Script");
 
     await page.locator(".user-menu").getByRole("button", { name: "Sign out" }).click();

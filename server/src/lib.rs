@@ -13,6 +13,7 @@
 //! - [`openapi`] — the API description at `/api/v1/openapi.json`.
 //! - [`ws`] — the WebSocket gateway at `/ws`.
 
+pub mod assets;
 pub mod config;
 pub mod error;
 pub mod extract;

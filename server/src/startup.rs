@@ -110,8 +110,16 @@ impl Application {
             addr: config.addr,
             source,
         })?;
+        let assets = {
+            let root = std::path::PathBuf::from(&config.site_root);
+            tokio::task::spawn_blocking(move || {
+                crate::assets::Assets::load(&root, "pkg", OUTPUT_NAME)
+            })
+            .await
+            .expect("hashing the site's files does not panic")
+        };
         let leptos_options = LeptosOptions::builder()
-            .output_name(OUTPUT_NAME)
+            .output_name(assets.output_name())
             .site_root(config.site_root.as_str())
             .site_addr(addr)
             .build();
@@ -200,7 +208,7 @@ impl Application {
             metrics: crate::metrics::MetricsEndpoint::new(config.edge.metrics_token.as_ref()),
         };
         Ok(Self {
-            router: router(state.clone(), gateway, edge),
+            router: router(state.clone(), assets, gateway, edge),
             shutdown,
             shutdown_grace: config.edge.shutdown_grace,
             listener,
@@ -275,6 +283,7 @@ impl Application {
 /// static files, and the middleware around them all.
 pub fn router(
     state: AppState,
+    assets: crate::assets::Assets,
     gateway: Arc<crate::ws::Gateway>,
     edge: crate::middleware::Edge,
 ) -> Router {
@@ -306,14 +315,22 @@ pub fn router(
             )),
         )
         .merge(routes::oauth_browser::router())
+        .route(
+            "/pkg/{file}",
+            get(crate::assets::serve).with_state(assets.clone()),
+        )
         .leptos_routes_with_context(&state, pages, page_context, {
             let options = state.leptos_options.clone();
-            move || shell(options.clone())
+            let stylesheet = assets.stylesheet().to_owned();
+            move || shell(options.clone(), stylesheet.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(page_context, shell))
+        >(page_context, {
+            let stylesheet = assets.stylesheet().to_owned();
+            move |options| shell(options, stylesheet.clone())
+        }))
         .route_layer(axum::middleware::from_fn(
             crate::middleware::observe::record_route,
         ));

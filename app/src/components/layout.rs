@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::components::auth_state::AuthActions;
-use crate::components::live::LiveEvent;
+use crate::components::conversation_list::ConversationList;
 use crate::i18n::{use_texts, Locale};
 
 /// Frames every page: header on top, sidebar beside the main area.
@@ -96,27 +96,32 @@ fn Sidebar() -> impl IntoView {
                 <li><A href="/new">{t.new_message}</A></li>
             </ul>
             <ConversationList/>
-            <p class="sidebar-heading">{t.nav_account}</p>
-            <ul class="nav-list">
-                <li><A href="/settings/profile">{t.nav_profile}</A></li>
-                <li><A href="/settings/security">{t.nav_security}</A></li>
-                <AdminLink/>
-            </ul>
+            <AccountLinks/>
         </nav>
     }
 }
 
-/// "Admin", for admins only (the page checks again, and so does every
-/// server function behind it).
+/// The signed-in user's settings, and "Admin" for admins (the page checks
+/// again, and so does every server function behind it). Visitors see none.
 #[component]
-fn AdminLink() -> impl IntoView {
+fn AccountLinks() -> impl IntoView {
     let actions = expect_context::<AuthActions>();
     let t = use_texts();
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                matches!(actions.user.await, Ok(Some(user)) if user.is_admin).then(|| view! {
-                    <li><A href="/admin" attr:class="admin-link">{t.nav_admin}</A></li>
+                let Ok(Some(user)) = actions.user.await else {
+                    return None;
+                };
+                Some(view! {
+                    <p class="sidebar-heading">{t.nav_account}</p>
+                    <ul class="nav-list">
+                        <li><A href="/settings/profile">{t.nav_profile}</A></li>
+                        <li><A href="/settings/security">{t.nav_security}</A></li>
+                        {user.is_admin.then(|| view! {
+                            <li><A href="/admin" attr:class="admin-link">{t.nav_admin}</A></li>
+                        })}
+                    </ul>
                 })
             })}
         </Transition>
@@ -159,106 +164,3 @@ fn LanguageSwitcher() -> impl IntoView {
 /// title shows it). An [`ArcRwSignal`]: see `App` for why.
 #[derive(Clone)]
 pub struct UnreadTotal(pub ArcRwSignal<u32>);
-
-/// The signed-in user's conversations, most recently active first, with
-/// unread counts derived on the server from their read positions. Re-read
-/// when something changes them (a message, a membership change, the user
-/// reading on any device) and after a reconnect; the list confirms to the
-/// server that this device received each conversation's newest message.
-#[component]
-fn ConversationList() -> impl IntoView {
-    let t = use_texts();
-    let actions = expect_context::<AuthActions>();
-    let live = crate::components::live::use_live();
-    let unread_total = use_context::<UnreadTotal>();
-    let changes = RwSignal::new(0u64);
-    if let Some(live) = live {
-        let seen = StoredValue::new(live.version.get_untracked());
-        // The user's read position per conversation, as last heard: only a
-        // move of it changes an unread count.
-        let read = StoredValue::new(std::collections::HashMap::<uuid::Uuid, i64>::new());
-        Effect::new(move |_| {
-            live.version.track();
-            let (events, newest) = live.since(seen.get_value());
-            seen.set_value(newest);
-            let me = live.me.get_untracked();
-            let mut relevant = false;
-            for event in &events {
-                relevant |= match event {
-                    LiveEvent::Message { .. }
-                    | LiveEvent::Joined { .. }
-                    | LiveEvent::Left { .. } => true,
-                    LiveEvent::Receipt {
-                        conversation_id,
-                        user_id,
-                        read_seq,
-                        ..
-                    } if Some(*user_id) == me => read
-                        .try_update_value(|r| {
-                            let known = r.entry(*conversation_id).or_insert(0);
-                            let moved = *read_seq > *known;
-                            *known = (*known).max(*read_seq);
-                            moved
-                        })
-                        .unwrap_or(true),
-                    _ => false,
-                };
-            }
-            if relevant {
-                changes.update(|n| *n += 1);
-            }
-        });
-    }
-    let list = Resource::new(
-        move || {
-            (
-                actions
-                    .user
-                    .get()
-                    .map(|u| u.ok().flatten().map(|u| u.username)),
-                changes.get(),
-                live.map(|l| l.reconnects.get()),
-            )
-        },
-        |_| crate::pages::conversation::my_conversations(),
-    );
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-            let unread_total = unread_total.clone();
-            Suspend::new(async move {
-                let conversations = list.await.unwrap_or_default();
-                if let Some(total) = unread_total {
-                    total.0.set(conversations.iter().map(|c| c.unread).sum());
-                }
-                if let Some(live) = live {
-                    for c in &conversations {
-                        live.delivered(c.id, c.last_seq);
-                    }
-                }
-                (!conversations.is_empty()).then(|| view! {
-                    <p class="sidebar-heading">{t.nav_conversations}</p>
-                    <ul class="nav-list conversations">
-                        {conversations.into_iter().map(|c| {
-                            let label = match c.kind {
-                                domain::ConversationKind::Room => format!("#{}", c.name),
-                                _ => c.name.clone(),
-                            };
-                            view! {
-                                <li data-conversation=c.id.to_string()>
-                                    <A href=format!("/c/{}", c.id)>
-                                        <span class="conversation-name">{label}</span>
-                                        {(c.unread > 0).then(|| view! {
-                                            <span class="badge" aria-label=format!("{} {}", c.unread, t.unread_label)>{c.unread}</span>
-                                        })}
-                                    </A>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                })
-            })
-            }}
-        </Transition>
-    }
-}

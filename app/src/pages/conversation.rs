@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
+use crate::components::avatar::Avatar;
 use crate::components::live::{use_live, LiveEvent};
 use crate::components::message_text::MessageText;
 use crate::i18n::use_texts;
@@ -18,12 +19,15 @@ use crate::AppError;
 
 mod composer;
 mod data;
+mod grouping;
+mod members;
 mod outbox;
 mod pane;
 mod receipts;
 
 use composer::Composer;
 pub use data::*;
+use members::GroupMembers;
 use outbox::Outbox;
 use pane::{first_unread, JumpToLatest, Pane};
 #[cfg(feature = "hydrate")]
@@ -261,6 +265,9 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     </p>
                 })}
                 {(!view.topic.is_empty()).then(|| view! { <p class="muted">{view.topic.clone()}</p> })}
+                {(kind == ConversationKind::Group && view.is_member).then(|| view! {
+                    <GroupMembers conversation_id me members/>
+                }.into_any())}
             </header>
             <div class="message-pane">
                 <div
@@ -303,6 +310,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                             }
                             let today = clock.today();
                             let mut last_day = None;
+                            let mut previous: Option<grouping::Previous> = None;
                             list.into_iter()
                                 .map(|m| {
                                     // A separator where the reader's date changes.
@@ -311,14 +319,29 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                         last_day = Some(day);
                                         view! { <li class="day-divider"><span>{day_label(day, today, t.locale)}</span></li> }
                                     });
+                                    let unread_divider = Some(m.seq) == divider_at;
+                                    // Within a run the name and avatar are not repeated.
+                                    let continued = new_day.is_none()
+                                        && !unread_divider
+                                        && previous.is_some_and(|p| grouping::continues(p, &m));
+                                    previous = Some((m.sender_id, m.created_at));
                                     view! {
                                     {new_day}
-                                    {(Some(m.seq) == divider_at).then(|| view! {
+                                    {unread_divider.then(|| view! {
                                         <li class="unread-divider"><span>{t.chat().new_messages}</span></li>
                                     })}
-                                    <li class="message" data-seq=m.seq.to_string()>
-                                        <span class="sender">{m.sender_name}</span>
-                                        <LocalTime at=m.created_at/>
+                                    <li class="message" class:continued=continued data-seq=m.seq.to_string()>
+                                        {if continued {
+                                            view! { <LocalTime at=m.created_at/> }.into_any()
+                                        } else {
+                                            view! {
+                                                <Avatar user_id=m.sender_id name=m.sender_name.clone()/>
+                                                <p class="meta">
+                                                    <span class="sender">{m.sender_name}</span>
+                                                    <LocalTime at=m.created_at/>
+                                                </p>
+                                            }.into_any()
+                                        }}
                                         <p class="body"><MessageText text=m.body/></p>
                                         {(m.sender_id == me).then(|| view! { <MessageStatus id=m.id seq=m.seq members kind me/> })}
                                     </li>

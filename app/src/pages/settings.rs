@@ -2,6 +2,10 @@
 //! list of signed-in sessions. Signed-out visitors are sent to sign in and
 //! brought back after.
 
+mod sessions;
+
+use sessions::SessionList;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -10,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::auth_state::AuthActions;
 use crate::i18n::use_texts;
-use crate::time::seen_label;
 use crate::AppError;
 
 /// The profile as the settings form shows it.
@@ -24,21 +27,6 @@ pub struct ProfileView {
     pub email: String,
     /// Avatar URL, or empty.
     pub avatar_url: String,
-}
-
-/// One session in the security settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionView {
-    /// Session id.
-    pub id: String,
-    /// Whether it is this browser.
-    pub current: bool,
-    /// Browser description.
-    pub user_agent: Option<String>,
-    /// Address at sign-in.
-    pub ip_address: String,
-    /// Last activity.
-    pub last_used: chrono::DateTime<chrono::Utc>,
 }
 
 /// The services and the signed-in user, or "the session has ended".
@@ -101,42 +89,6 @@ pub async fn change_password(
     }
     .await;
     crate::auth::ssr::finish_plain_form(result, "/settings/security", "password")
-}
-
-/// The user's active sessions.
-#[server(prefix = "/rpc", endpoint = "settings/sessions")]
-pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
-    let (services, auth) = signed_in().await?;
-    let sessions = services.auth.sessions(&auth).await?;
-    Ok(sessions
-        .into_iter()
-        .map(|s| SessionView {
-            id: s.id.to_string(),
-            current: s.id == auth.session_id,
-            user_agent: s.user_agent,
-            ip_address: s.ip_address.unwrap_or_default(),
-            last_used: s.last_used_at,
-        })
-        .collect())
-}
-
-/// Ends one session (`id`), or every other session when `id` is empty.
-#[server(prefix = "/rpc", endpoint = "settings/revoke")]
-pub async fn revoke_session(id: String) -> Result<(), AppError> {
-    let result = async {
-        let (services, auth) = signed_in().await?;
-        if id.is_empty() {
-            services.auth.revoke_other_sessions(&auth).await?;
-        } else {
-            let id = id
-                .parse()
-                .map_err(|_| AppError::NotFound("session".into()))?;
-            services.auth.revoke_session(&auth, id).await?;
-        }
-        Ok(())
-    }
-    .await;
-    crate::auth::ssr::finish_plain_form(result, "/settings/security", "sessions")
 }
 
 /// Shows `children` to signed-in users; sends others to sign in, with the
@@ -287,53 +239,6 @@ fn PasswordForm() -> impl IntoView {
             {move || status().map(|(ok, text)| view! {
                 <p class=if ok { "success" } else { "error" } role="status">{text}</p>
             })}
-        </section>
-    }
-}
-
-#[component]
-fn SessionList() -> impl IntoView {
-    let revoke = ServerAction::<RevokeSession>::new();
-    let sessions = Resource::new(move || revoke.version().get(), |_| list_sessions());
-    let t = use_texts();
-    let clock = crate::time::use_clock();
-    view! {
-        <section class="panel sessions-panel">
-            <h2>{t.sessions_title}</h2>
-            <Suspense fallback=move || view! { <p class="muted">{t.loading}</p> }>
-                {move || Suspend::new(async move {
-                    match sessions.await {
-                        Ok(list) => {
-                            let no_others = list.iter().all(|s| s.current);
-                            view! {
-                                <ul class="session-list">
-                                    {list.into_iter().map(|s| view! {
-                                        <li class="session" data-current=s.current.to_string()>
-                                            <span class="session-agent">{s.user_agent.unwrap_or_else(|| t.unknown_browser.to_owned())}</span>
-                                            <span class="muted">{s.ip_address}" · "{t.last_active}" "{seen_label(clock.local(s.last_used), clock.today(), t.locale)}</span>
-                                            {if s.current {
-                                                view! { <span class="badge">{t.this_browser}</span> }.into_any()
-                                            } else {
-                                                view! {
-                                                    <ActionForm action=revoke attr:class="inline-form">
-                                                        <input type="hidden" name="id" value=s.id/>
-                                                        <button class="link-button" type="submit">{t.sign_out}</button>
-                                                    </ActionForm>
-                                                }.into_any()
-                                            }}
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                                <ActionForm action=revoke attr:class="inline-form" attr:hidden=no_others>
-                                    <input type="hidden" name="id" value=""/>
-                                    <button class="button" type="submit">{t.sign_out_others}</button>
-                                </ActionForm>
-                            }.into_any()
-                        }
-                        Err(err) => view! { <p class="error" role="alert">{t.error(&err)}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
         </section>
     }
 }

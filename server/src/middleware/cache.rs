@@ -6,7 +6,10 @@
 //! `Authorization` header) or the response sets or clears the session
 //! cookies. Static files (scripts, WebAssembly, styles, images, fonts) are
 //! the same for everyone and keep their caching; a handler that chose its
-//! own `Cache-Control` keeps it.
+//! own `Cache-Control` keeps it (the hashed files under `/pkg` are kept a
+//! year, see [`crate::assets`]). Other pages are `no-cache`: a cache may
+//! keep them but must ask before each use, so a new build's page (naming the
+//! new build's files) is seen at once.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -39,13 +42,24 @@ pub async fn no_store_when_personal(secure: bool, request: Request, next: Next) 
     if headers.contains_key(header::CACHE_CONTROL) || is_static_file(headers) {
         return response;
     }
-    if credentials || sets_session_cookie(headers, secure) {
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(PRIVATE_NO_STORE),
-        );
-    }
+    let value = if credentials || sets_session_cookie(headers, secure) {
+        PRIVATE_NO_STORE
+    } else if is_page(headers) {
+        crate::assets::REVALIDATE
+    } else {
+        return response;
+    };
     response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+fn is_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|media| media.starts_with("text/html"))
 }
 
 fn is_static_file(headers: &HeaderMap) -> bool {
@@ -120,7 +134,11 @@ mod tests {
             cache_control(&router, "/page", session).await.as_deref(),
             Some(PRIVATE_NO_STORE)
         );
-        assert_eq!(cache_control(&router, "/page", None).await, None);
+        // Signed out, a page may be kept but is revalidated before each use.
+        assert_eq!(
+            cache_control(&router, "/page", None).await.as_deref(),
+            Some("no-cache")
+        );
         assert_eq!(
             cache_control(&router, "/own", session).await.as_deref(),
             Some("no-cache")

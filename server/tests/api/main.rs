@@ -36,9 +36,11 @@ mod rpc;
 mod safe_gets;
 mod sending;
 mod shutdown;
+mod static_files;
 mod throttle;
 mod two_processes;
 mod ws;
+mod zh_sweep;
 // The PostgreSQL/Redis helpers shared with the services crate's contract tests.
 #[path = "../../../services/tests/support/mod.rs"]
 mod support;

@@ -3,6 +3,7 @@
 //! tokens and the sign-in throttle;
 //! [`OAuthService`] signs in through Google, GitHub or any OIDC provider.
 
+pub mod agent;
 pub mod device;
 pub mod oauth;
 pub mod password;
@@ -10,6 +11,7 @@ pub mod service;
 pub mod throttle;
 pub mod tokens;
 
+pub use agent::Agent;
 pub use device::{DeviceTokens, DEVICE_TOKEN_LIFETIME};
 pub use oauth::{OAuthService, ProviderConfig, ProviderInfo};
 pub use password::{PasswordError, PasswordHasher};

@@ -22,6 +22,19 @@ impl ConversationService {
         Ok(())
     }
 
+    /// Where a new account starts: the first default room that exists and
+    /// `user_id` is a member of (it was put there when it was created).
+    pub async fn landing_room(&self, user_id: Uuid) -> Result<Option<Uuid>, ServiceError> {
+        for name in &self.policy.default_rooms {
+            if let Some(room) = self.store.public_room_by_name(name).await? {
+                if self.store.member_role(room.id, user_id).await?.is_some() {
+                    return Ok(Some(room.id));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// The direct conversation with `other`, opened if needed.
     #[instrument(skip_all, fields(user = %user_id))]
     pub async fn open_direct(&self, user_id: Uuid, other: Uuid) -> Result<Uuid, ServiceError> {
@@ -94,7 +107,7 @@ impl ConversationService {
                 "members are added to groups only; rooms are joined",
             ));
         }
-        if !matches!(role, MemberRole::Owner | MemberRole::Admin) {
+        if !role.may_add_members() {
             return Err(ServiceError::Forbidden(
                 "only the group's owners and admins may add members",
             ));
@@ -131,12 +144,7 @@ impl ConversationService {
                 .role(conversation_id, user_id)
                 .await?
                 .ok_or(ServiceError::NotFound("member"))?;
-            let allowed = match role {
-                MemberRole::Owner => true,
-                MemberRole::Admin => target != MemberRole::Owner,
-                MemberRole::Member => false,
-            };
-            if !allowed || group.kind != ConversationKind::Group {
+            if !role.may_remove(target) || group.kind != ConversationKind::Group {
                 return Err(ServiceError::Forbidden(
                     "only the group's owners and admins may remove members",
                 ));

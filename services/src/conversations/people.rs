@@ -66,6 +66,7 @@ impl ConversationService {
             last_seq: conversation.last_seq,
             unread: 0,
             last_message: None,
+            peer_id: None,
         };
         Ok((summary, false))
     }

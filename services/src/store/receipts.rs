@@ -30,6 +30,8 @@ pub struct MemberPositions {
     pub user: UserSummary,
     /// How far they have received and read.
     pub positions: Positions,
+    /// Their role in the conversation.
+    pub role: domain::MemberRole,
 }
 
 /// Storage of receipt positions and last-seen times.

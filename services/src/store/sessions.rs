@@ -29,6 +29,13 @@ pub struct Session {
 }
 
 impl Session {
+    /// The browser and system it signed in with, when recognised.
+    pub fn agent(&self) -> Option<crate::auth::Agent> {
+        self.user_agent
+            .as_deref()
+            .and_then(crate::auth::agent::describe)
+    }
+
     /// Whether the session may still be used at `now`, given the idle limit.
     pub fn is_usable(&self, now: DateTime<Utc>, idle: chrono::Duration) -> bool {
         self.revoked_at.is_none() && now < self.expires_at && now - self.last_used_at < idle

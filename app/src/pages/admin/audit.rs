@@ -192,7 +192,7 @@ fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
                     <td data-column="actor">{someone(e.actor_username, e.actor_id)}</td>
                     <td>{e.ip.unwrap_or_default()}</td>
                     <td class="user-agent">{e.user_agent.unwrap_or_default()}</td>
-                    <td><code>{e.detail.unwrap_or_default()}</code></td>
+                    <td><code translate="no">{e.detail.unwrap_or_default()}</code></td>
                 </tr>
             }
         })

@@ -54,6 +54,8 @@ pub struct MemberState {
     pub delivered_seq: i64,
     /// Read up to.
     pub read_seq: i64,
+    /// Their role.
+    pub role: domain::MemberRole,
 }
 
 /// The other person of a direct conversation.
@@ -74,14 +76,41 @@ const PAGE: u32 = domain::chat::DEFAULT_HISTORY_PAGE;
 #[cfg(feature = "ssr")]
 const CONTEXT: u32 = 5;
 
+/// The sidebar's list: the user's conversations, and which of the people
+/// they talk to directly are online.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SidebarConversations {
+    /// Most recently active first.
+    pub conversations: Vec<domain::ConversationSummary>,
+    /// Those of the direct conversations' people who are online now.
+    pub online: Vec<Uuid>,
+}
+
 /// The signed-in user's conversations (none when signed out).
 #[server(prefix = "/rpc", endpoint = "chat/list")]
-pub async fn my_conversations() -> Result<Vec<domain::ConversationSummary>, AppError> {
+pub async fn my_conversations() -> Result<SidebarConversations, AppError> {
     let services = crate::state::services()?;
-    match crate::auth::ssr::authenticate(&services).await? {
-        Some(auth) => Ok(services.chat.list(auth.user_id).await?),
-        None => Ok(Vec::new()),
-    }
+    let Some(auth) = crate::auth::ssr::authenticate(&services).await? else {
+        return Ok(SidebarConversations::default());
+    };
+    let conversations = services.chat.list(auth.user_id).await?;
+    let peers: Vec<Uuid> = conversations.iter().filter_map(|c| c.peer_id).collect();
+    let online = if peers.is_empty() {
+        Vec::new()
+    } else {
+        services
+            .presence
+            .status(&peers)
+            .await?
+            .into_iter()
+            .filter(|s| s.online)
+            .map(|s| s.user_id)
+            .collect()
+    };
+    Ok(SidebarConversations {
+        conversations,
+        online,
+    })
 }
 
 /// Loads a conversation the user may read.
@@ -100,19 +129,8 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
         .clamp(PAGE, domain::chat::MAX_HISTORY_PAGE);
     let mut messages = chat.history(auth.user_id, id, None, page).await?;
     messages.reverse();
-    let members: Vec<MemberState> = if is_member {
-        services
-            .receipts
-            .positions(auth.user_id, id)
-            .await?
-            .into_iter()
-            .map(|m| MemberState {
-                user_id: m.user.id,
-                name: m.user.display_name,
-                delivered_seq: m.positions.delivered_seq,
-                read_seq: m.positions.read_seq,
-            })
-            .collect()
+    let members = if is_member {
+        member_states(&services, auth.user_id, id).await?
     } else {
         Vec::new()
     };
@@ -153,6 +171,29 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
         members,
         peer,
     })
+}
+
+/// The members of a direct conversation or group, with their positions
+/// and roles (empty for rooms), for a member.
+#[cfg(feature = "ssr")]
+pub(super) async fn member_states(
+    services: &services::Services,
+    user_id: Uuid,
+    conversation_id: Uuid,
+) -> Result<Vec<MemberState>, AppError> {
+    Ok(services
+        .receipts
+        .positions(user_id, conversation_id)
+        .await?
+        .into_iter()
+        .map(|m| MemberState {
+            user_id: m.user.id,
+            name: m.user.display_name,
+            delivered_seq: m.positions.delivered_seq,
+            read_seq: m.positions.read_seq,
+            role: m.role,
+        })
+        .collect())
 }
 
 /// Whether this server function runs inside a full page render (rather

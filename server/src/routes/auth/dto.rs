@@ -183,6 +183,10 @@ pub struct SessionDto {
     pub current: bool,
     /// The client's `User-Agent` at sign-in.
     pub user_agent: Option<String>,
+    /// The browser named by `user_agent` ("Firefox"), when recognised.
+    pub browser: Option<String>,
+    /// The system named by `user_agent` ("Windows 10"), when recognised.
+    pub os: Option<String>,
     /// The client address at sign-in.
     pub ip_address: Option<String>,
     /// Sign-in time.
@@ -196,9 +200,12 @@ pub struct SessionDto {
 impl SessionDto {
     /// The session, marked current if it is `current`.
     pub fn new(s: Session, current: Uuid) -> Self {
+        let (browser, os) = s.agent().map_or((None, None), |a| (a.browser, a.os));
         Self {
             current: s.id == current,
             id: s.id,
+            browser,
+            os,
             user_agent: s.user_agent,
             ip_address: s.ip_address,
             created_at: s.created_at,

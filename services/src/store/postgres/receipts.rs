@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::UserSummary;
+use domain::{MemberRole, UserSummary};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -28,6 +28,11 @@ fn member_from_row(row: &PgRow) -> Result<MemberPositions, sqlx::Error> {
             display_name: row.try_get("display_name")?,
         },
         positions: positions_from_row(row)?,
+        role: {
+            let role: String = row.try_get("role")?;
+            MemberRole::from_stored(&role)
+                .ok_or_else(|| sqlx::Error::Decode(format!("member role {role:?}").into()))?
+        },
     })
 }
 
@@ -81,7 +86,7 @@ impl ReceiptStore for PgStore {
         limit: u32,
     ) -> Result<Vec<MemberPositions>, StoreError> {
         let rows = sqlx::query(
-            "select u.id, u.username, u.display_name, m.delivered_seq, m.read_seq \
+            "select u.id, u.username, u.display_name, m.delivered_seq, m.read_seq, m.role \
              from members m join users u on u.id = m.user_id \
              where m.conversation_id = $1 order by lower(u.username) limit $2",
         )
@@ -100,7 +105,7 @@ impl ReceiptStore for PgStore {
         limit: u32,
     ) -> Result<Vec<MemberPositions>, StoreError> {
         let rows = sqlx::query(
-            "select u.id, u.username, u.display_name, m.delivered_seq, m.read_seq \
+            "select u.id, u.username, u.display_name, m.delivered_seq, m.read_seq, m.role \
              from members m join users u on u.id = m.user_id \
              where m.conversation_id = $1 and m.user_id <> $2 and m.delivered_seq >= $3 \
              order by lower(u.username) limit $4",

@@ -262,6 +262,9 @@ impl ConversationStore for SqliteStore {
                (select count(*) from members x where x.conversation_id = c.id) as member_count, \
                (select u.display_name from members o join users u on u.id = o.user_id \
                  where o.conversation_id = c.id and o.user_id <> me.user_id limit 1) as other_name, \
+               case when c.kind = 'direct' then \
+                 (select o.user_id from members o \
+                   where o.conversation_id = c.id and o.user_id <> me.user_id limit 1) end as other_id, \
                own.display_name as own_name, \
                lm.id as lm_id, lm.seq as lm_seq, lm.sender_id as lm_sender_id, \
                lu.display_name as lm_sender_name, lm.client_msg_id as lm_client_msg_id, \
@@ -296,6 +299,14 @@ impl ConversationStore for SqliteStore {
             };
             let last_seq: i64 = row.try_get("last_seq")?;
             let read_seq: i64 = row.try_get("read_seq")?;
+            // A direct conversation with oneself (notes) has no other member.
+            let peer_id = match kind {
+                ConversationKind::Direct => Some(
+                    row.try_get::<Option<Uuid>, _>("other_id")?
+                        .unwrap_or(user_id),
+                ),
+                _ => None,
+            };
             let name = match kind {
                 ConversationKind::Direct => row
                     .try_get::<Option<String>, _>("other_name")?
@@ -314,6 +325,7 @@ impl ConversationStore for SqliteStore {
                 last_seq,
                 unread: count_u32(last_seq - read_seq),
                 last_message,
+                peer_id,
             });
         }
         Ok(out)

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::UserSummary;
+use domain::{MemberRole, UserSummary};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -31,6 +31,11 @@ fn member_from_row(row: &SqliteRow) -> Result<MemberPositions, sqlx::Error> {
             display_name: row.try_get("display_name")?,
         },
         positions: positions_from_row(row)?,
+        role: {
+            let role: String = row.try_get("role")?;
+            MemberRole::from_stored(&role)
+                .ok_or_else(|| sqlx::Error::Decode(format!("member role {role:?}").into()))?
+        },
     })
 }
 
@@ -97,7 +102,7 @@ impl ReceiptStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<MemberPositions>, StoreError> {
         let rows = sqlx::query(
-            "select u.id, u.username, u.display_name, m.delivered_seq, m.read_seq \
+            "select u.id, u.username, u.display_name, m.delivered_seq, m.read_seq, m.role \
              from members m join users u on u.id = m.user_id \
              where m.conversation_id = ? order by lower(u.username) limit ?",
         )
@@ -116,7 +121,7 @@ impl ReceiptStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<MemberPositions>, StoreError> {
         let rows = sqlx::query(
-            "select u.id, u.username, u.display_name, m.delivered_seq, m.read_seq \
+            "select u.id, u.username, u.display_name, m.delivered_seq, m.read_seq, m.role \
              from members m join users u on u.id = m.user_id \
              where m.conversation_id = ? and m.user_id <> ? and m.delivered_seq >= ? \
              order by lower(u.username) limit ?",
