@@ -12,11 +12,13 @@ mod admin;
 mod chat;
 mod errors;
 mod groups;
+mod rooms;
 mod sessions;
 
 pub use admin::AdminTexts;
 pub use chat::ChatTexts;
 pub use groups::GroupTexts;
+pub use rooms::RoomTexts;
 pub use sessions::SessionTexts;
 
 /// A supported language.

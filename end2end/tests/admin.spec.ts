@@ -4,19 +4,18 @@
 // `e2e_admin`, named by CHATSPHERE_ADMINS in playwright.config.ts, so this
 // does not depend on which spec registers the first account.
 import { expect, test, type Browser, type Page, type WebSocket } from "@playwright/test";
-import { hydrated, newUser, PASSWORD, registerIn, sameOrigin, signInNewContext, uniqueName, watchPageProblems } from "./support";
-
-const ADMIN = "e2e_admin";
-
-/** Creates the admin's account unless it exists. */
-async function ensureAdminAccount(browser: Browser) {
-  const context = await browser.newContext();
-  const created = await context.request.post("/api/v1/auth/register", {
-    data: { username: ADMIN, password: PASSWORD },
-  });
-  expect([201, 409], await created.text()).toContain(created.status());
-  await context.close();
-}
+import {
+  ADMIN,
+  ensureAdminAccount,
+  hydrated,
+  newUser,
+  PASSWORD,
+  registerIn,
+  sameOrigin,
+  signInNewContext,
+  uniqueName,
+  watchPageProblems,
+} from "./support";
 
 /** The admin signed in on a new context, on /admin. */
 async function adminPage(browser: Browser): Promise<Page> {

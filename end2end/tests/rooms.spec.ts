@@ -1,4 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
+import { hydrated, newUser } from "./support";
 
 const ROOMS = ["general", "random", "tech"];
 
@@ -87,4 +88,31 @@ test("on a narrow screen the sidebar is a drawer behind the menu button, also wi
     await expect(sidebar).toBeHidden();
     await context.close();
   }
+});
+
+test("the directory shows which rooms one has joined; rooms are joined and left from it and from the room", async ({ browser }) => {
+  const { page, context } = await newUser(browser, "joiner");
+  await page.goto("/rooms");
+  await hydrated(page);
+  // New accounts are in #general.
+  await expect(page.locator("li[data-room=general] .badge.joined")).toHaveText("Joined");
+  const tech = page.locator("li[data-room=tech]");
+  await expect(tech.locator(".badge.joined")).toHaveCount(0);
+  await tech.getByRole("button", { name: "Join #tech" }).click();
+  await expect(tech.locator(".badge.joined")).toHaveText("Joined");
+  await expect(page.locator(".conversations li").filter({ hasText: "#tech" })).toBeVisible();
+
+  // Leaving from the room's own page goes back to the directory.
+  await page.locator(".conversations li").filter({ hasText: "#tech" }).getByRole("link").click();
+  await expect(page.locator(".conversation-header h1")).toHaveText("#tech");
+  await page.getByRole("button", { name: "Leave room" }).click();
+  await expect(page).toHaveURL(/\/rooms$/);
+  await expect(page.locator("li[data-room=tech] .badge.joined")).toHaveCount(0);
+  await expect(page.locator(".conversations li").filter({ hasText: "#tech" })).toHaveCount(0);
+
+  // And from the directory.
+  await page.locator("li[data-room=general]").getByRole("button", { name: "Leave #general" }).click();
+  await expect(page.locator("li[data-room=general] .badge.joined")).toHaveCount(0);
+  await expect(page.locator(".conversations li").filter({ hasText: "#general" })).toHaveCount(0);
+  await context.close();
 });

@@ -44,6 +44,19 @@ export async function registerIn(page: Page, username: string, javaScriptEnabled
   await expect(page.locator(".user-menu .user-name")).toHaveText(username);
 }
 
+/** The admin of the installation, named by CHATSPHERE_ADMINS in playwright.config.ts. */
+export const ADMIN = "e2e_admin";
+
+/** Creates the admin's account unless it exists (any spec may run first). */
+export async function ensureAdminAccount(browser: Browser) {
+  const context = await browser.newContext();
+  const created = await context.request.post("/api/v1/auth/register", {
+    data: { username: ADMIN, password: PASSWORD },
+  });
+  expect([201, 409], await created.text()).toContain(created.status());
+  await context.close();
+}
+
 /** A new browser context with a freshly registered user. */
 export async function newUser(
   browser: Browser,

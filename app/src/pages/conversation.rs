@@ -243,6 +243,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let online = window_event_listener(leptos::ev::online, move |_| outbox.retry_waiting());
     on_cleanup(move || online.remove());
 
+    let leave = ServerAction::<LeaveRoom>::new();
     let title = match view.kind {
         ConversationKind::Room => format!("#{}", view.name),
         _ => view.name.clone(),
@@ -265,6 +266,12 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     </p>
                 })}
                 {(!view.topic.is_empty()).then(|| view! { <p class="muted">{view.topic.clone()}</p> })}
+                {(kind == ConversationKind::Room && view.is_member).then(|| view! {
+                    <ActionForm action=leave attr:class="inline-form leave-form">
+                        <input type="hidden" name="room_id" value=conversation_id.to_string()/>
+                        <button class="link-button danger" type="submit">{t.rooms().leave}</button>
+                    </ActionForm>
+                }.into_any())}
                 {(kind == ConversationKind::Group && view.is_member).then(|| view! {
                     <GroupMembers conversation_id me members/>
                 }.into_any())}

@@ -57,6 +57,7 @@ fn english_fragments() -> Vec<String> {
             format!("{:?}", t.chat()),
             format!("{:?}", t.groups()),
             format!("{:?}", t.sessions()),
+            format!("{:?}", t.rooms()),
             format!("{:?}", t.admin()),
         ]
         .iter()

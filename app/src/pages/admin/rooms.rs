@@ -81,7 +81,11 @@ impl RoomsData {
                     delete.version().get(),
                 )
             },
-            move |_| super::for_admins(actions, crate::pages::rooms::list_rooms()),
+            move |_| {
+                super::for_admins(actions, async {
+                    crate::pages::rooms::list_rooms().await.map(|d| d.rooms)
+                })
+            },
         );
         Self {
             list,

@@ -294,3 +294,22 @@ pub async fn join_room(room_id: Uuid) -> Result<(), AppError> {
     .await;
     crate::auth::ssr::finish_plain_form(result, &format!("/c/{room_id}"), "join")
 }
+
+/// Leaves a public room, then back to the directory.
+#[server(prefix = "/rpc", endpoint = "chat/leave")]
+pub async fn leave_room(room_id: Uuid) -> Result<(), AppError> {
+    let result = async {
+        let (services, auth) = crate::pages::settings::signed_in().await?;
+        services
+            .chat
+            .leave_room(auth.user_id, &room_id.to_string())
+            .await?;
+        Ok(())
+    }
+    .await;
+    if result.is_ok() {
+        leptos_axum::redirect("/rooms");
+        return Ok(());
+    }
+    crate::auth::ssr::finish_plain_form(result, &format!("/c/{room_id}"), "leave")
+}
