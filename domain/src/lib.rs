@@ -36,6 +36,7 @@ pub mod password;
 pub mod patterns;
 pub mod redirect;
 pub mod rooms;
+pub mod text;
 
 pub use admin::{AccountSummary, LiveCounts, MinuteCount, UserStats};
 pub use audit::{AuditCursor, AuditEvent, AuditKind};

@@ -2,7 +2,7 @@
 // in the sidebar, managing a group's members, and sessions named by their
 // browser.
 import { test, expect, type Page } from "@playwright/test";
-import { hydrated, newUser, openDirect } from "./support";
+import { hydrated, newUser, openDirect, watchPageProblems } from "./support";
 
 async function send(page: Page, text: string) {
   await page.locator("#composer-body").fill(text);
@@ -24,6 +24,8 @@ async function newGroup(page: Page, name: string, members: string[], javaScript 
 test("a run of messages shows its sender's avatar and name once", async ({ browser }) => {
   const ann = await newUser(browser, "ann");
   const ben = await newUser(browser, "ben");
+  // Avatars and runs render under the CSP (no inline styles), hydrated cleanly.
+  const problems = await watchPageProblems(ann.page);
   await openDirect(ann.page, ben.username);
   for (const text of ["one", "two", "three"]) await send(ann.page, text);
 
@@ -55,6 +57,12 @@ test("a run of messages shows its sender's avatar and name once", async ({ brows
   const colour = (page: Page, i: number) =>
     page.locator(".messages .message").nth(i).locator(".avatar").evaluate((el) => getComputedStyle(el).backgroundColor);
   expect(await colour(ben.page, 0)).toBe(await colour(ann.page, 0));
+  expect(await colour(ann.page, 0)).not.toBe("rgba(0, 0, 0, 0)");
+  // A full page load renders them on the server the same way.
+  await ann.page.reload();
+  await hydrated(ann.page);
+  expect(await colour(ann.page, 0)).toBe(await colour(ben.page, 0));
+  expect(await problems()).toEqual([]);
   await ann.context.close();
   await ben.context.close();
 });

@@ -12,7 +12,10 @@
 //! The hashes are computed once at start-up from the files cargo-leptos
 //! built, so nothing is renamed on disk and the same `target/site` serves
 //! under any name. Other files (and the plain names, for tools and old
-//! pages) are served as before, revalidated on every use (`no-cache`).
+//! pages) are revalidated on every use (`no-cache`). A file replaced on disk
+//! is seen after a restart; processes behind one proxy must serve the same
+//! build (a rolling deploy mixing builds can answer 404 for the other
+//! build's names until every process runs the new one).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +27,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeFile;
 
 /// `Cache-Control` of a hashed file.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -50,6 +53,9 @@ struct Inner {
     stylesheet: String,
     /// Hashed file name → the file on disk.
     hashed: HashMap<String, PathBuf>,
+    /// The other files directly under `pkg_dir` at start-up, served by
+    /// their own names: nothing else is looked up on disk.
+    plain: std::collections::HashSet<String>,
 }
 
 impl Assets {
@@ -98,12 +104,22 @@ impl Assets {
                 format!("/{pkg_dir}/{output_name}.css")
             }
         };
+        let plain = std::fs::read_dir(&pkg)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
         Self {
             inner: Arc::new(Inner {
                 pkg_dir: pkg,
                 output_name: bundle,
                 stylesheet,
                 hashed,
+                plain,
             }),
         }
     }
@@ -136,34 +152,25 @@ fn content_hash(files: &[&Path]) -> std::io::Result<String> {
     Ok(hex)
 }
 
-/// `GET /pkg/{file}`: a hashed name for a year, any other file revalidated.
-/// Files are read by tower-http's services (tokio's file I/O, off the
-/// runtime's worker threads), with `Range`, `If-Modified-Since` and HEAD.
+/// `GET /pkg/{file}`: a hashed name for a year, another file of the build
+/// revalidated, anything else not found. Only names listed at start-up are
+/// looked up, so no request path reaches the file system. Files are read by
+/// tower-http's `ServeFile` (tokio's file I/O, off the runtime's worker
+/// threads), with `Range`, `If-Modified-Since` and HEAD.
 pub async fn serve(
     State(assets): State<Assets>,
     UrlPath(file): UrlPath<String>,
     request: Request,
 ) -> Response {
-    let (response, cache) = match assets.inner.hashed.get(&file) {
-        Some(path) => (ServeFile::new(path).oneshot(request).await, IMMUTABLE),
-        None => {
-            // The request's path is `/pkg/<file>`: serve it from the
-            // directory (which refuses `..` and the like) by that name.
-            let (mut parts, body) = request.into_parts();
-            parts.uri = match format!("/{file}").parse() {
-                Ok(uri) => uri,
-                Err(_) => return axum::http::StatusCode::NOT_FOUND.into_response(),
-            };
-            let request = Request::from_parts(parts, body);
-            (
-                ServeDir::new(&assets.inner.pkg_dir).oneshot(request).await,
-                REVALIDATE,
-            )
-        }
+    let inner = &assets.inner;
+    let (path, cache) = match inner.hashed.get(&file) {
+        Some(path) => (path.clone(), IMMUTABLE),
+        None if inner.plain.contains(&file) => (inner.pkg_dir.join(&file), REVALIDATE),
+        None => return axum::http::StatusCode::NOT_FOUND.into_response(),
     };
-    let Ok(response) = response;
+    let Ok(response) = ServeFile::new(path).oneshot(request).await;
     let mut response = response.map(Body::new);
-    if response.status().is_success() || response.status().as_u16() == 304 {
+    if response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));

@@ -13,6 +13,7 @@ use crate::components::avatar::Avatar;
 use crate::components::live::{use_live, LiveEvent};
 use crate::components::message_text::MessageText;
 use crate::i18n::use_texts;
+use crate::pages::not_found::ErrorPanel;
 use crate::pages::settings::RequireSignIn;
 use crate::time::{day_label, seen_label, use_clock, LocalTime};
 use crate::AppError;
@@ -66,7 +67,7 @@ fn Conversation() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(view) => view! { <ConversationBody view join/> }.into_any(),
-                    Err(err) => view! { <p class="error" role="alert">{t.error(&err)}</p> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -350,7 +351,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                             }.into_any()
                                         }}
                                         <p class="body"><MessageText text=m.body/></p>
-                                        {(m.sender_id == me).then(|| view! { <MessageStatus id=m.id seq=m.seq members kind me/> })}
+                                        {(m.sender_id == me).then(|| view! { <div class="status-line"><MessageStatus id=m.id seq=m.seq members kind me/></div> })}
                                     </li>
                                     }
                                 })

@@ -142,7 +142,10 @@ impl Cluster {
             let message = message_of(line);
             if shown.len() < 3 && !shown.contains(&message) {
                 shown.push(message);
-                out.push_str(&format!("\n      {}", cut(line, 240)));
+                out.push_str(&format!(
+                    "\n      {}",
+                    domain::text::prefix_within(line, 240)
+                ));
             }
         }
         out
@@ -154,18 +157,6 @@ fn message_of(line: &str) -> &str {
     line.split_once("\"message\":\"")
         .and_then(|(_, rest)| rest.split_once('"'))
         .map_or(line, |(message, _)| message)
-}
-
-/// `text` cut to at most `max` bytes (at a character boundary).
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// Memory growth and CPU use of the processes between two readings.

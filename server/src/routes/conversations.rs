@@ -130,7 +130,8 @@ pub async fn create_group(
     responses(
         (status = 204, description = "Added (or already a member)"),
         (status = 403, description = "Not an owner or admin, or not a group (rooms are joined, direct conversations keep their two members)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such group (or not a member of it), or no such user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such group (or not a member of it), or no such user (a disabled account counts as none)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The group is full: its owner and at most 256 members", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_member(
     State(state): State<AppState>,

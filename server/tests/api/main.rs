@@ -12,6 +12,7 @@ mod contract;
 mod csrf;
 mod edge;
 mod encoding;
+mod groups;
 mod health;
 mod helpers;
 mod idempotency;

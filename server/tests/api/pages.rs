@@ -1,6 +1,6 @@
 //! Server-rendered pages.
 
-use crate::helpers::{media_type, TestApp};
+use crate::helpers::{media_type, user, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rooms_page_html_lists_every_room_before_any_script_runs() {
@@ -21,7 +21,7 @@ async fn rooms_page_html_lists_every_room_before_any_script_runs() {
     );
     assert!(html.contains("<title>Public rooms · ChatSphere</title>"));
     assert!(
-        html.contains("/pkg/chatsphere.js"),
+        html.contains("/pkg/chatsphere"),
         "the hydration script is referenced"
     );
 }
@@ -47,6 +47,54 @@ async fn unknown_page_is_an_html_404() {
     assert_eq!(response.status(), 404);
     assert_eq!(media_type(&response), "text/html");
     assert!(response.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_that_is_not_there_or_not_the_readers_is_a_404_page_with_a_way_back() {
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    let ben = user(&app, "ben").await;
+    let cat = user(&app, "cat").await;
+    let group: serde_json::Value = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/conversations/groups",
+            Some(&serde_json::json!({"name": "private", "member_ids": [ben.id]})),
+            Some(&ann.token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let group = group["id"].as_str().unwrap();
+    for (path, lang, heading) in [
+        (format!("/c/{}", uuid::Uuid::nil()), "en", "Page not found"),
+        (format!("/c/{group}"), "en", "Page not found"),
+        ("/c/not-an-id".to_owned(), "zh-CN", "页面不存在"),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("cookie", format!("lang={lang}; cs_access={}", cat.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains(&format!("<h1>{heading}</h1>")),
+            "{path}: {html}"
+        );
+        assert!(
+            html.contains("class=\"sidebar\""),
+            "{path}: inside the layout"
+        );
+        assert!(html.contains("href=\"/\""), "{path}: a way back");
+        assert!(
+            !html.contains("private"),
+            "{path}: nothing of the group shows"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

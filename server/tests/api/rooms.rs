@@ -112,8 +112,13 @@ async fn rooms_server_function_returns_the_same_rooms() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let rooms: Vec<domain::RoomSummary> = response.json().await.unwrap();
+    let directory: app::pages::rooms::RoomDirectory = response.json().await.unwrap();
     let api: Value = app.get("/api/v1/rooms").await.json().await.unwrap();
-    assert_eq!(rooms.len(), api["rooms"].as_array().unwrap().len());
-    assert_eq!(rooms[0].name, "general");
+    assert_eq!(
+        directory.rooms.len(),
+        api["rooms"].as_array().unwrap().len()
+    );
+    assert_eq!(directory.rooms[0].name, "general");
+    // A visitor has joined nothing and may not join.
+    assert!(directory.joined.is_empty() && !directory.signed_in);
 }

@@ -3,7 +3,7 @@
 //! maintained port of the cross-language woothee rules).
 
 /// A browser (or app) and the system it runs on, as named by its vendor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Agent {
     /// "Chrome", "Firefox", "Safari", "Edge"…; `None` when not recognised.
     pub browser: Option<String>,
@@ -18,7 +18,7 @@ const MAX_AGENT_BYTES: usize = 1024;
 /// Names the browser and system of `user_agent`; `None` when neither is
 /// recognised (a script, a bot, an empty header).
 pub fn describe(user_agent: &str) -> Option<Agent> {
-    let user_agent = cut(user_agent, MAX_AGENT_BYTES);
+    let user_agent = domain::text::prefix_within(user_agent, MAX_AGENT_BYTES);
     let parsed = woothee::parser::Parser::new().parse(user_agent)?;
     // Crawlers and libraries ("HTTP Library" for curl) are not a browser
     // someone signed in with, and their labels are not names.
@@ -40,17 +40,6 @@ pub fn describe(user_agent: &str) -> Option<Agent> {
     };
     let os = known(parsed.os);
     (browser.is_some() || os.is_some()).then_some(Agent { browser, os })
-}
-
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

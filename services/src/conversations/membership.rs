@@ -112,6 +112,16 @@ impl ConversationService {
                 "only the group's owners and admins may add members",
             ));
         }
+        // Someone who can take part: an account that exists and may sign in.
+        match self.store.user_by_id(user_id).await? {
+            Some(user) if !user.is_disabled() => {}
+            _ => return Err(ServiceError::NotFound("user")),
+        }
+        if self.store.member_ids(conversation_id).await?.len() > MAX_GROUP_MEMBERS {
+            return Err(ServiceError::Invalid(format!(
+                "a group holds its owner and at most {MAX_GROUP_MEMBERS} members"
+            )));
+        }
         let added = self
             .store
             .add_member(conversation_id, user_id, MemberRole::Member)
@@ -144,16 +154,27 @@ impl ConversationService {
                 .role(conversation_id, user_id)
                 .await?
                 .ok_or(ServiceError::NotFound("member"))?;
-            if !role.may_remove(target) || group.kind != ConversationKind::Group {
+            if group.kind != ConversationKind::Group || role == MemberRole::Member {
                 return Err(ServiceError::Forbidden(
                     "only the group's owners and admins may remove members",
                 ));
+            }
+            if !role.may_remove(target) {
+                return Err(ServiceError::Forbidden("an admin may not remove an owner"));
             }
         }
         if !self.store.remove_member(conversation_id, user_id).await? {
             return Err(ServiceError::NotFound("member"));
         }
         self.notify(user_id, Event::Left { conversation_id }).await;
+        // The last owner left a group: it is not left without anyone who
+        // may manage it.
+        if group.kind == ConversationKind::Group {
+            if let Some(owner) = self.store.ensure_owner(conversation_id).await? {
+                tracing::info!(%conversation_id, %owner, "the group's last owner left; ownership passed on");
+                self.members.changed(conversation_id, Some(owner)).await;
+            }
+        }
         Ok(())
     }
 

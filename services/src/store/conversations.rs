@@ -158,6 +158,11 @@ pub trait ConversationStore: Send + Sync {
     /// Removes a member; `false` if they were not one.
     async fn remove_member(&self, conversation_id: Uuid, user_id: Uuid)
         -> Result<bool, StoreError>;
+
+    /// Gives a conversation without an owner one: its longest-standing
+    /// admin, else its longest-standing member. Returns who became owner
+    /// (`None` when it has an owner, or no members).
+    async fn ensure_owner(&self, conversation_id: Uuid) -> Result<Option<Uuid>, StoreError>;
 }
 
 /// The one conversation of a batch; `None` when it is empty, an error when

@@ -29,11 +29,12 @@ pub struct Session {
 }
 
 impl Session {
-    /// The browser and system it signed in with, when recognised.
-    pub fn agent(&self) -> Option<crate::auth::Agent> {
+    /// The browser and system it signed in with, as far as recognised.
+    pub fn agent(&self) -> crate::auth::Agent {
         self.user_agent
             .as_deref()
             .and_then(crate::auth::agent::describe)
+            .unwrap_or_default()
     }
 
     /// Whether the session may still be used at `now`, given the idle limit.

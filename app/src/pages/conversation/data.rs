@@ -95,17 +95,21 @@ pub async fn my_conversations() -> Result<SidebarConversations, AppError> {
     };
     let conversations = services.chat.list(auth.user_id).await?;
     let peers: Vec<Uuid> = conversations.iter().filter_map(|c| c.peer_id).collect();
+    // Without presence (Redis down) the list still shows, without dots.
     let online = if peers.is_empty() {
         Vec::new()
     } else {
-        services
-            .presence
-            .status(&peers)
-            .await?
-            .into_iter()
-            .filter(|s| s.online)
-            .map(|s| s.user_id)
-            .collect()
+        match services.presence.status(&peers).await {
+            Ok(status) => status
+                .into_iter()
+                .filter(|s| s.online)
+                .map(|s| s.user_id)
+                .collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "presence unavailable for the conversation list");
+                Vec::new()
+            }
+        }
     };
     Ok(SidebarConversations {
         conversations,

@@ -37,17 +37,26 @@ pub async fn add_group_member(conversation_id: Uuid, user_id: Uuid) -> Result<()
 /// user themself: then home, since the group is no longer theirs to read).
 #[server(prefix = "/rpc", endpoint = "chat/members/remove")]
 pub async fn remove_group_member(conversation_id: Uuid, user_id: Uuid) -> Result<(), AppError> {
-    let (services, auth) = crate::pages::settings::signed_in().await?;
-    let result = services
-        .chat
-        .remove_member(auth.user_id, conversation_id, user_id)
-        .await
-        .map_err(AppError::from);
-    if result.is_ok() && user_id == auth.user_id {
-        leptos_axum::redirect("/");
-        return Ok(());
+    let result = async {
+        let (services, auth) = crate::pages::settings::signed_in().await?;
+        services
+            .chat
+            .remove_member(auth.user_id, conversation_id, user_id)
+            .await?;
+        Ok::<_, AppError>(user_id == auth.user_id)
     }
-    crate::auth::ssr::finish_plain_form(result, &format!("/c/{conversation_id}"), FORM)
+    .await;
+    match result {
+        Ok(true) => {
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        other => crate::auth::ssr::finish_plain_form(
+            other.map(|_| ()),
+            &format!("/c/{conversation_id}"),
+            FORM,
+        ),
+    }
 }
 
 /// The group's members as they are now (after adding or removing).
@@ -98,10 +107,19 @@ pub fn GroupMembers(
             }
         },
     );
-    let status = move || {
-        let last = remove.value().get().or_else(|| add.value().get());
-        outcome(last, &query.read(), FORM, g.members_changed)
-    };
+    // The outcome of whichever of the two was used last.
+    let last = RwSignal::new(None::<Result<(), AppError>>);
+    Effect::new(move |_| {
+        if let Some(result) = add.value().get() {
+            last.set(Some(result));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = remove.value().get() {
+            last.set(Some(result));
+        }
+    });
+    let status = move || outcome(last.get(), &query.read(), FORM, g.members_changed);
     // Opened when it was used (a plain form comes back with `?add=` or `?done=`).
     let opened = query.read_untracked().get("add").is_some()
         || query.read_untracked().get_str("done") == Some(FORM)

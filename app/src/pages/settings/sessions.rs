@@ -38,7 +38,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     Ok(sessions
         .into_iter()
         .map(|s| {
-            let (browser, os) = s.agent().map_or((None, None), |a| (a.browser, a.os));
+            let services::auth::Agent { browser, os } = s.agent();
             SessionView {
                 id: s.id.to_string(),
                 current: s.id == auth.session_id,

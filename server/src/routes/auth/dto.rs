@@ -200,7 +200,7 @@ pub struct SessionDto {
 impl SessionDto {
     /// The session, marked current if it is `current`.
     pub fn new(s: Session, current: Uuid) -> Self {
-        let (browser, os) = s.agent().map_or((None, None), |a| (a.browser, a.os));
+        let services::auth::Agent { browser, os } = s.agent();
         Self {
             current: s.id == current,
             id: s.id,

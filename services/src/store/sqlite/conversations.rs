@@ -477,4 +477,19 @@ impl ConversationStore for SqliteStore {
             .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn ensure_owner(&self, conversation_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+        let row = sqlx::query(
+            "update members set role = 'owner' \
+             where conversation_id = ?1 \
+               and not exists (select 1 from members o where o.conversation_id = ?1 and o.role = 'owner') \
+               and user_id = (select m.user_id from members m where m.conversation_id = ?1 \
+                              order by case m.role when 'admin' then 0 else 1 end, m.joined_at, m.user_id limit 1) \
+             returning user_id",
+        )
+        .bind(conversation_id)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(row.map(|r| r.try_get("user_id")).transpose()?)
+    }
 }

@@ -1,0 +1,93 @@
+//! Managing a group's members: the last owner leaving hands the group on
+//! (it is never left without someone who may manage it); an account that
+//! is disabled cannot be added. On both backends.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{call, user, TestApp, User};
+
+/// The group's members and their roles, as the members panel reads them.
+async fn roles(app: &TestApp, who: &User, group: &str) -> Vec<(String, String)> {
+    let conversation = uuid::Uuid::parse_str(group).unwrap();
+    let who = uuid::Uuid::parse_str(&who.id).unwrap();
+    app.services
+        .receipts
+        .positions(who, conversation)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.user.username, m.role.as_str().to_owned()))
+        .collect()
+}
+
+async fn add(app: &TestApp, group: &str, who: &User, whom: &User) -> u16 {
+    call(
+        app,
+        who,
+        Method::POST,
+        &format!("/api/v1/conversations/{group}/members"),
+        Some(json!({"user_id": whom.id})),
+    )
+    .await
+    .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_owner_leaving_hands_the_group_on_and_adding_is_bounded() {
+    let app = TestApp::spawn().await;
+    let root = user(&app, "root").await; // the first account: a platform admin
+    let ann = user(&app, "ann").await;
+    let ben = user(&app, "ben").await;
+    let cat = user(&app, "cat").await;
+    let dan = user(&app, "dan").await;
+    let (status, group) = call(
+        &app,
+        &ann,
+        Method::POST,
+        "/api/v1/conversations/groups",
+        Some(json!({"name": "team", "member_ids": [ben.id, cat.id]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
+
+    // A disabled account is not found for adding.
+    let (status, _) = call(
+        &app,
+        &root,
+        Method::POST,
+        &format!("/api/v1/admin/users/{}/disable", dan.id),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(add(&app, &group, &ann, &dan).await, 404);
+
+    // Ann, the only owner, leaves: the longest-standing member takes over
+    // and may manage the group.
+    let (status, _) = call(
+        &app,
+        &ann,
+        Method::DELETE,
+        &format!("/api/v1/conversations/{group}/members/{}", ann.id),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let now = roles(&app, &ben, &group).await;
+    let owners: Vec<_> = now.iter().filter(|(_, r)| r == "owner").collect();
+    assert_eq!(owners.len(), 1, "{now:?}");
+    let owner = if owners[0].0 == "ben" { &ben } else { &cat };
+    assert_eq!(
+        add(&app, &group, owner, &ann).await,
+        204,
+        "the new owner adds Ann back"
+    );
+    let roles = roles(&app, owner, &group).await;
+    assert_eq!(
+        roles.iter().filter(|(_, r)| r == "owner").count(),
+        1,
+        "Ann came back as a member: {roles:?}"
+    );
+}
