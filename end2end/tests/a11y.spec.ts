@@ -23,7 +23,8 @@ async function visit(page: Page, path: string) {
 
 async function inLocale(page: Page, scheme: Scheme, locale: Locale) {
   await page.emulateMedia({ colorScheme: scheme });
-  await page.context().addCookies([{ name: "lang", value: locale, url: page.url().startsWith("http") ? page.url() : "http://127.0.0.1" }]);
+  // The site's root, so the cookie holds for every path.
+  await page.context().addCookies([{ name: "lang", value: locale, url: new URL(page.url()).origin }]);
 }
 
 async function sweep(browser: Browser, scheme: Scheme, locale: Locale): Promise<string[]> {
