@@ -1,7 +1,7 @@
 //! The public room directory: rendered on the server with every room in the
 //! HTML, then filtered in the browser as the person types.
 
-use domain::{ConversationKind, RoomSummary};
+use domain::RoomSummary;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,7 @@ pub async fn list_rooms() -> Result<RoomDirectory, AppError> {
             .list(auth.user_id)
             .await?
             .into_iter()
-            .filter(|c| c.kind == ConversationKind::Room)
+            .filter(|c| c.kind == domain::ConversationKind::Room)
             .map(|c| c.id)
             .collect(),
         None => Vec::new(),
