@@ -45,6 +45,10 @@ pub async fn no_store_when_personal(secure: bool, request: Request, next: Next) 
     let value = if credentials || sets_session_cookie(headers, secure) {
         PRIVATE_NO_STORE
     } else if is_page(headers) {
+        // A page is in the language of the `lang` cookie or Accept-Language.
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static(PAGE_VARY));
         crate::assets::REVALIDATE
     } else {
         return response;
@@ -54,6 +58,9 @@ pub async fn no_store_when_personal(secure: bool, request: Request, next: Next) 
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     response
 }
+
+/// What a page that is the same for every visitor still depends on.
+const PAGE_VARY: &str = "cookie, accept-language";
 
 fn is_page(headers: &HeaderMap) -> bool {
     headers
@@ -134,11 +141,19 @@ mod tests {
             cache_control(&router, "/page", session).await.as_deref(),
             Some(PRIVATE_NO_STORE)
         );
-        // Signed out, a page may be kept but is revalidated before each use.
+        // Signed out, a page may be kept but is revalidated before each use,
+        // and a cache keeps one per language.
         assert_eq!(
             cache_control(&router, "/page", None).await.as_deref(),
             Some("no-cache")
         );
+        let page = router
+            .clone()
+            .oneshot(Request::get("/page").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let vary: Vec<_> = page.headers().get_all(header::VARY).iter().collect();
+        assert_eq!(vary, [PAGE_VARY]);
         assert_eq!(
             cache_control(&router, "/own", session).await.as_deref(),
             Some("no-cache")
