@@ -31,14 +31,10 @@ pub async fn list_rooms() -> Result<RoomDirectory, AppError> {
     let reader = crate::auth::ssr::authenticate(&services).await?;
     let signed_in = reader.is_some();
     let joined = match reader {
-        Some(auth) => services
-            .chat
-            .list(auth.user_id)
-            .await?
-            .into_iter()
-            .filter(|c| c.kind == domain::ConversationKind::Room)
-            .map(|c| c.id)
-            .collect(),
+        Some(auth) => {
+            let ids: Vec<Uuid> = rooms.iter().map(|r| r.id).collect();
+            services.chat.joined_among(auth.user_id, &ids).await?
+        }
         None => Vec::new(),
     };
     Ok(RoomDirectory {

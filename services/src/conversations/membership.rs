@@ -27,12 +27,28 @@ impl ConversationService {
     pub async fn landing_room(&self, user_id: Uuid) -> Result<Option<Uuid>, ServiceError> {
         for name in &self.policy.default_rooms {
             if let Some(room) = self.store.public_room_by_name(name).await? {
-                if self.store.member_role(room.id, user_id).await?.is_some() {
+                if self.members.is_member(room.id, user_id).await? {
                     return Ok(Some(room.id));
                 }
             }
         }
         Ok(None)
+    }
+
+    /// Those of `conversations` that `user_id` is a member of (through the
+    /// membership cache: one lookup each, no query when cached).
+    pub async fn joined_among(
+        &self,
+        user_id: Uuid,
+        conversations: &[Uuid],
+    ) -> Result<Vec<Uuid>, ServiceError> {
+        let mut joined = Vec::new();
+        for &id in conversations {
+            if self.members.is_member(id, user_id).await? {
+                joined.push(id);
+            }
+        }
+        Ok(joined)
     }
 
     /// The direct conversation with `other`, opened if needed.
