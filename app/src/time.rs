@@ -8,7 +8,7 @@
 //! language: "Today", "Yesterday", weekday and date separators, the full
 //! date and time on hover.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike, Utc};
 use leptos::prelude::*;
 
 use crate::i18n::Locale;
@@ -114,9 +114,37 @@ pub fn ZoneMeta() -> impl IntoView {
     view! { <leptos_meta::Meta name=TZ_META content=clock.zone_name()/> }
 }
 
+// Times are formatted by hand rather than with chrono's `format`: its
+// strftime parser would be about 30 KB of the browser's WebAssembly for the
+// few fixed shapes the app shows.
+
 /// `14:05`.
-pub fn clock_time(at: DateTime<FixedOffset>) -> String {
-    at.format("%H:%M").to_string()
+pub fn clock_time(at: impl Timelike) -> String {
+    format!("{:02}:{:02}", at.hour(), at.minute())
+}
+
+/// `2026-12-01 14:05` (a day and a time, as the admin view lists them).
+pub fn date_minute(at: DateTime<Utc>) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {}",
+        at.year(),
+        at.month(),
+        at.day(),
+        clock_time(at)
+    )
+}
+
+/// `2026-12-01 14:05:09`.
+pub fn date_second(at: DateTime<Utc>) -> String {
+    format!("{}:{:02}", date_minute(at), at.second())
+}
+
+/// `UTC+08:00`, `UTC-03:30`, `UTC+00:00`.
+fn zone_label(offset: FixedOffset) -> String {
+    let seconds = offset.local_minus_utc();
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// A day as a separator names it: "Today", "Yesterday", else the weekday
@@ -136,7 +164,7 @@ pub fn day_label(day: NaiveDate, today: NaiveDate, locale: Locale) -> String {
 /// 14:05 (UTC+08:00)" / "2026年12月1日 星期二 14:05（UTC+08:00）".
 pub fn full_label(at: DateTime<FixedOffset>, locale: Locale) -> String {
     let date = date_label(at.date_naive(), true, locale);
-    let zone = at.format("UTC%:z");
+    let zone = zone_label(*at.offset());
     match locale {
         Locale::En => format!("{date}, {} ({zone})", clock_time(at)),
         Locale::ZhCn => format!("{date} {}（{zone}）", clock_time(at)),
@@ -263,6 +291,25 @@ mod tests {
                 label,
                 "{date} in {locale:?}"
             );
+        }
+    }
+
+    #[test]
+    fn fixed_shapes_are_zero_padded_and_zones_signed() {
+        let at: DateTime<Utc> = "2026-01-02T03:04:05Z".parse().unwrap();
+        assert_eq!(clock_time(at), "03:04");
+        assert_eq!(date_minute(at), "2026-01-02 03:04");
+        assert_eq!(date_second(at), "2026-01-02 03:04:05");
+        let zone = |seconds| zone_label(FixedOffset::east_opt(seconds).unwrap());
+        assert_eq!(zone(0), "UTC+00:00");
+        assert_eq!(zone(8 * 3600), "UTC+08:00");
+        assert_eq!(zone(-(3 * 3600 + 1800)), "UTC-03:30");
+        assert_eq!(zone(5 * 3600 + 45 * 60), "UTC+05:45");
+        // What chrono's `%:z` says, for every zone the cookie may name.
+        for seconds in (-12 * 3600..=14 * 3600).step_by(900) {
+            let offset = FixedOffset::east_opt(seconds).unwrap();
+            let expected = format!("UTC{}", at.with_timezone(&offset).format("%:z"));
+            assert_eq!(zone_label(offset), expected);
         }
     }
 

@@ -184,7 +184,7 @@ fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
                 <tr data-kind=e.kind.as_str()>
                     <td class="nowrap">
                         <time datetime=e.occurred_at.to_rfc3339()>
-                            {e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}
+                            {crate::time::date_second(e.occurred_at)}
                         </time>
                     </td>
                     <td>{t.audit_kind(e.kind)}</td>

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::components::auth_state::AuthActions;
 use crate::i18n::use_texts;
+use crate::time::clock_time;
 use crate::AppError;
 
 /// How often the open page reads the counts again.
@@ -106,31 +107,25 @@ fn Chart(per_minute: Vec<MinuteCount>) -> impl IntoView {
         .enumerate()
         .map(|(i, minute)| {
             let height = bar_height(minute.messages, most);
-            let label = format!(
-                "{} UTC · {}",
-                minute.minute.format("%H:%M"),
-                minute.messages
-            );
+            let label = format!("{} UTC · {}", clock_time(minute.minute), minute.messages);
             view! {
                 <rect
                     class="chart-bar"
                     data-messages=minute.messages.to_string()
-                    x=format!("{:.2}", i as f64 * slot + 1.0)
-                    y=format!("{:.2}", CHART_HEIGHT - height)
-                    width=format!("{:.2}", (slot - 2.0).max(1.0))
-                    height=format!("{height:.2}")
+                    x=hundredths(i as f64 * slot + 1.0)
+                    y=hundredths(CHART_HEIGHT - height)
+                    width=hundredths((slot - 2.0).max(1.0))
+                    height=hundredths(height)
                 >
                     <title>{label}</title>
                 </rect>
             }
         })
         .collect_view();
-    let first = per_minute
-        .first()
-        .map(|m| m.minute.format("%H:%M").to_string());
+    let first = per_minute.first().map(|m| clock_time(m.minute));
     let last = per_minute
         .last()
-        .map(|m| m.minute.format("%H:%M UTC").to_string());
+        .map(|m| format!("{} UTC", clock_time(m.minute)));
     view! {
         <figure class="chart">
             <svg
@@ -150,6 +145,14 @@ fn Chart(per_minute: Vec<MinuteCount>) -> impl IntoView {
             </figcaption>
         </figure>
     }
+}
+
+/// A coordinate with two decimals (`12.50`), for the SVG. Integer arithmetic:
+/// Rust's float formatting would be about 15 KB of the browser's
+/// WebAssembly. The chart's coordinates are never negative.
+fn hundredths(value: f64) -> String {
+    let hundredths = (value.max(0.0) * 100.0).round() as u64;
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
 /// A bar's height: proportional to the busiest minute, at least a sliver
@@ -172,5 +175,21 @@ mod tests {
         assert_eq!(bar_height(9, 9), CHART_HEIGHT - 2.0);
         assert_eq!(bar_height(1, 1000), 2.0, "one message stays visible");
         assert!((bar_height(3, 6) - (CHART_HEIGHT - 2.0) / 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn coordinates_have_two_decimals_rounded() {
+        let cases = [
+            (0.0, "0.00"),
+            (1.0, "1.00"),
+            (12.5, "12.50"),
+            (58.004, "58.00"),
+            (58.005_1, "58.01"),
+            (299.999, "300.00"),
+            (-0.4, "0.00"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(hundredths(value), text, "{value}");
+        }
     }
 }

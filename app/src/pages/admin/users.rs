@@ -146,7 +146,7 @@ fn AccountRow(
     let disabled = account.disabled_at.is_some();
     let seen = account.last_seen_at.map_or_else(
         || a.never_seen.to_owned(),
-        |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        |at| format!("{} UTC", crate::time::date_minute(at)),
     );
     let (toggle, toggle_label) = if disabled {
         ("enable", a.enable)
