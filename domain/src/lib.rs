@@ -19,6 +19,8 @@
 //! - [`admin`] — accounts as the admin view lists them, their counts, live activity.
 //! - [`patterns`] — the types' rules as regular expressions, for the API's
 //!   description; [`openapi`] (feature `openapi`) — their OpenAPI schemas.
+//! - [`protocol`] — the frames of the real-time protocol (`/ws`), for both
+//!   ends.
 //! - [`redirect`] — [`LocalPath`], the one check of every `next` parameter.
 
 pub mod admin;
@@ -34,6 +36,7 @@ pub mod names;
 pub mod openapi;
 pub mod password;
 pub mod patterns;
+pub mod protocol;
 pub mod redirect;
 pub mod rooms;
 pub mod text;

@@ -10,11 +10,12 @@ use domain::{ConversationKind, ConversationSummary, MemberRole};
 use uuid::Uuid;
 
 use crate::bus::Bus;
-use crate::events::{user_topic, Event};
+use crate::events::{user_topic, Publish};
 use crate::kv::SharedKv;
 use crate::members::Members;
 use crate::store::{Conversation, Store};
 use crate::ServiceError;
+use domain::protocol::ServerFrame;
 
 mod commit;
 mod membership;
@@ -146,9 +147,11 @@ impl ConversationService {
 
     /// Tells the user's connections about a membership change. Best effort:
     /// a connection that misses it picks the change up when it reconnects.
-    async fn notify(&self, user_id: Uuid, event: Event<'_>) {
+    async fn notify(&self, user_id: Uuid, event: ServerFrame<'_>) {
         // Every membership change passes here, after its commit.
-        if let Event::Joined { conversation_id } | Event::Left { conversation_id } = event {
+        if let ServerFrame::Joined { conversation_id } | ServerFrame::Left { conversation_id } =
+            event
+        {
             self.members.changed(conversation_id, Some(user_id)).await;
         }
         if let Err(err) = self

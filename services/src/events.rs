@@ -1,5 +1,6 @@
-//! What the server pushes to clients in real time, and the bus topics it
-//! travels on. The JSON of an [`Event`] is also the WebSocket frame, so an
+//! How the server's events travel between processes, and the bus topics.
+//! An event is a [`ServerFrame`] (`domain::protocol`, the one definition of
+//! the real-time protocol): its JSON is also the WebSocket frame, so an
 //! event is serialized once per fan-out, whatever the number of readers.
 //!
 //! On the bus an event travels in an [`Envelope`]: the message's sequence
@@ -7,103 +8,31 @@
 //! Connections route and de-duplicate by those without parsing the JSON.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use chrono::{DateTime, Utc};
+use domain::protocol::ServerFrame;
 use domain::ChatMessage;
-use serde::Serialize;
 use uuid::Uuid;
-
-/// An event for the members of one conversation (or for one user).
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event<'a> {
-    /// A new message.
-    Message {
-        /// The message.
-        message: &'a ChatMessage,
-    },
-    /// The user became a member of a conversation (on their user topic:
-    /// their connections start following it).
-    Joined {
-        /// The conversation.
-        conversation_id: Uuid,
-    },
-    /// The user is no longer a member (their connections stop following it).
-    Left {
-        /// The conversation.
-        conversation_id: Uuid,
-    },
-    /// A member's delivered or read position moved.
-    Receipt {
-        /// The conversation.
-        conversation_id: Uuid,
-        /// The member.
-        user_id: Uuid,
-        /// Messages up to here reached one of their devices.
-        delivered_seq: i64,
-        /// Messages up to here were seen.
-        read_seq: i64,
-    },
-    /// A member started (`active`) or stopped typing. Never stored; the
-    /// server sends the stop ~5 s after the last keystroke notice, or when
-    /// their message arrives (clients also let it lapse by themselves).
-    Typing {
-        /// The conversation.
-        conversation_id: Uuid,
-        /// Who.
-        user_id: Uuid,
-        /// Their display name, to show "… is typing".
-        name: &'a str,
-        /// Typing now; `false` when they stopped.
-        active: bool,
-    },
-    /// A user came online or went offline (sent to the members of their
-    /// direct and group conversations).
-    Presence {
-        /// Who.
-        user_id: Uuid,
-        /// Online now.
-        online: bool,
-        /// When they were last seen (now, when they came online).
-        last_seen_at: DateTime<Utc>,
-    },
-    /// An admin disabled the user's account (on their user topic): every
-    /// server process closes that user's connections.
-    AccountDisabled {
-        /// The account.
-        user_id: Uuid,
-    },
-    /// One of the user's sessions ended (signed out, revoked, a refresh
-    /// token reused, the password changed; on their user topic): every
-    /// server process closes that session's connections at once.
-    SessionEnded {
-        /// The account.
-        user_id: Uuid,
-        /// The session.
-        session_id: Uuid,
-    },
-}
 
 /// A membership change as a connection reads it from the user topic;
 /// anything else there is forwarded as it is.
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventHeader {
-    /// See [`Event::Joined`].
+    /// See [`ServerFrame::Joined`].
     Joined {
         /// The conversation.
         conversation_id: Uuid,
     },
-    /// See [`Event::Left`].
+    /// See [`ServerFrame::Left`].
     Left {
         /// The conversation.
         conversation_id: Uuid,
     },
-    /// See [`Event::AccountDisabled`]: close the connection.
+    /// See [`ServerFrame::AccountDisabled`]: close the connection.
     AccountDisabled {
         /// The account.
         user_id: Uuid,
     },
-    /// See [`Event::SessionEnded`]: close the session's connections.
+    /// See [`ServerFrame::SessionEnded`]: close the session's connections.
     SessionEnded {
         /// The session.
         session_id: Uuid,
@@ -113,9 +42,14 @@ pub enum EventHeader {
     Other,
 }
 
-impl Event<'_> {
-    /// The event in its bus envelope.
-    pub fn to_bytes(&self) -> Bytes {
+/// A [`ServerFrame`] put on the bus.
+pub trait Publish {
+    /// The frame in its bus envelope ([`Envelope`]).
+    fn to_bytes(&self) -> Bytes;
+}
+
+impl Publish for ServerFrame<'_> {
+    fn to_bytes(&self) -> Bytes {
         let (seq, conversation_id) = match self {
             Self::Message { message } => (message.seq, message.conversation_id),
             _ => (0, Uuid::nil()),
@@ -160,7 +94,7 @@ const HEADER_LEN: usize = 32;
 const LEGACY_HEADER_LEN: usize = 16;
 
 impl Envelope {
-    /// Opens bytes published with [`Event::to_bytes`]; `None` if they are
+    /// Opens bytes published with [`ServerFrame::to_bytes`]; `None` if they are
     /// not an envelope. Envelopes of the previous format (no conversation
     /// id: the JSON right after the time), still published by older
     /// processes during a rolling upgrade, open with a nil conversation.
@@ -198,7 +132,9 @@ impl Envelope {
             published_us: now_micros(),
             conversation_id: message.conversation_id,
             // Serializing plain data with string keys cannot fail.
-            json: Bytes::from(serde_json::to_vec(&Event::Message { message }).unwrap_or_default()),
+            json: Bytes::from(
+                serde_json::to_vec(&ServerFrame::message(message)).unwrap_or_default(),
+            ),
         }
     }
 
@@ -235,7 +171,7 @@ pub struct PresenceBroadcast {
 
 impl PresenceBroadcast {
     /// `event` for the members of `audience`, ready to publish.
-    pub fn to_bytes(audience: &[Uuid], event: &Event<'_>) -> Bytes {
+    pub fn to_bytes(audience: &[Uuid], event: &ServerFrame<'_>) -> Bytes {
         let envelope = event.to_bytes();
         let mut buf = BytesMut::with_capacity(4 + audience.len() * 16 + envelope.len());
         buf.put_u32(u32::try_from(audience.len()).unwrap_or(u32::MAX));
@@ -297,7 +233,7 @@ mod tests {
             reply_to: None,
             created_at: chrono::Utc::now(),
         };
-        let published = Envelope::open(Event::Message { message: &message }.to_bytes()).unwrap();
+        let published = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         let framed = Envelope::of_message(&message);
         assert_eq!(
             (framed.seq, framed.conversation_id, &framed.json),
@@ -308,7 +244,7 @@ mod tests {
     #[test]
     fn a_presence_broadcast_carries_its_audience_and_the_frame() {
         let audience = [Uuid::now_v7(), Uuid::now_v7()];
-        let event = Event::Presence {
+        let event = ServerFrame::Presence {
             user_id: Uuid::now_v7(),
             online: true,
             last_seen_at: chrono::Utc::now(),
@@ -335,16 +271,16 @@ mod tests {
             client_msg_id: "c".into(),
             body: "hi".into(),
             reply_to: None,
-            created_at: Utc::now(),
+            created_at: chrono::Utc::now(),
         };
-        let opened = Envelope::open(Event::Message { message: &message }.to_bytes()).unwrap();
+        let opened = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         assert_eq!(opened.seq, 42);
         assert_eq!(opened.conversation_id, conversation_id);
         let json: serde_json::Value = serde_json::from_slice(&opened.json).unwrap();
         assert_eq!(json["type"], "message");
         assert_eq!(json["message"]["seq"], 42);
         let left = Envelope::open(
-            Event::Left {
+            ServerFrame::Left {
                 conversation_id: Uuid::nil(),
             }
             .to_bytes(),
@@ -368,7 +304,7 @@ mod tests {
             conversation_id: odd,
             ..message
         };
-        let opened = Envelope::open(Event::Message { message: &message }.to_bytes()).unwrap();
+        let opened = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         assert_eq!((opened.seq, opened.conversation_id), (42, odd));
         assert_eq!(opened.json[0], b'{');
     }
@@ -376,7 +312,7 @@ mod tests {
     #[test]
     fn a_disabled_account_is_read_from_the_user_topic() {
         let user_id = Uuid::now_v7();
-        let bytes = Event::AccountDisabled { user_id }.to_bytes();
+        let bytes = ServerFrame::AccountDisabled { user_id }.to_bytes();
         let envelope = Envelope::open(bytes).unwrap();
         let header: EventHeader = serde_json::from_slice(&envelope.json).unwrap();
         assert!(matches!(header, EventHeader::AccountDisabled { user_id: id } if id == user_id));

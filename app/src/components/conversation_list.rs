@@ -4,13 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use domain::protocol::ServerFrame;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use uuid::Uuid;
 
 use crate::components::auth_state::AuthActions;
 use crate::components::layout::UnreadTotal;
-use crate::components::live::LiveEvent;
 use crate::i18n::use_texts;
 
 /// The signed-in user's conversations, most recently active first, with
@@ -41,10 +41,10 @@ pub fn ConversationList() -> impl IntoView {
             let mut relevant = false;
             for event in &events {
                 relevant |= match event {
-                    LiveEvent::Message { .. }
-                    | LiveEvent::Joined { .. }
-                    | LiveEvent::Left { .. } => true,
-                    LiveEvent::Receipt {
+                    ServerFrame::Message { .. }
+                    | ServerFrame::Joined { .. }
+                    | ServerFrame::Left { .. } => true,
+                    ServerFrame::Receipt {
                         conversation_id,
                         user_id,
                         read_seq,
@@ -57,7 +57,7 @@ pub fn ConversationList() -> impl IntoView {
                             moved
                         })
                         .unwrap_or(true),
-                    LiveEvent::Presence {
+                    ServerFrame::Presence {
                         user_id,
                         online: now,
                         ..

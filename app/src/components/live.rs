@@ -9,74 +9,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use domain::ChatMessage;
+use domain::protocol::{ClientFrame, ServerFrame};
 use leptos::prelude::*;
-use serde::Deserialize;
 use uuid::Uuid;
-
-/// An event from the server, as the UI uses it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum LiveEvent {
-    /// A new message.
-    Message {
-        /// The message.
-        message: ChatMessage,
-    },
-    /// The user joined a conversation.
-    Joined {
-        /// Which.
-        conversation_id: Uuid,
-    },
-    /// The user left a conversation.
-    Left {
-        /// Which.
-        conversation_id: Uuid,
-    },
-    /// A member's delivered/read position moved.
-    Receipt {
-        /// Where.
-        conversation_id: Uuid,
-        /// Who.
-        user_id: Uuid,
-        /// Received up to.
-        delivered_seq: i64,
-        /// Read up to.
-        read_seq: i64,
-    },
-    /// A member started or stopped typing.
-    Typing {
-        /// Where.
-        conversation_id: Uuid,
-        /// Who.
-        user_id: Uuid,
-        /// Their display name.
-        name: String,
-        /// Started (`true`) or stopped.
-        active: bool,
-    },
-    /// A contact came online or went offline.
-    Presence {
-        /// Who.
-        user_id: Uuid,
-        /// Online now.
-        online: bool,
-        /// When last seen.
-        last_seen_at: DateTime<Utc>,
-    },
-    /// A resume's replay is complete; the conversations in `truncated` had
-    /// more missed messages than a replay carries: pages showing them read
-    /// their newest messages again (live delivery goes on after those).
-    Resumed {
-        /// Conversations whose replay was cut short.
-        #[serde(default)]
-        truncated: Vec<Uuid>,
-    },
-    /// Anything else (acks, pongs, future frame types): ignored.
-    #[serde(other)]
-    Other,
-}
 
 /// Events kept for pages that have not read them yet.
 #[cfg(feature = "hydrate")]
@@ -112,7 +47,7 @@ struct Positions {
 pub struct Live {
     /// The newest events with their numbers (several may arrive before an
     /// effect runs, so pages read every event after the last one they saw).
-    log: StoredValue<std::collections::VecDeque<(u64, LiveEvent)>>,
+    log: StoredValue<std::collections::VecDeque<(u64, ServerFrame<'static>)>>,
     /// The number of the newest event; pages track it to be woken.
     pub version: RwSignal<u64>,
     /// Incremented on every reconnection after the first connection.
@@ -158,7 +93,7 @@ impl Live {
 
     /// Every logged event after number `seen`, oldest first, and the newest
     /// number. (Older than the log: the page re-reads after a reconnect anyway.)
-    pub fn since(&self, seen: u64) -> (Vec<LiveEvent>, u64) {
+    pub fn since(&self, seen: u64) -> (Vec<ServerFrame<'static>>, u64) {
         let events = self.log.with_value(|log| {
             log.iter()
                 .filter(|(n, _)| *n > seen)
@@ -199,7 +134,10 @@ impl Live {
                     .try_update_value(|p| std::mem::take(&mut p.pending))
                     .unwrap_or_default();
                 if !pending.is_empty() {
-                    live.send(serde_json::json!({"type": "receipts", "delivered": pending}));
+                    live.send(&ClientFrame::Receipts {
+                        delivered: pending,
+                        read: HashMap::new(),
+                    });
                 }
             });
         }
@@ -220,9 +158,10 @@ impl Live {
             }
         });
         if moved {
-            self.send(serde_json::json!({
-                "type": "read", "conversation_id": conversation_id, "seq": seq,
-            }));
+            self.send(&ClientFrame::Read {
+                conversation_id,
+                seq,
+            });
         }
     }
 
@@ -240,9 +179,10 @@ impl Live {
                 }
             });
             if due {
-                self.send(
-                    serde_json::json!({"type": "typing", "conversation_id": conversation_id}),
-                );
+                self.send(&ClientFrame::Typing {
+                    conversation_id,
+                    active: true,
+                });
             }
         }
         #[cfg(not(feature = "hydrate"))]
@@ -262,9 +202,10 @@ impl Live {
             // The message goes through a server function, not this socket:
             // the server is told the notice ended (it paces notices too).
             if was_typing {
-                self.send(serde_json::json!({
-                    "type": "typing", "conversation_id": conversation_id, "active": false,
-                }));
+                self.send(&ClientFrame::Typing {
+                    conversation_id,
+                    active: false,
+                });
             }
         }
         #[cfg(not(feature = "hydrate"))]
@@ -273,11 +214,11 @@ impl Live {
 
     /// Queues a frame on the open socket (dropped when disconnected: the
     /// positions it carried are sent again after the reconnect's replay).
-    fn send(&self, frame: serde_json::Value) {
+    fn send(&self, frame: &ClientFrame) {
         #[cfg(feature = "hydrate")]
         self.positions.with_value(|p| {
             if let Some(sender) = &p.sender {
-                let _ = sender.unbounded_send(frame.to_string());
+                let _ = sender.unbounded_send(frame.to_text());
             }
         });
         #[cfg(not(feature = "hydrate"))]
@@ -286,7 +227,7 @@ impl Live {
 
     /// Records an event and wakes the pages.
     #[cfg(feature = "hydrate")]
-    fn push(&self, event: LiveEvent) {
+    fn push(&self, event: ServerFrame<'static>) {
         let number = self.version.get_untracked() + 1;
         self.log.update_value(|log| {
             if log.len() == LOG_SIZE {

@@ -3,6 +3,7 @@
 //! hydrated, messages arrive live, Enter sends, and a message shows as
 //! pending until the server has stored it.
 
+use domain::protocol::ServerFrame;
 use domain::ConversationKind;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::components::avatar::Avatar;
-use crate::components::live::{use_live, LiveEvent};
+use crate::components::live::use_live;
 use crate::components::message_text::MessageText;
 use crate::i18n::use_texts;
 use crate::pages::not_found::ErrorPanel;
@@ -155,11 +156,12 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         }
     });
     let typing_token = StoredValue::new(0u64);
-    let on_event = move |event: LiveEvent| match event {
-        LiveEvent::Resumed { truncated } if truncated.contains(&conversation_id) => {
+    let on_event = move |event: ServerFrame<'static>| match event {
+        ServerFrame::Resumed { truncated, .. } if truncated.contains(&conversation_id) => {
             reload_newest.dispatch(());
         }
-        LiveEvent::Message { message } => {
+        ServerFrame::Message { message } => {
+            let message = message.into_owned();
             typing.update(|t| t.retain(|(u, _, _)| *u != message.sender_id));
             let new_from_other = message.conversation_id == conversation_id
                 && message.sender_id != me
@@ -178,7 +180,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 pane.arrived();
             }
         }
-        LiveEvent::Receipt {
+        ServerFrame::Receipt {
             conversation_id: c,
             user_id,
             delivered_seq,
@@ -189,7 +191,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 m.read_seq = m.read_seq.max(read_seq);
             }
         }),
-        LiveEvent::Typing {
+        ServerFrame::Typing {
             conversation_id: c,
             user_id,
             name,
@@ -199,7 +201,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             if active {
                 typing_token.update_value(|n| *n += 1);
                 let token = typing_token.get_value();
-                typing.update(|t| t.push((user_id, name, token)));
+                typing.update(|t| t.push((user_id, name.into_owned(), token)));
                 // Lapses by itself if the stop never arrives.
                 set_timeout(
                     move || typing.update(|t| t.retain(|(_, _, k)| *k != token)),
@@ -207,7 +209,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 );
             }
         }
-        LiveEvent::Presence {
+        ServerFrame::Presence {
             user_id,
             online,
             last_seen_at,

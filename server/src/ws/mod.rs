@@ -1,14 +1,13 @@
 //! The WebSocket gateway at `/ws`: live messages for browsers (session
 //! cookie, `Origin` checked exactly against the allowed list) and for API
 //! clients (`Authorization: Bearer` or the spec's `?token=`; query strings
-//! never reach the logs). Frames are in [`protocol`]; the per-connection
+//! never reach the logs). Frames are `domain::protocol`; the per-connection
 //! loop is in [`connection`].
 
 mod connection;
 mod follows;
 pub mod hub;
 mod limits;
-pub mod protocol;
 
 pub use limits::ConnectionLimits;
 

@@ -138,10 +138,8 @@ async fn a_message_published_on_another_conversations_topic_is_neither_forwarded
         .history(with_ben.parse().unwrap(), None, 1)
         .await
         .unwrap();
-    let payload = services::events::Event::Message {
-        message: &stored[0],
-    }
-    .to_bytes();
+    let payload =
+        services::events::Publish::to_bytes(&domain::protocol::ServerFrame::message(&stored[0]));
     app.services
         .bus
         .publish(

@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use super::AdminService;
 use crate::auth::ClientInfo;
-use crate::events::{user_topic, Event};
+use crate::events::{user_topic, Publish};
 use crate::ServiceError;
+use domain::protocol::ServerFrame;
 
 impl AdminService {
     /// Creates a public room named `name` (see [`RoomName`]) with `topic`
@@ -80,7 +81,7 @@ impl AdminService {
         tracing::info!(members = members.len(), "public room deleted");
         self.members.changed(room_id, None).await;
         for member in &members {
-            let event = Event::Left {
+            let event = ServerFrame::Left {
                 conversation_id: room_id,
             };
             if let Err(err) = self

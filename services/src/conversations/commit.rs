@@ -19,9 +19,10 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::bus::Bus;
-use crate::events::{conversation_topic, Event};
+use crate::events::{conversation_topic, Publish};
 use crate::store::{NewMessage, Posted, Store};
 use crate::ServiceError;
+use domain::protocol::ServerFrame;
 
 /// Most messages in one batch.
 const MAX_BATCH: usize = 256;
@@ -215,7 +216,7 @@ impl Committer {
             metrics::counter!("chatsphere_messages_stored_total").increment(1);
         }
         let message = posted.message();
-        let payload = Event::Message { message }.to_bytes();
+        let payload = ServerFrame::message(message).to_bytes();
         if let Err(err) = self
             .shared
             .bus

@@ -6,8 +6,8 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::{ConversationService, MAX_GROUP_MEMBERS};
-use crate::events::Event;
 use crate::ServiceError;
+use domain::protocol::ServerFrame;
 
 impl ConversationService {
     /// Puts a new account in the default rooms (missing rooms are skipped).
@@ -62,7 +62,7 @@ impl ConversationService {
             for user in [user_id, other] {
                 self.notify(
                     user,
-                    Event::Joined {
+                    ServerFrame::Joined {
                         conversation_id: conversation.id,
                     },
                 )
@@ -98,7 +98,7 @@ impl ConversationService {
         for user in std::iter::once(&user_id).chain(members) {
             self.notify(
                 *user,
-                Event::Joined {
+                ServerFrame::Joined {
                     conversation_id: group.id,
                 },
             )
@@ -143,7 +143,7 @@ impl ConversationService {
             .add_member(conversation_id, user_id, MemberRole::Member)
             .await?;
         if added {
-            self.notify(user_id, Event::Joined { conversation_id })
+            self.notify(user_id, ServerFrame::Joined { conversation_id })
                 .await;
         }
         Ok(added)
@@ -182,7 +182,8 @@ impl ConversationService {
         if !self.store.remove_member(conversation_id, user_id).await? {
             return Err(ServiceError::NotFound("member"));
         }
-        self.notify(user_id, Event::Left { conversation_id }).await;
+        self.notify(user_id, ServerFrame::Left { conversation_id })
+            .await;
         // The last owner left a group: it is not left without anyone who
         // may manage it.
         if group.kind == ConversationKind::Group {
@@ -205,7 +206,7 @@ impl ConversationService {
         {
             self.notify(
                 user_id,
-                Event::Joined {
+                ServerFrame::Joined {
                     conversation_id: room_id,
                 },
             )
@@ -221,7 +222,7 @@ impl ConversationService {
         if self.store.remove_member(room_id, user_id).await? {
             self.notify(
                 user_id,
-                Event::Left {
+                ServerFrame::Left {
                     conversation_id: room_id,
                 },
             )

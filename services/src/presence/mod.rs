@@ -25,9 +25,10 @@ use uuid::Uuid;
 
 use self::redis::RedisPresence;
 use crate::bus::Bus;
-use crate::events::{Event, PresenceBroadcast, PRESENCE_TOPIC};
+use crate::events::{PresenceBroadcast, PRESENCE_TOPIC};
 use crate::store::Store;
 use crate::BusError;
+use domain::protocol::ServerFrame;
 
 /// Timings of presence.
 #[derive(Debug, Clone, Copy)]
@@ -347,7 +348,7 @@ impl Presence {
         if audience.is_empty() {
             return;
         }
-        let event = Event::Presence {
+        let event = ServerFrame::Presence {
             user_id: user,
             online,
             last_seen_at: now,

@@ -17,9 +17,10 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::bus::Bus;
-use crate::events::{conversation_topic, user_topic, Event};
+use crate::events::{conversation_topic, user_topic, Publish};
 use crate::store::{MemberPositions, Positions, Store};
 use crate::ServiceError;
+use domain::protocol::ServerFrame;
 
 /// Most members listed in a conversation's positions or a message's receipts.
 pub const MAX_LISTED_MEMBERS: u32 = 500;
@@ -230,12 +231,7 @@ impl ReceiptService {
         active: bool,
     ) -> Result<(), ServiceError> {
         let name = self.profiles.display_name(user_id).await?;
-        let event = Event::Typing {
-            conversation_id,
-            user_id,
-            name: &name,
-            active,
-        };
+        let event = ServerFrame::typing(conversation_id, user_id, &name, active);
         self.bus
             .publish(&conversation_topic(conversation_id), event.to_bytes())
             .await?;
@@ -266,7 +262,7 @@ impl ReceiptService {
         positions: Positions,
         read_moved: bool,
     ) -> Result<(), ServiceError> {
-        let event = Event::Receipt {
+        let event = ServerFrame::Receipt {
             conversation_id,
             user_id,
             delivered_seq: positions.delivered_seq,

@@ -7,7 +7,9 @@ use gloo_net::websocket::{Message, WebSocketError};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::{Live, LiveEvent};
+use domain::protocol::{ClientFrame, ServerFrame};
+
+use super::Live;
 use crate::AppError;
 
 /// `ws(s)://<this host>/ws?resume=1`.
@@ -19,14 +21,6 @@ fn url() -> Option<String> {
         "ws"
     };
     Some(format!("{scheme}://{}/ws?resume=1", location.host().ok()?))
-}
-
-/// The server's `ready` frame.
-#[derive(serde::Deserialize)]
-struct Ready {
-    #[serde(rename = "type")]
-    kind: String,
-    user_id: Option<Uuid>,
 }
 
 /// How one connection ended.
@@ -127,15 +121,14 @@ async fn serve(live: Live, socket: WebSocket, first: &mut bool) -> Ending {
             }
             _ => break,
         };
-        if let Ok(frame) = serde_json::from_str::<Ready>(&text) {
-            if frame.kind == "ready" {
-                on_ready(live, &tx, frame.user_id, first);
+        match ServerFrame::from_text(&text) {
+            Ok(ServerFrame::Ready { user_id, .. }) => {
+                on_ready(live, &tx, user_id, first);
                 ready = true;
-                continue;
             }
-        }
-        if let Ok(event) = serde_json::from_str::<LiveEvent>(&text) {
-            on_event(live, event);
+            Ok(event) => on_event(live, event),
+            // A frame this build cannot read: nothing the page could use.
+            Err(_) => {}
         }
     }
     Ending::Dropped { ready }
@@ -146,37 +139,43 @@ async fn serve(live: Live, socket: WebSocket, first: &mut bool) -> Ending {
 fn on_ready(
     live: Live,
     tx: &futures_channel::mpsc::UnboundedSender<String>,
-    me: Option<Uuid>,
+    me: Uuid,
     first: &mut bool,
 ) {
-    let positions = live
-        .positions
-        .with_value(|p| serde_json::to_value(&p.held).unwrap_or_default());
-    let _ = tx
-        .unbounded_send(serde_json::json!({"type": "resume", "positions": positions}).to_string());
+    let positions = live.positions.with_value(|p| p.held.clone());
+    let _ = tx.unbounded_send(ClientFrame::Resume { positions }.to_text());
     // Receipts made while disconnected were dropped: say them again
     // (positions only move forward, so repeating them is harmless).
     live.positions.update_value(|p| {
         p.pending.clear();
         if !p.delivered.is_empty() || !p.read.is_empty() {
-            let frame = serde_json::json!({
-                "type": "receipts", "delivered": p.delivered, "read": p.read,
-            });
-            let _ = tx.unbounded_send(frame.to_string());
+            let frame = ClientFrame::Receipts {
+                delivered: p.delivered.clone(),
+                read: p.read.clone(),
+            };
+            let _ = tx.unbounded_send(frame.to_text());
         }
         p.sender = Some(tx.clone());
     });
-    live.me.set(me);
+    live.me.set(Some(me));
     if !*first {
         live.reconnects.update(|n| *n += 1);
     }
     *first = false;
 }
 
-fn on_event(live: Live, event: LiveEvent) {
+fn on_event(live: Live, event: ServerFrame<'static>) {
     match &event {
-        LiveEvent::Other => return,
-        LiveEvent::Message { message } => {
+        // Answers to frames the page does not send here, and what a newer
+        // server may add: nothing for the pages.
+        ServerFrame::Ack { .. }
+        | ServerFrame::Pong
+        | ServerFrame::Error { .. }
+        | ServerFrame::Ready { .. }
+        | ServerFrame::AccountDisabled { .. }
+        | ServerFrame::SessionEnded { .. }
+        | ServerFrame::Unknown => return,
+        ServerFrame::Message { message } => {
             live.saw(message.conversation_id, message.seq);
             if Some(message.sender_id) != live.me.get_untracked() {
                 live.delivered(message.conversation_id, message.seq);

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::{Close, Connection, SERVER_ERROR};
 use crate::ws::hub::Topic;
-use crate::ws::protocol::ServerFrame;
 use domain::close::POLICY;
+use domain::protocol::ServerFrame;
 
 /// Most messages one `resume` replays per conversation.
 const MAX_REPLAY: usize = 1000;

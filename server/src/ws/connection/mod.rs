@@ -33,8 +33,8 @@ use self::signals::Typing;
 use super::follows::Follows;
 use super::hub::Topic;
 use super::limits::FrameBudget;
-use super::protocol::{ClientFrame, ServerFrame};
 use super::{Gateway, UserSlot};
+use domain::protocol::{ClientFrame, ServerFrame};
 
 /// Close codes (RFC 6455 §7.4.1; 1008 is [`POLICY`]).
 const GOING_AWAY: u16 = 1001;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::FLOOD_STRIKES;
 use crate::error::ApiError;
-use crate::ws::protocol::{AckError, ServerFrame};
+use domain::protocol::{AckError, ServerFrame};
 
 /// Sends of one connection waiting for their commit, at most: a quarter of
 /// its outgoing queue (`CHATSPHERE_WS_QUEUE`, 256 of 1,024 by default).
@@ -161,7 +161,7 @@ fn ack(client_msg_id: &str, result: Result<Posted, ServiceError>) -> String {
         Ok(posted) => {
             let message = posted.message();
             ServerFrame::Ack {
-                client_msg_id,
+                client_msg_id: client_msg_id.into(),
                 message_id: Some(message.id),
                 conversation_id: Some(message.conversation_id),
                 seq: Some(message.seq),
@@ -172,7 +172,7 @@ fn ack(client_msg_id: &str, result: Result<Posted, ServiceError>) -> String {
         Err(err) => {
             let api = ApiError::from(err);
             ServerFrame::Ack {
-                client_msg_id,
+                client_msg_id: client_msg_id.into(),
                 message_id: None,
                 conversation_id: None,
                 seq: None,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::Connection;
 use crate::error::ApiError;
-use crate::ws::protocol::ServerFrame;
+use domain::protocol::ServerFrame;
 
 /// Shortest interval between two typing notices of one conversation.
 const TYPING_INTERVAL: Duration = Duration::from_secs(2);

@@ -1,11 +1,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::protocol::ServerFrame;
 use domain::ChatMessage;
 use services::auth::{AccessTokens, ClientInfo, Registration, SessionPolicy};
 use services::bus::InProcessBus;
 use services::conversations::ChatPolicy;
-use services::events::{conversation_topic, Event};
+use services::events::{conversation_topic, Publish};
 use services::kv::SharedKv;
 use services::store::{NewMessage, SqliteStore};
 use services::Services;
@@ -83,7 +84,7 @@ async fn publish(bus: &InProcessBus, message: &ChatMessage) {
     use services::bus::Bus;
     bus.publish(
         &conversation_topic(message.conversation_id),
-        Event::Message { message }.to_bytes(),
+        ServerFrame::message(message).to_bytes(),
     )
     .await
     .unwrap();
@@ -230,7 +231,7 @@ async fn a_presence_change_reaches_each_connection_once_however_many_conversatio
     )
     .await
     .unwrap();
-    let event = Event::Presence {
+    let event = ServerFrame::Presence {
         user_id: Uuid::now_v7(),
         online: true,
         last_seen_at: chrono::Utc::now(),

@@ -118,8 +118,11 @@ impl AuthService {
         let now = Utc::now();
         let until = now + self.policy.access_ttl + Duration::seconds(30);
         self.deny(&account_key(user_id), until, now).await?;
-        self.announce(user_id, crate::events::Event::AccountDisabled { user_id })
-            .await;
+        self.announce(
+            user_id,
+            domain::protocol::ServerFrame::AccountDisabled { user_id },
+        )
+        .await;
         let revoked = self.store.revoke_other_sessions(user_id, None, now).await?;
         for id in &revoked {
             self.deny_session(user_id, *id, now).await?;

@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::super::tokens::new_refresh_token;
 use super::{AuthService, Authenticated, ClientInfo, TokenPair};
-use crate::events::{user_topic, Event};
+use crate::events::{user_topic, Publish};
 use crate::store::Session;
 use crate::ServiceError;
+use domain::protocol::ServerFrame;
 
 impl AuthService {
     /// The user's active sessions, most recently used first.
@@ -137,7 +138,7 @@ impl AuthService {
         self.deny(&format!("sid:{session_id}"), until, now).await?;
         self.announce(
             user_id,
-            Event::SessionEnded {
+            ServerFrame::SessionEnded {
                 user_id,
                 session_id,
             },
@@ -149,7 +150,7 @@ impl AuthService {
     /// Publishes an event on the user's topic. The denial is in place
     /// already: a lost announcement leaves a connection open only until
     /// its access token expires (it could not reconnect).
-    pub(super) async fn announce(&self, user_id: Uuid, event: Event<'_>) {
+    pub(super) async fn announce(&self, user_id: Uuid, event: ServerFrame<'_>) {
         let Some(bus) = &self.bus else { return };
         if let Err(err) = bus.publish(&user_topic(user_id), event.to_bytes()).await {
             tracing::warn!(error = %err, "session change not announced on the bus");
