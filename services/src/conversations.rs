@@ -10,7 +10,7 @@ use domain::{ConversationKind, ConversationSummary, MemberRole};
 use uuid::Uuid;
 
 use crate::bus::Bus;
-use crate::events::{user_topic, Publish};
+use crate::events::{conversation_topic, user_topic, Publish};
 use crate::kv::SharedKv;
 use crate::members::Members;
 use crate::store::{Conversation, Store};
@@ -160,6 +160,19 @@ impl ConversationService {
             .await
         {
             tracing::warn!(error = %err, "membership change not published");
+        }
+    }
+
+    /// Tells a group's members that its member list changed (after the
+    /// change's commit).
+    async fn announce_members(&self, conversation_id: Uuid) {
+        let event = ServerFrame::Members { conversation_id };
+        if let Err(err) = self
+            .bus
+            .publish(&conversation_topic(conversation_id), event.to_bytes())
+            .await
+        {
+            tracing::warn!(error = %err, "member list change not published");
         }
     }
 

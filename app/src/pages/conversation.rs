@@ -155,6 +155,12 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             }
         }
     });
+    // Someone else changed the group's members: the list as it is now.
+    let reload_members = Action::new(move |_: &()| async move {
+        if let Ok(list) = members::group_members(conversation_id).await {
+            members.set(list);
+        }
+    });
     let typing_token = StoredValue::new(0u64);
     let on_event = move |event: ServerFrame<'static>| match event {
         ServerFrame::Resumed { truncated, .. } if truncated.contains(&conversation_id) => {
@@ -208,6 +214,9 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     std::time::Duration::from_secs(6),
                 );
             }
+        }
+        ServerFrame::Members { conversation_id: c } if c == conversation_id => {
+            reload_members.dispatch(());
         }
         ServerFrame::Presence {
             user_id,

@@ -55,6 +55,13 @@ pub enum ServerFrame<'a> {
         /// Typing now; `false` when they stopped.
         active: bool,
     },
+    /// A group's members changed: someone was added, removed or left, or
+    /// ownership passed on (to the group's members; rooms' members come and
+    /// go too often to announce). Clients showing the list read it again.
+    Members {
+        /// The group.
+        conversation_id: Uuid,
+    },
     /// A user came online or went offline (sent to the members of their
     /// direct and group conversations).
     Presence {

@@ -55,6 +55,9 @@ fn every_server_frame(message: &ChatMessage) -> Vec<ServerFrame<'_>> {
             name: Cow::Borrowed("Ann"),
             active: false,
         },
+        ServerFrame::Members {
+            conversation_id: id,
+        },
         ServerFrame::Presence {
             user_id: id,
             online: true,

@@ -49,6 +49,8 @@ pub struct MemberReceipt {
     pub delivered_seq: i64,
     /// Messages up to this sequence number were seen.
     pub read_seq: i64,
+    /// Their role in the conversation.
+    pub role: domain::MemberRole,
 }
 
 /// Every member's positions.
@@ -127,6 +129,7 @@ pub async fn conversation_receipts(
             user: m.user,
             delivered_seq: m.positions.delivered_seq,
             read_seq: m.positions.read_seq,
+            role: m.role,
         })
         .collect();
     Ok(Json(ConversationReceipts {

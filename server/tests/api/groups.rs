@@ -91,3 +91,94 @@ async fn the_last_owner_leaving_hands_the_group_on_and_adding_is_bounded() {
         "Ann came back as a member: {roles:?}"
     );
 }
+
+/// A group's members hear when its member list changes (added, removed,
+/// left), so an open members panel reads it again; a room's do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_are_told_when_the_member_list_changes_in_groups_only() {
+    use std::time::Duration;
+
+    use crate::ws::{connect, drain, next_of, silent};
+
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    let ben = user(&app, "ben").await;
+    let cat = user(&app, "cat").await;
+    let (status, group) = call(
+        &app,
+        &ann,
+        Method::POST,
+        "/api/v1/conversations/groups",
+        Some(json!({"name": "team", "member_ids": [ben.id]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
+    let mut bens = connect(&app, &ben).await;
+    drain(&mut bens, Duration::from_millis(300)).await;
+
+    assert_eq!(add(&app, &group, &ann, &cat).await, 204);
+    let frame = next_of(&mut bens, "members").await;
+    assert_eq!(frame, json!({"type": "members", "conversation_id": group}));
+    // The list, read again as the event says, with everyone's role.
+    let (status, list) = call(
+        &app,
+        &ben,
+        Method::GET,
+        &format!("/api/v1/conversations/{group}/receipts"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    let mut roles: Vec<_> = list["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["user"]["id"].as_str().unwrap(),
+                m["role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    roles.sort();
+    let mut expected = [
+        (ann.id.as_str(), "owner"),
+        (ben.id.as_str(), "member"),
+        (cat.id.as_str(), "member"),
+    ];
+    expected.sort();
+    assert_eq!(roles, expected);
+
+    // Cat leaves.
+    let (status, _) = call(
+        &app,
+        &cat,
+        Method::DELETE,
+        &format!("/api/v1/conversations/{group}/members/{}", cat.id),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        next_of(&mut bens, "members").await["conversation_id"],
+        group.as_str()
+    );
+
+    // Adding someone already in it changes nothing: nothing is announced.
+    assert_eq!(add(&app, &group, &ann, &ben).await, 204);
+    // Nor does someone joining a public room.
+    let (status, _) = call(&app, &cat, Method::POST, "/api/v1/rooms/general/join", None).await;
+    assert!(status < 300, "{status}");
+    drain(&mut bens, Duration::from_millis(200)).await;
+    let (status, _) = call(
+        &app,
+        &cat,
+        Method::POST,
+        "/api/v1/rooms/general/leave",
+        None,
+    )
+    .await;
+    assert!(status < 300, "{status}");
+    silent(&mut bens, Duration::from_millis(500)).await;
+}

@@ -145,6 +145,7 @@ impl ConversationService {
         if added {
             self.notify(user_id, ServerFrame::Joined { conversation_id })
                 .await;
+            self.announce_members(conversation_id).await;
         }
         Ok(added)
     }
@@ -191,6 +192,7 @@ impl ConversationService {
                 tracing::info!(%conversation_id, %owner, "the group's last owner left; ownership passed on");
                 self.members.changed(conversation_id, Some(owner)).await;
             }
+            self.announce_members(conversation_id).await;
         }
         Ok(())
     }
