@@ -21,6 +21,17 @@ async fn roles(app: &TestApp, who: &User, group: &str) -> Vec<(String, String)> 
         .collect()
 }
 
+async fn remove(app: &TestApp, group: &str, who: &User, whom: &User) -> (u16, serde_json::Value) {
+    call(
+        app,
+        who,
+        Method::DELETE,
+        &format!("/api/v1/conversations/{group}/members/{}", whom.id),
+        None,
+    )
+    .await
+}
+
 async fn add(app: &TestApp, group: &str, who: &User, whom: &User) -> u16 {
     call(
         app,
@@ -181,4 +192,118 @@ async fn members_are_told_when_the_member_list_changes_in_groups_only() {
     .await;
     assert!(status < 300, "{status}");
     silent(&mut bens, Duration::from_millis(500)).await;
+}
+
+/// A group holds its owner and at most `MAX_GROUP_MEMBERS` members: one
+/// more is refused with 422 and nothing is added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_group_refuses_one_more_member() {
+    use domain::{DisplayName, MemberRole, Username};
+    use services::conversations::MAX_GROUP_MEMBERS;
+    use services::store::NewUser;
+
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    let late = user(&app, "late").await;
+    let (status, group) = call(
+        &app,
+        &ann,
+        Method::POST,
+        "/api/v1/conversations/groups",
+        Some(json!({"name": "crowd", "member_ids": []})),
+    )
+    .await;
+    assert_eq!(status, 201, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
+    let id = uuid::Uuid::parse_str(&group).unwrap();
+    // Filled through the store: registering hundreds of accounts over the
+    // API would spend most of the test hashing passwords.
+    let store = &app.services.store;
+    for n in 0..MAX_GROUP_MEMBERS {
+        let member = store
+            .create_user(&NewUser {
+                username: Username::parse(&format!("member{n}")).unwrap(),
+                email: None,
+                display_name: DisplayName::parse(&format!("Member {n}")).unwrap(),
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        assert!(store
+            .add_member(id, member.id, MemberRole::Member)
+            .await
+            .unwrap());
+    }
+    let (status, problem) = call(
+        &app,
+        &ann,
+        Method::POST,
+        &format!("/api/v1/conversations/{group}/members"),
+        Some(json!({"user_id": late.id})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&MAX_GROUP_MEMBERS.to_string()),
+        "{problem}"
+    );
+    assert_eq!(
+        store.member_ids(id).await.unwrap().len(),
+        MAX_GROUP_MEMBERS + 1
+    );
+}
+
+/// A group's admin removes members but not an owner; a member removes
+/// nobody but themself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_may_not_remove_an_owner() {
+    use domain::MemberRole;
+
+    let app = TestApp::spawn().await;
+    let ann = user(&app, "ann").await;
+    let ben = user(&app, "ben").await;
+    let cat = user(&app, "cat").await;
+    let dan = user(&app, "dan").await;
+    let (status, group) = call(
+        &app,
+        &ann,
+        Method::POST,
+        "/api/v1/conversations/groups",
+        Some(json!({"name": "team", "member_ids": [cat.id, dan.id]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{group}");
+    let group = group["id"].as_str().unwrap().to_owned();
+    let id = uuid::Uuid::parse_str(&group).unwrap();
+    // No API names group admins yet: Ben is made one in the store.
+    assert!(app
+        .services
+        .store
+        .add_member(
+            id,
+            uuid::Uuid::parse_str(&ben.id).unwrap(),
+            MemberRole::Admin
+        )
+        .await
+        .unwrap());
+    let (status, problem) = remove(&app, &group, &ben, &ann).await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(problem["detail"], "an admin may not remove an owner");
+    let (status, problem) = remove(&app, &group, &dan, &cat).await;
+    assert_eq!(status, 403, "a member removes nobody else: {problem}");
+    assert_eq!(
+        remove(&app, &group, &ben, &cat).await.0,
+        204,
+        "an admin removes a member"
+    );
+    let left = roles(&app, &ann, &group).await;
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(
+        left.iter()
+            .any(|(name, role)| name == "ann" && role == "owner"),
+        "{left:?}"
+    );
 }
