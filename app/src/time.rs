@@ -241,6 +241,17 @@ pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
     }
 }
 
+/// The `tz` cookie as the browser sets it (`document.cookie`): a year,
+/// `SameSite=Lax`, and `Secure` when the page came over HTTPS.
+#[cfg(any(feature = "hydrate", test))]
+pub(crate) fn tz_cookie(zone: &str, https: bool) -> String {
+    let secure = if https { "; Secure" } else { "" };
+    format!(
+        "{TZ_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+        zone.replace('/', "%2F")
+    )
+}
+
 /// The zone in the request's `tz` cookie, if it names one.
 #[cfg(feature = "ssr")]
 fn request_zone() -> Option<chrono_tz::Tz> {
@@ -292,6 +303,15 @@ mod tests {
                 "{date} in {locale:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_zone_cookie_is_secure_over_https() {
+        assert_eq!(
+            tz_cookie("Asia/Shanghai", true),
+            "tz=Asia%2FShanghai; Path=/; Max-Age=31536000; SameSite=Lax; Secure"
+        );
+        assert!(!tz_cookie("UTC", false).contains("Secure"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use leptos::prelude::*;
 use leptos::wasm_bindgen::{JsCast, JsValue};
 
-use super::{Clock, MAX_TZ_CHARS, TZ_COOKIE};
+use super::{Clock, MAX_TZ_CHARS};
 
 /// The browser's offset at `at`, by its own clock.
 pub(super) fn offset(at: DateTime<Utc>) -> Option<FixedOffset> {
@@ -97,10 +97,8 @@ pub(super) fn start(clock: Clock) {
     }
     Effect::new(move |_| {
         if let (Some(zone), Some(doc)) = (zone.clone(), html_document()) {
-            let _ = doc.set_cookie(&format!(
-                "{TZ_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-                zone.replace('/', "%2F")
-            ));
+            let https = window().location().protocol().ok().as_deref() == Some("https:");
+            let _ = doc.set_cookie(&super::tz_cookie(&zone, https));
         }
         clock.local.set(true);
     });
