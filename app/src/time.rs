@@ -143,7 +143,9 @@ pub fn date_second(at: DateTime<Utc>) -> String {
 fn zone_label(offset: FixedOffset) -> String {
     let seconds = offset.local_minus_utc();
     let sign = if seconds < 0 { '-' } else { '+' };
-    let minutes = seconds.unsigned_abs() / 60;
+    // To the nearest minute, as chrono's `%:z` (historic zones had
+    // offsets with seconds, such as Monrovia's −00:44:30).
+    let minutes = (seconds.unsigned_abs() + 30) / 60;
     format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
@@ -326,7 +328,15 @@ mod tests {
         assert_eq!(zone(-(3 * 3600 + 1800)), "UTC-03:30");
         assert_eq!(zone(5 * 3600 + 45 * 60), "UTC+05:45");
         // What chrono's `%:z` says, for every zone the cookie may name.
-        for seconds in (-12 * 3600..=14 * 3600).step_by(900) {
+        let with_seconds = [
+            -(44 * 60 + 30),
+            44 * 60 + 29,
+            5 * 3600 + 59 * 60 + 30,
+            -1,
+            29,
+            30,
+        ];
+        for seconds in (-12 * 3600..=14 * 3600).step_by(900).chain(with_seconds) {
             let offset = FixedOffset::east_opt(seconds).unwrap();
             let expected = format!("UTC{}", at.with_timezone(&offset).format("%:z"));
             assert_eq!(zone_label(offset), expected);

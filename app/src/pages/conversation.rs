@@ -92,6 +92,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     // whole list (nor a page of older ones).
     let announce = RwSignal::new(String::new());
     let kind = view.kind;
+    let is_group = kind == ConversationKind::Group && view.is_member;
     let members = RwSignal::new(view.members.clone());
     let peer = RwSignal::new(view.peer.clone());
     // Who is typing: (user, name, a token so an old timer does not clear a renewed notice).
@@ -156,9 +157,28 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         }
     });
     // Someone else changed the group's members: the list as it is now.
-    let reload_members = Action::new(move |_: &()| async move {
-        if let Ok(list) = members::group_members(conversation_id).await {
-            members.set(list);
+    // Only the newest of overlapping reloads is applied, and positions only
+    // move forward (a live receipt may be newer than the list read).
+    let members_asked = StoredValue::new(0u64);
+    let reload_members = Action::new(move |_: &()| {
+        members_asked.update_value(|n| *n += 1);
+        let asked = members_asked.get_value();
+        async move {
+            let Ok(mut list) = members::group_members(conversation_id).await else {
+                return;
+            };
+            if asked != members_asked.get_value() {
+                return;
+            }
+            members.update(|old| {
+                for m in &mut list {
+                    if let Some(known) = old.iter().find(|o| o.user_id == m.user_id) {
+                        m.delivered_seq = m.delivered_seq.max(known.delivered_seq);
+                        m.read_seq = m.read_seq.max(known.read_seq);
+                    }
+                }
+                *old = list;
+            });
         }
     });
     let typing_token = StoredValue::new(0u64);
@@ -248,6 +268,11 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             let reconnects = live.reconnects.get();
             if previous.is_some_and(|p| p != reconnects) {
                 outbox.retry_waiting();
+                // A `members` event may have gone by while disconnected
+                // (a resume replays messages only).
+                if is_group {
+                    reload_members.dispatch(());
+                }
             }
             reconnects
         });

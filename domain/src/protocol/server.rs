@@ -136,8 +136,8 @@ pub enum ServerFrame<'a> {
     },
 
     /// A frame of a type this build does not know (sent by a newer server):
-    /// decoding only, clients ignore it.
-    #[serde(other)]
+    /// decoding only (serializing it is an error), clients ignore it.
+    #[serde(other, skip_serializing)]
     Unknown,
 }
 

@@ -178,6 +178,7 @@ async fn members_are_told_when_the_member_list_changes_in_groups_only() {
 
     // Adding someone already in it changes nothing: nothing is announced.
     assert_eq!(add(&app, &group, &ann, &ben).await, 204);
+    silent(&mut bens, Duration::from_millis(500)).await;
     // Nor does someone joining a public room.
     let (status, _) = call(&app, &cat, Method::POST, "/api/v1/rooms/general/join", None).await;
     assert!(status < 300, "{status}");
@@ -204,6 +205,7 @@ async fn a_full_group_refuses_one_more_member() {
 
     let app = TestApp::spawn().await;
     let ann = user(&app, "ann").await;
+    let last = user(&app, "last").await;
     let late = user(&app, "late").await;
     let (status, group) = call(
         &app,
@@ -219,7 +221,7 @@ async fn a_full_group_refuses_one_more_member() {
     // Filled through the store: registering hundreds of accounts over the
     // API would spend most of the test hashing passwords.
     let store = &app.services.store;
-    for n in 0..MAX_GROUP_MEMBERS {
+    for n in 0..MAX_GROUP_MEMBERS - 1 {
         let member = store
             .create_user(&NewUser {
                 username: Username::parse(&format!("member{n}")).unwrap(),
@@ -234,6 +236,8 @@ async fn a_full_group_refuses_one_more_member() {
             .await
             .unwrap());
     }
+    // The last place is taken; then the group is full.
+    assert_eq!(add(&app, &group, &ann, &last).await, 204);
     let (status, problem) = call(
         &app,
         &ann,
