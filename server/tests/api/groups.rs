@@ -21,6 +21,21 @@ async fn roles(app: &TestApp, who: &User, group: &str) -> Vec<(String, String)> 
         .collect()
 }
 
+/// A new group of `owner` with `members`; its id.
+async fn new_group(app: &TestApp, owner: &User, name: &str, members: &[&User]) -> String {
+    let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    let (status, group) = call(
+        app,
+        owner,
+        Method::POST,
+        "/api/v1/conversations/groups",
+        Some(json!({"name": name, "member_ids": ids})),
+    )
+    .await;
+    assert_eq!(status, 201, "{group}");
+    group["id"].as_str().unwrap().to_owned()
+}
+
 async fn remove(app: &TestApp, group: &str, who: &User, whom: &User) -> (u16, serde_json::Value) {
     call(
         app,
@@ -52,16 +67,7 @@ async fn the_last_owner_leaving_hands_the_group_on_and_adding_is_bounded() {
     let ben = user(&app, "ben").await;
     let cat = user(&app, "cat").await;
     let dan = user(&app, "dan").await;
-    let (status, group) = call(
-        &app,
-        &ann,
-        Method::POST,
-        "/api/v1/conversations/groups",
-        Some(json!({"name": "team", "member_ids": [ben.id, cat.id]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{group}");
-    let group = group["id"].as_str().unwrap().to_owned();
+    let group = new_group(&app, &ann, "team", &[&ben, &cat]).await;
 
     // A disabled account is not found for adding.
     let (status, _) = call(
@@ -115,16 +121,7 @@ async fn members_are_told_when_the_member_list_changes_in_groups_only() {
     let ann = user(&app, "ann").await;
     let ben = user(&app, "ben").await;
     let cat = user(&app, "cat").await;
-    let (status, group) = call(
-        &app,
-        &ann,
-        Method::POST,
-        "/api/v1/conversations/groups",
-        Some(json!({"name": "team", "member_ids": [ben.id]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{group}");
-    let group = group["id"].as_str().unwrap().to_owned();
+    let group = new_group(&app, &ann, "team", &[&ben]).await;
     let mut bens = connect(&app, &ben).await;
     drain(&mut bens, Duration::from_millis(300)).await;
 
@@ -207,16 +204,7 @@ async fn a_full_group_refuses_one_more_member() {
     let ann = user(&app, "ann").await;
     let last = user(&app, "last").await;
     let late = user(&app, "late").await;
-    let (status, group) = call(
-        &app,
-        &ann,
-        Method::POST,
-        "/api/v1/conversations/groups",
-        Some(json!({"name": "crowd", "member_ids": []})),
-    )
-    .await;
-    assert_eq!(status, 201, "{group}");
-    let group = group["id"].as_str().unwrap().to_owned();
+    let group = new_group(&app, &ann, "crowd", &[]).await;
     let id = uuid::Uuid::parse_str(&group).unwrap();
     // Filled through the store: registering hundreds of accounts over the
     // API would spend most of the test hashing passwords.
@@ -271,16 +259,7 @@ async fn an_admin_may_not_remove_an_owner() {
     let ben = user(&app, "ben").await;
     let cat = user(&app, "cat").await;
     let dan = user(&app, "dan").await;
-    let (status, group) = call(
-        &app,
-        &ann,
-        Method::POST,
-        "/api/v1/conversations/groups",
-        Some(json!({"name": "team", "member_ids": [cat.id, dan.id]})),
-    )
-    .await;
-    assert_eq!(status, 201, "{group}");
-    let group = group["id"].as_str().unwrap().to_owned();
+    let group = new_group(&app, &ann, "team", &[&cat, &dan]).await;
     let id = uuid::Uuid::parse_str(&group).unwrap();
     // No API names group admins yet: Ben is made one in the store.
     assert!(app
