@@ -12,36 +12,6 @@ use domain::protocol::ServerFrame;
 use domain::ChatMessage;
 use uuid::Uuid;
 
-/// A membership change as a connection reads it from the user topic;
-/// anything else there is forwarded as it is.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum EventHeader {
-    /// See [`ServerFrame::Joined`].
-    Joined {
-        /// The conversation.
-        conversation_id: Uuid,
-    },
-    /// See [`ServerFrame::Left`].
-    Left {
-        /// The conversation.
-        conversation_id: Uuid,
-    },
-    /// See [`ServerFrame::AccountDisabled`]: close the connection.
-    AccountDisabled {
-        /// The account.
-        user_id: Uuid,
-    },
-    /// See [`ServerFrame::SessionEnded`]: close the session's connections.
-    SessionEnded {
-        /// The session.
-        session_id: Uuid,
-    },
-    /// Any other event (receipts for the user's other devices, …).
-    #[serde(other)]
-    Other,
-}
-
 /// A [`ServerFrame`] put on the bus.
 pub trait Publish {
     /// The frame in its bus envelope ([`Envelope`]).
@@ -314,14 +284,7 @@ mod tests {
         let user_id = Uuid::now_v7();
         let bytes = ServerFrame::AccountDisabled { user_id }.to_bytes();
         let envelope = Envelope::open(bytes).unwrap();
-        let header: EventHeader = serde_json::from_slice(&envelope.json).unwrap();
-        assert!(matches!(header, EventHeader::AccountDisabled { user_id: id } if id == user_id));
-    }
-
-    #[test]
-    fn unknown_user_topic_events_are_read_as_other() {
-        let header: EventHeader =
-            serde_json::from_str(r#"{"type":"receipt","conversation_id":"x"}"#).unwrap();
-        assert!(matches!(header, EventHeader::Other));
+        let event: ServerFrame<'_> = serde_json::from_slice(&envelope.json).unwrap();
+        assert!(matches!(event, ServerFrame::AccountDisabled { user_id: id } if id == user_id));
     }
 }

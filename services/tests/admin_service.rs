@@ -9,12 +9,13 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use domain::protocol::ServerFrame;
 use domain::{AuditEvent, AuditKind};
 use services::admin::AccountQuery;
 use services::auth::{AccessTokens, ClientInfo, Registration, SessionPolicy, TokenPair};
 use services::bus::InProcessBus;
 use services::conversations::{ChatPolicy, Outgoing};
-use services::events::{user_topic, Envelope, EventHeader};
+use services::events::{user_topic, Envelope};
 use services::kv::SharedKv;
 use services::store::{AuditQuery, User};
 use services::{ServiceError, Services};
@@ -166,8 +167,8 @@ async fn a_disabled_account_is_refused_everywhere_and_its_sessions_end(fx: Fixtu
         .expect("announced on the user's topic")
         .unwrap();
     let envelope = Envelope::open(payload).unwrap();
-    let header: EventHeader = serde_json::from_slice(&envelope.json).unwrap();
-    assert!(matches!(header, EventHeader::AccountDisabled { user_id } if user_id == mallory.id));
+    let header: ServerFrame<'_> = serde_json::from_slice(&envelope.json).unwrap();
+    assert!(matches!(header, ServerFrame::AccountDisabled { user_id } if user_id == mallory.id));
 
     let events = audit(&s, AuditKind::UserDisabled).await;
     assert_eq!(events.len(), 1);
@@ -385,9 +386,9 @@ async fn admins_create_retopic_and_delete_rooms_and_members_stop_following_them(
         .await
         .expect("the member is told")
         .unwrap();
-    let header: EventHeader =
+    let header: ServerFrame<'_> =
         serde_json::from_slice(&Envelope::open(payload).unwrap().json).unwrap();
-    assert!(matches!(header, EventHeader::Left { conversation_id } if conversation_id == room.id));
+    assert!(matches!(header, ServerFrame::Left { conversation_id } if conversation_id == room.id));
     assert!(!s.chat.is_member(ann.id, room.id).await.unwrap());
     assert!(matches!(
         s.chat.join_room(ann.id, "design").await,

@@ -173,8 +173,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             members.update(|old| {
                 for m in &mut list {
                     if let Some(known) = old.iter().find(|o| o.user_id == m.user_id) {
-                        m.delivered_seq = m.delivered_seq.max(known.delivered_seq);
-                        m.read_seq = m.read_seq.max(known.read_seq);
+                        m.advance(known.delivered_seq, known.read_seq);
                     }
                 }
                 *old = list;
@@ -213,8 +212,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             read_seq,
         } if c == conversation_id => members.update(|list| {
             if let Some(m) = list.iter_mut().find(|m| m.user_id == user_id) {
-                m.delivered_seq = m.delivered_seq.max(delivered_seq);
-                m.read_seq = m.read_seq.max(read_seq);
+                m.advance(delivered_seq, read_seq);
             }
         }),
         ServerFrame::Typing {

@@ -58,6 +58,16 @@ pub struct MemberState {
     pub role: domain::MemberRole,
 }
 
+impl MemberState {
+    /// Moves the positions forward to `delivered_seq`/`read_seq`; never back
+    /// (positions are monotonic, and a list read may be older than a live
+    /// receipt).
+    pub fn advance(&mut self, delivered_seq: i64, read_seq: i64) {
+        self.delivered_seq = self.delivered_seq.max(delivered_seq);
+        self.read_seq = self.read_seq.max(read_seq);
+    }
+}
+
 /// The other person of a direct conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerStatus {

@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 
 use axum::extract::ws::{Message, Utf8Bytes};
+use domain::protocol::ServerFrame;
 use domain::ChatMessage;
-use services::events::{Envelope, EventHeader};
+use services::events::Envelope;
 use uuid::Uuid;
 
 use super::{Close, Connection, SERVER_ERROR};
 use crate::ws::hub::Topic;
 use domain::close::POLICY;
-use domain::protocol::ServerFrame;
 
 /// Most messages one `resume` replays per conversation.
 const MAX_REPLAY: usize = 1000;
@@ -51,11 +51,11 @@ impl Connection {
             // Handed on as events of a conversation: never on this topic.
             Topic::Presence => return None,
             Topic::User(_) => {
-                let Ok(header) = serde_json::from_slice::<EventHeader>(&envelope.json) else {
+                let Ok(event) = serde_json::from_slice::<ServerFrame<'_>>(&envelope.json) else {
                     return None;
                 };
-                match header {
-                    EventHeader::Joined { conversation_id } => {
+                match event {
+                    ServerFrame::Joined { conversation_id } => {
                         let member =
                             Box::pin(self.services.chat.is_member(self.user_id, conversation_id))
                                 .await
@@ -70,18 +70,20 @@ impl Connection {
                             tracing::warn!(error = %err, "could not follow a joined conversation");
                         }
                     }
-                    EventHeader::Left { conversation_id } => self.follows.unfollow(conversation_id),
-                    EventHeader::AccountDisabled { user_id } if user_id == self.user_id => {
+                    ServerFrame::Left { conversation_id } => self.follows.unfollow(conversation_id),
+                    ServerFrame::AccountDisabled { user_id } if user_id == self.user_id => {
                         return Some((POLICY, domain::close::ACCOUNT_DISABLED));
                     }
-                    EventHeader::SessionEnded { session_id } => {
+                    ServerFrame::SessionEnded { session_id, .. } => {
                         if session_id == self.session_id {
                             return Some((POLICY, domain::close::SESSION_ENDED));
                         }
                         // Another of the user's sessions: not for this client.
                         return None;
                     }
-                    EventHeader::AccountDisabled { .. } | EventHeader::Other => {}
+                    // Anything else there (receipts for the user's other
+                    // devices, …) is forwarded as it is.
+                    _ => {}
                 }
             }
         }
