@@ -4,7 +4,7 @@
 //! an expired access token is renewed from the refresh cookie on the way.
 //!
 //! The forms work without JavaScript: a plain form post is answered with a
-//! redirect (to `next` on success, back to the form with `?error=` on failure).
+//! redirect (to `next` on success, back to the form with the error as a [flash](crate::flash) on failure).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -160,7 +160,7 @@ pub mod ssr {
 
     /// Cookie names and whether they are `Secure`, from the request's state.
     fn names() -> (&'static str, &'static str, bool) {
-        let secure = use_context::<crate::state::AppState>().is_some_and(|s| s.secure_cookies);
+        let secure = crate::state::secure_cookies();
         let (access, refresh) = cookie_names(secure);
         (access, refresh, secure)
     }
@@ -181,7 +181,8 @@ pub mod ssr {
             .build()
     }
 
-    fn set_cookie(c: Cookie<'static>) {
+    /// Adds `c` to the response being built.
+    pub(crate) fn set_cookie(c: Cookie<'static>) {
         if let (Some(response), Ok(value)) = (
             use_context::<ResponseOptions>(),
             HeaderValue::from_str(&c.encoded().to_string()),
@@ -355,8 +356,9 @@ pub mod ssr {
     }
 
     /// Ends a form other than sign-in/sign-up: a plain form post (no JavaScript) is sent back
-    /// to `page` with `?done=<form>`, or `?failed=<form>&error=` (in the
-    /// reader's language); a hydrated form gets the result itself.
+    /// to `page` with `?done=<form>`, or with the error (in the reader's
+    /// language) as a [flash](crate::flash) for `form`; a hydrated form gets
+    /// the result itself.
     pub fn finish_plain_form(
         result: Result<(), AppError>,
         page: &str,
@@ -365,21 +367,24 @@ pub mod ssr {
         if !plain_form_post() {
             return result;
         }
-        let query = match result {
-            Ok(()) => serde_urlencoded::to_string([("done", form)]),
+        match result {
+            Ok(()) => {
+                let query = serde_urlencoded::to_string([("done", form)]).unwrap_or_default();
+                leptos_axum::redirect(&format!("{page}?{query}"));
+            }
             Err(err) => {
                 let text = crate::i18n::request_locale().texts().error(&err);
-                serde_urlencoded::to_string([("failed", form), ("error", &text)])
+                crate::flash::ssr::set(&crate::flash::Flash::new(form, &text));
+                leptos_axum::redirect(page);
             }
         }
-        .unwrap_or_default();
-        leptos_axum::redirect(&format!("{page}?{query}"));
         Ok(())
     }
 
     /// Ends a sign-in or sign-up form: on success sets the cookies and
     /// redirects to `next`; on failure returns the error to a hydrated form,
-    /// or redirects a plain form post back to `form` with the error code.
+    /// or redirects a plain form post back to `form` with the error as a
+    /// [flash](crate::flash).
     pub async fn finish_form(
         result: Result<TokenPair, ServiceError>,
         form: &str,
@@ -396,8 +401,8 @@ pub mod ssr {
                 let err = AppError::from(err);
                 if plain_form_post() {
                     let text = crate::i18n::request_locale().texts().error(&err);
-                    let query = serde_urlencoded::to_string([("error", text), ("next", next)])
-                        .unwrap_or_default();
+                    crate::flash::ssr::set(&crate::flash::Flash::new(form, &text));
+                    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
                     leptos_axum::redirect(&format!("{form}?{query}"));
                     Ok(())
                 } else {

@@ -442,20 +442,25 @@ pub async fn set_locale(locale: String, next: Option<String>) -> Result<(), crat
 /// The locale of the request being rendered: the `lang` cookie, else `Accept-Language`.
 #[cfg(feature = "ssr")]
 pub fn request_locale() -> Locale {
+    use_context::<axum::http::request::Parts>()
+        .map(|parts| locale_of(&parts.headers))
+        .unwrap_or_default()
+}
+
+/// The locale a request with these headers asks for: the `lang` cookie,
+/// else `Accept-Language` (also for handlers outside Leptos).
+#[cfg(feature = "ssr")]
+pub fn locale_of(headers: &axum::http::HeaderMap) -> Locale {
     use axum::http::header::ACCEPT_LANGUAGE;
-    let Some(parts) = use_context::<axum::http::request::Parts>() else {
-        return Locale::default();
-    };
-    let from_cookie =
-        crate::state::request_cookie(LOCALE_COOKIE).and_then(|value| Locale::from_tag(&value));
-    from_cookie.unwrap_or_else(|| {
-        parts
-            .headers
-            .get(ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(Locale::negotiate)
-            .unwrap_or_default()
-    })
+    crate::state::header_cookie(headers, LOCALE_COOKIE)
+        .and_then(|value| Locale::from_tag(&value))
+        .unwrap_or_else(|| {
+            headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(Locale::negotiate)
+                .unwrap_or_default()
+        })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod components;
 pub mod error;
+pub mod flash;
 pub mod i18n;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // The server's shell chose the locale; the browser reads it from <html lang>.
     provide_context(use_context::<i18n::Locale>().unwrap_or_else(i18n::document_locale));
+    flash::FlashState::provide();
     let actions = AuthActions::new();
     provide_context(actions);
     time::Clock::provide();

@@ -34,12 +34,21 @@ pub fn services() -> Result<Services, AppError> {
         })
 }
 
+/// Whether this server's cookies are `Secure` and `__Host-` prefixed
+/// (HTTPS), from the request's state.
+pub fn secure_cookies() -> bool {
+    use_context::<AppState>().is_some_and(|s| s.secure_cookies)
+}
+
 /// The value of the current request's cookie `name` (the first one).
 pub fn request_cookie(name: &str) -> Option<String> {
+    header_cookie(&use_context::<axum::http::request::Parts>()?.headers, name)
+}
+
+/// The raw value of cookie `name` (the first one) in these request headers.
+pub fn header_cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     use axum::http::header::COOKIE;
-    let parts = use_context::<axum::http::request::Parts>()?;
-    parts
-        .headers
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -57,11 +57,20 @@ pub enum AuditKind {
     /// An admin deleted a public room with its messages.
     #[serde(rename = "room_deleted")]
     RoomDeleted,
+    /// A message was edited by its sender (`detail`: conversation and
+    /// message ids; the replaced text is kept apart, never in the log).
+    #[serde(rename = "message_edited")]
+    MessageEdited,
+    /// A message was deleted (its text erased) by its sender, a manager of
+    /// its conversation or an admin (`detail`: conversation, message and
+    /// sender ids).
+    #[serde(rename = "message_deleted")]
+    MessageDeleted,
 }
 
 impl AuditKind {
     /// Every kind, in declaration order.
-    pub const ALL: [AuditKind; 14] = [
+    pub const ALL: [AuditKind; 16] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -76,6 +85,8 @@ impl AuditKind {
         Self::RoomCreated,
         Self::RoomChanged,
         Self::RoomDeleted,
+        Self::MessageEdited,
+        Self::MessageDeleted,
     ];
 
     /// The stored (and serialized) form.
@@ -95,6 +106,8 @@ impl AuditKind {
             Self::RoomCreated => "room_created",
             Self::RoomChanged => "room_changed",
             Self::RoomDeleted => "room_deleted",
+            Self::MessageEdited => "message_edited",
+            Self::MessageDeleted => "message_deleted",
         }
     }
 

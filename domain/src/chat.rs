@@ -39,6 +39,27 @@ pub struct ChatMessage {
     pub reply_to: Option<Uuid>,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// The number of its latest change (an edit or its deletion) in the
+    /// conversation's change stream; absent (0) when it never changed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub change: i64,
+    /// When it was last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When it was deleted: the body is then empty (erased, not hidden).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl ChatMessage {
+    /// Whether it was deleted (a tombstone: it keeps its place, not its text).
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// A conversation in the user's list.

@@ -34,6 +34,12 @@ impl MemberRole {
         matches!(self, Self::Owner | Self::Admin)
     }
 
+    /// Whether this role may delete other members' messages in its
+    /// conversation (moderation); nobody may edit them.
+    pub const fn may_delete_messages(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin)
+    }
+
     /// Whether this role may remove another member whose role is `target`
     /// from a group: owners anyone, admins anyone but owners. (Anyone may
     /// remove themselves: that is leaving.)

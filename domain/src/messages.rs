@@ -41,8 +41,18 @@ pub const NOT_YOUR_OWN_ACCOUNT: &str = "admins cannot disable or demote their ow
 pub const EMAIL_UNAVAILABLE: &str =
     "email: this address cannot be used here; use another one or leave it empty";
 
+/// Someone other than its sender tried to edit a message (nobody edits
+/// another person's words, admins included).
+pub const NOT_YOUR_MESSAGE: &str = "only its sender can edit a message";
+/// An edit after the configured edit window.
+pub const EDIT_WINDOW_OVER: &str = "this message can no longer be edited";
+/// Someone who is neither its sender nor a manager of its conversation
+/// tried to delete a message.
+pub const MAY_NOT_DELETE: &str =
+    "only its sender or an owner or admin of the conversation can delete a message";
+
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 15] = [
+pub const ALL: [&str; 18] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -58,4 +68,7 @@ pub const ALL: [&str; 15] = [
     ADMINS_ONLY,
     NOT_YOUR_OWN_ACCOUNT,
     EMAIL_UNAVAILABLE,
+    NOT_YOUR_MESSAGE,
+    EDIT_WINDOW_OVER,
+    MAY_NOT_DELETE,
 ];

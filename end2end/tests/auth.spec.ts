@@ -75,6 +75,13 @@ test("a taken username is reported on the form", async ({ page }) => {
   await expect(page.getByRole("alert")).toHaveText("That username is already taken.");
 });
 
+test("a link cannot make the sign-in page say anything", async ({ page }) => {
+  await page.goto("/login?error=Your+account+is+locked.+Call+555+0100&failed=/login");
+  await hydrated(page);
+  await expect(page.getByRole("alert")).toBeHidden();
+  await expect(page.locator("body")).not.toContainText("account is locked");
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
@@ -93,6 +100,11 @@ test.describe("without JavaScript", () => {
     await page.locator("#sign-in-form input[name=password]").fill("wrong-password-here");
     await page.locator("#sign-in-form button[type=submit]").click();
     await expect(page.getByRole("alert")).toHaveText("invalid username, email or password");
+    // The server handed the message over in a one-time cookie, not the
+    // address: a reload does not repeat it.
+    expect(page.url()).not.toContain("error");
+    await page.reload();
+    await expect(page.getByRole("alert")).toBeHidden();
 
     await page.locator("#sign-in-form input[name=login]").fill(username);
     await page.locator("#sign-in-form input[name=password]").fill(PASSWORD);

@@ -61,9 +61,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Identity providers for "Sign in with …" ([`oauth`] lists the variables).
     pub oauth_providers: Vec<services::auth::ProviderConfig>,
-    /// Message limit, send rate and default rooms
+    /// Message limit, send rate, edit window and default rooms
     /// (`CHATSPHERE_MAX_MESSAGE_CHARS`, `CHATSPHERE_SEND_RATE`,
-    /// `CHATSPHERE_DEFAULT_ROOMS`).
+    /// `CHATSPHERE_EDIT_WINDOW`, `CHATSPHERE_DEFAULT_ROOMS`).
     pub chat: services::conversations::ChatPolicy,
     /// Presence timings: `CHATSPHERE_PRESENCE_GRACE` (seconds a user stays
     /// online after their last connection closed, default 15) and
@@ -246,6 +246,9 @@ impl Config {
                 )
             })?;
         }
+        if let Some(raw) = get("CHATSPHERE_EDIT_WINDOW") {
+            chat.edit_window = edit_window(&raw)?;
+        }
         if let Some(raw) = get("CHATSPHERE_DEFAULT_ROOMS") {
             chat.default_rooms = raw
                 .split(',')
@@ -325,6 +328,25 @@ fn seconds(raw: &str, var: &'static str) -> Result<Duration, ConfigError> {
         .filter(|s| (0.1..=86_400.0).contains(s))
         .map(Duration::from_secs_f64)
         .ok_or_else(|| invalid(var, "expected a number of seconds from 0.1 to 86400"))
+}
+
+/// How long senders may edit their messages: `unlimited` (the default),
+/// or whole seconds from 1 to a year.
+fn edit_window(raw: &str) -> Result<Option<Duration>, ConfigError> {
+    if raw.trim().eq_ignore_ascii_case("unlimited") {
+        return Ok(None);
+    }
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|s| (1..=31_536_000).contains(s))
+        .map(|s| Some(Duration::from_secs(s)))
+        .ok_or_else(|| {
+            invalid(
+                "CHATSPHERE_EDIT_WINDOW",
+                "expected `unlimited` or a number of seconds from 1 to 31536000 (a year)",
+            )
+        })
 }
 
 /// `http://<addr>`, plus `http://localhost:<port>` when bound to loopback.

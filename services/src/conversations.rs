@@ -17,6 +17,7 @@ use crate::store::{Conversation, Store};
 use crate::ServiceError;
 use domain::protocol::ServerFrame;
 
+mod changes;
 mod commit;
 mod membership;
 mod messages;
@@ -37,8 +38,11 @@ pub struct ChatPolicy {
     /// Public rooms every new account joins (by name).
     pub default_rooms: Vec<String>,
     /// Messages one user may send per second, over every connection, the
-    /// REST API and every server process together.
+    /// REST API and every server process together (edits count too).
     pub sends_per_second: u32,
+    /// How long after sending a message its sender may edit it; `None`:
+    /// always (deleting has no window).
+    pub edit_window: Option<std::time::Duration>,
 }
 
 impl Default for ChatPolicy {
@@ -47,6 +51,7 @@ impl Default for ChatPolicy {
             max_message_chars: domain::chat::DEFAULT_MAX_MESSAGE_CHARS,
             default_rooms: vec!["general".into()],
             sends_per_second: 10,
+            edit_window: None,
         }
     }
 }
@@ -85,6 +90,7 @@ pub struct ConversationService {
     kv: SharedKv,
     policy: Arc<ChatPolicy>,
     committer: commit::Committer,
+    audit: crate::audit::AuditService,
 }
 
 const NOT_FOUND: ServiceError = ServiceError::NotFound("conversation");
@@ -101,6 +107,7 @@ impl ConversationService {
     ) -> Self {
         Self {
             committer: commit::Committer::new(store.clone(), bus.clone()),
+            audit: crate::audit::AuditService::new(store.clone()),
             store,
             members,
             profiles,

@@ -22,6 +22,9 @@ impl Publish for ServerFrame<'_> {
     fn to_bytes(&self) -> Bytes {
         let (seq, conversation_id) = match self {
             Self::Message { message } => (message.seq, message.conversation_id),
+            // Changes are numbered apart from messages: negative on the
+            // envelope (older processes treat them as unordered events).
+            Self::Changed { message } => (-message.change, message.conversation_id),
             _ => (0, Uuid::nil()),
         };
         let mut buf = BytesMut::with_capacity(256);
@@ -34,14 +37,37 @@ impl Publish for ServerFrame<'_> {
     }
 }
 
+/// The two ordered streams of a conversation: its messages, numbered by
+/// sequence number, and the changes of its messages (edits, deletions),
+/// numbered by change number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    /// `message` events.
+    Messages,
+    /// `changed` events.
+    Changes,
+}
+
+impl Stream {
+    /// The number of `message` in this stream.
+    pub fn number(self, message: &ChatMessage) -> i64 {
+        match self {
+            Self::Messages => message.seq,
+            Self::Changes => message.change,
+        }
+    }
+}
+
 /// An event as it travels on the bus: the sequence number of the message it
-/// carries (0 for other events), when it was published, the message's
+/// carries (the change number, negated, of a change; 0 for other events),
+/// when it was published, the message's
 /// conversation (nil for other events), and the JSON frame. On the wire:
 /// 8 bytes of seq and 8 of time (big-endian), 16 of conversation id, then
 /// the JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
-    /// The message's sequence number; 0 when the event is not a message.
+    /// The message's sequence number; minus the change number of a
+    /// `changed` event; 0 for other events ([`Envelope::position`]).
     pub seq: i64,
     /// Publication time, in microseconds since the Unix epoch (for the
     /// fan-out latency metric; processes on different hosts may disagree).
@@ -97,14 +123,32 @@ impl Envelope {
     /// A stored message as a live event's envelope: what a replay or a gap
     /// filled from the store sends, framed as if it had been published now.
     pub fn of_message(message: &ChatMessage) -> Self {
+        Self::of(Stream::Messages, message)
+    }
+
+    /// A stored message as the event of `stream`: a `message`, or the
+    /// `changed` of its latest change.
+    pub fn of(stream: Stream, message: &ChatMessage) -> Self {
+        let (seq, frame) = match stream {
+            Stream::Messages => (message.seq, ServerFrame::message(message)),
+            Stream::Changes => (-message.change, ServerFrame::changed(message)),
+        };
         Self {
-            seq: message.seq,
+            seq,
             published_us: now_micros(),
             conversation_id: message.conversation_id,
             // Serializing plain data with string keys cannot fail.
-            json: Bytes::from(
-                serde_json::to_vec(&ServerFrame::message(message)).unwrap_or_default(),
-            ),
+            json: Bytes::from(serde_json::to_vec(&frame).unwrap_or_default()),
+        }
+    }
+
+    /// The ordered stream this event is in and its number there; `None`
+    /// for events outside both (typing, receipts, …).
+    pub fn position(&self) -> Option<(Stream, i64)> {
+        match self.seq {
+            0 => None,
+            seq if seq > 0 => Some((Stream::Messages, seq)),
+            seq => seq.checked_neg().map(|n| (Stream::Changes, n)),
         }
     }
 
@@ -202,6 +246,9 @@ mod tests {
             body: "<b>hi</b>".into(),
             reply_to: None,
             created_at: chrono::Utc::now(),
+            change: 0,
+            edited_at: None,
+            deleted_at: None,
         };
         let published = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         let framed = Envelope::of_message(&message);
@@ -242,6 +289,9 @@ mod tests {
             body: "hi".into(),
             reply_to: None,
             created_at: chrono::Utc::now(),
+            change: 0,
+            edited_at: None,
+            deleted_at: None,
         };
         let opened = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         assert_eq!(opened.seq, 42);

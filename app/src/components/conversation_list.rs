@@ -42,6 +42,7 @@ pub fn ConversationList() -> impl IntoView {
             for event in &events {
                 relevant |= match event {
                     ServerFrame::Message { .. }
+                    | ServerFrame::Changed { .. }
                     | ServerFrame::Joined { .. }
                     | ServerFrame::Left { .. } => true,
                     ServerFrame::Receipt {

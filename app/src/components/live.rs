@@ -4,8 +4,9 @@
 //!
 //! Nothing is lost across a reconnect: the connection is opened with
 //! `?resume=1` and, once the server says `ready`, tells it the highest
-//! sequence number this tab holds per conversation ([`Live::saw`]); the
-//! server replays what is newer before live traffic continues.
+//! sequence number and change number this tab holds per conversation
+//! ([`Live::saw`], [`Live::saw_change`]); the server replays what is newer
+//! (new messages, then edits and deletions) before live traffic continues.
 
 use std::collections::HashMap;
 
@@ -28,6 +29,8 @@ const DELIVERED_DELAY_MS: u32 = 250;
 struct Positions {
     /// Highest sequence number held per conversation (for `resume`).
     held: HashMap<Uuid, i64>,
+    /// Highest change number (edits, deletions) held per conversation.
+    held_changes: HashMap<Uuid, i64>,
     /// Highest sequence number confirmed delivered (sent or queued).
     delivered: HashMap<Uuid, i64>,
     /// Delivery confirmations waiting to be sent.
@@ -109,6 +112,15 @@ impl Live {
         self.positions.update_value(|p| {
             let held = p.held.entry(conversation_id).or_insert(0);
             *held = (*held).max(seq);
+        });
+    }
+
+    /// This tab holds the conversation's changes (edits, deletions) up to
+    /// `change` (a reconnect replays only newer ones).
+    pub fn saw_change(&self, conversation_id: Uuid, change: i64) {
+        self.positions.update_value(|p| {
+            let held = p.held_changes.entry(conversation_id).or_insert(0);
+            *held = (*held).max(change);
         });
     }
 

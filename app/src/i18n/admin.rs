@@ -186,6 +186,8 @@ impl Texts {
                 K::RoomCreated => "Room created",
                 K::RoomChanged => "Room topic changed",
                 K::RoomDeleted => "Room deleted",
+                K::MessageEdited => "Message edited",
+                K::MessageDeleted => "Message deleted",
             },
             Locale::ZhCn => match kind {
                 K::SignIn => "登录",
@@ -202,6 +204,8 @@ impl Texts {
                 K::RoomCreated => "创建房间",
                 K::RoomChanged => "修改房间主题",
                 K::RoomDeleted => "删除房间",
+                K::MessageEdited => "编辑消息",
+                K::MessageDeleted => "删除消息",
             },
         }
     }

@@ -28,6 +28,22 @@ pub struct ChatTexts {
     pub message_from: &'static str,
     /// Between the names of people typing.
     pub name_separator: &'static str,
+    /// The link that opens a message for editing.
+    pub edit: &'static str,
+    /// The accessible name of the editing form's text.
+    pub edit_label: &'static str,
+    /// Saves an edit.
+    pub save: &'static str,
+    /// Leaves editing without saving.
+    pub cancel: &'static str,
+    /// Opens the confirmation to delete a message.
+    pub delete: &'static str,
+    /// The confirmation's question.
+    pub delete_confirm: &'static str,
+    /// After an edited message's time.
+    pub edited: &'static str,
+    /// In place of a deleted message's text.
+    pub message_deleted: &'static str,
 }
 
 /// English.
@@ -42,6 +58,14 @@ pub static EN: ChatTexts = ChatTexts {
     messages_label: "Messages",
     message_from: "New message from {name}: {text}",
     name_separator: ", ",
+    edit: "Edit",
+    edit_label: "Edit message",
+    save: "Save",
+    cancel: "Cancel",
+    delete: "Delete",
+    delete_confirm: "Delete this message for everyone?",
+    edited: "(edited)",
+    message_deleted: "This message was deleted.",
 };
 
 /// Simplified Chinese.
@@ -56,6 +80,14 @@ pub static ZH_CN: ChatTexts = ChatTexts {
     messages_label: "消息列表",
     message_from: "{name} 发来新消息：{text}",
     name_separator: "、",
+    edit: "编辑",
+    edit_label: "编辑消息",
+    save: "保存",
+    cancel: "取消",
+    delete: "删除",
+    delete_confirm: "要为所有人删除这条消息吗？",
+    edited: "（已编辑）",
+    message_deleted: "此消息已删除。",
 };
 
 impl Texts {

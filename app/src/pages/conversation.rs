@@ -12,13 +12,13 @@ use uuid::Uuid;
 
 use crate::components::avatar::Avatar;
 use crate::components::live::use_live;
-use crate::components::message_text::MessageText;
 use crate::i18n::use_texts;
 use crate::pages::not_found::ErrorPanel;
 use crate::pages::settings::RequireSignIn;
 use crate::time::{day_label, seen_label, use_clock, LocalTime};
 use crate::AppError;
 
+mod changes;
 mod composer;
 mod data;
 mod grouping;
@@ -27,6 +27,7 @@ mod outbox;
 mod pane;
 mod receipts;
 
+use changes::{Changes, MessageContent};
 use composer::Composer;
 pub use data::*;
 use members::GroupMembers;
@@ -97,7 +98,17 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let peer = RwSignal::new(view.peer.clone());
     // Who is typing: (user, name, a token so an old timer does not clear a renewed notice).
     let typing = RwSignal::new(Vec::<(Uuid, String, u64)>::new());
+    let changes = Changes::new(
+        conversation_id,
+        me,
+        view.moderator,
+        view.max_chars,
+        messages,
+    );
     let live = use_live();
+    if let Some(live) = live {
+        live.saw_change(conversation_id, view.last_change);
+    }
     if let (Some(live), Some(last)) = (live, view.messages.last()) {
         live.saw(conversation_id, last.seq);
         live.delivered(conversation_id, last.seq);
@@ -204,6 +215,9 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             if new_from_other {
                 pane.arrived();
             }
+        }
+        ServerFrame::Changed { message } if message.conversation_id == conversation_id => {
+            changes::apply(messages, message.into_owned());
         }
         ServerFrame::Receipt {
             conversation_id: c,
@@ -367,6 +381,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                         && !unread_divider
                                         && previous.is_some_and(|p| grouping::continues(p, &m));
                                     previous = Some((m.sender_id, m.created_at));
+                                    let content = view! { <MessageContent message=m.clone() changes/> };
                                     view! {
                                     {new_day}
                                     {unread_divider.then(|| view! {
@@ -384,7 +399,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                                 </p>
                                             }.into_any()
                                         }}
-                                        <p class="body"><MessageText text=m.body/></p>
+                                        {content}
                                         {(m.sender_id == me).then(|| view! { <div class="status-line"><MessageStatus id=m.id seq=m.seq members kind me/></div> })}
                                     </li>
                                     }
@@ -403,6 +418,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 <JumpToLatest pane/>
             </div>
             <p class="visually-hidden" aria-live="polite">{move || announce.get()}</p>
+            <p class="error" role="alert" hidden=move || changes.error().is_none()>{move || changes.error()}</p>
             <p class="typing muted" aria-live="polite">{move || typing.with(|list| {
                 let names: Vec<&str> = list.iter().map(|(_, name, _)| name.as_str()).collect();
                 match names.len() {

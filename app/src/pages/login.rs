@@ -11,17 +11,19 @@ use leptos_router::hooks::use_query_map;
 use crate::components::auth_state::AuthActions;
 use crate::i18n::use_texts;
 
-/// The message to show: the action's error (hydrated form) or the
-/// `?error=` a plain form post was redirected back with.
+/// The message to show: the action's error (hydrated form) or the one the
+/// server handed to this page (`form`: its path) as a [flash](crate::flash)
+/// (a plain form post, a refused provider sign-in, an ended session).
 fn form_error(
     value: impl Get<Value = Option<Result<(), crate::AppError>>> + Copy + Send + Sync + 'static,
+    form: &'static str,
 ) -> impl Fn() -> Option<String> + Copy {
-    let query = use_query_map();
+    let flash = crate::flash::use_flash();
     let t = use_texts();
     move || match value.get() {
         Some(Err(err)) => Some(t.error(&err)),
         Some(Ok(())) => None,
-        None => query.read().get("error").map(|text| t.message(&text)),
+        None => flash.text_for(form),
     }
 }
 
@@ -83,7 +85,7 @@ fn with_next(page: &str, next: String) -> String {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let actions = expect_context::<AuthActions>();
-    let error = form_error(actions.sign_in.value());
+    let error = form_error(actions.sign_in.value(), "/login");
     let next = next_param();
     let t = use_texts();
     view! {
@@ -121,7 +123,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let actions = expect_context::<AuthActions>();
-    let error = form_error(actions.sign_up.value());
+    let error = form_error(actions.sign_up.value(), "/register");
     let next = next_param();
     let username_hint = RwSignal::new(None::<String>);
     let email_hint = RwSignal::new(None::<String>);

@@ -89,15 +89,11 @@ fn People() -> impl IntoView {
     let found = Resource::new(q, find_people);
     let start = ServerAction::<StartDirect>::new();
     let group = ServerAction::<CreateGroup>::new();
+    let flash = crate::flash::use_flash();
     let group_error = move || match group.value().get() {
         Some(Err(err)) => Some(t.error(&err)),
         Some(Ok(())) => None,
-        None => query
-            .read()
-            .get_str("failed")
-            .filter(|f| *f == "group")
-            .and(query.read().get("error"))
-            .map(|text| t.message(&text)),
+        None => flash.text_for("group"),
     };
     view! {
         <section class="panel">

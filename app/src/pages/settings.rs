@@ -98,6 +98,8 @@ pub async fn change_password(
 pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     let actions = expect_context::<AuthActions>();
     let location = use_location();
+    let flash = crate::flash::use_flash();
+    let t = use_texts();
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| ()>
@@ -105,11 +107,11 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
                 match actions.user.await {
                     Ok(Some(_)) => children.read_value()().into_any(),
                     other => {
-                        let mut path = format!("/login?next={}", location.pathname.get_untracked());
                         if let Err(err) = other {
-                            let error = [("error", err.to_string())];
-                            path = format!("{path}&{}", serde_urlencoded::to_string(error).unwrap_or_default());
+                            flash.send("/login", &t.error(&err));
                         }
+                        let next = [("next", location.pathname.get_untracked())];
+                        let path = format!("/login?{}", serde_urlencoded::to_string(next).unwrap_or_default());
                         view! { <Redirect path/> }.into_any()
                     }
                 }
@@ -120,8 +122,8 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
 
 /// What to say after a form ending with
 /// [`finish_plain_form`](crate::auth::ssr::finish_plain_form): the hydrated
-/// action's result, or the `?done=<form>` / `?failed=<form>&error=` a plain
-/// form post was redirected back with.
+/// action's result, or what a plain form post was redirected back with: its
+/// error as a [flash](crate::flash) for `form`, or `?done=<form>`.
 pub(crate) fn outcome(
     value: Option<Result<(), AppError>>,
     query: &leptos_router::params::ParamsMap,
@@ -132,11 +134,10 @@ pub(crate) fn outcome(
     match value {
         Some(Ok(())) => Some((true, success.to_owned())),
         Some(Err(err)) => Some((false, t.error(&err))),
-        None if query.get_str("failed") == Some(form) => {
-            Some((false, t.message(query.get_str("error").unwrap_or_default())))
-        }
-        None if query.get_str("done") == Some(form) => Some((true, success.to_owned())),
-        None => None,
+        None => crate::flash::use_flash()
+            .text_for(form)
+            .map(|text| (false, text))
+            .or_else(|| (query.get_str("done") == Some(form)).then(|| (true, success.to_owned()))),
     }
 }
 

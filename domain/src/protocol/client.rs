@@ -25,6 +25,24 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<Uuid>,
     },
+    /// Replace the text of one of the user's own messages. Answered with
+    /// `change_ack`; every member's connections get a `changed` event.
+    Edit {
+        /// Its conversation.
+        conversation_id: Uuid,
+        /// The message.
+        message_id: Uuid,
+        /// The new text.
+        body: String,
+    },
+    /// Delete a message (one's own, or any as an owner or admin of the
+    /// conversation). Answered with `change_ack`; members get `changed`.
+    Delete {
+        /// Its conversation.
+        conversation_id: Uuid,
+        /// The message.
+        message_id: Uuid,
+    },
     /// The spec's example frame: a message to a room by name.
     Chat {
         /// The text.
@@ -78,6 +96,10 @@ pub enum ClientFrame {
     Resume {
         /// Conversation id → last sequence number held.
         positions: Positions,
+        /// Conversation id → last change number held (edits and deletions;
+        /// absent: the client asks for none).
+        #[serde(default, skip_serializing_if = "HashMap::is_empty")]
+        changes: Positions,
     },
 }
 

@@ -20,6 +20,15 @@ pub enum ServerFrame<'a> {
         /// The message.
         message: Cow<'a, ChatMessage>,
     },
+    /// A message was edited or deleted: its new state (a deleted one has an
+    /// empty body and `deleted_at`). `message.change` numbers the changes
+    /// of a conversation 1, 2, 3, … (apart from its messages' sequence
+    /// numbers); each reaches a connection once and in order, and a
+    /// `resume` with `changes` replays the ones missed.
+    Changed {
+        /// The message as it is now.
+        message: Cow<'a, ChatMessage>,
+    },
     /// The user became a member of a conversation (on their user topic:
     /// their connections start following it).
     Joined {
@@ -117,6 +126,18 @@ pub enum ServerFrame<'a> {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<AckError>,
     },
+    /// The outcome of an `edit` or `delete`.
+    ChangeAck {
+        /// The message.
+        message_id: Uuid,
+        /// The change that did it, when accepted (the `changed` event
+        /// follows on the conversation).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<i64>,
+        /// Why it was refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<AckError>,
+    },
     /// Answer to `ping`.
     Pong,
     /// The replay asked for by `resume` is complete: live events follow.
@@ -154,6 +175,13 @@ impl<'a> ServerFrame<'a> {
     /// A `message` event, borrowing the message.
     pub fn message(message: &'a ChatMessage) -> Self {
         Self::Message {
+            message: Cow::Borrowed(message),
+        }
+    }
+
+    /// A `changed` event, borrowing the message.
+    pub fn changed(message: &'a ChatMessage) -> Self {
+        Self::Changed {
             message: Cow::Borrowed(message),
         }
     }

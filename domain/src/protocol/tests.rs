@@ -27,6 +27,9 @@ fn message() -> ChatMessage {
         body: "Hello \"there\" 👋\n<script>".into(),
         reply_to: Some(fresh()),
         created_at: Utc.with_ymd_and_hms(2026, 11, 25, 18, 20, 0).unwrap(),
+        change: 0,
+        edited_at: None,
+        deleted_at: None,
     }
 }
 
@@ -35,6 +38,9 @@ fn every_server_frame(message: &ChatMessage) -> Vec<ServerFrame<'_>> {
     let id = fresh();
     vec![
         ServerFrame::Message {
+            message: Cow::Borrowed(message),
+        },
+        ServerFrame::Changed {
             message: Cow::Borrowed(message),
         },
         ServerFrame::Joined {
@@ -91,6 +97,19 @@ fn every_server_frame(message: &ChatMessage) -> Vec<ServerFrame<'_>> {
                 detail: "join the room to post in it".into(),
             }),
         },
+        ServerFrame::ChangeAck {
+            message_id: id,
+            change: Some(3),
+            error: None,
+        },
+        ServerFrame::ChangeAck {
+            message_id: id,
+            change: None,
+            error: Some(AckError {
+                status: 403,
+                detail: "only its sender can edit a message".into(),
+            }),
+        },
         ServerFrame::Pong,
         ServerFrame::Resumed {
             replayed: 3,
@@ -141,6 +160,20 @@ fn every_client_frame() -> Vec<ClientFrame> {
         },
         ClientFrame::Resume {
             positions: Positions::from([(id, 41), (fresh(), 7)]),
+            changes: Positions::new(),
+        },
+        ClientFrame::Resume {
+            positions: Positions::from([(id, 41)]),
+            changes: Positions::from([(id, 2)]),
+        },
+        ClientFrame::Edit {
+            conversation_id: id,
+            message_id: fresh(),
+            body: "fixed 修正".into(),
+        },
+        ClientFrame::Delete {
+            conversation_id: id,
+            message_id: fresh(),
         },
     ]
 }

@@ -140,6 +140,22 @@ fn explicit_values_are_honoured() {
 }
 
 #[test]
+fn the_edit_window_is_unlimited_unless_set() {
+    let secret = "k".repeat(32);
+    let window = |value: Option<&str>| {
+        let mut vars = vec![("CHATSPHERE_JWT_SECRET", secret.as_str())];
+        vars.extend(value.map(|v| ("CHATSPHERE_EDIT_WINDOW", v)));
+        load(&vars).unwrap().0.chat.edit_window
+    };
+    assert_eq!(window(None), None);
+    assert_eq!(window(Some("unlimited")), None);
+    assert_eq!(
+        window(Some("900")),
+        Some(std::time::Duration::from_secs(900))
+    );
+}
+
+#[test]
 fn bad_values_name_the_variable_to_fix() {
     let secret = "k".repeat(32);
     for (var, value) in [
@@ -161,6 +177,9 @@ fn bad_values_name_the_variable_to_fix() {
         ("CHATSPHERE_WS_MAX_FRAME_BYTES", "64k"),
         // Smaller than the default longest message (4,000 characters) needs.
         ("CHATSPHERE_WS_MAX_FRAME_BYTES", "8192"),
+        ("CHATSPHERE_EDIT_WINDOW", "0"),
+        ("CHATSPHERE_EDIT_WINDOW", "15m"),
+        ("CHATSPHERE_EDIT_WINDOW", "31536001"),
     ] {
         let err = load(&[(var, value), ("CHATSPHERE_JWT_SECRET", &secret)]).unwrap_err();
         assert!(err.to_string().starts_with(var), "{var}={value}: {err}");

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod conversations;
 pub mod health;
+pub mod message_changes;
 pub mod messages;
 pub mod oauth_browser;
 pub mod params;
@@ -26,6 +27,7 @@ pub fn api_v1(document: openapi::Document) -> Router<AppState> {
         .merge(rooms::router())
         .merge(conversations::router())
         .merge(messages::router())
+        .merge(message_changes::router())
         .merge(receipts::router())
         .route(
             "/openapi.json",

@@ -4,13 +4,15 @@
 //!
 //! The one-time `state` is also put in a short-lived HttpOnly cookie, so a
 //! callback only counts in the browser that started it (no login CSRF).
-//! Every failure lands on `/login` with a readable message, never on an
-//! error page.
+//! Every failure lands on `/login` with a readable message (a flash), never
+//! on an error page.
 
 use app::auth::ssr::{cookie, session_cookies};
+use app::flash::{self, Flash};
 use app::state::AppState;
 use app::AppError;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -60,6 +62,7 @@ async fn start(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     Query(query): Query<StartQuery>,
+    headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
     let next = LocalPath::from_next(query.next.as_deref());
@@ -79,7 +82,13 @@ async fn start(
             ));
             (jar, Redirect::to(&login.authorize_url)).into_response()
         }
-        Err(err) => back_to_login(AppError::from(err), &next).into_response(),
+        Err(err) => back_to_login(
+            jar,
+            &headers,
+            state.secure_cookies,
+            &AppError::from(err),
+            &next,
+        ),
     }
 }
 
@@ -88,6 +97,7 @@ async fn callback(
     Path(provider): Path<String>,
     Query(query): Query<CallbackQuery>,
     Client(client): Client,
+    headers: HeaderMap,
     jar: CookieJar,
 ) -> Response {
     let secure = state.secure_cookies;
@@ -113,14 +123,28 @@ async fn callback(
                 .fold(jar, |jar, c| jar.add(c));
             (jar, Redirect::to(next.as_str())).into_response()
         }
-        Err(err) => (jar, back_to_login(AppError::from(err), &LocalPath::home())).into_response(),
+        Err(err) => back_to_login(
+            jar,
+            &headers,
+            secure,
+            &AppError::from(err),
+            &LocalPath::home(),
+        ),
     }
 }
 
 /// `/login` with the message to show.
-fn back_to_login(err: AppError, next: &LocalPath) -> Redirect {
-    let query =
-        serde_urlencoded::to_string([("error", err.to_string().as_str()), ("next", next.as_str())])
-            .unwrap_or_default();
-    Redirect::to(&format!("/login?{query}"))
+/// The message travels as a [flash](app::flash), in the reader's language:
+/// never in the address, where a link could make the page say anything.
+fn back_to_login(
+    jar: CookieJar,
+    headers: &HeaderMap,
+    secure: bool,
+    err: &AppError,
+    next: &LocalPath,
+) -> Response {
+    let text = app::i18n::locale_of(headers).texts().error(err);
+    let jar = jar.add(flash::ssr::cookie(&Flash::new("/login", &text), secure));
+    let query = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+    (jar, Redirect::to(&format!("/login?{query}"))).into_response()
 }

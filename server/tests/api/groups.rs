@@ -22,7 +22,12 @@ async fn roles(app: &TestApp, who: &User, group: &str) -> Vec<(String, String)> 
 }
 
 /// A new group of `owner` with `members`; its id.
-async fn new_group(app: &TestApp, owner: &User, name: &str, members: &[&User]) -> String {
+pub(crate) async fn new_group(
+    app: &TestApp,
+    owner: &User,
+    name: &str,
+    members: &[&User],
+) -> String {
     let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
     let (status, group) = call(
         app,

@@ -173,6 +173,20 @@ impl TestApp {
     }
 }
 
+/// The one-time message a response hands to the next page (its `cs_flash`
+/// cookie), if it sets one.
+pub fn flash(response: &reqwest::Response) -> Option<app::flash::Flash> {
+    use axum_extra::extract::cookie::Cookie;
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| Cookie::parse_encoded(v.to_owned()).ok())
+        .rfind(|c| c.name() == "cs_flash" && !c.value().is_empty())
+        .and_then(|c| app::flash::ssr::parse(c.value()))
+}
+
 /// The media type of a response, without parameters.
 pub fn media_type(response: &reqwest::Response) -> String {
     response

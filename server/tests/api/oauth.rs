@@ -95,9 +95,15 @@ fn assert_refused(response: &reqwest::Response, why: &str) -> String {
         set_cookie(response, "cs_access").is_none(),
         "{why}: no session"
     );
-    let message = query_param(&format!("http://x{to}"), "error").unwrap_or_default();
-    assert!(!message.is_empty(), "{why}: a message is shown");
-    message
+    assert_eq!(
+        query_param(&format!("http://x{to}"), "error"),
+        None,
+        "{why}: the message is not in the address"
+    );
+    let flash = crate::helpers::flash(response).unwrap_or_else(|| panic!("{why}: no flash"));
+    assert_eq!(flash.form, "/login", "{why}");
+    assert!(!flash.text.is_empty(), "{why}: a message is shown");
+    flash.text
 }
 
 async fn me(app: &TestApp, access_cookie: &str) -> serde_json::Value {

@@ -82,18 +82,16 @@ async fn problem(response: reqwest::Response, status: u16) -> Value {
     response.json().await.unwrap()
 }
 
-/// The `error` a plain form post was redirected back to `page` with.
+/// The error a plain form post was sent back to `page` with (as a flash:
+/// never in the address).
 fn form_error(response: &reqwest::Response, page: &str) -> String {
     assert!(response.status().is_redirection(), "{}", response.status());
     let location = response.headers()[LOCATION].to_str().unwrap();
     assert!(location.starts_with(page), "{location}");
-    let query = location.split_once('?').map_or("", |(_, q)| q);
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .unwrap()
-        .into_iter()
-        .find(|(k, _)| k == "error")
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no error in {location}"))
+    assert!(!location.contains("error"), "{location}");
+    crate::helpers::flash(response)
+        .map(|flash| flash.text)
+        .unwrap_or_else(|| panic!("no error for {location}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,18 +61,7 @@ impl ConversationService {
                 NOT_FOUND
             });
         }
-        let (sent, window_left) = self
-            .kv
-            .increment(
-                &format!("send:{user_id}"),
-                std::time::Duration::from_secs(1),
-            )
-            .await?;
-        if sent > u64::from(self.policy.sends_per_second) {
-            return Err(ServiceError::TooManyRequests {
-                retry_after: window_left.as_secs().max(1),
-            });
-        }
+        self.count_send(user_id).await?;
         if !valid_client_msg_id(&outgoing.client_msg_id) {
             return Err(ServiceError::Invalid(
                 "client_msg_id: 1 to 64 visible ASCII characters".into(),
@@ -101,6 +90,24 @@ impl ConversationService {
 }
 
 impl ConversationService {
+    /// Counts a send (or an edit or deletion) against the user's rate,
+    /// shared by every connection, the REST API and every process.
+    pub(super) async fn count_send(&self, user_id: Uuid) -> Result<(), ServiceError> {
+        let (sent, window_left) = self
+            .kv
+            .increment(
+                &format!("send:{user_id}"),
+                std::time::Duration::from_secs(1),
+            )
+            .await?;
+        if sent > u64::from(self.policy.sends_per_second) {
+            return Err(ServiceError::TooManyRequests {
+                retry_after: window_left.as_secs().max(1),
+            });
+        }
+        Ok(())
+    }
+
     /// Transactions that stored messages on this process so far (a group
     /// commit stores many in one; for tests and diagnostics).
     pub fn commits(&self) -> u64 {

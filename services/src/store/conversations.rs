@@ -21,6 +21,8 @@ pub struct Conversation {
     pub is_public: bool,
     /// Sequence number of the newest message.
     pub last_seq: i64,
+    /// Number of the newest change (edit, deletion) of its messages.
+    pub last_change: i64,
 }
 
 /// A message to store.

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod changes;
 pub mod conversations;
 pub mod identities;
 mod postgres;
@@ -25,6 +26,7 @@ use uuid::Uuid;
 
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditQuery, AuditStore, DEFAULT_AUDIT_PAGE};
+pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};
 pub use postgres::PgStore;
@@ -166,6 +168,7 @@ pub trait Store:
     SessionStore
     + IdentityStore
     + ConversationStore
+    + ChangeStore
     + ReceiptStore
     + AuditStore
     + AccountStore

@@ -142,8 +142,10 @@ fn on_ready(
     me: Uuid,
     first: &mut bool,
 ) {
-    let positions = live.positions.with_value(|p| p.held.clone());
-    let _ = tx.unbounded_send(ClientFrame::Resume { positions }.to_text());
+    let (positions, changes) = live
+        .positions
+        .with_value(|p| (p.held.clone(), p.held_changes.clone()));
+    let _ = tx.unbounded_send(ClientFrame::Resume { positions, changes }.to_text());
     // Receipts made while disconnected were dropped: say them again
     // (positions only move forward, so repeating them is harmless).
     live.positions.update_value(|p| {
@@ -169,12 +171,16 @@ fn on_event(live: Live, event: ServerFrame<'static>) {
         // Answers to frames the page does not send here, and what a newer
         // server may add: nothing for the pages.
         ServerFrame::Ack { .. }
+        | ServerFrame::ChangeAck { .. }
         | ServerFrame::Pong
         | ServerFrame::Error { .. }
         | ServerFrame::Ready { .. }
         | ServerFrame::AccountDisabled { .. }
         | ServerFrame::SessionEnded { .. }
         | ServerFrame::Unknown => return,
+        ServerFrame::Changed { message } => {
+            live.saw_change(message.conversation_id, message.change)
+        }
         ServerFrame::Message { message } => {
             live.saw(message.conversation_id, message.seq);
             if Some(message.sender_id) != live.me.get_untracked() {

@@ -75,15 +75,10 @@ pub(super) fn Composer(
     };
     // The refusal of this tab's check or of the server, or the one a plain
     // form post came back with.
-    let query = leptos_router::hooks::use_query_map();
+    let flash = crate::flash::use_flash();
     let send_error = move || match invalid.get().or_else(|| outbox.refused.get()) {
         Some(err) => Some(t.error(&err)),
-        None => query
-            .read()
-            .get_str("failed")
-            .filter(|f| *f == "send")
-            .and(query.read().get("error"))
-            .map(|text| t.message(&text)),
+        None => flash.text_for("send"),
     };
     let counter = move || {
         let (chars, chat) = (chars.get(), t.chat());

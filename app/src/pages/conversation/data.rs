@@ -41,6 +41,12 @@ pub struct ConversationView {
     pub members: Vec<MemberState>,
     /// The other person of a direct conversation, with their presence.
     pub peer: Option<PeerStatus>,
+    /// The conversation's newest change (edit, deletion) when the page was
+    /// loaded: the live connection resumes changes after it.
+    pub last_change: i64,
+    /// Whether the reader may delete other people's messages here (an
+    /// owner or admin of the group or room; a server admin in a room).
+    pub moderator: bool,
 }
 
 /// A member's receipt positions.
@@ -133,6 +139,15 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
     let (services, auth) = crate::pages::settings::signed_in().await?;
     let chat = &services.chat;
     let (summary, is_member) = chat.describe(auth.user_id, id).await?;
+    // Read before the messages: a change made in between is then replayed
+    // (and applied once more, harmlessly), never missed.
+    let conversation = services
+        .store
+        .conversation(id)
+        .await
+        .map_err(services::ServiceError::from)?
+        .ok_or_else(|| AppError::NotFound("conversation".into()))?;
+    let moderator = chat.moderates(auth.user_id, &conversation).await?;
     // Opens at the first unread message: the page reaches back to it and
     // a few read ones (a longer backlog starts at the oldest loaded, the
     // rest a scroll up away).
@@ -184,6 +199,8 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
         me: auth.user_id,
         members,
         peer,
+        last_change: conversation.last_change,
+        moderator,
     })
 }
 

@@ -39,6 +39,9 @@ mod tests {
             created_at: Utc
                 .with_ymd_and_hms(2026, 12, 1, 9, minute, second)
                 .unwrap(),
+            change: 0,
+            edited_at: None,
+            deleted_at: None,
         }
     }
 

@@ -1,43 +1,43 @@
-//! Getting messages to the client once each and in order: live events from
-//! the bus (skipping what was sent, filling gaps from the store) and the
-//! replay a `resume` frame asks for.
-
-use std::collections::HashMap;
+//! Getting messages and their changes to the client once each and in order:
+//! live events from the bus (skipping what was sent, filling gaps from the
+//! store) and the replay a `resume` frame asks for.
 
 use axum::extract::ws::{Message, Utf8Bytes};
-use domain::protocol::ServerFrame;
+use domain::protocol::{Positions, ServerFrame};
 use domain::ChatMessage;
-use services::events::Envelope;
+use services::events::{Envelope, Stream};
 use uuid::Uuid;
 
 use super::{Close, Connection, SERVER_ERROR};
 use crate::ws::hub::Topic;
 use domain::close::POLICY;
 
-/// Most messages one `resume` replays per conversation.
+/// Most messages (and, apart, changes) one `resume` replays per conversation.
 const MAX_REPLAY: usize = 1000;
 
 impl Connection {
     /// An event from the hub, forwarded as published. A conversation's
     /// events go straight through, unparsed: that is the path every
-    /// message takes. The hub hands messages on in order; by the sequence
-    /// number on a message's envelope, one this connection sent already
-    /// (in a replay) is skipped, and a jump (only possible just after the
-    /// conversation's feed started) is filled from the store. Events on
-    /// the user's topic are read first: membership changes are followed.
+    /// message takes. The hub hands messages and changes on in order; by
+    /// the number on an envelope, one this connection sent already (in a
+    /// replay) is skipped, and a jump (only possible just after the
+    /// conversation's feed started, or where the hub's own fill gave up) is
+    /// filled from the store. Events on the user's topic are read first:
+    /// membership changes are followed.
     pub(super) async fn on_event(&mut self, topic: Topic, envelope: Envelope) -> Close {
         match topic {
             Topic::Conversation(conversation_id) => {
                 if !self.follows.contains(conversation_id) {
                     return None; // left a moment ago
                 }
-                if envelope.seq > 0 {
-                    match self.sent.get(&conversation_id).copied() {
-                        Some(last) if envelope.seq <= last => return None, // sent already
+                if let Some((stream, number)) = envelope.position() {
+                    let key = (conversation_id, stream);
+                    match self.sent.get(&key).copied() {
+                        Some(last) if number <= last => return None, // sent already
                         // A jump: the missing ones come from the store first.
                         Some(last)
-                            if envelope.seq > last + 1
-                                && Box::pin(self.fill(conversation_id, last, envelope.seq))
+                            if number > last + 1
+                                && Box::pin(self.fill(conversation_id, stream, last, number))
                                     .await
                                     .is_err() =>
                         {
@@ -45,7 +45,7 @@ impl Connection {
                         }
                         _ => {}
                     }
-                    self.sent.insert(conversation_id, envelope.seq);
+                    self.sent.insert(key, number);
                 }
             }
             // Handed on as events of a conversation: never on this topic.
@@ -100,31 +100,55 @@ impl Connection {
         None
     }
 
-    /// Sends a stored message as a `message` frame, waiting for room in
-    /// the outgoing queue (replays and fills are paced by the client's reading).
-    async fn send_stored(&self, message: &ChatMessage) -> Result<(), ()> {
-        let text = Utf8Bytes::try_from(Envelope::of_message(message).json).map_err(|_| ())?;
+    /// Sends a stored message as the event of `stream` (`message` or
+    /// `changed`), waiting for room in the outgoing queue (replays and
+    /// fills are paced by the client's reading).
+    async fn send_stored(&self, stream: Stream, message: &ChatMessage) -> Result<(), ()> {
+        let text = Utf8Bytes::try_from(Envelope::of(stream, message).json).map_err(|_| ())?;
         self.out.send(Message::Text(text)).await.map_err(|_| ())
     }
 
-    /// Sends the messages between `last` and `next` (both excluded) from
-    /// the store. They are committed: sequence numbers are handed out in
-    /// commit order, and `next` is.
-    async fn fill(&mut self, conversation_id: Uuid, last: i64, next: i64) -> Result<(), ()> {
+    /// A page of `stream` after `after` from the store, oldest first.
+    async fn page(
+        &self,
+        conversation_id: Uuid,
+        stream: Stream,
+        after: i64,
+    ) -> Result<Vec<ChatMessage>, services::ServiceError> {
+        let chat = &self.services.chat;
+        match stream {
+            Stream::Messages => chat.since(self.user_id, conversation_id, after, 100).await,
+            Stream::Changes => {
+                chat.changes_since(self.user_id, conversation_id, after, 100)
+                    .await
+            }
+        }
+    }
+
+    /// Sends what lies between `last` and `next` (both excluded) in
+    /// `stream` from the store. It is committed: numbers are handed out in
+    /// commit order, and `next` is. (A change read back is its message's
+    /// latest state: a message changed twice leaves a hole, which is no
+    /// loss.)
+    async fn fill(
+        &mut self,
+        conversation_id: Uuid,
+        stream: Stream,
+        last: i64,
+        next: i64,
+    ) -> Result<(), ()> {
         let mut after = last;
         let mut filled = 0;
         while after + 1 < next && filled < MAX_REPLAY {
             let page = self
-                .services
-                .chat
-                .since(self.user_id, conversation_id, after, 100)
+                .page(conversation_id, stream, after)
                 .await
                 .map_err(|err| tracing::warn!(error = %err, "gap fill failed"))?;
-            let Some(newest) = page.last().map(|m| m.seq) else {
+            let Some(newest) = page.last().map(|m| stream.number(m)) else {
                 break;
             };
-            for message in page.iter().filter(|m| m.seq < next) {
-                self.send_stored(message).await?;
+            for message in page.iter().filter(|m| stream.number(m) < next) {
+                self.send_stored(stream, message).await?;
                 filled += 1;
             }
             after = newest;
@@ -136,65 +160,48 @@ impl Connection {
     }
 
     /// Replays, from the store, every message after the client's position
-    /// in each followed conversation, oldest first, then says `resumed` and
-    /// lets live events through. Live copies of replayed messages are
-    /// skipped, so nothing arrives twice.
-    pub(super) async fn resume(&mut self, positions: HashMap<Uuid, i64>) -> Close {
+    /// in each followed conversation, oldest first, then every change after
+    /// its change position (skipping messages the replay just sent in
+    /// their latest state), then says `resumed` and lets live events
+    /// through. Live copies of replayed events are skipped, so nothing
+    /// arrives twice.
+    pub(super) async fn resume(&mut self, positions: Positions, changes: Positions) -> Close {
         let mut replayed = 0;
         let mut truncated = Vec::new();
-        for (conversation_id, position) in positions {
+        for (&conversation_id, &position) in &positions {
             if !self.follows.contains(conversation_id) {
                 continue;
             }
-            let mut after = position.max(0);
-            let mut sent = 0;
-            loop {
-                let page = match self
-                    .services
-                    .chat
-                    .since(self.user_id, conversation_id, after, 100)
-                    .await
-                {
-                    Ok(page) => page,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "replay failed");
-                        return Some((SERVER_ERROR, "the server could not replay missed messages"));
+            match self
+                .replay(conversation_id, Stream::Messages, position, None)
+                .await
+            {
+                Ok((sent, complete)) => {
+                    replayed += sent;
+                    if !complete {
+                        truncated.push(conversation_id);
                     }
-                };
-                let full = page.len() == 100;
-                for message in &page {
-                    if self.send_stored(message).await.is_err() {
-                        return None;
-                    }
-                    after = message.seq;
-                    sent += 1;
                 }
-                if !full {
-                    break;
-                }
-                if sent >= MAX_REPLAY {
-                    truncated.push(conversation_id);
-                    // The client pages the history for the rest (it is told
-                    // so by `truncated`): live delivery goes on after the
-                    // newest message stored now, without refilling the gap
-                    // from the store message by message.
-                    match self.services.store.conversation(conversation_id).await {
-                        Ok(Some(conversation)) => after = after.max(conversation.last_seq),
-                        Ok(None) => {}
-                        Err(err) => {
-                            tracing::warn!(error = %err, "replay failed");
-                            return Some((
-                                SERVER_ERROR,
-                                "the server could not replay missed messages",
-                            ));
-                        }
-                    }
-                    break;
-                }
+                Err(close) => return close,
             }
-            replayed += sent;
-            let last = self.sent.entry(conversation_id).or_insert(0);
-            *last = (*last).max(after);
+        }
+        for (&conversation_id, &position) in &changes {
+            if !self.follows.contains(conversation_id) {
+                continue;
+            }
+            let replayed_from = positions.get(&conversation_id).copied();
+            match self
+                .replay(conversation_id, Stream::Changes, position, replayed_from)
+                .await
+            {
+                Ok((sent, complete)) => {
+                    replayed += sent;
+                    if !complete && !truncated.contains(&conversation_id) {
+                        truncated.push(conversation_id);
+                    }
+                }
+                Err(close) => return close,
+            }
         }
         self.reply(&ServerFrame::Resumed {
             replayed,
@@ -202,5 +209,66 @@ impl Connection {
         });
         self.holding = false;
         None
+    }
+
+    /// Replays one stream of one conversation after `position`; how many
+    /// were sent and whether that was all. Changes of messages after
+    /// `replayed_from` are skipped: the message replay sent them as they
+    /// are now. `Err` carries how the connection ends.
+    async fn replay(
+        &mut self,
+        conversation_id: Uuid,
+        stream: Stream,
+        position: i64,
+        replayed_from: Option<i64>,
+    ) -> Result<(usize, bool), Close> {
+        let failed = |err: services::ServiceError| {
+            tracing::warn!(error = %err, "replay failed");
+            Some((SERVER_ERROR, "the server could not replay missed messages"))
+        };
+        let mut after = position.max(0);
+        let mut sent = 0;
+        let mut complete = true;
+        loop {
+            let page = self
+                .page(conversation_id, stream, after)
+                .await
+                .map_err(failed)?;
+            let full = page.len() == 100;
+            for message in &page {
+                let skip = replayed_from.is_some_and(|from| message.seq > from);
+                if !skip {
+                    if self.send_stored(stream, message).await.is_err() {
+                        return Err(None);
+                    }
+                    sent += 1;
+                }
+                after = stream.number(message);
+            }
+            if !full {
+                break;
+            }
+            if sent >= MAX_REPLAY {
+                complete = false;
+                // The client pages the history for the rest (it is told
+                // so by `truncated`): live delivery goes on after the
+                // newest stored now, without refilling the gap from the
+                // store one by one.
+                match self.services.store.conversation(conversation_id).await {
+                    Ok(Some(conversation)) => {
+                        after = after.max(match stream {
+                            Stream::Messages => conversation.last_seq,
+                            Stream::Changes => conversation.last_change,
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(err) => return Err(failed(err.into())),
+                }
+                break;
+            }
+        }
+        let last = self.sent.entry((conversation_id, stream)).or_insert(0);
+        *last = (*last).max(after);
+        Ok((sent, complete))
     }
 }

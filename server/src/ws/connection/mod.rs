@@ -23,6 +23,7 @@ use domain::close::POLICY;
 use futures_util::{SinkExt, StreamExt};
 use services::auth::{Authenticated, ClientInfo};
 use services::conversations::Outgoing;
+use services::events::Stream;
 use services::{ServiceError, Services};
 use tokio::sync::mpsc;
 use tokio::time::Instant as TokioInstant;
@@ -218,11 +219,12 @@ struct Connection {
     strikes: u32,
     /// Live events wait for the client's `resume` frame.
     holding: bool,
-    /// Per conversation, the highest sequence number sent on this
-    /// connection (known once a `resume` or the first message set it):
-    /// older ones are not sent again, and a jump is filled from the store
-    /// first, so each message arrives once and in order.
-    sent: HashMap<Uuid, i64>,
+    /// Per conversation and stream, the highest sequence number (messages)
+    /// or change number (edits, deletions) sent on this connection (known
+    /// once a `resume` or the first event set it): older ones are not sent
+    /// again, and a jump is filled from the store first, so each arrives
+    /// once and in order.
+    sent: HashMap<(Uuid, Stream), i64>,
     /// Conversations the user is typing in.
     typed: HashMap<Uuid, Typing>,
 }
@@ -331,7 +333,14 @@ impl Connection {
                 return None;
             }
         };
-        let counted = !matches!(frame, ClientFrame::Send { .. } | ClientFrame::Chat { .. });
+        // Sends, edits and deletions count against the user's send rate.
+        let counted = !matches!(
+            frame,
+            ClientFrame::Send { .. }
+                | ClientFrame::Chat { .. }
+                | ClientFrame::Edit { .. }
+                | ClientFrame::Delete { .. }
+        );
         if counted && !self.frames.spend().await {
             self.strikes += 1;
             if self.strikes >= FLOOD_STRIKES {
@@ -368,7 +377,32 @@ impl Connection {
                 conversation_id,
                 active: false,
             } => self.stop_typing(conversation_id).await,
-            ClientFrame::Resume { positions } => return self.resume(positions).await,
+            ClientFrame::Resume { positions, changes } => {
+                return self.resume(positions, changes).await
+            }
+            ClientFrame::Edit {
+                conversation_id,
+                message_id,
+                body,
+            } => {
+                self.send(Send::Change {
+                    conversation_id,
+                    message_id,
+                    body: Some(body),
+                })
+                .await;
+            }
+            ClientFrame::Delete {
+                conversation_id,
+                message_id,
+            } => {
+                self.send(Send::Change {
+                    conversation_id,
+                    message_id,
+                    body: None,
+                })
+                .await;
+            }
             ClientFrame::Send {
                 conversation_id,
                 client_msg_id,

@@ -1,4 +1,4 @@
-//! A connection's sends: posted one after another, in the order they came,
+//! A connection's sends (and edits and deletions): posted one after another, in the order they came,
 //! by a task of their own, so the connection goes on delivering while the
 //! store commits. Each ack goes out when its commit ends. The task starts
 //! with the connection's first send (an idle connection pays nothing) and
@@ -35,13 +35,21 @@ pub(super) enum Send {
         client_msg_id: String,
         body: String,
     },
+    /// `edit` (with the new body) or `delete` (without).
+    Change {
+        conversation_id: Uuid,
+        message_id: Uuid,
+        body: Option<String>,
+    },
 }
 
 impl Send {
-    fn client_msg_id(&self) -> &str {
+    /// The answer to this send when it is refused without being tried.
+    fn refused(&self, err: ServiceError) -> String {
         match self {
-            Self::Post(outgoing) => &outgoing.client_msg_id,
-            Self::Chat { client_msg_id, .. } => client_msg_id,
+            Self::Post(outgoing) => ack(&outgoing.client_msg_id, Err(err)),
+            Self::Chat { client_msg_id, .. } => ack(client_msg_id, Err(err)),
+            Self::Change { message_id, .. } => change_ack(*message_id, Err(err)),
         }
     }
 }
@@ -85,10 +93,7 @@ impl Sender {
                     send
                 }
             };
-            ack(
-                send.client_msg_id(),
-                Err(ServiceError::TooManyRequests { retry_after: 1 }),
-            )
+            send.refused(ServiceError::TooManyRequests { retry_after: 1 })
         })
     }
 }
@@ -111,6 +116,25 @@ async fn post_all(
     let mut strikes = 0;
     while let Some(send) = sends.recv().await {
         let (client_msg_id, result) = match send {
+            Send::Change {
+                conversation_id,
+                message_id,
+                body,
+            } => {
+                let chat = &services.chat;
+                let result = match body {
+                    Some(body) => chat.edit(user_id, conversation_id, message_id, &body).await,
+                    None => chat.delete(user_id, conversation_id, message_id).await,
+                };
+                if !counts_strike(&mut strikes, &result, &flood) {
+                    return;
+                }
+                let frame = change_ack(message_id, result.map(|m| m.change));
+                if out.send(Message::Text(frame.into())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             Send::Post(outgoing) => {
                 let id = outgoing.client_msg_id.clone();
                 (id, services.chat.post(user_id, outgoing).await)
@@ -139,19 +163,51 @@ async fn post_all(
                 (client_msg_id, result)
             }
         };
-        if matches!(result, Err(ServiceError::TooManyRequests { .. })) {
-            strikes += 1;
-            if strikes >= FLOOD_STRIKES {
-                flood.notify_one();
-                return;
-            }
-        } else {
-            strikes = 0;
+        if !counts_strike(&mut strikes, &result, &flood) {
+            return;
         }
         let frame = ack(&client_msg_id, result);
         if out.send(Message::Text(frame.into())).await.is_err() {
             return; // the connection is gone; the rest are committed or never will be
         }
+    }
+}
+
+/// Counts a refusal for going past the rate; `false` once the client has
+/// done it too often (the connection closes).
+fn counts_strike<T>(strikes: &mut u32, result: &Result<T, ServiceError>, flood: &Notify) -> bool {
+    if matches!(result, Err(ServiceError::TooManyRequests { .. })) {
+        *strikes += 1;
+        if *strikes >= FLOOD_STRIKES {
+            flood.notify_one();
+            return false;
+        }
+    } else {
+        *strikes = 0;
+    }
+    true
+}
+
+/// The `change_ack` frame of an edit or deletion, as text.
+fn change_ack(message_id: Uuid, result: Result<i64, ServiceError>) -> String {
+    let (change, error) = match result {
+        Ok(change) => (Some(change), None),
+        Err(err) => (None, Some(ack_error(err))),
+    };
+    ServerFrame::ChangeAck {
+        message_id,
+        change,
+        error,
+    }
+    .to_text()
+}
+
+/// A refusal as the socket words it: the REST status and detail.
+fn ack_error(err: ServiceError) -> AckError {
+    let api = ApiError::from(err);
+    AckError {
+        status: api.status().as_u16(),
+        detail: api.detail().to_owned(),
     }
 }
 
@@ -169,20 +225,14 @@ fn ack(client_msg_id: &str, result: Result<Posted, ServiceError>) -> String {
                 error: None,
             }
         }
-        Err(err) => {
-            let api = ApiError::from(err);
-            ServerFrame::Ack {
-                client_msg_id: client_msg_id.into(),
-                message_id: None,
-                conversation_id: None,
-                seq: None,
-                duplicate: false,
-                error: Some(AckError {
-                    status: api.status().as_u16(),
-                    detail: api.detail().to_owned(),
-                }),
-            }
-        }
+        Err(err) => ServerFrame::Ack {
+            client_msg_id: client_msg_id.into(),
+            message_id: None,
+            conversation_id: None,
+            seq: None,
+            duplicate: false,
+            error: Some(ack_error(err)),
+        },
     };
     frame.to_text()
 }

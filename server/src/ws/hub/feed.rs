@@ -120,7 +120,7 @@ impl Feed {
         // start of a gap that would send every connection old messages.
         let start = match self.topic {
             Topic::Conversation(id) => match services.store.conversation(id).await {
-                Ok(conversation) => conversation.map(|c| c.last_seq),
+                Ok(conversation) => conversation.map(|c| (c.last_seq, c.last_change)),
                 Err(err) => {
                     tracing::warn!(error = %err, "a feed starts without its conversation's position");
                     None
@@ -170,7 +170,7 @@ async fn run(
     hub: Weak<Hub>,
     services: Arc<Services>,
     mut subscription: Subscription,
-    start: Option<i64>,
+    start: Option<(i64, i64)>,
 ) {
     let mut order = match feed.topic {
         Topic::Conversation(id) => Some(Order::new(id, start)),

@@ -1,5 +1,6 @@
-//! A conversation's messages in sequence order, each once, for every local
-//! connection at the price of one.
+//! A conversation's messages in sequence order, and the changes of its
+//! messages in change order, each once, for every local connection at the
+//! price of one.
 //!
 //! Sequence numbers are handed out in commit order, but concurrent senders
 //! (on several processes, or one process under load) can publish them out
@@ -14,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use services::events::Envelope;
+use services::events::{Envelope, Stream};
 use services::Services;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -22,7 +23,7 @@ use uuid::Uuid;
 use super::feed::Feed;
 use super::REORDER_WINDOW;
 
-/// Messages held for a gap before it is filled at once.
+/// Events of one stream held for a gap before it is filled at once.
 const MAX_PENDING: usize = 1024;
 /// Most messages one fill reads from the store, in pages of [`PAGE`].
 const MAX_FILL: usize = 1000;
@@ -32,12 +33,20 @@ const PAGE: u32 = 100;
 const RETRY: Duration = Duration::from_millis(200);
 const MAX_TRIES: u32 = 5;
 
-/// The order of one conversation's messages on this process.
+/// The order of one conversation's two streams on this process.
 pub(super) struct Order {
     conversation_id: Uuid,
-    /// The last message handed on; `None` until the first.
+    messages: Lane,
+    changes: Lane,
+}
+
+/// One stream's order: messages by sequence number, or changes by change
+/// number.
+struct Lane {
+    stream: Stream,
+    /// The last number handed on; `None` until the first.
     last: Option<i64>,
-    /// Messages that came after a jump, waiting for the gap to close.
+    /// Events that came after a jump, waiting for the gap to close.
     pending: BTreeMap<i64, Envelope>,
     /// When to stop waiting and fill the gap from the store.
     deadline: Option<Instant>,
@@ -46,29 +55,33 @@ pub(super) struct Order {
 }
 
 impl Order {
-    /// The order of a conversation whose newest stored message was `last`
-    /// when its feed started (`None`: unknown, the first message sets it).
-    pub(super) fn new(conversation_id: Uuid, last: Option<i64>) -> Self {
+    /// The order of a conversation whose newest stored message and change
+    /// were `last` when its feed started (`None`: unknown, the first event
+    /// of each stream sets it).
+    pub(super) fn new(conversation_id: Uuid, last: Option<(i64, i64)>) -> Self {
         Self {
             conversation_id,
-            last,
-            pending: BTreeMap::new(),
-            deadline: None,
-            tries: 0,
+            messages: Lane::new(Stream::Messages, last.map(|(seq, _)| seq)),
+            changes: Lane::new(Stream::Changes, last.map(|(_, change)| change)),
         }
     }
 
+    /// The earlier of the two streams' deadlines.
     pub(super) fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        match (self.messages.deadline, self.changes.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// An event from the bus: other events go straight on; a message goes
-    /// on in order, is held after a jump, or is dropped as a repeat.
+    /// An event from the bus: other events go straight on; a message or a
+    /// change goes on in order, is held after a jump, or is dropped as a
+    /// repeat.
     pub(super) fn take(&mut self, envelope: Envelope, feed: &Feed) {
-        if envelope.seq <= 0 {
+        let Some((stream, number)) = envelope.position() else {
             feed.dispatch(&envelope);
             return;
-        }
+        };
         if !envelope.conversation_id.is_nil() && envelope.conversation_id != self.conversation_id {
             // Never hand on a message of another conversation that reached
             // this topic.
@@ -79,13 +92,49 @@ impl Order {
             );
             return;
         }
+        match stream {
+            Stream::Messages => self.messages.take(number, envelope, feed),
+            Stream::Changes => self.changes.take(number, envelope, feed),
+        }
+    }
+
+    /// The feed missed events: the next of each stream shows the gap; fill
+    /// it without waiting.
+    pub(super) fn lagged(&mut self) {
+        self.messages.lagged();
+        self.changes.lagged();
+    }
+
+    /// Fills the gaps whose time is up.
+    pub(super) async fn fill(&mut self, services: &Services, feed: &Feed) {
+        let now = Instant::now();
+        for lane in [&mut self.messages, &mut self.changes] {
+            if lane.deadline.is_some_and(|d| d <= now) {
+                lane.fill(self.conversation_id, services, feed).await;
+            }
+        }
+    }
+}
+
+impl Lane {
+    fn new(stream: Stream, last: Option<i64>) -> Self {
+        Self {
+            stream,
+            last,
+            pending: BTreeMap::new(),
+            deadline: None,
+            tries: 0,
+        }
+    }
+
+    fn take(&mut self, number: i64, envelope: Envelope, feed: &Feed) {
         match self.last {
-            Some(last) if envelope.seq <= last => {
+            Some(last) if number <= last => {
                 // Published again (a retried send) or filled already.
                 metrics::counter!("chatsphere_hub_repeats_total").increment(1);
             }
-            Some(last) if envelope.seq > last + 1 => {
-                self.pending.insert(envelope.seq, envelope);
+            Some(last) if number > last + 1 => {
+                self.pending.insert(number, envelope);
                 if self.pending.len() >= MAX_PENDING {
                     self.deadline = Some(Instant::now());
                 } else if self.deadline.is_none() {
@@ -94,36 +143,34 @@ impl Order {
             }
             // The next one, or the first this feed sees (its start unknown).
             _ => {
-                self.hand_on(&envelope, feed);
+                self.hand_on(number, &envelope, feed);
                 self.drain(feed);
             }
         }
     }
 
-    /// The feed missed messages: the next one shows the gap; fill it
-    /// without waiting.
-    pub(super) fn lagged(&mut self) {
+    fn lagged(&mut self) {
         if self.last.is_some() {
             self.deadline = Some(Instant::now());
         }
     }
 
-    fn hand_on(&mut self, envelope: &Envelope, feed: &Feed) {
-        self.last = Some(envelope.seq);
+    fn hand_on(&mut self, number: i64, envelope: &Envelope, feed: &Feed) {
+        self.last = Some(number);
         feed.dispatch(envelope);
     }
 
-    /// Hands on the held messages that are next in line.
+    /// Hands on the held events that are next in line.
     fn drain(&mut self, feed: &Feed) {
         while let Some(entry) = self.pending.first_entry() {
-            let seq = *entry.key();
+            let number = *entry.key();
             match self.last {
-                Some(last) if seq <= last => {
+                Some(last) if number <= last => {
                     entry.remove();
                 }
-                Some(last) if seq == last + 1 => {
+                Some(last) if number == last + 1 => {
                     let envelope = entry.remove();
-                    self.hand_on(&envelope, feed);
+                    self.hand_on(number, &envelope, feed);
                 }
                 _ => break,
             }
@@ -134,12 +181,14 @@ impl Order {
         }
     }
 
-    /// Reads the messages between the last one handed on and the first
-    /// held one from the store (they are committed: the held one is), hands
-    /// them and the held ones on. A read that fails is tried again a few
-    /// times; then the held ones go on regardless, and each connection
-    /// fills its own gap when the store answers again.
-    pub(super) async fn fill(&mut self, services: &Services, feed: &Feed) {
+    /// Reads what lies between the last event handed on and the first held
+    /// one from the store (it is committed: the held one is), hands it and
+    /// the held ones on. A read that fails is tried again a few times; then
+    /// the held ones go on regardless, and each connection fills its own
+    /// gap when the store answers again. Changes are read as the messages
+    /// they changed, each in its latest state: a message changed twice
+    /// leaves a hole in the numbers, which is no loss.
+    async fn fill(&mut self, conversation_id: Uuid, services: &Services, feed: &Feed) {
         let (Some(last), Some(&first)) = (self.last, self.pending.keys().next()) else {
             // A lag with nothing held yet: the next jump is filled at once.
             self.deadline = None;
@@ -151,11 +200,21 @@ impl Order {
         let mut after = last;
         let mut filled = 0;
         while after + 1 < first && filled < MAX_FILL {
-            let page = match services
-                .store
-                .messages_after(self.conversation_id, after, PAGE)
-                .await
-            {
+            let read = match self.stream {
+                Stream::Messages => {
+                    services
+                        .store
+                        .messages_after(conversation_id, after, PAGE)
+                        .await
+                }
+                Stream::Changes => {
+                    services
+                        .store
+                        .changes_after(conversation_id, after, PAGE)
+                        .await
+                }
+            };
+            let page = match read {
                 Ok(page) => page,
                 Err(err) => {
                     self.tries += 1;
@@ -167,12 +226,15 @@ impl Order {
                     break;
                 }
             };
-            let Some(newest) = page.last().map(|m| m.seq) else {
+            let Some(newest) = page.last().map(|m| self.stream.number(m)) else {
                 break;
             };
-            for message in page.iter().filter(|m| m.seq < first) {
-                self.hand_on(&Envelope::of_message(message), feed);
-                filled += 1;
+            for message in &page {
+                let number = self.stream.number(message);
+                if number < first {
+                    self.hand_on(number, &Envelope::of(self.stream, message), feed);
+                    filled += 1;
+                }
             }
             after = newest;
         }

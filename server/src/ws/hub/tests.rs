@@ -273,3 +273,60 @@ async fn an_old_message_published_again_is_a_repeat_for_a_new_feed_not_a_gap() {
     assert!(inbox.try_recv().is_err(), "no old messages replayed live");
     assert_eq!(hub.fills(topic), 0);
 }
+
+#[tokio::test]
+async fn changes_are_ordered_apart_from_messages_and_a_lost_one_is_filled_once() {
+    use services::store::MessageChange;
+    let (services, bus) = services().await;
+    let (user, general) = member(&services).await;
+    let hub = Hub::new(Arc::new(services.clone()));
+    let topic = Topic::Conversation(general);
+    let mut inboxes = Vec::new();
+    for _ in 0..10 {
+        let (subscriber, inbox) = hub.subscriber(16);
+        hub.attach(&subscriber, &[topic]).await.unwrap();
+        inboxes.push((subscriber, inbox));
+    }
+    let messages = stored(&services, user, general, 3).await;
+    let mut changed = Vec::new();
+    for (i, body) in ["a", "b", "c", "d"].into_iter().enumerate() {
+        let message = &messages[i % 3];
+        let state = services
+            .store
+            .change_message(general, message.id, MessageChange::Edit { body })
+            .await
+            .unwrap();
+        changed.push(state);
+    }
+    let publish_change = |m: &ChatMessage| {
+        let bytes = ServerFrame::changed(m).to_bytes();
+        let bus = bus.clone();
+        async move {
+            use services::bus::Bus;
+            bus.publish(&conversation_topic(general), bytes)
+                .await
+                .unwrap();
+        }
+    };
+    // Messages 1–3 in order; change 3 before 1, change 2 never published.
+    for message in &messages {
+        publish(&bus, message).await;
+    }
+    publish_change(&changed[2]).await;
+    publish_change(&changed[0]).await;
+    publish_change(&changed[3]).await;
+    for (_, inbox) in &mut inboxes {
+        let mut got = Vec::new();
+        while got.len() < 7 {
+            let delivery = tokio::time::timeout(Duration::from_secs(5), inbox.recv())
+                .await
+                .expect("an event in time")
+                .expect("the inbox is open");
+            got.push(delivery.1.seq);
+        }
+        // Messages by seq; changes (negative on the envelope) by number:
+        // 1, then 2 read from the store, then 3 and 4 as held.
+        assert_eq!(got, [1, 2, 3, -1, -2, -3, -4]);
+    }
+    assert_eq!(hub.fills(topic), 1, "one read for all ten");
+}

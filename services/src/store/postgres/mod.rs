@@ -38,6 +38,7 @@ macro_rules! user_columns {
 mod accounts;
 mod audit;
 mod batch;
+mod changes;
 mod conversations;
 mod identities;
 mod receipts;

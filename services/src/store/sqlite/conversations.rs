@@ -16,7 +16,8 @@ use crate::store::{classify, count_u32, findable, like_pattern, StoreError};
 macro_rules! message_select {
     () => {
         "select m.id, m.conversation_id, m.seq, m.sender_id, u.display_name as sender_name, \
-         m.client_msg_id, m.body, m.reply_to, m.created_at \
+         m.client_msg_id, m.body, m.reply_to, m.created_at, m.change_seq, m.edited_at, \
+         m.deleted_at \
          from messages m join users u on u.id = m.sender_id "
     };
 }
@@ -33,6 +34,9 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, sqlx::Err
         body: row.try_get("body")?,
         reply_to: row.try_get("reply_to")?,
         created_at: row.try_get("created_at")?,
+        change: row.try_get("change_seq")?,
+        edited_at: row.try_get("edited_at")?,
+        deleted_at: row.try_get("deleted_at")?,
     })
 }
 
@@ -48,10 +52,11 @@ fn conversation_from_row(row: &SqliteRow) -> Result<Conversation, sqlx::Error> {
         name: row.try_get("name")?,
         is_public: row.try_get("is_public")?,
         last_seq: row.try_get("last_seq")?,
+        last_change: row.try_get("last_change")?,
     })
 }
 
-const CONVERSATION_COLUMNS: &str = "id, kind, name, is_public, last_seq";
+const CONVERSATION_COLUMNS: &str = "id, kind, name, is_public, last_seq, last_change";
 
 #[async_trait]
 impl ConversationStore for SqliteStore {
@@ -268,7 +273,9 @@ impl ConversationStore for SqliteStore {
                own.display_name as own_name, \
                lm.id as lm_id, lm.seq as lm_seq, lm.sender_id as lm_sender_id, \
                lu.display_name as lm_sender_name, lm.client_msg_id as lm_client_msg_id, \
-               lm.body as lm_body, lm.reply_to as lm_reply_to, lm.created_at as lm_created_at \
+               lm.body as lm_body, lm.reply_to as lm_reply_to, lm.created_at as lm_created_at, \
+               lm.change_seq as lm_change, lm.edited_at as lm_edited_at, \
+               lm.deleted_at as lm_deleted_at \
              from members me join conversations c on c.id = me.conversation_id \
              join users own on own.id = me.user_id \
              left join messages lm on lm.conversation_id = c.id and lm.seq = c.last_seq \
@@ -294,6 +301,9 @@ impl ConversationStore for SqliteStore {
                     body: row.try_get("lm_body")?,
                     reply_to: row.try_get("lm_reply_to")?,
                     created_at: row.try_get("lm_created_at")?,
+                    change: row.try_get("lm_change")?,
+                    edited_at: row.try_get("lm_edited_at")?,
+                    deleted_at: row.try_get("lm_deleted_at")?,
                 }),
                 None => None,
             };

@@ -41,6 +41,7 @@ macro_rules! user_columns {
 mod accounts;
 mod audit;
 mod batch;
+mod changes;
 mod conversations;
 mod identities;
 mod receipts;
@@ -89,6 +90,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // A deleted message's text is overwritten in the file, not just
+            // unlinked (a tombstone must not leave the body readable on disk).
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(5));
         let separate_readers = file_path(url).is_some();
         let mut writer = SqlitePoolOptions::new()

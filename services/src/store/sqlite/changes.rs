@@ -1,0 +1,159 @@
+//! [`ChangeStore`] on SQLite.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use domain::ChatMessage;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::conversations::{message_from_row, message_select};
+use super::SqliteStore;
+use crate::store::changes::{ChangeStore, MessageChange, MessageVersion};
+use crate::store::StoreError;
+
+#[async_trait]
+impl ChangeStore for SqliteStore {
+    async fn change_message(
+        &self,
+        conversation_id: Uuid,
+        message_id: Uuid,
+        change: MessageChange<'_>,
+    ) -> Result<ChatMessage, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        // The first statement writes, so SQLite takes the write lock at once.
+        let number: Option<i64> = sqlx::query_scalar(
+            "update conversations set last_change = last_change + 1 where id = ? \
+             returning last_change",
+        )
+        .bind(conversation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let number = number.ok_or(StoreError::NotFound("message"))?;
+        let current = sqlx::query(
+            "select body, deleted_at is not null as deleted from messages \
+             where id = ? and conversation_id = ?",
+        )
+        .bind(message_id)
+        .bind(conversation_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
+        let deleted: bool = current.try_get("deleted")?;
+        let now = Utc::now();
+        match change {
+            MessageChange::Edit { .. } if deleted => {
+                return Err(StoreError::NotFound("message"));
+            }
+            MessageChange::Delete if deleted => {
+                // Nothing to change: the counter goes back with the rollback.
+                tx.rollback().await?;
+                return read(self, message_id).await;
+            }
+            MessageChange::Edit { body } => {
+                let old: String = current.try_get("body")?;
+                sqlx::query(
+                    "insert into message_versions (message_id, change_seq, body, replaced_at) \
+                     values (?, ?, ?, ?)",
+                )
+                .bind(message_id)
+                .bind(number)
+                .bind(old)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "update messages set body = ?, edited_at = ?, change_seq = ? where id = ?",
+                )
+                .bind(body)
+                .bind(now)
+                .bind(number)
+                .bind(message_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            MessageChange::Delete => {
+                sqlx::query("delete from message_versions where message_id = ?")
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "update messages set body = '', deleted_at = ?, change_seq = ? where id = ?",
+                )
+                .bind(now)
+                .bind(number)
+                .bind(message_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let row = sqlx::query(concat!(message_select!(), "where m.id = ?"))
+            .bind(message_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let message = message_from_row(&row)?;
+        tx.commit().await?;
+        if matches!(change, MessageChange::Delete) {
+            // The old pages stay in the write-ahead log until it is reused:
+            // copy them back and empty it, so the erased text leaves the disk
+            // now (best effort: a long reader makes it a partial checkpoint,
+            // and the log is emptied at a later one).
+            if let Err(err) = sqlx::query("pragma wal_checkpoint(truncate)")
+                .execute(&self.writer)
+                .await
+            {
+                tracing::debug!(error = %err, "checkpoint after a deletion failed");
+            }
+        }
+        Ok(message)
+    }
+
+    async fn changes_after(
+        &self,
+        conversation_id: Uuid,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let sql = concat!(
+            message_select!(),
+            "where m.conversation_id = ? and m.change_seq > ? order by m.change_seq asc limit ?"
+        );
+        let rows = sqlx::query(sql)
+            .bind(conversation_id)
+            .bind(after.max(0))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn message_versions(&self, message_id: Uuid) -> Result<Vec<MessageVersion>, StoreError> {
+        let rows = sqlx::query(
+            "select change_seq, body, replaced_at from message_versions \
+             where message_id = ? order by change_seq",
+        )
+        .bind(message_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MessageVersion {
+                    change: row.try_get("change_seq")?,
+                    body: row.try_get("body")?,
+                    replaced_at: row.try_get("replaced_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A message as it is now (read on the writer: it sees its own writes).
+async fn read(store: &SqliteStore, message_id: Uuid) -> Result<ChatMessage, StoreError> {
+    let row = sqlx::query(concat!(message_select!(), "where m.id = ?"))
+        .bind(message_id)
+        .fetch_one(&store.writer)
+        .await?;
+    Ok(message_from_row(&row)?)
+}
