@@ -26,8 +26,10 @@ pub struct Flash {
 }
 
 impl Flash {
-    /// The longest text carried (a server-worded error is far shorter).
-    pub const MAX_TEXT: usize = 500;
+    /// The longest text carried (a server-worded error is far shorter):
+    /// percent-encoded, 300 Chinese characters stay well under the 4 KB a
+    /// browser keeps of a cookie.
+    pub const MAX_TEXT: usize = 300;
 
     /// A message for `form`, cut to [`Flash::MAX_TEXT`] characters.
     pub fn new(form: &str, text: &str) -> Self {
@@ -60,6 +62,25 @@ impl FlashState {
         provide_context(Self(RwSignal::new(initial)));
     }
 
+    /// Forgets the flash when the app moves to another page than the one
+    /// it is for (a page named by its path, like `/login`): it is shown
+    /// once. Called inside the router.
+    pub fn forget_on_navigation(self) {
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |previous: Option<String>| {
+            let path = location.pathname.get();
+            if previous.is_some_and(|p| p != path) {
+                let elsewhere = self
+                    .0
+                    .with_untracked(|f| f.as_ref().is_some_and(|f| f.form != path));
+                if elsewhere {
+                    self.0.set(None);
+                }
+            }
+            path
+        });
+    }
+
     /// The text for `form`, if the flash is for it (tracked).
     pub fn text_for(self, form: &str) -> Option<String> {
         self.0.with(|flash| {
@@ -76,7 +97,10 @@ impl FlashState {
         let flash = Flash::new(form, text);
         #[cfg(feature = "ssr")]
         ssr::set(&flash);
-        self.0.set(Some(flash));
+        // Untracked: the page that shows it is rendered after the redirect
+        // and reads it then; waking the views of the page being left, as
+        // it goes, would make them read what is already gone.
+        self.0.update_untracked(|current| *current = Some(flash));
     }
 }
 

@@ -143,7 +143,7 @@ test("disabling an account ends its open page at once; enabled again, it signs i
   await expect(page.locator(".user-menu a[href='/login']")).toBeVisible();
   // The other device, loading a page: signed out, with the reason.
   await laptop.goto("/settings/profile");
-  await expect(laptop).toHaveURL(/\/login\?next=%2Fsettings%2Fprofile$/);
+  await expect(laptop).toHaveURL(/\/login\?next=\/settings\/profile$/);
   await expect(laptop.locator("#sign-in-form .error")).toHaveText(/this account has been disabled/);
   await laptop.goto("/rooms");
   await expect(laptop.locator(".user-menu a[href='/login']")).toBeVisible();

@@ -17,7 +17,7 @@ test("two people chat live in a direct conversation", async ({ browser }) => {
   await composer.press("Enter");
   const sent = ann.page.locator(".message:not(.pending)").last();
   await expect(sent.locator(".body")).toHaveText("Hi Ben 👋 see https://example.com");
-  await expect(sent.locator("a")).toHaveAttribute("href", "https://example.com");
+  await expect(sent.locator(".body a")).toHaveAttribute("href", "https://example.com");
   await expect(composer).toHaveValue("");
 
   // Ben sees the conversation in his sidebar, live, with an unread badge.

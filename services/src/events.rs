@@ -143,12 +143,16 @@ impl Envelope {
     }
 
     /// The ordered stream this event is in and its number there; `None`
-    /// for events outside both (typing, receipts, …).
+    /// for events outside both (typing, receipts, …). Only a forged
+    /// envelope says `i64::MIN`: it reads as change `i64::MAX`, which
+    /// readers drop.
     pub fn position(&self) -> Option<(Stream, i64)> {
         match self.seq {
             0 => None,
             seq if seq > 0 => Some((Stream::Messages, seq)),
-            seq => seq.checked_neg().map(|n| (Stream::Changes, n)),
+            // `i64::MIN` has no positive counterpart: the furthest number,
+            // which no change ever reaches.
+            seq => Some((Stream::Changes, seq.checked_neg().unwrap_or(i64::MAX))),
         }
     }
 

@@ -4,8 +4,8 @@
 mod support;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use domain::{AuditCursor, AuditEvent, AuditKind, DisplayName, Username};
-use services::store::{AuditEntry, AuditQuery, NewUser, User};
+use domain::{AuditCursor, AuditEvent, AuditKind};
+use services::store::{AuditEntry, AuditQuery};
 use support::StoreFixture as Fixture;
 use uuid::Uuid;
 
@@ -15,18 +15,6 @@ support::store_contract!(
     keyset_pages_cover_every_event_once_even_within_one_instant,
     pruning_deletes_only_older_events,
 );
-
-async fn user(fx: &Fixture, name: &str) -> User {
-    fx.store
-        .create_user(&NewUser {
-            username: Username::parse(name).unwrap(),
-            email: None,
-            display_name: DisplayName::parse(name).unwrap(),
-            password_hash: None,
-        })
-        .await
-        .unwrap()
-}
 
 /// Records an event of `kind` about `user` at `at`; returns its id.
 async fn record(fx: &Fixture, kind: AuditKind, user: Option<Uuid>, at: DateTime<Utc>) -> Uuid {
@@ -48,8 +36,8 @@ fn ids(events: &[AuditEvent]) -> Vec<Uuid> {
 }
 
 async fn recorded_events_come_back_newest_first_with_usernames(fx: Fixture) {
-    let ann = user(&fx, "ann").await;
-    let root = user(&fx, "root").await;
+    let ann = fx.user("ann").await;
+    let root = fx.user("root").await;
     let t0 = Utc::now() - Duration::minutes(10);
     let at = t0 + Duration::nanoseconds(123_456_789);
     let entry = AuditEntry {
@@ -106,8 +94,8 @@ async fn recorded_events_come_back_newest_first_with_usernames(fx: Fixture) {
 }
 
 async fn events_are_filtered_by_kind_user_and_time(fx: Fixture) {
-    let ann = user(&fx, "ann").await;
-    let ben = user(&fx, "ben").await;
+    let ann = fx.user("ann").await;
+    let ben = fx.user("ben").await;
     let t0 = Utc::now() - Duration::hours(1);
     let a1 = record(&fx, AuditKind::SignIn, Some(ann.id), t0).await;
     let b1 = record(

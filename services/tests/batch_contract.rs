@@ -7,12 +7,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::{DisplayName, Username};
 use services::auth::{AccessTokens, SessionPolicy};
 use services::bus::InProcessBus;
 use services::conversations::{ChatPolicy, Outgoing};
 use services::kv::SharedKv;
-use services::store::{NewMessage, NewUser, Posted, User};
+use services::store::{NewMessage, Posted};
 use services::Services;
 use support::StoreFixture as Fixture;
 use uuid::Uuid;
@@ -21,18 +20,6 @@ support::store_contract!(
     a_batch_numbers_new_messages_in_order_and_answers_repeats_with_the_original,
     concurrent_senders_share_commits_and_every_message_gets_its_own_number,
 );
-
-async fn user(fx: &Fixture, name: &str) -> User {
-    fx.store
-        .create_user(&NewUser {
-            username: Username::parse(name).unwrap(),
-            email: None,
-            display_name: DisplayName::parse(name).unwrap(),
-            password_hash: None,
-        })
-        .await
-        .unwrap()
-}
 
 fn message<'a>(conversation: Uuid, sender: Uuid, client: &'a str, body: &'a str) -> NewMessage<'a> {
     NewMessage {
@@ -45,8 +32,8 @@ fn message<'a>(conversation: Uuid, sender: Uuid, client: &'a str, body: &'a str)
 }
 
 async fn a_batch_numbers_new_messages_in_order_and_answers_repeats_with_the_original(fx: Fixture) {
-    let ann = user(&fx, "ann").await;
-    let ben = user(&fx, "ben").await;
+    let ann = fx.user("ann").await;
+    let ben = fx.user("ben").await;
     let group = fx
         .store
         .create_group(ann.id, "batch", &[ben.id])
@@ -139,7 +126,7 @@ async fn concurrent_senders_share_commits_and_every_message_gets_its_own_number(
     );
     let mut senders = Vec::new();
     for i in 0..20 {
-        senders.push(user(&fx, &format!("sender{i}")).await);
+        senders.push(fx.user(&format!("sender{i}")).await);
     }
     let ids: Vec<Uuid> = senders.iter().map(|u| u.id).collect();
     let group = fx

@@ -5,8 +5,7 @@
 
 mod support;
 
-use domain::{DisplayName, Username};
-use services::store::{MessageChange, NewMessage, NewUser, Posted, StoreError, User};
+use services::store::{MessageChange, NewMessage, Posted, StoreError};
 use support::StoreFixture as Fixture;
 use uuid::Uuid;
 
@@ -14,18 +13,6 @@ support::store_contract!(
     changes_are_numbered_per_conversation_and_read_back_in_their_latest_state,
     a_deletion_erases_the_text_and_its_versions_and_ends_editing,
 );
-
-async fn user(fx: &Fixture, name: &str) -> User {
-    fx.store
-        .create_user(&NewUser {
-            username: Username::parse(name).unwrap(),
-            email: None,
-            display_name: DisplayName::parse(name).unwrap(),
-            password_hash: None,
-        })
-        .await
-        .unwrap()
-}
 
 async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid, body: &str) -> domain::ChatMessage {
     let client = Uuid::now_v7().to_string();
@@ -47,7 +34,7 @@ async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid, body: &str) -> dom
 }
 
 async fn changes_are_numbered_per_conversation_and_read_back_in_their_latest_state(fx: Fixture) {
-    let ann = user(&fx, "ann").await;
+    let ann = fx.user("ann").await;
     let one = fx.store.create_group(ann.id, "one", &[]).await.unwrap();
     let two = fx.store.create_group(ann.id, "two", &[]).await.unwrap();
     let a = post(&fx, one.id, ann.id, "a").await;
@@ -59,27 +46,31 @@ async fn changes_are_numbered_per_conversation_and_read_back_in_their_latest_sta
         .store
         .change_message(one.id, a.id, edit("a1"))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!((a1.change, a1.seq, a1.body.as_str()), (1, a.seq, "a1"));
     assert!(a1.edited_at.is_some() && a1.deleted_at.is_none());
     let b1 = fx
         .store
         .change_message(one.id, b.id, edit("b1"))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!(b1.change, 2);
     let a2 = fx
         .store
         .change_message(one.id, a.id, edit("a2"))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!(a2.change, 3);
     // Another conversation counts its own changes.
     let c1 = fx
         .store
         .change_message(two.id, elsewhere.id, edit("c1"))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!(c1.change, 1);
     // A message is changed only through its own conversation.
     assert!(matches!(
@@ -127,7 +118,7 @@ async fn changes_are_numbered_per_conversation_and_read_back_in_their_latest_sta
 }
 
 async fn a_deletion_erases_the_text_and_its_versions_and_ends_editing(fx: Fixture) {
-    let ann = user(&fx, "ann").await;
+    let ann = fx.user("ann").await;
     let group = fx.store.create_group(ann.id, "g", &[]).await.unwrap();
     let m = post(&fx, group.id, ann.id, "secret").await;
     fx.store
@@ -139,6 +130,8 @@ async fn a_deletion_erases_the_text_and_its_versions_and_ends_editing(fx: Fixtur
         .change_message(group.id, m.id, MessageChange::Delete)
         .await
         .unwrap();
+    assert!(gone.1, "deleted now");
+    let gone = gone.0;
     assert_eq!((gone.body.as_str(), gone.change, gone.seq), ("", 2, m.seq));
     assert!(gone.deleted_at.is_some());
     assert!(fx.store.message_versions(m.id).await.unwrap().is_empty());
@@ -149,7 +142,7 @@ async fn a_deletion_erases_the_text_and_its_versions_and_ends_editing(fx: Fixtur
         .change_message(group.id, m.id, MessageChange::Delete)
         .await
         .unwrap();
-    assert_eq!(again, gone);
+    assert_eq!(again, (gone, false));
     assert!(matches!(
         fx.store
             .change_message(group.id, m.id, MessageChange::Edit { body: "back" })

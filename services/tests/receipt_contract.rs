@@ -5,8 +5,8 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use domain::{DisplayName, MemberRole, Username};
-use services::store::{NewMessage, NewUser, Positions, User};
+use domain::MemberRole;
+use services::store::{NewMessage, Positions};
 use support::StoreFixture as Fixture;
 use uuid::Uuid;
 
@@ -20,18 +20,6 @@ support::store_contract!(
     online_members_are_counted_per_conversation,
     last_seen_times_are_kept_per_user,
 );
-
-async fn user(fx: &Fixture, name: &str) -> User {
-    fx.store
-        .create_user(&NewUser {
-            username: Username::parse(name).unwrap(),
-            email: None,
-            display_name: DisplayName::parse(name).unwrap(),
-            password_hash: None,
-        })
-        .await
-        .unwrap()
-}
 
 async fn post_many(fx: &Fixture, conversation: Uuid, sender: Uuid, n: usize) {
     for i in 0..n {
@@ -56,8 +44,8 @@ fn at(delivered_seq: i64, read_seq: i64) -> Option<Positions> {
 }
 
 async fn positions_only_move_forward_and_stop_at_the_newest_message(fx: Fixture) {
-    let a = user(&fx, "ann").await;
-    let b = user(&fx, "ben").await;
+    let a = fx.user("ann").await;
+    let b = fx.user("ben").await;
     let (dm, _) = fx.store.open_direct(a.id, b.id).await.unwrap();
     post_many(&fx, dm.id, a.id, 5).await;
     let store = &fx.store;
@@ -89,8 +77,8 @@ async fn positions_only_move_forward_and_stop_at_the_newest_message(fx: Fixture)
 }
 
 async fn reading_counts_as_delivered_and_drives_the_unread_count(fx: Fixture) {
-    let a = user(&fx, "ann").await;
-    let b = user(&fx, "ben").await;
+    let a = fx.user("ann").await;
+    let b = fx.user("ben").await;
     let (dm, _) = fx.store.open_direct(a.id, b.id).await.unwrap();
     post_many(&fx, dm.id, a.id, 4).await;
     let unread = |user: Uuid| {
@@ -110,8 +98,8 @@ async fn reading_counts_as_delivered_and_drives_the_unread_count(fx: Fixture) {
 }
 
 async fn concurrent_receipts_keep_the_highest_position(fx: Fixture) {
-    let a = user(&fx, "ann").await;
-    let b = user(&fx, "ben").await;
+    let a = fx.user("ann").await;
+    let b = fx.user("ben").await;
     let (dm, _) = fx.store.open_direct(a.id, b.id).await.unwrap();
     post_many(&fx, dm.id, a.id, 30).await;
     let tasks: Vec<_> = (1..=30)
@@ -130,9 +118,9 @@ async fn concurrent_receipts_keep_the_highest_position(fx: Fixture) {
 }
 
 async fn non_members_have_no_positions_to_move(fx: Fixture) {
-    let a = user(&fx, "ann").await;
-    let b = user(&fx, "ben").await;
-    let outsider = user(&fx, "eve").await;
+    let a = fx.user("ann").await;
+    let b = fx.user("ben").await;
+    let outsider = fx.user("eve").await;
     let (dm, _) = fx.store.open_direct(a.id, b.id).await.unwrap();
     post_many(&fx, dm.id, a.id, 2).await;
     assert_eq!(
@@ -153,9 +141,9 @@ async fn non_members_have_no_positions_to_move(fx: Fixture) {
 }
 
 async fn a_messages_recipients_exclude_its_sender_and_those_not_reached(fx: Fixture) {
-    let owner = user(&fx, "olga").await;
-    let b = user(&fx, "ben").await;
-    let c = user(&fx, "cai").await;
+    let owner = fx.user("olga").await;
+    let b = fx.user("ben").await;
+    let c = fx.user("cai").await;
     let group = fx
         .store
         .create_group(owner.id, "team", &[b.id, c.id])
@@ -184,8 +172,8 @@ async fn a_messages_recipients_exclude_its_sender_and_those_not_reached(fx: Fixt
 }
 
 async fn presence_reaches_direct_and_group_conversations_but_not_rooms(fx: Fixture) {
-    let a = user(&fx, "ann").await;
-    let b = user(&fx, "ben").await;
+    let a = fx.user("ann").await;
+    let b = fx.user("ben").await;
     let (dm, _) = fx.store.open_direct(a.id, b.id).await.unwrap();
     let group = fx.store.create_group(a.id, "team", &[b.id]).await.unwrap();
     let general = fx
@@ -206,9 +194,9 @@ async fn presence_reaches_direct_and_group_conversations_but_not_rooms(fx: Fixtu
 }
 
 async fn online_members_are_counted_per_conversation(fx: Fixture) {
-    let a = user(&fx, "ann").await;
-    let b = user(&fx, "ben").await;
-    let c = user(&fx, "cai").await;
+    let a = fx.user("ann").await;
+    let b = fx.user("ben").await;
+    let c = fx.user("cai").await;
     let general = fx
         .store
         .public_room_by_name("general")
@@ -238,8 +226,8 @@ async fn online_members_are_counted_per_conversation(fx: Fixture) {
 }
 
 async fn last_seen_times_are_kept_per_user(fx: Fixture) {
-    let a = user(&fx, "ann").await;
-    let b = user(&fx, "ben").await;
+    let a = fx.user("ann").await;
+    let b = fx.user("ben").await;
     assert!(fx.store.last_seen(&[a.id, b.id]).await.unwrap().is_empty());
     let when = Utc::now() - Duration::minutes(5);
     fx.store.set_last_seen(a.id, when).await.unwrap();

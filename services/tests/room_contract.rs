@@ -6,8 +6,8 @@
 mod support;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use domain::{DisplayName, MemberRole, Username};
-use services::store::{NewMessage, NewUser, StoreError, User};
+use domain::MemberRole;
+use services::store::{NewMessage, StoreError};
 use support::StoreFixture as Fixture;
 use uuid::Uuid;
 
@@ -17,18 +17,6 @@ support::store_contract!(
     deleting_a_room_takes_its_members_and_messages_and_names_who_were_in_it,
     messages_are_counted_per_clock_minute_from_a_given_time,
 );
-
-async fn user(fx: &Fixture, name: &str) -> User {
-    fx.store
-        .create_user(&NewUser {
-            username: Username::parse(name).unwrap(),
-            email: None,
-            display_name: DisplayName::parse(name).unwrap(),
-            password_hash: None,
-        })
-        .await
-        .unwrap()
-}
 
 async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid) -> Uuid {
     let posted = fx
@@ -46,7 +34,7 @@ async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid) -> Uuid {
 }
 
 async fn a_created_room_is_listed_and_its_name_is_unique_without_regard_to_case(fx: Fixture) {
-    let admin = user(&fx, "admin").await;
+    let admin = fx.user("admin").await;
     let room = fx
         .store
         .create_room(admin.id, "Design", "Reviews and critique")
@@ -80,7 +68,7 @@ async fn a_created_room_is_listed_and_its_name_is_unique_without_regard_to_case(
 }
 
 async fn only_public_rooms_have_their_topic_changed(fx: Fixture) {
-    let admin = user(&fx, "admin").await;
+    let admin = fx.user("admin").await;
     let room = fx.store.create_room(admin.id, "ops", "").await.unwrap();
     fx.store
         .add_member(room.id, admin.id, MemberRole::Member)
@@ -106,8 +94,8 @@ async fn only_public_rooms_have_their_topic_changed(fx: Fixture) {
 }
 
 async fn deleting_a_room_takes_its_members_and_messages_and_names_who_were_in_it(fx: Fixture) {
-    let ann = user(&fx, "ann").await;
-    let ben = user(&fx, "ben").await;
+    let ann = fx.user("ann").await;
+    let ben = fx.user("ben").await;
     let room = fx.store.create_room(ann.id, "doomed", "").await.unwrap();
     for member in [&ann, &ben] {
         fx.store
@@ -187,8 +175,8 @@ async fn backdate(fx: &Fixture, message: Uuid, at: DateTime<Utc>) {
 }
 
 async fn messages_are_counted_per_clock_minute_from_a_given_time(fx: Fixture) {
-    let ann = user(&fx, "ann").await;
-    let ben = user(&fx, "ben").await;
+    let ann = fx.user("ann").await;
+    let ben = fx.user("ben").await;
     let room = fx
         .store
         .public_room_by_name("general")

@@ -13,6 +13,7 @@ use crate::i18n::{use_texts, Locale};
 /// Frames every page: header on top, sidebar beside the main area.
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
+    crate::flash::use_flash().forget_on_navigation();
     view! {
         <div class="app">
             <Header/>

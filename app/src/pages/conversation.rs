@@ -192,6 +192,10 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         }
     });
     let typing_token = StoredValue::new(0u64);
+    // The message the live region last announced.
+    let announced = StoredValue::new(None::<Uuid>);
+    // Changes that came before their message (see `changes::apply`).
+    let ahead = StoredValue::new(std::collections::HashMap::<Uuid, domain::ChatMessage>::new());
     let on_event = move |event: ServerFrame<'static>| match event {
         ServerFrame::Resumed { truncated, .. } if truncated.contains(&conversation_id) => {
             reload_newest.dispatch(());
@@ -204,6 +208,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 && messages.with_untracked(|l| !l.iter().any(|m| m.id == message.id));
             if new_from_other {
                 let first_line = message.body.lines().next().unwrap_or_default();
+                announced.set_value(Some(message.id));
                 announce.set(
                     t.chat()
                         .message_from
@@ -211,13 +216,30 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                         .replace("{text}", first_line),
                 );
             }
+            let early = ahead
+                .try_update_value(|held| held.remove(&message.id))
+                .flatten();
             outbox.stored(message);
+            if let Some(early) = early {
+                let _ = changes::apply(messages, early);
+            }
             if new_from_other {
                 pane.arrived();
             }
         }
         ServerFrame::Changed { message } if message.conversation_id == conversation_id => {
-            changes::apply(messages, message.into_owned());
+            // The announcement read out its old text: not a deleted one's.
+            if announced.get_value() == Some(message.id) {
+                announce.set(String::new());
+            }
+            if let Some(early) = changes::apply(messages, message.into_owned()) {
+                ahead.update_value(|held| {
+                    // Bounded: the messages come within moments.
+                    if held.len() < 256 {
+                        held.insert(early.id, early);
+                    }
+                });
+            }
         }
         ServerFrame::Receipt {
             conversation_id: c,

@@ -110,8 +110,7 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
                         if let Err(err) = other {
                             flash.send("/login", &t.error(&err));
                         }
-                        let next = [("next", location.pathname.get_untracked())];
-                        let path = format!("/login?{}", serde_urlencoded::to_string(next).unwrap_or_default());
+                        let path = format!("/login?next={}", location.pathname.get_untracked());
                         view! { <Redirect path/> }.into_any()
                     }
                 }

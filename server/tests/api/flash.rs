@@ -3,10 +3,11 @@
 //! `oauth`) travels in a one-time HttpOnly cookie, so a crafted link cannot
 //! make a ChatSphere page show words of its choosing.
 
-use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{ACCEPT, COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::Response;
 
 use crate::helpers::{flash, user, TestApp};
+use crate::oauth::location;
 
 const SPOOF: &str = "Your account is locked. Call +1 555 0100 to unlock it.";
 
@@ -43,15 +44,6 @@ fn visible_alerts(html: &str) -> Vec<String> {
         .map(|e| e.text().collect::<String>())
         .filter(|t| !t.trim().is_empty())
         .collect()
-}
-
-fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// The flash cookie a response sets, as the browser would send it back.

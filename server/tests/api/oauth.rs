@@ -29,7 +29,7 @@ pub(crate) fn set_cookie(response: &reqwest::Response, name: &str) -> Option<Str
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
 }
 
-fn location(response: &reqwest::Response) -> String {
+pub(crate) fn location(response: &reqwest::Response) -> String {
     response
         .headers()
         .get(LOCATION)

@@ -34,6 +34,8 @@ impl ConversationService {
         let (conversation, message) = self
             .changeable(user_id, conversation_id, message_id)
             .await?;
+        // Refused and idle attempts cost as much as edits.
+        self.count_send(user_id).await?;
         if message.sender_id != user_id {
             return Err(ServiceError::Forbidden(m::NOT_YOUR_MESSAGE));
         }
@@ -57,8 +59,7 @@ impl ConversationService {
         if body.as_str() == message.body {
             return Ok(message);
         }
-        self.count_send(user_id).await?;
-        let changed = self
+        let (changed, _) = self
             .store
             .change_message(
                 conversation.id,
@@ -95,17 +96,21 @@ impl ConversationService {
         let (conversation, message) = self
             .changeable(user_id, conversation_id, message_id)
             .await?;
-        if message.is_deleted() {
-            return Ok(message);
-        }
+        self.count_send(user_id).await?;
         if message.sender_id != user_id && !self.moderates(user_id, &conversation).await? {
             return Err(ServiceError::Forbidden(m::MAY_NOT_DELETE));
         }
-        self.count_send(user_id).await?;
-        let changed = self
+        if message.is_deleted() {
+            return Ok(message);
+        }
+        let (changed, now) = self
             .store
             .change_message(conversation.id, message.id, MessageChange::Delete)
             .await?;
+        if !now {
+            // Deleted meanwhile by someone else: announced and audited there.
+            return Ok(changed);
+        }
         self.announce_change(&changed).await;
         let actor = (message.sender_id != user_id).then_some(user_id);
         self.audit

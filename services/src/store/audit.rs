@@ -91,7 +91,8 @@ pub trait AuditStore: Send + Sync {
     /// usernames of the account and the actor.
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
-    /// Deletes events that happened before `older_than`; returns how many.
+    /// Deletes events that happened before `older_than`, and the texts edits
+    /// replaced before then (kept for the log only); returns how many events.
     async fn prune_audit(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 

@@ -44,15 +44,16 @@ pub struct MessageVersion {
 pub trait ChangeStore: Send + Sync {
     /// Applies `change` to message `message_id` of `conversation_id` as
     /// the conversation's next change, in one transaction; the message's new
-    /// state. `NotFound("message")` when there is no such message in that
-    /// conversation, or when an edit finds it deleted. Deleting a deleted
-    /// message changes nothing and returns it as it is.
+    /// state, and whether this call changed it. `NotFound("message")` when
+    /// there is no such message in that conversation, or when an edit finds
+    /// it deleted. Deleting a deleted message changes nothing (`false`) and
+    /// returns it as it is.
     async fn change_message(
         &self,
         conversation_id: Uuid,
         message_id: Uuid,
         change: MessageChange<'_>,
-    ) -> Result<ChatMessage, StoreError>;
+    ) -> Result<(ChatMessage, bool), StoreError>;
 
     /// Messages of the conversation whose latest change is after `after`,
     /// in change order, at most `limit`.

@@ -91,6 +91,22 @@ pub struct StoreFixture {
     pub url: String,
 }
 
+impl StoreFixture {
+    /// Creates an account named `name` (no email, no password).
+    #[allow(dead_code)] // not every test file creates accounts
+    pub async fn user(&self, name: &str) -> services::store::User {
+        self.store
+            .create_user(&services::store::NewUser {
+                username: domain::Username::parse(name).unwrap(),
+                email: None,
+                display_name: domain::DisplayName::parse(name).unwrap(),
+                password_hash: None,
+            })
+            .await
+            .unwrap()
+    }
+}
+
 /// Runs a store test on a fresh SQLite file.
 pub async fn on_sqlite<F, Fut>(test: F)
 where

@@ -76,11 +76,19 @@ fn finish(
 }
 
 /// Puts a message's newer state in the list (an older one, arriving
-/// late, is ignored).
-pub(super) fn apply(messages: RwSignal<Vec<ChatMessage>>, changed: ChatMessage) {
-    let newer = messages.with_untracked(|list| {
-        list.iter()
-            .any(|m| m.id == changed.id && changed.change > m.change)
+/// late, is ignored). A change of a message newer than the list — its
+/// `message` event still on the way: the two streams are ordered apart —
+/// is returned, to be applied when the message comes.
+pub(super) fn apply(
+    messages: RwSignal<Vec<ChatMessage>>,
+    changed: ChatMessage,
+) -> Option<ChatMessage> {
+    let (newer, ahead) = messages.with_untracked(|list| {
+        (
+            list.iter()
+                .any(|m| m.id == changed.id && changed.change > m.change),
+            list.last().is_none_or(|m| changed.seq > m.seq),
+        )
     });
     if newer {
         messages.update(|list| {
@@ -88,14 +96,23 @@ pub(super) fn apply(messages: RwSignal<Vec<ChatMessage>>, changed: ChatMessage) 
                 *m = changed;
             }
         });
+        None
+    } else {
+        ahead.then_some(changed)
     }
 }
+
+/// What an edit or deletion answered, last.
+type Answer = MappedSignal<Option<Result<Option<ChatMessage>, AppError>>>;
 
 /// The page's edit and delete actions, and who may use them.
 #[derive(Clone, Copy)]
 pub(super) struct Changes {
     edit: ServerAction<EditMessage>,
     delete: ServerAction<DeleteMessage>,
+    /// Their answers, taken once: a view may read them a moment after the
+    /// actions are gone (a sign-in that ended takes the app elsewhere).
+    answers: [Answer; 2],
     /// The message open for editing (`?edit=<id>`).
     editing: Memo<Option<Uuid>>,
     conversation_id: Uuid,
@@ -120,18 +137,19 @@ impl Changes {
         let navigate = use_navigate();
         Effect::new(move |_| {
             if let Some(Ok(Some(message))) = edit.value().get() {
-                apply(messages, message);
+                let _ = apply(messages, message);
                 navigate(&format!("/c/{conversation_id}"), Default::default());
             }
         });
         Effect::new(move |_| {
             if let Some(Ok(Some(message))) = delete.value().get() {
-                apply(messages, message);
+                let _ = apply(messages, message);
             }
         });
         Self {
             edit,
             delete,
+            answers: [edit.value(), delete.value()],
             editing,
             conversation_id,
             me,
@@ -144,13 +162,13 @@ impl Changes {
     /// error, or a plain form's flash.
     pub(super) fn error(self) -> Option<String> {
         let t = use_texts();
-        let refused = |value: Option<Result<Option<ChatMessage>, AppError>>| match value {
+        let refused = |answer: Answer| match answer.try_get().flatten() {
             Some(Err(err)) => Some(t.error(&err)),
             _ => None,
         };
         let flash = crate::flash::use_flash();
-        refused(self.edit.value().get())
-            .or_else(|| refused(self.delete.value().get()))
+        refused(self.answers[0])
+            .or_else(|| refused(self.answers[1]))
             .or_else(|| flash.text_for(EDIT_FORM))
             .or_else(|| flash.text_for(DELETE_FORM))
     }
@@ -173,14 +191,17 @@ pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl Int
     let body = message.body.clone();
     let clock = crate::time::use_clock();
     let locale = use_texts().locale;
-    let edited = message.edited_at.map(|at| {
-        view! {
-            " "
-            <span class="edited" title=move || crate::time::full_label(clock.local(at), locale)>
-                {c.edited}
-            </span>
-        }
-    });
+    let edited_at = message.edited_at;
+    let edited = move || {
+        edited_at.map(|at| {
+            view! {
+                " "
+                <span class="edited" title=move || crate::time::full_label(clock.local(at), locale)>
+                    {c.edited}
+                </span>
+            }
+        })
+    };
     let edit_form = {
         let (page, conversation_id, body) = (page.clone(), conversation_id.clone(), body.clone());
         move || {
@@ -188,11 +209,20 @@ pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl Int
                 (page.clone(), conversation_id.clone(), body.clone());
             let cancel = page.clone();
             let navigate = use_navigate();
+            // Opened in the app (not by loading `?edit=`): the caret goes
+            // to the text at once.
+            let field = NodeRef::<leptos::html::Textarea>::new();
+            Effect::new(move |_| {
+                if let Some(field) = field.get() {
+                    let _ = field.focus();
+                }
+            });
             view! {
                 <ActionForm action=changes.edit attr:class="edit-form">
                     <input type="hidden" name="conversation_id" value=conversation_id/>
                     <input type="hidden" name="message_id" value=id.to_string()/>
                     <textarea
+                        node_ref=field
                         name="body"
                         rows="3"
                         required
@@ -217,7 +247,7 @@ pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl Int
     view! {
         <Show
             when=editing
-            fallback=move || view! { <p class="body"><MessageText text=body.clone()/>{edited.clone()}</p> }
+            fallback=move || view! { <p class="body"><MessageText text=body.clone()/>{edited()}</p> }
         >
             {edit_form.clone()}
         </Show>

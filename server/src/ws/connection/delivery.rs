@@ -31,6 +31,9 @@ impl Connection {
                     return None; // left a moment ago
                 }
                 if let Some((stream, number)) = envelope.position() {
+                    if number == i64::MAX {
+                        return None; // no change is ever numbered so (a forged envelope)
+                    }
                     let key = (conversation_id, stream);
                     match self.sent.get(&key).copied() {
                         Some(last) if number <= last => return None, // sent already
@@ -168,6 +171,26 @@ impl Connection {
     pub(super) async fn resume(&mut self, positions: Positions, changes: Positions) -> Close {
         let mut replayed = 0;
         let mut truncated = Vec::new();
+        // Where each conversation's changes stood before the message replay
+        // reads: a change after that may be newer than the replay's copy of
+        // its message, so it is not skipped.
+        let mut changes_before = std::collections::HashMap::new();
+        for &conversation_id in changes.keys() {
+            if !positions.contains_key(&conversation_id) || !self.follows.contains(conversation_id)
+            {
+                continue;
+            }
+            match self.services.store.conversation(conversation_id).await {
+                Ok(Some(conversation)) => {
+                    changes_before.insert(conversation_id, conversation.last_change);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, "replay failed");
+                    return Some((SERVER_ERROR, "the server could not replay missed messages"));
+                }
+            }
+        }
         for (&conversation_id, &position) in &positions {
             if !self.follows.contains(conversation_id) {
                 continue;
@@ -189,9 +212,12 @@ impl Connection {
             if !self.follows.contains(conversation_id) {
                 continue;
             }
-            let replayed_from = positions.get(&conversation_id).copied();
+            let skip = positions
+                .get(&conversation_id)
+                .zip(changes_before.get(&conversation_id))
+                .map(|(&from, &before)| (from, before));
             match self
-                .replay(conversation_id, Stream::Changes, position, replayed_from)
+                .replay(conversation_id, Stream::Changes, position, skip)
                 .await
             {
                 Ok((sent, complete)) => {
@@ -212,15 +238,17 @@ impl Connection {
     }
 
     /// Replays one stream of one conversation after `position`; how many
-    /// were sent and whether that was all. Changes of messages after
-    /// `replayed_from` are skipped: the message replay sent them as they
-    /// are now. `Err` carries how the connection ends.
+    /// were sent and whether that was all. With `skip = (from, before)`, a
+    /// change numbered up to `before` of a message after `from` is skipped:
+    /// the message replay read it after that change and sent it as it is.
+    /// At most [`MAX_REPLAY`] are read, sent or skipped. `Err` carries how
+    /// the connection ends.
     async fn replay(
         &mut self,
         conversation_id: Uuid,
         stream: Stream,
         position: i64,
-        replayed_from: Option<i64>,
+        skip: Option<(i64, i64)>,
     ) -> Result<(usize, bool), Close> {
         let failed = |err: services::ServiceError| {
             tracing::warn!(error = %err, "replay failed");
@@ -228,6 +256,7 @@ impl Connection {
         };
         let mut after = position.max(0);
         let mut sent = 0;
+        let mut read = 0;
         let mut complete = true;
         loop {
             let page = self
@@ -236,19 +265,21 @@ impl Connection {
                 .map_err(failed)?;
             let full = page.len() == 100;
             for message in &page {
-                let skip = replayed_from.is_some_and(|from| message.seq > from);
-                if !skip {
+                let replayed = skip
+                    .is_some_and(|(from, before)| message.seq > from && message.change <= before);
+                if !replayed {
                     if self.send_stored(stream, message).await.is_err() {
                         return Err(None);
                     }
                     sent += 1;
                 }
+                read += 1;
                 after = stream.number(message);
             }
             if !full {
                 break;
             }
-            if sent >= MAX_REPLAY {
+            if read >= MAX_REPLAY {
                 complete = false;
                 // The client pages the history for the rest (it is told
                 // so by `truncated`): live delivery goes on after the

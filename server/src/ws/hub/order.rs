@@ -82,6 +82,9 @@ impl Order {
             feed.dispatch(&envelope);
             return;
         };
+        if number == i64::MAX {
+            return; // no message or change is ever numbered so (forged)
+        }
         if !envelope.conversation_id.is_nil() && envelope.conversation_id != self.conversation_id {
             // Never hand on a message of another conversation that reached
             // this topic.

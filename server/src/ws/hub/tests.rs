@@ -295,7 +295,8 @@ async fn changes_are_ordered_apart_from_messages_and_a_lost_one_is_filled_once()
             .store
             .change_message(general, message.id, MessageChange::Edit { body })
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         changed.push(state);
     }
     let publish_change = |m: &ChatMessage| {

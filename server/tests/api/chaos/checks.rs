@@ -26,7 +26,36 @@ pub fn all(run: &Run) {
     received_as_acknowledged(&run.logs);
     received_is_stored(&run.logs, &run.stored);
     stored_in_sender_order(&run.logs, &run.stored);
+    views_are_the_stored_messages(&run.logs, &run.stored);
     reality::chaos_was_real(run);
+}
+
+/// Every client's final view of every message — its text, whether it was
+/// deleted, its latest change — is the stored one, edits and deletions made
+/// during the chaos included.
+fn views_are_the_stored_messages(logs: &[ClientLog], stored: &[Value]) {
+    let changed = stored
+        .iter()
+        .filter(|m| m["change"].as_i64().is_some())
+        .count();
+    assert!(changed > 0, "no message was edited or deleted");
+    for log in logs {
+        for message in stored {
+            let id = message["id"].as_str().unwrap_or_default();
+            let expected = (
+                message["change"].as_i64().unwrap_or(0),
+                message["body"].as_str().unwrap_or_default().to_owned(),
+                !message["deleted_at"].is_null(),
+            );
+            assert_eq!(
+                log.views.get(id),
+                Some(&expected),
+                "{}: message {id} (seq {}) is not as stored",
+                log.name,
+                message["seq"]
+            );
+        }
+    }
 }
 
 /// Every message was acknowledged in the end, none refused, none twice

@@ -56,6 +56,8 @@ pub struct Shared {
     /// The conversation's last sequence number once nobody sends any more
     /// (0 until then): clients wait to have received up to it.
     pub final_seq: AtomicI64,
+    /// The conversation's last change number then (set before `final_seq`).
+    pub final_change: AtomicI64,
     /// Clients give up here.
     pub give_up: Instant,
 }
@@ -165,6 +167,7 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
     let resume = json!({
         "type": "resume",
         "positions": {shared.conversation.clone(): log.highest},
+        "changes": {shared.conversation.clone(): log.highest_change},
     });
     if !send_frame(&mut socket, &resume).await {
         return lost(log, "sending resume failed".into());
@@ -218,6 +221,21 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
                         && !sending::pump(shared, log, &mut socket, process).await
                     {
                         return lost(log, "sending failed".into());
+                    }
+                    // Edits and deletions go once: one lost with its
+                    // connection simply did not happen (the final views are
+                    // compared with the store, whatever happened).
+                    for (message_id, delete) in std::mem::take(&mut log.to_change) {
+                        let frame = if delete {
+                            json!({"type": "delete", "conversation_id": shared.conversation, "message_id": message_id})
+                        } else {
+                            json!({"type": "edit", "conversation_id": shared.conversation, "message_id": message_id,
+                                   "body": format!("edited by {}", log.name)})
+                        };
+                        log.changes_sent += 1;
+                        if !send_frame(&mut socket, &frame).await {
+                            return lost(log, "sending a change failed".into());
+                        }
                     }
                 }
                 Some(Ok(Message::Close(frame))) => {

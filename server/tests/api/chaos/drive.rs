@@ -104,6 +104,7 @@ pub async fn chaos_with(scenario: &Scenario<'_>, mut owned: Owned<'_>) {
         max_acked: AtomicI64::new(0),
         settled: AtomicUsize::new(0),
         final_seq: AtomicI64::new(0),
+        final_change: AtomicI64::new(0),
         give_up: epoch + scenario.sending_for + SETTLE,
     });
     let clients: Vec<_> = users
@@ -138,7 +139,16 @@ pub async fn chaos_with(scenario: &Scenario<'_>, mut owned: Owned<'_>) {
     }
     let all_acked = shared.now();
     if shared.settled.load(Ordering::SeqCst) == clients.len() {
-        // Nobody sends any more: this is the last message.
+        // Nobody sends any more: this is the last message, and (a moment
+        // for the edits still on their way) the last change.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = history(&http, &cluster.address(0), &users[0].1, &group).await;
+        let last_change = now
+            .iter()
+            .filter_map(|m| m["change"].as_i64())
+            .max()
+            .unwrap_or(0);
+        shared.final_change.store(last_change, Ordering::SeqCst);
         shared
             .final_seq
             .store(shared.max_acked.load(Ordering::SeqCst), Ordering::SeqCst);

@@ -170,6 +170,14 @@ fn totals(label: &str, logs: &[ClientLog]) {
             .count()),
         sum(&|l| l.failed_connects),
     );
+    eprintln!(
+        "chaos ({label}): edits and deletions: {} sent, {} refused, {} `changed` frames \
+         received ({} of a change already held: a replay raced the live copy)",
+        sum(&|l| l.changes_sent),
+        sum(&|l| l.changes_refused.len()),
+        sum(&|l| l.changes_received),
+        sum(&|l| l.changes_repeated),
+    );
 }
 
 /// What one client sent and received, its duplicate acks and its connections.

@@ -119,6 +119,19 @@ pub struct ClientLog {
     pub errors_after_ack: usize,
     /// Conversations a `resumed` frame said were cut short.
     pub truncated: Vec<Value>,
+    /// Each message as this client last knew it (from its `message` frame
+    /// and the `changed` frames after it): id → (change, body, deleted).
+    pub views: HashMap<String, (i64, String, bool)>,
+    /// The highest change number of a `changed` frame received.
+    pub highest_change: i64,
+    /// `changed` frames taken, and those whose change this client had.
+    pub changes_received: usize,
+    pub changes_repeated: usize,
+    /// Edits and deletions of its own messages to send (message id, delete).
+    pub to_change: Vec<(String, bool)>,
+    /// Edits and deletions sent, and refused (with the reason).
+    pub changes_sent: usize,
+    pub changes_refused: Vec<Value>,
     settled: bool,
     pub gave_up: bool,
 }
@@ -143,6 +156,13 @@ impl ClientLog {
             conflicting_acks: Vec::new(),
             errors_after_ack: 0,
             truncated: Vec::new(),
+            views: HashMap::new(),
+            highest_change: 0,
+            changes_received: 0,
+            changes_repeated: 0,
+            to_change: Vec::new(),
+            changes_sent: 0,
+            changes_refused: Vec::new(),
             settled: false,
             gave_up: false,
         }
@@ -167,10 +187,31 @@ impl ClientLog {
         self.unacked().next().is_none()
     }
 
-    /// Everything acknowledged and everything up to the final seq received.
+    /// Everything acknowledged, everything up to the final seq received,
+    /// and every change up to the final change.
     pub fn done(&self, shared: &Shared) -> bool {
         let last = shared.final_seq.load(Ordering::SeqCst);
-        last > 0 && self.all_acked() && (1..=last).all(|seq| self.seen.contains(&seq))
+        last > 0
+            && self.all_acked()
+            && (1..=last).all(|seq| self.seen.contains(&seq))
+            && self.highest_change >= shared.final_change.load(Ordering::SeqCst)
+    }
+
+    /// Takes a message's state if it is newer than what this client knew.
+    fn view(&mut self, message: &Value) {
+        let id = message["id"].as_str().unwrap_or_default().to_owned();
+        let change = message["change"].as_i64().unwrap_or(0);
+        let state = (
+            change,
+            message["body"].as_str().unwrap_or_default().to_owned(),
+            !message["deleted_at"].is_null(),
+        );
+        match self.views.get(&id) {
+            Some((known, _, _)) if *known >= change => {}
+            _ => {
+                self.views.insert(id, state);
+            }
+        }
     }
 
     /// Tells the test once everything is acknowledged after the chaos.
@@ -231,6 +272,16 @@ pub fn take_frame(
                 Some(_) => {}
                 None => {
                     shared.max_acked.fetch_max(ack.seq, Ordering::SeqCst);
+                    // Some of its own messages it then edits, some it
+                    // deletes (some both), while the chaos goes on.
+                    if !shared.stop_sending.load(Ordering::SeqCst) {
+                        if number % 4 == 3 {
+                            log.to_change.push((ack.message_id.clone(), false));
+                        }
+                        if number % 6 == 5 {
+                            log.to_change.push((ack.message_id.clone(), true));
+                        }
+                    }
                     sent.ack = Some(ack);
                 }
             }
@@ -262,6 +313,27 @@ pub fn take_frame(
             log.highest = log.highest.max(received.seq);
             log.connections[index].messages += 1;
             log.received.push(received);
+            log.view(message);
+        }
+        Some("changed") => {
+            let message = &frame["message"];
+            if message["conversation_id"] != shared.conversation.as_str() {
+                return;
+            }
+            let change = message["change"].as_i64().expect("a change has a number");
+            log.changes_received += 1;
+            let known = log
+                .views
+                .get(message["id"].as_str().unwrap_or_default())
+                .map_or(0, |v| v.0);
+            if known >= change {
+                log.changes_repeated += 1;
+            }
+            log.highest_change = log.highest_change.max(change);
+            log.view(message);
+        }
+        Some("change_ack") if !frame["error"].is_null() => {
+            log.changes_refused.push(frame.clone());
         }
         Some("resumed") => {
             *resumed = true;

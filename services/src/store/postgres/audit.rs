@@ -82,6 +82,11 @@ impl AuditStore for PgStore {
             .bind(stored_time(older_than))
             .execute(&self.pool)
             .await?;
+        // The texts edits replaced are kept for the audit log: as long as it.
+        sqlx::query("delete from message_versions where replaced_at < $1")
+            .bind(older_than)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 }

@@ -18,7 +18,7 @@ impl ChangeStore for PgStore {
         conversation_id: Uuid,
         message_id: Uuid,
         change: MessageChange<'_>,
-    ) -> Result<ChatMessage, StoreError> {
+    ) -> Result<(ChatMessage, bool), StoreError> {
         let mut tx = self.pool.begin().await?;
         // The conversation's row lock orders its changes (as its sends).
         let number: Option<i64> = sqlx::query_scalar(
@@ -47,7 +47,7 @@ impl ChangeStore for PgStore {
             MessageChange::Delete if deleted => {
                 // Nothing to change: the counter goes back with the rollback.
                 tx.rollback().await?;
-                return read(self, message_id).await;
+                return Ok((read(self, message_id).await?, false));
             }
             MessageChange::Edit { body } => {
                 let old: String = current.try_get("body")?;
@@ -92,7 +92,7 @@ impl ChangeStore for PgStore {
             .await?;
         let message = message_from_row(&row)?;
         tx.commit().await?;
-        Ok(message)
+        Ok((message, true))
     }
 
     async fn changes_after(
@@ -103,7 +103,7 @@ impl ChangeStore for PgStore {
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let sql = concat!(
             message_select!(),
-            "where m.conversation_id = $1 and m.change_seq > $2 order by m.change_seq asc limit $3"
+            "where m.conversation_id = $1 and m.change_seq > 0 and m.change_seq > $2 order by m.change_seq asc limit $3"
         );
         let rows = sqlx::query(sql)
             .bind(conversation_id)
@@ -141,7 +141,8 @@ impl ChangeStore for PgStore {
 async fn read(store: &PgStore, message_id: Uuid) -> Result<ChatMessage, StoreError> {
     let row = sqlx::query(concat!(message_select!(), "where m.id = $1"))
         .bind(message_id)
-        .fetch_one(&store.pool)
-        .await?;
+        .fetch_optional(&store.pool)
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
     Ok(message_from_row(&row)?)
 }

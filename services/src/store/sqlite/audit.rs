@@ -82,6 +82,11 @@ impl AuditStore for SqliteStore {
             .bind(stored_time(older_than))
             .execute(&self.writer)
             .await?;
+        // The texts edits replaced are kept for the audit log: as long as it.
+        sqlx::query("delete from message_versions where replaced_at < ?")
+            .bind(older_than)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected())
     }
 }

@@ -18,7 +18,7 @@ impl ChangeStore for SqliteStore {
         conversation_id: Uuid,
         message_id: Uuid,
         change: MessageChange<'_>,
-    ) -> Result<ChatMessage, StoreError> {
+    ) -> Result<(ChatMessage, bool), StoreError> {
         let mut tx = self.writer.begin().await?;
         // The first statement writes, so SQLite takes the write lock at once.
         let number: Option<i64> = sqlx::query_scalar(
@@ -47,7 +47,7 @@ impl ChangeStore for SqliteStore {
             MessageChange::Delete if deleted => {
                 // Nothing to change: the counter goes back with the rollback.
                 tx.rollback().await?;
-                return read(self, message_id).await;
+                return Ok((read(self, message_id).await?, false));
             }
             MessageChange::Edit { body } => {
                 let old: String = current.try_get("body")?;
@@ -93,18 +93,9 @@ impl ChangeStore for SqliteStore {
         let message = message_from_row(&row)?;
         tx.commit().await?;
         if matches!(change, MessageChange::Delete) {
-            // The old pages stay in the write-ahead log until it is reused:
-            // copy them back and empty it, so the erased text leaves the disk
-            // now (best effort: a long reader makes it a partial checkpoint,
-            // and the log is emptied at a later one).
-            if let Err(err) = sqlx::query("pragma wal_checkpoint(truncate)")
-                .execute(&self.writer)
-                .await
-            {
-                tracing::debug!(error = %err, "checkpoint after a deletion failed");
-            }
+            self.checkpoint_soon();
         }
-        Ok(message)
+        Ok((message, true))
     }
 
     async fn changes_after(
@@ -115,7 +106,7 @@ impl ChangeStore for SqliteStore {
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let sql = concat!(
             message_select!(),
-            "where m.conversation_id = ? and m.change_seq > ? order by m.change_seq asc limit ?"
+            "where m.conversation_id = ? and m.change_seq > 0 and m.change_seq > ? order by m.change_seq asc limit ?"
         );
         let rows = sqlx::query(sql)
             .bind(conversation_id)
@@ -149,11 +140,42 @@ impl ChangeStore for SqliteStore {
     }
 }
 
+/// How long after a deletion the write-ahead log is emptied (deletions
+/// meanwhile share the checkpoint).
+const CHECKPOINT_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl SqliteStore {
+    /// The old pages of a deleted message stay in the write-ahead log until
+    /// it is reused: soon, in the background, copy them back and empty the
+    /// log, so the erased text leaves the disk (best effort: a long reader
+    /// makes it a partial checkpoint, and a later one empties the log). At
+    /// most one is waiting at a time, so deletions cannot queue checkpoints
+    /// in front of the sends.
+    fn checkpoint_soon(&self) {
+        use std::sync::atomic::Ordering;
+        if self.checkpoint_due.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (writer, due) = (self.writer.clone(), self.checkpoint_due.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(CHECKPOINT_DELAY).await;
+            due.store(false, Ordering::Release);
+            if let Err(err) = sqlx::query("pragma wal_checkpoint(truncate)")
+                .execute(&writer)
+                .await
+            {
+                tracing::debug!(error = %err, "checkpoint after a deletion failed");
+            }
+        });
+    }
+}
+
 /// A message as it is now (read on the writer: it sees its own writes).
 async fn read(store: &SqliteStore, message_id: Uuid) -> Result<ChatMessage, StoreError> {
     let row = sqlx::query(concat!(message_select!(), "where m.id = ?"))
         .bind(message_id)
-        .fetch_one(&store.writer)
-        .await?;
+        .fetch_optional(&store.writer)
+        .await?
+        .ok_or(StoreError::NotFound("message"))?;
     Ok(message_from_row(&row)?)
 }

@@ -72,6 +72,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Whether `pool` is its own pool (a file) rather than `writer`.
     separate_readers: bool,
+    /// A checkpoint after a deletion is waiting to run.
+    checkpoint_due: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SqliteStore {
@@ -122,6 +124,7 @@ impl SqliteStore {
             pool,
             writer,
             separate_readers,
+            checkpoint_due: Default::default(),
         })
     }
 }
