@@ -58,6 +58,9 @@ pub struct Shared {
     pub final_seq: AtomicI64,
     /// The conversation's last change number then (set before `final_seq`).
     pub final_change: AtomicI64,
+    /// Members edit and delete some of their messages too (not where the
+    /// fault is a lost COMMIT answer: it must land on a send's commit).
+    pub edits: bool,
     /// Clients give up here.
     pub give_up: Instant,
 }

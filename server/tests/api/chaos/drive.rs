@@ -105,6 +105,7 @@ pub async fn chaos_with(scenario: &Scenario<'_>, mut owned: Owned<'_>) {
         settled: AtomicUsize::new(0),
         final_seq: AtomicI64::new(0),
         final_change: AtomicI64::new(0),
+        edits: scenario.edits(),
         give_up: epoch + scenario.sending_for + SETTLE,
     });
     let clients: Vec<_> = users

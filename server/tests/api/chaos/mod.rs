@@ -121,6 +121,14 @@ pub struct Scenario<'a> {
     pub faults: &'a [Fault],
 }
 
+impl Scenario<'_> {
+    /// Whether members also edit and delete messages: everywhere but where
+    /// a COMMIT answer is lost (that fault must land on a send).
+    pub fn edits(&self) -> bool {
+        !self.faults.iter().any(|f| f.target == Target::CommitAnswer)
+    }
+}
+
 /// What a run left behind, for the figures and the checks.
 pub struct Run<'a> {
     pub scenario: &'a Scenario<'a>,

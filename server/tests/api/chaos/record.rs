@@ -274,7 +274,7 @@ pub fn take_frame(
                     shared.max_acked.fetch_max(ack.seq, Ordering::SeqCst);
                     // Some of its own messages it then edits, some it
                     // deletes (some both), while the chaos goes on.
-                    if !shared.stop_sending.load(Ordering::SeqCst) {
+                    if shared.edits && !shared.stop_sending.load(Ordering::SeqCst) {
                         if number % 4 == 3 {
                             log.to_change.push((ack.message_id.clone(), false));
                         }
