@@ -59,9 +59,37 @@ impl FromRequestParts<AppState> for AuthUser {
 }
 
 /// A JSON body; a malformed one is a 400/415/422 problem, never axum's plain text.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// Every body of this API is an object (or `null` where optional): an array
+/// is refused with 422, though serde would read one as a struct's fields in
+/// order.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| from_rejection(rejection.status(), rejection.body_text()))?;
+        let mut rebuilt = Request::new(axum::body::Body::from(bytes.clone()));
+        *rebuilt.headers_mut() = headers;
+        // Content type and syntax first (415, 400), as axum checks them.
+        let axum::Json(value) = axum::Json::<T>::from_request(rebuilt, state).await?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::bad_request(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "Failed to deserialize the JSON body into the target type: expected a JSON object, not an array",
+            ));
+        }
+        Ok(Self(value))
+    }
+}
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {

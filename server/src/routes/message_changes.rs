@@ -41,7 +41,7 @@ pub struct EditRequest {
 pub struct ChangesQuery {
     /// Only changes with a number above this (0, the default: all).
     #[param(minimum = 0)]
-    pub after: Option<u64>,
+    pub after: Option<i64>,
     /// Page size (see the schema for the range and default).
     #[param(inline)]
     pub limit: Option<HistoryLimit>,
@@ -124,7 +124,13 @@ pub async fn changes(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ChangesQuery>,
 ) -> Result<Json<ChangePage>, ApiError> {
-    let after = i64::try_from(query.after.unwrap_or(0)).unwrap_or(i64::MAX);
+    let after = query.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::bad_request(
+            axum::http::StatusCode::BAD_REQUEST,
+            "after: must be 0 or more",
+        ));
+    }
     let limit = query.limit.map_or(HistoryLimit::DEFAULT, |limit| limit.0);
     let messages = state
         .services

@@ -394,3 +394,38 @@ async fn a_client_that_was_away_gets_the_changes_it_missed_once_each() {
     assert_eq!(changes, [3, 4]);
     assert_eq!(page["next_after"], 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_positions_and_array_bodies_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, _, member, _, group) = cast(&app).await;
+    let message = post(&app, &member, &group, "hi").await;
+    for after in ["-1", "9223372036854775808", "x"] {
+        let path = format!("/api/v1/conversations/{group}/changes?after={after}");
+        assert_eq!(
+            call(&app, &member, Method::GET, &path, None).await.0,
+            400,
+            "{after}"
+        );
+    }
+    // serde reads an array as a struct's fields in order: the API does not.
+    let path = format!(
+        "/api/v1/conversations/{group}/messages/{}",
+        message["id"].as_str().unwrap()
+    );
+    let (status, _) = call(&app, &member, Method::PATCH, &path, Some(json!(["edited"]))).await;
+    assert_eq!(status, 422);
+    let read = format!("/api/v1/conversations/{group}/read");
+    assert_eq!(
+        call(&app, &member, Method::POST, &read, Some(json!([])))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        call(&app, &member, Method::POST, &read, Some(json!({"seq": 1})))
+            .await
+            .0,
+        204
+    );
+}
