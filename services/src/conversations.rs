@@ -225,14 +225,18 @@ impl ConversationService {
 
     /// Succeeds when the user may read the conversation: a member, or
     /// anyone for a public room.
-    async fn readable(&self, user_id: Uuid, conversation_id: Uuid) -> Result<(), ServiceError> {
+    async fn readable(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Conversation, ServiceError> {
         let conversation = self
             .store
             .conversation(conversation_id)
             .await?
             .ok_or(NOT_FOUND)?;
         if conversation.is_public || self.members.role(conversation_id, user_id).await?.is_some() {
-            Ok(())
+            Ok(conversation)
         } else {
             Err(NOT_FOUND)
         }

@@ -172,14 +172,7 @@ impl ConversationService {
         conversation_id: Uuid,
         message_id: Uuid,
     ) -> Result<(Conversation, ChatMessage), ServiceError> {
-        let conversation = self
-            .store
-            .conversation(conversation_id)
-            .await?
-            .ok_or(NOT_FOUND)?;
-        if !conversation.is_public && self.members.role(conversation.id, user_id).await?.is_none() {
-            return Err(NOT_FOUND);
-        }
+        let conversation = self.readable(user_id, conversation_id).await?;
         let message = self
             .store
             .message(message_id)
