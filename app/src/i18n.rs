@@ -8,6 +8,7 @@
 
 use leptos::prelude::*;
 
+mod actions;
 mod admin;
 mod chat;
 mod errors;
@@ -15,6 +16,7 @@ mod groups;
 mod rooms;
 mod sessions;
 
+pub use actions::ActionTexts;
 pub use admin::AdminTexts;
 pub use chat::ChatTexts;
 pub use groups::GroupTexts;

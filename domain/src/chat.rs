@@ -49,12 +49,121 @@ pub struct ChatMessage {
     /// When it was deleted: the body is then empty (erased, not hidden).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// What the message it answers (`reply_to`) looks like now: who wrote
+    /// it and how it begins. Absent when it answers nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<ReplyPreview>,
+    /// Reactions, in the order their emoji were first used; empty when
+    /// none (and after a deletion).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+}
+
+/// The message a reply answers, as the reply shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReplyPreview {
+    /// Its position in the conversation (for "show it": `?around=`).
+    pub seq: i64,
+    /// Who wrote it.
+    pub sender_id: Uuid,
+    /// Their display name now.
+    pub sender_name: String,
+    /// The beginning of its text, at most [`REPLY_EXCERPT_CHARS`]
+    /// characters (empty once it is deleted).
+    pub excerpt: String,
+    /// Whether it was deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+/// Longest excerpt of a replied-to message, in characters.
+pub const REPLY_EXCERPT_CHARS: usize = 120;
+
+/// Most distinct emoji on one message.
+pub const MAX_REACTION_KINDS: usize = 50;
+/// Longest reaction accepted, in bytes, before it is looked up (the longest
+/// emoji, a family with skin tones, is 35 bytes).
+pub const MAX_REACTION_BYTES: usize = 64;
+
+/// Adds (`on`) or removes `user`'s `emoji` in a message's reactions;
+/// whether anything changed.
+/// Refuses a new emoji beyond [`MAX_REACTION_KINDS`] (`Err`).
+pub fn set_reaction(
+    reactions: &mut Vec<Reaction>,
+    user: &Reactor,
+    emoji: &str,
+    on: bool,
+) -> Result<bool, TooManyReactions> {
+    let found = reactions.iter().position(|r| r.emoji == emoji);
+    match (found, on) {
+        (Some(i), true) => {
+            let users = &mut reactions[i].users;
+            if users.iter().any(|u| u.id == user.id) {
+                return Ok(false);
+            }
+            users.push(user.clone());
+        }
+        (None, true) => {
+            if reactions.len() >= MAX_REACTION_KINDS {
+                return Err(TooManyReactions);
+            }
+            reactions.push(Reaction {
+                emoji: emoji.to_owned(),
+                users: vec![user.clone()],
+            });
+        }
+        (Some(i), false) => {
+            let users = &mut reactions[i].users;
+            let before = users.len();
+            users.retain(|u| u.id != user.id);
+            if users.len() == before {
+                return Ok(false);
+            }
+            if users.is_empty() {
+                reactions.remove(i);
+            }
+        }
+        (None, false) => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// A message already carries [`MAX_REACTION_KINDS`] distinct emoji.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyReactions;
+
+/// One emoji on a message and who put it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reaction {
+    /// The emoji (one Unicode emoji, in its fully qualified form).
+    pub emoji: String,
+    /// Who reacted with it, first first.
+    pub users: Vec<Reactor>,
+}
+
+/// Someone who reacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reactor {
+    /// User id.
+    pub id: Uuid,
+    /// Their display name when they reacted.
+    pub name: String,
 }
 
 impl ChatMessage {
     /// Whether it was deleted (a tombstone: it keeps its place, not its text).
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
+    }
+
+    /// Whether `user` reacted with `emoji`.
+    pub fn reacted(&self, user: Uuid, emoji: &str) -> bool {
+        self.reactions
+            .iter()
+            .any(|r| r.emoji == emoji && r.users.iter().any(|u| u.id == user))
     }
 }
 

@@ -44,7 +44,9 @@ pub mod text;
 pub use admin::{AccountSummary, LiveCounts, MinuteCount, UserStats};
 pub use audit::{AuditCursor, AuditEvent, AuditKind};
 pub use avatar::AvatarUrl;
-pub use chat::{ChatMessage, ConversationSummary, MessageBody, UserSummary};
+pub use chat::{
+    ChatMessage, ConversationSummary, MessageBody, Reaction, Reactor, ReplyPreview, UserSummary,
+};
 pub use conversation::{ConversationKind, MemberRole};
 pub use login::Login;
 pub use names::{DisplayName, Email, NameError, Rule, Username};

@@ -51,8 +51,13 @@ pub const EDIT_WINDOW_OVER: &str = "this message can no longer be edited";
 pub const MAY_NOT_DELETE: &str =
     "only its sender or an owner or admin of the conversation can delete a message";
 
+/// A reaction that is not one emoji.
+pub const NOT_AN_EMOJI: &str = "emoji: a reaction is one emoji";
+/// A new emoji on a message that already carries the most distinct ones.
+pub const TOO_MANY_REACTIONS: &str = "this message already has 50 different reactions";
+
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 18] = [
+pub const ALL: [&str; 20] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -71,4 +76,6 @@ pub const ALL: [&str; 18] = [
     NOT_YOUR_MESSAGE,
     EDIT_WINDOW_OVER,
     MAY_NOT_DELETE,
+    NOT_AN_EMOJI,
+    TOO_MANY_REACTIONS,
 ];

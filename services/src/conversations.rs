@@ -22,6 +22,10 @@ mod commit;
 mod membership;
 mod messages;
 mod people;
+mod reactions;
+
+pub use changes::ChangeAction;
+pub use reactions::{find_emoji, reaction_emoji};
 
 /// Most members a group can be created with.
 pub const MAX_GROUP_MEMBERS: usize = 256;

@@ -253,6 +253,8 @@ mod tests {
             change: 0,
             edited_at: None,
             deleted_at: None,
+            reply: None,
+            reactions: Vec::new(),
         };
         let published = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         let framed = Envelope::of_message(&message);
@@ -296,6 +298,8 @@ mod tests {
             change: 0,
             edited_at: None,
             deleted_at: None,
+            reply: None,
+            reactions: Vec::new(),
         };
         let opened = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         assert_eq!(opened.seq, 42);

@@ -114,6 +114,8 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::NOT_YOUR_MESSAGE => "只有发送者本人可以编辑消息",
         t if t == m::EDIT_WINDOW_OVER => "这条消息已超过可编辑的时间",
         t if t == m::MAY_NOT_DELETE => "只有发送者本人或对话的所有者、管理员可以删除消息",
+        t if t == m::NOT_AN_EMOJI => "回应只能是一个表情符号",
+        t if t == m::TOO_MANY_REACTIONS => "这条消息已有 50 种不同的回应",
         _ => return None,
     })
 }

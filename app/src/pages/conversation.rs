@@ -7,7 +7,7 @@ use domain::protocol::ServerFrame;
 use domain::ConversationKind;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::components::avatar::Avatar;
@@ -25,7 +25,9 @@ mod grouping;
 mod members;
 mod outbox;
 mod pane;
+mod reactions;
 mod receipts;
+mod reply;
 
 use changes::{Changes, MessageContent};
 use composer::Composer;
@@ -33,9 +35,11 @@ pub use data::*;
 use members::GroupMembers;
 use outbox::Outbox;
 use pane::{first_unread, JumpToLatest, Pane};
+use reactions::{MessageReactions, Reactions};
 #[cfg(feature = "hydrate")]
 use receipts::last_visible_seq;
 use receipts::MessageStatus;
+use reply::Quote;
 
 /// `/c/:id`.
 #[component]
@@ -52,14 +56,22 @@ fn Conversation() -> impl IntoView {
     let t = use_texts();
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<Uuid>().ok());
+    // Opened at a message (a reply's original): `?around=<seq>`.
+    let query = use_query_map();
+    let around = Memo::new(move |_| {
+        query
+            .read()
+            .get("around")
+            .and_then(|s| s.parse::<i64>().ok())
+    });
     let join = ServerAction::<JoinRoom>::new();
     // Not re-read after a reconnect: the live connection resumes from
     // the last message this page holds.
     let data = Resource::new(
-        move || (id(), join.version().get()),
-        |(id, _)| async move {
+        move || (id(), around.get(), join.version().get()),
+        |(id, around, _)| async move {
             match id {
-                Some(id) => load_conversation(id).await,
+                Some(id) => load_conversation(id, around).await,
                 None => Err(AppError::NotFound("conversation".into())),
             }
         },
@@ -102,14 +114,21 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         conversation_id,
         me,
         view.moderator,
+        view.is_member,
         view.max_chars,
         messages,
     );
+    let reactions = Reactions::new(conversation_id, me, view.is_member, messages);
+    // A stretch of older history: new messages are not put after it (the
+    // stretch does not reach them), and the live connection keeps the
+    // position it had.
+    let detached = view.detached;
+    let target = view.target;
     let live = use_live();
     if let Some(live) = live {
         live.saw_change(conversation_id, view.last_change);
     }
-    if let (Some(live), Some(last)) = (live, view.messages.last()) {
+    if let (Some(live), Some(last), false) = (live, view.messages.last(), detached) {
         live.saw(conversation_id, last.seq);
         live.delivered(conversation_id, last.seq);
     }
@@ -199,6 +218,11 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let on_event = move |event: ServerFrame<'static>| match event {
         ServerFrame::Resumed { truncated, .. } if truncated.contains(&conversation_id) => {
             reload_newest.dispatch(());
+        }
+        ServerFrame::Message { message }
+            if detached && message.conversation_id == conversation_id =>
+        {
+            pane.arrived();
         }
         ServerFrame::Message { message } => {
             let message = message.into_owned();
@@ -403,13 +427,23 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                         && !unread_divider
                                         && previous.is_some_and(|p| grouping::continues(p, &m));
                                     previous = Some((m.sender_id, m.created_at));
+                                    let quote = m.reply.clone().filter(|_| !m.is_deleted()).map(|preview| view! {
+                                        <Quote preview conversation_id messages/>
+                                    });
                                     let content = view! { <MessageContent message=m.clone() changes/> };
+                                    let reacted = view! { <MessageReactions message=m.clone() reactions/> };
                                     view! {
                                     {new_day}
                                     {unread_divider.then(|| view! {
                                         <li class="unread-divider"><span>{t.chat().new_messages}</span></li>
                                     })}
-                                    <li class="message" class:continued=continued data-seq=m.seq.to_string()>
+                                    <li
+                                        class="message"
+                                        class:continued=continued
+                                        class:target=Some(m.seq) == target
+                                        id=format!("m-{}", m.seq)
+                                        data-seq=m.seq.to_string()
+                                    >
                                         {if continued {
                                             view! { <LocalTime at=m.created_at/> }.into_any()
                                         } else {
@@ -421,7 +455,9 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                                 </p>
                                             }.into_any()
                                         }}
+                                        {quote}
                                         {content}
+                                        {reacted}
                                         {(m.sender_id == me).then(|| view! { <div class="status-line"><MessageStatus id=m.id seq=m.seq members kind me/></div> })}
                                     </li>
                                     }
@@ -441,6 +477,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             </div>
             <p class="visually-hidden" aria-live="polite">{move || announce.get()}</p>
             <p class="error" role="alert" hidden=move || changes.error().is_none()>{move || changes.error()}</p>
+            <p class="error" role="alert" hidden=move || reactions.error().is_none()>{move || reactions.error()}</p>
             <p class="typing muted" aria-live="polite">{move || typing.with(|list| {
                 let names: Vec<&str> = list.iter().map(|(_, name, _)| name.as_str()).collect();
                 match names.len() {
@@ -449,7 +486,15 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     _ => format!("{} {}", names.join(t.chat().name_separator), t.are_typing),
                 }
             })}</p>
-            {if view.is_member {
+            {if detached {
+                view! {
+                    <p class="older-stretch">
+                        {t.actions().older_stretch}" "
+                        <a href=format!("/c/{conversation_id}")>{t.chat().jump_to_latest}</a>
+                    </p>
+                }
+                .into_any()
+            } else if view.is_member {
                 view! {
                     <Composer
                         conversation_id
@@ -458,6 +503,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                         outbox
                         body
                         pane
+                        messages
                     />
                 }
                 .into_any()

@@ -43,6 +43,19 @@ pub enum ClientFrame {
         /// The message.
         message_id: Uuid,
     },
+    /// Add (`on: true`) or take back (`on: false`) one's reaction to a
+    /// message. Answered with `change_ack`; members get `changed`. Setting
+    /// what is already so changes nothing (an ack without `change`).
+    React {
+        /// Its conversation.
+        conversation_id: Uuid,
+        /// The message.
+        message_id: Uuid,
+        /// One emoji.
+        emoji: String,
+        /// Add or remove.
+        on: bool,
+    },
     /// The spec's example frame: a message to a room by name.
     Chat {
         /// The text.

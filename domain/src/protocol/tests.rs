@@ -27,9 +27,23 @@ fn message() -> ChatMessage {
         body: "Hello \"there\" 👋\n<script>".into(),
         reply_to: Some(fresh()),
         created_at: Utc.with_ymd_and_hms(2026, 11, 25, 18, 20, 0).unwrap(),
-        change: 0,
+        change: 3,
         edited_at: None,
         deleted_at: None,
+        reply: Some(crate::ReplyPreview {
+            seq: 40,
+            sender_id: fresh(),
+            sender_name: "Ann".into(),
+            excerpt: "first line".into(),
+            deleted: false,
+        }),
+        reactions: vec![crate::Reaction {
+            emoji: "🎉".into(),
+            users: vec![crate::Reactor {
+                id: fresh(),
+                name: "王芳".into(),
+            }],
+        }],
     }
 }
 
@@ -174,6 +188,12 @@ fn every_client_frame() -> Vec<ClientFrame> {
         ClientFrame::Delete {
             conversation_id: id,
             message_id: fresh(),
+        },
+        ClientFrame::React {
+            conversation_id: id,
+            message_id: fresh(),
+            emoji: "👍🏽".into(),
+            on: true,
         },
     ]
 }

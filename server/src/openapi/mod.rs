@@ -53,6 +53,8 @@ use utoipa::OpenApi;
         crate::routes::message_changes::edit_message,
         crate::routes::message_changes::delete_message,
         crate::routes::message_changes::changes,
+        crate::routes::message_changes::add_reaction,
+        crate::routes::message_changes::remove_reaction,
         crate::routes::messages::search_users,
         crate::routes::messages::online_users,
         crate::routes::receipts::mark_read,

@@ -1,10 +1,11 @@
 //! Changing messages: `PATCH` (edit) and `DELETE` on
 //! `/api/v1/conversations/{id}/messages/{message_id}`, and
 //! `GET /api/v1/conversations/{id}/changes`, the edits and deletions after a
-//! change number (what a client that kept its own copy missed).
+//! change number (what a client that kept its own copy missed); `PUT` and
+//! `DELETE` on `…/messages/{message_id}/reactions/{emoji}`.
 
 use axum::extract::State;
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, put};
 use axum::{Json, Router};
 use domain::ChatMessage;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,10 @@ pub fn router() -> Router<AppState> {
             patch(edit_message).delete(delete_message),
         )
         .route("/conversations/{id}/changes", get(changes))
+        .route(
+            "/conversations/{id}/messages/{message_id}/reactions/{emoji}",
+            put(add_reaction).delete(remove_reaction),
+        )
 }
 
 /// New text for a message.
@@ -144,4 +149,59 @@ pub async fn changes(
         messages,
         next_after,
     }))
+}
+
+/// Adds the caller's reaction to a message of a conversation they are a
+/// member of (one emoji; at most 50 different ones on a message). Adding
+/// one already there changes nothing.
+#[utoipa::path(put, path = "/api/v1/conversations/{id}/messages/{message_id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The conversation"), ("message_id" = Uuid, Path, description = "The message"),
+        ("emoji" = String, Path, max_length = 64, min_length = 1, description = "One emoji, percent-encoded (any skin tone; `❤` and `❤️` are the same reaction)")),
+    responses(
+        (status = 200, description = "The message with its reactions (`change` is its change number); members' connections get a `changed` event", body = Sent),
+        (status = 403, description = "A public room the caller has not joined", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such conversation or message in it, not a member, or the message was deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not one emoji, or a 51st different emoji on the message", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Reactions count against the send rate (`CHATSPHERE_SEND_RATE`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_reaction(
+    state: State<AppState>,
+    auth: AuthUser,
+    path: ApiPath<(Uuid, Uuid, String)>,
+) -> Result<Json<Sent>, ApiError> {
+    react(state, auth, path, true).await
+}
+
+/// Takes back the caller's reaction. Taking back one that is not there
+/// changes nothing.
+#[utoipa::path(delete, path = "/api/v1/conversations/{id}/messages/{message_id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The conversation"), ("message_id" = Uuid, Path, description = "The message"),
+        ("emoji" = String, Path, max_length = 64, min_length = 1, description = "One emoji, percent-encoded")),
+    responses(
+        (status = 200, description = "The message with its reactions; members' connections get a `changed` event when it changed", body = Sent),
+        (status = 403, description = "A public room the caller has not joined", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such conversation or message in it, not a member, or the message was deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not one emoji", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Reactions count against the send rate", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn remove_reaction(
+    state: State<AppState>,
+    auth: AuthUser,
+    path: ApiPath<(Uuid, Uuid, String)>,
+) -> Result<Json<Sent>, ApiError> {
+    react(state, auth, path, false).await
+}
+
+async fn react(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiPath((id, message_id, emoji)): ApiPath<(Uuid, Uuid, String)>,
+    on: bool,
+) -> Result<Json<Sent>, ApiError> {
+    let message = state
+        .services
+        .chat
+        .react(auth.user_id, id, message_id, &emoji, on)
+        .await?;
+    Ok(Json(Sent { message }))
 }

@@ -45,6 +45,11 @@ pub struct MessagePage {
 pub struct HistoryQuery {
     /// Only messages with a sequence number below this.
     pub before: Option<i64>,
+    /// Instead of `before`: the page around this sequence number (about
+    /// half older, the message itself, the rest newer), to show a message
+    /// in its context (a reply's original).
+    #[param(minimum = 1)]
+    pub around: Option<i64>,
     /// Page size (see the schema for the range and default).
     #[param(inline)]
     pub limit: Option<HistoryLimit>,
@@ -123,13 +128,40 @@ pub async fn history(
     let chat = &state.services.chat;
     let conversation_id = chat.resolve(auth.user_id, &reference).await?;
     let limit = query.limit.map_or(HistoryLimit::DEFAULT, |limit| limit.0);
-    let messages = chat
-        .history(auth.user_id, conversation_id, query.before, limit)
-        .await?;
+    let (messages, full) = match (query.before, query.around) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                axum::http::StatusCode::BAD_REQUEST,
+                "give before or around, not both",
+            ))
+        }
+        (None, Some(seq)) if seq < 1 => {
+            return Err(ApiError::bad_request(
+                axum::http::StatusCode::BAD_REQUEST,
+                "around: must be 1 or more",
+            ))
+        }
+        (None, Some(seq)) => {
+            let mut window = chat
+                .around(auth.user_id, conversation_id, seq, limit)
+                .await?;
+            window.reverse();
+            // Older ones remain unless the window reached the first message.
+            let full = window.last().is_some_and(|m| m.seq > 1);
+            (window, full)
+        }
+        (before, None) => {
+            let page = chat
+                .history(auth.user_id, conversation_id, before, limit)
+                .await?;
+            let full = page.len() as u32 >= limit;
+            (page, full)
+        }
+    };
     let next_before = messages
         .last()
         .map(|m| m.seq)
-        .filter(|&seq| seq > 1 && messages.len() as u32 >= limit);
+        .filter(|&seq| seq > 1 && full);
     Ok(Json(MessagePage {
         conversation_id,
         messages,

@@ -30,6 +30,7 @@ mod oidc_provider;
 mod pages;
 mod process;
 mod processes;
+mod reactions;
 mod receipt_batches;
 mod receipts;
 mod redirects;

@@ -55,6 +55,7 @@ fn english_fragments() -> Vec<String> {
         [
             format!("{t:?}"),
             format!("{:?}", t.chat()),
+            format!("{:?}", t.actions()),
             format!("{:?}", t.groups()),
             format!("{:?}", t.sessions()),
             format!("{:?}", t.rooms()),

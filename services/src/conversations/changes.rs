@@ -18,7 +18,44 @@ use crate::events::{conversation_topic, Publish};
 use crate::store::{Conversation, MessageChange};
 use crate::ServiceError;
 
+/// A change to a message, as a client asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeAction {
+    /// New text.
+    Edit(String),
+    /// Erase it.
+    Delete,
+    /// Add or take back a reaction.
+    React {
+        /// The emoji.
+        emoji: String,
+        /// Add or remove.
+        on: bool,
+    },
+}
+
 impl ConversationService {
+    /// Applies `action` to a message ([`Self::edit`], [`Self::delete`],
+    /// [`Self::react`]); the message's state afterwards.
+    pub async fn change(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        message_id: Uuid,
+        action: ChangeAction,
+    ) -> Result<ChatMessage, ServiceError> {
+        match action {
+            ChangeAction::Edit(body) => {
+                self.edit(user_id, conversation_id, message_id, &body).await
+            }
+            ChangeAction::Delete => self.delete(user_id, conversation_id, message_id).await,
+            ChangeAction::React { emoji, on } => {
+                self.react(user_id, conversation_id, message_id, &emoji, on)
+                    .await
+            }
+        }
+    }
+
     /// Replaces the text of one of the user's own messages (nobody edits
     /// another person's words, admins included), within the edit window,
     /// as long as they are a member. The same text again changes nothing.
@@ -166,7 +203,7 @@ impl ConversationService {
 
     /// The conversation (readable by the user) and its message, or not
     /// found.
-    async fn changeable(
+    pub(super) async fn changeable(
         &self,
         user_id: Uuid,
         conversation_id: Uuid,
@@ -183,7 +220,7 @@ impl ConversationService {
     }
 
     /// Publishes a change to the conversation's members, serialized once.
-    async fn announce_change(&self, message: &ChatMessage) {
+    pub(super) async fn announce_change(&self, message: &ChatMessage) {
         let payload = ServerFrame::changed(message).to_bytes();
         if let Err(err) = self
             .bus

@@ -25,6 +25,38 @@ impl ConversationService {
         Ok(self.store.history(conversation_id, before, limit).await?)
     }
 
+    /// The history around message `seq`, oldest first: up to `limit`
+    /// messages, half of them older than it, then it and newer ones; near
+    /// either end of the conversation the other side fills the page.
+    pub async fn around(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, ServiceError> {
+        self.readable(user_id, conversation_id).await?;
+        let limit = limit.clamp(1, MAX_HISTORY_PAGE);
+        let store = &self.store;
+        let half = limit / 2;
+        let mut older = store.history(conversation_id, Some(seq), half).await?;
+        let newer = store
+            .messages_after(
+                conversation_id,
+                seq.saturating_sub(1),
+                limit - older.len() as u32,
+            )
+            .await?;
+        let short = limit - (older.len() + newer.len()) as u32;
+        if short > 0 && older.len() as u32 == half {
+            let oldest = older.last().map_or(seq, |m| m.seq);
+            older.extend(store.history(conversation_id, Some(oldest), short).await?);
+        }
+        older.reverse();
+        older.extend(newer);
+        Ok(older)
+    }
+
     /// Messages after `after`, oldest first (catch-up after a reconnect).
     pub async fn since(
         &self,

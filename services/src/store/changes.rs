@@ -9,7 +9,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::ChatMessage;
+use domain::chat::{self, REPLY_EXCERPT_CHARS};
+use domain::{ChatMessage, Reaction, Reactor, ReplyPreview};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -23,9 +24,21 @@ pub enum MessageChange<'a> {
         /// The new body.
         body: &'a str,
     },
-    /// Erase: the body and every earlier version are removed; the message
-    /// keeps its place as a tombstone.
+    /// Erase: the body, every earlier version and the reactions are
+    /// removed; the message keeps its place as a tombstone.
     Delete,
+    /// Add (`on`) or remove `user`'s reaction with `emoji` (a validated
+    /// emoji). A deleted message is not found; setting what is already so
+    /// changes nothing; a new emoji beyond
+    /// [`domain::chat::MAX_REACTION_KINDS`] is a `Conflict("reaction")`.
+    React {
+        /// Who.
+        user: &'a Reactor,
+        /// The emoji.
+        emoji: &'a str,
+        /// Add or remove.
+        on: bool,
+    },
 }
 
 /// Text an edit replaced.
@@ -66,4 +79,57 @@ pub trait ChangeStore: Send + Sync {
 
     /// The texts edits replaced, oldest first (none once deleted).
     async fn message_versions(&self, message_id: Uuid) -> Result<Vec<MessageVersion>, StoreError>;
+}
+
+/// The preview of a replied-to message from the columns every message read
+/// selects: its first line, at most [`REPLY_EXCERPT_CHARS`] characters.
+pub(crate) fn reply_preview(
+    seq: i64,
+    sender_id: Uuid,
+    sender_name: String,
+    body: String,
+    deleted: bool,
+) -> ReplyPreview {
+    let line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let excerpt = domain::text::prefix_within(line.trim(), REPLY_EXCERPT_CHARS);
+    ReplyPreview {
+        seq,
+        sender_id,
+        sender_name,
+        excerpt: excerpt.to_owned(),
+        deleted,
+    }
+}
+
+/// A message's stored reactions (JSON text; empty: none).
+pub(crate) fn reactions_from_text(text: &str) -> Result<Vec<Reaction>, sqlx::Error> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text)
+        .map_err(|err| sqlx::Error::Decode(format!("reactions: {err}").into()))
+}
+
+/// Reactions as stored (empty text for none).
+pub(crate) fn reactions_to_text(reactions: &[Reaction]) -> String {
+    if reactions.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string(reactions).unwrap_or_default()
+}
+
+/// Applies a reaction change to stored reactions: the new text, or `None`
+/// when it changes nothing.
+pub(crate) fn react(
+    stored: &str,
+    user: &Reactor,
+    emoji: &str,
+    on: bool,
+) -> Result<Option<String>, StoreError> {
+    let mut reactions = reactions_from_text(stored)?;
+    match chat::set_reaction(&mut reactions, user, emoji, on) {
+        Ok(true) => Ok(Some(reactions_to_text(&reactions))),
+        Ok(false) => Ok(None),
+        Err(chat::TooManyReactions) => Err(StoreError::Conflict("reaction")),
+    }
 }

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditQuery, AuditStore, DEFAULT_AUDIT_PAGE};
+pub(crate) use changes::{reactions_from_text, reply_preview};
 pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};

@@ -60,7 +60,7 @@ const DELETE_FORM: &str = "delete";
 /// The message for a hydrated form; a plain form goes back to the
 /// conversation (with the error as a flash).
 #[cfg(feature = "ssr")]
-fn finish(
+pub(super) fn finish(
     result: Result<ChatMessage, AppError>,
     conversation_id: Uuid,
     form: &str,
@@ -118,6 +118,8 @@ pub(super) struct Changes {
     conversation_id: Uuid,
     me: Uuid,
     moderator: bool,
+    /// Members reply.
+    member: bool,
     max_chars: usize,
 }
 
@@ -127,6 +129,7 @@ impl Changes {
         conversation_id: Uuid,
         me: Uuid,
         moderator: bool,
+        member: bool,
         max_chars: usize,
         messages: RwSignal<Vec<ChatMessage>>,
     ) -> Self {
@@ -154,6 +157,7 @@ impl Changes {
             conversation_id,
             me,
             moderator,
+            member,
             max_chars,
         }
     }
@@ -252,6 +256,9 @@ pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl Int
             {edit_form.clone()}
         </Show>
         <div class="message-actions" hidden=editing>
+            {changes.member.then(|| view! {
+                <A href=format!("{page}?reply={id}") attr:class="link-button">{use_texts().actions().reply}</A>
+            })}
             {own.then(|| view! {
                 <A href=format!("{page}?edit={id}") attr:class="link-button">{c.edit}</A>
             })}

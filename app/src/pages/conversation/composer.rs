@@ -4,12 +4,14 @@
 //! sent — the draft stays, with the reason.
 
 use domain::chat::MessageBody;
+use domain::ChatMessage;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
 use super::outbox::Outbox;
 use super::pane::Pane;
+use super::reply::{use_reply_target, ReplyBar};
 use super::SendMessage;
 use crate::components::live::use_live;
 use crate::i18n::use_texts;
@@ -32,9 +34,22 @@ pub(super) fn Composer(
     body: RwSignal<String>,
     /// The message pane: one's own message is shown where it goes.
     pane: Pane,
+    /// The conversation's messages (the one being answered is among them).
+    messages: RwSignal<Vec<ChatMessage>>,
 ) -> impl IntoView {
     let t = use_texts();
     let live = use_live();
+    let reply_to = use_reply_target();
+    let navigate = leptos_router::hooks::use_navigate();
+    let field = NodeRef::<leptos::html::Textarea>::new();
+    // "Reply" pressed: the caret goes to the box.
+    Effect::new(move |_| {
+        if reply_to.get().is_some() {
+            if let Some(field) = field.get_untracked() {
+                let _ = field.focus();
+            }
+        }
+    });
     let client_id = RwSignal::new(client_msg_id.clone());
     let sent_count = StoredValue::new(0u32);
     // Refused here, before sending (the server would refuse it too).
@@ -52,7 +67,11 @@ pub(super) fn Composer(
             return;
         }
         invalid.set(None);
-        outbox.send(client_id.get_untracked(), text);
+        let answering = reply_to.get_untracked();
+        outbox.send(client_id.get_untracked(), text, answering);
+        if answering.is_some() {
+            navigate(&format!("/c/{conversation_id}"), Default::default());
+        }
         pane.to_bottom();
         body.set(String::new());
         if let Some(live) = live {
@@ -98,11 +117,16 @@ pub(super) fn Composer(
     };
 
     view! {
+        <ReplyBar target=reply_to conversation_id messages/>
         <form method="post" action=SendMessage::url() class="composer" id="composer" on:submit=on_submit>
             <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
+            {move || reply_to.get().map(|id| view! {
+                <input type="hidden" name="reply_to" value=id.to_string()/>
+            })}
             <input type="hidden" name="client_msg_id" value=client_msg_id prop:value=move || client_id.get()/>
             <label class="visually-hidden" for="composer-body">{t.composer_label}</label>
             <textarea
+                node_ref=field
                 id="composer-body"
                 name="body"
                 rows="2"

@@ -47,6 +47,13 @@ pub struct ConversationView {
     /// Whether the reader may delete other people's messages here (an
     /// owner or admin of the group or room; a server admin in a room).
     pub moderator: bool,
+    /// The message the page was opened at (`?around=<seq>`: a reply's
+    /// original), when it exists.
+    pub target: Option<i64>,
+    /// The messages end before the newest (the target is far back): the
+    /// page shows that stretch of history only, and new messages are a
+    /// "jump to the latest" away.
+    pub detached: bool,
 }
 
 /// A member's receipt positions.
@@ -91,6 +98,10 @@ const PAGE: u32 = domain::chat::DEFAULT_HISTORY_PAGE;
 /// Read messages shown above the first unread one, for context.
 #[cfg(feature = "ssr")]
 const CONTEXT: u32 = 5;
+/// How far back (in messages) a page opened at a message still holds
+/// everything up to the newest; further back it shows a stretch around it.
+#[cfg(feature = "ssr")]
+const AROUND_REACH: i64 = 500;
 
 /// The sidebar's list: the user's conversations, and which of the people
 /// they talk to directly are online.
@@ -135,7 +146,10 @@ pub async fn my_conversations() -> Result<SidebarConversations, AppError> {
 
 /// Loads a conversation the user may read.
 #[server(prefix = "/rpc", endpoint = "chat/conversation")]
-pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
+pub async fn load_conversation(
+    id: Uuid,
+    around: Option<i64>,
+) -> Result<ConversationView, AppError> {
     let (services, auth) = crate::pages::settings::signed_in().await?;
     let chat = &services.chat;
     let (summary, is_member) = chat.describe(auth.user_id, id).await?;
@@ -156,8 +170,28 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
     let page = unread
         .saturating_add(CONTEXT)
         .clamp(PAGE, domain::chat::MAX_HISTORY_PAGE);
-    let mut messages = chat.history(auth.user_id, id, None, page).await?;
-    messages.reverse();
+    let target = around.filter(|seq| (1..=summary.last_seq).contains(seq));
+    let (messages, detached) = match target {
+        Some(target) => {
+            let from = (target - i64::from(CONTEXT)).max(1);
+            if summary.last_seq - from < AROUND_REACH {
+                (
+                    messages_from(&services, auth.user_id, id, from).await?,
+                    false,
+                )
+            } else {
+                let window = chat
+                    .around(auth.user_id, id, target, domain::chat::MAX_HISTORY_PAGE)
+                    .await?;
+                (window, true)
+            }
+        }
+        None => {
+            let mut newest = chat.history(auth.user_id, id, None, page).await?;
+            newest.reverse();
+            (newest, false)
+        }
+    };
     let members = if is_member {
         member_states(&services, auth.user_id, id).await?
     } else {
@@ -181,7 +215,7 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
     };
     // A page rendered for a browser without JavaScript is being read now;
     // a hydrated page reports what is visible while the window has focus.
-    if is_member && rendering_a_page() {
+    if is_member && !detached && rendering_a_page() {
         if let Some(last) = messages.last() {
             services.receipts.read(auth.user_id, id, last.seq).await?;
         }
@@ -201,7 +235,31 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, AppError> {
         peer,
         last_change: conversation.last_change,
         moderator,
+        target,
+        detached,
     })
+}
+
+/// Every message from `from` to the newest, oldest first (at most
+/// `AROUND_REACH`: the caller checked).
+#[cfg(feature = "ssr")]
+async fn messages_from(
+    services: &services::Services,
+    user_id: Uuid,
+    id: Uuid,
+    from: i64,
+) -> Result<Vec<ChatMessage>, AppError> {
+    let page = domain::chat::MAX_HISTORY_PAGE;
+    let mut list: Vec<ChatMessage> = Vec::new();
+    loop {
+        let after = list.last().map_or(from - 1, |m| m.seq);
+        let next = services.chat.since(user_id, id, after, page).await?;
+        let done = (next.len() as u32) < page || list.len() as i64 >= AROUND_REACH;
+        list.extend(next);
+        if done {
+            return Ok(list);
+        }
+    }
 }
 
 /// The members of a direct conversation or group, with their positions
@@ -267,6 +325,7 @@ pub async fn send_message(
     conversation_id: Uuid,
     client_msg_id: String,
     body: String,
+    #[server(default)] reply_to: Option<Uuid>,
 ) -> Result<Option<ChatMessage>, AppError> {
     let result = async {
         let (services, auth) = crate::pages::settings::signed_in().await?;
@@ -278,7 +337,7 @@ pub async fn send_message(
                     conversation_id,
                     client_msg_id,
                     body,
-                    reply_to: None,
+                    reply_to,
                 },
             )
             .await?;

@@ -42,6 +42,8 @@ mod tests {
             change: 0,
             edited_at: None,
             deleted_at: None,
+            reply: None,
+            reactions: Vec::new(),
         }
     }
 

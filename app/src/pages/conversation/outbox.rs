@@ -22,6 +22,8 @@ pub struct Outgoing {
     pub client_msg_id: String,
     /// What was typed.
     pub body: String,
+    /// The message it answers.
+    pub reply_to: Option<Uuid>,
     /// An attempt could not reach the server: it waits for the connection.
     pub waiting: bool,
     /// Attempts so far.
@@ -63,18 +65,20 @@ impl Outbox {
         }
     }
 
-    /// Shows `body` as pending and sends it with `client_msg_id`.
-    pub fn send(self, client_msg_id: String, body: String) {
+    /// Shows `body` as pending and sends it with `client_msg_id` (as an
+    /// answer to `reply_to`).
+    pub fn send(self, client_msg_id: String, body: String, reply_to: Option<Uuid>) {
         self.refused.set(None);
         self.items.update(|items| {
             items.push(Outgoing {
                 client_msg_id: client_msg_id.clone(),
-                body: body.clone(),
+                body,
+                reply_to,
                 waiting: false,
                 attempts: 0,
             });
         });
-        self.attempt(client_msg_id, body);
+        self.attempt(client_msg_id);
     }
 
     /// A message of this conversation is stored (the answer to a send, or
@@ -98,32 +102,33 @@ impl Outbox {
 
     /// Sends every waiting message again (the connection is back).
     pub fn retry_waiting(self) {
-        let waiting: Vec<(String, String)> = self.items.with_untracked(|items| {
+        let waiting: Vec<String> = self.items.with_untracked(|items| {
             items
                 .iter()
                 .filter(|i| i.waiting)
-                .map(|i| (i.client_msg_id.clone(), i.body.clone()))
+                .map(|i| i.client_msg_id.clone())
                 .collect()
         });
-        for (client_msg_id, body) in waiting {
-            self.attempt(client_msg_id, body);
+        for client_msg_id in waiting {
+            self.attempt(client_msg_id);
         }
     }
 
-    fn attempt(self, client_msg_id: String, body: String) {
+    fn attempt(self, client_msg_id: String) {
         // A waiting message stays marked so until it is stored.
-        let attempts = self.items.try_update(|items| {
+        let attempt = self.items.try_update(|items| {
             let item = items
                 .iter_mut()
                 .find(|i| i.client_msg_id == client_msg_id)?;
             item.attempts += 1;
-            Some(item.attempts)
+            Some((item.attempts, item.body.clone(), item.reply_to))
         });
-        let Some(attempts) = attempts.flatten() else {
+        let Some((attempts, body, reply_to)) = attempt.flatten() else {
             return;
         };
         leptos::task::spawn_local(async move {
-            let result = send_message(self.conversation_id, client_msg_id.clone(), body).await;
+            let id = client_msg_id.clone();
+            let result = send_message(self.conversation_id, id, body, reply_to).await;
             match result {
                 Ok(Some(message)) => self.stored(message),
                 Err(AppError::Network) => self.wait(&client_msg_id, attempts),
@@ -150,14 +155,13 @@ impl Outbox {
             let id = client_msg_id.to_owned();
             set_timeout(
                 move || {
-                    let body = self.items.with_untracked(|items| {
+                    let due = self.items.with_untracked(|items| {
                         items
                             .iter()
-                            .find(|i| i.client_msg_id == id && i.waiting && i.attempts == attempts)
-                            .map(|i| i.body.clone())
+                            .any(|i| i.client_msg_id == id && i.waiting && i.attempts == attempts)
                     });
-                    if let Some(body) = body {
-                        self.attempt(id, body);
+                    if due {
+                        self.attempt(id);
                     }
                 },
                 std::time::Duration::from_millis(pause),

@@ -130,7 +130,8 @@ impl Pane {
     }
 
     /// Starts watching the pane (in the browser): positions it once laid
-    /// out — at the divider if there is one, else at the newest message —
+    /// out — at the message it was opened at, at the divider if there is
+    /// one, else at the newest message —
     /// then keeps the newest message in view while the reader is there.
     /// `settled` runs after each (to report what is on screen as read).
     pub fn watch(self, settled: impl Fn() + Clone + 'static) {
@@ -186,6 +187,16 @@ impl Pane {
         else {
             return;
         };
+        // The message the page was opened at, else the unread divider.
+        let target = content.query_selector(".message.target").ok().flatten();
+        if let Some(target) = target {
+            super::reply::show(&target);
+            let top = pane.scroll_top();
+            self.last_top.set_value(top);
+            let at_bottom = pane.scroll_height() - top - pane.client_height() <= AT_BOTTOM_PX;
+            self.stuck.set(at_bottom);
+            return;
+        }
         let divider = content.query_selector(".unread-divider").ok().flatten();
         match divider {
             Some(divider) => {

@@ -22,7 +22,7 @@ use domain::audit::AuditKind;
 use domain::close::POLICY;
 use futures_util::{SinkExt, StreamExt};
 use services::auth::{Authenticated, ClientInfo};
-use services::conversations::Outgoing;
+use services::conversations::{ChangeAction, Outgoing};
 use services::events::Stream;
 use services::{ServiceError, Services};
 use tokio::sync::mpsc;
@@ -333,13 +333,14 @@ impl Connection {
                 return None;
             }
         };
-        // Sends, edits and deletions count against the user's send rate.
+        // Sends and changes of messages count against the user's send rate.
         let counted = !matches!(
             frame,
             ClientFrame::Send { .. }
                 | ClientFrame::Chat { .. }
                 | ClientFrame::Edit { .. }
                 | ClientFrame::Delete { .. }
+                | ClientFrame::React { .. }
         );
         if counted && !self.frames.spend().await {
             self.strikes += 1;
@@ -385,23 +386,24 @@ impl Connection {
                 message_id,
                 body,
             } => {
-                self.send(Send::Change {
-                    conversation_id,
-                    message_id,
-                    body: Some(body),
-                })
-                .await;
+                let action = ChangeAction::Edit(body);
+                self.change(conversation_id, message_id, action).await;
             }
             ClientFrame::Delete {
                 conversation_id,
                 message_id,
             } => {
-                self.send(Send::Change {
-                    conversation_id,
-                    message_id,
-                    body: None,
-                })
-                .await;
+                let action = ChangeAction::Delete;
+                self.change(conversation_id, message_id, action).await;
+            }
+            ClientFrame::React {
+                conversation_id,
+                message_id,
+                emoji,
+                on,
+            } => {
+                let action = ChangeAction::React { emoji, on };
+                self.change(conversation_id, message_id, action).await;
             }
             ClientFrame::Send {
                 conversation_id,
@@ -432,6 +434,16 @@ impl Connection {
             }
         }
         None
+    }
+
+    /// Hands a change of a message to the connection's sender.
+    async fn change(&mut self, conversation_id: Uuid, message_id: Uuid, action: ChangeAction) {
+        self.send(Send::Change {
+            conversation_id,
+            message_id,
+            action,
+        })
+        .await;
     }
 
     /// Hands a send to the connection's sender (started with the first),

@@ -1,4 +1,4 @@
-//! A connection's sends (and edits and deletions): posted one after another, in the order they came,
+//! A connection's sends (and edits, deletions and reactions): posted one after another, in the order they came,
 //! by a task of their own, so the connection goes on delivering while the
 //! store commits. Each ack goes out when its commit ends. The task starts
 //! with the connection's first send (an idle connection pays nothing) and
@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::Message;
-use services::conversations::{ConversationRef, Outgoing};
+use services::conversations::{ChangeAction, ConversationRef, Outgoing};
 use services::store::Posted;
 use services::{ServiceError, Services};
 use tokio::sync::{mpsc, Notify};
@@ -35,11 +35,11 @@ pub(super) enum Send {
         client_msg_id: String,
         body: String,
     },
-    /// `edit` (with the new body) or `delete` (without).
+    /// `edit`, `delete` or `react`.
     Change {
         conversation_id: Uuid,
         message_id: Uuid,
-        body: Option<String>,
+        action: ChangeAction,
     },
 }
 
@@ -119,13 +119,12 @@ async fn post_all(
             Send::Change {
                 conversation_id,
                 message_id,
-                body,
+                action,
             } => {
-                let chat = &services.chat;
-                let result = match body {
-                    Some(body) => chat.edit(user_id, conversation_id, message_id, &body).await,
-                    None => chat.delete(user_id, conversation_id, message_id).await,
-                };
+                let result = services
+                    .chat
+                    .change(user_id, conversation_id, message_id, action)
+                    .await;
                 if !counts_strike(&mut strikes, &result, &flood) {
                     return;
                 }

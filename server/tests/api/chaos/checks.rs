@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::Value;
 
 use super::figures::secs;
-use super::record::{ClientLog, Received};
+use super::record::{view_of, ClientLog, Received};
 use super::{reality, Run};
 
 /// All the checks, in order; the first that fails panics.
@@ -31,8 +31,8 @@ pub fn all(run: &Run) {
 }
 
 /// Every client's final view of every message — its text, whether it was
-/// deleted, its latest change — is the stored one, edits and deletions made
-/// during the chaos included.
+/// deleted, its reactions, its latest change — is the stored one, edits,
+/// reactions and deletions made during the chaos included.
 fn views_are_the_stored_messages(logs: &[ClientLog], stored: &[Value], edits: bool) {
     let changed = stored
         .iter()
@@ -42,11 +42,7 @@ fn views_are_the_stored_messages(logs: &[ClientLog], stored: &[Value], edits: bo
     for log in logs {
         for message in stored {
             let id = message["id"].as_str().unwrap_or_default();
-            let expected = (
-                message["change"].as_i64().unwrap_or(0),
-                message["body"].as_str().unwrap_or_default().to_owned(),
-                !message["deleted_at"].is_null(),
-            );
+            let expected = view_of(message);
             assert_eq!(
                 log.views.get(id),
                 Some(&expected),

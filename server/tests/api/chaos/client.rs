@@ -16,7 +16,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::record::{take_frame, ClientLog, Connection};
+use super::record::{take_frame, Change, ClientLog, Connection};
 use super::sending::{self, send_frame, send_frame_for, Sending};
 use super::RECONNECT_PAUSE;
 
@@ -228,12 +228,14 @@ async fn session(shared: &Shared, log: &mut ClientLog, mut socket: Socket, proce
                     // Edits and deletions go once: one lost with its
                     // connection simply did not happen (the final views are
                     // compared with the store, whatever happened).
-                    for (message_id, delete) in std::mem::take(&mut log.to_change) {
-                        let frame = if delete {
-                            json!({"type": "delete", "conversation_id": shared.conversation, "message_id": message_id})
-                        } else {
-                            json!({"type": "edit", "conversation_id": shared.conversation, "message_id": message_id,
-                                   "body": format!("edited by {}", log.name)})
+                    for (message_id, change) in std::mem::take(&mut log.to_change) {
+                        let conversation = &shared.conversation;
+                        let frame = match change {
+                            Change::Delete => json!({"type": "delete", "conversation_id": conversation, "message_id": message_id}),
+                            Change::Edit => json!({"type": "edit", "conversation_id": conversation, "message_id": message_id,
+                                   "body": format!("edited by {}", log.name)}),
+                            Change::React => json!({"type": "react", "conversation_id": conversation, "message_id": message_id,
+                                   "emoji": "👍", "on": true}),
                         };
                         log.changes_sent += 1;
                         if !send_frame(&mut socket, &frame).await {

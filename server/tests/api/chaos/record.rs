@@ -120,20 +120,45 @@ pub struct ClientLog {
     /// Conversations a `resumed` frame said were cut short.
     pub truncated: Vec<Value>,
     /// Each message as this client last knew it (from its `message` frame
-    /// and the `changed` frames after it): id → (change, body, deleted).
-    pub views: HashMap<String, (i64, String, bool)>,
+    /// and the `changed` frames after it): id → its state.
+    pub views: HashMap<String, View>,
     /// The highest change number of a `changed` frame received.
     pub highest_change: i64,
     /// `changed` frames taken, and those whose change this client had.
     pub changes_received: usize,
     pub changes_repeated: usize,
-    /// Edits and deletions of its own messages to send (message id, delete).
-    pub to_change: Vec<(String, bool)>,
+    /// Edits, reactions and deletions of its own messages to send.
+    pub to_change: Vec<(String, Change)>,
     /// Edits and deletions sent, and refused (with the reason).
     pub changes_sent: usize,
     pub changes_refused: Vec<Value>,
     settled: bool,
     pub gave_up: bool,
+}
+
+/// A message as a client knows it: its latest change, text, whether it
+/// was deleted, and its reactions (as JSON text).
+pub type View = (i64, String, bool, String);
+
+/// What a member does to one of its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Edit,
+    React,
+    Delete,
+}
+
+/// The comparable state of a message frame or a stored message.
+pub fn view_of(message: &Value) -> View {
+    (
+        message["change"].as_i64().unwrap_or(0),
+        message["body"].as_str().unwrap_or_default().to_owned(),
+        !message["deleted_at"].is_null(),
+        message
+            .get("reactions")
+            .map(Value::to_string)
+            .unwrap_or_default(),
+    )
 }
 
 impl ClientLog {
@@ -200,14 +225,10 @@ impl ClientLog {
     /// Takes a message's state if it is newer than what this client knew.
     fn view(&mut self, message: &Value) {
         let id = message["id"].as_str().unwrap_or_default().to_owned();
-        let change = message["change"].as_i64().unwrap_or(0);
-        let state = (
-            change,
-            message["body"].as_str().unwrap_or_default().to_owned(),
-            !message["deleted_at"].is_null(),
-        );
+        let state = view_of(message);
+        let change = state.0;
         match self.views.get(&id) {
-            Some((known, _, _)) if *known >= change => {}
+            Some((known, ..)) if *known >= change => {}
             _ => {
                 self.views.insert(id, state);
             }
@@ -275,11 +296,15 @@ pub fn take_frame(
                     // Some of its own messages it then edits, some it
                     // deletes (some both), while the chaos goes on.
                     if shared.edits && !shared.stop_sending.load(Ordering::SeqCst) {
+                        let id = &ack.message_id;
                         if number % 4 == 3 {
-                            log.to_change.push((ack.message_id.clone(), false));
+                            log.to_change.push((id.clone(), Change::Edit));
+                        }
+                        if number % 5 == 4 {
+                            log.to_change.push((id.clone(), Change::React));
                         }
                         if number % 6 == 5 {
-                            log.to_change.push((ack.message_id.clone(), true));
+                            log.to_change.push((id.clone(), Change::Delete));
                         }
                     }
                     sent.ack = Some(ack);

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::conversations::{message_from_row, message_select};
 use super::SqliteStore;
-use crate::store::changes::{ChangeStore, MessageChange, MessageVersion};
+use crate::store::changes::{react, ChangeStore, MessageChange, MessageVersion};
 use crate::store::StoreError;
 
 #[async_trait]
@@ -30,7 +30,7 @@ impl ChangeStore for SqliteStore {
         .await?;
         let number = number.ok_or(StoreError::NotFound("message"))?;
         let current = sqlx::query(
-            "select body, deleted_at is not null as deleted from messages \
+            "select body, reactions, deleted_at is not null as deleted from messages \
              where id = ? and conversation_id = ?",
         )
         .bind(message_id)
@@ -41,7 +41,7 @@ impl ChangeStore for SqliteStore {
         let deleted: bool = current.try_get("deleted")?;
         let now = Utc::now();
         match change {
-            MessageChange::Edit { .. } if deleted => {
+            MessageChange::Edit { .. } | MessageChange::React { .. } if deleted => {
                 return Err(StoreError::NotFound("message"));
             }
             MessageChange::Delete if deleted => {
@@ -77,13 +77,28 @@ impl ChangeStore for SqliteStore {
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
-                    "update messages set body = '', deleted_at = ?, change_seq = ? where id = ?",
+                    "update messages set body = '', reactions = '', deleted_at = ?, \
+                     change_seq = ? where id = ?",
                 )
                 .bind(now)
                 .bind(number)
                 .bind(message_id)
                 .execute(&mut *tx)
                 .await?;
+            }
+            MessageChange::React { user, emoji, on } => {
+                let stored: &str = current.try_get("reactions")?;
+                let Some(reactions) = react(stored, user, emoji, on)? else {
+                    // Already so: the counter goes back with the rollback.
+                    tx.rollback().await?;
+                    return Ok((read(self, message_id).await?, false));
+                };
+                sqlx::query("update messages set reactions = ?, change_seq = ? where id = ?")
+                    .bind(reactions)
+                    .bind(number)
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         let row = sqlx::query(concat!(message_select!(), "where m.id = ?"))

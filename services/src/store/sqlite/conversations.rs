@@ -17,8 +17,12 @@ macro_rules! message_select {
     () => {
         "select m.id, m.conversation_id, m.seq, m.sender_id, u.display_name as sender_name, \
          m.client_msg_id, m.body, m.reply_to, m.created_at, m.change_seq, m.edited_at, \
-         m.deleted_at \
-         from messages m join users u on u.id = m.sender_id "
+         m.deleted_at, m.reactions, r.seq as reply_seq, r.sender_id as reply_sender_id, \
+         ru.display_name as reply_sender_name, substr(r.body, 1, 480) as reply_body, \
+         r.deleted_at is not null as reply_deleted \
+         from messages m join users u on u.id = m.sender_id \
+         left join messages r on r.id = m.reply_to \
+         left join users ru on ru.id = r.sender_id "
     };
 }
 pub(super) use message_select;
@@ -37,6 +41,17 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, sqlx::Err
         change: row.try_get("change_seq")?,
         edited_at: row.try_get("edited_at")?,
         deleted_at: row.try_get("deleted_at")?,
+        reply: match row.try_get::<Option<i64>, _>("reply_seq")? {
+            Some(seq) => Some(crate::store::reply_preview(
+                seq,
+                row.try_get("reply_sender_id")?,
+                row.try_get("reply_sender_name")?,
+                row.try_get("reply_body")?,
+                row.try_get("reply_deleted")?,
+            )),
+            None => None,
+        },
+        reactions: crate::store::reactions_from_text(row.try_get::<&str, _>("reactions")?)?,
     })
 }
 
@@ -304,6 +319,9 @@ impl ConversationStore for SqliteStore {
                     change: row.try_get("lm_change")?,
                     edited_at: row.try_get("lm_edited_at")?,
                     deleted_at: row.try_get("lm_deleted_at")?,
+                    // The sidebar shows neither.
+                    reply: None,
+                    reactions: Vec::new(),
                 }),
                 None => None,
             };
