@@ -14,6 +14,8 @@
 //! - [`chat`] — conversations, messages and user search results, and the
 //!   message body rule.
 //! - [`conversation`] — kinds of conversation and member roles.
+//! - [`markdown`] — message formatting (a Markdown subset) parsed into a
+//!   tree the UI renders as elements, and the rule for links in text.
 //! - [`messages`] — the server's fixed messages, which the UI translates.
 //! - [`audit`] — the audit log's events and kinds.
 //! - [`admin`] — accounts as the admin view lists them, their counts, live activity.
@@ -30,6 +32,7 @@ pub mod chat;
 pub mod close;
 pub mod conversation;
 pub mod login;
+pub mod markdown;
 pub mod messages;
 pub mod names;
 #[cfg(feature = "openapi")]

@@ -1,199 +1,161 @@
-//! A message body as text with its web links made clickable. Everything is
-//! rendered as text nodes and attributes: a body can never inject HTML.
+//! A message body with its formatting (see [`domain::markdown`]): blocks,
+//! emphasis, code, links and mentions. Everything is rendered as elements,
+//! text nodes and attributes — never as HTML — so a body cannot inject
+//! markup, and links only ever lead to `http(s)://` or `mailto:` URLs.
 
+use domain::markdown::{parse, Block, Inline};
 use leptos::prelude::*;
 
-/// One piece of a body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece<'a> {
-    /// Plain text.
-    Text(&'a str),
-    /// An `http(s)://` link.
-    Link(&'a str),
+/// Renders a body. `me`, the reader's username, marks mentions of the
+/// reader (and `@here`, `@all`) with the class `me`.
+#[component]
+pub fn MessageText(text: String, #[prop(optional)] me: Option<String>) -> impl IntoView {
+    let me = me.as_deref().filter(|me| !me.is_empty());
+    parse(&text)
+        .into_iter()
+        .map(|block| block_view(block, me))
+        .collect::<Vec<_>>()
 }
 
-/// Splits `text` into plain text and `http://`/`https://` links. A link
-/// ends at whitespace, at a character no URL holds unescaped (`<`, `>`,
-/// `"`, …), and at CJK or full-width punctuation (`。`, `，`, `～`, `」`…),
-/// which Chinese text puts right after a link without a space; trailing
-/// ASCII punctuation stays text, except a `)` or `]` that closes one opened
-/// inside the link (`…/Rust_(language)`).
-pub fn pieces(text: &str) -> Vec<Piece<'_>> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = find_link(rest) {
-        if start > 0 {
-            out.push(Piece::Text(&rest[..start]));
+fn block_view(block: Block<'_>, me: Option<&str>) -> AnyView {
+    match block {
+        Block::Paragraph(inlines) => view! { <p>{inline_views(inlines, me)}</p> }.into_any(),
+        Block::Code { lang, text } => {
+            let text = text.to_owned();
+            match lang {
+                Some(lang) => view! {
+                    <pre><code class=format!("language-{lang}")>{text}</code></pre>
+                }
+                .into_any(),
+                None => view! { <pre><code>{text}</code></pre> }.into_any(),
+            }
         }
-        let tail = &rest[start..];
-        let end = link_end(tail);
-        if end > "https://".len() {
-            out.push(Piece::Link(&tail[..end]));
-            rest = &tail[end..];
-        } else {
-            // Only a scheme: keep it as text and move on.
-            let skip = tail.find("//").map_or(tail.len(), |i| i + 2);
-            out.push(Piece::Text(&tail[..skip]));
-            rest = &tail[skip..];
+        Block::Quote(inlines) => {
+            view! { <blockquote>{inline_views(inlines, me)}</blockquote> }.into_any()
+        }
+        Block::List { start, items } => {
+            let items = items
+                .into_iter()
+                .map(|item| view! { <li>{inline_views(item, me)}</li> }.into_any())
+                .collect::<Vec<_>>();
+            match start {
+                Some(n) => view! { <ol start=n.to_string()>{items}</ol> }.into_any(),
+                None => view! { <ul>{items}</ul> }.into_any(),
+            }
         }
     }
-    if !rest.is_empty() {
-        out.push(Piece::Text(rest));
+}
+
+/// The views of `inlines`, adjacent text joined into one text node.
+///
+/// A line break is a newline in that text, not a `<br>`: `.body` keeps
+/// white space (`pre-wrap`), so it shows as one, and the text of a
+/// message stays the text that was sent (copying it, or reading
+/// `textContent` as the end-to-end tests do, keeps its lines).
+fn inline_views(inlines: Vec<Inline<'_>>, me: Option<&str>) -> Vec<AnyView> {
+    let mut out = Vec::with_capacity(inlines.len());
+    let mut text = String::new();
+    for inline in inlines {
+        match inline {
+            Inline::Text(t) => text.push_str(t),
+            Inline::Break => text.push('\n'),
+            other => {
+                if !text.is_empty() {
+                    out.push(std::mem::take(&mut text).into_any());
+                }
+                out.push(inline_view(other, me));
+            }
+        }
+    }
+    if !text.is_empty() {
+        out.push(text.into_any());
     }
     out
 }
 
-/// Where the link at the start of `tail` ends (a byte offset).
-fn link_end(tail: &str) -> usize {
-    let mut end = tail
-        .char_indices()
-        .find(|&(_, c)| ends_link(c))
-        .map_or(tail.len(), |(i, _)| i);
-    // Brackets counted once; each trimmed closing one is taken off.
-    let count = |c: char| tail[..end].chars().filter(|&x| x == c).count();
-    let (open_round, mut close_round) = (count('('), count(')'));
-    let (open_square, mut close_square) = (count('['), count(']'));
-    while let Some(last) = tail[..end].chars().next_back() {
-        let trim = match last {
-            '.' | ',' | '!' | '?' | ';' | ':' | '\'' | '*' | '_' | '~' => true,
-            ')' if open_round < close_round => {
-                close_round -= 1;
-                true
-            }
-            ']' if open_square < close_square => {
-                close_square -= 1;
-                true
-            }
-            _ => false,
-        };
-        if !trim {
-            break;
+fn inline_view(inline: Inline<'_>, me: Option<&str>) -> AnyView {
+    match inline {
+        Inline::Text(t) => t.to_owned().into_any(),
+        Inline::Break => "\n".into_any(),
+        Inline::Strong(c) => view! { <strong>{inline_views(c, me)}</strong> }.into_any(),
+        Inline::Emphasis(c) => view! { <em>{inline_views(c, me)}</em> }.into_any(),
+        Inline::Strike(c) => view! { <s>{inline_views(c, me)}</s> }.into_any(),
+        Inline::Code(t) => view! { <code>{t.to_owned()}</code> }.into_any(),
+        Inline::Link { url, children } => view! {
+            <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">
+                {inline_views(children, me)}
+            </a>
         }
-        end -= last.len_utf8();
-    }
-    end
-}
-
-/// A character that cannot be part of a link written in running text.
-fn ends_link(c: char) -> bool {
-    c.is_whitespace()
-        || c.is_control()
-        || matches!(c, '<' | '>' | '"' | '`' | '{' | '}' | '|' | '\\' | '^')
-        // General punctuation: quotes, dashes, ellipsis (“ ” ‘ ’ — …).
-        || ('\u{2010}'..='\u{206F}').contains(&c)
-        // CJK symbols and punctuation: 。、「」『』【】〈〉, the ideographic space.
-        || ('\u{3000}'..='\u{303F}').contains(&c)
-        // Full-width forms: ，！？：；（）～ and full-width letters.
-        || ('\u{FF00}'..='\u{FFEF}').contains(&c)
-}
-
-fn find_link(text: &str) -> Option<usize> {
-    match (text.find("https://"), text.find("http://")) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+        .into_any(),
+        Inline::Mention(name) => {
+            let class = if mentions_reader(name, me) {
+                "mention me"
+            } else {
+                "mention"
+            };
+            view! { <span class=class data-user=name.to_owned()>"@"{name.to_owned()}</span> }
+                .into_any()
+        }
     }
 }
 
-/// Renders a body: text as text, links as `<a rel="noopener noreferrer nofollow">`.
-#[component]
-pub fn MessageText(text: String) -> impl IntoView {
-    pieces(&text)
-        .into_iter()
-        .map(|piece| match piece {
-            Piece::Text(t) => t.to_owned().into_any(),
-            Piece::Link(url) => view! {
-                <a href=url.to_owned() target="_blank" rel="noopener noreferrer nofollow">{url.to_owned()}</a>
-            }
-            .into_any(),
-        })
-        .collect_view()
+/// Whether a mention of `name` addresses the reader (usernames are
+/// unique without regard to case).
+fn mentions_reader(name: &str, me: Option<&str>) -> bool {
+    me.is_some_and(|me| matches!(name, "here" | "all") || name.eq_ignore_ascii_case(me))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn links_are_found_and_everything_else_stays_text() {
-        assert_eq!(
-            pieces("see https://example.com/a?b=1, then <b>x</b>"),
-            [
-                Piece::Text("see "),
-                Piece::Link("https://example.com/a?b=1"),
-                Piece::Text(", then <b>x</b>"),
-            ]
-        );
-        assert_eq!(pieces("no links"), [Piece::Text("no links")]);
-        assert_eq!(
-            pieces("javascript:alert(1) http://"),
-            [Piece::Text("javascript:alert(1) "), Piece::Text("http://")]
-        );
-        assert_eq!(
-            pieces("文档：https://docs.example.cn。"),
-            [
-                Piece::Text("文档："),
-                Piece::Link("https://docs.example.cn"),
-                Piece::Text("。")
-            ]
-        );
+    fn html(text: &str, me: Option<&str>) -> String {
+        let text = text.to_owned();
+        let html = match me {
+            Some(me) => view! { <MessageText text me=me.to_owned()/> }.to_html(),
+            None => view! { <MessageText text/> }.to_html(),
+        };
+        html.replace("<!>", "")
     }
 
-    /// Where a link ends, in running text of either language.
     #[test]
-    fn links_end_where_a_reader_sees_them_end() {
-        let cases: &[(&str, &str)] = &[
-            // CJK punctuation and full-width forms right after the link.
-            (
-                "链接：https://meet.example.cn/abc。谢谢～",
-                "https://meet.example.cn/abc",
-            ),
-            ("看https://example.cn/a，然后", "https://example.cn/a"),
-            ("（https://example.cn/a）", "https://example.cn/a"),
-            ("「https://example.cn/a」", "https://example.cn/a"),
-            ("https://example.cn/a、https://b.cn", "https://example.cn/a"),
-            ("https://example.cn/a！", "https://example.cn/a"),
-            ("https://example.cn/a～谢谢", "https://example.cn/a"),
-            ("https://example.cn/a\u{3000}下一句", "https://example.cn/a"),
-            // Ideographs inside a path are part of it (an IRI).
-            (
-                "https://zh.wikipedia.org/wiki/数据库 好",
-                "https://zh.wikipedia.org/wiki/数据库",
-            ),
-            // Trailing ASCII punctuation.
-            ("see https://example.com.", "https://example.com"),
-            ("(see https://example.com)", "https://example.com"),
-            (
-                "https://example.com/a?b=1&c=2!",
-                "https://example.com/a?b=1&c=2",
-            ),
-            ("'https://example.com/x'", "https://example.com/x"),
-            ("https://example.com/a...", "https://example.com/a"),
-            // Brackets opened inside the link stay.
-            (
-                "https://en.wikipedia.org/wiki/Rust_(programming_language).",
-                "https://en.wikipedia.org/wiki/Rust_(programming_language)",
-            ),
-            // Characters no URL holds unescaped.
-            ("<https://example.com/a>", "https://example.com/a"),
-            ("\"https://example.com/a\"", "https://example.com/a"),
-            ("“https://example.com/a”", "https://example.com/a"),
-            ("https://example.com/a—next", "https://example.com/a"),
-        ];
-        for &(text, link) in cases {
-            let found = pieces(text);
-            let first = found.iter().find_map(|p| match p {
-                Piece::Link(l) => Some(*l),
-                Piece::Text(_) => None,
-            });
-            assert_eq!(first, Some(link), "in {text:?}");
-            // Nothing is lost or repeated.
-            let joined: String = found
-                .iter()
-                .map(|p| match p {
-                    Piece::Link(s) | Piece::Text(s) => *s,
-                })
-                .collect();
-            assert_eq!(joined, text);
-        }
+    fn message_text_renders_elements_not_markup() {
+        assert_eq!(html("a\nb *c\nd*", None), "<p>a\nb *c\nd*</p>");
+        let out = html("**hi** <b>x</b> [a](javascript:alert(1))", None);
+        assert!(out.contains("<strong>hi</strong>"), "{out}");
+        assert!(out.contains("&lt;b&gt;x&lt;/b&gt;"), "{out}");
+        assert!(!out.contains("href=\"javascript"), "{out}");
+        let out = html("see https://a.cn/?a=1&b=2 `<i>`", None);
+        assert!(
+            out.contains("<a href=\"https://a.cn/?a=1&amp;b=2\" target=\"_blank\" rel=\"noopener noreferrer nofollow\">https://a.cn/?a=1&amp;b=2</a>"),
+            "{out}"
+        );
+        assert!(out.contains("<code>&lt;i&gt;</code>"), "{out}");
+        let out = html(
+            "```\n<b>\n```\n```rust\nfn main() {}\n```\n> q\n\n3. c",
+            None,
+        );
+        assert!(out.contains("<pre><code>&lt;b&gt;</code></pre>"), "{out}");
+        assert!(
+            out.contains("<pre><code class=\"language-rust\">fn main() {}</code></pre>"),
+            "{out}"
+        );
+        assert!(out.contains("<blockquote>q</blockquote>"), "{out}");
+        assert!(out.contains("<ol start=\"3\"><li>c</li></ol>"), "{out}");
+    }
+
+    #[test]
+    fn message_text_marks_mentions_of_the_reader() {
+        let out = html("@Bob @carol", Some("bob"));
+        assert!(
+            out.contains("<span data-user=\"Bob\" class=\"mention me\">@Bob</span>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<span data-user=\"carol\" class=\"mention\">@carol</span>"),
+            "{out}"
+        );
+        assert!(html("@here", None).contains("class=\"mention\""));
+        assert!(html("@here", Some("bob")).contains("class=\"mention me\""));
     }
 }

@@ -251,7 +251,7 @@ pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl Int
     view! {
         <Show
             when=editing
-            fallback=move || view! { <p class="body"><MessageText text=body.clone()/>{edited()}</p> }
+            fallback=move || view! { <div class="body"><MessageText text=body.clone()/>{edited()}</div> }
         >
             {edit_form.clone()}
         </Show>
