@@ -80,6 +80,14 @@ pub struct ReplyPreview {
 /// Longest excerpt of a replied-to message, in characters.
 pub const REPLY_EXCERPT_CHARS: usize = 120;
 
+/// How a reply quotes its original: the first non-blank line of its text
+/// without markup, at most [`REPLY_EXCERPT_CHARS`] characters.
+pub fn reply_excerpt(body: &str) -> String {
+    let plain = crate::markdown::plain(body);
+    let line = plain.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    crate::text::prefix_within(line.trim(), REPLY_EXCERPT_CHARS).to_owned()
+}
+
 /// Most distinct emoji on one message.
 pub const MAX_REACTION_KINDS: usize = 50;
 /// Longest reaction accepted, in bytes, before it is looked up (the longest

@@ -135,8 +135,10 @@ test("a reply quotes its original, and the quote brings the original into view",
   // A page opened at a message (the quote's link, from a bookmark) holds it.
   await ben.page.goto(`/c/${id}?around=2`);
   await hydrated(ben.page);
-  await expect(message(ben.page, "filler 1")).toHaveClass(/target/);
-  await expect(message(ben.page, "filler 1")).toBeInViewport();
+  const opened = ben.page.locator("#m-2");
+  await expect(opened.locator(".body")).toHaveText("filler 1");
+  await expect(opened).toHaveClass(/target/);
+  await expect(opened).toBeInViewport();
   await ann.context.close();
   await ben.context.close();
 });

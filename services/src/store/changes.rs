@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::chat::{self, REPLY_EXCERPT_CHARS};
+use domain::chat;
 use domain::{ChatMessage, Reaction, Reactor, ReplyPreview};
 use uuid::Uuid;
 
@@ -82,7 +82,8 @@ pub trait ChangeStore: Send + Sync {
 }
 
 /// The preview of a replied-to message from the columns every message read
-/// selects: its first line, at most [`REPLY_EXCERPT_CHARS`] characters.
+/// selects (the first 480 characters of its text: enough for
+/// [`chat::reply_excerpt`], which keeps at most 120 of one line).
 pub(crate) fn reply_preview(
     seq: i64,
     sender_id: Uuid,
@@ -90,13 +91,11 @@ pub(crate) fn reply_preview(
     body: String,
     deleted: bool,
 ) -> ReplyPreview {
-    let line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let excerpt = domain::text::prefix_within(line.trim(), REPLY_EXCERPT_CHARS);
     ReplyPreview {
         seq,
         sender_id,
         sender_name,
-        excerpt: excerpt.to_owned(),
+        excerpt: chat::reply_excerpt(&body),
         deleted,
     }
 }

@@ -18,6 +18,7 @@ const FREQUENT: [&str; 8] = ["👍", "❤️", "😂", "🎉", "😮", "😢", "
 /// Names shown in a reaction's tooltip before "and N more".
 const NAMES_SHOWN: usize = 10;
 /// Emoji a search shows at most.
+#[cfg(feature = "ssr")]
 const FOUND: usize = 40;
 
 /// Adds (`on`) or takes back the reader's reaction.

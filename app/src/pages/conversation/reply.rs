@@ -10,11 +10,7 @@ use uuid::Uuid;
 
 use crate::i18n::use_texts;
 
-/// The first non-blank line of a body, shortened, without its markup.
-pub(super) fn excerpt(body: &str) -> String {
-    let line = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    domain::text::prefix_within(line.trim(), domain::chat::REPLY_EXCERPT_CHARS).to_owned()
-}
+use domain::chat::reply_excerpt as excerpt;
 
 /// The message being answered (`?reply=<id>`).
 pub(super) fn use_reply_target() -> Memo<Option<Uuid>> {
