@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::two_processes::{connect, on_two_processes, register};
-use crate::ws::{next_json, next_of, send, silent};
+use crate::ws::{next_of, send, silent};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
