@@ -57,6 +57,12 @@ pub struct ChatMessage {
     /// none (and after a deletion).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// The members it mentions (`@username`), as sent; empty when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Uuid>,
+    /// Whether it mentions every member (`@all` or `@here`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_all: bool,
 }
 
 /// The message a reply answers, as the reply shows it.
@@ -85,7 +91,7 @@ pub const REPLY_EXCERPT_CHARS: usize = 120;
 pub fn reply_excerpt(body: &str) -> String {
     let plain = crate::markdown::plain(body);
     let line = plain.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    crate::text::prefix_within(line.trim(), REPLY_EXCERPT_CHARS).to_owned()
+    crate::text::first_chars(line.trim(), REPLY_EXCERPT_CHARS).to_owned()
 }
 
 /// Most distinct emoji on one message.
@@ -167,6 +173,12 @@ impl ChatMessage {
         self.deleted_at.is_some()
     }
 
+    /// Whether it mentions `user` (by name, or everyone, but not its own
+    /// sender).
+    pub fn mentions(&self, user: Uuid) -> bool {
+        user != self.sender_id && (self.mentions_all || self.mentions.contains(&user))
+    }
+
     /// Whether `user` reacted with `emoji`.
     pub fn reacted(&self, user: Uuid, emoji: &str) -> bool {
         self.reactions
@@ -197,6 +209,9 @@ pub struct ConversationSummary {
     pub last_seq: i64,
     /// Messages after the user's read position.
     pub unread: u32,
+    /// Of those, the ones that mention the user (by name, or everyone).
+    #[serde(default)]
+    pub mentions: u32,
     /// The newest message, if any.
     pub last_message: Option<ChatMessage>,
     /// For a direct conversation, the other person (the user themself in a

@@ -246,6 +246,14 @@ impl Config {
                 )
             })?;
         }
+        if let Some(raw) = get("CHATSPHERE_MENTION_ALL_MAX") {
+            chat.mention_all_max = raw.parse().map_err(|_| {
+                invalid(
+                    "CHATSPHERE_MENTION_ALL_MAX",
+                    "expected the number of members up to which anyone may mention @all (0: only managers)",
+                )
+            })?;
+        }
         if let Some(raw) = get("CHATSPHERE_EDIT_WINDOW") {
             chat.edit_window = edit_window(&raw)?;
         }

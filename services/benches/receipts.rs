@@ -52,6 +52,8 @@ async fn run(backend: &str, store: Arc<dyn Store>) {
                 client_msg_id: &format!("m{i}"),
                 body: "a message of ordinary length, about sixty characters long.",
                 reply_to: None,
+                mentions: &[],
+                mentions_all: false,
             })
             .await
             .unwrap();

@@ -20,11 +20,13 @@ use domain::protocol::ServerFrame;
 mod changes;
 mod commit;
 mod membership;
+mod mentions;
 mod messages;
 mod people;
 mod reactions;
 
 pub use changes::ChangeAction;
+pub use mentions::Mentioned;
 pub use reactions::{find_emoji, reaction_emoji};
 
 /// Most members a group can be created with.
@@ -47,6 +49,10 @@ pub struct ChatPolicy {
     /// How long after sending a message its sender may edit it; `None`:
     /// always (deleting has no window).
     pub edit_window: Option<std::time::Duration>,
+    /// Largest group or room whose members anyone may call all at once
+    /// (`@all`, `@here`); in larger ones only its owners and admins (and
+    /// the server's admins, in rooms) may.
+    pub mention_all_max: usize,
 }
 
 impl Default for ChatPolicy {
@@ -56,6 +62,7 @@ impl Default for ChatPolicy {
             default_rooms: vec!["general".into()],
             sends_per_second: 10,
             edit_window: None,
+            mention_all_max: 50,
         }
     }
 }

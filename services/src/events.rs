@@ -255,6 +255,8 @@ mod tests {
             deleted_at: None,
             reply: None,
             reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_all: false,
         };
         let published = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         let framed = Envelope::of_message(&message);
@@ -300,6 +302,8 @@ mod tests {
             deleted_at: None,
             reply: None,
             reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_all: false,
         };
         let opened = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         assert_eq!(opened.seq, 42);

@@ -28,6 +28,8 @@ fn message<'a>(conversation: Uuid, sender: Uuid, client: &'a str, body: &'a str)
         client_msg_id: client,
         body,
         reply_to: None,
+        mentions: &[],
+        mentions_all: false,
     }
 }
 

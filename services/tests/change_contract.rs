@@ -24,6 +24,8 @@ async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid, body: &str) -> dom
             client_msg_id: &client,
             body,
             reply_to: None,
+            mentions: &[],
+            mentions_all: false,
         })
         .await
         .unwrap()

@@ -48,6 +48,8 @@ async fn post(
             client_msg_id: client_id,
             body,
             reply_to: None,
+            mentions: &[],
+            mentions_all: false,
         })
         .await
         .unwrap()
@@ -182,6 +184,8 @@ async fn messages_get_dense_sequence_numbers_and_retries_return_the_original(fx:
             client_msg_id: "c-2",
             body: "void",
             reply_to: None,
+            mentions: &[],
+            mentions_all: false,
         })
         .await
         .unwrap_err();
@@ -220,6 +224,8 @@ async fn concurrent_senders_never_share_or_skip_a_sequence_number(fx: Fixture) {
                         client_msg_id: &id,
                         body: "x",
                         reply_to: None,
+                        mentions: &[],
+                        mentions_all: false,
                     })
                     .await
                     .unwrap();

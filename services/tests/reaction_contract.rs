@@ -34,6 +34,8 @@ async fn post(
             client_msg_id: &client,
             body,
             reply_to,
+            mentions: &[],
+            mentions_all: false,
         })
         .await
         .unwrap()

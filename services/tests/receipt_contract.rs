@@ -30,6 +30,8 @@ async fn post_many(fx: &Fixture, conversation: Uuid, sender: Uuid, n: usize) {
                 client_msg_id: &format!("{sender}-{i}-{}", Uuid::now_v7()),
                 body: "hello",
                 reply_to: None,
+                mentions: &[],
+                mentions_all: false,
             })
             .await
             .unwrap();

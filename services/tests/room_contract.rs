@@ -27,6 +27,8 @@ async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid) -> Uuid {
             client_msg_id: &Uuid::now_v7().to_string(),
             body: "hello",
             reply_to: None,
+            mentions: &[],
+            mentions_all: false,
         })
         .await
         .unwrap();
@@ -112,6 +114,8 @@ async fn deleting_a_room_takes_its_members_and_messages_and_names_who_were_in_it
             client_msg_id: "reply-1",
             body: "re: hello",
             reply_to: Some(first),
+            mentions: &[],
+            mentions_all: false,
         })
         .await
         .unwrap();

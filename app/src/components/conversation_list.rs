@@ -129,6 +129,11 @@ pub fn ConversationList() -> impl IntoView {
                                         {move || peer_online().then(|| view! {
                                             <span class="visually-hidden">{format!(" ({})", t.online)}</span>
                                         })}
+                                        {(c.mentions > 0).then(|| view! {
+                                            <span class="badge mention-badge" aria-label=t.actions().mentions_label.replace("{n}", &c.mentions.to_string())>
+                                                {format!("@{}", c.mentions)}
+                                            </span>
+                                        })}
                                         {(c.unread > 0).then(|| view! {
                                             <span class="badge" aria-label=format!("{} {}", c.unread, t.unread_label)>{c.unread}</span>
                                         })}

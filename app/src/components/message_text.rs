@@ -9,7 +9,7 @@ use leptos::prelude::*;
 /// Renders a body. `me`, the reader's username, marks mentions of the
 /// reader (and `@here`, `@all`) with the class `me`.
 #[component]
-pub fn MessageText(text: String, #[prop(optional)] me: Option<String>) -> impl IntoView {
+pub fn MessageText(text: String, #[prop(default = None)] me: Option<String>) -> impl IntoView {
     let me = me.as_deref().filter(|me| !me.is_empty());
     parse(&text)
         .into_iter()
@@ -93,7 +93,7 @@ fn inline_view(inline: Inline<'_>, me: Option<&str>) -> AnyView {
             } else {
                 "mention"
             };
-            view! { <span class=class data-user=name.to_owned()>"@"{name.to_owned()}</span> }
+            view! { <span class=class data-user=name.to_owned()>{format!("@{name}")}</span> }
                 .into_any()
         }
     }

@@ -30,6 +30,13 @@ pub struct ActionTexts {
     pub reacted_with: &'static str,
     /// After the names shown, when more reacted; `{n}`: how many more.
     pub and_more: &'static str,
+    /// The sidebar's mention badge, read aloud; `{n}`: how many unread
+    /// messages mention the reader.
+    pub mentions_label: &'static str,
+    /// The composer's suggestions of people to mention.
+    pub mention_suggestions: &'static str,
+    /// A suggestion that calls every member (`@all`).
+    pub everyone: &'static str,
     /// Above a stretch of older messages (the page was opened at one far
     /// back): new messages are not shown there.
     pub older_stretch: &'static str,
@@ -48,6 +55,9 @@ pub static EN: ActionTexts = ActionTexts {
     no_emoji: "No emoji found",
     reacted_with: "{names} reacted with {emoji}",
     and_more: " and {n} more",
+    mentions_label: "{n} mentioning you",
+    mention_suggestions: "People to mention",
+    everyone: "everyone here",
     older_stretch: "You are viewing older messages.",
 };
 
@@ -64,6 +74,9 @@ pub static ZH_CN: ActionTexts = ActionTexts {
     no_emoji: "没有找到表情",
     reacted_with: "{names} 回应了 {emoji}",
     and_more: " 等 {n} 人",
+    mentions_label: "{n} 条提到你",
+    mention_suggestions: "可提及的人",
+    everyone: "这里的所有人",
     older_stretch: "你正在查看较早的消息。",
 };
 

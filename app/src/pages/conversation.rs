@@ -28,6 +28,7 @@ mod pane;
 mod reactions;
 mod receipts;
 mod reply;
+mod suggest;
 
 use changes::{Changes, MessageContent};
 use composer::Composer;
@@ -40,6 +41,10 @@ use reactions::{MessageReactions, Reactions};
 use receipts::last_visible_seq;
 use receipts::MessageStatus;
 use reply::Quote;
+
+/// The reader's username, for marking their mentions.
+#[derive(Debug, Clone)]
+pub(crate) struct ReaderName(pub String);
 
 /// `/c/:id`.
 #[component]
@@ -123,6 +128,9 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     // stretch does not reach them), and the live connection keeps the
     // position it had.
     let detached = view.detached;
+    provide_context(ReaderName(view.me_name.clone()));
+    // New messages while showing such a stretch.
+    let newer = RwSignal::new(0u32);
     let target = view.target;
     let live = use_live();
     if let Some(live) = live {
@@ -216,13 +224,17 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     // Changes that came before their message (see `changes::apply`).
     let ahead = StoredValue::new(std::collections::HashMap::<Uuid, domain::ChatMessage>::new());
     let on_event = move |event: ServerFrame<'static>| match event {
-        ServerFrame::Resumed { truncated, .. } if truncated.contains(&conversation_id) => {
+        // A stretch of older history keeps what it shows.
+        ServerFrame::Resumed { truncated, .. }
+            if !detached && truncated.contains(&conversation_id) =>
+        {
             reload_newest.dispatch(());
         }
         ServerFrame::Message { message }
             if detached && message.conversation_id == conversation_id =>
         {
-            pane.arrived();
+            // Counted on the way back to the latest (not put after the stretch).
+            newer.update(|n| *n += 1);
         }
         ServerFrame::Message { message } => {
             let message = message.into_owned();
@@ -432,6 +444,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                     });
                                     let content = view! { <MessageContent message=m.clone() changes/> };
                                     let reacted = view! { <MessageReactions message=m.clone() reactions/> };
+                                    let mentioned = m.mentions(me);
                                     view! {
                                     {new_day}
                                     {unread_divider.then(|| view! {
@@ -441,6 +454,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                         class="message"
                                         class:continued=continued
                                         class:target=Some(m.seq) == target
+                                        class:mentioned=mentioned
                                         id=format!("m-{}", m.seq)
                                         data-seq=m.seq.to_string()
                                     >
@@ -490,7 +504,12 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 view! {
                     <p class="older-stretch">
                         {t.actions().older_stretch}" "
-                        <a href=format!("/c/{conversation_id}")>{t.chat().jump_to_latest}</a>
+                        <a href=format!("/c/{conversation_id}")>
+                            {move || match newer.get() {
+                                0 => t.chat().jump_to_latest.to_owned(),
+                                n => format!("{} ({})", t.chat().jump_to_latest, t.chat().new_below.replace("{n}", &n.to_string())),
+                            }}
+                        </a>
                     </p>
                 }
                 .into_any()
@@ -504,6 +523,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                         body
                         pane
                         messages
+                        everyone=kind != ConversationKind::Direct
                     />
                 }
                 .into_any()

@@ -28,6 +28,7 @@
 
 mod inline;
 mod links;
+mod mentions;
 mod scan;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ use std::fmt::Write as _;
 
 pub use inline::parse_inline;
 pub use links::{pieces, Piece};
+pub use mentions::{mentions, typing_mention, EVERYONE, MAX_MENTIONS};
 
 /// How deep formatting nests; markers deeper than this are text.
 pub const MAX_DEPTH: usize = 4;

@@ -68,7 +68,7 @@ pub(super) fn is_word(c: char) -> bool {
 
 /// Whether `c` may follow the first character of a username, as
 /// [`Username::parse`] says (asked with a name of its shortest length).
-fn name_char(c: char) -> bool {
+pub(super) fn name_char(c: char) -> bool {
     let mut buf = [b'a'; Username::MIN + 3];
     let len = Username::MIN - 1 + c.encode_utf8(&mut buf[Username::MIN - 1..]).len();
     std::str::from_utf8(&buf[..len]).is_ok_and(|s| Username::parse(s).is_ok())

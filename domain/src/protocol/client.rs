@@ -45,7 +45,8 @@ pub enum ClientFrame {
     },
     /// Add (`on: true`) or take back (`on: false`) one's reaction to a
     /// message. Answered with `change_ack`; members get `changed`. Setting
-    /// what is already so changes nothing (an ack without `change`).
+    /// what is already so changes nothing (the ack carries the
+    /// change number the message already had).
     React {
         /// Its conversation.
         conversation_id: Uuid,

@@ -44,6 +44,8 @@ fn message() -> ChatMessage {
                 name: "王芳".into(),
             }],
         }],
+        mentions: vec![fresh()],
+        mentions_all: true,
     }
 }
 

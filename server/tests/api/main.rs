@@ -20,6 +20,7 @@ mod idempotency;
 mod lifetimes;
 mod logs;
 mod markup;
+mod mentions;
 mod message_changes;
 mod metrics;
 mod nginx;

@@ -392,6 +392,8 @@ async fn a_message_stored_but_never_published_is_sent_before_the_next_one() {
             client_msg_id: "g2",
             body: "two",
             reply_to: None,
+            mentions: &[],
+            mentions_all: false,
         })
         .await
         .unwrap();

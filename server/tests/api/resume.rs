@@ -29,6 +29,8 @@ async fn a_resume_past_the_replay_limit_names_the_conversation_and_history_fills
                 client_msg_id: &format!("m{n}"),
                 body: &format!("missed {n}"),
                 reply_to: None,
+                mentions: &[],
+                mentions_all: false,
             })
             .await
             .unwrap();

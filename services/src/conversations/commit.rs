@@ -24,6 +24,8 @@ use crate::store::{NewMessage, Posted, Store};
 use crate::ServiceError;
 use domain::protocol::ServerFrame;
 
+use super::mentions::Mentioned;
+
 /// Most messages in one batch.
 const MAX_BATCH: usize = 256;
 
@@ -34,6 +36,8 @@ pub(super) struct Waiting {
     pub client_msg_id: String,
     pub body: String,
     pub reply_to: Option<Uuid>,
+    /// Members it mentions, and whether it mentions everyone.
+    pub mentions: Mentioned,
     done: Option<oneshot::Sender<Result<Posted, ServiceError>>>,
 }
 
@@ -44,6 +48,7 @@ impl Waiting {
         client_msg_id: String,
         body: String,
         reply_to: Option<Uuid>,
+        mentions: Mentioned,
     ) -> Self {
         Self {
             conversation_id,
@@ -51,6 +56,7 @@ impl Waiting {
             client_msg_id,
             body,
             reply_to,
+            mentions,
             done: None,
         }
     }
@@ -62,6 +68,8 @@ impl Waiting {
             client_msg_id: &self.client_msg_id,
             body: &self.body,
             reply_to: self.reply_to,
+            mentions: &self.mentions.users,
+            mentions_all: self.mentions.all,
         }
     }
 }

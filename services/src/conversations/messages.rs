@@ -109,6 +109,9 @@ impl ConversationService {
                 return Err(ServiceError::NotFound("message"));
             }
         }
+        let mentions = self
+            .mentioned(user_id, &conversation, body.as_str())
+            .await?;
         self.committer
             .post(Waiting::new(
                 conversation.id,
@@ -116,6 +119,7 @@ impl ConversationService {
                 outgoing.client_msg_id,
                 body.as_str().to_owned(),
                 outgoing.reply_to,
+                mentions,
             ))
             .await
     }

@@ -65,6 +65,7 @@ impl ConversationService {
             member_count: room.member_count,
             last_seq: conversation.last_seq,
             unread: 0,
+            mentions: 0,
             last_message: None,
             peer_id: None,
         };

@@ -24,7 +24,11 @@ pub fn reaction_emoji(raw: &str) -> Result<&'static str, ServiceError> {
     if let Some(emoji) = emojis::get(raw) {
         return Ok(emoji.as_str());
     }
-    // Typed without the variation selector that makes it an emoji.
+    // Typed without the variation selector that makes it an emoji (never
+    // plain ASCII: `1` or `#` with one are keycap parts, not emoji).
+    if raw.is_ascii() {
+        return Err(invalid());
+    }
     let mut qualified = String::with_capacity(raw.len() + 3);
     qualified.push_str(raw);
     qualified.push('\u{FE0F}');
@@ -72,7 +76,6 @@ impl ConversationService {
         let (conversation, message) = self
             .changeable(user_id, conversation_id, message_id)
             .await?;
-        self.count_send(user_id).await?;
         let emoji = reaction_emoji(emoji)?;
         if self.members.role(conversation.id, user_id).await?.is_none() {
             return Err(if conversation.is_public {
@@ -81,12 +84,12 @@ impl ConversationService {
                 NOT_FOUND
             });
         }
+        self.count_send(user_id).await?;
         if message.is_deleted() {
             return Err(ServiceError::NotFound("message"));
         }
-        if message.reacted(user_id, emoji) == on {
-            return Ok(message);
-        }
+        // Whether it is already so is decided by the store, under its lock
+        // (a request of the same person on another device may be on its way).
         let is_new = !message.reactions.iter().any(|r| r.emoji == emoji);
         if on && is_new && message.reactions.len() >= MAX_REACTION_KINDS {
             return Err(ServiceError::Invalid(m::TOO_MANY_REACTIONS.into()));

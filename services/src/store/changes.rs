@@ -132,3 +132,19 @@ pub(crate) fn react(
         Err(chat::TooManyReactions) => Err(StoreError::Conflict("reaction")),
     }
 }
+
+/// A message's stored mentions (JSON text of ids; empty: none).
+pub(crate) fn mentions_from_text(text: &str) -> Result<Vec<Uuid>, sqlx::Error> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).map_err(|err| sqlx::Error::Decode(format!("mentions: {err}").into()))
+}
+
+/// Mentions as stored (empty text for none).
+pub(crate) fn mentions_to_text(mentions: &[Uuid]) -> String {
+    if mentions.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string(mentions).unwrap_or_default()
+}

@@ -38,6 +38,11 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     /// A message of the same conversation it answers.
     pub reply_to: Option<Uuid>,
+    /// Members it mentions (checked by the service).
+    pub mentions: &'a [Uuid],
+    /// Whether it mentions everyone (`@all`, `@here`; allowed by the
+    /// service).
+    pub mentions_all: bool,
 }
 
 /// What storing a message did.

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod changes;
 pub mod conversations;
 pub mod identities;
+pub mod mentions;
 mod postgres;
 pub mod receipts;
 pub mod rooms;
@@ -26,10 +27,13 @@ use uuid::Uuid;
 
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditQuery, AuditStore, DEFAULT_AUDIT_PAGE};
-pub(crate) use changes::{reactions_from_text, reply_preview};
+pub(crate) use changes::{
+    mentions_from_text, mentions_to_text, reactions_from_text, reply_preview,
+};
 pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};
+pub use mentions::MentionStore;
 pub use postgres::PgStore;
 pub use receipts::{MemberPositions, Positions, ReceiptStore};
 pub use rooms::RoomStore;
@@ -174,6 +178,7 @@ pub trait Store:
     + AuditStore
     + AccountStore
     + RoomStore
+    + MentionStore
 {
     /// Which database this is.
     fn backend(&self) -> Backend;
@@ -281,7 +286,7 @@ fn findable(text: &str) -> bool {
 
 /// A `like` pattern matching `text` anywhere, with `%`, `_` and `\\` escaped
 /// (use with `escape '\\'`).
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
     for c in text.trim().chars() {

@@ -192,7 +192,13 @@ pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl Int
     let page = format!("/c/{}", changes.conversation_id);
     let conversation_id = changes.conversation_id.to_string();
     let editing = move || own && changes.editing.get() == Some(id);
+    // A page opened at a message stays there while replying.
+    let reply_href = match use_query_map().with_untracked(|q| q.get("around")) {
+        Some(around) => format!("{page}?around={around}&reply={id}"),
+        None => format!("{page}?reply={id}"),
+    };
     let body = message.body.clone();
+    let reader = use_context::<super::ReaderName>().map(|r| r.0);
     let clock = crate::time::use_clock();
     let locale = use_texts().locale;
     let edited_at = message.edited_at;
@@ -251,13 +257,13 @@ pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl Int
     view! {
         <Show
             when=editing
-            fallback=move || view! { <div class="body"><MessageText text=body.clone()/>{edited()}</div> }
+            fallback=move || view! { <div class="body"><MessageText text=body.clone() me=reader.clone()/>{edited()}</div> }
         >
             {edit_form.clone()}
         </Show>
         <div class="message-actions" hidden=editing>
             {changes.member.then(|| view! {
-                <A href=format!("{page}?reply={id}") attr:class="link-button">{use_texts().actions().reply}</A>
+                <A href=reply_href.clone() attr:class="link-button">{use_texts().actions().reply}</A>
             })}
             {own.then(|| view! {
                 <A href=format!("{page}?edit={id}") attr:class="link-button">{c.edit}</A>

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::outbox::Outbox;
 use super::pane::Pane;
 use super::reply::{use_reply_target, ReplyBar};
+use super::suggest::{byte_at_utf16, utf16_at_byte, Key, Suggest, Suggestions};
 use super::SendMessage;
 use crate::components::live::use_live;
 use crate::i18n::use_texts;
@@ -36,7 +37,10 @@ pub(super) fn Composer(
     pane: Pane,
     /// The conversation's messages (the one being answered is among them).
     messages: RwSignal<Vec<ChatMessage>>,
+    /// Whether `@all` may be suggested (groups and rooms).
+    everyone: bool,
 ) -> impl IntoView {
+    let suggest = Suggest::new(conversation_id, everyone);
     let t = use_texts();
     let live = use_live();
     let reply_to = use_reply_target();
@@ -84,8 +88,28 @@ pub(super) fn Composer(
             *id = format!("{base}~{n}");
         });
     };
+    // A suggestion taken: the text is in; the caret goes after it.
+    let placed = Callback::new(move |caret: usize| {
+        if let Some(field) = field.get_untracked() {
+            let text = body.get_untracked();
+            field.set_value(&text);
+            let at = utf16_at_byte(&text, caret);
+            let _ = field.set_selection_range(at, at);
+        }
+    });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+        if ev.is_composing() {
+            return;
+        }
+        match suggest.key(&ev.key(), body) {
+            Key::Ignored => {}
+            Key::Used => return ev.prevent_default(),
+            Key::Placed(caret) => {
+                ev.prevent_default();
+                return placed.run(caret);
+            }
+        }
+        if ev.key() == "Enter" && !ev.shift_key() {
             ev.prevent_default();
             if let Some(form) = event_target::<leptos::web_sys::HtmlTextAreaElement>(&ev).form() {
                 let _ = form.request_submit();
@@ -135,8 +159,16 @@ pub(super) fn Composer(
                 aria-describedby="composer-count"
                 placeholder=t.composer_placeholder
                 prop:value=move || body.get()
+                aria-autocomplete="list"
+                aria-controls="mention-suggestions"
+                aria-activedescendant=move || suggest.active_id()
+                on:blur=move |_| suggest.close()
                 on:input:target=move |ev| {
-                    body.set(ev.target().value());
+                    let text = ev.target().value();
+                    if let Ok(Some(caret)) = ev.target().selection_start() {
+                        suggest.update(&text, byte_at_utf16(&text, caret));
+                    }
+                    body.set(text);
                     if invalid.get_untracked().is_some() {
                         invalid.set(None);
                     }
@@ -146,6 +178,7 @@ pub(super) fn Composer(
                 }
                 on:keydown=on_keydown
             ></textarea>
+            <Suggestions suggest body placed/>
             <button class="button" type="submit" aria-disabled=move || over().to_string()>{t.send}</button>
             <span id="composer-count" class="char-count" class:over=over>{counter}</span>
         </form>

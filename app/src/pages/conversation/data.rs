@@ -36,6 +36,8 @@ pub struct ConversationView {
     pub client_msg_id: String,
     /// The reader.
     pub me: Uuid,
+    /// The reader's username (their mentions are marked).
+    pub me_name: String,
     /// Every member's delivered/read positions (direct and group
     /// conversations; empty for rooms).
     pub members: Vec<MemberState>,
@@ -231,6 +233,13 @@ pub async fn load_conversation(
         max_chars: chat.policy().max_message_chars,
         client_msg_id: Uuid::now_v7().to_string(),
         me: auth.user_id,
+        me_name: services
+            .store
+            .user_by_id(auth.user_id)
+            .await
+            .map_err(services::ServiceError::from)?
+            .map(|u| u.username)
+            .unwrap_or_default(),
         members,
         peer,
         last_change: conversation.last_change,

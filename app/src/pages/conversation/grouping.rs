@@ -44,6 +44,8 @@ mod tests {
             deleted_at: None,
             reply: None,
             reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_all: false,
         }
     }
 

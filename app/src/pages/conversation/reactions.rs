@@ -162,13 +162,12 @@ fn ReactionChip(reaction: Reaction, message_id: Uuid, reactions: Reactions) -> i
     let a = use_texts().actions();
     let mine = reaction.users.iter().any(|u| u.id == reactions.me);
     let count = reaction.users.len();
-    let mut names: Vec<&str> = reaction
+    let names: Vec<&str> = reaction
         .users
         .iter()
         .take(NAMES_SHOWN)
         .map(|u| u.name.as_str())
         .collect();
-    names.dedup();
     let mut who = names.join(use_texts().chat().name_separator);
     if count > NAMES_SHOWN {
         who.push_str(
@@ -176,10 +175,11 @@ fn ReactionChip(reaction: Reaction, message_id: Uuid, reactions: Reactions) -> i
                 .replace("{n}", &(count - NAMES_SHOWN).to_string()),
         );
     }
+    // The emoji first: a name may contain "{emoji}".
     let label = a
         .reacted_with
-        .replace("{names}", &who)
-        .replace("{emoji}", &reaction.emoji);
+        .replace("{emoji}", &reaction.emoji)
+        .replace("{names}", &who);
     let emoji = reaction.emoji;
     if !reactions.member {
         return view! {

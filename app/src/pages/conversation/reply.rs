@@ -112,7 +112,8 @@ pub(super) fn ReplyBar(
             list.iter()
                 .find(|m| m.id == id)
                 .map(|m| (m.sender_name.clone(), excerpt(&m.body)))
-                .unwrap_or_default()
+                // Not on the page (a link from elsewhere): who is not known here.
+                .unwrap_or_else(|| ("…".to_owned(), String::new()))
         }))
     };
     move || {

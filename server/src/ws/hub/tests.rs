@@ -72,6 +72,8 @@ async fn stored(
                 client_msg_id: &client_msg_id,
                 body: &body,
                 reply_to: None,
+                mentions: &[],
+                mentions_all: false,
             })
             .await
             .unwrap();

@@ -64,11 +64,18 @@ impl PgStore {
             let client_ids: Vec<&str> = new.iter().map(|(m, _)| m.client_msg_id).collect();
             let bodies: Vec<&str> = new.iter().map(|(m, _)| m.body).collect();
             let replies: Vec<Option<Uuid>> = new.iter().map(|(m, _)| m.reply_to).collect();
+            let mentions: Vec<String> = new
+                .iter()
+                .map(|(m, _)| crate::store::mentions_to_text(m.mentions))
+                .collect();
+            let everyone: Vec<bool> = new.iter().map(|(m, _)| m.mentions_all).collect();
             sqlx::query(
-                "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at) \
-                 select t.id, $1, t.seq, t.sender, t.client, t.body, t.reply, $8 \
-                 from unnest($2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::uuid[]) \
-                 as t(id, seq, sender, client, body, reply)",
+                "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at, \
+                 mentions, mentions_all) \
+                 select t.id, $1, t.seq, t.sender, t.client, t.body, t.reply, $8, t.mentions, t.everyone \
+                 from unnest($2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::uuid[], \
+                             $9::text[], $10::bool[]) \
+                 as t(id, seq, sender, client, body, reply, mentions, everyone)",
             )
             .bind(conversation_id)
             .bind(&ids)
@@ -78,6 +85,8 @@ impl PgStore {
             .bind(&bodies)
             .bind(&replies)
             .bind(Utc::now())
+            .bind(&mentions)
+            .bind(&everyone)
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;

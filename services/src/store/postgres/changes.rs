@@ -77,7 +77,8 @@ impl ChangeStore for PgStore {
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
-                    "update messages set body = '', reactions = '', deleted_at = $1, \
+                    "update messages set body = '', reactions = '', mentions = '', \
+                     mentions_all = false, deleted_at = $1, \
                      change_seq = $2 where id = $3",
                 )
                 .bind(now)

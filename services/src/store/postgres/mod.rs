@@ -41,6 +41,7 @@ mod batch;
 mod changes;
 mod conversations;
 mod identities;
+mod mentions;
 mod receipts;
 mod rooms;
 mod sessions;

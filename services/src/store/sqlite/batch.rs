@@ -58,8 +58,8 @@ impl SqliteStore {
         for (message, step) in messages.iter().zip(&plan) {
             let Plan::New(seq) = *step else { continue };
             sqlx::query(
-                "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at) \
-                 values (?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, \
+                 created_at, mentions, mentions_all) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(Uuid::now_v7())
             .bind(conversation_id)
@@ -69,6 +69,8 @@ impl SqliteStore {
             .bind(message.body)
             .bind(message.reply_to)
             .bind(now)
+            .bind(crate::store::mentions_to_text(message.mentions))
+            .bind(message.mentions_all)
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;

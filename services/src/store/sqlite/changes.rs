@@ -77,7 +77,8 @@ impl ChangeStore for SqliteStore {
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
-                    "update messages set body = '', reactions = '', deleted_at = ?, \
+                    "update messages set body = '', reactions = '', mentions = '', \
+                     mentions_all = false, deleted_at = ?, \
                      change_seq = ? where id = ?",
                 )
                 .bind(now)

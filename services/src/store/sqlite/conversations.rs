@@ -17,11 +17,11 @@ macro_rules! message_select {
     () => {
         "select m.id, m.conversation_id, m.seq, m.sender_id, u.display_name as sender_name, \
          m.client_msg_id, m.body, m.reply_to, m.created_at, m.change_seq, m.edited_at, \
-         m.deleted_at, m.reactions, r.seq as reply_seq, r.sender_id as reply_sender_id, \
+         m.deleted_at, m.reactions, m.mentions, m.mentions_all, r.seq as reply_seq, r.sender_id as reply_sender_id, \
          ru.display_name as reply_sender_name, substr(r.body, 1, 480) as reply_body, \
          r.deleted_at is not null as reply_deleted \
          from messages m join users u on u.id = m.sender_id \
-         left join messages r on r.id = m.reply_to \
+         left join messages r on r.id = m.reply_to and r.conversation_id = m.conversation_id \
          left join users ru on ru.id = r.sender_id "
     };
 }
@@ -52,6 +52,8 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, sqlx::Err
             None => None,
         },
         reactions: crate::store::reactions_from_text(row.try_get::<&str, _>("reactions")?)?,
+        mentions: crate::store::mentions_from_text(row.try_get::<&str, _>("mentions")?)?,
+        mentions_all: row.try_get("mentions_all")?,
     })
 }
 
@@ -177,8 +179,8 @@ impl ConversationStore for SqliteStore {
         let seq = seq.ok_or(StoreError::NotFound("conversation"))?;
         let id = Uuid::now_v7();
         let inserted = sqlx::query(
-            "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at) \
-             values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at, \
+             mentions, mentions_all) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(message.conversation_id)
@@ -188,6 +190,8 @@ impl ConversationStore for SqliteStore {
         .bind(message.body)
         .bind(message.reply_to)
         .bind(Utc::now())
+        .bind(crate::store::mentions_to_text(message.mentions))
+        .bind(message.mentions_all)
         .execute(&mut *tx)
         .await;
         match inserted {
@@ -286,6 +290,10 @@ impl ConversationStore for SqliteStore {
                  (select o.user_id from members o \
                    where o.conversation_id = c.id and o.user_id <> me.user_id limit 1) end as other_id, \
                own.display_name as own_name, \
+               (select count(*) from messages mm where mm.conversation_id = c.id \
+                 and mm.seq > me.read_seq and (mm.mentions <> '' or mm.mentions_all) \
+                 and mm.sender_id <> me.user_id \
+                 and (mm.mentions_all or instr(mm.mentions, ?) > 0)) as mention_count, \
                lm.id as lm_id, lm.seq as lm_seq, lm.sender_id as lm_sender_id, \
                lu.display_name as lm_sender_name, lm.client_msg_id as lm_client_msg_id, \
                lm.body as lm_body, lm.reply_to as lm_reply_to, lm.created_at as lm_created_at, \
@@ -298,6 +306,7 @@ impl ConversationStore for SqliteStore {
              where me.user_id = ? \
              order by coalesce(lm.created_at, c.created_at) desc",
         )
+        .bind(user_id.to_string())
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
@@ -322,6 +331,8 @@ impl ConversationStore for SqliteStore {
                     // The sidebar shows neither.
                     reply: None,
                     reactions: Vec::new(),
+                    mentions: Vec::new(),
+                    mentions_all: false,
                 }),
                 None => None,
             };
@@ -352,6 +363,7 @@ impl ConversationStore for SqliteStore {
                 member_count: count_u32(row.try_get("member_count")?),
                 last_seq,
                 unread: count_u32(last_seq - read_seq),
+                mentions: count_u32(row.try_get("mention_count")?),
                 last_message,
                 peer_id,
             });
