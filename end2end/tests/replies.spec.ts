@@ -166,3 +166,39 @@ test.describe("without JavaScript", () => {
     await ben.context.close();
   });
 });
+
+test("a mention is suggested while typing, marks the reader's copy and counts in their sidebar until read", async ({ browser }) => {
+  const ann = await newUser(browser, "mentioner");
+  const ben = await newUser(browser, "mentioned");
+  const id = await openDirect(ann.page, ben.username);
+  // Ben is elsewhere: his sidebar shows the conversation.
+  await ben.page.goto("/rooms");
+  await hydrated(ben.page);
+
+  const box = ann.page.locator("#composer-body");
+  await box.fill("");
+  await box.pressSequentially(`can you check this @${ben.username.slice(0, 5)}`);
+  const suggestions = ann.page.getByRole("listbox", { name: "People to mention" });
+  await expect(suggestions.getByRole("option", { name: `@${ben.username}` })).toBeVisible();
+  await box.press("Enter");
+  await expect(suggestions).toHaveCount(0);
+  await expect(box).toHaveValue(`can you check this @${ben.username} `);
+  await box.pressSequentially("please");
+  await box.press("Enter");
+  const sent = message(ann.page, "can you check this");
+  await expect(sent.locator(".mention")).toHaveText(`@${ben.username}`);
+  await expect(sent).not.toHaveClass(/mentioned/);
+
+  // Ben's sidebar counts it apart from the unread count.
+  const entry = ben.page.locator(`.conversations li[data-conversation="${id}"]`);
+  await expect(entry.locator(".mention-badge")).toHaveText("@1", { timeout: 15_000 });
+  await entry.getByRole("link").click();
+  await expect(ben.page).toHaveURL(new RegExp(`/c/${id}`));
+  const his = message(ben.page, "can you check this");
+  await expect(his).toHaveClass(/mentioned/);
+  await expect(his.locator(".mention.me")).toHaveText(`@${ben.username}`);
+  // Read: the badge goes.
+  await expect(entry.locator(".mention-badge")).toHaveCount(0, { timeout: 15_000 });
+  await ann.context.close();
+  await ben.context.close();
+});

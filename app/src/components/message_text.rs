@@ -112,7 +112,7 @@ mod tests {
     fn html(text: &str, me: Option<&str>) -> String {
         let text = text.to_owned();
         let html = match me {
-            Some(me) => view! { <MessageText text me=me.to_owned()/> }.to_html(),
+            Some(me) => view! { <MessageText text me=Some(me.to_owned())/> }.to_html(),
             None => view! { <MessageText text/> }.to_html(),
         };
         html.replace("<!>", "")
