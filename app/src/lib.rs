@@ -147,3 +147,46 @@ fn title_markup(title: String) -> String {
         title
     }
 }
+
+#[cfg(test)]
+mod stylesheet {
+    /// Every rule of the stylesheet is closed, and only at-rules hold
+    /// rules: the build nests CSS, so a lost `}` silently turns every rule
+    /// after it into a nested rule that matches nothing.
+    #[test]
+    fn every_rule_is_closed_and_none_is_nested() {
+        let css = include_str!("../../style/main.css");
+        // Comments out.
+        let mut text = String::with_capacity(css.len());
+        let mut rest = css;
+        while let Some(open) = rest.find("/*") {
+            text.push_str(&rest[..open]);
+            let close = rest[open..].find("*/").expect("a closed comment");
+            rest = &rest[open + close + 2..];
+        }
+        text.push_str(rest);
+        // Each open block: whether it is an at-rule's.
+        let mut open: Vec<bool> = Vec::new();
+        let mut head = String::new();
+        for c in text.chars() {
+            match c {
+                '{' => {
+                    let selector = head.trim().to_owned();
+                    assert!(
+                        open.iter().all(|at_rule| *at_rule),
+                        "a rule nested in a rule: {selector:?}"
+                    );
+                    open.push(selector.starts_with('@'));
+                    head.clear();
+                }
+                '}' => {
+                    assert!(open.pop().is_some(), "a `}}` without its `{{`");
+                    head.clear();
+                }
+                ';' => head.clear(),
+                c => head.push(c),
+            }
+        }
+        assert!(open.is_empty(), "{} unclosed", open.len());
+    }
+}
