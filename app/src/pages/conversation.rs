@@ -442,7 +442,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                     let quote = m.reply.clone().filter(|_| !m.is_deleted()).map(|preview| view! {
                                         <Quote preview conversation_id messages/>
                                     });
-                                    let content = view! { <MessageContent message=m.clone() changes/> };
+                                    let content = view! { <MessageContent message=m.clone() changes reactions/> };
                                     let reacted = view! { <MessageReactions message=m.clone() reactions/> };
                                     let mentioned = m.mentions(me);
                                     view! {
@@ -524,6 +524,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                         pane
                         messages
                         everyone=kind != ConversationKind::Direct
+                        me
                     />
                 }
                 .into_any()

@@ -66,7 +66,13 @@ async fn members_named_are_mentioned_and_counted_until_read() {
     let group = new_group(&app, &ann, "crew", &[&bob]).await;
 
     // @bob is a member; @cat is not (nothing); code and emails are no mentions.
-    let first = say(&app, &ann, &group, "@Bob can you look? cc @cat `@ann` ann@example.com").await;
+    let first = say(
+        &app,
+        &ann,
+        &group,
+        "@Bob can you look? cc @cat `@ann` ann@example.com",
+    )
+    .await;
     assert_eq!(ids(&first), [bob.id.to_string()]);
     assert_eq!(first.get("mentions_all"), None);
     say(&app, &ann, &group, "no mention here").await;
@@ -88,7 +94,10 @@ async fn members_named_are_mentioned_and_counted_until_read() {
         &app,
         &ann,
         Method::DELETE,
-        &format!("/api/v1/conversations/{group}/messages/{}", gone["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/conversations/{group}/messages/{}",
+            gone["id"].as_str().unwrap()
+        ),
         None,
     )
     .await;
@@ -126,8 +135,16 @@ async fn everyone_is_called_in_small_groups_and_by_managers_in_large_rooms() {
     // A public room (everyone joins #general): its server admin manages it.
     let (_, rooms) = call(&app, &ann, Method::GET, "/api/v1/rooms", None).await;
     let general = rooms["rooms"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(say(&app, &ann, &general, "@all hi").await.get("mentions_all"), None);
-    assert_eq!(say(&app, &admin, &general, "@all maintenance tonight").await["mentions_all"], true);
+    assert_eq!(
+        say(&app, &ann, &general, "@all hi")
+            .await
+            .get("mentions_all"),
+        None
+    );
+    assert_eq!(
+        say(&app, &admin, &general, "@all maintenance tonight").await["mentions_all"],
+        true
+    );
 
     // A direct conversation has no "everyone".
     let (_, direct) = call(
@@ -139,5 +156,10 @@ async fn everyone_is_called_in_small_groups_and_by_managers_in_large_rooms() {
     )
     .await;
     let direct = direct["id"].as_str().unwrap().to_owned();
-    assert_eq!(say(&app, &ann, &direct, "@all hey").await.get("mentions_all"), None);
+    assert_eq!(
+        say(&app, &ann, &direct, "@all hey")
+            .await
+            .get("mentions_all"),
+        None
+    );
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::{ConversationService, NOT_FOUND};
+use super::ConversationService;
 use crate::events::{conversation_topic, Publish};
 use crate::store::{Conversation, MessageChange};
 use crate::ServiceError;
@@ -76,13 +76,7 @@ impl ConversationService {
         if message.sender_id != user_id {
             return Err(ServiceError::Forbidden(m::NOT_YOUR_MESSAGE));
         }
-        if self.members.role(conversation.id, user_id).await?.is_none() {
-            return Err(if conversation.is_public {
-                ServiceError::Forbidden("join the room to post in it")
-            } else {
-                NOT_FOUND
-            });
-        }
+        self.writer(&conversation, user_id).await?;
         if let Some(window) = self.policy.edit_window {
             let age = (Utc::now() - message.created_at)
                 .to_std()

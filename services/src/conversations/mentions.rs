@@ -54,8 +54,8 @@ impl ConversationService {
         self.moderates(sender, conversation).await
     }
 
-    /// Members of a conversation the user reads whose username or display
-    /// name contains `text` (the composer's suggestions).
+    /// Other members of a conversation the user reads whose username or
+    /// display name contains `text` (the composer's suggestions).
     pub async fn mention_candidates(
         &self,
         user_id: Uuid,
@@ -64,10 +64,14 @@ impl ConversationService {
     ) -> Result<Vec<domain::UserSummary>, ServiceError> {
         self.readable(user_id, conversation_id).await?;
         let text = domain::text::first_chars(text.trim(), super::MAX_SEARCH_CHARS);
-        Ok(self
+        let mut found = self
             .store
-            .members_matching(conversation_id, text, MAX_CANDIDATES)
-            .await?)
+            .members_matching(conversation_id, text, MAX_CANDIDATES + 1)
+            .await?;
+        // Not oneself.
+        found.retain(|u| u.id != user_id);
+        found.truncate(MAX_CANDIDATES as usize);
+        Ok(found)
     }
 }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::commit::Waiting;
 use super::{ConversationService, Outgoing, NOT_FOUND};
-use crate::store::Posted;
+use crate::store::{Conversation, Posted};
 use crate::ServiceError;
 
 impl ConversationService {
@@ -86,13 +86,7 @@ impl ConversationService {
             .conversation(outgoing.conversation_id)
             .await?
             .ok_or(NOT_FOUND)?;
-        if self.members.role(conversation.id, user_id).await?.is_none() {
-            return Err(if conversation.is_public {
-                ServiceError::Forbidden("join the room to post in it")
-            } else {
-                NOT_FOUND
-            });
-        }
+        self.writer(&conversation, user_id).await?;
         self.count_send(user_id).await?;
         if !valid_client_msg_id(&outgoing.client_msg_id) {
             return Err(ServiceError::Invalid(
@@ -126,6 +120,23 @@ impl ConversationService {
 }
 
 impl ConversationService {
+    /// Who may write in a conversation (post, edit, react): its members. A
+    /// public room's visitor is told to join; anyone else finds nothing.
+    pub(super) async fn writer(
+        &self,
+        conversation: &Conversation,
+        user_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        if self.members.role(conversation.id, user_id).await?.is_none() {
+            return Err(if conversation.is_public {
+                ServiceError::Forbidden("join the room to post in it")
+            } else {
+                NOT_FOUND
+            });
+        }
+        Ok(())
+    }
+
     /// Counts a send (or an edit or deletion) against the user's rate,
     /// shared by every connection, the REST API and every process.
     pub(super) async fn count_send(&self, user_id: Uuid) -> Result<(), ServiceError> {

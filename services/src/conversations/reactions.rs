@@ -77,13 +77,7 @@ impl ConversationService {
             .changeable(user_id, conversation_id, message_id)
             .await?;
         let emoji = reaction_emoji(emoji)?;
-        if self.members.role(conversation.id, user_id).await?.is_none() {
-            return Err(if conversation.is_public {
-                ServiceError::Forbidden("join the room to post in it")
-            } else {
-                NOT_FOUND
-            });
-        }
+        self.writer(&conversation, user_id).await?;
         self.count_send(user_id).await?;
         if message.is_deleted() {
             return Err(ServiceError::NotFound("message"));

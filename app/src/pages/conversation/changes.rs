@@ -181,7 +181,11 @@ impl Changes {
 /// A message's text (or the note that it was deleted), its "edited" mark,
 /// and the actions the reader may take on it.
 #[component]
-pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl IntoView {
+pub(super) fn MessageContent(
+    message: ChatMessage,
+    changes: Changes,
+    reactions: super::reactions::Reactions,
+) -> impl IntoView {
     let c = use_texts().chat();
     if message.is_deleted() {
         return view! { <p class="body deleted">{c.message_deleted}</p> }.into_any();
@@ -262,6 +266,7 @@ pub(super) fn MessageContent(message: ChatMessage, changes: Changes) -> impl Int
             {edit_form.clone()}
         </Show>
         <div class="message-actions" hidden=editing>
+            <super::reactions::AddReaction message_id=id reactions/>
             {changes.member.then(|| view! {
                 <A href=reply_href.clone() attr:class="link-button">{use_texts().actions().reply}</A>
             })}

@@ -39,12 +39,15 @@ pub(super) fn Composer(
     messages: RwSignal<Vec<ChatMessage>>,
     /// Whether `@all` may be suggested (groups and rooms).
     everyone: bool,
+    /// The writer (Up edits their last message).
+    me: Uuid,
 ) -> impl IntoView {
     let suggest = Suggest::new(conversation_id, everyone);
     let t = use_texts();
     let live = use_live();
     let reply_to = use_reply_target();
     let navigate = leptos_router::hooks::use_navigate();
+    let to_edit = navigate.clone();
     let field = NodeRef::<leptos::html::Textarea>::new();
     // "Reply" pressed: the caret goes to the box.
     Effect::new(move |_| {
@@ -109,6 +112,23 @@ pub(super) fn Composer(
                 return placed.run(caret);
             }
         }
+        // Up in an empty box edits one's last message, as in Slack.
+        if ev.key() == "ArrowUp" && body.with_untracked(String::is_empty) {
+            let last = messages.with_untracked(|list| {
+                list.iter()
+                    .rev()
+                    .find(|m| m.sender_id == me && !m.is_deleted())
+                    .map(|m| m.id)
+            });
+            if let Some(id) = last {
+                ev.prevent_default();
+                to_edit(
+                    &format!("/c/{conversation_id}?edit={id}"),
+                    Default::default(),
+                );
+                return;
+            }
+        }
         if ev.key() == "Enter" && !ev.shift_key() {
             ev.prevent_default();
             if let Some(form) = event_target::<leptos::web_sys::HtmlTextAreaElement>(&ev).form() {
@@ -160,7 +180,7 @@ pub(super) fn Composer(
                 placeholder=t.composer_placeholder
                 prop:value=move || body.get()
                 aria-autocomplete="list"
-                aria-controls="mention-suggestions"
+                aria-controls=move || suggest.active_id().map(|_| "mention-suggestions")
                 aria-activedescendant=move || suggest.active_id()
                 on:blur=move |_| suggest.close()
                 on:input:target=move |ev| {

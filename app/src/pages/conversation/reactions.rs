@@ -116,15 +116,14 @@ impl Reactions {
     }
 }
 
-/// A message's reactions and, for members, the button that opens the
-/// picker.
+/// A message's reactions, and its picker while open.
 #[component]
 pub(super) fn MessageReactions(message: ChatMessage, reactions: Reactions) -> impl IntoView {
     if message.is_deleted() || (message.reactions.is_empty() && !reactions.member) {
         return ().into_any();
     }
-    let a = use_texts().actions();
     let id = message.id;
+    let none = message.reactions.is_empty();
     let chips = message
         .reactions
         .into_iter()
@@ -132,28 +131,39 @@ pub(super) fn MessageReactions(message: ChatMessage, reactions: Reactions) -> im
         .collect_view();
     let picker_open = move || reactions.picking.get() == Some(id);
     view! {
-        <div class="reactions">
+        // Takes no room while there is nothing to show.
+        <div class="reactions" class:idle=move || none && !picker_open()>
             {chips}
-            {reactions.member.then(|| view! {
-                <button
-                    class="reaction add-reaction"
-                    type="button"
-                    title=a.add_reaction
-                    aria-label=a.add_reaction
-                    aria-expanded=move || picker_open().to_string()
-                    on:click=move |_| reactions.picking.update(|p| {
-                        *p = if *p == Some(id) { None } else { Some(id) };
-                    })
-                >
-                    <span aria-hidden="true">"☺+"</span>
-                </button>
-            })}
             <Show when=picker_open>
                 <Picker message_id=id reactions/>
             </Show>
         </div>
     }
     .into_any()
+}
+
+/// The action that opens a message's picker (members, once hydrated: the
+/// picker needs JavaScript).
+#[component]
+pub(super) fn AddReaction(message_id: Uuid, reactions: Reactions) -> impl IntoView {
+    let a = use_texts().actions();
+    let open = move || reactions.picking.get() == Some(message_id);
+    reactions.member.then(|| {
+        view! {
+            <button
+                class="link-button add-reaction"
+                type="button"
+                title=a.add_reaction
+                aria-label=a.add_reaction
+                aria-expanded=move || open().to_string()
+                on:click=move |_| reactions.picking.update(|p| {
+                    *p = if *p == Some(message_id) { None } else { Some(message_id) };
+                })
+            >
+                <span aria-hidden="true">"☺+"</span>
+            </button>
+        }
+    })
 }
 
 /// One emoji with its count: pressing it adds or takes back the reader's.

@@ -72,7 +72,11 @@ impl Suggest {
                 let mut choices: Vec<Choice> = members
                     .into_iter()
                     .map(|m| Choice {
-                        label: format!("{} (@{})", m.display_name, m.username),
+                        label: if m.display_name == m.username {
+                            format!("@{}", m.username)
+                        } else {
+                            format!("{} (@{})", m.display_name, m.username)
+                        },
                         username: m.username,
                     })
                     .collect();

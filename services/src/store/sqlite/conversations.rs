@@ -57,6 +57,15 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, sqlx::Err
     })
 }
 
+/// A user as found by name, from `id`, `username` and `display_name`.
+pub(super) fn user_summary_from_row(row: &SqliteRow) -> Result<UserSummary, sqlx::Error> {
+    Ok(UserSummary {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+    })
+}
+
 fn kind(text: &str) -> Result<ConversationKind, sqlx::Error> {
     ConversationKind::from_stored(text)
         .ok_or_else(|| sqlx::Error::Decode(format!("conversation kind {text:?}").into()))
@@ -460,16 +469,10 @@ impl ConversationStore for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(UserSummary {
-                    id: r.try_get("id")?,
-                    username: r.try_get("username")?,
-                    display_name: r.try_get("display_name")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        Ok(rows
+            .iter()
+            .map(user_summary_from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     async fn contacts_among(

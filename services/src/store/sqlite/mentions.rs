@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use domain::UserSummary;
-use sqlx::Row;
 use uuid::Uuid;
 
+use super::conversations::user_summary_from_row;
 use super::SqliteStore;
 use crate::store::mentions::MentionStore;
 use crate::store::{like_pattern, StoreError};
@@ -51,15 +51,9 @@ impl MentionStore for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(UserSummary {
-                    id: r.try_get("id")?,
-                    username: r.try_get("username")?,
-                    display_name: r.try_get("display_name")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(Into::into)
+        Ok(rows
+            .iter()
+            .map(user_summary_from_row)
+            .collect::<Result<_, _>>()?)
     }
 }
