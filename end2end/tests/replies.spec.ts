@@ -68,6 +68,11 @@ test("a reaction reaches the other person, and a device that was offline sees it
   await expect(pill(his, "👍")).toContainText("1");
   await expect(pill(his, "👍")).toHaveAttribute("title", `${ann.username} reacted with 👍`);
   await expect(pill(his, "👍")).toHaveAttribute("aria-pressed", "false");
+  // Where nothing hovers, a long press (here: the context menu) says who.
+  await pill(his, "👍").click({ button: "right" });
+  await expect(his.locator(".reactors")).toHaveText(`${ann.username} reacted with 👍`);
+  await his.locator(".reactors").click();
+  await expect(his.locator(".reactors")).toHaveCount(0);
   await pill(his, "👍").click();
   await expect(pill(his, "👍")).toContainText("2");
   await expect(pill(his, "👍")).toHaveAttribute("aria-pressed", "true");
@@ -187,6 +192,14 @@ test("a mention is suggested while typing, marks the reader's copy and counts in
   await box.press("Enter");
   const sent = message(ann.page, "can you check this");
   await expect(sent.locator(".mention")).toHaveText(`@${ben.username}`);
+  // Formatting renders as elements; raw HTML stays text.
+  await box.fill("**bold** and `code` <b>not bold</b>");
+  await box.press("Enter");
+  const formatted = message(ann.page, "not bold");
+  await expect(formatted.locator("strong")).toHaveText("bold");
+  await expect(formatted.locator("code")).toHaveText("code");
+  await expect(formatted.locator("b")).toHaveCount(0);
+  await expect(formatted.locator(".body")).toContainText("<b>not bold</b>");
   await expect(sent).not.toHaveClass(/mentioned/);
 
   // Ben's sidebar counts it apart from the unread count.

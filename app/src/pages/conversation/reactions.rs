@@ -66,6 +66,8 @@ pub(super) struct Reactions {
     answer: MappedSignal<Option<Result<Option<ChatMessage>, AppError>>>,
     /// The message whose picker is open.
     picking: RwSignal<Option<Uuid>>,
+    /// Who reacted, shown under a message (touch screens have no tooltip).
+    showing: RwSignal<Option<(Uuid, String)>>,
     conversation_id: Uuid,
     me: Uuid,
     /// Only members react.
@@ -90,6 +92,7 @@ impl Reactions {
             react,
             answer: react.value(),
             picking: RwSignal::new(None),
+            showing: RwSignal::new(None),
             conversation_id,
             me,
             member,
@@ -137,6 +140,9 @@ pub(super) fn MessageReactions(message: ChatMessage, reactions: Reactions) -> im
             <Show when=picker_open>
                 <Picker message_id=id reactions/>
             </Show>
+            {move || reactions.showing.get().filter(|(m, _)| *m == id).map(|(_, who)| view! {
+                <p class="reactors" role="status" on:click=move |_| reactions.showing.set(None)>{who}</p>
+            })}
         </div>
     }
     .into_any()
@@ -169,31 +175,21 @@ pub(super) fn AddReaction(message_id: Uuid, reactions: Reactions) -> impl IntoVi
 /// One emoji with its count: pressing it adds or takes back the reader's.
 #[component]
 fn ReactionChip(reaction: Reaction, message_id: Uuid, reactions: Reactions) -> impl IntoView {
-    let a = use_texts().actions();
     let mine = reaction.users.iter().any(|u| u.id == reactions.me);
     let count = reaction.users.len();
-    let names: Vec<&str> = reaction
-        .users
-        .iter()
-        .take(NAMES_SHOWN)
-        .map(|u| u.name.as_str())
-        .collect();
-    let mut who = names.join(use_texts().chat().name_separator);
-    if count > NAMES_SHOWN {
-        who.push_str(
-            &a.and_more
-                .replace("{n}", &(count - NAMES_SHOWN).to_string()),
-        );
-    }
-    // The emoji first: a name may contain "{emoji}".
-    let label = a
-        .reacted_with
-        .replace("{emoji}", &reaction.emoji)
-        .replace("{names}", &who);
+    let label = who_reacted(&reaction);
     let emoji = reaction.emoji;
+    // Who reacted, where nothing hovers: a long press (or a right click).
+    let show = {
+        let label = label.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            ev.prevent_default();
+            reactions.showing.set(Some((message_id, label.clone())));
+        }
+    };
     if !reactions.member {
         return view! {
-            <span class="reaction" title=label.clone() aria-label=label>
+            <span class="reaction" title=label.clone() aria-label=label on:contextmenu=show>
                 <span class="emoji">{emoji}</span>
                 <span class="count">{count}</span>
             </span>
@@ -213,6 +209,7 @@ fn ReactionChip(reaction: Reaction, message_id: Uuid, reactions: Reactions) -> i
                 title=label.clone()
                 aria-label=label
                 aria-pressed=mine.to_string()
+                on:contextmenu=show
             >
                 <span class="emoji">{emoji}</span>
                 <span class="count">{count}</span>
@@ -220,6 +217,30 @@ fn ReactionChip(reaction: Reaction, message_id: Uuid, reactions: Reactions) -> i
         </ActionForm>
     }
     .into_any()
+}
+
+/// "Ann, Ben and 3 more reacted with 👍".
+fn who_reacted(reaction: &Reaction) -> String {
+    let t = use_texts();
+    let a = t.actions();
+    let count = reaction.users.len();
+    let names: Vec<&str> = reaction
+        .users
+        .iter()
+        .take(NAMES_SHOWN)
+        .map(|u| u.name.as_str())
+        .collect();
+    let mut who = names.join(t.chat().name_separator);
+    if count > NAMES_SHOWN {
+        who.push_str(
+            &a.and_more
+                .replace("{n}", &(count - NAMES_SHOWN).to_string()),
+        );
+    }
+    // The emoji first: a name may contain "{emoji}".
+    a.reacted_with
+        .replace("{emoji}", &reaction.emoji)
+        .replace("{names}", &who)
 }
 
 /// The emoji picker of one message: frequent emoji, and a search.
