@@ -163,3 +163,54 @@ async fn everyone_is_called_in_small_groups_and_by_managers_in_large_rooms() {
         None
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestions_are_for_members_and_leave_out_the_asker() {
+    let app = TestApp::spawn().await;
+    let _admin = user(&app, "root").await;
+    let ann = user(&app, "ann").await;
+    let bob = user(&app, "bob").await;
+    let otto = user(&app, "otto").await;
+    let (_, rooms) = call(&app, &ann, Method::GET, "/api/v1/rooms", None).await;
+    let random = rooms["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "random")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for who in [&ann, &bob] {
+        let (status, _) = call(
+            &app,
+            who,
+            Method::POST,
+            &format!("/api/v1/rooms/{random}/join"),
+            None,
+        )
+        .await;
+        assert!(status < 300, "{status}");
+    }
+    let room: uuid::Uuid = random.parse().unwrap();
+    let chat = &app.services.chat;
+    let (ann_id, otto_id): (uuid::Uuid, uuid::Uuid) =
+        (ann.id.parse().unwrap(), otto.id.parse().unwrap());
+    let found = chat.mention_candidates(ann_id, room, "").await.unwrap();
+    let names: Vec<&str> = found.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["bob"]);
+    assert_eq!(
+        chat.mention_candidates(ann_id, room, "BO")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(chat
+        .mention_candidates(ann_id, room, "zed")
+        .await
+        .unwrap()
+        .is_empty());
+    // A visitor of the public room does not list its members.
+    assert!(chat.mention_candidates(otto_id, room, "").await.is_err());
+}

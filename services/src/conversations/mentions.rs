@@ -54,15 +54,18 @@ impl ConversationService {
         self.moderates(sender, conversation).await
     }
 
-    /// Other members of a conversation the user reads whose username or
-    /// display name contains `text` (the composer's suggestions).
+    /// Other members of a conversation the user is a member of whose
+    /// username or display name contains `text` (the composer's
+    /// suggestions).
     pub async fn mention_candidates(
         &self,
         user_id: Uuid,
         conversation_id: Uuid,
         text: &str,
     ) -> Result<Vec<domain::UserSummary>, ServiceError> {
-        self.readable(user_id, conversation_id).await?;
+        // Members only: a public room's visitor does not list its members.
+        let conversation = self.readable(user_id, conversation_id).await?;
+        self.writer(&conversation, user_id).await?;
         let text = domain::text::first_chars(text.trim(), super::MAX_SEARCH_CHARS);
         let mut found = self
             .store

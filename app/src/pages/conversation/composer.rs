@@ -74,6 +74,7 @@ pub(super) fn Composer(
             return;
         }
         invalid.set(None);
+        suggest.close();
         let answering = reply_to.get_untracked();
         outbox.send(client_id.get_untracked(), text, answering);
         if answering.is_some() {
@@ -183,6 +184,21 @@ pub(super) fn Composer(
                 aria-controls=move || suggest.active_id().map(|_| "mention-suggestions")
                 aria-activedescendant=move || suggest.active_id()
                 on:blur=move |_| suggest.close()
+                // The caret moved without typing: still in a mention?
+                on:click:target=move |ev| {
+                    let text = ev.target().value();
+                    if let Ok(Some(caret)) = ev.target().selection_start() {
+                        suggest.update(&text, byte_at_utf16(&text, caret));
+                    }
+                }
+                on:keyup:target=move |ev| {
+                    if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                        let text = ev.target().value();
+                        if let Ok(Some(caret)) = ev.target().selection_start() {
+                            suggest.update(&text, byte_at_utf16(&text, caret));
+                        }
+                    }
+                }
                 on:input:target=move |ev| {
                     let text = ev.target().value();
                     if let Ok(Some(caret)) = ev.target().selection_start() {

@@ -147,15 +147,20 @@ impl Suggest {
         let name = self
             .found
             .with_untracked(|f| f.get(index).map(|c| c.username.clone()))?;
-        let mut caret = at;
-        body.update(|text| {
-            let end = (at + 1 + typed.len()).min(text.len());
-            let insert = format!("@{name} ");
-            text.replace_range(at..end, &insert);
-            caret = at + insert.len();
-        });
         self.close();
-        Some(caret)
+        // What was typed must still be there (a late answer may find the
+        // text changed, sent or emptied).
+        let end = at + 1 + typed.len();
+        let there = body.with_untracked(|text| {
+            text.get(at..end)
+                .is_some_and(|s| s.strip_prefix('@') == Some(typed.as_str()))
+        });
+        if !there {
+            return None;
+        }
+        let insert = format!("@{name} ");
+        body.update(|text| text.replace_range(at..end, &insert));
+        Some(at + insert.len())
     }
 }
 
