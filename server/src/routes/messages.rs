@@ -45,9 +45,9 @@ pub struct MessagePage {
 pub struct HistoryQuery {
     /// Only messages with a sequence number below this.
     pub before: Option<i64>,
-    /// Instead of `before`: the page around this sequence number (about
-    /// half older, the message itself, the rest newer), to show a message
-    /// in its context (a reply's original).
+    /// Instead of `before` (which is then ignored): the page around this
+    /// sequence number (about half older, the message itself, the rest
+    /// newer), to show a message in its context (a reply's original).
     #[param(minimum = 1)]
     pub around: Option<i64>,
     /// Page size (see the schema for the range and default).
@@ -128,20 +128,15 @@ pub async fn history(
     let chat = &state.services.chat;
     let conversation_id = chat.resolve(auth.user_id, &reference).await?;
     let limit = query.limit.map_or(HistoryLimit::DEFAULT, |limit| limit.0);
+    // `around` wins: `before` pages back from a window, not into one.
     let (messages, full) = match (query.before, query.around) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request(
-                axum::http::StatusCode::BAD_REQUEST,
-                "give before or around, not both",
-            ))
-        }
-        (None, Some(seq)) if seq < 1 => {
+        (_, Some(seq)) if seq < 1 => {
             return Err(ApiError::bad_request(
                 axum::http::StatusCode::BAD_REQUEST,
                 "around: must be 1 or more",
             ))
         }
-        (None, Some(seq)) => {
+        (_, Some(seq)) => {
             let mut window = chat
                 .around(auth.user_id, conversation_id, seq, limit)
                 .await?;

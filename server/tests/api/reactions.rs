@@ -359,8 +359,10 @@ async fn the_history_around_a_message_holds_it_in_its_context() {
     let (_, start) = page("around=1&limit=4".into()).await;
     assert_eq!(seqs(&start), [4, 3, 2, 1]);
     assert_eq!(start["next_before"], Value::Null);
-    // Refused: both cursors, or a position below 1.
-    assert_eq!(page("around=5&before=9".into()).await.0, 400);
+    // With both cursors, `around` wins; a position below 1 is refused.
+    let (status, both) = page("around=5&before=9&limit=3".into()).await;
+    assert_eq!(status, 200, "{both}");
+    assert_eq!(seqs(&both), [6, 5, 4]);
     assert_eq!(page("around=0".into()).await.0, 400);
     assert_eq!(page("around=x".into()).await.0, 400);
 }
