@@ -178,13 +178,6 @@ impl ChatMessage {
     pub fn mentions(&self, user: Uuid) -> bool {
         user != self.sender_id && (self.mentions_all || self.mentions.contains(&user))
     }
-
-    /// Whether `user` reacted with `emoji`.
-    pub fn reacted(&self, user: Uuid, emoji: &str) -> bool {
-        self.reactions
-            .iter()
-            .any(|r| r.emoji == emoji && r.users.iter().any(|u| u.id == user))
-    }
 }
 
 fn is_zero(n: &i64) -> bool {

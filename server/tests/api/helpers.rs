@@ -255,3 +255,15 @@ pub async fn call(
         response.json().await.unwrap_or(serde_json::Value::Null),
     )
 }
+
+/// The id of the public room named `name`, as `who` finds it in the directory.
+pub async fn room_id(app: &TestApp, who: &User, name: &str) -> String {
+    let (status, rooms) = call(app, who, reqwest::Method::GET, "/api/v1/rooms", None).await;
+    assert_eq!(status, 200, "{rooms}");
+    rooms["rooms"]
+        .as_array()
+        .and_then(|list| list.iter().find(|r| r["name"] == name))
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("no room {name} in {rooms}"))
+        .to_owned()
+}

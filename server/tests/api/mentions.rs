@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::groups::new_group;
-use crate::helpers::{call, user, TestApp, User};
+use crate::helpers::{call, room_id, user, TestApp, User};
 
 async fn say(app: &TestApp, who: &User, conversation: &str, body: &str) -> Value {
     let (status, sent) = call(
@@ -171,16 +171,7 @@ async fn suggestions_are_for_members_and_leave_out_the_asker() {
     let ann = user(&app, "ann").await;
     let bob = user(&app, "bob").await;
     let otto = user(&app, "otto").await;
-    let (_, rooms) = call(&app, &ann, Method::GET, "/api/v1/rooms", None).await;
-    let random = rooms["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "random")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let random = room_id(&app, &ann, "random").await;
     for who in [&ann, &bob] {
         let (status, _) = call(
             &app,

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::groups::new_group;
-use crate::helpers::{call, user, TestApp, User};
+use crate::helpers::{call, room_id, user, TestApp, User};
 use crate::ws::{connect, next_of, send, silent, try_connect};
 
 async fn post(
@@ -125,16 +125,7 @@ async fn members_react_once_per_emoji_and_nothing_else_is_a_reaction() {
     }
     // Outsiders find nothing; a public room is joined first.
     assert_eq!(react(&app, &otto, &message, "👍", true).await.0, 404);
-    let (_, rooms) = call(&app, &ann, Method::GET, "/api/v1/rooms", None).await;
-    let random = rooms["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "random")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let random = room_id(&app, &ann, "random").await;
     call(
         &app,
         &ann,

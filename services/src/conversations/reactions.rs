@@ -3,7 +3,7 @@
 //! number), so they reach every connection once and every resuming client
 //! the way edits do.
 
-use domain::chat::{MAX_REACTION_BYTES, MAX_REACTION_KINDS};
+use domain::chat::MAX_REACTION_BYTES;
 use domain::messages as m;
 use domain::{ChatMessage, Reactor};
 use tracing::instrument;
@@ -79,15 +79,9 @@ impl ConversationService {
         let emoji = reaction_emoji(emoji)?;
         self.writer(&conversation, user_id).await?;
         self.count_send(user_id).await?;
-        if message.is_deleted() {
-            return Err(ServiceError::NotFound("message"));
-        }
-        // Whether it is already so is decided by the store, under its lock
-        // (a request of the same person on another device may be on its way).
-        let is_new = !message.reactions.iter().any(|r| r.emoji == emoji);
-        if on && is_new && message.reactions.len() >= MAX_REACTION_KINDS {
-            return Err(ServiceError::Invalid(m::TOO_MANY_REACTIONS.into()));
-        }
+        // The rest is decided by the store, under its lock: whether it is
+        // already so (another device of the same person may be on its way),
+        // a deleted message (not found), a full message (a conflict).
         let name = self
             .store
             .user_by_id(user_id)
@@ -105,7 +99,7 @@ impl ConversationService {
             .change_message(conversation.id, message.id, change)
             .await
         {
-            // Another emoji took the last place meanwhile.
+            // Already MAX_REACTION_KINDS kinds, and this would be another.
             Err(crate::store::StoreError::Conflict(_)) => {
                 return Err(ServiceError::Invalid(m::TOO_MANY_REACTIONS.into()))
             }
