@@ -24,6 +24,7 @@
 //! - [`protocol`] — the frames of the real-time protocol (`/ws`), for both
 //!   ends.
 //! - [`redirect`] — [`LocalPath`], the one check of every `next` parameter.
+//! - [`search`] — the search query language and the results.
 
 pub mod admin;
 pub mod audit;
@@ -42,6 +43,7 @@ pub mod patterns;
 pub mod protocol;
 pub mod redirect;
 pub mod rooms;
+pub mod search;
 pub mod text;
 
 pub use admin::{AccountSummary, LiveCounts, MinuteCount, UserStats};

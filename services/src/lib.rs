@@ -40,6 +40,7 @@ pub mod profiles;
 pub mod ratelimit;
 pub mod receipts;
 pub mod rooms;
+pub mod search;
 pub mod store;
 
 use std::sync::Arc;
@@ -84,6 +85,8 @@ pub struct Services {
     pub presence: presence::Presence,
     /// The audit log.
     pub audit: AuditService,
+    /// Message, people and conversation search.
+    pub search: search::SearchService,
     /// Admins, disabled accounts and the admin view's listings.
     pub admin: AdminService,
 }
@@ -132,6 +135,7 @@ impl Services {
             oauth: auth::OAuthService::new(Vec::new(), "", store.clone(), auth.clone()),
             auth,
             rooms: RoomService::new(store.clone(), presence.clone()),
+            search: search::SearchService::new(store.clone(), chat.clone()),
             chat,
             receipts: ReceiptService::new(
                 store.clone(),

@@ -148,3 +148,137 @@ async fn postgres_messages_and_replies_survive_the_per_conversation_idempotency_
     };
     support::with_cleanup(body, support::drop_pg_database(&admin, &name)).await;
 }
+
+/// The version before the search index.
+const BEFORE_SEARCH: i64 = 9;
+
+/// The bodies `user` finds for `raw`.
+async fn found(store: &std::sync::Arc<dyn store::Store>, user: Uuid, raw: &str) -> Vec<String> {
+    use domain::search::{SearchQuery, SearchSort};
+    use services::search::terms::Terms;
+    use services::store::search::MessageSearch;
+    let terms = Terms::of(&SearchQuery::parse(raw).unwrap());
+    let search = MessageSearch {
+        user_id: user,
+        terms: &terms,
+        public: false,
+        sender: None,
+        conversation: None,
+        since: None,
+        until: None,
+        has_link: false,
+        sort: SearchSort::Newest,
+        cursor: None,
+        limit: 20,
+    };
+    let page = store.search_messages(&search).await.unwrap();
+    page.messages.into_iter().map(|m| m.body).collect()
+}
+
+/// Messages stored before the search index are queued by its migration
+/// and indexed in batches, oldest first; each batch stays done.
+async fn check_indexed_in_batches(url: &str, ids: [Uuid; 4]) {
+    use services::store::search::IndexProgress;
+    let [user, ..] = ids;
+    let store = store::connect(url)
+        .await
+        .expect("store migrates the database");
+    assert!(
+        found(&store, user, "你好").await.is_empty(),
+        "not indexed yet"
+    );
+    assert_eq!(
+        store.index_pending(1).await.unwrap(),
+        IndexProgress {
+            indexed: 1,
+            pending: 1
+        }
+    );
+    assert_eq!(
+        found(&store, user, "你好").await,
+        ["你好"],
+        "the oldest first"
+    );
+    // Interrupted here: a new start goes on where this one stopped.
+    drop(store);
+    let store = store::connect(url).await.unwrap();
+    assert_eq!(
+        store.index_pending(10).await.unwrap(),
+        IndexProgress {
+            indexed: 1,
+            pending: 0
+        }
+    );
+    assert_eq!(
+        store.index_pending(10).await.unwrap(),
+        IndexProgress {
+            indexed: 0,
+            pending: 0
+        }
+    );
+    assert_eq!(found(&store, user, "你好").await, ["re: 你好", "你好"]);
+    // A message sent now is indexed as it is stored.
+    store
+        .post_message(&store::NewMessage {
+            conversation_id: ids[1],
+            sender_id: user,
+            client_msg_id: "c-3",
+            body: "你好 again",
+            reply_to: None,
+            mentions: &[],
+            mentions_all: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(found(&store, user, "again").await, ["你好 again"]);
+    assert_eq!(store.index_pending(10).await.unwrap().indexed, 0);
+}
+
+#[tokio::test]
+async fn sqlite_messages_stored_before_search_are_indexed_in_resumable_batches() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/chat.db", dir.path().display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    migrations_up_to("sqlite", BEFORE_SEARCH)
+        .await
+        .run(&pool)
+        .await
+        .unwrap();
+    let ids = seed!(&pool, "?");
+    pool.close().await;
+    check_indexed_in_batches(&url, ids).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(postgres_available),
+    ignore = "needs TEST_DATABASE_URL (PostgreSQL)"
+)]
+async fn postgres_messages_stored_before_search_are_indexed_in_resumable_batches() {
+    let Some(admin) = support::service_url("TEST_DATABASE_URL") else {
+        return;
+    };
+    let (url, name) = support::create_pg_database(&admin).await;
+    let body = async {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        migrations_up_to("postgres", BEFORE_SEARCH)
+            .await
+            .run(&pool)
+            .await
+            .unwrap();
+        let ids = seed!(&pool, "$");
+        pool.close().await;
+        check_indexed_in_batches(&url, ids).await;
+    };
+    support::with_cleanup(body, support::drop_pg_database(&admin, &name)).await;
+}

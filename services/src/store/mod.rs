@@ -15,6 +15,7 @@ pub mod mentions;
 mod postgres;
 pub mod receipts;
 pub mod rooms;
+pub mod search;
 pub mod sessions;
 mod sqlite;
 
@@ -37,6 +38,7 @@ pub use mentions::MentionStore;
 pub use postgres::PgStore;
 pub use receipts::{MemberPositions, Positions, ReceiptStore};
 pub use rooms::RoomStore;
+pub use search::SearchStore;
 pub use sessions::{Rotation, Session, SessionStore};
 pub use sqlite::SqliteStore;
 
@@ -167,7 +169,7 @@ pub struct Profile {
 /// external identities in [`IdentityStore`], receipt positions and last-seen
 /// times in [`ReceiptStore`], the audit log in [`AuditStore`], admins and
 /// disabled accounts in [`AccountStore`], managing public rooms in
-/// [`RoomStore`].
+/// [`RoomStore`], the search index in [`SearchStore`].
 #[async_trait]
 pub trait Store:
     SessionStore
@@ -179,6 +181,7 @@ pub trait Store:
     + AccountStore
     + RoomStore
     + MentionStore
+    + SearchStore
 {
     /// Which database this is.
     fn backend(&self) -> Backend;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::conversations::{message_from_row, message_select};
 use super::PgStore;
+use crate::search::tokens::Document;
 use crate::store::conversations::{batch_conversation, outcomes, plan, NewMessage, Plan, Posted};
 use crate::store::{classify, StoreError};
 
@@ -69,13 +70,17 @@ impl PgStore {
                 .map(|(m, _)| crate::store::mentions_to_text(m.mentions))
                 .collect();
             let everyone: Vec<bool> = new.iter().map(|(m, _)| m.mentions_all).collect();
+            let indexed: Vec<Document> = new.iter().map(|(m, _)| Document::of(m.body)).collect();
+            let vectors: Vec<String> = indexed.iter().map(Document::tsvector).collect();
+            let links: Vec<bool> = indexed.iter().map(|d| d.has_link).collect();
             sqlx::query(
                 "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at, \
-                 mentions, mentions_all) \
-                 select t.id, $1, t.seq, t.sender, t.client, t.body, t.reply, $8, t.mentions, t.everyone \
+                 mentions, mentions_all, search, has_link) \
+                 select t.id, $1, t.seq, t.sender, t.client, t.body, t.reply, $8, t.mentions, t.everyone, \
+                        t.search::tsvector, t.link \
                  from unnest($2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::uuid[], \
-                             $9::text[], $10::bool[]) \
-                 as t(id, seq, sender, client, body, reply, mentions, everyone)",
+                             $9::text[], $10::bool[], $11::text[], $12::bool[]) \
+                 as t(id, seq, sender, client, body, reply, mentions, everyone, search, link)",
             )
             .bind(conversation_id)
             .bind(&ids)
@@ -87,6 +92,8 @@ impl PgStore {
             .bind(Utc::now())
             .bind(&mentions)
             .bind(&everyone)
+            .bind(&vectors)
+            .bind(&links)
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;

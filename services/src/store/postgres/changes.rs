@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::conversations::{message_from_row, message_select};
 use super::PgStore;
+use crate::search::tokens::Document;
 use crate::store::changes::{react, ChangeStore, MessageChange, MessageVersion};
 use crate::store::StoreError;
 
@@ -61,13 +62,17 @@ impl ChangeStore for PgStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                let indexed = Document::of(body);
                 sqlx::query(
-                    "update messages set body = $1, edited_at = $2, change_seq = $3 where id = $4",
+                    "update messages set body = $1, edited_at = $2, change_seq = $3, \
+                     search = $5::tsvector, has_link = $6 where id = $4",
                 )
                 .bind(body)
                 .bind(now)
                 .bind(number)
                 .bind(message_id)
+                .bind(indexed.tsvector())
+                .bind(indexed.has_link)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -78,7 +83,7 @@ impl ChangeStore for PgStore {
                     .await?;
                 sqlx::query(
                     "update messages set body = '', reactions = '', mentions = '', \
-                     mentions_all = false, deleted_at = $1, \
+                     mentions_all = false, deleted_at = $1, search = ''::tsvector, has_link = false, \
                      change_seq = $2 where id = $3",
                 )
                 .bind(now)

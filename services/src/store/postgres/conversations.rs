@@ -8,6 +8,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::PgStore;
+use crate::search::tokens::Document;
 use crate::store::conversations::{
     direct_key, Conversation, ConversationStore, NewMessage, Posted,
 };
@@ -186,9 +187,11 @@ impl ConversationStore for PgStore {
         .await?;
         let seq = seq.ok_or(StoreError::NotFound("conversation"))?;
         let id = Uuid::now_v7();
+        let indexed = Document::of(message.body);
         let inserted = sqlx::query(
             "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at, \
-             mentions, mentions_all) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             mentions, mentions_all, search, has_link) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::tsvector, $12)",
         )
         .bind(id)
         .bind(message.conversation_id)
@@ -200,6 +203,8 @@ impl ConversationStore for PgStore {
         .bind(Utc::now())
         .bind(crate::store::mentions_to_text(message.mentions))
         .bind(message.mentions_all)
+        .bind(indexed.tsvector())
+        .bind(indexed.has_link)
         .execute(&mut *tx)
         .await;
         match inserted {

@@ -44,6 +44,7 @@ mod identities;
 mod mentions;
 mod receipts;
 mod rooms;
+mod search;
 mod sessions;
 
 use super::{

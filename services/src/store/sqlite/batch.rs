@@ -57,11 +57,12 @@ impl SqliteStore {
         let mut newest_of: HashMap<Uuid, i64> = HashMap::new();
         for (message, step) in messages.iter().zip(&plan) {
             let Plan::New(seq) = *step else { continue };
+            let id = Uuid::now_v7();
             sqlx::query(
                 "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, \
                  created_at, mentions, mentions_all) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
-            .bind(Uuid::now_v7())
+            .bind(id)
             .bind(conversation_id)
             .bind(seq)
             .bind(message.sender_id)
@@ -74,6 +75,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;
+            super::search::index_new(&mut tx, id, conversation_id, message.body).await?;
             newest_of.insert(message.sender_id, seq);
         }
         if next > last_seq {

@@ -70,6 +70,7 @@ impl ChangeStore for SqliteStore {
                 .bind(message_id)
                 .execute(&mut *tx)
                 .await?;
+                super::search::reindex(&mut tx, message_id, body).await?;
             }
             MessageChange::Delete => {
                 sqlx::query("delete from message_versions where message_id = ?")
@@ -86,6 +87,10 @@ impl ChangeStore for SqliteStore {
                 .bind(message_id)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query("delete from message_search where message_id = ?")
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             MessageChange::React { user, emoji, on } => {
                 let stored: &str = current.try_get("reactions")?;

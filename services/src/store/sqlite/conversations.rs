@@ -204,7 +204,9 @@ impl ConversationStore for SqliteStore {
         .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => {}
+            Ok(_) => {
+                super::search::index_new(&mut tx, id, message.conversation_id, message.body).await?
+            }
             Err(err)
                 if err
                     .as_database_error()

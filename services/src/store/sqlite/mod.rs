@@ -47,6 +47,7 @@ mod identities;
 mod mentions;
 mod receipts;
 mod rooms;
+mod search;
 mod sessions;
 
 use super::{

@@ -1,0 +1,201 @@
+//! [`SearchStore`] on PostgreSQL: a `tsvector` column with a GIN index.
+
+use async_trait::async_trait;
+use domain::search::{ConversationHit, SearchSort};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::PgStore;
+use crate::search::tokens::Document;
+use crate::store::search::{
+    page, FoundMessage, FoundPage, IndexProgress, MessageSearch, SearchCursor, SearchStore,
+};
+use crate::store::{findable, like_pattern, StoreError};
+
+/// The columns of a result; `$1` is the searcher.
+const FOUND_COLUMNS: &str = " m.id, m.conversation_id, c.kind, m.seq, m.sender_id, \
+    u.display_name as sender_name, m.body, m.created_at, m.edited_at, \
+    p.user_id as peer_id, coalesce(c.name, pu.display_name, me.display_name, '') as conversation_name, \
+    j.user_id is not null as joined \
+    from messages m \
+    join conversations c on c.id = m.conversation_id \
+    join users u on u.id = m.sender_id \
+    left join members j on j.conversation_id = c.id and j.user_id = $1 \
+    left join members p on c.kind = 'direct' and p.conversation_id = c.id and p.user_id <> $1 \
+    left join users pu on pu.id = p.user_id \
+    left join users me on c.kind = 'direct' and me.id = $1 ";
+
+fn found_from_row(row: &PgRow, user_id: Uuid) -> Result<FoundMessage, sqlx::Error> {
+    let kind: &str = row.try_get("kind")?;
+    let kind = domain::ConversationKind::from_stored(kind)
+        .ok_or_else(|| sqlx::Error::Decode(format!("conversation kind {kind:?}").into()))?;
+    let peer: Option<Uuid> = row.try_get("peer_id")?;
+    Ok(FoundMessage {
+        id: row.try_get("id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        kind,
+        conversation_name: row.try_get("conversation_name")?,
+        // A conversation with oneself has no other member.
+        peer_id: (kind == domain::ConversationKind::Direct).then(|| peer.unwrap_or(user_id)),
+        joined: row.try_get("joined")?,
+        seq: row.try_get("seq")?,
+        sender_id: row.try_get("sender_id")?,
+        sender_name: row.try_get("sender_name")?,
+        body: row.try_get("body")?,
+        created_at: row.try_get("created_at")?,
+        edited_at: row.try_get("edited_at")?,
+    })
+}
+
+#[async_trait]
+impl SearchStore for PgStore {
+    async fn search_messages(&self, search: &MessageSearch<'_>) -> Result<FoundPage, StoreError> {
+        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("select ");
+        // The first bind is $1, which the joins use.
+        sql.push_bind(search.user_id)
+            .push("::uuid as searcher,")
+            .push(FOUND_COLUMNS);
+        sql.push(
+            "where m.deleted_at is null and (m.conversation_id in \
+             (select conversation_id from members where user_id = $1)",
+        );
+        if search.public {
+            sql.push(" or c.is_public");
+        }
+        sql.push(")");
+        let matching = !search.terms.is_empty();
+        if matching {
+            sql.push(" and m.search @@ ");
+            sql.push_bind(search.terms.tsquery()).push("::tsquery");
+        }
+        if let Some(sender) = search.sender {
+            sql.push(" and m.sender_id = ").push_bind(sender);
+        }
+        if let Some(conversation) = search.conversation {
+            sql.push(" and m.conversation_id = ")
+                .push_bind(conversation);
+        }
+        if let Some(since) = search.since {
+            sql.push(" and m.created_at >= ").push_bind(since);
+        }
+        if let Some(until) = search.until {
+            sql.push(" and m.created_at < ").push_bind(until);
+        }
+        if search.has_link {
+            sql.push(" and m.has_link");
+        }
+        let relevance = matching && search.sort == SearchSort::Relevance;
+        match search.cursor {
+            Some(SearchCursor::Message(id)) if !relevance => {
+                sql.push(" and m.id < ").push_bind(id);
+            }
+            Some(SearchCursor::Offset(_)) if relevance => {}
+            // Another backend's or another order's cursor: nothing follows.
+            Some(_) => return Ok(FoundPage::default()),
+            None => {}
+        }
+        if relevance {
+            sql.push(" order by ts_rank_cd(m.search, ")
+                .push_bind(search.terms.tsquery())
+                .push("::tsquery) desc, m.id desc");
+        } else {
+            sql.push(" order by m.id desc");
+        }
+        sql.push(" limit ").push_bind(i64::from(search.limit) + 1);
+        if let (true, Some(SearchCursor::Offset(skip))) = (relevance, search.cursor) {
+            sql.push(" offset ").push_bind(i64::from(skip));
+        }
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        let rows = rows
+            .iter()
+            .map(|row| {
+                let found = found_from_row(row, search.user_id)?;
+                let key = SearchCursor::Message(found.id);
+                Ok((found, key))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let (messages, next) = page(rows, search);
+        Ok(FoundPage { messages, next })
+    }
+
+    async fn search_conversations(
+        &self,
+        user_id: Uuid,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationHit>, StoreError> {
+        if !findable(text) || text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = like_pattern(text);
+        let rows = sqlx::query(
+            "select c.id, c.kind, c.name, c.topic, j.user_id is not null as joined \
+             from conversations c left join members j on j.conversation_id = c.id and j.user_id = $1 \
+             where c.kind <> 'direct' and (c.is_public or j.user_id is not null) \
+             and (lower(c.name) like lower($2) escape '\\' or lower(c.topic) like lower($2) escape '\\') \
+             order by lower(c.name) limit $3",
+        )
+        .bind(user_id)
+        .bind(&pattern)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: &str = row.try_get("kind")?;
+                Ok(ConversationHit {
+                    id: row.try_get("id")?,
+                    kind: domain::ConversationKind::from_stored(kind).ok_or_else(|| {
+                        StoreError::Corrupt(format!("conversation kind {kind:?}"))
+                    })?,
+                    name: row
+                        .try_get::<Option<String>, _>("name")?
+                        .unwrap_or_default(),
+                    topic: row.try_get("topic")?,
+                    joined: row.try_get("joined")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn index_pending(&self, batch: u32) -> Result<IndexProgress, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Locked rows are another process's batch: skipped, not waited for.
+        let rows = sqlx::query(
+            "select id, body from messages where search is null and deleted_at is null \
+             order by id limit $1 for update skip locked",
+        )
+        .bind(i64::from(batch))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut vectors = Vec::with_capacity(rows.len());
+        let mut links = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let document = Document::of(row.try_get("body")?);
+            ids.push(row.try_get::<Uuid, _>("id")?);
+            vectors.push(document.tsvector());
+            links.push(document.has_link);
+        }
+        sqlx::query(
+            "update messages m set search = v.search::tsvector, has_link = v.link \
+             from unnest($1::uuid[], $2::text[], $3::bool[]) as v(id, search, link) where m.id = v.id",
+        )
+        .bind(&ids)
+        .bind(&vectors)
+        .bind(&links)
+        .execute(&mut *tx)
+        .await?;
+        let pending: i64 = sqlx::query_scalar(
+            "select count(*) from messages where search is null and deleted_at is null",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(IndexProgress {
+            indexed: rows.len() as u64,
+            pending: pending.max(0) as u64,
+        })
+    }
+}

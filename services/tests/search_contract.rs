@@ -1,0 +1,369 @@
+//! The search index in the store: what each user may read is found (in
+//! English word forms, in Chinese by characters, with filters and paging),
+//! kept in step with edits and deletions, and nothing else is — on SQLite
+//! and, when configured, PostgreSQL. Both backends are fed by one
+//! tokenizer, so each test's expectations hold for both.
+
+mod support;
+
+use domain::search::{SearchQuery, SearchSort};
+use services::search::terms::Terms;
+use services::store::search::{MessageSearch, SearchCursor};
+use services::store::{MessageChange, NewMessage, Posted};
+use support::StoreFixture as Fixture;
+use uuid::Uuid;
+
+support::store_contract!(
+    each_user_finds_what_they_may_read_in_english_and_chinese,
+    edits_and_deletions_change_what_is_found_at_once,
+    filters_narrow_and_pages_are_full_despite_unreadable_matches,
+    by_relevance_pages_by_offset,
+    a_deleted_conversation_leaves_nothing_behind,
+);
+
+async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid, body: &str) -> domain::ChatMessage {
+    let client = Uuid::now_v7().to_string();
+    match fx
+        .store
+        .post_message(&NewMessage {
+            conversation_id: conversation,
+            sender_id: sender,
+            client_msg_id: &client,
+            body,
+            reply_to: None,
+            mentions: &[],
+            mentions_all: false,
+        })
+        .await
+        .unwrap()
+    {
+        Posted::New(m) => m,
+        Posted::Duplicate(_) => panic!("new"),
+    }
+}
+
+/// A search of everything `user` may read (public rooms too when `public`).
+fn search<'a>(user: Uuid, terms: &'a Terms, public: bool) -> MessageSearch<'a> {
+    MessageSearch {
+        user_id: user,
+        terms,
+        public,
+        sender: None,
+        conversation: None,
+        since: None,
+        until: None,
+        has_link: false,
+        sort: SearchSort::Newest,
+        cursor: None,
+        limit: 20,
+    }
+}
+
+fn terms(raw: &str) -> Terms {
+    Terms::of(&SearchQuery::parse(raw).unwrap())
+}
+
+/// The bodies `user` finds for `raw`, newest first.
+async fn find(fx: &Fixture, user: Uuid, raw: &str, public: bool) -> Vec<String> {
+    let terms = terms(raw);
+    let page = fx
+        .store
+        .search_messages(&search(user, &terms, public))
+        .await
+        .unwrap();
+    page.messages.into_iter().map(|m| m.body).collect()
+}
+
+async fn each_user_finds_what_they_may_read_in_english_and_chinese(fx: Fixture) {
+    let ann = fx.user("ann").await;
+    let bob = fx.user("bob").await;
+    let eve = fx.user("eve").await;
+    let group = fx
+        .store
+        .create_group(ann.id, "数据组", &[bob.id])
+        .await
+        .unwrap();
+    let zh = "我们的数据库迁移完成了";
+    let en = "The Databases were MIGRATED overnight";
+    let mixed = "API接口 deploy 完成";
+    post(&fx, group.id, bob.id, zh).await;
+    post(&fx, group.id, ann.id, en).await;
+    let (dm, _) = fx.store.open_direct(ann.id, eve.id).await.unwrap();
+    post(&fx, dm.id, eve.id, mixed).await;
+    let room = fx
+        .store
+        .create_room(eve.id, "ops", "数据库 backups")
+        .await
+        .unwrap();
+    fx.store
+        .add_member(room.id, eve.id, domain::MemberRole::Owner)
+        .await
+        .unwrap();
+    let public = "数据库 backup in the ops room";
+    post(&fx, room.id, eve.id, public).await;
+
+    // Chinese: the characters of a query, together, anywhere.
+    assert_eq!(find(&fx, ann.id, "数据库", false).await, [zh]);
+    assert_eq!(find(&fx, bob.id, "迁移", false).await, [zh]);
+    assert_eq!(find(&fx, ann.id, "数据库迁移完成", false).await, [zh]);
+    assert!(
+        find(&fx, ann.id, "库数据", false).await.is_empty(),
+        "order matters"
+    );
+    // Public rooms one has not joined only when asked for.
+    assert_eq!(find(&fx, ann.id, "数据库", true).await, [public, zh]);
+    // Eve is not in the group.
+    assert_eq!(find(&fx, eve.id, "数据库", false).await, [public]);
+    assert!(find(&fx, eve.id, "migrated", true).await.is_empty());
+    // English: word forms and case, a prefix while typing.
+    for query in [
+        "database ",
+        "MIGRATION ",
+        "migrate databases ",
+        "overn",
+        "datab",
+    ] {
+        assert_eq!(find(&fx, ann.id, query, false).await, [en], "{query}");
+    }
+    assert!(find(&fx, bob.id, "overnights ", false).await.len() == 1);
+    assert!(
+        find(&fx, ann.id, "\"databases overnight\"", false)
+            .await
+            .is_empty(),
+        "a phrase is in order"
+    );
+    assert_eq!(find(&fx, ann.id, "\"were migrated\"", false).await, [en]);
+    // Mixed Chinese and English.
+    assert_eq!(find(&fx, ann.id, "api接口", false).await, [mixed]);
+    assert_eq!(find(&fx, eve.id, "接口 deploying", false).await, [mixed]);
+    assert!(find(&fx, bob.id, "接口", false).await.is_empty());
+    // Operators of the underlying engines are only text.
+    for raw in [
+        "NEAR(数据 库)",
+        "data* OR -x",
+        r#""unbalanced"#,
+        "stems:数据",
+        "'; drop table messages; --",
+    ] {
+        let terms = terms(raw);
+        fx.store
+            .search_messages(&search(ann.id, &terms, true))
+            .await
+            .unwrap();
+    }
+}
+
+async fn edits_and_deletions_change_what_is_found_at_once(fx: Fixture) {
+    let ann = fx.user("ann").await;
+    let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
+    let m = post(&fx, dm.id, ann.id, "first draft about kittens").await;
+    fx.store
+        .change_message(
+            dm.id,
+            m.id,
+            MessageChange::Edit {
+                body: "second draft about 小猫",
+            },
+        )
+        .await
+        .unwrap();
+    assert!(find(&fx, ann.id, "kittens", false).await.is_empty());
+    assert_eq!(
+        find(&fx, ann.id, "小猫", false).await,
+        ["second draft about 小猫"]
+    );
+    fx.store
+        .change_message(dm.id, m.id, MessageChange::Delete)
+        .await
+        .unwrap();
+    assert!(find(&fx, ann.id, "小猫", false).await.is_empty());
+    assert!(find(&fx, ann.id, "draft", false).await.is_empty());
+    // Nor by filters alone.
+    let none = Terms::default();
+    let mut by_sender = search(ann.id, &none, false);
+    by_sender.sender = Some(ann.id);
+    assert!(fx
+        .store
+        .search_messages(&by_sender)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+}
+
+async fn filters_narrow_and_pages_are_full_despite_unreadable_matches(fx: Fixture) {
+    let ann = fx.user("ann").await;
+    let bob = fx.user("bob").await;
+    let eve = fx.user("eve").await;
+    let shared = fx
+        .store
+        .create_group(ann.id, "shared", &[bob.id])
+        .await
+        .unwrap();
+    let secret = fx
+        .store
+        .create_group(eve.id, "secret", &[bob.id])
+        .await
+        .unwrap();
+    // Unreadable matches interleaved with readable ones.
+    for i in 0..25 {
+        post(&fx, secret.id, eve.id, &format!("report {i} secret")).await;
+        let sender = if i % 2 == 0 { ann.id } else { bob.id };
+        let link = if i == 7 {
+            " see https://example.com/r"
+        } else {
+            ""
+        };
+        post(&fx, shared.id, sender, &format!("report {i}{link}")).await;
+    }
+    let t = terms("report ");
+    let first = fx
+        .store
+        .search_messages(&search(ann.id, &t, true))
+        .await
+        .unwrap();
+    assert_eq!(first.messages.len(), 20, "a full page");
+    assert!(first
+        .messages
+        .iter()
+        .all(|m| m.conversation_id == shared.id && m.joined));
+    assert_eq!(first.messages[0].body, "report 24");
+    let next = first.next.expect("more");
+    let mut second = search(ann.id, &t, true);
+    second.cursor = Some(next);
+    let second = fx.store.search_messages(&second).await.unwrap();
+    let bodies: Vec<&str> = second.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["report 4", "report 3", "report 2", "report 1", "report 0"]
+    );
+    assert!(second.next.is_none());
+    // The group's name, for the results.
+    assert_eq!(first.messages[0].conversation_name, "shared");
+
+    let mut by_bob = search(ann.id, &t, false);
+    by_bob.sender = Some(bob.id);
+    by_bob.limit = 100;
+    assert_eq!(
+        fx.store
+            .search_messages(&by_bob)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        12
+    );
+    let mut with_link = search(ann.id, &t, false);
+    with_link.has_link = true;
+    let linked = fx.store.search_messages(&with_link).await.unwrap().messages;
+    assert_eq!(linked.len(), 1);
+    assert!(linked[0].body.starts_with("report 7 "));
+    // A conversation the searcher cannot read, named as a filter: nothing.
+    let mut in_secret = search(ann.id, &t, true);
+    in_secret.conversation = Some(secret.id);
+    assert!(fx
+        .store
+        .search_messages(&in_secret)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    // Time bounds.
+    let mut future = search(ann.id, &t, false);
+    future.since = Some(chrono::Utc::now() + chrono::Duration::days(1));
+    assert!(fx
+        .store
+        .search_messages(&future)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    let mut past = search(ann.id, &t, false);
+    past.until = Some(chrono::Utc::now() + chrono::Duration::days(1));
+    past.limit = 100;
+    assert_eq!(
+        fx.store
+            .search_messages(&past)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        25
+    );
+    // Filters only, no words.
+    let none = Terms::default();
+    let mut only_links = search(bob.id, &none, false);
+    only_links.has_link = true;
+    assert_eq!(
+        fx.store
+            .search_messages(&only_links)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        1
+    );
+    // A direct conversation is named after the other person.
+    let (dm, _) = fx.store.open_direct(ann.id, bob.id).await.unwrap();
+    post(&fx, dm.id, bob.id, "report for you").await;
+    let found = fx
+        .store
+        .search_messages(&search(ann.id, &t, false))
+        .await
+        .unwrap();
+    assert_eq!(found.messages[0].conversation_name, "bob");
+    assert_eq!(found.messages[0].peer_id, Some(bob.id));
+}
+
+async fn by_relevance_pages_by_offset(fx: Fixture) {
+    let ann = fx.user("ann").await;
+    let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
+    for i in 0..23 {
+        post(&fx, dm.id, ann.id, &format!("note {i}")).await;
+    }
+    post(&fx, dm.id, ann.id, "note note note: the best note").await;
+    let t = terms("note ");
+    let mut by_rank = search(ann.id, &t, false);
+    by_rank.sort = SearchSort::Relevance;
+    let first = fx.store.search_messages(&by_rank).await.unwrap();
+    assert_eq!(first.messages.len(), 20);
+    assert_eq!(first.messages[0].body, "note note note: the best note");
+    assert_eq!(first.next, Some(SearchCursor::Offset(20)));
+    by_rank.cursor = first.next;
+    let second = fx.store.search_messages(&by_rank).await.unwrap();
+    assert_eq!(second.messages.len(), 4);
+    assert!(second.next.is_none());
+    // A cursor of the other order finds nothing rather than failing.
+    let mut newest = search(ann.id, &t, false);
+    newest.cursor = Some(SearchCursor::Offset(20));
+    assert!(fx
+        .store
+        .search_messages(&newest)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+}
+
+async fn a_deleted_conversation_leaves_nothing_behind(fx: Fixture) {
+    let ann = fx.user("ann").await;
+    let room = fx.store.create_room(ann.id, "temp", "").await.unwrap();
+    fx.store
+        .add_member(room.id, ann.id, domain::MemberRole::Owner)
+        .await
+        .ok();
+    post(&fx, room.id, ann.id, "ephemeral words").await;
+    assert_eq!(find(&fx, ann.id, "ephemeral", true).await.len(), 1);
+    fx.store.delete_room(room.id).await.unwrap();
+    assert!(find(&fx, ann.id, "ephemeral", true).await.is_empty());
+    // New messages elsewhere are found, and only they.
+    let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
+    post(&fx, dm.id, ann.id, "fresh words").await;
+    assert_eq!(find(&fx, ann.id, "words", true).await, ["fresh words"]);
+    assert!(fx
+        .store
+        .search_conversations(ann.id, "temp", 5)
+        .await
+        .unwrap()
+        .is_empty());
+}
