@@ -135,6 +135,93 @@ pub struct SearchResults {
     pub conversations: Vec<ConversationHit>,
 }
 
+/// A search as the REST API and the results page take it: the query
+/// typed, and the controls beside the box.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchParams {
+    /// What was typed, filters included.
+    #[serde(default)]
+    pub q: String,
+    /// Only this conversation (as `in:` does by name).
+    #[serde(default)]
+    pub conversation: Option<Uuid>,
+    /// Only from this username (as `from:`).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Only after this day (as `after:`).
+    #[serde(default)]
+    pub after: Option<NaiveDate>,
+    /// Only before this day (as `before:`).
+    #[serde(default)]
+    pub before: Option<NaiveDate>,
+    /// Only messages with a link (as `has:link`).
+    #[serde(default)]
+    pub has_link: bool,
+    /// Also public rooms the searcher has not joined.
+    #[serde(default)]
+    pub public: bool,
+    /// Order.
+    #[serde(default)]
+    pub sort: SearchSort,
+    /// The previous page's `next`.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+impl SearchParams {
+    /// The query typed with the controls' filters merged in (a control
+    /// narrows what the text says; it never widens it).
+    pub fn query(&self) -> Result<SearchQuery, QueryError> {
+        let mut query = match SearchQuery::parse(&self.q) {
+            Err(QueryError::Empty) => SearchQuery::default(),
+            other => other?,
+        };
+        if let Some(from) = self
+            .from
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
+            query.from = Some(from.trim_start_matches('@').to_owned());
+        }
+        if let Some(after) = self.after {
+            let next = after.succ_opt().ok_or(QueryError::BadDate("after"))?;
+            query.since_day(next);
+        }
+        if let Some(before) = self.before {
+            query.until_day(before);
+        }
+        query.has_link |= self.has_link;
+        if query.is_empty() && self.conversation.is_none() {
+            return Err(QueryError::Empty);
+        }
+        Ok(query)
+    }
+
+    /// Reads the parameters of a results page's address (or a plain HTML
+    /// form): empty fields are absent, a checkbox is on when present.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut params = Self::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            let some = || (!value.is_empty()).then(|| value.to_owned());
+            match key {
+                "q" => params.q = value.to_owned(),
+                "conversation" => params.conversation = value.parse().ok(),
+                "from" => params.from = some(),
+                "after" => params.after = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
+                "before" => params.before = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
+                "has_link" => params.has_link = !matches!(value, "" | "false" | "0"),
+                "public" => params.public = !matches!(value, "" | "false" | "0"),
+                "sort" if value == "relevance" => params.sort = SearchSort::Relevance,
+                "cursor" => params.cursor = some(),
+                _ => {}
+            }
+        }
+        params
+    }
+}
+
 /// A day given in a filter, as the instant it starts (UTC).
 pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()

@@ -156,6 +156,7 @@ impl Application {
             .await
             .map_err(StartupError::Admins)?;
         spawn_audit_pruning(state.services.audit.clone(), config.edge.audit_retention);
+        spawn_index_build(state.services.search.clone());
         state.services.members.listen();
         state.services.profiles.listen();
         tracing::info!(
@@ -355,6 +356,19 @@ fn spawn_audit_pruning(audit: services::audit::AuditService, retention: chrono::
                 Ok(pruned) => tracing::info!(pruned, "old audit events deleted"),
                 Err(err) => tracing::warn!(error = %err, "audit pruning failed; will retry"),
             }
+        }
+    });
+}
+
+/// Indexes for search the messages stored before the index existed (a
+/// no-op once done), retrying after a failure.
+fn spawn_index_build(search: services::search::SearchService) {
+    tokio::spawn(async move {
+        let mut wait = Duration::from_secs(1);
+        while let Err(err) = search.build_index().await {
+            tracing::warn!(error = %err, "search index: building failed; will retry");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(60));
         }
     });
 }

@@ -1,8 +1,9 @@
 //! Request budgets (the spec's rate limiting): one for sign-in and the
 //! other credential endpoints, keyed by client address, and one for the
-//! REST API, server functions and WebSocket handshakes, keyed by user when
-//! the request carries a valid access token and by address otherwise.
-//! Pages, static files and health checks are not limited. WebSocket frames
+//! REST API, server functions, WebSocket handshakes and the search results
+//! page, keyed by user when the request carries a valid access token and by
+//! address otherwise. Other pages, static files and health checks are not
+//! limited. WebSocket frames
 //! have their own per-connection budget in the gateway.
 //!
 //! Budgets live in Redis when it is configured ([`RateLimiter`]), so every
@@ -57,7 +58,13 @@ impl Budget {
             || path.starts_with("/auth/oauth2/")
         {
             Some(Self::Auth)
-        } else if path.starts_with("/api/") || path.starts_with("/rpc/") || path == "/ws" {
+        } else if path.starts_with("/api/")
+            || path.starts_with("/rpc/")
+            || path == "/ws"
+            // The results page searches as the API does (without JavaScript
+            // it is how people search).
+            || path == "/search"
+        {
             // The API description is documentation, not traffic worth a budget.
             (path != "/api/v1/openapi.json").then_some(Self::Api)
         } else {

@@ -50,6 +50,7 @@ use utoipa::OpenApi;
         crate::routes::conversations::leave_room,
         crate::routes::messages::history,
         crate::routes::messages::send_message,
+        crate::routes::search::search,
         crate::routes::message_changes::edit_message,
         crate::routes::message_changes::delete_message,
         crate::routes::message_changes::changes,

@@ -11,6 +11,7 @@ pub mod oauth_browser;
 pub mod params;
 pub mod receipts;
 pub mod rooms;
+pub mod search;
 
 use axum::routing::get;
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn api_v1(document: openapi::Document) -> Router<AppState> {
         .merge(messages::router())
         .merge(message_changes::router())
         .merge(receipts::router())
+        .merge(search::router())
         .route(
             "/openapi.json",
             get(openapi::serve).layer(axum::Extension(document)),

@@ -39,6 +39,7 @@ mod resume;
 mod rooms;
 mod rpc;
 mod safe_gets;
+mod search;
 mod sending;
 mod shutdown;
 mod static_files;

@@ -31,6 +31,10 @@ use terms::Terms;
 pub const INDEX_BATCH: u32 = 500;
 /// Deepest page by relevance (ranking every match further is not worth it).
 const MAX_RELEVANCE_OFFSET: u32 = 1_000;
+const _: () = assert!(
+    MAX_RELEVANCE_OFFSET == 1_000,
+    "cursor_pattern spells it out"
+);
 
 /// A search as asked: the query typed, and the controls beside it.
 #[derive(Debug, Clone, Default)]
@@ -78,11 +82,6 @@ impl SearchService {
             || query.until.is_some()
             || query.has_link
             || request.conversation.is_some();
-        if terms.is_empty() && !filtered {
-            return Err(ServiceError::Invalid(
-                "q: nothing to search for (type a word, or a filter such as from:@name)".into(),
-            ));
-        }
         let cursor = request.cursor.as_deref().map(parse_cursor).transpose()?;
         let mut results = SearchResults {
             messages: Vec::new(),
@@ -102,6 +101,11 @@ impl SearchService {
                     .search_conversations(user_id, &text, NAMES_PER_PAGE)
                     .await?;
             }
+        }
+        if terms.is_empty() && !filtered {
+            // Only punctuation or symbols (`*`, `-`, an emoji): no message
+            // can match, as in any search of words.
+            return Ok(results);
         }
         let sender = match &query.from {
             Some(name) => match self.chat.user_by_username(name).await? {
@@ -223,6 +227,13 @@ impl SearchService {
             tokio::task::yield_now().await;
         }
     }
+}
+
+/// The cursors [`format_cursor`] writes, as a regular expression (for the
+/// API's description; [`parse_cursor`] is the check).
+pub fn cursor_pattern() -> String {
+    // d: up to 18 digits (fits an i64); r: up to the deepest offset.
+    format!("^(d[1-9][0-9]{{0,17}}|m[0-9a-f]{{32}}|r([0-9]{{1,3}}|{MAX_RELEVANCE_OFFSET}))$")
 }
 
 /// Reads a cursor from a previous page's `next`.

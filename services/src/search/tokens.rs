@@ -185,6 +185,14 @@ impl Document {
     }
 }
 
+/// Tokenizes a batch of bodies off the async runtime (a batch of long
+/// messages is milliseconds of work).
+pub async fn documents(bodies: Vec<String>) -> Result<Vec<Document>, crate::store::StoreError> {
+    tokio::task::spawn_blocking(move || bodies.iter().map(|b| Document::of(b)).collect())
+        .await
+        .map_err(|err| crate::store::StoreError::Corrupt(format!("tokenizing failed: {err}")))
+}
+
 /// Appends `lexeme` as a quoted `tsvector`/`tsquery` value. Tokens hold
 /// only letters and digits; quotes and backslashes are escaped anyway.
 pub fn push_quoted(out: &mut String, lexeme: &str) {

@@ -7,7 +7,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::search::tokens::Document;
+use crate::search::tokens::{documents, Document};
 use crate::store::search::{
     page, FoundMessage, FoundPage, IndexProgress, MessageSearch, SearchCursor, SearchStore,
 };
@@ -169,15 +169,17 @@ impl SearchStore for PgStore {
         .bind(i64::from(batch))
         .fetch_all(&mut *tx)
         .await?;
-        let mut ids = Vec::with_capacity(rows.len());
-        let mut vectors = Vec::with_capacity(rows.len());
-        let mut links = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let document = Document::of(row.try_get("body")?);
-            ids.push(row.try_get::<Uuid, _>("id")?);
-            vectors.push(document.tsvector());
-            links.push(document.has_link);
-        }
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get::<Uuid, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let bodies = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>("body"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let documents = documents(bodies).await?;
+        let vectors: Vec<String> = documents.iter().map(Document::tsvector).collect();
+        let links: Vec<bool> = documents.iter().map(|d| d.has_link).collect();
         sqlx::query(
             "update messages m set search = v.search::tsvector, has_link = v.link \
              from unnest($1::uuid[], $2::text[], $3::bool[]) as v(id, search, link) where m.id = v.id",

@@ -7,7 +7,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::SqliteStore;
-use crate::search::tokens::Document;
+use crate::search::tokens::{documents, Document};
 use crate::store::search::{
     page, FoundMessage, FoundPage, IndexProgress, MessageSearch, SearchCursor, SearchStore,
 };
@@ -216,8 +216,11 @@ impl SearchStore for SqliteStore {
         .bind(i64::from(batch))
         .fetch_all(&mut *tx)
         .await?;
-        for row in &rows {
-            let document = Document::of(row.try_get("body")?);
+        let bodies = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>("body"))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (row, document) in rows.iter().zip(documents(bodies).await?) {
             let (stems, words) = document.sqlite_columns();
             sqlx::query(
                 "update message_search set has_link = ?, stems = ?, words = ? where doc = ?",
