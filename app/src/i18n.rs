@@ -14,6 +14,7 @@ mod chat;
 mod errors;
 mod groups;
 mod rooms;
+mod search;
 mod sessions;
 
 pub use actions::ActionTexts;
@@ -21,6 +22,7 @@ pub use admin::AdminTexts;
 pub use chat::ChatTexts;
 pub use groups::GroupTexts;
 pub use rooms::RoomTexts;
+pub use search::SearchTexts;
 pub use sessions::SessionTexts;
 
 /// A supported language.

@@ -32,6 +32,7 @@ use pages::admin::AdminPage;
 use pages::conversation::ConversationPage;
 use pages::login::{LoginPage, RegisterPage};
 use pages::people::PeoplePage;
+use pages::search::SearchPage;
 use pages::settings::{ProfilePage, SecurityPage};
 use pages::{home::HomePage, not_found::NotFound, rooms::RoomsPage};
 
@@ -126,6 +127,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:id") view=ConversationPage ssr=SsrMode::Async/>
                     <Route path=path!("/new") view=PeoplePage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </AppShell>

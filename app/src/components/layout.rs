@@ -40,9 +40,62 @@ fn Header() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"◎"</span>
                 <span class="brand-name">"ChatSphere"</span>
             </A>
+            <HeaderSearch/>
             <UserMenu/>
             <LanguageSwitcher/>
         </header>
+    }
+}
+
+/// The search box: a plain GET form to the results page. `/` (outside a
+/// text field) and Ctrl+K (⌘K) focus it.
+#[component]
+fn HeaderSearch() -> impl IntoView {
+    let s = use_texts().search();
+    let location = use_location();
+    let input = NodeRef::<leptos::html::Input>::new();
+    // On the results page it shows the query.
+    let value = move || {
+        if location.pathname.get() != "/search" {
+            return String::new();
+        }
+        let search = location.search.get();
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&search)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "q").map(|(_, v)| v))
+            .unwrap_or_default()
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            use leptos::wasm_bindgen::JsCast;
+            let typing = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                .is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                        || el.closest("[contenteditable]").ok().flatten().is_some()
+                });
+            let command = ev.ctrl_key() || ev.meta_key();
+            let shortcut = (command && ev.key().eq_ignore_ascii_case("k"))
+                || (ev.key() == "/" && !typing && !command && !ev.alt_key());
+            if shortcut {
+                if let Some(input) = input.get_untracked() {
+                    ev.prevent_default();
+                    let _ = input.focus();
+                    input.select();
+                }
+            }
+        });
+        on_cleanup(move || keys.remove());
+    }
+    view! {
+        <form class="header-search" method="get" action="/search" role="search">
+            <input node_ref=input id="header-search" type="search" name="q" value=value
+                autocomplete="off" maxlength=domain::search::MAX_QUERY_CHARS.to_string()
+                placeholder=s.placeholder aria-label=s.search aria-keyshortcuts="/ Control+K"
+                title=s.shortcut/>
+        </form>
     }
 }
 

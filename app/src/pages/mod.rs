@@ -7,4 +7,5 @@ pub mod login;
 pub mod not_found;
 pub mod people;
 pub mod rooms;
+pub mod search;
 pub mod settings;

@@ -134,19 +134,9 @@ pub async fn search(
     ApiQuery(params): ApiQuery<SearchQueryParams>,
 ) -> Result<Json<SearchResults>, ApiError> {
     let params = SearchParams::from(params);
-    let request = request(&params).map_err(|err| ApiError::invalid(format!("q: {err}")))?;
+    let request = SearchRequest::from_params(&params)
+        .map_err(|err| ApiError::invalid(format!("q: {err}")))?;
     Ok(Json(
         state.services.search.search(auth.user_id, &request).await?,
     ))
-}
-
-/// The service's request from the parameters.
-pub fn request(params: &SearchParams) -> Result<SearchRequest, domain::search::QueryError> {
-    Ok(SearchRequest {
-        query: params.query()?,
-        conversation: params.conversation,
-        public: params.public,
-        sort: params.sort,
-        cursor: params.cursor.clone(),
-    })
 }

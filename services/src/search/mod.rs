@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use domain::search::{
-    MessageHit, SearchQuery, SearchResults, SearchSort, Within, MAX_CURSOR_BYTES,
-    MESSAGES_PER_PAGE, NAMES_PER_PAGE,
+    MessageHit, QueryError, SearchParams, SearchQuery, SearchResults, SearchSort, Within,
+    MAX_CURSOR_BYTES, MESSAGES_PER_PAGE, NAMES_PER_PAGE,
 };
 use domain::ConversationKind;
 use uuid::Uuid;
@@ -50,6 +50,20 @@ pub struct SearchRequest {
     pub sort: SearchSort,
     /// From the previous page's `next`.
     pub cursor: Option<String>,
+}
+
+impl SearchRequest {
+    /// The request the API's parameters (or the results page's address)
+    /// describe.
+    pub fn from_params(params: &SearchParams) -> Result<Self, QueryError> {
+        Ok(Self {
+            query: params.query()?,
+            conversation: params.conversation,
+            public: params.public,
+            sort: params.sort,
+            cursor: params.cursor.clone(),
+        })
+    }
 }
 
 /// Searches messages, people and conversations.
