@@ -55,9 +55,13 @@ pub const MAY_NOT_DELETE: &str =
 pub const NOT_AN_EMOJI: &str = "emoji: a reaction is one emoji";
 /// A new emoji on a message that already carries the most distinct ones.
 pub const TOO_MANY_REACTIONS: &str = "this message already has 50 different reactions";
+/// A search's paging cursor that no page gave.
+pub const BAD_SEARCH_CURSOR: &str = "cursor: not one this server gave";
+/// A search too broad to answer within its time limit.
+pub const SEARCH_TOO_BROAD: &str = "search: too broad to answer in time; add words or filters";
 
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 20] = [
+pub const ALL: [&str; 22] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -78,4 +82,6 @@ pub const ALL: [&str; 20] = [
     MAY_NOT_DELETE,
     NOT_AN_EMOJI,
     TOO_MANY_REACTIONS,
+    BAD_SEARCH_CURSOR,
+    SEARCH_TOO_BROAD,
 ];

@@ -22,7 +22,7 @@ mod tests;
 
 pub use query::{QueryError, SearchQuery, Within, Word};
 
-/// Longest query, in characters (surrounding whitespace ignored).
+/// Longest query, in characters.
 pub const MAX_QUERY_CHARS: usize = 256;
 /// Messages per page of results.
 pub const MESSAGES_PER_PAGE: u32 = 20;
@@ -185,10 +185,16 @@ impl SearchParams {
             query.from = Some(from.trim_start_matches('@').to_owned());
         }
         if let Some(after) = self.after {
-            let next = after.succ_opt().ok_or(QueryError::BadDate("after"))?;
+            let next = after
+                .succ_opt()
+                .filter(|d| query::in_range(*d))
+                .ok_or(QueryError::BadDate("after"))?;
             query.since_day(next);
         }
         if let Some(before) = self.before {
+            if !query::in_range(before) {
+                return Err(QueryError::BadDate("before"));
+            }
             query.until_day(before);
         }
         query.has_link |= self.has_link;

@@ -2,7 +2,7 @@
 // English; a result opens its conversation at the message; the box answers
 // to its shortcuts; the results page works without JavaScript.
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, newUser, sameOrigin, watchPageProblems } from "./support";
+import { hydrated, newUser, PASSWORD, sameOrigin, watchPageProblems } from "./support";
 
 /** The signed-in user's id. */
 async function myId(page: Page): Promise<string> {
@@ -120,6 +120,22 @@ test("a filter typed in the box or set in the controls narrows the results", asy
   await ann.page.locator("#search-q").press("Enter");
   await expect(ann.page.locator(".search-page .error")).toHaveText("before: write the day as YYYY-MM-DD.");
   for (const who of [ann, ben]) await who.context.close();
+});
+
+test("signed out, the results page asks for sign-in and comes back to the search", async ({ browser }) => {
+  const ann = await newUser(browser, "backann");
+  await ann.context.close();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`/search?q=${encodeURIComponent("数据 库")}`);
+  await expect(page).toHaveURL(/\/login\?next=\/search%3Fq%3D/);
+  await hydrated(page);
+  await page.locator("#sign-in-form input[name=login]").fill(ann.username);
+  await page.locator("#sign-in-form input[name=password]").fill(PASSWORD);
+  await page.locator("#sign-in-form button[type=submit]").click();
+  await expect(page).toHaveURL(/\/search\?q=/);
+  await expect(page.locator("#search-q")).toHaveValue("数据 库");
+  await context.close();
 });
 
 test.describe("without JavaScript", () => {

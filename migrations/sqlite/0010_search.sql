@@ -22,6 +22,10 @@ create virtual table message_fts using fts5 (
     tokenize = 'ascii'
 );
 
+-- a deleted message's tokens are erased from the index's pages at once (by default fts5 only
+-- marks them deleted until its segments merge; with secure_delete on, sqlite zeroes freed pages).
+insert into message_fts (message_fts, rank) values ('secure-delete', 1);
+
 create trigger message_search_insert after insert on message_search when new.stems is not null begin
     insert into message_fts (rowid, stems, words) values (new.doc, new.stems, new.words);
 end;

@@ -361,14 +361,20 @@ fn spawn_audit_pruning(audit: services::audit::AuditService, retention: chrono::
 }
 
 /// Indexes for search the messages stored before the index existed (a
-/// no-op once done), retrying after a failure.
+/// no-op once done), at start and every ten minutes after (messages an
+/// older version stored during a rolling upgrade), retrying after a
+/// failure.
 fn spawn_index_build(search: services::search::SearchService) {
     tokio::spawn(async move {
-        let mut wait = Duration::from_secs(1);
-        while let Err(err) = search.build_index().await {
-            tracing::warn!(error = %err, "search index: building failed; will retry");
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(Duration::from_secs(60));
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            let mut wait = Duration::from_secs(1);
+            while let Err(err) = search.build_index().await {
+                tracing::warn!(error = %err, "search index: building failed; will retry");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(60));
+            }
         }
     });
 }

@@ -58,6 +58,8 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::Conflict(what) => Self::Conflict(what),
             StoreError::AccountDisabled => Self::AccountDisabled,
+            // Only searches have a time limit.
+            StoreError::TimedOut(_) => Self::Invalid(domain::messages::SEARCH_TOO_BROAD.into()),
             other if other.is_transient() => Self::Unavailable(other.to_string()),
             other => Self::Internal(other.to_string()),
         }

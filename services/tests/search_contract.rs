@@ -19,6 +19,8 @@ support::store_contract!(
     filters_narrow_and_pages_are_full_despite_unreadable_matches,
     by_relevance_pages_by_offset,
     a_deleted_conversation_leaves_nothing_behind,
+    long_messages_are_found_alike_on_both_backends,
+    filters_alone_page_newest_first_whatever_the_order_asked,
 );
 
 async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid, body: &str) -> domain::ChatMessage {
@@ -366,4 +368,42 @@ async fn a_deleted_conversation_leaves_nothing_behind(fx: Fixture) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn long_messages_are_found_alike_on_both_backends(fx: Fixture) {
+    let ann = fx.user("ann").await;
+    let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
+    // A character past its 256th occurrence keeps its place but is not
+    // indexed (PostgreSQL keeps 256 positions a lexeme; SQLite is held to it).
+    let repeated = format!("{}数据库 tail", "的".repeat(300));
+    post(&fx, dm.id, ann.id, &repeated).await;
+    // Past 16,383 positions nothing is indexed (PostgreSQL's last position).
+    let long = format!("{}needle", "w ".repeat(16_400));
+    post(&fx, dm.id, ann.id, &long).await;
+    assert_eq!(find(&fx, ann.id, "数据库", false).await, [repeated.as_str()]);
+    assert_eq!(find(&fx, ann.id, "tail", false).await, [repeated.as_str()]);
+    assert_eq!(find(&fx, ann.id, "的", false).await, [repeated.as_str()]);
+    assert!(find(&fx, ann.id, "的数据库", false).await.is_empty());
+    assert!(find(&fx, ann.id, "needle", false).await.is_empty());
+    assert_eq!(find(&fx, ann.id, "w", false).await, [long]);
+}
+
+async fn filters_alone_page_newest_first_whatever_the_order_asked(fx: Fixture) {
+    let ann = fx.user("ann").await;
+    let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
+    for i in 0..25 {
+        post(&fx, dm.id, ann.id, &format!("note {i}")).await;
+    }
+    let none = Terms::default();
+    let mut by_sender = search(ann.id, &none, false);
+    by_sender.sender = Some(ann.id);
+    by_sender.sort = SearchSort::Relevance;
+    let first = fx.store.search_messages(&by_sender).await.unwrap();
+    assert_eq!(first.messages.len(), 20);
+    assert_eq!(first.messages[0].body, "note 24");
+    assert!(matches!(first.next, Some(SearchCursor::Message(_))));
+    by_sender.cursor = first.next;
+    let second = fx.store.search_messages(&by_sender).await.unwrap();
+    let bodies: Vec<&str> = second.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["note 4", "note 3", "note 2", "note 1", "note 0"]);
 }

@@ -3,7 +3,7 @@
 //! closes without JavaScript) behind a menu button in the header.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_location;
 
 use crate::components::auth_state::AuthActions;
@@ -90,12 +90,12 @@ fn HeaderSearch() -> impl IntoView {
         on_cleanup(move || keys.remove());
     }
     view! {
-        <form class="header-search" method="get" action="/search" role="search">
+        <Form method="get" action="/search" attr:class="header-search" attr:role="search">
             <input node_ref=input id="header-search" type="search" name="q" value=value
                 autocomplete="off" maxlength=domain::search::MAX_QUERY_CHARS.to_string()
-                placeholder=s.placeholder aria-label=s.search aria-keyshortcuts="/ Control+K"
+                placeholder=s.placeholder aria-label=s.search aria-keyshortcuts="/ Control+K Meta+K"
                 title=s.shortcut/>
-        </form>
+        </Form>
     }
 }
 

@@ -116,6 +116,8 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::MAY_NOT_DELETE => "只有发送者本人或对话的所有者、管理员可以删除消息",
         t if t == m::NOT_AN_EMOJI => "回应只能是一个表情符号",
         t if t == m::TOO_MANY_REACTIONS => "这条消息已有 50 种不同的回应",
+        t if t == m::BAD_SEARCH_CURSOR => "这个翻页链接无效，请重新搜索",
+        t if t == m::SEARCH_TOO_BROAD => "搜索范围太大，无法及时完成，请增加关键词或筛选条件",
         _ => return None,
     })
 }

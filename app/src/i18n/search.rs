@@ -13,8 +13,6 @@ pub struct SearchTexts {
     pub placeholder: &'static str,
     /// The keyboard shortcut, told to screen readers.
     pub shortcut: &'static str,
-    /// Above the results; `{q}`: the query.
-    pub results_for: &'static str,
     /// When no message matches.
     pub no_messages: &'static str,
     /// The section of people found.
@@ -60,7 +58,6 @@ pub static EN: SearchTexts = SearchTexts {
     search: "Search",
     placeholder: "Search messages, people, rooms",
     shortcut: "Press / or Ctrl+K to search",
-    results_for: "Results for “{q}”",
     no_messages: "No messages found.",
     people: "People",
     conversations: "Rooms and groups",
@@ -87,7 +84,6 @@ pub static ZH_CN: SearchTexts = SearchTexts {
     search: "搜索",
     placeholder: "搜索消息、成员和房间",
     shortcut: "按 / 或 Ctrl+K 搜索",
-    results_for: "“{q}”的搜索结果",
     no_messages: "没有找到消息。",
     people: "成员",
     conversations: "房间和群组",

@@ -9,6 +9,7 @@ use domain::search::{
 use domain::{ConversationKind, UserSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::i18n::use_texts;
@@ -37,22 +38,11 @@ pub async fn search(params: SearchParams) -> Result<SearchResults, AppError> {
     Ok(services.search.search(auth.user_id, &request).await?)
 }
 
-/// `/search`.
+/// `/search`. The search runs once per address, here (outside the sign-in
+/// guard, whose content may be built more than once while it resolves).
 #[component]
 pub fn SearchPage() -> impl IntoView {
     let t = use_texts();
-    view! {
-        <Title text=format!("{} · ChatSphere", t.search().search)/>
-        <RequireSignIn>
-            <Search/>
-        </RequireSignIn>
-    }
-}
-
-#[component]
-fn Search() -> impl IntoView {
-    let t = use_texts();
-    let s = t.search();
     let query = use_query_map();
     let params = Memo::new(move |_| {
         query.with(|map| {
@@ -63,14 +53,6 @@ fn Search() -> impl IntoView {
             SearchParams::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
         })
     });
-    // Nothing typed yet is not an error: the page shows the form.
-    let problem = move || {
-        params.with(|p| match p.query() {
-            Err(domain::search::QueryError::Empty) if p.q.is_empty() => None,
-            Err(err) => Some(s.query_error(&err)),
-            Ok(_) => None,
-        })
-    };
     let results = Resource::new(
         move || params.get(),
         |params| async move {
@@ -80,21 +62,43 @@ fn Search() -> impl IntoView {
             }
         },
     );
-    let p = move || params.get();
-    let filtered = move || {
-        params.with(|p| {
-            p.from.is_some()
-                || p.after.is_some()
-                || p.before.is_some()
-                || p.has_link
-                || p.public
-                || p.sort == SearchSort::Relevance
+    view! {
+        <Title text=format!("{} · ChatSphere", t.search().search)/>
+        <RequireSignIn>
+            <Search params results/>
+        </RequireSignIn>
+    }
+}
+
+/// What [`SearchPage`] fetched for its address.
+type Results = Resource<Option<Result<SearchResults, AppError>>>;
+
+#[component]
+fn Search(params: Memo<SearchParams>, results: Results) -> impl IntoView {
+    let t = use_texts();
+    let s = t.search();
+    // Nothing typed yet is not an error: the page shows the form.
+    let problem = move || {
+        params.with(|p| match p.query() {
+            Err(domain::search::QueryError::Empty) if p.q.is_empty() => None,
+            Err(err) => Some(s.query_error(&err)),
+            Ok(_) => None,
         })
     };
+    let p = move || params.get();
+    // Open when a filter is set; then left as the reader leaves it.
+    let filtered = params.with_untracked(|p| {
+        p.from.is_some()
+            || p.after.is_some()
+            || p.before.is_some()
+            || p.has_link
+            || p.public
+            || p.sort == SearchSort::Relevance
+    });
     view! {
         <section class="panel search-page">
             <h1>{s.search}</h1>
-            <form class="search-form search-page-form" method="get" action="/search" role="search">
+            <Form method="get" action="/search" attr:class="search-form search-page-form" attr:role="search">
                 <label for="search-q" class="visually-hidden">{s.search}</label>
                 <input id="search-q" type="search" name="q" value=move || p().q autocomplete="off"
                     maxlength=MAX_QUERY_CHARS.to_string() placeholder=s.placeholder/>
@@ -131,7 +135,7 @@ fn Search() -> impl IntoView {
                     </div>
                 </details>
                 <p class="muted search-tips">{s.tips}</p>
-            </form>
+            </Form>
             <p class="error" role="alert" hidden=move || problem().is_none()>{problem}</p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -212,9 +216,11 @@ fn label(kind: ConversationKind, name: &str) -> String {
 fn Hit(hit: MessageHit) -> impl IntoView {
     let s = use_texts().search();
     let clock = crate::time::use_clock();
-    let local = clock.local(hit.created_at);
-    let when = {
+    let at = hit.created_at;
+    // In the reader's zone once the browser has told it.
+    let when = move || {
         use chrono::Datelike;
+        let local = clock.local(at);
         format!(
             "{:04}-{:02}-{:02} {}",
             local.year(),

@@ -110,7 +110,17 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
                         if let Err(err) = other {
                             flash.send("/login", &t.error(&err));
                         }
-                        let path = format!("/login?next={}", location.pathname.get_untracked());
+                        // Back here after signing in, query included (a search).
+                        let (here, query) =
+                            (location.pathname.get_untracked(), location.search.get_untracked());
+                        let next = if query.is_empty() { here } else { format!("{here}?{query}") };
+                        // (A query may hold `/` as it is: it reads better.)
+                        let path = format!(
+                            "/login?{}",
+                            serde_urlencoded::to_string([("next", next)])
+                                .unwrap_or_default()
+                                .replace("%2F", "/")
+                        );
                         view! { <Redirect path/> }.into_any()
                     }
                 }

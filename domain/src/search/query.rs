@@ -20,7 +20,10 @@ pub struct Word {
 /// Which conversation `in:` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Within {
-    /// `in:#name` or `in:name`: a room or a group, by name.
+    /// `in:#name`: a public room, by name (never a group: a group could be
+    /// named like a room to take its place).
+    Room(String),
+    /// `in:name`: one of the user's groups by that name, else a room.
     Named(String),
     /// `in:@user`: the direct conversation with that user.
     Direct(String),
@@ -69,10 +72,11 @@ impl std::error::Error for QueryError {}
 impl SearchQuery {
     /// Reads a query. Never fails on syntax: what is not a filter is text.
     pub fn parse(raw: &str) -> Result<Self, QueryError> {
-        let text = raw.trim();
-        if text.chars().count() > MAX_QUERY_CHARS {
+        // Counted as sent (as the API's schema counts), stopping early.
+        if raw.chars().nth(MAX_QUERY_CHARS).is_some() {
             return Err(QueryError::TooLong);
         }
+        let text = raw.trim();
         let still_typing = !raw.ends_with(char::is_whitespace);
         let mut query = Self::default();
         let mut rest = text;
@@ -175,34 +179,48 @@ impl SearchQuery {
             return Ok(false);
         }
         let day = |name: &'static str| {
-            NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| QueryError::BadDate(name))
+            NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .ok()
+                .filter(|d| in_range(*d))
+                .ok_or(QueryError::BadDate(name))
         };
         match key.to_ascii_lowercase().as_str() {
             "from" => self.from = Some(value.trim_start_matches('@').to_owned()),
             "in" => {
                 self.within = Some(match value.strip_prefix('@') {
                     Some(user) => Within::Direct(user.to_owned()),
-                    None => Within::Named(value.trim_start_matches('#').to_owned()),
+                    None => match value.strip_prefix('#') {
+                        Some(room) => Within::Room(room.to_owned()),
+                        None => Within::Named(value.to_owned()),
+                    },
                 })
             }
             "before" => self.until_day(day("before")?),
             "after" => {
-                let next = day("after")?.checked_add_days(Days::new(1));
+                let next = day("after")?
+                    .checked_add_days(Days::new(1))
+                    .filter(|d| in_range(*d));
                 self.since_day(next.ok_or(QueryError::BadDate("after"))?);
             }
             "on" => {
                 let day = day("on")?;
                 self.since_day(day);
-                self.until_day(
-                    day.checked_add_days(Days::new(1))
-                        .ok_or(QueryError::BadDate("on"))?,
-                );
+                let next = day.checked_add_days(Days::new(1)).filter(|d| in_range(*d));
+                self.until_day(next.ok_or(QueryError::BadDate("on"))?);
             }
             "has" if value.eq_ignore_ascii_case("link") => self.has_link = true,
             _ => return Ok(false),
         }
         Ok(true)
     }
+}
+
+/// Whether a day is one both databases compare and store: years 1 to 9999
+/// (SQLite compares times as text, where a fifth digit sorts wrong;
+/// PostgreSQL refuses years before 4713 BC).
+pub fn in_range(day: NaiveDate) -> bool {
+    use chrono::Datelike;
+    (1..=9999).contains(&day.year())
 }
 
 /// The text up to the closing quote (all of it when there is none) and

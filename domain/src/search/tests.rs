@@ -38,7 +38,7 @@ fn filters_are_read_and_the_rest_is_text() {
     )
     .unwrap();
     assert_eq!(query.from.as_deref(), Some("ann"));
-    assert_eq!(query.within, Some(Within::Named("general".into())));
+    assert_eq!(query.within, Some(Within::Room("general".into())));
     assert_eq!(query.since, Some(day("2026-02-01")));
     assert_eq!(query.until, Some(day("2026-03-01")));
     assert!(query.has_link);
@@ -103,9 +103,26 @@ fn empty_long_and_bad_dates_are_refused() {
         SearchQuery::parse("after:2026-02-30"),
         Err(QueryError::BadDate("after"))
     );
-    assert_eq!(
-        SearchQuery::parse("after:+262142-12-31"),
-        Err(QueryError::BadDate("after"))
+    for raw in [
+        "after:+262142-12-31",
+        "after:9999-12-31",
+        "before:+10000-01-01",
+        "on:0000-01-01",
+        "before:-0001-01-01",
+    ] {
+        assert!(
+            matches!(SearchQuery::parse(raw), Err(QueryError::BadDate(_))),
+            "{raw}"
+        );
+    }
+    let far = SearchParams {
+        q: "x".into(),
+        after: NaiveDate::from_ymd_opt(10_000, 1, 1),
+        ..SearchParams::default()
+    };
+    assert_eq!(far.query(), Err(QueryError::BadDate("after")));
+    assert!(
+        SearchQuery::parse("in:design").unwrap().within == Some(Within::Named("design".into()))
     );
 }
 

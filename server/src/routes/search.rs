@@ -40,9 +40,9 @@ pub struct SearchQueryParams {
     pub q: Option<QueryText>,
     /// Only this conversation.
     pub conversation: Option<Uuid>,
-    /// Only messages from this username.
-    #[param(max_length = 64)]
-    pub from: Option<String>,
+    /// Only messages from this username (an `@` before it is allowed).
+    #[param(inline)]
+    pub from: Option<FromName>,
     /// Only messages sent after this day (UTC).
     pub after: Option<NaiveDate>,
     /// Only messages sent before this day (UTC).
@@ -81,6 +81,44 @@ impl ToSchema for QueryText {
     }
 }
 
+/// A username to filter by, bounded before it is looked up.
+#[derive(Debug)]
+pub struct FromName(pub String);
+
+impl FromName {
+    /// Longest value: a username and its `@`.
+    pub const MAX: usize = domain::Username::MAX + 1;
+}
+
+impl<'de> Deserialize<'de> for FromName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        if raw.chars().nth(Self::MAX).is_some() {
+            return Err(serde::de::Error::custom(format_args!(
+                "at most {} characters",
+                Self::MAX
+            )));
+        }
+        Ok(Self(raw))
+    }
+}
+
+impl PartialSchema for FromName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(Self::MAX))
+            .description(Some("A username, with or without its `@`"))
+            .into()
+    }
+}
+
+impl ToSchema for FromName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SearchFromName")
+    }
+}
+
 /// A paging cursor, as a previous page's `next` gave it.
 #[derive(Debug, Deserialize)]
 pub struct Cursor(pub String);
@@ -106,7 +144,7 @@ impl From<SearchQueryParams> for SearchParams {
         Self {
             q: query.q.map(|q| q.0).unwrap_or_default(),
             conversation: query.conversation,
-            from: query.from,
+            from: query.from.map(|f| f.0),
             after: query.after,
             before: query.before,
             has_link: query.has_link.unwrap_or(false),

@@ -113,6 +113,81 @@ async fn each_user_finds_exactly_what_they_may_read() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_or_being_removed_ends_finding_a_groups_messages() {
+    let app = TestApp::spawn().await;
+    let (ann, bob, cat) = (
+        user(&app, "ann").await,
+        user(&app, "bob").await,
+        user(&app, "cat").await,
+    );
+    let group = new_group(&app, &ann, "plans", &[&bob, &cat]).await;
+    say(&app, &ann, &group, "launch plans 发布计划").await;
+    for who in [&ann, &bob, &cat] {
+        assert_eq!(found(&app, who, &[("q", "发布")]).await.len(), 1);
+    }
+    let (status, _) = call(
+        &app,
+        &ann,
+        Method::DELETE,
+        &format!("/api/v1/conversations/{group}/members/{}", bob.id),
+        None,
+    )
+    .await;
+    assert!(status < 300, "{status}");
+    let (status, _) = call(
+        &app,
+        &cat,
+        Method::DELETE,
+        &format!("/api/v1/conversations/{group}/members/{}", cat.id),
+        None,
+    )
+    .await;
+    assert!(status < 300, "{status}");
+    for who in [&bob, &cat] {
+        assert!(found(&app, who, &[("q", "发布")]).await.is_empty());
+        assert!(
+            found(&app, who, &[("q", "launch"), ("conversation", &group)])
+                .await
+                .is_empty()
+        );
+        assert!(found(&app, who, &[("q", "launch in:plans")])
+            .await
+            .is_empty());
+        let (_, results) = search(&app, who, &[("q", "plans")]).await;
+        assert_eq!(
+            results["conversations"],
+            json!([]),
+            "the group's name is not found either"
+        );
+    }
+    assert_eq!(found(&app, &ann, &[("q", "发布")]).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_room_by_its_hash_name_is_never_a_group_named_like_it() {
+    let app = TestApp::spawn().await;
+    let (ann, mallory) = (user(&app, "ann").await, user(&app, "mallory").await);
+    let general = room_id(&app, &ann, "general").await;
+    say(&app, &ann, &general, "roadmap in the room").await;
+    let fake = new_group(&app, &mallory, "General", &[&ann]).await;
+    say(
+        &app,
+        &mallory,
+        &fake,
+        "roadmap elsewhere https://evil.example",
+    )
+    .await;
+    assert_eq!(
+        found(&app, &ann, &[("q", "roadmap in:#general")]).await,
+        ["roadmap in the room"]
+    );
+    assert_eq!(
+        found(&app, &ann, &[("q", "roadmap in:General")]).await,
+        ["roadmap elsewhere https://evil.example"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_rooms_not_joined_only_when_asked_and_marked() {
     let app = TestApp::spawn().await;
     let (ann, eve) = (user(&app, "ann").await, user(&app, "eve").await);
@@ -296,7 +371,13 @@ async fn bad_queries_are_text_or_a_problem_never_a_server_error() {
     assert_eq!(found(&app, &ann, &[("q", "\"quoted")]).await.len(), 1);
     // Refused, with a problem the caller can read.
     let long = "数".repeat(domain::search::MAX_QUERY_CHARS + 1);
-    let cases: [(&[(&str, &str)], u16); 10] = [
+    let long_name = "a".repeat(40);
+    let cases: [(&[(&str, &str)], u16); 15] = [
+        (&[("q", "x after:9999-12-31")], 422),
+        (&[("q", "x before:-0001-01-01")], 422),
+        (&[("q", "x"), ("before", "-0001-01-01")], 422),
+        (&[("q", "x"), ("after", "9999-12-31")], 422),
+        (&[("q", "x"), ("from", &long_name)], 400),
         (&[], 422),
         (&[("q", "\"\"")], 422),
         (&[("q", "   ")], 422),

@@ -200,6 +200,7 @@ async fn no_english_ui_text_is_left_on_any_chinese_page() {
         "/search?q=%E4%BD%A0%E5%A5%BD".to_owned(),
         "/search?q=nothing+at+all&has_link=on".to_owned(),
         "/search?q=before%3Ayesterday".to_owned(),
+        "/search?q=x&cursor=zz".to_owned(),
         "/admin".to_owned(),
         "/settings/profile".to_owned(),
         "/settings/security".to_owned(),

@@ -78,7 +78,12 @@ impl ConversationService {
         username: &str,
     ) -> Result<Option<UserSummary>, ServiceError> {
         let username = username.trim().trim_start_matches('@');
-        if username.is_empty() || username.contains('@') {
+        // No username is longer (a longer text names nobody: it is not
+        // looked up).
+        if username.is_empty()
+            || username.contains('@')
+            || username.chars().nth(domain::Username::MAX).is_some()
+        {
             return Ok(None);
         }
         Ok(self

@@ -148,30 +148,41 @@ impl SearchService {
                 since: query.since,
                 until: query.until,
                 has_link: query.has_link,
-                sort: request.sort,
+                // Without words there is nothing to rank.
+                sort: if terms.is_empty() {
+                    SearchSort::Newest
+                } else {
+                    request.sort
+                },
                 cursor,
                 limit: MESSAGES_PER_PAGE,
             })
             .await?;
         results.next = found.next.and_then(format_cursor);
-        results.messages = found
-            .messages
-            .into_iter()
-            .map(|found| MessageHit {
-                snippet: snippet::snippet(&found.body, &terms),
-                id: found.id,
-                conversation_id: found.conversation_id,
-                conversation_kind: found.kind,
-                conversation_name: found.conversation_name,
-                peer_id: found.peer_id,
-                joined: found.joined,
-                seq: found.seq,
-                sender_id: found.sender_id,
-                sender_name: found.sender_name,
-                created_at: found.created_at,
-                edited_at: found.edited_at,
-            })
-            .collect();
+        // Snippets parse and tokenize whole messages: off the async runtime.
+        let terms = terms.clone();
+        results.messages = tokio::task::spawn_blocking(move || {
+            found
+                .messages
+                .into_iter()
+                .map(|found| MessageHit {
+                    snippet: snippet::snippet(&found.body, &terms),
+                    id: found.id,
+                    conversation_id: found.conversation_id,
+                    conversation_kind: found.kind,
+                    conversation_name: found.conversation_name,
+                    peer_id: found.peer_id,
+                    joined: found.joined,
+                    seq: found.seq,
+                    sender_id: found.sender_id,
+                    sender_name: found.sender_name,
+                    created_at: found.created_at,
+                    edited_at: found.edited_at,
+                })
+                .collect()
+        })
+        .await
+        .map_err(|err| ServiceError::Internal(format!("snippets: {err}")))?;
         Ok(results)
     }
 
@@ -194,6 +205,11 @@ impl SearchService {
                     .ok(),
                 None => None,
             },
+            Within::Room(name) => self
+                .chat
+                .resolve(user_id, &ConversationRef::RoomName(name.clone()))
+                .await
+                .ok(),
             Within::Named(name) => {
                 // A group of the user's by that name, else a public room.
                 let mine = self
@@ -219,22 +235,27 @@ impl SearchService {
     }
 
     /// Indexes messages stored before the index existed, batch after batch,
-    /// logging progress, until none is left. Run once per process at
-    /// start; several processes share the work.
+    /// logging progress, until none is left; how many it indexed. Run at
+    /// start and now and then after (a process of an older version may have
+    /// stored messages without indexing them); several processes share the
+    /// work.
     pub async fn build_index(&self) -> Result<u64, ServiceError> {
+        let pending = self.store.pending_index().await?;
+        if pending == 0 {
+            return Ok(0);
+        }
+        tracing::info!(pending, "search index: indexing older messages");
         let mut total = 0;
         loop {
-            let progress = self.store.index_pending(INDEX_BATCH).await?;
-            total += progress.indexed;
-            if progress.indexed == 0 {
-                if total > 0 {
-                    tracing::info!(indexed = total, "search index: older messages indexed");
-                }
+            let indexed = self.store.index_pending(INDEX_BATCH).await?;
+            if indexed == 0 {
+                tracing::info!(indexed = total, "search index: older messages indexed");
                 return Ok(total);
             }
+            total += indexed;
             tracing::info!(
                 indexed = total,
-                pending = progress.pending,
+                pending = pending.saturating_sub(total),
                 "search index: indexing older messages"
             );
             // Let the messages being sent now go first.
@@ -244,31 +265,27 @@ impl SearchService {
 }
 
 /// The cursors [`format_cursor`] writes, as a regular expression (for the
-/// API's description; [`parse_cursor`] is the check).
+/// API's description; [`parse_cursor`] is the check, and admits exactly
+/// these).
 pub fn cursor_pattern() -> String {
-    // d: up to 18 digits (fits an i64); r: up to the deepest offset.
-    format!("^(d[1-9][0-9]{{0,17}}|m[0-9a-f]{{32}}|r([0-9]{{1,3}}|{MAX_RELEVANCE_OFFSET}))$")
+    // m: a message id (newest first); r: how many to skip (by relevance).
+    format!("^(m[0-9a-f]{{32}}|r([0-9]{{1,3}}|{MAX_RELEVANCE_OFFSET}))$")
 }
 
 /// Reads a cursor from a previous page's `next`.
 fn parse_cursor(text: &str) -> Result<SearchCursor, ServiceError> {
-    let bad = || ServiceError::Invalid("cursor: not one this server gave".into());
-    if text.len() > MAX_CURSOR_BYTES || !text.is_ascii() {
+    let bad = || ServiceError::Invalid(domain::messages::BAD_SEARCH_CURSOR.into());
+    let digits = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    let hex = |v: &str| v.len() == 32 && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if text.len() > MAX_CURSOR_BYTES || !text.is_ascii() || text.is_empty() {
         return Err(bad());
     }
-    let (kind, value) = text.split_at(1.min(text.len()));
+    let (kind, value) = text.split_at(1);
     match kind {
-        "d" => value
-            .parse()
-            .ok()
-            .filter(|&n: &i64| n > 0)
-            .map(SearchCursor::Doc),
-        "m" => value.parse().ok().map(SearchCursor::Message),
-        "r" => value
-            .parse()
-            .ok()
-            .filter(|&n: &u32| n <= MAX_RELEVANCE_OFFSET)
-            .map(SearchCursor::Offset),
+        "m" if hex(value) => value.parse().ok().map(SearchCursor::Message),
+        "r" if digits(value) && (value.len() <= 3 || value == MAX_RELEVANCE_OFFSET.to_string()) => {
+            value.parse().ok().map(SearchCursor::Offset)
+        }
         _ => None,
     }
     .ok_or_else(bad)
@@ -277,7 +294,6 @@ fn parse_cursor(text: &str) -> Result<SearchCursor, ServiceError> {
 /// A cursor as `next`; `None` past the deepest page by relevance.
 fn format_cursor(cursor: SearchCursor) -> Option<String> {
     match cursor {
-        SearchCursor::Doc(doc) => Some(format!("d{doc}")),
         SearchCursor::Message(id) => Some(format!("m{}", id.simple())),
         SearchCursor::Offset(n) if n <= MAX_RELEVANCE_OFFSET => Some(format!("r{n}")),
         SearchCursor::Offset(_) => None,

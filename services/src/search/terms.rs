@@ -7,6 +7,12 @@ use super::tokens::{push_quoted, tokens};
 /// Shortest prefix matched as one (a one-letter prefix would read most of
 /// the index and find everything).
 pub const MIN_PREFIX_CHARS: usize = 2;
+/// Most terms a query is searched by (the cost of a search grows with its
+/// terms; more narrow it no further in practice). Repeated terms count once.
+pub const MAX_TERMS: usize = 12;
+/// Most tokens of one phrase (a longer one is searched by its beginning:
+/// 24 characters of Chinese text are found together rarely enough).
+pub const MAX_PHRASE_TOKENS: usize = 24;
 
 /// What a message must contain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +51,19 @@ impl Terms {
                         word: token.word().into_owned(),
                     });
                 }
-                _ => terms.push(Term::Phrase(found.iter().map(|t| t.stem()).collect())),
+                _ => terms.push(Term::Phrase(
+                    found
+                        .iter()
+                        .take(MAX_PHRASE_TOKENS)
+                        .map(|t| t.stem())
+                        .collect(),
+                )),
+            }
+            if terms.len() > 1 && terms[..terms.len() - 1].contains(&terms[terms.len() - 1]) {
+                terms.pop();
+            }
+            if terms.len() == MAX_TERMS {
+                break;
             }
         }
         Self(terms)

@@ -108,6 +108,14 @@ fn queries_become_terms_each_backend_reads_as_text() {
         }
     }
     assert!(terms("* - \"").is_empty());
+    // Bounded: repeated terms once, at most MAX_TERMS, phrases cut.
+    assert_eq!(terms(&"数 ".repeat(128)).0.len(), 1);
+    let many: String = (0..40).map(|i| format!("w{i} ")).collect();
+    assert_eq!(terms(&many).0.len(), terms::MAX_TERMS);
+    match &terms(&"数".repeat(200)).0[0] {
+        Term::Phrase(stems) => assert_eq!(stems.len(), terms::MAX_PHRASE_TOKENS),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -142,30 +150,53 @@ fn snippets_show_the_match_in_a_long_message() {
 #[test]
 fn cursors_round_trip_and_forged_ones_are_refused() {
     for cursor in [
-        SearchCursor::Doc(42),
         SearchCursor::Message(Uuid::now_v7()),
         SearchCursor::Offset(40),
+        SearchCursor::Offset(0),
     ] {
         assert_eq!(
             parse_cursor(&format_cursor(cursor).unwrap()).unwrap(),
             cursor
         );
     }
-    for bad in [
-        "",
-        "d",
-        "d0",
-        "d-1",
-        "x1",
-        "r9999999",
-        "m-not-a-uuid",
-        "数",
-        &"d1".repeat(40),
-    ] {
-        assert!(parse_cursor(bad).is_err(), "{bad}");
-    }
     assert_eq!(
         format_cursor(SearchCursor::Offset(MAX_RELEVANCE_OFFSET + 20)),
         None
     );
+    // The pattern the API states admits exactly what parses.
+    let pattern = regex::Regex::new(&cursor_pattern()).unwrap();
+    let id = Uuid::now_v7();
+    let good = [
+        format!("m{}", id.simple()),
+        "r0".into(),
+        "r999".into(),
+        "r1000".into(),
+        "r007".into(),
+    ];
+    for text in &good {
+        assert!(
+            pattern.is_match(text) && parse_cursor(text).is_ok(),
+            "{text}"
+        );
+    }
+    let bad = [
+        String::new(),
+        "m".into(),
+        "d12".into(),
+        "r".into(),
+        "r1001".into(),
+        "r0001".into(),
+        "r+5".into(),
+        "r-1".into(),
+        format!("m{}", id.hyphenated()),
+        format!("m{}", id.simple()).to_uppercase(),
+        "数".into(),
+        "r1".repeat(40),
+    ];
+    for text in &bad {
+        assert!(
+            !pattern.is_match(text) && parse_cursor(text).is_err(),
+            "{text}"
+        );
+    }
 }

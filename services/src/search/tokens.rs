@@ -111,12 +111,26 @@ pub fn tokens(text: &str) -> impl Iterator<Item = Token<'_>> {
     })
 }
 
+/// Most positions a message has in the index: PostgreSQL keeps positions
+/// up to 16383, so both indexes stop there (a longer text is found by its
+/// first 16383 words and characters).
+pub const MAX_POSITIONS: usize = 16_383;
+/// Most positions of one lexeme: PostgreSQL keeps 256 per lexeme, so both
+/// indexes keep as many (further occurrences hold their position with
+/// [`FILLER`], which no query can match).
+pub const MAX_OCCURRENCES: usize = 256;
+/// Holds a position in SQLite's index where PostgreSQL's has none: not a
+/// letter or digit, so the tokenizer never makes it, and no query holds it.
+pub const FILLER: &str = "\u{b7}";
+
 /// What the index holds of one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Document {
-    /// Each word's stem, in order (one per position).
+    /// Each word's stem, in order (one per position; [`FILLER`] past a
+    /// stem's [`MAX_OCCURRENCES`]).
     pub stems: Vec<String>,
-    /// For each position whose word differs from its stem, the word.
+    /// For each position whose word differs from its stem, the word (while
+    /// it has positions left).
     pub words: Vec<(usize, String)>,
     /// Whether the message has a link.
     pub has_link: bool,
@@ -131,15 +145,25 @@ impl Document {
                 .any(|piece| matches!(piece, domain::markdown::Piece::Link(_))),
             ..Self::default()
         };
-        for token in tokens(body) {
+        let mut occurrences: std::collections::HashMap<String, usize> = Default::default();
+        let mut room = |lexeme: &str| {
+            let seen = occurrences.entry(lexeme.to_owned()).or_default();
+            *seen += 1;
+            *seen <= MAX_OCCURRENCES
+        };
+        for token in tokens(body).take(MAX_POSITIONS) {
             let stem = token.stem();
             let word = token.word();
-            if word != stem {
+            if word != stem && room(&word) {
                 document
                     .words
                     .push((document.stems.len(), word.into_owned()));
             }
-            document.stems.push(stem);
+            if room(&stem) {
+                document.stems.push(stem);
+            } else {
+                document.stems.push(FILLER.to_owned());
+            }
         }
         document
     }
@@ -158,10 +182,11 @@ impl Document {
     pub fn tsvector(&self) -> String {
         use std::collections::BTreeMap;
         use std::fmt::Write;
-        // PostgreSQL keeps positions up to 16383 (it clamps larger ones).
-        let position = |i: usize| (i + 1).min(16_383);
+        // At most MAX_POSITIONS positions, MAX_OCCURRENCES per lexeme: as
+        // PostgreSQL keeps them, with nothing clamped or dropped.
+        let position = |i: usize| i + 1;
         let mut lexemes: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (i, stem) in self.stems.iter().enumerate() {
+        for (i, stem) in self.stems.iter().enumerate().filter(|(_, s)| *s != FILLER) {
             lexemes
                 .entry(stem)
                 .or_default()

@@ -85,6 +85,10 @@ pub enum StoreError {
     /// Migrations could not be applied.
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A query ran past its time limit and was stopped (only searches have
+    /// one: a search too broad to answer in time).
+    #[error("{0} took too long")]
+    TimedOut(&'static str),
 }
 
 impl StoreError {

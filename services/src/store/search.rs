@@ -6,6 +6,8 @@
 //! its deletion. Who may read what is part of every query: a page is never
 //! short because rows were dropped after the fact.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::search::{ConversationHit, SearchSort};
@@ -15,12 +17,19 @@ use uuid::Uuid;
 use super::StoreError;
 use crate::search::terms::Terms;
 
+/// Longest a search may run in the database before it is stopped (a
+/// query that would read most of a large index is refused, not left to
+/// hold a connection and a core).
+pub const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(3);
+/// Most matches ranked by relevance: the newest this many (ranking every
+/// match of a frequent word would read the whole index).
+pub const MAX_RANKED: u32 = 1_000;
+
 /// Where a page of results ends, to go on from there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchCursor {
-    /// SQLite, newest first: index documents below this one.
-    Doc(i64),
-    /// PostgreSQL, newest first: messages with a smaller id.
+    /// Newest first: messages older than this one (ids are uuid v7, in
+    /// time order).
     Message(Uuid),
     /// By relevance: skip this many.
     Offset(u32),
@@ -92,15 +101,6 @@ pub struct FoundPage {
     pub next: Option<SearchCursor>,
 }
 
-/// How far building the index of older messages has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndexProgress {
-    /// Messages indexed by this call.
-    pub indexed: u64,
-    /// Messages still waiting.
-    pub pending: u64,
-}
-
 /// The search index.
 #[async_trait]
 pub trait SearchStore: Send + Sync {
@@ -117,9 +117,12 @@ pub trait SearchStore: Send + Sync {
     ) -> Result<Vec<ConversationHit>, StoreError>;
 
     /// Indexes up to `batch` messages stored before the index existed
-    /// (oldest first). Safe to run from several processes at once and to
-    /// stop at any point: what is done stays done.
-    async fn index_pending(&self, batch: u32) -> Result<IndexProgress, StoreError>;
+    /// (oldest first); how many it indexed. Safe to run from several
+    /// processes at once and to stop at any point: what is done stays done.
+    async fn index_pending(&self, batch: u32) -> Result<u64, StoreError>;
+
+    /// How many messages wait to be indexed.
+    async fn pending_index(&self) -> Result<u64, StoreError>;
 }
 
 /// The first `limit` rows and where the next page starts, from `limit + 1`
@@ -131,18 +134,18 @@ pub(crate) fn page<T>(
     let limit = search.limit as usize;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let next = more.then(|| match search.sort {
-        SearchSort::Relevance => {
+    // Without words there is nothing to rank: newest first.
+    let relevance = !search.terms.is_empty() && search.sort == SearchSort::Relevance;
+    let next = more.then(|| {
+        if relevance {
             let skipped = match search.cursor {
                 Some(SearchCursor::Offset(n)) => n,
                 _ => 0,
             };
             SearchCursor::Offset(skipped.saturating_add(search.limit))
+        } else {
+            rows.last().map_or(SearchCursor::Offset(0), |(_, key)| *key)
         }
-        SearchSort::Newest => rows
-            .last()
-            .map(|(_, key)| *key)
-            .unwrap_or(SearchCursor::Offset(0)),
     });
     (rows.into_iter().map(|(row, _)| row).collect(), next)
 }

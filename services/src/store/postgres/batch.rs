@@ -21,6 +21,8 @@ impl PgStore {
         let Some(conversation_id) = batch_conversation(messages)? else {
             return Ok(Vec::new());
         };
+        // Tokenized before the conversation's row is locked.
+        let documents: Vec<Document> = messages.iter().map(|m| Document::of(m.body)).collect();
         let mut tx = self.pool.begin().await?;
         // The row lock serialises every writer of the conversation (on every
         // process) until the commit: the duplicates read next are final.
@@ -59,6 +61,12 @@ impl PgStore {
                     _ => None,
                 })
                 .collect();
+            let indexed: Vec<&Document> = documents
+                .iter()
+                .zip(&plan)
+                .filter(|(_, p)| matches!(p, Plan::New(_)))
+                .map(|(d, _)| d)
+                .collect();
             let ids: Vec<Uuid> = new.iter().map(|_| Uuid::now_v7()).collect();
             let seqs: Vec<i64> = new.iter().map(|(_, s)| *s).collect();
             let senders: Vec<Uuid> = new.iter().map(|(m, _)| m.sender_id).collect();
@@ -70,8 +78,7 @@ impl PgStore {
                 .map(|(m, _)| crate::store::mentions_to_text(m.mentions))
                 .collect();
             let everyone: Vec<bool> = new.iter().map(|(m, _)| m.mentions_all).collect();
-            let indexed: Vec<Document> = new.iter().map(|(m, _)| Document::of(m.body)).collect();
-            let vectors: Vec<String> = indexed.iter().map(Document::tsvector).collect();
+            let vectors: Vec<String> = indexed.iter().map(|d| d.tsvector()).collect();
             let links: Vec<bool> = indexed.iter().map(|d| d.has_link).collect();
             sqlx::query(
                 "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at, \

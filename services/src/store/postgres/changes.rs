@@ -20,6 +20,11 @@ impl ChangeStore for PgStore {
         message_id: Uuid,
         change: MessageChange<'_>,
     ) -> Result<(ChatMessage, bool), StoreError> {
+        // An edit is tokenized before the transaction.
+        let indexed = match &change {
+            MessageChange::Edit { body } => Some(Document::of(body)),
+            _ => None,
+        };
         let mut tx = self.pool.begin().await?;
         // The conversation's row lock orders its changes (as its sends).
         let number: Option<i64> = sqlx::query_scalar(
@@ -62,7 +67,7 @@ impl ChangeStore for PgStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                let indexed = Document::of(body);
+                let indexed = indexed.unwrap_or_else(|| Document::of(body));
                 sqlx::query(
                     "update messages set body = $1, edited_at = $2, change_seq = $3, \
                      search = $5::tsvector, has_link = $6 where id = $4",

@@ -177,6 +177,8 @@ impl ConversationStore for PgStore {
     }
 
     async fn post_message(&self, message: &NewMessage<'_>) -> Result<Posted, StoreError> {
+        // Tokenized before the conversation's row is locked.
+        let indexed = Document::of(message.body);
         let mut tx = self.pool.begin().await?;
         // The row lock taken here serialises concurrent senders of one conversation.
         let seq: Option<i64> = sqlx::query_scalar(
@@ -187,7 +189,6 @@ impl ConversationStore for PgStore {
         .await?;
         let seq = seq.ok_or(StoreError::NotFound("conversation"))?;
         let id = Uuid::now_v7();
-        let indexed = Document::of(message.body);
         let inserted = sqlx::query(
             "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at, \
              mentions, mentions_all, search, has_link) \

@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::PgStore;
 use crate::search::tokens::{documents, Document};
 use crate::store::search::{
-    page, FoundMessage, FoundPage, IndexProgress, MessageSearch, SearchCursor, SearchStore,
+    page, FoundMessage, FoundPage, MessageSearch, SearchCursor, SearchStore, MAX_RANKED,
+    SEARCH_TIME_LIMIT,
 };
 use crate::store::{findable, like_pattern, StoreError};
 
@@ -51,20 +52,39 @@ fn found_from_row(row: &PgRow, user_id: Uuid) -> Result<FoundMessage, sqlx::Erro
 #[async_trait]
 impl SearchStore for PgStore {
     async fn search_messages(&self, search: &MessageSearch<'_>) -> Result<FoundPage, StoreError> {
-        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("select ");
+        let matching = !search.terms.is_empty();
+        let relevance = matching && search.sort == SearchSort::Relevance;
+        let mut skip = 0;
+        let mut below = None;
+        match search.cursor {
+            Some(SearchCursor::Message(id)) if !relevance => below = Some(id),
+            Some(SearchCursor::Offset(n)) if relevance => skip = n,
+            // Another order's cursor: nothing follows.
+            Some(_) => return Ok(FoundPage::default()),
+            None => {}
+        }
+        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("");
+        if relevance {
+            // The newest MAX_RANKED matches, ranked.
+            sql.push("select * from (");
+        }
+        sql.push("select ");
         // The first bind is $1, which the joins use.
-        sql.push_bind(search.user_id)
-            .push("::uuid as searcher,")
-            .push(FOUND_COLUMNS);
+        sql.push_bind(search.user_id).push("::uuid as searcher,");
+        if relevance {
+            sql.push(" ts_rank_cd(m.search, ")
+                .push_bind(search.terms.tsquery())
+                .push("::tsquery) as score,");
+        }
+        sql.push(FOUND_COLUMNS);
         sql.push(
             "where m.deleted_at is null and (m.conversation_id in \
              (select conversation_id from members where user_id = $1)",
         );
         if search.public {
-            sql.push(" or c.is_public");
+            sql.push(" or (c.kind = 'room' and c.is_public)");
         }
         sql.push(")");
-        let matching = !search.terms.is_empty();
         if matching {
             sql.push(" and m.search @@ ");
             sql.push_bind(search.terms.tsquery()).push("::tsquery");
@@ -85,28 +105,36 @@ impl SearchStore for PgStore {
         if search.has_link {
             sql.push(" and m.has_link");
         }
-        let relevance = matching && search.sort == SearchSort::Relevance;
-        match search.cursor {
-            Some(SearchCursor::Message(id)) if !relevance => {
-                sql.push(" and m.id < ").push_bind(id);
-            }
-            Some(SearchCursor::Offset(_)) if relevance => {}
-            // Another backend's or another order's cursor: nothing follows.
-            Some(_) => return Ok(FoundPage::default()),
-            None => {}
+        if let Some(id) = below {
+            sql.push(" and m.id < ").push_bind(id);
         }
+        sql.push(" order by m.id desc limit ");
         if relevance {
-            sql.push(" order by ts_rank_cd(m.search, ")
-                .push_bind(search.terms.tsquery())
-                .push("::tsquery) desc, m.id desc");
+            sql.push_bind(i64::from(MAX_RANKED))
+                .push(") hits order by score desc, id desc limit ")
+                .push_bind(i64::from(search.limit) + 1)
+                .push(" offset ")
+                .push_bind(i64::from(skip));
         } else {
-            sql.push(" order by m.id desc");
+            sql.push_bind(i64::from(search.limit) + 1);
         }
-        sql.push(" limit ").push_bind(i64::from(search.limit) + 1);
-        if let (true, Some(SearchCursor::Offset(skip))) = (relevance, search.cursor) {
-            sql.push(" offset ").push_bind(i64::from(skip));
-        }
-        let rows = sql.build().fetch_all(&self.pool).await?;
+        // Stopped by the server past the time limit (also when the client
+        // went away and left it running).
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&format!(
+            "set local statement_timeout = {}",
+            SEARCH_TIME_LIMIT.as_millis()
+        ))
+        .execute(&mut *tx)
+        .await?;
+        let rows = sql.build().fetch_all(&mut *tx).await.map_err(|err| {
+            match err.as_database_error().and_then(|db| db.code()) {
+                // query_canceled
+                Some(code) if code == "57014" => StoreError::TimedOut("search"),
+                _ => StoreError::Database(err),
+            }
+        })?;
+        tx.commit().await?;
         let rows = rows
             .iter()
             .map(|row| {
@@ -159,7 +187,7 @@ impl SearchStore for PgStore {
             .collect()
     }
 
-    async fn index_pending(&self, batch: u32) -> Result<IndexProgress, StoreError> {
+    async fn index_pending(&self, batch: u32) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Locked rows are another process's batch: skipped, not waited for.
         let rows = sqlx::query(
@@ -189,15 +217,16 @@ impl SearchStore for PgStore {
         .bind(&links)
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    async fn pending_index(&self) -> Result<u64, StoreError> {
         let pending: i64 = sqlx::query_scalar(
             "select count(*) from messages where search is null and deleted_at is null",
         )
-        .fetch_one(&mut *tx)
+        .fetch_one(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(IndexProgress {
-            indexed: rows.len() as u64,
-            pending: pending.max(0) as u64,
-        })
+        Ok(pending.max(0) as u64)
     }
 }

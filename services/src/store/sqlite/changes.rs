@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::conversations::{message_from_row, message_select};
 use super::SqliteStore;
+use crate::search::tokens::Document;
 use crate::store::changes::{react, ChangeStore, MessageChange, MessageVersion};
 use crate::store::StoreError;
 
@@ -19,6 +20,11 @@ impl ChangeStore for SqliteStore {
         message_id: Uuid,
         change: MessageChange<'_>,
     ) -> Result<(ChatMessage, bool), StoreError> {
+        // An edit is tokenized before the transaction.
+        let indexed = match &change {
+            MessageChange::Edit { body } => Some(Document::of(body)),
+            _ => None,
+        };
         let mut tx = self.writer.begin().await?;
         // The first statement writes, so SQLite takes the write lock at once.
         let number: Option<i64> = sqlx::query_scalar(
@@ -70,7 +76,9 @@ impl ChangeStore for SqliteStore {
                 .bind(message_id)
                 .execute(&mut *tx)
                 .await?;
-                super::search::reindex(&mut tx, message_id, body).await?;
+                if let Some(document) = &indexed {
+                    super::search::reindex(&mut tx, message_id, document).await?;
+                }
             }
             MessageChange::Delete => {
                 sqlx::query("delete from message_versions where message_id = ?")

@@ -8,6 +8,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::SqliteStore;
+use crate::search::tokens::Document;
 use crate::store::conversations::{
     direct_key, Conversation, ConversationStore, NewMessage, Posted,
 };
@@ -176,6 +177,8 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn post_message(&self, message: &NewMessage<'_>) -> Result<Posted, StoreError> {
+        // Tokenized before taking the one writing connection.
+        let indexed = Document::of(message.body);
         let mut tx = self.writer.begin().await?;
         // The first statement writes, so SQLite takes the write lock at once
         // (senders queue for the one writing connection anyway).
@@ -205,7 +208,7 @@ impl ConversationStore for SqliteStore {
         .await;
         match inserted {
             Ok(_) => {
-                super::search::index_new(&mut tx, id, message.conversation_id, message.body).await?
+                super::search::index_new(&mut tx, id, message.conversation_id, &indexed).await?
             }
             Err(err)
                 if err

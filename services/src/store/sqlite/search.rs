@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::SqliteStore;
 use crate::search::tokens::{documents, Document};
 use crate::store::search::{
-    page, FoundMessage, FoundPage, IndexProgress, MessageSearch, SearchCursor, SearchStore,
+    page, FoundMessage, FoundPage, MessageSearch, SearchCursor, SearchStore, MAX_RANKED,
+    SEARCH_TIME_LIMIT,
 };
 use crate::store::{findable, like_pattern, StoreError};
 
@@ -18,9 +19,8 @@ pub(super) async fn index_new(
     tx: &mut SqliteConnection,
     message_id: Uuid,
     conversation_id: Uuid,
-    body: &str,
+    document: &Document,
 ) -> Result<(), sqlx::Error> {
-    let document = Document::of(body);
     let (stems, words) = document.sqlite_columns();
     sqlx::query(
         "insert into message_search (message_id, conversation_id, has_link, stems, words) \
@@ -40,9 +40,8 @@ pub(super) async fn index_new(
 pub(super) async fn reindex(
     tx: &mut SqliteConnection,
     message_id: Uuid,
-    body: &str,
+    document: &Document,
 ) -> Result<(), sqlx::Error> {
-    let document = Document::of(body);
     let (stems, words) = document.sqlite_columns();
     sqlx::query(
         "update message_search set has_link = ?, stems = ?, words = ? where message_id = ?",
@@ -98,20 +97,63 @@ fn found_from_row(row: &SqliteRow, user_id: Uuid) -> Result<FoundMessage, sqlx::
 #[async_trait]
 impl SearchStore for SqliteStore {
     async fn search_messages(&self, search: &MessageSearch<'_>) -> Result<FoundPage, StoreError> {
-        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("with searcher (id) as (select ");
-        sql.push_bind(search.user_id)
-            .push(") select s.doc, ")
-            .push(FOUND_COLUMNS);
         let matching = !search.terms.is_empty();
-        if matching {
-            sql.push(" from message_fts f join message_search s on s.doc = f.rowid");
-        } else {
-            sql.push(" from message_search s");
+        let relevance = matching && search.sort == SearchSort::Relevance;
+        // Where the page starts: below the previous page's last message
+        // (its document, or while that message was deleted meanwhile, its
+        // id: documents are in message order).
+        let (mut below_doc, mut below_id, mut skip) = (None, None, 0);
+        match search.cursor {
+            Some(SearchCursor::Message(id)) if !relevance => {
+                below_doc = sqlx::query_scalar::<_, i64>(
+                    "select doc from message_search where message_id = ?",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                if below_doc.is_none() {
+                    below_id = Some(id);
+                }
+            }
+            Some(SearchCursor::Offset(n)) if relevance => skip = n,
+            // Another order's cursor: nothing follows.
+            Some(_) => return Ok(FoundPage::default()),
+            None => {}
         }
-        sql.push(FOUND_JOINS);
-        sql.push("where (s.conversation_id in (select conversation_id from members where user_id = (select id from searcher))");
+        // First the page's documents, the index read in the order asked for
+        // (newest first: FTS5 walks its index backwards and stops at the
+        // page's end; by relevance: the newest MAX_RANKED matches ranked);
+        // then what the page shows of them.
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("");
+        if relevance {
+            sql.push("select doc from (");
+        }
+        sql.push(if relevance {
+            "select f.rowid as doc, f.rank as score from "
+        } else {
+            "select s.doc from "
+        });
+        if matching {
+            sql.push("message_fts f join message_search s on s.doc = f.rowid");
+        } else {
+            sql.push("message_search s");
+        }
+        let by_message = search.sender.is_some()
+            || search.since.is_some()
+            || search.until.is_some()
+            || below_id.is_some();
+        if by_message {
+            sql.push(" join messages m on m.id = s.message_id");
+        }
+        sql.push(
+            " where (s.conversation_id in (select conversation_id from members where user_id = ",
+        )
+        .push_bind(search.user_id)
+        .push(")");
         if search.public {
-            sql.push(" or s.conversation_id in (select id from conversations where is_public)");
+            sql.push(
+                " or s.conversation_id in (select id from conversations where kind = 'room' and is_public)",
+            );
         }
         sql.push(")");
         if matching {
@@ -134,35 +176,63 @@ impl SearchStore for SqliteStore {
         if search.has_link {
             sql.push(" and s.has_link");
         }
-        let relevance = matching && search.sort == SearchSort::Relevance;
-        match search.cursor {
-            Some(SearchCursor::Doc(doc)) if !relevance => {
-                sql.push(" and s.doc < ").push_bind(doc);
-            }
-            Some(SearchCursor::Offset(_)) if relevance => {}
-            // Another backend's or another order's cursor: nothing follows.
-            Some(_) => return Ok(FoundPage::default()),
-            None => {}
+        let key = if matching { "f.rowid" } else { "s.doc" };
+        if let Some(doc) = below_doc {
+            sql.push(format_args!(" and {key} < ")).push_bind(doc);
         }
+        if let Some(id) = below_id {
+            sql.push(" and m.id < ").push_bind(id);
+        }
+        sql.push(format_args!(" order by {key} desc limit "));
         if relevance {
-            sql.push(" order by f.rank, s.doc desc");
+            sql.push_bind(i64::from(MAX_RANKED))
+                .push(") order by score, doc desc limit ")
+                .push_bind(i64::from(search.limit) + 1)
+                .push(" offset ")
+                .push_bind(i64::from(skip));
         } else {
-            sql.push(" order by s.doc desc");
+            sql.push_bind(i64::from(search.limit) + 1);
         }
-        sql.push(" limit ").push_bind(i64::from(search.limit) + 1);
-        if let (true, Some(SearchCursor::Offset(skip))) = (relevance, search.cursor) {
-            sql.push(" offset ").push_bind(i64::from(skip));
+        let docs: Vec<i64> = {
+            let mut conn = self.pool.acquire().await?;
+            let limit = TimeLimit::arm(&mut conn, SEARCH_TIME_LIMIT).await?;
+            let docs = sql.build_query_scalar().fetch_all(&mut *conn).await;
+            limit.disarm(&mut conn).await?;
+            docs.map_err(|err| timed_out(err, "search"))?
+        };
+        if docs.is_empty() {
+            return Ok(FoundPage::default());
         }
-        let rows = sql.build().fetch_all(&self.pool).await?;
-        let rows = rows
+        let mut details: QueryBuilder<Sqlite> = QueryBuilder::new("with searcher (id) as (select ");
+        details
+            .push_bind(search.user_id)
+            .push(") select s.doc, ")
+            .push(FOUND_COLUMNS)
+            .push(" from message_search s")
+            .push(FOUND_JOINS)
+            .push("where m.deleted_at is null and s.doc in (");
+        let mut list = details.separated(", ");
+        for doc in &docs {
+            list.push_bind(doc);
+        }
+        details.push(")");
+        let rows = details.build().fetch_all(&self.pool).await?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            found.insert(
+                row.try_get::<i64, _>("doc")?,
+                found_from_row(row, search.user_id)?,
+            );
+        }
+        // In the order of the documents found.
+        let rows = docs
             .iter()
-            .map(|row| {
-                Ok((
-                    found_from_row(row, search.user_id)?,
-                    SearchCursor::Doc(row.try_get("doc")?),
-                ))
+            .filter_map(|doc| found.remove(doc))
+            .map(|message| {
+                let key = SearchCursor::Message(message.id);
+                (message, key)
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            .collect();
         let (messages, next) = page(rows, search);
         Ok(FoundPage { messages, next })
     }
@@ -207,39 +277,112 @@ impl SearchStore for SqliteStore {
             .collect()
     }
 
-    async fn index_pending(&self, batch: u32) -> Result<IndexProgress, StoreError> {
-        let mut tx = self.writer.begin().await?;
+    async fn index_pending(&self, batch: u32) -> Result<u64, StoreError> {
+        // Read and tokenized without the writing connection; written only
+        // where still pending (an edit or deletion meanwhile wins).
         let rows = sqlx::query(
             "select s.doc, m.body from message_search s join messages m on m.id = s.message_id \
              where s.stems is null order by s.doc limit ?",
         )
         .bind(i64::from(batch))
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
+        let docs = rows
+            .iter()
+            .map(|row| row.try_get::<i64, _>("doc"))
+            .collect::<Result<Vec<_>, _>>()?;
         let bodies = rows
             .iter()
             .map(|row| row.try_get::<String, _>("body"))
             .collect::<Result<Vec<_>, _>>()?;
-        for (row, document) in rows.iter().zip(documents(bodies).await?) {
+        let documents = documents(bodies).await?;
+        let mut tx = self.writer.begin().await?;
+        let mut indexed = 0;
+        for (doc, document) in docs.iter().zip(&documents) {
             let (stems, words) = document.sqlite_columns();
-            sqlx::query(
-                "update message_search set has_link = ?, stems = ?, words = ? where doc = ?",
+            indexed += sqlx::query(
+                "update message_search set has_link = ?, stems = ?, words = ? \
+                 where doc = ? and stems is null",
             )
             .bind(document.has_link)
             .bind(stems)
             .bind(words)
-            .bind(row.try_get::<i64, _>("doc")?)
+            .bind(doc)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
         }
+        tx.commit().await?;
+        Ok(indexed)
+    }
+
+    async fn pending_index(&self) -> Result<u64, StoreError> {
         let pending: i64 =
             sqlx::query_scalar("select count(*) from message_search where stems is null")
-                .fetch_one(&mut *tx)
+                .fetch_one(&self.pool)
                 .await?;
-        tx.commit().await?;
-        Ok(IndexProgress {
-            indexed: rows.len() as u64,
-            pending: pending.max(0) as u64,
-        })
+        Ok(pending.max(0) as u64)
+    }
+}
+
+/// A time limit on the statements of one connection, through SQLite's
+/// progress handler. If the future running the statement is dropped (the
+/// client went away), the statement is stopped at once rather than left
+/// to run; a handler left behind does nothing.
+struct TimeLimit(std::sync::Arc<std::sync::atomic::AtomicU8>);
+
+/// The handler stops the statement once the deadline has passed.
+const RUNNING: u8 = 0;
+/// The handler does nothing (the statement ended).
+const DONE: u8 = 1;
+/// The handler stops the statement now, then does nothing.
+const ABANDONED: u8 = 2;
+
+impl TimeLimit {
+    async fn arm(
+        conn: &mut SqliteConnection,
+        limit: std::time::Duration,
+    ) -> Result<Self, sqlx::Error> {
+        use std::sync::atomic::Ordering;
+        let state = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(RUNNING));
+        let deadline = std::time::Instant::now() + limit;
+        let seen = state.clone();
+        conn.lock_handle()
+            .await?
+            .set_progress_handler(1_000, move || match seen.load(Ordering::Relaxed) {
+                DONE => true,
+                ABANDONED => {
+                    seen.store(DONE, Ordering::Relaxed);
+                    false
+                }
+                _ => std::time::Instant::now() < deadline,
+            });
+        Ok(Self(state))
+    }
+
+    async fn disarm(self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        self.0.store(DONE, std::sync::atomic::Ordering::Relaxed);
+        conn.lock_handle().await?.remove_progress_handler();
+        Ok(())
+    }
+}
+
+impl Drop for TimeLimit {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        // Still running: the future was dropped mid-statement.
+        let _ = self
+            .0
+            .compare_exchange(RUNNING, ABANDONED, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+/// A statement stopped by its time limit as [`StoreError::TimedOut`].
+fn timed_out(err: sqlx::Error, what: &'static str) -> StoreError {
+    // SQLITE_INTERRUPT
+    if err.as_database_error().and_then(|db| db.code()).as_deref() == Some("9") {
+        StoreError::TimedOut(what)
+    } else {
+        StoreError::Database(err)
     }
 }
