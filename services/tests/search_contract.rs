@@ -380,7 +380,10 @@ async fn long_messages_are_found_alike_on_both_backends(fx: Fixture) {
     // Past 16,383 positions nothing is indexed (PostgreSQL's last position).
     let long = format!("{}needle", "w ".repeat(16_400));
     post(&fx, dm.id, ann.id, &long).await;
-    assert_eq!(find(&fx, ann.id, "数据库", false).await, [repeated.as_str()]);
+    assert_eq!(
+        find(&fx, ann.id, "数据库", false).await,
+        [repeated.as_str()]
+    );
     assert_eq!(find(&fx, ann.id, "tail", false).await, [repeated.as_str()]);
     assert_eq!(find(&fx, ann.id, "的", false).await, [repeated.as_str()]);
     assert!(find(&fx, ann.id, "的数据库", false).await.is_empty());
