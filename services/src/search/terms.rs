@@ -2,7 +2,7 @@
 
 use domain::search::SearchQuery;
 
-use super::tokens::{push_quoted, tokens};
+use super::tokens::{push_quoted, tokens, written};
 
 /// Shortest prefix matched as one (a one-letter prefix would read most of
 /// the index and find everything).
@@ -100,8 +100,8 @@ impl Terms {
         out
     }
 
-    /// A `tsquery` literal: stems at weight D (the stems' weight), a
-    /// prefix at any weight (stems and written words alike).
+    /// A `tsquery` literal: stems as they are; a prefix of stems and of
+    /// written words (marked with [`super::tokens::WRITTEN`]) alike.
     pub fn tsquery(&self) -> String {
         let mut out = String::new();
         for term in &self.0 {
@@ -116,13 +116,14 @@ impl Terms {
                             out.push_str(" <-> ");
                         }
                         push_quoted(&mut out, stem);
-                        out.push_str(":D");
                     }
                 }
                 Term::Prefix { stem, word } => {
                     push_quoted(&mut out, stem);
-                    out.push_str(":D | ");
+                    out.push_str(" | ");
                     push_quoted(&mut out, word);
+                    out.push_str(":* | ");
+                    push_quoted(&mut out, &written(word));
                     out.push_str(":*");
                 }
             }

@@ -123,6 +123,18 @@ pub const MAX_OCCURRENCES: usize = 256;
 /// letter or digit, so the tokenizer never makes it, and no query holds it.
 pub const FILLER: &str = "\u{b7}";
 
+/// Marks a word as written (beside its stem) in PostgreSQL's index: no
+/// token starts with it, so no stem can be taken for a written word.
+pub const WRITTEN: char = '~';
+
+/// The lexeme of a word as written.
+pub fn written(word: &str) -> String {
+    let mut lexeme = String::with_capacity(word.len() + 1);
+    lexeme.push(WRITTEN);
+    lexeme.push_str(word);
+    lexeme
+}
+
 /// What the index holds of one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Document {
@@ -154,7 +166,7 @@ impl Document {
         for token in tokens(body).take(MAX_POSITIONS) {
             let stem = token.stem();
             let word = token.word();
-            if word != stem && room(&word) {
+            if word != stem && room(&written(&word)) {
                 document
                     .words
                     .push((document.stems.len(), word.into_owned()));
@@ -176,9 +188,11 @@ impl Document {
         (self.stems.join(" "), words.join(" "))
     }
 
-    /// PostgreSQL's form: a `tsvector` literal. Stems carry weight D (the
-    /// default) at their position, the differing words weight A at the
-    /// same position, so phrases match stems and prefixes match either.
+    /// PostgreSQL's form: a `tsvector` literal. Stems are lexemes as they
+    /// are, the differing words lexemes marked with [`WRITTEN`], at the
+    /// same positions: phrases match stems, prefixes either (no weights: a
+    /// weight is not in the GIN index, so matching one would read every
+    /// candidate row).
     pub fn tsvector(&self) -> String {
         use std::collections::BTreeMap;
         use std::fmt::Write;
@@ -192,11 +206,12 @@ impl Document {
                 .or_default()
                 .push(position(i).to_string());
         }
-        for (i, word) in &self.words {
+        let written: Vec<String> = self.words.iter().map(|(_, w)| written(w)).collect();
+        for ((i, _), word) in self.words.iter().zip(&written) {
             lexemes
                 .entry(word)
                 .or_default()
-                .push(format!("{}A", position(*i)));
+                .push(position(*i).to_string());
         }
         let mut out = String::new();
         for (lexeme, positions) in lexemes {

@@ -23,7 +23,7 @@ use crate::search::terms::Terms;
 pub const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(3);
 /// Most matches ranked by relevance: the newest this many (ranking every
 /// match of a frequent word would read the whole index).
-pub const MAX_RANKED: u32 = 1_000;
+pub const MAX_RANKED: u32 = 500;
 
 /// Where a page of results ends, to go on from there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -63,6 +63,23 @@ impl SearchStore for PgStore {
             Some(_) => return Ok(FoundPage::default()),
             None => {}
         }
+        // The conversations the searcher may read, given to the index with
+        // the words: it then reads only the matches in them.
+        let mut readable: Vec<Uuid> = sqlx::query_scalar(if search.public {
+            "select conversation_id from members where user_id = $1 \
+             union select id from conversations where kind = 'room' and is_public"
+        } else {
+            "select conversation_id from members where user_id = $1"
+        })
+        .bind(search.user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        if let Some(only) = search.conversation {
+            readable.retain(|id| *id == only);
+        }
+        if readable.is_empty() {
+            return Ok(FoundPage::default());
+        }
         let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("");
         if relevance {
             // The newest MAX_RANKED matches, ranked.
@@ -77,24 +94,15 @@ impl SearchStore for PgStore {
                 .push("::tsquery) as score,");
         }
         sql.push(FOUND_COLUMNS);
-        sql.push(
-            "where m.deleted_at is null and (m.conversation_id in \
-             (select conversation_id from members where user_id = $1)",
-        );
-        if search.public {
-            sql.push(" or (c.kind = 'room' and c.is_public)");
-        }
-        sql.push(")");
+        sql.push("where m.deleted_at is null and m.conversation_id = any(")
+            .push_bind(readable)
+            .push(")");
         if matching {
             sql.push(" and m.search @@ ");
             sql.push_bind(search.terms.tsquery()).push("::tsquery");
         }
         if let Some(sender) = search.sender {
             sql.push(" and m.sender_id = ").push_bind(sender);
-        }
-        if let Some(conversation) = search.conversation {
-            sql.push(" and m.conversation_id = ")
-                .push_bind(conversation);
         }
         if let Some(since) = search.since {
             sql.push(" and m.created_at >= ").push_bind(since);

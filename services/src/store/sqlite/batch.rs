@@ -78,7 +78,8 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;
-            super::search::index_new(&mut tx, id, conversation_id, document).await?;
+            super::search::index_new(&mut tx, id, conversation_id, message.sender_id, document)
+                .await?;
             newest_of.insert(message.sender_id, seq);
         }
         if next > last_seq {

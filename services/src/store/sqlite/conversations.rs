@@ -208,7 +208,14 @@ impl ConversationStore for SqliteStore {
         .await;
         match inserted {
             Ok(_) => {
-                super::search::index_new(&mut tx, id, message.conversation_id, &indexed).await?
+                super::search::index_new(
+                    &mut tx,
+                    id,
+                    message.conversation_id,
+                    message.sender_id,
+                    &indexed,
+                )
+                .await?
             }
             Err(err)
                 if err

@@ -19,15 +19,17 @@ pub(super) async fn index_new(
     tx: &mut SqliteConnection,
     message_id: Uuid,
     conversation_id: Uuid,
+    sender_id: Uuid,
     document: &Document,
 ) -> Result<(), sqlx::Error> {
     let (stems, words) = document.sqlite_columns();
     sqlx::query(
-        "insert into message_search (message_id, conversation_id, has_link, stems, words) \
-         values (?, ?, ?, ?, ?)",
+        "insert into message_search (message_id, conversation_id, sender_id, has_link, stems, words) \
+         values (?, ?, ?, ?, ?, ?)",
     )
     .bind(message_id)
     .bind(conversation_id)
+    .bind(sender_id)
     .bind(document.has_link)
     .bind(stems)
     .bind(words)
@@ -124,6 +126,14 @@ impl SearchStore for SqliteStore {
         // (newest first: FTS5 walks its index backwards and stops at the
         // page's end; by relevance: the newest MAX_RANKED matches ranked);
         // then what the page shows of them.
+        // A filter by sender or conversation reads that sender's or
+        // conversation's documents newest first and keeps those the words
+        // match (the matches gathered once): a frequent word is not read
+        // through for the few messages that pass. Otherwise the index of
+        // words is read, newest first, and stops at the page's end.
+        let narrow =
+            matching && !relevance && (search.sender.is_some() || search.conversation.is_some());
+        let fts_driven = matching && !narrow;
         let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("");
         if relevance {
             sql.push("select doc from (");
@@ -133,15 +143,12 @@ impl SearchStore for SqliteStore {
         } else {
             "select s.doc from "
         });
-        if matching {
+        if fts_driven {
             sql.push("message_fts f join message_search s on s.doc = f.rowid");
         } else {
             sql.push("message_search s");
         }
-        let by_message = search.sender.is_some()
-            || search.since.is_some()
-            || search.until.is_some()
-            || below_id.is_some();
+        let by_message = search.since.is_some() || search.until.is_some() || below_id.is_some();
         if by_message {
             sql.push(" join messages m on m.id = s.message_id");
         }
@@ -156,12 +163,16 @@ impl SearchStore for SqliteStore {
             );
         }
         sql.push(")");
-        if matching {
+        if fts_driven {
             sql.push(" and message_fts match ")
                 .push_bind(search.terms.fts5());
+        } else if narrow {
+            sql.push(" and s.doc in (select rowid from message_fts where message_fts match ")
+                .push_bind(search.terms.fts5())
+                .push(")");
         }
         if let Some(sender) = search.sender {
-            sql.push(" and m.sender_id = ").push_bind(sender);
+            sql.push(" and s.sender_id = ").push_bind(sender);
         }
         if let Some(conversation) = search.conversation {
             sql.push(" and s.conversation_id = ")
@@ -176,7 +187,7 @@ impl SearchStore for SqliteStore {
         if search.has_link {
             sql.push(" and s.has_link");
         }
-        let key = if matching { "f.rowid" } else { "s.doc" };
+        let key = if fts_driven { "f.rowid" } else { "s.doc" };
         if let Some(doc) = below_doc {
             sql.push(format_args!(" and {key} < ")).push_bind(doc);
         }
