@@ -57,6 +57,10 @@ pub(super) async fn reindex(
     Ok(())
 }
 
+/// Up to how many documents of one sender or conversation each is looked
+/// up in the index of words (beyond, the matches are gathered once).
+const FEW_DOCUMENTS: i64 = 5_000;
+
 /// The columns of a result, after `select s.doc, `. `searcher` is a
 /// one-row table holding the searcher's id (for `joined` and the name of
 /// a direct conversation).
@@ -134,6 +138,22 @@ impl SearchStore for SqliteStore {
         let narrow =
             matching && !relevance && (search.sender.is_some() || search.conversation.is_some());
         let fts_driven = matching && !narrow;
+        // Few such documents: each is looked up in the index of words;
+        // many: the matches are gathered once and each document looked up
+        // among them.
+        let few = narrow && {
+            let mut count: QueryBuilder<Sqlite> =
+                QueryBuilder::new("select count(*) from (select 1 from message_search s where true");
+            if let Some(sender) = search.sender {
+                count.push(" and s.sender_id = ").push_bind(sender);
+            }
+            if let Some(conversation) = search.conversation {
+                count.push(" and s.conversation_id = ").push_bind(conversation);
+            }
+            count.push(" limit ").push_bind(FEW_DOCUMENTS + 1).push(")");
+            let n: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+            n <= FEW_DOCUMENTS
+        };
         let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("");
         if relevance {
             sql.push("select doc from (");
@@ -166,6 +186,12 @@ impl SearchStore for SqliteStore {
         if fts_driven {
             sql.push(" and message_fts match ")
                 .push_bind(search.terms.fts5());
+        } else if few {
+            sql.push(
+                " and exists (select 1 from message_fts where rowid = s.doc and message_fts match ",
+            )
+            .push_bind(search.terms.fts5())
+            .push(")");
         } else if narrow {
             sql.push(" and s.doc in (select rowid from message_fts where message_fts match ")
                 .push_bind(search.terms.fts5())
