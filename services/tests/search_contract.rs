@@ -9,7 +9,7 @@ mod support;
 use domain::search::{SearchQuery, SearchSort};
 use services::search::terms::Terms;
 use services::store::search::{MessageSearch, SearchCursor};
-use services::store::{MessageChange, NewMessage, Posted};
+use services::store::MessageChange;
 use support::StoreFixture as Fixture;
 use uuid::Uuid;
 
@@ -22,27 +22,6 @@ support::store_contract!(
     long_messages_are_found_alike_on_both_backends,
     filters_alone_page_newest_first_whatever_the_order_asked,
 );
-
-async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid, body: &str) -> domain::ChatMessage {
-    let client = Uuid::now_v7().to_string();
-    match fx
-        .store
-        .post_message(&NewMessage {
-            conversation_id: conversation,
-            sender_id: sender,
-            client_msg_id: &client,
-            body,
-            reply_to: None,
-            mentions: &[],
-            mentions_all: false,
-        })
-        .await
-        .unwrap()
-    {
-        Posted::New(m) => m,
-        Posted::Duplicate(_) => panic!("new"),
-    }
-}
 
 /// A search of everything `user` may read (public rooms too when `public`).
 fn search<'a>(user: Uuid, terms: &'a Terms, public: bool) -> MessageSearch<'a> {
@@ -88,10 +67,10 @@ async fn each_user_finds_what_they_may_read_in_english_and_chinese(fx: Fixture) 
     let zh = "我们的数据库迁移完成了";
     let en = "The Databases were MIGRATED overnight";
     let mixed = "API接口 deploy 完成";
-    post(&fx, group.id, bob.id, zh).await;
-    post(&fx, group.id, ann.id, en).await;
+    fx.post(group.id, bob.id, zh).await;
+    fx.post(group.id, ann.id, en).await;
     let (dm, _) = fx.store.open_direct(ann.id, eve.id).await.unwrap();
-    post(&fx, dm.id, eve.id, mixed).await;
+    fx.post(dm.id, eve.id, mixed).await;
     let room = fx
         .store
         .create_room(eve.id, "ops", "数据库 backups")
@@ -102,7 +81,7 @@ async fn each_user_finds_what_they_may_read_in_english_and_chinese(fx: Fixture) 
         .await
         .unwrap();
     let public = "数据库 backup in the ops room";
-    post(&fx, room.id, eve.id, public).await;
+    fx.post(room.id, eve.id, public).await;
 
     // Chinese: the characters of a query, together, anywhere.
     assert_eq!(find(&fx, ann.id, "数据库", false).await, [zh]);
@@ -158,7 +137,7 @@ async fn each_user_finds_what_they_may_read_in_english_and_chinese(fx: Fixture) 
 async fn edits_and_deletions_change_what_is_found_at_once(fx: Fixture) {
     let ann = fx.user("ann").await;
     let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
-    let m = post(&fx, dm.id, ann.id, "first draft about kittens").await;
+    let m = fx.post(dm.id, ann.id, "first draft about kittens").await;
     fx.store
         .change_message(
             dm.id,
@@ -209,14 +188,16 @@ async fn filters_narrow_and_pages_are_full_despite_unreadable_matches(fx: Fixtur
         .unwrap();
     // Unreadable matches interleaved with readable ones.
     for i in 0..25 {
-        post(&fx, secret.id, eve.id, &format!("report {i} secret")).await;
+        fx.post(secret.id, eve.id, &format!("report {i} secret"))
+            .await;
         let sender = if i % 2 == 0 { ann.id } else { bob.id };
         let link = if i == 7 {
             " see https://example.com/r"
         } else {
             ""
         };
-        post(&fx, shared.id, sender, &format!("report {i}{link}")).await;
+        fx.post(shared.id, sender, &format!("report {i}{link}"))
+            .await;
     }
     let t = terms("report ");
     let first = fx
@@ -307,7 +288,7 @@ async fn filters_narrow_and_pages_are_full_despite_unreadable_matches(fx: Fixtur
     );
     // A direct conversation is named after the other person.
     let (dm, _) = fx.store.open_direct(ann.id, bob.id).await.unwrap();
-    post(&fx, dm.id, bob.id, "report for you").await;
+    fx.post(dm.id, bob.id, "report for you").await;
     let found = fx
         .store
         .search_messages(&search(ann.id, &t, false))
@@ -321,9 +302,10 @@ async fn by_relevance_pages_by_offset(fx: Fixture) {
     let ann = fx.user("ann").await;
     let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
     for i in 0..23 {
-        post(&fx, dm.id, ann.id, &format!("note {i}")).await;
+        fx.post(dm.id, ann.id, &format!("note {i}")).await;
     }
-    post(&fx, dm.id, ann.id, "note note note: the best note").await;
+    fx.post(dm.id, ann.id, "note note note: the best note")
+        .await;
     let t = terms("note ");
     let mut by_rank = search(ann.id, &t, false);
     by_rank.sort = SearchSort::Relevance;
@@ -354,13 +336,13 @@ async fn a_deleted_conversation_leaves_nothing_behind(fx: Fixture) {
         .add_member(room.id, ann.id, domain::MemberRole::Owner)
         .await
         .ok();
-    post(&fx, room.id, ann.id, "ephemeral words").await;
+    fx.post(room.id, ann.id, "ephemeral words").await;
     assert_eq!(find(&fx, ann.id, "ephemeral", true).await.len(), 1);
     fx.store.delete_room(room.id).await.unwrap();
     assert!(find(&fx, ann.id, "ephemeral", true).await.is_empty());
     // New messages elsewhere are found, and only they.
     let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
-    post(&fx, dm.id, ann.id, "fresh words").await;
+    fx.post(dm.id, ann.id, "fresh words").await;
     assert_eq!(find(&fx, ann.id, "words", true).await, ["fresh words"]);
     assert!(fx
         .store
@@ -376,10 +358,10 @@ async fn long_messages_are_found_alike_on_both_backends(fx: Fixture) {
     // A character past its 256th occurrence keeps its place but is not
     // indexed (PostgreSQL keeps 256 positions a lexeme; SQLite is held to it).
     let repeated = format!("{}数据库 tail", "的".repeat(300));
-    post(&fx, dm.id, ann.id, &repeated).await;
+    fx.post(dm.id, ann.id, &repeated).await;
     // Past 16,383 positions nothing is indexed (PostgreSQL's last position).
     let long = format!("{}needle", "w ".repeat(16_400));
-    post(&fx, dm.id, ann.id, &long).await;
+    fx.post(dm.id, ann.id, &long).await;
     assert_eq!(
         find(&fx, ann.id, "数据库", false).await,
         [repeated.as_str()]
@@ -395,7 +377,7 @@ async fn filters_alone_page_newest_first_whatever_the_order_asked(fx: Fixture) {
     let ann = fx.user("ann").await;
     let (dm, _) = fx.store.open_direct(ann.id, ann.id).await.unwrap();
     for i in 0..25 {
-        post(&fx, dm.id, ann.id, &format!("note {i}")).await;
+        fx.post(dm.id, ann.id, &format!("note {i}")).await;
     }
     let none = Terms::default();
     let mut by_sender = search(ann.id, &none, false);

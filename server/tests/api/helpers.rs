@@ -256,6 +256,21 @@ pub async fn call(
     )
 }
 
+/// Sends `body` to `conversation` as `who` over the REST API (a new client
+/// id each time) and returns the stored message; anything but 201 fails.
+pub async fn say(app: &TestApp, who: &User, conversation: &str, body: &str) -> serde_json::Value {
+    let (status, sent) = call(
+        app,
+        who,
+        reqwest::Method::POST,
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        Some(serde_json::json!({"client_msg_id": uuid::Uuid::now_v7().to_string(), "body": body})),
+    )
+    .await;
+    assert_eq!(status, 201, "{sent}");
+    sent["message"].clone()
+}
+
 /// The id of the public room named `name`, as `who` finds it in the directory.
 pub async fn room_id(app: &TestApp, who: &User, name: &str) -> String {
     let (status, rooms) = call(app, who, reqwest::Method::GET, "/api/v1/rooms", None).await;

@@ -5,20 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::groups::new_group;
-use crate::helpers::{call, room_id, user, TestApp, User};
-
-async fn say(app: &TestApp, who: &User, conversation: &str, body: &str) -> Value {
-    let (status, sent) = call(
-        app,
-        who,
-        Method::POST,
-        &format!("/api/v1/conversations/{conversation}/messages"),
-        Some(json!({"client_msg_id": uuid::Uuid::now_v7().to_string(), "body": body})),
-    )
-    .await;
-    assert_eq!(status, 201, "{sent}");
-    sent["message"].clone()
-}
+use crate::helpers::{call, room_id, say, user, TestApp, User};
 
 /// (unread, mentions) of a conversation in the user's list.
 async fn badge(app: &TestApp, who: &User, conversation: &str) -> (u64, u64) {

@@ -7,21 +7,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::groups::new_group;
-use crate::helpers::{call, user, TestApp, User};
+use crate::helpers::{call, say, user, TestApp, User};
 use crate::ws::{connect, next_of, send, silent, try_connect, Socket};
-
-async fn post(app: &TestApp, who: &User, conversation: &str, body: &str) -> Value {
-    let (status, sent) = call(
-        app,
-        who,
-        Method::POST,
-        &format!("/api/v1/conversations/{conversation}/messages"),
-        Some(json!({"client_msg_id": uuid::Uuid::now_v7().to_string(), "body": body})),
-    )
-    .await;
-    assert_eq!(status, 201, "{sent}");
-    sent["message"].clone()
-}
 
 async fn edit(app: &TestApp, who: &User, message: &Value, body: &str) -> (u16, Value) {
     call(
@@ -80,7 +67,7 @@ async fn cast(app: &TestApp) -> (User, User, User, User, String) {
 async fn only_the_sender_edits_and_every_edit_is_numbered() {
     let app = TestApp::spawn().await;
     let (admin, owner, member, outsider, group) = cast(&app).await;
-    let message = post(&app, &member, &group, "helo wrold").await;
+    let message = say(&app, &member, &group, "helo wrold").await;
     assert_eq!(message.get("change"), None, "a new message has no change");
 
     let (status, edited) = edit(&app, &member, &message, "hello world").await;
@@ -125,9 +112,9 @@ async fn only_the_sender_edits_and_every_edit_is_numbered() {
 async fn senders_managers_and_admins_in_rooms_delete_and_the_text_is_erased() {
     let app = TestApp::spawn().await;
     let (admin, owner, member, outsider, group) = cast(&app).await;
-    let mine = post(&app, &member, &group, "zqsecretmarker4d1f then typo").await;
+    let mine = say(&app, &member, &group, "zqsecretmarker4d1f then typo").await;
     edit(&app, &member, &mine, "zqsecretmarker4d1f fixed").await;
-    let owners = post(&app, &owner, &group, "from the owner").await;
+    let owners = say(&app, &owner, &group, "from the owner").await;
 
     // A member may not delete someone else's message; an outsider finds nothing.
     let (status, problem) = delete(&app, &member, &owners).await;
@@ -160,13 +147,13 @@ async fn senders_managers_and_admins_in_rooms_delete_and_the_text_is_erased() {
     assert_eq!(stored.body, "");
 
     // The owner may delete a member's message.
-    let other = post(&app, &member, &group, "to be moderated").await;
+    let other = say(&app, &member, &group, "to be moderated").await;
     assert_eq!(delete(&app, &owner, &other).await.0, 200);
 
     // In a public room, the server's admins moderate.
     let (_, rooms) = call(&app, &member, Method::GET, "/api/v1/rooms", None).await;
     let general = rooms["rooms"][0]["id"].as_str().unwrap().to_owned();
-    let said = post(&app, &member, &general, "in the room").await;
+    let said = say(&app, &member, &general, "in the room").await;
     assert_eq!(
         delete(&app, &owner, &said).await.0,
         403,
@@ -213,7 +200,7 @@ async fn a_message_of_another_conversation_is_not_found_through_this_one() {
     let app = TestApp::spawn().await;
     let (_, owner, member, _, group) = cast(&app).await;
     let other = new_group(&app, &owner, "other", &[&member]).await;
-    let message = post(&app, &member, &other, "elsewhere").await;
+    let message = say(&app, &member, &other, "elsewhere").await;
     let path = format!(
         "/api/v1/conversations/{group}/messages/{}",
         message["id"].as_str().unwrap()
@@ -246,7 +233,7 @@ async fn a_message_of_another_conversation_is_not_found_through_this_one() {
 async fn the_edit_window_closes() {
     let app = TestApp::spawn_configured(&[("CHATSPHERE_EDIT_WINDOW", "1")]).await;
     let (_, _, member, _, group) = cast(&app).await;
-    let message = post(&app, &member, &group, "quick").await;
+    let message = say(&app, &member, &group, "quick").await;
     assert_eq!(edit(&app, &member, &message, "quick fix").await.0, 200);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let (status, problem) = edit(&app, &member, &message, "too late").await;
@@ -267,7 +254,7 @@ async fn members_see_changes_live_in_order_and_the_socket_edits_too() {
     let (_, owner, member, _, group) = cast(&app).await;
     let mut watching = connect(&app, &owner).await;
     let mut editing = connect(&app, &member).await;
-    let message = post(&app, &member, &group, "first").await;
+    let message = say(&app, &member, &group, "first").await;
     let id = message["id"].as_str().unwrap();
 
     edit(&app, &member, &message, "second").await;
@@ -320,15 +307,15 @@ async fn members_see_changes_live_in_order_and_the_socket_edits_too() {
 async fn a_client_that_was_away_gets_the_changes_it_missed_once_each() {
     let app = TestApp::spawn().await;
     let (_, owner, member, _, group) = cast(&app).await;
-    let kept = post(&app, &member, &group, "kept").await;
-    let edited = post(&app, &member, &group, "edited twice").await;
-    let removed = post(&app, &member, &group, "removed").await;
+    let kept = say(&app, &member, &group, "kept").await;
+    let edited = say(&app, &member, &group, "edited twice").await;
+    let removed = say(&app, &member, &group, "removed").await;
     edit(&app, &member, &kept, "kept, edited once").await; // change 1: the client saw it
                                                            // The client goes away holding messages up to `removed` and change 1.
     edit(&app, &member, &edited, "edited once").await; // 2
     edit(&app, &member, &edited, "edited twice, for real").await; // 3
     delete(&app, &member, &removed).await; // 4
-    let late = post(&app, &member, &group, "new while away").await;
+    let late = say(&app, &member, &group, "new while away").await;
     edit(&app, &member, &late, "new while away, edited").await; // 5
 
     let auth = format!("Bearer {}", owner.token);
@@ -401,7 +388,7 @@ async fn a_client_that_was_away_gets_the_changes_it_missed_once_each() {
 async fn out_of_range_positions_and_array_bodies_are_refused() {
     let app = TestApp::spawn().await;
     let (_, _, member, _, group) = cast(&app).await;
-    let message = post(&app, &member, &group, "hi").await;
+    let message = say(&app, &member, &group, "hi").await;
     for after in ["-1", "9223372036854775808", "x"] {
         let path = format!("/api/v1/conversations/{group}/changes?after={after}");
         assert_eq!(

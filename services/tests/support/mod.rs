@@ -107,6 +107,37 @@ impl StoreFixture {
     }
 }
 
+impl StoreFixture {
+    /// Stores `body` from `sender` in `conversation` (a new client id, no
+    /// reply, no mentions) and returns it; a duplicate fails the test.
+    #[allow(dead_code)] // not every test file posts
+    pub async fn post(
+        &self,
+        conversation: uuid::Uuid,
+        sender: uuid::Uuid,
+        body: &str,
+    ) -> domain::ChatMessage {
+        let client = uuid::Uuid::now_v7().to_string();
+        match self
+            .store
+            .post_message(&services::store::NewMessage {
+                conversation_id: conversation,
+                sender_id: sender,
+                client_msg_id: &client,
+                body,
+                reply_to: None,
+                mentions: &[],
+                mentions_all: false,
+            })
+            .await
+            .unwrap()
+        {
+            services::store::Posted::New(m) => m,
+            services::store::Posted::Duplicate(_) => panic!("a new client id is new"),
+        }
+    }
+}
+
 /// Runs a store test on a fresh SQLite file.
 pub async fn on_sqlite<F, Fut>(test: F)
 where

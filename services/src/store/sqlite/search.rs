@@ -142,13 +142,16 @@ impl SearchStore for SqliteStore {
         // many: the matches are gathered once and each document looked up
         // among them.
         let few = narrow && {
-            let mut count: QueryBuilder<Sqlite> =
-                QueryBuilder::new("select count(*) from (select 1 from message_search s where true");
+            let mut count: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "select count(*) from (select 1 from message_search s where true",
+            );
             if let Some(sender) = search.sender {
                 count.push(" and s.sender_id = ").push_bind(sender);
             }
             if let Some(conversation) = search.conversation {
-                count.push(" and s.conversation_id = ").push_bind(conversation);
+                count
+                    .push(" and s.conversation_id = ")
+                    .push_bind(conversation);
             }
             count.push(" limit ").push_bind(FEW_DOCUMENTS + 1).push(")");
             let n: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
