@@ -46,19 +46,14 @@ use reply::Quote;
 #[derive(Debug, Clone)]
 pub(crate) struct ReaderName(pub String);
 
-/// `/c/:id`.
+/// `/c/:id`. The conversation is loaded here, once per address, outside
+/// the sign-in guard: the guard may build its content more than once while
+/// it resolves, and a second load on the server (which marks the page's
+/// messages read) rendered the page without the "New messages" divider
+/// that the browser, hydrating the first load's data, expected — a failed
+/// hydration.
 #[component]
 pub fn ConversationPage() -> impl IntoView {
-    view! {
-        <RequireSignIn>
-            <Conversation/>
-        </RequireSignIn>
-    }
-}
-
-#[component]
-fn Conversation() -> impl IntoView {
-    let t = use_texts();
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<Uuid>().ok());
     // Opened at a message (a reply's original): `?around=<seq>`.
@@ -81,6 +76,19 @@ fn Conversation() -> impl IntoView {
             }
         },
     );
+    view! {
+        <RequireSignIn>
+            <Conversation data join/>
+        </RequireSignIn>
+    }
+}
+
+/// What [`ConversationPage`] loaded for its address.
+type Loaded = Resource<Result<ConversationView, AppError>>;
+
+#[component]
+fn Conversation(data: Loaded, join: ServerAction<JoinRoom>) -> impl IntoView {
+    let t = use_texts();
     view! {
         <Suspense fallback=move || view! { <p class="muted">{t.loading}</p> }>
             {move || Suspend::new(async move {

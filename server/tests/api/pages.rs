@@ -303,3 +303,44 @@ async fn server_functions_called_during_page_renders_keep_their_own_context() {
         }
     }
 }
+
+/// A conversation page with unread messages is rendered from one load of
+/// the conversation: the "New messages" divider is in the HTML, and the
+/// data the browser hydrates from (the same load) agrees with it. A second
+/// load while rendering (which marks the page read) once dropped the
+/// divider from the HTML while the data still called for it: a hydration
+/// error in the browser, now and then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_page_with_unread_messages_is_rendered_from_one_load() {
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_SEND_RATE", "100")]).await;
+    let ann = user(&app, "ann").await;
+    let ben = user(&app, "ben").await;
+    let group = crate::groups::new_group(&app, &ann, "unread", &[&ben]).await;
+    for round in 0..5 {
+        for i in 0..3 {
+            crate::helpers::say(&app, &ann, &group, &format!("round {round} message {i}")).await;
+        }
+        let html = app
+            .client
+            .get(format!("{}/c/{group}", app.address))
+            .header("cookie", format!("cs_access={}", ben.token))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            html.matches("class=\"unread-divider\"").count(),
+            1,
+            "round {round}: one divider in the HTML"
+        );
+        // The conversation was loaded (and marked read) once: its data
+        // appears once in what the browser hydrates from.
+        assert_eq!(
+            html.matches(&format!("round {round} message 0")).count(),
+            2,
+            "round {round}: the first unread message once in the page and once in its data"
+        );
+    }
+}
