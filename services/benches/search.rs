@@ -460,20 +460,13 @@ async fn measure(
     for run in 0..RUNS {
         let terms = &terms[run % terms.len()];
         let search = MessageSearch {
-            user_id: searcher,
-            terms,
-            public: false,
             sender: match filter {
                 Filter::Sender(id) => Some(id),
                 _ => None,
             },
-            conversation: None,
-            since: None,
-            until: None,
             has_link: matches!(filter, Filter::Link),
             sort,
-            cursor: None,
-            limit: 20,
+            ..MessageSearch::newest(searcher, terms)
         };
         let started = Instant::now();
         let page = store.search_messages(&search).await.unwrap();

@@ -154,23 +154,11 @@ const BEFORE_SEARCH: i64 = 9;
 
 /// The bodies `user` finds for `raw`.
 async fn found(store: &std::sync::Arc<dyn store::Store>, user: Uuid, raw: &str) -> Vec<String> {
-    use domain::search::{SearchQuery, SearchSort};
+    use domain::search::SearchQuery;
     use services::search::terms::Terms;
     use services::store::search::MessageSearch;
     let terms = Terms::of(&SearchQuery::parse(raw).unwrap());
-    let search = MessageSearch {
-        user_id: user,
-        terms: &terms,
-        public: false,
-        sender: None,
-        conversation: None,
-        since: None,
-        until: None,
-        has_link: false,
-        sort: SearchSort::Newest,
-        cursor: None,
-        limit: 20,
-    };
+    let search = MessageSearch::newest(user, &terms);
     let page = store.search_messages(&search).await.unwrap();
     page.messages.into_iter().map(|m| m.body).collect()
 }

@@ -26,17 +26,8 @@ support::store_contract!(
 /// A search of everything `user` may read (public rooms too when `public`).
 fn search<'a>(user: Uuid, terms: &'a Terms, public: bool) -> MessageSearch<'a> {
     MessageSearch {
-        user_id: user,
-        terms,
         public,
-        sender: None,
-        conversation: None,
-        since: None,
-        until: None,
-        has_link: false,
-        sort: SearchSort::Newest,
-        cursor: None,
-        limit: 20,
+        ..MessageSearch::newest(user, terms)
     }
 }
 

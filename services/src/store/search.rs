@@ -62,6 +62,27 @@ pub struct MessageSearch<'a> {
     pub limit: u32,
 }
 
+impl<'a> MessageSearch<'a> {
+    /// Everything `user_id` is a member of, matching `terms`, newest first,
+    /// a page of [`domain::search::MESSAGES_PER_PAGE`]: the start of a
+    /// search, its filters set field by field.
+    pub fn newest(user_id: Uuid, terms: &'a Terms) -> Self {
+        Self {
+            user_id,
+            terms,
+            public: false,
+            sender: None,
+            conversation: None,
+            since: None,
+            until: None,
+            has_link: false,
+            sort: SearchSort::Newest,
+            cursor: None,
+            limit: domain::search::MESSAGES_PER_PAGE,
+        }
+    }
+}
+
 /// A message found, as stored.
 #[derive(Debug, Clone)]
 pub struct FoundMessage {
