@@ -360,11 +360,27 @@ fn spawn_audit_pruning(audit: services::audit::AuditService, retention: chrono::
     });
 }
 
-/// Indexes for search the messages stored before the index existed (a
-/// no-op once done), at start and every ten minutes after (messages an
-/// older version stored during a rolling upgrade), retrying after a
-/// failure.
+/// How often new messages are indexed in the background.
+const NEW_MESSAGES_INDEXED_EVERY: Duration = Duration::from_millis(250);
+
+/// Indexes for search the messages just stored (SQLite queues them), every
+/// moment, and the messages stored before the index existed (a no-op once
+/// done), at start and every ten minutes after (messages an older version
+/// stored during a rolling upgrade), retrying after a failure.
 fn spawn_index_build(search: services::search::SearchService) {
+    let new_messages = search.clone();
+    tokio::spawn(async move {
+        // Messages just stored (SQLite queues them): a search indexes what
+        // is left first, so this only keeps that short.
+        let mut every = tokio::time::interval(NEW_MESSAGES_INDEXED_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(err) = new_messages.index_new_messages().await {
+                tracing::warn!(error = %err, "search index: indexing new messages failed; will retry");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {

@@ -6,7 +6,10 @@
 //! `SEARCH_BENCH_CONVERSATIONS` (2,000) groups; then one user, a member of
 //! 50 of them, searches: latency p50/p95/p99 per kind of query. Figures,
 //! not assertions: the machines here are noisy. Filling takes minutes;
-//! smaller figures give a quick look.
+//! smaller figures give a quick look. `SEARCH_BENCH_BACKENDS=postgres` (or
+//! `sqlite`) runs one backend; `SEARCH_BENCH_KEEP=1` keeps the filled
+//! PostgreSQL database (its name is printed) for `explain analyze`, and
+//! `SEARCH_BENCH_REUSE=<name>` measures such a database again without filling.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +19,7 @@ use domain::{DisplayName, Username};
 use services::search::snippet::snippet;
 use services::search::terms::Terms;
 use services::search::tokens::Document;
-use services::store::search::MessageSearch;
+use services::store::search::{MessageSearch, QUEUE_BATCH};
 use services::store::{self, NewMessage, NewUser, Store};
 use uuid::Uuid;
 
@@ -220,14 +223,49 @@ async fn main() {
     let messages = var("SEARCH_BENCH_MESSAGES", 1_000_000);
     let users = var("SEARCH_BENCH_USERS", 5_000);
     let conversations = var("SEARCH_BENCH_CONVERSATIONS", 2_000);
+    let backends = std::env::var("SEARCH_BENCH_BACKENDS").unwrap_or_default();
+    let wanted = |backend: &str| backends.is_empty() || backends.split(',').any(|b| b == backend);
     tokenizing();
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = store::connect(&format!("sqlite://{}/bench.db", dir.path().display()))
-        .await
-        .unwrap();
-    run("sqlite", sqlite, messages, users, conversations).await;
-    if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
+    if wanted("sqlite") {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = store::connect(&format!("sqlite://{}/bench.db", dir.path().display()))
+            .await
+            .unwrap();
+        run("sqlite", sqlite, messages, users, conversations).await;
+    }
+    let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
+        return;
+    };
+    if wanted("postgres") {
+        if let Ok(name) = std::env::var("SEARCH_BENCH_REUSE") {
+            // A database kept by an earlier run: measured again, not refilled.
+            let url = support::with_database(&admin, &name);
+            let store = store::connect(&url).await.unwrap();
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            let (searcher, someone): (Uuid, Uuid) = sqlx::query_as(
+                "select s.id, x.sender_id from users s join members m on m.user_id = s.id \
+                 join messages x on x.conversation_id = m.conversation_id and x.sender_id <> s.id \
+                 where s.username = 'user0' limit 1",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            queries("postgres", &store, searcher, someone).await;
+            return;
+        }
         let (url, name) = support::create_pg_database(&admin).await;
+        if std::env::var_os("SEARCH_BENCH_KEEP").is_some() {
+            println!("postgres | kept: database {name}");
+            run(
+                "postgres",
+                store::connect(&url).await.unwrap(),
+                messages,
+                users,
+                conversations,
+            )
+            .await;
+            return;
+        }
         let bench = async {
             run(
                 "postgres",
@@ -337,13 +375,28 @@ async fn run(
             );
         }
     }
+    // SQLite indexes new messages after their transactions, in batches
+    // (PostgreSQL in the message's transaction: nothing is queued).
+    let mut queued = 0;
+    loop {
+        let n = store.index_queued(QUEUE_BATCH).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        queued += n;
+    }
     let took = started.elapsed();
     println!(
-        "{backend:>8} | {messages} messages stored (batches of {batch}) in {took:.1?}: {:.1?} each",
+        "{backend:>8} | {messages} messages stored (batches of {batch}) and indexed ({queued} after their transactions) in {took:.1?}: {:.1?} each",
         took / messages as u32
     );
 
-    let someone = groups[0].1[0];
+    queries(backend, &store, searcher, groups[0].1[0]).await;
+}
+
+/// Each kind of query, measured: `searcher` is a member of 50 groups,
+/// `someone` of one of them.
+async fn queries(backend: &str, store: &Arc<dyn Store>, searcher: Uuid, someone: Uuid) {
     let queries: [(&str, &[&str], Filter); 7] = [
         (
             "single word",
@@ -396,7 +449,7 @@ async fn run(
     for (kind, words, filter) in queries {
         measure(
             backend,
-            &store,
+            store,
             searcher,
             kind,
             words,
@@ -407,7 +460,7 @@ async fn run(
     }
     measure(
         backend,
-        &store,
+        store,
         searcher,
         "by relevance",
         &["deploy", "数据库", "error", "迁移", "build"],
@@ -417,7 +470,7 @@ async fn run(
     .await;
     measure(
         backend,
-        &store,
+        store,
         searcher,
         "has:link",
         &["deploy", "数据库", "error", "迁移", "build"],

@@ -8,7 +8,7 @@ mod support;
 
 use domain::search::{SearchQuery, SearchSort};
 use services::search::terms::Terms;
-use services::store::search::{MessageSearch, SearchCursor};
+use services::store::search::{MessageSearch, SearchCursor, SearchStore};
 use services::store::MessageChange;
 use support::StoreFixture as Fixture;
 use uuid::Uuid;
@@ -382,4 +382,132 @@ async fn filters_alone_page_newest_first_whatever_the_order_asked(fx: Fixture) {
     let second = fx.store.search_messages(&by_sender).await.unwrap();
     let bodies: Vec<&str> = second.messages.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(bodies, ["note 4", "note 3", "note 2", "note 1", "note 0"]);
+}
+
+/// PostgreSQL reads the newest messages before asking its GIN index
+/// (`SearchWindows`): whatever the windows, a search pages through exactly
+/// the matches, newest first, none twice: windows holding everything, tiny
+/// windows (each walk, its edge, then the index below it), and the index
+/// alone.
+#[tokio::test]
+async fn postgres_finds_the_same_whatever_it_walks_first() {
+    support::on_postgres(|fx| async move {
+        let ann = fx.user("ann").await;
+        let bob = fx.user("bob").await;
+        let eve = fx.user("eve").await;
+        let mut readable = Vec::new();
+        for name in ["one", "two", "three"] {
+            let group = fx
+                .store
+                .create_group(ann.id, name, &[bob.id])
+                .await
+                .unwrap();
+            readable.push(group.id);
+        }
+        let secret = fx
+            .store
+            .create_group(eve.id, "secret", &[bob.id])
+            .await
+            .unwrap();
+        // (body, sender is bob, has a link), oldest first.
+        let mut sent: Vec<(String, bool, bool)> = Vec::new();
+        for i in 0..90usize {
+            let mut body = format!("m{i}");
+            if i % 2 == 0 {
+                body.push_str(" alpha");
+            }
+            if i % 13 == 0 {
+                body.push_str(" beta");
+            }
+            if i % 5 == 0 {
+                body.push_str(" 我们的数据库迁移");
+            }
+            let link = i % 7 == 0;
+            if link {
+                body.push_str(" https://example.com/x");
+            }
+            let by_bob = i % 3 == 0;
+            let sender = if by_bob { bob.id } else { ann.id };
+            fx.post(readable[i % 3], sender, &body).await;
+            sent.push((body.clone(), by_bob, link));
+            // Unreadable matches between the readable ones.
+            fx.post(secret.id, eve.id, &format!("s{i} alpha beta 数据库"))
+                .await;
+        }
+        let base = services::store::PgStore::connect(&fx.url).await.unwrap();
+        let configs = [
+            services::store::SearchWindows::default(),
+            services::store::SearchWindows {
+                first: 3,
+                first_ranked: 4,
+                next: 5,
+                max_conversations: 100,
+            },
+            services::store::SearchWindows {
+                max_conversations: 0,
+                ..Default::default()
+            },
+        ];
+        type Wanted = fn(&str, bool, bool) -> bool;
+        let cases: [(&str, Option<Uuid>, bool, Wanted); 7] = [
+            ("alpha ", None, false, |b, _, _| b.contains("alpha")),
+            ("beta ", None, false, |b, _, _| b.contains("beta")),
+            ("数据库", None, false, |b, _, _| b.contains("数据库")),
+            ("alpha beta ", None, false, |b, _, _| {
+                b.contains("alpha") && b.contains("beta")
+            }),
+            ("alp", None, false, |b, _, _| b.contains("alpha")),
+            ("alpha ", Some(bob.id), false, |b, bob, _| {
+                b.contains("alpha") && bob
+            }),
+            ("数据库", None, true, |b, _, link| {
+                b.contains("数据库") && link
+            }),
+        ];
+        for windows in configs {
+            let store = base.clone().with_search_windows(windows);
+            for (raw, sender, has_link, wanted) in cases {
+                let expected: Vec<&str> = sent
+                    .iter()
+                    .rev()
+                    .filter(|(b, by_bob, link)| wanted(b, *by_bob, *link))
+                    .map(|(b, _, _)| b.as_str())
+                    .collect();
+                assert!(!expected.is_empty(), "{raw}");
+                let t = terms(raw);
+                for sort in [SearchSort::Newest, SearchSort::Relevance] {
+                    let mut found = Vec::new();
+                    let mut cursor = None;
+                    loop {
+                        let page = store
+                            .search_messages(&MessageSearch {
+                                sender,
+                                has_link,
+                                sort,
+                                cursor,
+                                limit: 4,
+                                ..MessageSearch::newest(ann.id, &t)
+                            })
+                            .await
+                            .unwrap();
+                        found.extend(page.messages.into_iter().map(|m| m.body));
+                        match page.next {
+                            Some(next) => cursor = Some(next),
+                            None => break,
+                        }
+                    }
+                    if sort == SearchSort::Relevance {
+                        let mut found = found.clone();
+                        found.sort();
+                        let mut expected = expected.clone();
+                        expected.sort();
+                        assert_eq!(found, expected, "{raw} by relevance, {windows:?}");
+                    } else {
+                        assert_eq!(found, expected, "{raw}, {windows:?}");
+                    }
+                }
+            }
+        }
+    })
+    .await;
 }

@@ -114,6 +114,23 @@ async fn senders_managers_and_admins_in_rooms_delete_and_the_text_is_erased() {
     let (admin, owner, member, outsider, group) = cast(&app).await;
     let mine = say(&app, &member, &group, "zqsecretmarker4d1f then typo").await;
     edit(&app, &member, &mine, "zqsecretmarker4d1f fixed").await;
+    // Indexed for search (SQLite indexes new messages after storing them;
+    // a search first indexes what waits), so the erasure below covers the
+    // index too.
+    let (status, found) = call(
+        &app,
+        &member,
+        Method::GET,
+        "/api/v1/search?q=zqsecretmarker4d1f",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        found["messages"].as_array().map(Vec::len),
+        Some(1),
+        "{found}"
+    );
     let owners = say(&app, &owner, &group, "from the owner").await;
 
     // A member may not delete someone else's message; an outsider finds nothing.

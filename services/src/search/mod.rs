@@ -17,7 +17,7 @@ use domain::ConversationKind;
 use uuid::Uuid;
 
 use crate::conversations::{ConversationRef, ConversationService};
-use crate::store::search::{MessageSearch, SearchCursor};
+use crate::store::search::{MessageSearch, SearchCursor, QUEUE_BATCH};
 use crate::store::Store;
 use crate::ServiceError;
 
@@ -232,6 +232,22 @@ impl SearchService {
             }
         };
         Ok(Some(found))
+    }
+
+    /// Indexes the messages stored since the last call (SQLite indexes new
+    /// messages in batches after their transactions; searching also does,
+    /// first); how many. Run every moment in the background.
+    pub async fn index_new_messages(&self) -> Result<u64, ServiceError> {
+        let mut total = 0;
+        loop {
+            let indexed = self.store.index_queued(QUEUE_BATCH).await?;
+            total += indexed;
+            if indexed < u64::from(QUEUE_BATCH) {
+                return Ok(total);
+            }
+            // Let the messages being sent now go first.
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Indexes messages stored before the index existed, batch after batch,

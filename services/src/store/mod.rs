@@ -35,7 +35,7 @@ pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use identities::{IdentityStore, PendingLogin};
 pub use mentions::MentionStore;
-pub use postgres::PgStore;
+pub use postgres::{PgStore, SearchWindows};
 pub use receipts::{MemberPositions, Positions, ReceiptStore};
 pub use rooms::RoomStore;
 pub use search::SearchStore;

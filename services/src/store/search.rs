@@ -24,6 +24,9 @@ pub const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(3);
 /// Most matches ranked by relevance: the newest this many (ranking every
 /// match of a frequent word would read the whole index).
 pub const MAX_RANKED: u32 = 500;
+/// Queued new messages indexed in one transaction (on SQLite it holds the
+/// one writing connection: messages being sent wait that long).
+pub const QUEUE_BATCH: u32 = 200;
 
 /// Where a page of results ends, to go on from there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +139,12 @@ pub trait SearchStore: Send + Sync {
         text: &str,
         limit: u32,
     ) -> Result<Vec<ConversationHit>, StoreError>;
+
+    /// Indexes up to `batch` messages stored since the last call, oldest
+    /// first; how many. SQLite indexes new messages after their
+    /// transaction, in batches (and before each search); PostgreSQL in the
+    /// message's own transaction, so it has none.
+    async fn index_queued(&self, batch: u32) -> Result<u64, StoreError>;
 
     /// Indexes up to `batch` messages stored before the index existed
     /// (oldest first); how many it indexed. Safe to run from several

@@ -45,6 +45,7 @@ mod mentions;
 mod receipts;
 mod rooms;
 mod search;
+pub use search::SearchWindows;
 mod sessions;
 
 use super::{
@@ -56,6 +57,7 @@ use super::{
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    search_windows: SearchWindows,
 }
 
 impl PgStore {
@@ -67,7 +69,18 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            search_windows: SearchWindows::default(),
+        })
+    }
+
+    /// The same store, searching with other windows (tests, tuning).
+    pub fn with_search_windows(self, search_windows: SearchWindows) -> Self {
+        Self {
+            search_windows,
+            ..self
+        }
     }
 }
 

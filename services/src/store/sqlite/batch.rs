@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::conversations::{message_from_row, message_select};
 use super::SqliteStore;
-use crate::search::tokens::Document;
 use crate::store::conversations::{batch_conversation, outcomes, plan, NewMessage, Plan, Posted};
 use crate::store::{classify, StoreError};
 
@@ -22,8 +21,6 @@ impl SqliteStore {
         let Some(conversation_id) = batch_conversation(messages)? else {
             return Ok(Vec::new());
         };
-        // Tokenized before taking the one writing connection.
-        let documents: Vec<Document> = messages.iter().map(|m| Document::of(m.body)).collect();
         let mut tx = self.writer.begin().await?;
         // Writing first takes SQLite's write lock at once: nothing changes
         // under the reads below until the commit.
@@ -58,7 +55,7 @@ impl SqliteStore {
         });
         let now = Utc::now();
         let mut newest_of: HashMap<Uuid, i64> = HashMap::new();
-        for ((message, step), document) in messages.iter().zip(&plan).zip(&documents) {
+        for (message, step) in messages.iter().zip(&plan) {
             let Plan::New(seq) = *step else { continue };
             let id = Uuid::now_v7();
             sqlx::query(
@@ -78,8 +75,6 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;
-            super::search::index_new(&mut tx, id, conversation_id, message.sender_id, document)
-                .await?;
             newest_of.insert(message.sender_id, seq);
         }
         if next > last_seq {

@@ -8,7 +8,6 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use crate::search::tokens::Document;
 use crate::store::conversations::{
     direct_key, Conversation, ConversationStore, NewMessage, Posted,
 };
@@ -177,8 +176,6 @@ impl ConversationStore for SqliteStore {
     }
 
     async fn post_message(&self, message: &NewMessage<'_>) -> Result<Posted, StoreError> {
-        // Tokenized before taking the one writing connection.
-        let indexed = Document::of(message.body);
         let mut tx = self.writer.begin().await?;
         // The first statement writes, so SQLite takes the write lock at once
         // (senders queue for the one writing connection anyway).
@@ -207,16 +204,7 @@ impl ConversationStore for SqliteStore {
         .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => {
-                super::search::index_new(
-                    &mut tx,
-                    id,
-                    message.conversation_id,
-                    message.sender_id,
-                    &indexed,
-                )
-                .await?
-            }
+            Ok(_) => {}
             Err(err)
                 if err
                     .as_database_error()

@@ -7,6 +7,10 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PgStore;
+use matches::matching_ids;
+pub use matches::SearchWindows;
+
+mod matches;
 use crate::search::tokens::{documents, Document};
 use crate::store::search::{
     page, FoundMessage, FoundPage, MessageSearch, SearchCursor, SearchStore, MAX_RANKED,
@@ -80,52 +84,6 @@ impl SearchStore for PgStore {
         if readable.is_empty() {
             return Ok(FoundPage::default());
         }
-        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("");
-        if relevance {
-            // The newest MAX_RANKED matches, ranked.
-            sql.push("select * from (");
-        }
-        sql.push("select ");
-        // The first bind is $1, which the joins use.
-        sql.push_bind(search.user_id).push("::uuid as searcher,");
-        if relevance {
-            sql.push(" ts_rank_cd(m.search, ")
-                .push_bind(search.terms.tsquery())
-                .push("::tsquery) as score,");
-        }
-        sql.push(FOUND_COLUMNS);
-        sql.push("where m.deleted_at is null and m.conversation_id = any(")
-            .push_bind(readable)
-            .push(")");
-        if matching {
-            sql.push(" and m.search @@ ");
-            sql.push_bind(search.terms.tsquery()).push("::tsquery");
-        }
-        if let Some(sender) = search.sender {
-            sql.push(" and m.sender_id = ").push_bind(sender);
-        }
-        if let Some(since) = search.since {
-            sql.push(" and m.created_at >= ").push_bind(since);
-        }
-        if let Some(until) = search.until {
-            sql.push(" and m.created_at < ").push_bind(until);
-        }
-        if search.has_link {
-            sql.push(" and m.has_link");
-        }
-        if let Some(id) = below {
-            sql.push(" and m.id < ").push_bind(id);
-        }
-        sql.push(" order by m.id desc limit ");
-        if relevance {
-            sql.push_bind(i64::from(MAX_RANKED))
-                .push(") hits order by score desc, id desc limit ")
-                .push_bind(i64::from(search.limit) + 1)
-                .push(" offset ")
-                .push_bind(i64::from(skip));
-        } else {
-            sql.push_bind(i64::from(search.limit) + 1);
-        }
         // Stopped by the server past the time limit (also when the client
         // went away and left it running).
         let mut tx = self.pool.begin().await?;
@@ -135,15 +93,54 @@ impl SearchStore for PgStore {
         ))
         .execute(&mut *tx)
         .await?;
-        let rows = sql.build().fetch_all(&mut *tx).await.map_err(|err| {
-            match err.as_database_error().and_then(|db| db.code()) {
+        let wanted = if relevance {
+            i64::from(MAX_RANKED)
+        } else {
+            i64::from(search.limit) + 1
+        };
+        let found = async {
+            let ids = matching_ids(
+                &mut tx,
+                self.search_windows,
+                search,
+                &readable,
+                below,
+                wanted,
+            )
+            .await?;
+            // The page's details; by relevance, the matches ranked first.
+            let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("select ");
+            // The first bind is $1, which the joins use.
+            sql.push_bind(search.user_id).push("::uuid as searcher,");
+            if relevance {
+                sql.push(" ts_rank_cd(m.search, ")
+                    .push_bind(search.terms.tsquery())
+                    .push("::tsquery) as score,");
+            }
+            sql.push(FOUND_COLUMNS)
+                .push("where m.id = any(")
+                .push_bind(ids)
+                .push(")");
+            if relevance {
+                sql.push(" order by score desc, m.id desc limit ")
+                    .push_bind(i64::from(search.limit) + 1)
+                    .push(" offset ")
+                    .push_bind(i64::from(skip));
+            } else {
+                sql.push(" order by m.id desc");
+            }
+            sql.build().persistent(false).fetch_all(&mut *tx).await
+        }
+        .await
+        .map_err(
+            |err| match err.as_database_error().and_then(|db| db.code()) {
                 // query_canceled
                 Some(code) if code == "57014" => StoreError::TimedOut("search"),
                 _ => StoreError::Database(err),
-            }
-        })?;
+            },
+        )?;
         tx.commit().await?;
-        let rows = rows
+        let rows = found
             .iter()
             .map(|row| {
                 let found = found_from_row(row, search.user_id)?;
@@ -193,6 +190,11 @@ impl SearchStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn index_queued(&self, _batch: u32) -> Result<u64, StoreError> {
+        // Indexed in each message's transaction: nothing waits.
+        Ok(0)
     }
 
     async fn index_pending(&self, batch: u32) -> Result<u64, StoreError> {

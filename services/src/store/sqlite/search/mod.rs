@@ -7,36 +7,13 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::SqliteStore;
+mod queue;
 use crate::search::tokens::{documents, Document};
 use crate::store::search::{
     page, FoundMessage, FoundPage, MessageSearch, SearchCursor, SearchStore, MAX_RANKED,
     SEARCH_TIME_LIMIT,
 };
 use crate::store::{findable, like_pattern, StoreError};
-
-/// Indexes a message just stored, in its transaction.
-pub(super) async fn index_new(
-    tx: &mut SqliteConnection,
-    message_id: Uuid,
-    conversation_id: Uuid,
-    sender_id: Uuid,
-    document: &Document,
-) -> Result<(), sqlx::Error> {
-    let (stems, words) = document.sqlite_columns();
-    sqlx::query(
-        "insert into message_search (message_id, conversation_id, sender_id, has_link, stems, words) \
-         values (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(message_id)
-    .bind(conversation_id)
-    .bind(sender_id)
-    .bind(document.has_link)
-    .bind(stems)
-    .bind(words)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
 
 /// Indexes an edited message's new text, in the edit's transaction.
 pub(super) async fn reindex(
@@ -103,6 +80,8 @@ fn found_from_row(row: &SqliteRow, user_id: Uuid) -> Result<FoundMessage, sqlx::
 #[async_trait]
 impl SearchStore for SqliteStore {
     async fn search_messages(&self, search: &MessageSearch<'_>) -> Result<FoundPage, StoreError> {
+        // Every message stored before this search is found.
+        self.flush_queue().await?;
         let matching = !search.terms.is_empty();
         let relevance = matching && search.sort == SearchSort::Relevance;
         // Where the page starts: below the previous page's last message
@@ -315,6 +294,10 @@ impl SearchStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn index_queued(&self, batch: u32) -> Result<u64, StoreError> {
+        self.index_queue(batch).await
     }
 
     async fn index_pending(&self, batch: u32) -> Result<u64, StoreError> {
