@@ -374,10 +374,16 @@ fn spawn_index_build(search: services::search::SearchService) {
         // is left first, so this only keeps that short.
         let mut every = tokio::time::interval(NEW_MESSAGES_INDEXED_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut wait = Duration::from_secs(1);
         loop {
             every.tick().await;
             if let Err(err) = new_messages.index_new_messages().await {
                 tracing::warn!(error = %err, "search index: indexing new messages failed; will retry");
+                // Not a warning every quarter of a second while it lasts.
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(60));
+            } else {
+                wait = Duration::from_secs(1);
             }
         }
     });

@@ -240,9 +240,9 @@ impl SearchService {
     pub async fn index_new_messages(&self) -> Result<u64, ServiceError> {
         let mut total = 0;
         loop {
-            let indexed = self.store.index_queued(QUEUE_BATCH).await?;
-            total += indexed;
-            if indexed < u64::from(QUEUE_BATCH) {
+            let taken = self.store.index_queued(QUEUE_BATCH).await?;
+            total += taken;
+            if taken < u64::from(QUEUE_BATCH) {
                 return Ok(total);
             }
             // Let the messages being sent now go first.

@@ -141,7 +141,7 @@ pub trait SearchStore: Send + Sync {
     ) -> Result<Vec<ConversationHit>, StoreError>;
 
     /// Indexes up to `batch` messages stored since the last call, oldest
-    /// first; how many. SQLite indexes new messages after their
+    /// first; how many it went through (0: none waits). SQLite indexes new messages after their
     /// transaction, in batches (and before each search); PostgreSQL in the
     /// message's own transaction, so it has none.
     async fn index_queued(&self, batch: u32) -> Result<u64, StoreError>;

@@ -74,7 +74,7 @@ pub(super) async fn matching_ids(
     };
     let mut ids = Vec::new();
     let mut below = below;
-    for window in [first, windows.next] {
+    for window in [first.max(1), windows.next.max(1)] {
         let hits = recent(
             tx,
             search,

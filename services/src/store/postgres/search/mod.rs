@@ -87,6 +87,11 @@ impl SearchStore for PgStore {
         // Stopped by the server past the time limit (also when the client
         // went away and left it running).
         let mut tx = self.pool.begin().await?;
+        // One snapshot for every statement: the windows' edges and the
+        // details agree whatever is stored or deleted meanwhile.
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(&format!(
             "set local statement_timeout = {}",
             SEARCH_TIME_LIMIT.as_millis()
@@ -118,7 +123,7 @@ impl SearchStore for PgStore {
                     .push("::tsquery) as score,");
             }
             sql.push(FOUND_COLUMNS)
-                .push("where m.id = any(")
+                .push("where m.deleted_at is null and m.id = any(")
                 .push_bind(ids)
                 .push(")");
             if relevance {

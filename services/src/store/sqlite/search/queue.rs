@@ -33,13 +33,19 @@ struct Batch {
 }
 
 impl SqliteStore {
-    /// Indexes up to `batch` queued messages, oldest first; how many.
+    /// Takes up to `batch` messages off the queue, oldest first, and
+    /// indexes them; how many it took off (those deleted since, or taken by
+    /// another batch meanwhile, included: 0 means the queue was empty).
     pub(in crate::store::sqlite) async fn index_queue(
         &self,
         batch: u32,
     ) -> Result<u64, StoreError> {
         match self.read_queue(batch).await? {
-            Some(batch) => self.write_queued(batch).await,
+            Some(batch) => {
+                let taken = batch.queued.len() as u64;
+                self.write_queued(batch).await?;
+                Ok(taken)
+            }
             None => Ok(0),
         }
     }
@@ -117,7 +123,7 @@ impl SqliteStore {
         current.push(")");
         let rows = current.build().fetch_all(&mut *tx).await?;
         let mut edited = Vec::new();
-        let mut rows_read = Vec::with_capacity(rows.len());
+        let mut now_of: HashMap<Uuid, (Uuid, Uuid)> = HashMap::with_capacity(rows.len());
         for row in &rows {
             let id: Uuid = row.try_get("id")?;
             let now: String = row.try_get("body")?;
@@ -125,12 +131,17 @@ impl SqliteStore {
             if now != body {
                 edited.push((id, Document::of(&now)));
             }
-            rows_read.push((
+            now_of.insert(
                 id,
-                row.try_get::<Uuid, _>("conversation_id")?,
-                row.try_get::<Uuid, _>("sender_id")?,
-            ));
+                (row.try_get("conversation_id")?, row.try_get("sender_id")?),
+            );
         }
+        // In queue order: documents are numbered in message order.
+        let rows_read: Vec<(Uuid, Uuid, Uuid)> = batch
+            .queued
+            .iter()
+            .filter_map(|(_, id)| now_of.get(id).map(|(c, s)| (*id, *c, *s)))
+            .collect();
         let edited: HashMap<Uuid, Document> = edited.into_iter().collect();
         let indexed = rows_read.len() as u64;
         if indexed > 0 {
@@ -163,11 +174,11 @@ impl SqliteStore {
     pub(in crate::store::sqlite) async fn flush_queue(&self) -> Result<(), StoreError> {
         let mut total = 0;
         while total < FLUSH_BEFORE_SEARCH {
-            let indexed = self.index_queue(QUEUE_BATCH).await?;
-            if indexed == 0 {
+            let taken = self.index_queue(QUEUE_BATCH).await?;
+            if taken == 0 {
                 return Ok(());
             }
-            total += indexed;
+            total += taken;
         }
         Ok(())
     }
@@ -252,6 +263,58 @@ mod tests {
         assert_eq!(found(&store, ann.id, "thought").await, ["second thought"]);
         assert!(found(&store, ann.id, "doomed").await.is_empty());
         assert_eq!(found(&store, ann.id, "stays").await, ["stays put"]);
+    }
+
+    /// A whole batch of messages deleted before they were indexed does not
+    /// stop a search's flush short of the ones after it.
+    #[tokio::test]
+    async fn a_batch_of_deleted_messages_does_not_end_the_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
+            .await
+            .unwrap();
+        let ann = store
+            .create_user(&NewUser {
+                username: Username::parse("ann").unwrap(),
+                email: None,
+                display_name: DisplayName::parse("Ann").unwrap(),
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        let (dm, _) = store.open_direct(ann.id, ann.id).await.unwrap();
+        let clients: Vec<String> = (0..QUEUE_BATCH).map(|i| format!("c{i}")).collect();
+        let batch: Vec<NewMessage<'_>> = clients
+            .iter()
+            .map(|client| NewMessage {
+                conversation_id: dm.id,
+                sender_id: ann.id,
+                client_msg_id: client,
+                body: "soon gone",
+                reply_to: None,
+                mentions: &[],
+                mentions_all: false,
+            })
+            .collect();
+        for posted in store.post_messages(&batch).await.unwrap() {
+            store
+                .change_message(dm.id, posted.message().id, MessageChange::Delete)
+                .await
+                .unwrap();
+        }
+        store
+            .post_message(&NewMessage {
+                conversation_id: dm.id,
+                sender_id: ann.id,
+                client_msg_id: "last",
+                body: "still here",
+                reply_to: None,
+                mentions: &[],
+                mentions_all: false,
+            })
+            .await
+            .unwrap();
+        assert_eq!(found(&store, ann.id, "still").await, ["still here"]);
     }
 
     /// A search finds a message stored just before it, with nothing run in
