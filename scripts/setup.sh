@@ -11,6 +11,8 @@ set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.11
 BINARYEN_VERSION=132.0.0
+# A real S3-compatible server for the file store's tests (0.15+ needs rustc 1.96).
+S3S_FS_VERSION=0.14.1
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 with_test=false
@@ -62,6 +64,13 @@ if [[ "$(wasm-opt --version 2>/dev/null)" != *"version ${BINARYEN_VERSION%%.*}"*
 fi
 
 if $with_test; then
+  # 4b. s3s-fs, an S3-compatible server over a directory, for the tests of
+  #     the S3 file store (the tests start it on loopback). A debug build:
+  #     quicker to compile, and fast enough for tests.
+  if [[ "$(s3s-fs --version 2>/dev/null)" != "s3s-fs $S3S_FS_VERSION" ]]; then
+    say "installing s3s-fs $S3S_FS_VERSION (S3-compatible server for the file tests)"
+    cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --debug --force
+  fi
   # 5. Playwright for end2end/, without its browser download.
   if [[ ! -x "$root/end2end/node_modules/.bin/playwright" ]] ||
      [[ "$root/end2end/package-lock.json" -nt "$root/end2end/node_modules/.package-lock.json" ]]; then

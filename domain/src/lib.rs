@@ -32,6 +32,7 @@ pub mod avatar;
 pub mod chat;
 pub mod close;
 pub mod conversation;
+pub mod files;
 pub mod login;
 pub mod markdown;
 pub mod messages;

@@ -33,6 +33,7 @@ pub mod connections;
 pub mod conversations;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod kv;
 pub mod members;
 pub mod presence;

@@ -1,6 +1,8 @@
 //! Shared helpers for the contract tests: backends to run them against.
 #![allow(dead_code, unused_macros, unused_imports)] // each test binary uses a part
 
+pub mod s3;
+
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
