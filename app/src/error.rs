@@ -105,6 +105,7 @@ impl From<services::ServiceError> for AppError {
         use services::ServiceError as E;
         match err {
             E::Invalid(msg) => Self::Invalid(msg),
+            E::TooLarge(why) | E::UnsupportedType(why) => Self::Invalid(why.to_owned()),
             E::InvalidName(err) => err.into(),
             E::NotFound(what) => Self::NotFound(what.to_owned()),
             E::Conflict(what) => Self::Conflict(what.to_owned()),

@@ -60,8 +60,22 @@ pub const BAD_SEARCH_CURSOR: &str = "cursor: not one this server gave";
 /// A search too broad to answer within its time limit.
 pub const SEARCH_TOO_BROAD: &str = "search: too broad to answer in time; add words or filters";
 
+/// An upload over the operator's size limit.
+pub const FILE_TOO_LARGE: &str = "file: larger than this server accepts";
+/// An upload that would take its sender past their storage quota.
+pub const FILE_QUOTA_EXCEEDED: &str =
+    "file: your storage quota is used up; delete some files first";
+/// An upload of a type the operator does not allow.
+pub const FILE_TYPE_NOT_ALLOWED: &str = "file: this type of file is not allowed here";
+/// An upload with nothing in it.
+pub const FILE_EMPTY: &str = "file: the file is empty";
+/// An image whose header claims more pixels than are ever decoded.
+pub const IMAGE_TOO_LARGE: &str = "file: this image has too many pixels to be shown";
+/// An upload whose body broke off before its end.
+pub const UPLOAD_INTERRUPTED: &str = "file: the upload broke off; try again";
+
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 22] = [
+pub const ALL: [&str; 28] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -84,4 +98,10 @@ pub const ALL: [&str; 22] = [
     TOO_MANY_REACTIONS,
     BAD_SEARCH_CURSOR,
     SEARCH_TOO_BROAD,
+    FILE_TOO_LARGE,
+    FILE_QUOTA_EXCEEDED,
+    FILE_TYPE_NOT_ALLOWED,
+    FILE_EMPTY,
+    IMAGE_TOO_LARGE,
+    UPLOAD_INTERRUPTED,
 ];

@@ -65,6 +65,9 @@ pub struct Config {
     /// (`CHATSPHERE_MAX_MESSAGE_CHARS`, `CHATSPHERE_SEND_RATE`,
     /// `CHATSPHERE_EDIT_WINDOW`, `CHATSPHERE_DEFAULT_ROOMS`).
     pub chat: services::conversations::ChatPolicy,
+    /// Files: where they are kept and what uploads may be (see
+    /// [`FilesSettings`]).
+    pub files: FilesSettings,
     /// Presence timings: `CHATSPHERE_PRESENCE_GRACE` (seconds a user stays
     /// online after their last connection closed, default 15) and
     /// `CHATSPHERE_PRESENCE_TTL` (seconds a crashed process's users stay
@@ -288,6 +291,7 @@ impl Config {
             session.access_ttl = chrono::Duration::seconds(secs);
         }
         let edge = edge::from_lookup(&get, chat.max_message_chars)?;
+        let files = files::from_lookup(&get, &data_dir)?;
         if environment == Environment::Production
             && public_url.is_none()
             && !oauth_providers.is_empty()
@@ -315,6 +319,7 @@ impl Config {
             public_url,
             oauth_providers,
             chat,
+            files,
         };
         Ok((config, warnings))
     }
@@ -386,6 +391,8 @@ fn parse_origin(raw: &str) -> Result<String, String> {
 }
 
 mod edge;
+mod files;
+pub use files::FilesSettings;
 pub mod oauth;
 mod secret;
 

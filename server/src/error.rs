@@ -95,6 +95,7 @@ impl ApiError {
             StatusCode::REQUEST_TIMEOUT => ("/problems/timeout", "Request timeout"),
             StatusCode::PAYLOAD_TOO_LARGE => ("/problems/too-large", "Payload too large"),
             StatusCode::NOT_FOUND => ("/problems/not-found", "Not found"),
+            StatusCode::RANGE_NOT_SATISFIABLE => ("/problems/range", "Range not satisfiable"),
             StatusCode::METHOD_NOT_ALLOWED => {
                 ("/problems/method-not-allowed", "Method not allowed")
             }
@@ -214,6 +215,18 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::TooManyRequests { retry_after } => Self::too_many_requests(retry_after),
             ServiceError::Upstream(why) => Self::bad_gateway(why),
+            ServiceError::TooLarge(why) => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "/problems/too-large",
+                "Too large",
+                why.to_owned(),
+            ),
+            ServiceError::UnsupportedType(why) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "/problems/unsupported-type",
+                "Unsupported type",
+                why.to_owned(),
+            ),
             ServiceError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "request failed: a dependency is unavailable");
                 Self {

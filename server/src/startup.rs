@@ -45,6 +45,9 @@ pub enum StartupError {
     /// Redis could not be reached.
     #[error("redis: {0}")]
     Bus(#[from] services::BusError),
+    /// The file store could not be opened (its directory created).
+    #[error("files: {0}")]
+    Files(String),
     /// The configured admins could not be promoted.
     #[error("CHATSPHERE_ADMINS: {0}")]
     Admins(services::ServiceError),
@@ -123,6 +126,8 @@ impl Application {
             .site_root(config.site_root.as_str())
             .site_addr(addr)
             .build();
+        let file_store = services::files::storage::open(&config.files.storage)
+            .map_err(|e| StartupError::Files(e.to_string()))?;
         let policy = config.session;
         let ttl = policy
             .access_ttl
@@ -133,6 +138,7 @@ impl Application {
         let state = AppState {
             leptos_options,
             services: Services::new(store, bus, kv.clone(), tokens, policy, config.chat.clone())
+                .with_files(file_store, config.files.limits.clone())
                 .with_presence(presence)
                 .with_oauth(
                     config.oauth_providers.clone(),
@@ -157,6 +163,7 @@ impl Application {
             .map_err(StartupError::Admins)?;
         spawn_audit_pruning(state.services.audit.clone(), config.edge.audit_retention);
         spawn_index_build(state.services.search.clone());
+        spawn_file_cleanup(state.services.files.clone());
         state.services.members.listen();
         state.services.profiles.listen();
         tracing::info!(
@@ -206,6 +213,10 @@ impl Application {
                     secure_cookies: state.secure_cookies,
                 }),
             max_body_bytes: config.edge.max_body_bytes,
+            // The upload's own limit answers first, with its message.
+            max_upload_body_bytes: usize::try_from(config.files.limits.max_upload_bytes)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1024 * 1024),
             metrics: crate::metrics::MetricsEndpoint::new(config.edge.metrics_token.as_ref()),
         };
         Ok(Self {
@@ -355,6 +366,23 @@ fn spawn_audit_pruning(audit: services::audit::AuditService, retention: chrono::
                 Ok(0) => {}
                 Ok(pruned) => tracing::info!(pruned, "old audit events deleted"),
                 Err(err) => tracing::warn!(error = %err, "audit pruning failed; will retry"),
+            }
+        }
+    });
+}
+
+/// Removes uploads never sent with a message, every hour.
+fn spawn_file_cleanup(files: services::files::FileService) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match files.remove_unattached().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "files: uploads never sent removed"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "files: removing uploads never sent failed")
+                }
             }
         }
     });

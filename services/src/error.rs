@@ -36,6 +36,13 @@ pub enum ServiceError {
         /// Seconds until the next attempt may succeed.
         retry_after: u64,
     },
+    /// The request's content is larger than allowed (an upload over the
+    /// size limit or the sender's quota); the message says which.
+    #[error("{0}")]
+    TooLarge(&'static str),
+    /// The request's content is of a type not allowed here.
+    #[error("{0}")]
+    UnsupportedType(&'static str),
     /// An outside service (an identity provider) failed or is unreachable;
     /// the message is safe to show, details were logged.
     #[error("{0}")]

@@ -90,6 +90,8 @@ pub struct Services {
     pub search: search::SearchService,
     /// Admins, disabled accounts and the admin view's listings.
     pub admin: AdminService,
+    /// Files: uploads and downloads.
+    pub files: files::FileService,
 }
 
 impl Services {
@@ -137,6 +139,12 @@ impl Services {
             auth,
             rooms: RoomService::new(store.clone(), presence.clone()),
             search: search::SearchService::new(store.clone(), chat.clone()),
+            files: files::FileService::new(
+                store.clone(),
+                Arc::new(files::storage::ObjectFiles::memory()),
+                chat.clone(),
+                files::FilesConfig::default(),
+            ),
             chat,
             receipts: ReceiptService::new(
                 store.clone(),
@@ -153,6 +161,16 @@ impl Services {
             store,
             bus,
         }
+    }
+
+    /// Keeps files in `store`, within `config`.
+    pub fn with_files(
+        mut self,
+        store: Arc<dyn files::storage::FileStore>,
+        config: files::FilesConfig,
+    ) -> Self {
+        self.files = files::FileService::new(self.store.clone(), store, self.chat.clone(), config);
+        self
     }
 
     /// Uses `presence` (shared through Redis, or with other timings).

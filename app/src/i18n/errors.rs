@@ -118,6 +118,12 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::TOO_MANY_REACTIONS => "这条消息已有 50 种不同的回应",
         t if t == m::BAD_SEARCH_CURSOR => "这个翻页链接无效，请重新搜索",
         t if t == m::SEARCH_TOO_BROAD => "搜索范围太大，无法及时完成，请增加关键词或筛选条件",
+        t if t == m::FILE_TOO_LARGE => "文件超过了本服务器允许的大小",
+        t if t == m::FILE_QUOTA_EXCEEDED => "你的存储空间已用完，请先删除一些文件",
+        t if t == m::FILE_TYPE_NOT_ALLOWED => "这里不允许上传这种类型的文件",
+        t if t == m::FILE_EMPTY => "文件是空的",
+        t if t == m::IMAGE_TOO_LARGE => "这张图片像素太多，无法显示",
+        t if t == m::UPLOAD_INTERRUPTED => "上传中断了，请重试",
         _ => return None,
     })
 }

@@ -53,7 +53,6 @@ use tower::util::MapRequestLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -82,6 +81,9 @@ pub struct Edge {
     pub rate_limits: Option<RateLimits>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest upload body accepted, in bytes (the service refuses a file
+    /// over its limit itself, with its own message: this is a backstop).
+    pub max_upload_body_bytes: usize,
     /// `GET /metrics` (its token and the recorder).
     pub metrics: crate::metrics::MetricsEndpoint,
 }
@@ -101,6 +103,7 @@ pub fn apply(router: Router, edge: Edge) -> Router {
                 .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(request_id));
+    let body_limits = (edge.max_body_bytes, edge.max_upload_body_bytes);
     let mut router = router
         .layer(axum::middleware::from_fn(rpc::statuses))
         .layer(axum::middleware::from_fn(reactive::isolate))
@@ -109,7 +112,9 @@ pub fn apply(router: Router, edge: Edge) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(edge.max_body_bytes));
+        .layer(axum::middleware::from_fn(move |request, next| {
+            limit_body(body_limits, request, next)
+        }));
     if let Some(limits) = edge.rate_limits {
         router = router.layer(axum::middleware::from_fn(move |request, next| {
             limits::limit(limits.clone(), request, next)
@@ -169,6 +174,35 @@ pub fn cors(allowed_origins: &AllowedOrigins) -> CorsLayer {
             HeaderName::from_static("ratelimit-reset"),
         ])
         .max_age(Duration::from_secs(600))
+}
+
+/// Refuses a request body larger than allowed: `(default, uploads)` bytes,
+/// uploads being what [`crate::routes::files::is_upload`] says. A declared
+/// length over it is refused at once (413); a body that turns out larger is
+/// cut off there (extractors answer 413).
+async fn limit_body(
+    (default, uploads): (usize, usize),
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if crate::routes::files::is_upload(request.method(), request.uri().path()) {
+        uploads
+    } else {
+        default
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// The Content-Security-Policy of a rendered page: scripts from this origin
@@ -260,6 +294,7 @@ mod tests {
             trusted_proxies: TrustedProxies::default(),
             rate_limits: None,
             max_body_bytes: 1024,
+            max_upload_body_bytes: 1024,
             metrics: crate::metrics::MetricsEndpoint::new(None),
         }
     }

@@ -103,7 +103,11 @@ impl utoipa::Modify for CommonStatuses {
 fn add_common_statuses(method: &Method, path: &str, operation: &mut Operation) {
     let has = |when: When| match when {
         When::Parameters => operation.parameters.as_ref().is_some_and(|p| !p.is_empty()),
-        When::Body => operation.request_body.is_some(),
+        // A JSON body (an upload's raw bytes document their own limits).
+        When::Body => operation
+            .request_body
+            .as_ref()
+            .is_some_and(|body| body.content.contains_key("application/json")),
         When::SignedIn => operation.security.as_ref().is_some_and(|requirements| {
             serde_json::to_value(requirements)
                 .is_ok_and(|value| value.to_string().contains("\"bearer\""))

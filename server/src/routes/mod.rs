@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod conversations;
+pub mod files;
 pub mod health;
 pub mod message_changes;
 pub mod messages;
@@ -31,6 +32,7 @@ pub fn api_v1(document: openapi::Document) -> Router<AppState> {
         .merge(message_changes::router())
         .merge(receipts::router())
         .merge(search::router())
+        .merge(files::router())
         .route(
             "/openapi.json",
             get(openapi::serve).layer(axum::Extension(document)),

@@ -12,6 +12,7 @@ mod contract;
 mod csrf;
 mod edge;
 mod encoding;
+mod files;
 mod flash;
 mod groups;
 mod health;

@@ -1,5 +1,8 @@
-//! Files in conversations: where their bytes live ([`storage`]) and what
-//! they are ([`content`]).
+//! Files in conversations: where their bytes live ([`storage`]), what they
+//! are ([`content`]) and who may upload and download them ([`FileService`]).
 
 pub mod content;
+mod service;
 pub mod storage;
+
+pub use service::{Download, FileService, FilesConfig, Variant, UNATTACHED_FOR};

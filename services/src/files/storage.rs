@@ -130,6 +130,17 @@ impl ObjectFiles {
         })
     }
 
+    /// Files in memory, gone with the process: what [`crate::Services`]
+    /// starts with until the server gives it its configured store (and
+    /// tests that need no other).
+    pub fn memory() -> Self {
+        Self {
+            store: Arc::new(object_store::memory::InMemory::new()),
+            kind: "memory",
+            part: 1024 * 1024,
+        }
+    }
+
     /// Files in an S3 bucket.
     pub fn s3(config: &S3Config) -> Result<Self, FileStoreError> {
         let store = AmazonS3Builder::new()

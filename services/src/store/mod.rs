@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod changes;
 pub mod conversations;
+pub mod files;
 pub mod identities;
 pub mod mentions;
 mod postgres;
@@ -33,6 +34,7 @@ pub(crate) use changes::{
 };
 pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
+pub use files::FileRecordStore;
 pub use identities::{IdentityStore, PendingLogin};
 pub use mentions::MentionStore;
 pub use postgres::{PgStore, SearchWindows};
@@ -185,6 +187,7 @@ pub trait Store:
     + AccountStore
     + RoomStore
     + MentionStore
+    + FileRecordStore
     + SearchStore
 {
     /// Which database this is.

@@ -43,6 +43,7 @@ mod audit;
 mod batch;
 mod changes;
 mod conversations;
+mod files;
 mod identities;
 mod mentions;
 mod receipts;

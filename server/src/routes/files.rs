@@ -1,0 +1,387 @@
+//! Files: `POST /api/v1/conversations/{id}/files` (an upload, streamed),
+//! `GET /api/v1/files/{id}` (the file, always as a download),
+//! `GET /api/v1/files/{id}/view` and `…/thumbnail` (an inline image, as
+//! ChatSphere encoded it again). Every file response runs nothing: it is
+//! sandboxed (`Content-Security-Policy: sandbox; default-src 'none'`), never
+//! sniffed, and served under a type that no browser renders as a page.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::files::FileInfo;
+use serde::Deserialize;
+use services::files::Variant;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery, AuthUser};
+use app::state::AppState;
+
+/// The routes of this resource, relative to `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conversations/{id}/files", post(upload))
+        .route("/files/{id}", get(original))
+        .route("/files/{id}/view", get(view))
+        .route("/files/{id}/thumbnail", get(thumbnail))
+}
+
+/// Whether a request is an upload (its body may be as large as
+/// `CHATSPHERE_MAX_UPLOAD_BYTES`, not `CHATSPHERE_MAX_BODY_BYTES`).
+pub fn is_upload(method: &Method, path: &str) -> bool {
+    method == Method::POST
+        && path
+            .strip_prefix("/api/v1/conversations/")
+            .and_then(|rest| rest.strip_suffix("/files"))
+            .is_some_and(|id| id.len() <= 36 && !id.contains('/'))
+}
+
+/// The name of an upload.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The file's name, to show (cleaned: no path, no control characters,
+    /// cut to 200 characters keeping the extension). The file is never
+    /// stored under it.
+    #[param(inline)]
+    pub name: FileName,
+}
+
+/// A file name as sent: at most [`FileName::MAX`] bytes.
+#[derive(Debug)]
+pub struct FileName(pub String);
+
+impl FileName {
+    /// Longest name accepted, in bytes (it is cleaned and cut after).
+    pub const MAX: usize = 1024;
+}
+
+impl<'de> Deserialize<'de> for FileName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        if raw.len() > Self::MAX {
+            return Err(serde::de::Error::custom(format_args!(
+                "at most {} bytes",
+                Self::MAX
+            )));
+        }
+        Ok(Self(raw))
+    }
+}
+
+impl PartialSchema for FileName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(Self::MAX))
+            .description(Some("The file's name as the sender had it"))
+            .into()
+    }
+}
+
+impl ToSchema for FileName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("FileName")
+    }
+}
+
+/// Uploads a file to a conversation the caller is a member of: the body is
+/// the file's bytes, streamed (any `Content-Type`: the type is found in the
+/// content). The file is not shown to anyone until it is sent with a
+/// message; an upload never sent is removed after a day. Images (PNG, JPEG,
+/// GIF, WebP) get their size and a thumbnail; one whose header claims more
+/// than 40 million pixels is refused. Draws on the API's request budget.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/files", tag = "files", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The conversation"), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses(
+        (status = 201, description = "Stored", body = FileInfo),
+        (status = 404, description = "No such conversation, or the caller is not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than `CHATSPHERE_MAX_UPLOAD_BYTES`, or than what is left of the caller's quota", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A type the server does not accept (`CHATSPHERE_UPLOAD_TYPES`)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "No `name`, or one over 1024 bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An empty file, an image with too many pixels, or an upload that broke off", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn upload(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(params): ApiQuery<UploadParams>,
+    request: Request,
+) -> Result<(StatusCode, Json<FileInfo>), ApiError> {
+    let length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let body = request.into_body().into_data_stream();
+    let file = state
+        .services
+        .files
+        .upload(auth.user_id, id, &params.name.0, length, body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(file)))
+}
+
+/// Downloads a file as sent (always as an attachment, never shown by the
+/// browser). Members of its conversation may, once it was sent with a
+/// message; its uploader before that. Single byte ranges (`Range:
+/// bytes=…`) and `If-None-Match` (the `ETag` is its SHA-256) are honoured.
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The file")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "No such file, or not the caller's to read", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "A range outside the file", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn original(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve(&state, auth.user_id, id, Variant::Original, &headers).await
+}
+
+/// An image file as shown full size: decoded and encoded again by the
+/// server (no EXIF or other metadata). 404 for a file that is not an image
+/// shown inline.
+#[utoipa::path(get, path = "/api/v1/files/{id}/view", tag = "files", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The file")),
+    responses(
+        (status = 200, description = "The image", content_type = "image/png", body = Vec<u8>),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "No such image, or not the caller's to read", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn view(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve(&state, auth.user_id, id, Variant::View, &headers).await
+}
+
+/// An image file's thumbnail (at most 480 pixels on its longest side).
+#[utoipa::path(get, path = "/api/v1/files/{id}/thumbnail", tag = "files", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The file")),
+    responses(
+        (status = 200, description = "The thumbnail", content_type = "image/png", body = Vec<u8>),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "No such image, or not the caller's to read", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve(&state, auth.user_id, id, Variant::Thumbnail, &headers).await
+}
+
+/// The policy of every file response: a sandbox that runs nothing.
+pub const FILE_POLICY: &str = "sandbox; default-src 'none'";
+
+async fn serve(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    variant: Variant,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let files = &state.services.files;
+    let file = files.readable(user_id, id, variant).await?;
+    let etag = match variant {
+        Variant::Original => format!("\"{}\"", file.sha256),
+        Variant::View => format!("\"{}-v\"", file.sha256),
+        Variant::Thumbnail => format!("\"{}-t\"", file.sha256),
+    };
+    let mut common = HeaderMap::new();
+    common.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(FILE_POLICY),
+    );
+    common.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    common.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        common.insert(header::ETAG, value);
+    }
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        })
+    {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    let range = match (variant, headers.get(header::RANGE)) {
+        (Variant::Original, Some(value)) => {
+            match parse_range(value.to_str().unwrap_or(""), file.size) {
+                Ok(range) => range,
+                Err(()) => {
+                    let mut problem = ApiError::from_status(
+                        StatusCode::RANGE_NOT_SATISFIABLE,
+                        "the range is outside the file",
+                    )
+                    .into_response();
+                    if let Ok(value) = HeaderValue::from_str(&format!("bytes */{}", file.size)) {
+                        problem.headers_mut().insert(header::CONTENT_RANGE, value);
+                    }
+                    return Ok(problem);
+                }
+            }
+        }
+        _ => None,
+    };
+    let disposition = disposition(
+        if variant == Variant::Original {
+            "attachment"
+        } else {
+            "inline"
+        },
+        &file.name,
+    );
+    let download = files.open(file, variant, range.clone()).await?;
+    let mut response = Response::new(Body::from_stream(download.read.body));
+    *response.headers_mut() = common;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&download.content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    let served = download.read.range.end - download.read.range.start;
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(served));
+    if range.is_some() {
+        let Range { start, end } = download.read.range;
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "bytes {start}-{}/{}",
+            end.saturating_sub(1),
+            download.read.size
+        )) {
+            headers.insert(header::CONTENT_RANGE, value);
+        }
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
+    Ok(response)
+}
+
+/// One byte range of a `size`-byte file from a `Range` header: `Ok(None)`
+/// for anything but a single `bytes` range (the whole file is served, as
+/// RFC 9110 allows), `Err` for one that starts past the end.
+fn parse_range(value: &str, size: u64) -> Result<Option<Range<u64>>, ()> {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
+    let number = |text: &str| text.trim().parse::<u64>().ok();
+    let range = match (first.trim().is_empty(), number(first), number(last)) {
+        // The last `n` bytes.
+        (true, _, Some(n)) if n > 0 => size.saturating_sub(n)..size,
+        (false, Some(start), None) if last.trim().is_empty() => start..size,
+        (false, Some(start), Some(end)) if end >= start => start..(end + 1).min(size),
+        _ => return Ok(None),
+    };
+    if range.start >= size {
+        return Err(());
+    }
+    Ok(Some(range))
+}
+
+/// A `Content-Disposition` with the name in ASCII (others replaced) and in
+/// UTF-8 (RFC 6266 / 8187).
+fn disposition(kind: &str, name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000), Ok(Some(0..100)));
+        assert_eq!(parse_range("bytes=900-", 1000), Ok(Some(900..1000)));
+        assert_eq!(parse_range("bytes=-100", 1000), Ok(Some(900..1000)));
+        assert_eq!(parse_range("bytes=990-2000", 1000), Ok(Some(990..1000)));
+        assert_eq!(parse_range("bytes=1000-", 1000), Err(()));
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), Ok(None));
+        assert_eq!(parse_range("items=0-1", 1000), Ok(None));
+        assert_eq!(parse_range("bytes=5-1", 1000), Ok(None));
+        assert_eq!(parse_range("bytes=-0", 1000), Ok(None));
+    }
+
+    #[test]
+    fn names_in_dispositions_cannot_break_out() {
+        assert_eq!(
+            disposition("attachment", "a\"b\\c.txt"),
+            "attachment; filename=\"a_b_c.txt\"; filename*=UTF-8''a%22b%5Cc.txt"
+        );
+        assert_eq!(
+            disposition("inline", "截图.png"),
+            "inline; filename=\"__.png\"; filename*=UTF-8''%E6%88%AA%E5%9B%BE.png"
+        );
+    }
+
+    #[test]
+    fn uploads_are_recognised_by_method_and_path() {
+        let id = "019a0000-0000-7000-8000-000000000001";
+        assert!(is_upload(
+            &Method::POST,
+            &format!("/api/v1/conversations/{id}/files")
+        ));
+        assert!(!is_upload(
+            &Method::GET,
+            &format!("/api/v1/conversations/{id}/files")
+        ));
+        assert!(!is_upload(
+            &Method::POST,
+            &format!("/api/v1/conversations/{id}/messages")
+        ));
+        assert!(!is_upload(&Method::POST, "/api/v1/conversations/a/b/files"));
+    }
+}

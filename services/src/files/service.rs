@@ -1,0 +1,396 @@
+//! [`FileService`]: the rules of uploads and downloads — who may, how
+//! large, which types — over the file store and the file records.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::Utc;
+use domain::files::{clean_file_name, is_inline_type, FileInfo};
+use domain::messages as m;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use super::content::{self, ImageError, SNIFF_BYTES};
+use super::storage::{FileStore, FileStoreError, Read};
+use crate::{ConversationService, ServiceError, Store};
+
+/// What the operator allows.
+#[derive(Debug, Clone)]
+pub struct FilesConfig {
+    /// Largest file, in bytes.
+    pub max_upload_bytes: u64,
+    /// Types allowed (`image/png`, or `image/*` for a family); empty: any.
+    pub allowed_types: Vec<String>,
+    /// Most bytes one person may have uploaded in all; `None`: no quota.
+    pub quota_bytes: Option<u64>,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: domain::files::DEFAULT_MAX_UPLOAD_BYTES,
+            allowed_types: Vec::new(),
+            quota_bytes: None,
+        }
+    }
+}
+
+impl FilesConfig {
+    /// Whether files of `content_type` may be uploaded.
+    pub fn allows(&self, content_type: &str) -> bool {
+        self.allowed_types.is_empty()
+            || self.allowed_types.iter().any(|allowed| {
+                allowed == content_type
+                    || allowed
+                        .strip_suffix("/*")
+                        .is_some_and(|family| content_type.split('/').next() == Some(family))
+            })
+    }
+}
+
+/// Which bytes of a file to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// As uploaded (always a download).
+    Original,
+    /// An inline image's thumbnail.
+    Thumbnail,
+    /// An inline image as shown full size (encoded again: no metadata).
+    View,
+}
+
+/// A file being served.
+pub struct Download {
+    /// The file.
+    pub file: FileInfo,
+    /// The bytes asked for.
+    pub read: Read,
+    /// Their type.
+    pub content_type: String,
+}
+
+/// The storage key of `variant` of the file `id`.
+fn key(id: Uuid, variant: Variant) -> String {
+    let folder = match variant {
+        Variant::Original => "files",
+        Variant::Thumbnail => "thumbs",
+        Variant::View => "views",
+    };
+    format!("{folder}/{}", id.simple())
+}
+
+/// How long an upload may wait to be attached to a message before it is
+/// removed.
+pub const UNATTACHED_FOR: chrono::Duration = chrono::Duration::days(1);
+
+/// Uploads and downloads.
+#[derive(Clone)]
+pub struct FileService {
+    store: Arc<dyn Store>,
+    files: Arc<dyn FileStore>,
+    chat: ConversationService,
+    config: Arc<FilesConfig>,
+    /// Images are decoded one at a time (a large one takes hundreds of MB
+    /// while it is).
+    images: Arc<Semaphore>,
+}
+
+impl FileService {
+    /// The service over a store, a file store and the conversation rules.
+    pub fn new(
+        store: Arc<dyn Store>,
+        files: Arc<dyn FileStore>,
+        chat: ConversationService,
+        config: FilesConfig,
+    ) -> Self {
+        Self {
+            store,
+            files,
+            chat,
+            config: Arc::new(config),
+            images: Arc::new(Semaphore::new(1)),
+        }
+    }
+
+    /// What the operator allows.
+    pub fn config(&self) -> &FilesConfig {
+        &self.config
+    }
+
+    /// The file store's kind (`local`, `s3`).
+    pub fn storage_kind(&self) -> &'static str {
+        self.files.kind()
+    }
+
+    /// Stores a file `user_id` uploads to a conversation they are a member
+    /// of, streamed from `body` (`length` when the client said it). Its
+    /// type comes from its first bytes; an inline image gets its size, a
+    /// thumbnail and a clean copy. Not attached to any message yet.
+    pub async fn upload<S, E>(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        name: &str,
+        length: Option<u64>,
+        body: S,
+    ) -> Result<FileInfo, ServiceError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        if !self.chat.is_member(user_id, conversation_id).await? {
+            return Err(ServiceError::NotFound("conversation"));
+        }
+        let (limit, over) = self.limit(user_id).await?;
+        if length.is_some_and(|n| n > limit) {
+            return Err(ServiceError::TooLarge(over));
+        }
+        let id = Uuid::now_v7();
+        let key = key(id, Variant::Original);
+        let mut writer = self.files.create(&key).await.map_err(storage_error)?;
+        let written = self.write(&mut *writer, body, limit, over).await;
+        let (size, sha256, content_type) = match written {
+            Ok(done) => done,
+            Err(err) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(error = %abort, "files: abandoning an upload failed");
+                }
+                return Err(err);
+            }
+        };
+        writer.finish().await.map_err(storage_error)?;
+        let mut file = FileInfo {
+            id,
+            conversation_id,
+            name: clean_file_name(name),
+            content_type: content_type.to_owned(),
+            size,
+            sha256,
+            width: None,
+            height: None,
+            inline: false,
+            uploader_id: user_id,
+            created_at: Utc::now(),
+            message_id: None,
+        };
+        if is_inline_type(content_type) {
+            if let Err(err) = self.prepare_image(&mut file).await {
+                self.remove_bytes(id).await;
+                return Err(err);
+            }
+        }
+        if let Err(err) = self.store.insert_file(&file).await {
+            self.remove_bytes(id).await;
+            return Err(err.into());
+        }
+        Ok(file)
+    }
+
+    /// The most `user_id` may upload now, and the message if they go over.
+    async fn limit(&self, user_id: Uuid) -> Result<(u64, &'static str), ServiceError> {
+        let max = self.config.max_upload_bytes;
+        let Some(quota) = self.config.quota_bytes else {
+            return Ok((max, m::FILE_TOO_LARGE));
+        };
+        let left = quota.saturating_sub(self.store.uploaded_bytes(user_id).await?);
+        if left == 0 {
+            return Err(ServiceError::TooLarge(m::FILE_QUOTA_EXCEEDED));
+        }
+        Ok(if left < max {
+            (left, m::FILE_QUOTA_EXCEEDED)
+        } else {
+            (max, m::FILE_TOO_LARGE)
+        })
+    }
+
+    /// Streams `body` into `writer`, counting, hashing and finding its type
+    /// on the way; refuses it once it passes `limit` or shows a type not
+    /// allowed.
+    async fn write<S, E>(
+        &self,
+        writer: &mut dyn super::storage::FileWriter,
+        mut body: S,
+        limit: u64,
+        over: &'static str,
+    ) -> Result<(u64, String, &'static str), ServiceError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut size = 0u64;
+        let mut hash = Sha256::new();
+        let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
+        let mut content_type = None;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|err| {
+                tracing::info!(error = %err, "files: an upload broke off");
+                ServiceError::Invalid(m::UPLOAD_INTERRUPTED.into())
+            })?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(ServiceError::TooLarge(over));
+            }
+            hash.update(&chunk);
+            if content_type.is_none() {
+                let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..take]);
+                if head.len() == SNIFF_BYTES {
+                    content_type = Some(self.allowed(content::sniff(&head))?);
+                }
+            }
+            writer.write(chunk).await.map_err(storage_error)?;
+        }
+        if size == 0 {
+            return Err(ServiceError::Invalid(m::FILE_EMPTY.into()));
+        }
+        let content_type = match content_type {
+            Some(found) => found,
+            None => self.allowed(content::sniff(&head))?,
+        };
+        let sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok((size, sha256, content_type))
+    }
+
+    fn allowed(&self, content_type: &'static str) -> Result<&'static str, ServiceError> {
+        if self.config.allows(content_type) {
+            Ok(content_type)
+        } else {
+            Err(ServiceError::UnsupportedType(m::FILE_TYPE_NOT_ALLOWED))
+        }
+    }
+
+    /// Reads an inline image back, decodes it off the async runtime (one at
+    /// a time), and stores its thumbnail and clean copy. An image that does
+    /// not decode stays a file like any other; one too large is refused.
+    async fn prepare_image(&self, file: &mut FileInfo) -> Result<(), ServiceError> {
+        let _permit = self
+            .images
+            .acquire()
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let read = self
+            .files
+            .read(&key(file.id, Variant::Original), None)
+            .await
+            .map_err(storage_error)?;
+        let chunks: Vec<Bytes> = read.body.try_collect().await.map_err(storage_error)?;
+        let bytes = chunks.concat();
+        let content_type = file.content_type.clone();
+        let prepared = tokio::task::spawn_blocking(move || content::prepare(&content_type, &bytes))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        match prepared {
+            Ok(Some(image)) => {
+                self.files
+                    .put(&key(file.id, Variant::Thumbnail), image.thumbnail.into())
+                    .await
+                    .map_err(storage_error)?;
+                self.files
+                    .put(&key(file.id, Variant::View), image.view.into())
+                    .await
+                    .map_err(storage_error)?;
+                file.inline = true;
+                file.width = Some(image.width);
+                file.height = Some(image.height);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(ImageError::TooLarge(..)) => Err(ServiceError::Invalid(m::IMAGE_TOO_LARGE.into())),
+            Err(ImageError::Invalid(why)) => {
+                tracing::info!(file = %file.id, %why, "files: an image that does not decode is kept as a file");
+                Ok(())
+            }
+        }
+    }
+
+    /// A file `user_id` may download: a member of its conversation, once it
+    /// is sent with a message; before that, its uploader only. Anyone else
+    /// is told it does not exist (so is anyone asking for the thumbnail of
+    /// what has none).
+    pub async fn readable(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        variant: Variant,
+    ) -> Result<FileInfo, ServiceError> {
+        let missing = ServiceError::NotFound("file");
+        let Some(file) = self.store.file(id).await? else {
+            return Err(missing);
+        };
+        let readable = (file.message_id.is_some() || file.uploader_id == user_id)
+            && self.chat.is_member(user_id, file.conversation_id).await?;
+        if !readable || (variant != Variant::Original && !file.inline) {
+            return Err(missing);
+        }
+        Ok(file)
+    }
+
+    /// Opens `variant` of a file [`Self::readable`] allowed, all of it or
+    /// `range` of the original.
+    pub async fn open(
+        &self,
+        file: FileInfo,
+        variant: Variant,
+        range: Option<Range<u64>>,
+    ) -> Result<Download, ServiceError> {
+        let content_type = match variant {
+            Variant::Original => domain::files::served_type(&file.content_type).to_owned(),
+            Variant::Thumbnail | Variant::View if file.content_type == "image/jpeg" => {
+                "image/jpeg".into()
+            }
+            Variant::View if file.content_type == "image/gif" => "image/gif".into(),
+            _ => "image/png".into(),
+        };
+        let range = if variant == Variant::Original {
+            range
+        } else {
+            None
+        };
+        let read = match self.files.read(&key(file.id, variant), range).await {
+            Ok(read) => read,
+            Err(FileStoreError::NotFound) => return Err(ServiceError::NotFound("file")),
+            Err(err) => return Err(storage_error(err)),
+        };
+        Ok(Download {
+            file,
+            read,
+            content_type,
+        })
+    }
+
+    /// Removes uploads never attached to a message within a day; how many.
+    pub async fn remove_unattached(&self) -> Result<u64, ServiceError> {
+        let mut removed = 0;
+        loop {
+            let ids = self
+                .store
+                .unattached_before(Utc::now() - UNATTACHED_FOR, 500)
+                .await?;
+            if ids.is_empty() {
+                return Ok(removed);
+            }
+            for id in &ids {
+                self.remove_bytes(*id).await;
+            }
+            self.store.delete_files(&ids).await?;
+            removed += ids.len() as u64;
+        }
+    }
+
+    /// Removes every stored form of a file's bytes (failures are logged: a
+    /// leftover object is garbage, not a leak of anything readable).
+    async fn remove_bytes(&self, id: Uuid) {
+        for variant in [Variant::Original, Variant::Thumbnail, Variant::View] {
+            if let Err(err) = self.files.delete(&key(id, variant)).await {
+                tracing::warn!(file = %id, error = %err, "files: removing bytes failed");
+            }
+        }
+    }
+}
+
+fn storage_error(err: FileStoreError) -> ServiceError {
+    ServiceError::Unavailable(err.to_string())
+}

@@ -1,0 +1,97 @@
+//! [`FileRecordStore`] on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::files::FileInfo;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::PgStore;
+use crate::store::files::{FileRecordStore, FILE_COLUMNS};
+use crate::store::StoreError;
+
+pub(super) fn file_from_row(row: &PgRow) -> Result<FileInfo, sqlx::Error> {
+    let size: i64 = row.try_get("size")?;
+    let width: Option<i32> = row.try_get("width")?;
+    let height: Option<i32> = row.try_get("height")?;
+    Ok(FileInfo {
+        id: row.try_get("id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        uploader_id: row.try_get("uploader_id")?,
+        message_id: row.try_get("message_id")?,
+        name: row.try_get("name")?,
+        content_type: row.try_get("content_type")?,
+        size: size.max(0) as u64,
+        sha256: row.try_get("sha256")?,
+        width: width.and_then(|w| u32::try_from(w).ok()),
+        height: height.and_then(|h| u32::try_from(h).ok()),
+        inline: row.try_get("inline")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait]
+impl FileRecordStore for PgStore {
+    async fn insert_file(&self, file: &FileInfo) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "insert into files ({FILE_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(file.id)
+        .bind(file.conversation_id)
+        .bind(file.uploader_id)
+        .bind(file.message_id)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
+        .bind(&file.sha256)
+        .bind(file.width.and_then(|w| i32::try_from(w).ok()))
+        .bind(file.height.and_then(|h| i32::try_from(h).ok()))
+        .bind(file.inline)
+        .bind(file.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn file(&self, id: Uuid) -> Result<Option<FileInfo>, StoreError> {
+        let row = sqlx::query(&format!("select {FILE_COLUMNS} from files where id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(file_from_row).transpose()?)
+    }
+
+    async fn uploaded_bytes(&self, user_id: Uuid) -> Result<u64, StoreError> {
+        let total: i64 = sqlx::query_scalar(
+            "select coalesce(sum(size), 0)::bigint from files where uploader_id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(total.max(0) as u64)
+    }
+
+    async fn unattached_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "select id from files where message_id is null and created_at < $1 \
+             order by created_at limit $2",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delete_files(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        sqlx::query("delete from files where id = any($1)")
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,102 @@
+//! [`FileRecordStore`] on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::files::FileInfo;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use uuid::Uuid;
+
+use super::SqliteStore;
+use crate::store::files::{FileRecordStore, FILE_COLUMNS};
+use crate::store::StoreError;
+
+pub(super) fn file_from_row(row: &SqliteRow) -> Result<FileInfo, sqlx::Error> {
+    let size: i64 = row.try_get("size")?;
+    let width: Option<i64> = row.try_get("width")?;
+    let height: Option<i64> = row.try_get("height")?;
+    Ok(FileInfo {
+        id: row.try_get("id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        uploader_id: row.try_get("uploader_id")?,
+        message_id: row.try_get("message_id")?,
+        name: row.try_get("name")?,
+        content_type: row.try_get("content_type")?,
+        size: size.max(0) as u64,
+        sha256: row.try_get("sha256")?,
+        width: width.and_then(|w| u32::try_from(w).ok()),
+        height: height.and_then(|h| u32::try_from(h).ok()),
+        inline: row.try_get("inline")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[async_trait]
+impl FileRecordStore for SqliteStore {
+    async fn insert_file(&self, file: &FileInfo) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "insert into files ({FILE_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(file.id)
+        .bind(file.conversation_id)
+        .bind(file.uploader_id)
+        .bind(file.message_id)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
+        .bind(&file.sha256)
+        .bind(file.width.map(i64::from))
+        .bind(file.height.map(i64::from))
+        .bind(file.inline)
+        .bind(file.created_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn file(&self, id: Uuid) -> Result<Option<FileInfo>, StoreError> {
+        let row = sqlx::query(&format!("select {FILE_COLUMNS} from files where id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(file_from_row).transpose()?)
+    }
+
+    async fn uploaded_bytes(&self, user_id: Uuid) -> Result<u64, StoreError> {
+        let total: i64 =
+            sqlx::query_scalar("select coalesce(sum(size), 0) from files where uploader_id = ?")
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(total.max(0) as u64)
+    }
+
+    async fn unattached_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "select id from files where message_id is null and created_at < ? \
+             order by created_at limit ?",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delete_files(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("delete from files where id in (");
+        let mut list = sql.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        sql.push(")");
+        sql.build().execute(&self.writer).await?;
+        Ok(())
+    }
+}
