@@ -194,6 +194,25 @@ mod tests {
     use crate::store::search::{MessageSearch, SearchStore};
     use crate::store::{ChangeStore, ConversationStore, MessageChange, NewMessage, NewUser, Store};
 
+    /// A fresh store with one person and her conversation with herself.
+    async fn alone() -> (tempfile::TempDir, SqliteStore, Uuid, Uuid) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
+            .await
+            .unwrap();
+        let user = store
+            .create_user(&NewUser {
+                username: Username::parse("ann").unwrap(),
+                email: None,
+                display_name: DisplayName::parse("Ann").unwrap(),
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        let (dm, _) = store.open_direct(user.id, user.id).await.unwrap();
+        (dir, store, user.id, dm.id)
+    }
+
     async fn found(store: &SqliteStore, user: Uuid, word: &str) -> Vec<String> {
         let terms = Terms::of(&SearchQuery::parse(&format!("{word} ")).unwrap());
         let page = store
@@ -208,20 +227,7 @@ mod tests {
     /// once when two batches overlap.
     #[tokio::test]
     async fn a_batch_indexes_each_message_as_it_is_when_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
-            .await
-            .unwrap();
-        let ann = store
-            .create_user(&NewUser {
-                username: Username::parse("ann").unwrap(),
-                email: None,
-                display_name: DisplayName::parse("Ann").unwrap(),
-                password_hash: None,
-            })
-            .await
-            .unwrap();
-        let (dm, _) = store.open_direct(ann.id, ann.id).await.unwrap();
+        let (_dir, store, ann, dm) = alone().await;
         let mut ids = Vec::new();
         for (i, body) in ["first draft", "doomed words", "stays put"]
             .iter()
@@ -229,8 +235,8 @@ mod tests {
         {
             let posted = store
                 .post_message(&NewMessage {
-                    conversation_id: dm.id,
-                    sender_id: ann.id,
+                    conversation_id: dm,
+                    sender_id: ann,
                     client_msg_id: &format!("c{i}"),
                     body,
                     reply_to: None,
@@ -245,7 +251,7 @@ mod tests {
         let again = store.read_queue(10).await.unwrap().expect("still queued");
         store
             .change_message(
-                dm.id,
+                dm,
                 ids[0],
                 MessageChange::Edit {
                     body: "second thought",
@@ -254,41 +260,28 @@ mod tests {
             .await
             .unwrap();
         store
-            .change_message(dm.id, ids[1], MessageChange::Delete)
+            .change_message(dm, ids[1], MessageChange::Delete)
             .await
             .unwrap();
         assert_eq!(store.write_queued(read).await.unwrap(), 2);
         assert_eq!(store.write_queued(again).await.unwrap(), 0, "claimed once");
-        assert!(found(&store, ann.id, "draft").await.is_empty());
-        assert_eq!(found(&store, ann.id, "thought").await, ["second thought"]);
-        assert!(found(&store, ann.id, "doomed").await.is_empty());
-        assert_eq!(found(&store, ann.id, "stays").await, ["stays put"]);
+        assert!(found(&store, ann, "draft").await.is_empty());
+        assert_eq!(found(&store, ann, "thought").await, ["second thought"]);
+        assert!(found(&store, ann, "doomed").await.is_empty());
+        assert_eq!(found(&store, ann, "stays").await, ["stays put"]);
     }
 
     /// A whole batch of messages deleted before they were indexed does not
     /// stop a search's flush short of the ones after it.
     #[tokio::test]
     async fn a_batch_of_deleted_messages_does_not_end_the_flush() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
-            .await
-            .unwrap();
-        let ann = store
-            .create_user(&NewUser {
-                username: Username::parse("ann").unwrap(),
-                email: None,
-                display_name: DisplayName::parse("Ann").unwrap(),
-                password_hash: None,
-            })
-            .await
-            .unwrap();
-        let (dm, _) = store.open_direct(ann.id, ann.id).await.unwrap();
+        let (_dir, store, ann, dm) = alone().await;
         let clients: Vec<String> = (0..QUEUE_BATCH).map(|i| format!("c{i}")).collect();
         let batch: Vec<NewMessage<'_>> = clients
             .iter()
             .map(|client| NewMessage {
-                conversation_id: dm.id,
-                sender_id: ann.id,
+                conversation_id: dm,
+                sender_id: ann,
                 client_msg_id: client,
                 body: "soon gone",
                 reply_to: None,
@@ -298,14 +291,14 @@ mod tests {
             .collect();
         for posted in store.post_messages(&batch).await.unwrap() {
             store
-                .change_message(dm.id, posted.message().id, MessageChange::Delete)
+                .change_message(dm, posted.message().id, MessageChange::Delete)
                 .await
                 .unwrap();
         }
         store
             .post_message(&NewMessage {
-                conversation_id: dm.id,
-                sender_id: ann.id,
+                conversation_id: dm,
+                sender_id: ann,
                 client_msg_id: "last",
                 body: "still here",
                 reply_to: None,
@@ -314,31 +307,18 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(found(&store, ann.id, "still").await, ["still here"]);
+        assert_eq!(found(&store, ann, "still").await, ["still here"]);
     }
 
     /// A search finds a message stored just before it, with nothing run in
     /// the background.
     #[tokio::test]
     async fn a_search_indexes_what_waits_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
-            .await
-            .unwrap();
-        let ann = store
-            .create_user(&NewUser {
-                username: Username::parse("ann").unwrap(),
-                email: None,
-                display_name: DisplayName::parse("Ann").unwrap(),
-                password_hash: None,
-            })
-            .await
-            .unwrap();
-        let (dm, _) = store.open_direct(ann.id, ann.id).await.unwrap();
+        let (_dir, store, ann, dm) = alone().await;
         store
             .post_message(&NewMessage {
-                conversation_id: dm.id,
-                sender_id: ann.id,
+                conversation_id: dm,
+                sender_id: ann,
                 client_msg_id: "c",
                 body: "just stored",
                 reply_to: None,
@@ -352,7 +332,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(waiting, 1, "queued, not indexed, by storing");
-        assert_eq!(found(&store, ann.id, "stored").await, ["just stored"]);
+        assert_eq!(found(&store, ann, "stored").await, ["just stored"]);
         let waiting: i64 = sqlx::query_scalar("select count(*) from search_queue")
             .fetch_one(&store.pool)
             .await
