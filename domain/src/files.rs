@@ -88,9 +88,7 @@ pub fn clean_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()
-        .filter(|c| {
-            !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        })
+        .filter(|c| !c.is_control() && !is_invisible(*c))
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
     if cleaned.is_empty() {
@@ -113,6 +111,15 @@ pub fn clean_file_name(raw: &str) -> String {
         }
         None => cleaned.chars().take(MAX_FILE_NAME_CHARS).collect(),
     }
+}
+
+/// Characters that change how a name reads without being seen: direction
+/// marks and overrides (`evil\u{202e}fdp.exe` shows as `evilexe.pdf`),
+/// zero-width characters, the byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 /// Whether files of `content_type` are shown inline (see
@@ -148,6 +155,11 @@ mod tests {
         assert_eq!(clean_file_name("C:\\Users\\ann\\report.pdf"), "report.pdf");
         assert_eq!(clean_file_name("a\u{0}b\nc.txt"), "abc.txt");
         assert_eq!(clean_file_name("evil\u{202e}fdp.exe"), "evilfdp.exe");
+        assert_eq!(
+            clean_file_name("evil\u{200f}\u{61c}\u{200e}fdp.exe"),
+            "evilfdp.exe"
+        );
+        assert_eq!(clean_file_name("\u{feff}a\u{200b}b.txt"), "ab.txt");
         assert_eq!(clean_file_name("   "), "file");
         assert_eq!(clean_file_name(".."), "file");
         assert_eq!(clean_file_name(".bashrc"), "bashrc");

@@ -55,7 +55,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use client::{ClientIp, TrustedProxies};
@@ -65,6 +64,26 @@ pub use problems::current_request_id;
 
 /// How long a request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an upload may take (25 MiB over 1 Mbit/s takes 3.5 minutes).
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Answers 408 when a request takes longer than [`REQUEST_TIMEOUT`] (an
+/// upload: [`UPLOAD_TIMEOUT`]); the problems layer words it.
+async fn time_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if crate::routes::files::is_upload(request.method(), request.uri().path()) {
+        UPLOAD_TIMEOUT
+    } else {
+        REQUEST_TIMEOUT
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
 
 /// What the stack needs to know.
 #[derive(Clone)]
@@ -107,10 +126,7 @@ pub fn apply(router: Router, edge: Edge) -> Router {
     let mut router = router
         .layer(axum::middleware::from_fn(rpc::statuses))
         .layer(axum::middleware::from_fn(reactive::isolate))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(move |request, next| {
             limit_body(body_limits, request, next)

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -220,6 +220,11 @@ async fn serve(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=86400"),
     );
+    // Not for other sites' pages to embed.
+    common.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
     common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(value) = HeaderValue::from_str(&etag) {
         common.insert(header::ETAG, value);
@@ -228,8 +233,11 @@ async fn serve(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+            // Weak comparison (RFC 9110): `W/"…"` matches too.
+            v.split(',').any(|tag| {
+                let tag = tag.trim();
+                tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag
+            })
         })
     {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
@@ -305,7 +313,7 @@ fn parse_range(value: &str, size: u64) -> Result<Option<Range<u64>>, ()> {
         // The last `n` bytes.
         (true, _, Some(n)) if n > 0 => size.saturating_sub(n)..size,
         (false, Some(start), None) if last.trim().is_empty() => start..size,
-        (false, Some(start), Some(end)) if end >= start => start..(end + 1).min(size),
+        (false, Some(start), Some(end)) if end >= start => start..end.saturating_add(1).min(size),
         _ => return Ok(None),
     };
     if range.start >= size {
@@ -353,6 +361,11 @@ mod tests {
         assert_eq!(parse_range("items=0-1", 1000), Ok(None));
         assert_eq!(parse_range("bytes=5-1", 1000), Ok(None));
         assert_eq!(parse_range("bytes=-0", 1000), Ok(None));
+        assert_eq!(
+            parse_range("bytes=0-18446744073709551615", 1000),
+            Ok(Some(0..1000))
+        );
+        assert_eq!(parse_range("bytes=18446744073709551615-", 1000), Err(()));
     }
 
     #[test]

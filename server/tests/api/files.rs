@@ -440,3 +440,65 @@ async fn a_body_over_the_limit_is_refused_before_it_is_read() {
     assert_eq!(media_type(&response), "application/problem+json");
     let _ = Method::GET;
 }
+
+/// Uploads in parallel cannot pass the quota together: the check and the
+/// record are one step.
+#[tokio::test]
+async fn parallel_uploads_do_not_pass_the_quota_together() {
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_UPLOAD_QUOTA_BYTES", "1500")]).await;
+    let (ann, _, _, group) = cast(&app).await;
+    let uploads = (0..6).map(|i| upload(&app, &ann, &group, "part.txt", vec![b'a' + i; 500]));
+    let statuses: Vec<u16> = futures_util::future::join_all(uploads)
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 413).count(),
+        3,
+        "{statuses:?}"
+    );
+    // Refused ones leave no bytes behind: three files on disk.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(walk(&app.data_dir().join("files")), 3);
+}
+
+/// A client that goes away in the middle of an upload leaves nothing on
+/// disk.
+#[tokio::test]
+async fn an_upload_broken_off_leaves_nothing_behind() {
+    let app = TestApp::spawn().await;
+    let (ann, _, _, group) = cast(&app).await;
+    // Declares 10 MiB, sends three, then the connection closes.
+    use tokio::io::AsyncWriteExt;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/conversations/{group}/files?name=big.bin HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
+        ann.token,
+        10 * 1024 * 1024
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..3 {
+        socket.write_all(&vec![7u8; 1024 * 1024]).await.unwrap();
+    }
+    socket.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(socket);
+    let files = app.data_dir().join("files");
+    let mut left = usize::MAX;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        left = walk(&files);
+        if left == 0 {
+            break;
+        }
+    }
+    assert_eq!(left, 0, "bytes of an upload never finished are left");
+}

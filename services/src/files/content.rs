@@ -44,8 +44,7 @@ pub struct Prepared {
     pub thumbnail: Vec<u8>,
     /// The type of `thumbnail`.
     pub thumbnail_type: &'static str,
-    /// The image to show full size: encoded again (a GIF: the original,
-    /// which holds no location data, so that it keeps moving).
+    /// The image to show full size, encoded again (a GIF: its first frame).
     pub view: Vec<u8>,
     /// The type of `view`.
     pub view_type: &'static str,
@@ -108,11 +107,10 @@ pub fn prepare(content_type: &str, bytes: &[u8]) -> Result<Option<Prepared>, Ima
     } else {
         ("image/png", png)
     };
-    let (view, view_type) = if format == ImageFormat::Gif {
-        (bytes.to_vec(), "image/gif")
-    } else {
-        (encode(&image)?, encoded_type)
-    };
+    // Encoded again, GIFs too (their first frame): comments, XMP and bytes
+    // after the trailer never reach another member inline (the download
+    // keeps the animation).
+    let (view, view_type) = (encode(&image)?, encoded_type);
     Ok(Some(Prepared {
         width,
         height,

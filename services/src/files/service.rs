@@ -150,6 +150,13 @@ impl FileService {
         }
         let id = Uuid::now_v7();
         let key = key(id, Variant::Original);
+        // Whatever ends this upload before its record is written (a
+        // refusal, a failure, the client going away mid-request) removes
+        // its bytes: none is left unknown to the database.
+        let mut leftovers = Leftovers {
+            service: Some(self.clone()),
+            id,
+        };
         let mut writer = self.files.create(&key).await.map_err(storage_error)?;
         let written = self.write(&mut *writer, body, limit, over).await;
         let (size, sha256, content_type) = match written {
@@ -177,15 +184,17 @@ impl FileService {
             message_id: None,
         };
         if is_inline_type(content_type) {
-            if let Err(err) = self.prepare_image(&mut file).await {
-                self.remove_bytes(id).await;
-                return Err(err);
-            }
+            self.prepare_image(&mut file).await?;
         }
-        if let Err(err) = self.store.insert_file(&file).await {
-            self.remove_bytes(id).await;
-            return Err(err.into());
+        if !self
+            .store
+            .insert_file(&file, self.config.quota_bytes)
+            .await?
+        {
+            // Uploads in parallel passed the quota together: this one is over.
+            return Err(ServiceError::TooLarge(m::FILE_QUOTA_EXCEEDED));
         }
+        leftovers.service = None;
         Ok(file)
     }
 
@@ -266,9 +275,12 @@ impl FileService {
     /// a time), and stores its thumbnail and clean copy. An image that does
     /// not decode stays a file like any other; one too large is refused.
     async fn prepare_image(&self, file: &mut FileInfo) -> Result<(), ServiceError> {
-        let _permit = self
+        // Held by the decoding itself, which goes on if the request is
+        // dropped: still one at a time.
+        let permit = self
             .images
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let read = self
@@ -279,9 +291,12 @@ impl FileService {
         let chunks: Vec<Bytes> = read.body.try_collect().await.map_err(storage_error)?;
         let bytes = chunks.concat();
         let content_type = file.content_type.clone();
-        let prepared = tokio::task::spawn_blocking(move || content::prepare(&content_type, &bytes))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let prepared = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            content::prepare(&content_type, &bytes)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
         match prepared {
             Ok(Some(image)) => {
                 self.files
@@ -341,7 +356,6 @@ impl FileService {
             Variant::Thumbnail | Variant::View if file.content_type == "image/jpeg" => {
                 "image/jpeg".into()
             }
-            Variant::View if file.content_type == "image/gif" => "image/gif".into(),
             _ => "image/png".into(),
         };
         let range = if variant == Variant::Original {
@@ -386,6 +400,24 @@ impl FileService {
         for variant in [Variant::Original, Variant::Thumbnail, Variant::View] {
             if let Err(err) = self.files.delete(&key(id, variant)).await {
                 tracing::warn!(file = %id, error = %err, "files: removing bytes failed");
+            }
+        }
+    }
+}
+
+/// Removes an upload's bytes when dropped, unless its record was written
+/// (`service` taken). Removal is spawned: a drop cannot wait.
+struct Leftovers {
+    service: Option<FileService>,
+    id: Uuid,
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        if let Some(service) = self.service.take() {
+            let id = self.id;
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move { service.remove_bytes(id).await });
             }
         }
     }

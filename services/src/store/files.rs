@@ -11,8 +11,11 @@ use super::StoreError;
 /// File records.
 #[async_trait]
 pub trait FileRecordStore: Send + Sync {
-    /// Records an uploaded file (not yet attached to a message).
-    async fn insert_file(&self, file: &FileInfo) -> Result<(), StoreError>;
+    /// Records an uploaded file (not yet attached to a message), unless
+    /// its uploader's files would then take more than `quota` bytes: false
+    /// then. Checked and written at once, so uploads in parallel cannot pass
+    /// the quota together.
+    async fn insert_file(&self, file: &FileInfo, quota: Option<u64>) -> Result<bool, StoreError>;
 
     /// A file by id.
     async fn file(&self, id: Uuid) -> Result<Option<FileInfo>, StoreError>;

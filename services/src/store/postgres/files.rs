@@ -33,9 +33,21 @@ pub(super) fn file_from_row(row: &PgRow) -> Result<FileInfo, sqlx::Error> {
 
 #[async_trait]
 impl FileRecordStore for PgStore {
-    async fn insert_file(&self, file: &FileInfo) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "insert into files ({FILE_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    async fn insert_file(&self, file: &FileInfo, quota: Option<u64>) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if quota.is_some() {
+            // One upload of this person's at a time past this point (the
+            // lock ends with the transaction).
+            sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text, 7))")
+                .bind(file.uploader_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let size = i64::try_from(file.size).unwrap_or(i64::MAX);
+        let inserted = sqlx::query(&format!(
+            "insert into files ({FILE_COLUMNS}) select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+             where $13::bigint is null \
+             or (select coalesce(sum(size), 0) from files where uploader_id = $3) + $7 <= $13"
         ))
         .bind(file.id)
         .bind(file.conversation_id)
@@ -43,15 +55,18 @@ impl FileRecordStore for PgStore {
         .bind(file.message_id)
         .bind(&file.name)
         .bind(&file.content_type)
-        .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
+        .bind(size)
         .bind(&file.sha256)
         .bind(file.width.and_then(|w| i32::try_from(w).ok()))
         .bind(file.height.and_then(|h| i32::try_from(h).ok()))
         .bind(file.inline)
         .bind(file.created_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX)))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(inserted == 1)
     }
 
     async fn file(&self, id: Uuid) -> Result<Option<FileInfo>, StoreError> {

@@ -33,9 +33,12 @@ pub(super) fn file_from_row(row: &SqliteRow) -> Result<FileInfo, sqlx::Error> {
 
 #[async_trait]
 impl FileRecordStore for SqliteStore {
-    async fn insert_file(&self, file: &FileInfo) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "insert into files ({FILE_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    async fn insert_file(&self, file: &FileInfo, quota: Option<u64>) -> Result<bool, StoreError> {
+        // One writing connection: the sum and the insert are one step.
+        let size = i64::try_from(file.size).unwrap_or(i64::MAX);
+        let inserted = sqlx::query(&format!(
+            "insert into files ({FILE_COLUMNS}) select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+             where ? is null or (select coalesce(sum(size), 0) from files where uploader_id = ?) + ? <= ?"
         ))
         .bind(file.id)
         .bind(file.conversation_id)
@@ -43,15 +46,20 @@ impl FileRecordStore for SqliteStore {
         .bind(file.message_id)
         .bind(&file.name)
         .bind(&file.content_type)
-        .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
+        .bind(size)
         .bind(&file.sha256)
         .bind(file.width.map(i64::from))
         .bind(file.height.map(i64::from))
         .bind(file.inline)
         .bind(file.created_at)
+        .bind(quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX)))
+        .bind(file.uploader_id)
+        .bind(size)
+        .bind(quota.map(|q| i64::try_from(q).unwrap_or(i64::MAX)))
         .execute(&self.writer)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
     }
 
     async fn file(&self, id: Uuid) -> Result<Option<FileInfo>, StoreError> {
