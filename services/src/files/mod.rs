@@ -4,5 +4,6 @@
 pub mod content;
 mod service;
 pub mod storage;
+mod upload;
 
 pub use service::{Download, FileService, FilesConfig, Variant, UNATTACHED_FOR};
