@@ -34,6 +34,17 @@ pub fn sniff(head: &[u8]) -> &'static str {
     }
 }
 
+/// The type an inline image of `content_type` is encoded again in (its
+/// thumbnail and its view): JPEG stays JPEG (photographs), the rest becomes
+/// PNG (transparency).
+pub fn encoded_type(content_type: &str) -> &'static str {
+    if content_type == "image/jpeg" {
+        "image/jpeg"
+    } else {
+        "image/png"
+    }
+}
+
 /// An image to show inline, made ready.
 pub struct Prepared {
     /// Its width and height.
@@ -101,11 +112,11 @@ pub fn prepare(content_type: &str, bytes: &[u8]) -> Result<Option<Prepared>, Ima
     }
     let image = reader(bytes).decode().map_err(invalid)?;
     let thumbnail = image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
-    // JPEG stays JPEG (photographs); the rest becomes PNG (transparency).
-    let (encoded_type, encode): (&'static str, Encoder) = if format == ImageFormat::Jpeg {
-        ("image/jpeg", jpeg)
+    let encoded_type = encoded_type(content_type);
+    let encode: Encoder = if encoded_type == "image/jpeg" {
+        jpeg
     } else {
-        ("image/png", png)
+        png
     };
     // Encoded again, GIFs too (their first frame): comments, XMP and bytes
     // after the trailer never reach another member inline (the download

@@ -153,10 +153,9 @@ impl FileService {
     ) -> Result<Download, ServiceError> {
         let content_type = match variant {
             Variant::Original => domain::files::served_type(&file.content_type).to_owned(),
-            Variant::Thumbnail | Variant::View if file.content_type == "image/jpeg" => {
-                "image/jpeg".into()
+            Variant::Thumbnail | Variant::View => {
+                super::content::encoded_type(&file.content_type).to_owned()
             }
-            _ => "image/png".into(),
         };
         let range = if variant == Variant::Original {
             range
