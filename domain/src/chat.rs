@@ -63,6 +63,10 @@ pub struct ChatMessage {
     /// Whether it mentions every member (`@all` or `@here`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mentions_all: bool,
+    /// The files sent with it, in the order they were attached; empty when
+    /// none (and after a deletion, which deletes them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<crate::files::Attachment>,
 }
 
 /// The message a reply answers, as the reply shows it.

@@ -70,14 +70,94 @@ impl FileInfo {
     /// Where the file is downloaded (the reader must be a member of its
     /// conversation).
     pub fn url(&self) -> String {
-        format!("/api/v1/files/{}", self.id)
+        file_url(self.id, "")
     }
 
     /// Where its thumbnail is, for an image shown inline.
     pub fn thumbnail_url(&self) -> Option<String> {
-        self.inline
-            .then(|| format!("/api/v1/files/{}/thumbnail", self.id))
+        self.inline.then(|| file_url(self.id, "/thumbnail"))
     }
+}
+
+/// A file as a message carries it: what the conversation shows (a
+/// thumbnail or a card) without another request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Attachment {
+    /// File id: downloaded at `/api/v1/files/{id}`.
+    pub id: Uuid,
+    /// Its cleaned name (display text only).
+    pub name: String,
+    /// The type found in its content.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Width in pixels, for an image shown inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Height in pixels, for an image shown inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Whether it is an image shown inline, with a thumbnail.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inline: bool,
+}
+
+impl Attachment {
+    /// Where it is downloaded (as an attachment).
+    pub fn url(&self) -> String {
+        file_url(self.id, "")
+    }
+
+    /// Where it is shown full size, for an image shown inline.
+    pub fn view_url(&self) -> String {
+        file_url(self.id, "/view")
+    }
+
+    /// Where its thumbnail is, for an image shown inline.
+    pub fn thumbnail_url(&self) -> String {
+        file_url(self.id, "/thumbnail")
+    }
+
+    /// Its place in the conversation: the thumbnail's width and height, the
+    /// image scaled down to fit [`THUMBNAIL_SIDE`] (never up), so the page
+    /// reserves it before the thumbnail loads.
+    pub fn thumbnail_size(&self) -> Option<(u32, u32)> {
+        let (w, h) = (self.width?, self.height?);
+        if w == 0 || h == 0 {
+            return None;
+        }
+        let longest = w.max(h);
+        if longest <= THUMBNAIL_SIDE {
+            return Some((w, h));
+        }
+        let scale = |side: u32| {
+            ((u64::from(side) * u64::from(THUMBNAIL_SIDE) + u64::from(longest) / 2)
+                / u64::from(longest))
+            .max(1) as u32
+        };
+        Some((scale(w), scale(h)))
+    }
+}
+
+impl From<&FileInfo> for Attachment {
+    fn from(file: &FileInfo) -> Self {
+        Self {
+            id: file.id,
+            name: file.name.clone(),
+            content_type: file.content_type.clone(),
+            size: file.size,
+            width: file.width,
+            height: file.height,
+            inline: file.inline,
+        }
+    }
+}
+
+/// The address of file `id`'s bytes: `suffix` is empty (download),
+/// `/view` or `/thumbnail`.
+fn file_url(id: Uuid, suffix: &str) -> String {
+    format!("/api/v1/files/{id}{suffix}")
 }
 
 /// `raw` as a file name fit to show and to put in a `Content-Disposition`:

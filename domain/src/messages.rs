@@ -73,9 +73,11 @@ pub const FILE_EMPTY: &str = "file: the file is empty";
 pub const IMAGE_TOO_LARGE: &str = "file: this image has too many pixels to be shown";
 /// An upload whose body broke off before its end.
 pub const UPLOAD_INTERRUPTED: &str = "file: the upload broke off; try again";
+/// A file form sent without a file.
+pub const NO_FILE_CHOSEN: &str = "file: choose a file to send";
 
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 28] = [
+pub const ALL: [&str; 29] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -104,4 +106,5 @@ pub const ALL: [&str; 28] = [
     FILE_EMPTY,
     IMAGE_TOO_LARGE,
     UPLOAD_INTERRUPTED,
+    NO_FILE_CHOSEN,
 ];

@@ -327,6 +327,7 @@ pub fn router(
             )),
         )
         .merge(routes::oauth_browser::router())
+        .merge(routes::files::plain_router())
         .route(
             "/pkg/{file}",
             get(crate::assets::serve).with_state(assets.clone()),

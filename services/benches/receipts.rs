@@ -55,6 +55,7 @@ async fn run(backend: &str, store: Arc<dyn Store>) {
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .await
             .unwrap();

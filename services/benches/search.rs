@@ -364,6 +364,7 @@ async fn run(
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .collect();
         store.post_messages(&posted).await.unwrap();

@@ -78,6 +78,9 @@ pub struct Outgoing {
     pub body: String,
     /// A message of the same conversation it answers.
     pub reply_to: Option<Uuid>,
+    /// Files the sender uploaded to this conversation to send with it (at
+    /// most `MAX_ATTACHMENTS`, distinct); the body may then be empty.
+    pub attachments: Vec<Uuid>,
 }
 
 /// How `GET /messages/{type}/{id}` names a conversation.

@@ -257,6 +257,7 @@ mod tests {
             reactions: Vec::new(),
             mentions: Vec::new(),
             mentions_all: false,
+            files: Vec::new(),
         };
         let published = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         let framed = Envelope::of_message(&message);
@@ -304,6 +305,7 @@ mod tests {
             reactions: Vec::new(),
             mentions: Vec::new(),
             mentions_all: false,
+            files: Vec::new(),
         };
         let opened = Envelope::open(ServerFrame::message(&message).to_bytes()).unwrap();
         assert_eq!(opened.seq, 42);

@@ -447,6 +447,7 @@ async fn live_counts_show_who_is_online_connections_and_recent_messages(fx: Fixt
             client_msg_id: format!("live-{n}"),
             body: "hello".into(),
             reply_to: None,
+            attachments: Vec::new(),
         };
         s.chat.post(ann.id, outgoing).await.unwrap();
     }

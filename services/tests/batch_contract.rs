@@ -30,6 +30,7 @@ fn message<'a>(conversation: Uuid, sender: Uuid, client: &'a str, body: &'a str)
         reply_to: None,
         mentions: &[],
         mentions_all: false,
+        attachments: &[],
     }
 }
 
@@ -147,6 +148,7 @@ async fn concurrent_senders_share_commits_and_every_message_gets_its_own_number(
                     client_msg_id: format!("s{i}-{n}"),
                     body: format!("{i}/{n}"),
                     reply_to: None,
+                    attachments: Vec::new(),
                 };
                 chat.post(sender, outgoing).await
             }));

@@ -26,6 +26,7 @@ async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid, body: &str) -> dom
             reply_to: None,
             mentions: &[],
             mentions_all: false,
+            attachments: &[],
         })
         .await
         .unwrap()

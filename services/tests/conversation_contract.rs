@@ -50,6 +50,7 @@ async fn post(
             reply_to: None,
             mentions: &[],
             mentions_all: false,
+            attachments: &[],
         })
         .await
         .unwrap()
@@ -186,6 +187,7 @@ async fn messages_get_dense_sequence_numbers_and_retries_return_the_original(fx:
             reply_to: None,
             mentions: &[],
             mentions_all: false,
+            attachments: &[],
         })
         .await
         .unwrap_err();
@@ -226,6 +228,7 @@ async fn concurrent_senders_never_share_or_skip_a_sequence_number(fx: Fixture) {
                         reply_to: None,
                         mentions: &[],
                         mentions_all: false,
+                        attachments: &[],
                     })
                     .await
                     .unwrap();

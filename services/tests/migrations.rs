@@ -199,6 +199,7 @@ async fn check_indexed_in_batches(url: &str, ids: [Uuid; 4]) {
             reply_to: None,
             mentions: &[],
             mentions_all: false,
+            attachments: &[],
         })
         .await
         .unwrap();

@@ -36,6 +36,7 @@ async fn post(
             reply_to,
             mentions: &[],
             mentions_all: false,
+            attachments: &[],
         })
         .await
         .unwrap()

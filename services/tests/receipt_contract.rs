@@ -32,6 +32,7 @@ async fn post_many(fx: &Fixture, conversation: Uuid, sender: Uuid, n: usize) {
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .await
             .unwrap();

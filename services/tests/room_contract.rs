@@ -29,6 +29,7 @@ async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid) -> Uuid {
             reply_to: None,
             mentions: &[],
             mentions_all: false,
+            attachments: &[],
         })
         .await
         .unwrap();
@@ -116,6 +117,7 @@ async fn deleting_a_room_takes_its_members_and_messages_and_names_who_were_in_it
             reply_to: Some(first),
             mentions: &[],
             mentions_all: false,
+            attachments: &[],
         })
         .await
         .unwrap();

@@ -124,6 +124,7 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::FILE_EMPTY => "文件是空的",
         t if t == m::IMAGE_TOO_LARGE => "这张图片像素太多，无法显示",
         t if t == m::UPLOAD_INTERRUPTED => "上传中断了，请重试",
+        t if t == m::NO_FILE_CHOSEN => "请选择要发送的文件",
         _ => return None,
     })
 }

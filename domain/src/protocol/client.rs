@@ -24,6 +24,10 @@ pub enum ClientFrame {
         /// A message of the same conversation it answers.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<Uuid>,
+        /// Files uploaded to this conversation by the sender and not sent
+        /// yet, at most `MAX_ATTACHMENTS`; the body may then be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Uuid>,
     },
     /// Replace the text of one of the user's own messages. Answered with
     /// `change_ack`; every member's connections get a `changed` event.

@@ -46,6 +46,7 @@ fn message() -> ChatMessage {
         }],
         mentions: vec![fresh()],
         mentions_all: true,
+        files: Vec::new(),
     }
 }
 
@@ -145,12 +146,14 @@ fn every_client_frame() -> Vec<ClientFrame> {
             client_msg_id: "c1".into(),
             body: "hi 你好".into(),
             reply_to: Some(id),
+            attachments: Vec::new(),
         },
         ClientFrame::Send {
             conversation_id: id,
             client_msg_id: "c2".into(),
             body: "hi".into(),
             reply_to: None,
+            attachments: Vec::new(),
         },
         ClientFrame::Chat {
             content: "Hello everyone!".into(),

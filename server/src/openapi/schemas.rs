@@ -103,6 +103,25 @@ pub fn member_ids() -> RefOr<Schema> {
         .into()
 }
 
+/// The files sent with a message.
+pub fn attachments() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        )
+        .max_items(Some(domain::files::MAX_ATTACHMENTS))
+        .unique_items(true)
+        .description(Some(format!(
+            "Files uploaded by the caller to this conversation \
+             (`POST /api/v1/conversations/{{id}}/files`) and not sent yet, in the order to show \
+             them, each once, at most {}; the body may then be empty",
+            domain::files::MAX_ATTACHMENTS
+        )))
+        .into()
+}
+
 /// The body of `POST /auth/login`: a password, and the login (username or
 /// email) in `login` or one of its aliases `username` and `email` — at
 /// least one of them not blank (the first one that is not is used).

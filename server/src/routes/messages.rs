@@ -62,11 +62,17 @@ pub struct SendRequest {
     /// with the same id returns the original message.
     #[schema(schema_with = crate::openapi::schemas::client_msg_id)]
     pub client_msg_id: String,
-    /// Plain text, at most the server's limit.
+    /// Plain text, at most the server's limit; may be empty (or absent)
+    /// when files are attached.
+    #[serde(default)]
     #[schema(value_type = domain::MessageBody)]
     pub body: String,
     /// A message of the same conversation this one answers.
     pub reply_to: Option<Uuid>,
+    /// Files to send with it.
+    #[serde(default)]
+    #[schema(schema_with = crate::openapi::schemas::attachments)]
+    pub attachments: Vec<Uuid>,
 }
 
 /// A stored message.
@@ -171,8 +177,8 @@ pub async fn history(
         (status = 201, description = "Stored and delivered to the members", body = Sent),
         (status = 200, description = "Already sent to this conversation with this client_msg_id: the original (the same id in another conversation is a new message)", body = Sent),
         (status = 403, description = "A public room not joined yet", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such conversation, or not a member of it; or `reply_to` names no message of it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Empty or too long body, bad client_msg_id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such conversation, or not a member of it; or `reply_to` names no message of it; or an attachment is not a file the caller uploaded here and has not sent yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty (without attachments) or too long body, bad client_msg_id, more than 10 attachments or one twice", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn send_message(
     State(state): State<AppState>,
@@ -190,6 +196,7 @@ pub async fn send_message(
                 client_msg_id: body.client_msg_id,
                 body: body.body,
                 reply_to: body.reply_to,
+                attachments: body.attachments,
             },
         )
         .await?;

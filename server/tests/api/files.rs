@@ -76,7 +76,7 @@ async fn download(
     request.send().await.unwrap()
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub fn png(width: u32, height: u32) -> Vec<u8> {
     let image = image::DynamicImage::new_rgb8(width, height);
     let mut out = std::io::Cursor::new(Vec::new());
     image.write_to(&mut out, image::ImageFormat::Png).unwrap();
@@ -402,7 +402,7 @@ async fn two_processes_share_files_kept_in_s3() {
 }
 
 /// Files under `dir`, recursively.
-fn walk(dir: &std::path::Path) -> usize {
+pub fn walk(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries

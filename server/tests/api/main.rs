@@ -2,6 +2,7 @@
 //! talks to it over HTTP.
 
 mod admin;
+mod attachments;
 mod auth;
 mod backends;
 mod budgets;

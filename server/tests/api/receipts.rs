@@ -394,6 +394,7 @@ async fn a_message_stored_but_never_published_is_sent_before_the_next_one() {
             reply_to: None,
             mentions: &[],
             mentions_all: false,
+            attachments: &[],
         })
         .await
         .unwrap();

@@ -31,6 +31,7 @@ async fn a_resume_past_the_replay_limit_names_the_conversation_and_history_fills
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .await
             .unwrap();

@@ -38,6 +38,8 @@ pub(super) struct Waiting {
     pub reply_to: Option<Uuid>,
     /// Members it mentions, and whether it mentions everyone.
     pub mentions: Mentioned,
+    /// Files sent with it (checked: distinct, at most `MAX_ATTACHMENTS`).
+    pub attachments: Vec<Uuid>,
     done: Option<oneshot::Sender<Result<Posted, ServiceError>>>,
 }
 
@@ -49,6 +51,7 @@ impl Waiting {
         body: String,
         reply_to: Option<Uuid>,
         mentions: Mentioned,
+        attachments: Vec<Uuid>,
     ) -> Self {
         Self {
             conversation_id,
@@ -57,6 +60,7 @@ impl Waiting {
             body,
             reply_to,
             mentions,
+            attachments,
             done: None,
         }
     }
@@ -70,6 +74,7 @@ impl Waiting {
             reply_to: self.reply_to,
             mentions: &self.mentions.users,
             mentions_all: self.mentions.all,
+            attachments: &self.attachments,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Reading and posting messages.
 
 use domain::chat::{valid_client_msg_id, MAX_HISTORY_PAGE};
+use domain::files::MAX_ATTACHMENTS;
 use domain::{ChatMessage, MessageBody};
 use tracing::instrument;
 use uuid::Uuid;
@@ -93,8 +94,16 @@ impl ConversationService {
                 "client_msg_id: 1 to 64 visible ASCII characters".into(),
             ));
         }
-        let body = MessageBody::parse(&outgoing.body, self.policy.max_message_chars)
-            .map_err(ServiceError::InvalidName)?;
+        check_attachments(&outgoing.attachments)?;
+        // Files alone make a message: its text may then be empty.
+        let body = if outgoing.body.trim().is_empty() && !outgoing.attachments.is_empty() {
+            String::new()
+        } else {
+            MessageBody::parse(&outgoing.body, self.policy.max_message_chars)
+                .map_err(ServiceError::InvalidName)?
+                .as_str()
+                .to_owned()
+        };
         if let Some(reply_to) = outgoing.reply_to {
             let replied = self.store.message(reply_to).await?;
             // An id that names no message here is a reference to nothing,
@@ -103,20 +112,35 @@ impl ConversationService {
                 return Err(ServiceError::NotFound("message"));
             }
         }
-        let mentions = self
-            .mentioned(user_id, &conversation, body.as_str())
-            .await?;
+        let mentions = self.mentioned(user_id, &conversation, &body).await?;
         self.committer
             .post(Waiting::new(
                 conversation.id,
                 user_id,
                 outgoing.client_msg_id,
-                body.as_str().to_owned(),
+                body,
                 outgoing.reply_to,
                 mentions,
+                outgoing.attachments,
             ))
             .await
     }
+}
+
+/// The files of a message: at most [`MAX_ATTACHMENTS`], each once.
+fn check_attachments(files: &[Uuid]) -> Result<(), ServiceError> {
+    if files.len() > MAX_ATTACHMENTS {
+        return Err(ServiceError::Invalid(format!(
+            "attachments: at most {MAX_ATTACHMENTS} files"
+        )));
+    }
+    let mut seen = files.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    if seen.len() != files.len() {
+        return Err(ServiceError::Invalid("attachments: each file once".into()));
+    }
+    Ok(())
 }
 
 impl ConversationService {

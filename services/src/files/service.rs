@@ -47,6 +47,9 @@ impl FilesConfig {
     }
 }
 
+/// Files whose bytes one step of a sweep removes.
+const SWEEP_BATCH: u32 = 200;
+
 /// Which bytes of a file to serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -174,33 +177,60 @@ impl FileService {
         })
     }
 
-    /// Removes uploads never attached to a message within a day; how many.
+    /// Deletes the uploads never sent with a message within a day of
+    /// being uploaded, then removes the bytes of every deleted file
+    /// ([`Self::sweep`]); how many uploads it deleted.
     pub async fn remove_unattached(&self) -> Result<u64, ServiceError> {
         let mut removed = 0;
         loop {
-            let ids = self
+            let deleted = self
                 .store
-                .unattached_before(Utc::now() - UNATTACHED_FOR, 500)
+                .delete_unattached(Utc::now() - UNATTACHED_FOR, 500)
                 .await?;
-            if ids.is_empty() {
+            removed += deleted;
+            if deleted < 500 {
+                break;
+            }
+        }
+        self.sweep().await?;
+        Ok(removed)
+    }
+
+    /// Removes from the file store the bytes of files whose records were
+    /// deleted (with their message, their conversation, or unsent); how
+    /// many files it removed. A file whose bytes could not all be removed
+    /// stays queued for the next sweep.
+    pub async fn sweep(&self) -> Result<u64, ServiceError> {
+        let mut removed = 0;
+        loop {
+            let ids = self.store.file_removals(SWEEP_BATCH).await?;
+            let mut done = Vec::with_capacity(ids.len());
+            for id in &ids {
+                if self.remove_bytes(*id).await {
+                    done.push(*id);
+                }
+            }
+            self.store.forget_removals(&done).await?;
+            removed += done.len() as u64;
+            // A short batch was the last; a failure is retried next time.
+            if ids.len() < SWEEP_BATCH as usize || done.len() < ids.len() {
                 return Ok(removed);
             }
-            for id in &ids {
-                self.remove_bytes(*id).await;
-            }
-            self.store.delete_files(&ids).await?;
-            removed += ids.len() as u64;
         }
     }
 
     /// Removes every stored form of a file's bytes (failures are logged: a
     /// leftover object is garbage, not a leak of anything readable).
-    pub(super) async fn remove_bytes(&self, id: Uuid) {
+    /// Whether all of them are gone.
+    pub(super) async fn remove_bytes(&self, id: Uuid) -> bool {
+        let mut gone = true;
         for variant in [Variant::Original, Variant::Thumbnail, Variant::View] {
             if let Err(err) = self.files.delete(&key(id, variant)).await {
                 tracing::warn!(file = %id, error = %err, "files: removing bytes failed");
+                gone = false;
             }
         }
+        gone
     }
 }
 

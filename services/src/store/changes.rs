@@ -100,21 +100,34 @@ pub(crate) fn reply_preview(
     }
 }
 
-/// A message's stored reactions (JSON text; empty: none).
-pub(crate) fn reactions_from_text(text: &str) -> Result<Vec<Reaction>, sqlx::Error> {
+/// A list kept with its message as JSON text (reactions, attachments;
+/// empty text: none); `what` names it in a decoding error.
+pub(crate) fn list_from_text<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+) -> Result<Vec<T>, sqlx::Error> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
-    serde_json::from_str(text)
-        .map_err(|err| sqlx::Error::Decode(format!("reactions: {err}").into()))
+    serde_json::from_str(text).map_err(|err| sqlx::Error::Decode(format!("{what}: {err}").into()))
 }
 
-/// Reactions as stored (empty text for none).
-pub(crate) fn reactions_to_text(reactions: &[Reaction]) -> String {
-    if reactions.is_empty() {
+/// A list as kept with its message (see [`list_from_text`]).
+pub(crate) fn list_to_text<T: serde::Serialize>(items: &[T]) -> String {
+    if items.is_empty() {
         return String::new();
     }
-    serde_json::to_string(reactions).unwrap_or_default()
+    serde_json::to_string(items).unwrap_or_default()
+}
+
+/// A message's stored reactions.
+pub(crate) fn reactions_from_text(text: &str) -> Result<Vec<Reaction>, sqlx::Error> {
+    list_from_text(text, "reactions")
+}
+
+/// Reactions as stored.
+pub(crate) fn reactions_to_text(reactions: &[Reaction]) -> String {
+    list_to_text(reactions)
 }
 
 /// Applies a reaction change to stored reactions: the new text, or `None`

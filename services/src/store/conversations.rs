@@ -43,6 +43,11 @@ pub struct NewMessage<'a> {
     /// Whether it mentions everyone (`@all`, `@here`; allowed by the
     /// service).
     pub mentions_all: bool,
+    /// Files to send with it, in this order, distinct: uploaded by the
+    /// sender to this conversation and not sent yet. The store attaches
+    /// them in the message's transaction, or stores nothing
+    /// (`NotFound("file")`) if one is not so.
+    pub attachments: &'a [Uuid],
 }
 
 /// What storing a message did.

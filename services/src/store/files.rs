@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::files::FileInfo;
+use domain::files::{Attachment, FileInfo};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -23,18 +23,39 @@ pub trait FileRecordStore: Send + Sync {
     /// The bytes of every file `user_id` uploaded (for a quota).
     async fn uploaded_bytes(&self, user_id: Uuid) -> Result<u64, StoreError>;
 
-    /// Files uploaded before `before` and never attached to a message, at
-    /// most `limit`.
-    async fn unattached_before(
-        &self,
-        before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Uuid>, StoreError>;
+    /// Deletes the records of at most `limit` files uploaded before
+    /// `before` and never attached to a message; how many. Their bytes
+    /// wait in [`Self::file_removals`].
+    async fn delete_unattached(&self, before: DateTime<Utc>, limit: u32)
+        -> Result<u64, StoreError>;
 
-    /// Removes the records of `ids` (their bytes are removed first).
-    async fn delete_files(&self, ids: &[Uuid]) -> Result<(), StoreError>;
+    /// Files whose records are gone (deleted with their message, their
+    /// conversation, or never sent) and whose bytes are still to be
+    /// removed, oldest first, at most `limit`.
+    async fn file_removals(&self, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+
+    /// Forgets the removals of `ids`: their bytes are gone.
+    async fn forget_removals(&self, ids: &[Uuid]) -> Result<(), StoreError>;
 }
 
 /// The columns [`FileInfo`] is read from, in this order.
 pub(crate) const FILE_COLUMNS: &str = "id, conversation_id, uploader_id, message_id, name, \
     content_type, size, sha256, width, height, inline, created_at";
+
+/// `found`, the files a message's transaction attached, in the order the
+/// sender gave (`ids`); `NotFound("file")` unless every one of them was
+/// found: not the sender's, of another conversation, or sent already.
+pub(crate) fn in_given_order(
+    ids: &[Uuid],
+    found: Vec<FileInfo>,
+) -> Result<Vec<Attachment>, StoreError> {
+    ids.iter()
+        .map(|id| {
+            found
+                .iter()
+                .find(|f| f.id == *id)
+                .map(Attachment::from)
+                .ok_or(StoreError::NotFound("file"))
+        })
+        .collect()
+}

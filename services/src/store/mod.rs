@@ -30,7 +30,8 @@ use uuid::Uuid;
 pub use accounts::AccountStore;
 pub use audit::{AuditEntry, AuditQuery, AuditStore, DEFAULT_AUDIT_PAGE};
 pub(crate) use changes::{
-    mentions_from_text, mentions_to_text, reactions_from_text, reply_preview,
+    list_from_text, list_to_text, mentions_from_text, mentions_to_text, reactions_from_text,
+    reply_preview,
 };
 pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};

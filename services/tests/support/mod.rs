@@ -130,6 +130,7 @@ impl StoreFixture {
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .await
             .unwrap()

@@ -335,6 +335,7 @@ pub async fn send_message(
     client_msg_id: String,
     body: String,
     #[server(default)] reply_to: Option<Uuid>,
+    #[server(default)] attachments: Vec<Uuid>,
 ) -> Result<Option<ChatMessage>, AppError> {
     let result = async {
         let (services, auth) = crate::pages::settings::signed_in().await?;
@@ -347,6 +348,7 @@ pub async fn send_message(
                     client_msg_id,
                     body,
                     reply_to,
+                    attachments,
                 },
             )
             .await?;

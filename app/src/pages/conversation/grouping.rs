@@ -46,6 +46,7 @@ mod tests {
             reactions: Vec::new(),
             mentions: Vec::new(),
             mentions_all: false,
+            files: Vec::new(),
         }
     }
 

@@ -128,7 +128,7 @@ impl Outbox {
         };
         leptos::task::spawn_local(async move {
             let id = client_msg_id.clone();
-            let result = send_message(self.conversation_id, id, body, reply_to).await;
+            let result = send_message(self.conversation_id, id, body, reply_to, Vec::new()).await;
             match result {
                 Ok(Some(message)) => self.stored(message),
                 Err(AppError::Network) => self.wait(&client_msg_id, attempts),

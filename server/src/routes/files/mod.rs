@@ -22,9 +22,11 @@ use uuid::Uuid;
 use crate::error::{ApiError, Problem};
 use serve::serve;
 
+mod plain;
 mod serve;
 use crate::extract::{ApiPath, ApiQuery, AuthUser};
 use app::state::AppState;
+pub use plain::router as plain_router;
 
 /// The routes of this resource, relative to `/api/v1`.
 pub fn router() -> Router<AppState> {
@@ -38,11 +40,13 @@ pub fn router() -> Router<AppState> {
 /// Whether a request is an upload (its body may be as large as
 /// `CHATSPHERE_MAX_UPLOAD_BYTES`, not `CHATSPHERE_MAX_BODY_BYTES`).
 pub fn is_upload(method: &Method, path: &str) -> bool {
-    method == Method::POST
-        && path
-            .strip_prefix("/api/v1/conversations/")
-            .and_then(|rest| rest.strip_suffix("/files"))
-            .is_some_and(|id| id.len() <= 36 && !id.contains('/'))
+    method == Method::POST && (plain::is_plain_upload(path) || is_api_upload(path))
+}
+
+fn is_api_upload(path: &str) -> bool {
+    path.strip_prefix("/api/v1/conversations/")
+        .and_then(|rest| rest.strip_suffix("/files"))
+        .is_some_and(|id| id.len() <= 36 && !id.contains('/'))
 }
 
 /// The name of an upload.

@@ -410,12 +410,14 @@ impl Connection {
                 client_msg_id,
                 body,
                 reply_to,
+                attachments,
             } => {
                 let outgoing = Outgoing {
                     conversation_id,
                     client_msg_id,
                     body,
                     reply_to,
+                    attachments,
                 };
                 self.send(Send::Post(outgoing)).await;
             }

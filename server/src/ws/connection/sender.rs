@@ -154,6 +154,7 @@ async fn post_all(
                             client_msg_id: client_msg_id.clone(),
                             body,
                             reply_to: None,
+                            attachments: Vec::new(),
                         };
                         services.chat.post(user_id, outgoing).await
                     }

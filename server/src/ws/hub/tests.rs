@@ -74,6 +74,7 @@ async fn stored(
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .await
             .unwrap();

@@ -104,6 +104,9 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;
+            for ((message, _), id) in new.iter().zip(&ids) {
+                super::files::attach(&mut tx, *id, message).await?;
+            }
             sqlx::query("update conversations set last_seq = $2 where id = $1")
                 .bind(conversation_id)
                 .bind(next)

@@ -86,9 +86,14 @@ impl ChangeStore for PgStore {
                     .bind(message_id)
                     .execute(&mut *tx)
                     .await?;
+                // Its files go with it (their bytes wait in file_removals).
+                sqlx::query("delete from files where message_id = $1")
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query(
                     "update messages set body = '', reactions = '', mentions = '', \
-                     mentions_all = false, deleted_at = $1, search = ''::tsvector, has_link = false, \
+                     mentions_all = false, files = '', deleted_at = $1, search = ''::tsvector, has_link = false, \
                      change_seq = $2 where id = $3",
                 )
                 .bind(now)

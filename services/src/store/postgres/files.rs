@@ -8,8 +8,9 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::files::{FileRecordStore, FILE_COLUMNS};
+use crate::store::files::{in_given_order, FileRecordStore, FILE_COLUMNS};
 use crate::store::StoreError;
+use crate::store::{list_to_text, NewMessage};
 
 pub(super) fn file_from_row(row: &PgRow) -> Result<FileInfo, sqlx::Error> {
     let size: i64 = row.try_get("size")?;
@@ -87,26 +88,69 @@ impl FileRecordStore for PgStore {
         Ok(total.max(0) as u64)
     }
 
-    async fn unattached_before(
+    async fn delete_unattached(
         &self,
         before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Uuid>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "select id from files where message_id is null and created_at < $1 \
-             order by created_at limit $2",
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "delete from files where id in (select id from files \
+             where message_id is null and created_at < $1 order by created_at limit $2)",
         )
         .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    async fn file_removals(&self, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "select file_id from file_removals order by removed_at, file_id limit $1",
+        )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
     }
 
-    async fn delete_files(&self, ids: &[Uuid]) -> Result<(), StoreError> {
-        sqlx::query("delete from files where id = any($1)")
+    async fn forget_removals(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        sqlx::query("delete from file_removals where file_id = any($1)")
             .bind(ids)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
+}
+
+/// Attaches `message`'s files to the message `id` being stored in `tx`,
+/// and keeps their view with it (see [`NewMessage::attachments`]).
+pub(super) async fn attach(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    message: &NewMessage<'_>,
+) -> Result<(), StoreError> {
+    if message.attachments.is_empty() {
+        return Ok(());
+    }
+    let rows = sqlx::query(&format!(
+        "update files set message_id = $1 where conversation_id = $2 and uploader_id = $3 \
+         and message_id is null and id = any($4) returning {FILE_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(message.conversation_id)
+    .bind(message.sender_id)
+    .bind(message.attachments)
+    .fetch_all(&mut *tx)
+    .await?;
+    let found = rows
+        .iter()
+        .map(file_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let files = in_given_order(message.attachments, found)?;
+    sqlx::query("update messages set files = $1 where id = $2")
+        .bind(list_to_text(&files))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

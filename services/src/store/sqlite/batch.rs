@@ -75,6 +75,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;
+            super::files::attach(&mut tx, id, message).await?;
             newest_of.insert(message.sender_id, seq);
         }
         if next > last_seq {

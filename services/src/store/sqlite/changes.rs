@@ -85,9 +85,14 @@ impl ChangeStore for SqliteStore {
                     .bind(message_id)
                     .execute(&mut *tx)
                     .await?;
+                // Its files go with it (their bytes wait in file_removals).
+                sqlx::query("delete from files where message_id = ?")
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query(
                     "update messages set body = '', reactions = '', mentions = '', \
-                     mentions_all = false, deleted_at = ?, \
+                     mentions_all = false, files = '', deleted_at = ?, \
                      change_seq = ? where id = ?",
                 )
                 .bind(now)

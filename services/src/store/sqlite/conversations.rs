@@ -17,7 +17,7 @@ macro_rules! message_select {
     () => {
         "select m.id, m.conversation_id, m.seq, m.sender_id, u.display_name as sender_name, \
          m.client_msg_id, m.body, m.reply_to, m.created_at, m.change_seq, m.edited_at, \
-         m.deleted_at, m.reactions, m.mentions, m.mentions_all, r.seq as reply_seq, r.sender_id as reply_sender_id, \
+         m.deleted_at, m.reactions, m.mentions, m.mentions_all, m.files, r.seq as reply_seq, r.sender_id as reply_sender_id, \
          ru.display_name as reply_sender_name, substr(r.body, 1, 480) as reply_body, \
          r.deleted_at is not null as reply_deleted \
          from messages m join users u on u.id = m.sender_id \
@@ -54,6 +54,7 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, sqlx::Err
         reactions: crate::store::reactions_from_text(row.try_get::<&str, _>("reactions")?)?,
         mentions: crate::store::mentions_from_text(row.try_get::<&str, _>("mentions")?)?,
         mentions_all: row.try_get("mentions_all")?,
+        files: crate::store::list_from_text(row.try_get::<&str, _>("files")?, "files")?,
     })
 }
 
@@ -204,7 +205,7 @@ impl ConversationStore for SqliteStore {
         .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => {}
+            Ok(_) => super::files::attach(&mut tx, id, message).await?,
             Err(err)
                 if err
                     .as_database_error()
@@ -342,6 +343,7 @@ impl ConversationStore for SqliteStore {
                     reactions: Vec::new(),
                     mentions: Vec::new(),
                     mentions_all: false,
+                    files: Vec::new(),
                 }),
                 None => None,
             };

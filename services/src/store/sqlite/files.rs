@@ -8,8 +8,9 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
 use super::SqliteStore;
-use crate::store::files::{FileRecordStore, FILE_COLUMNS};
+use crate::store::files::{in_given_order, FileRecordStore, FILE_COLUMNS};
 use crate::store::StoreError;
+use crate::store::{list_to_text, NewMessage};
 
 pub(super) fn file_from_row(row: &SqliteRow) -> Result<FileInfo, sqlx::Error> {
     let size: i64 = row.try_get("size")?;
@@ -79,26 +80,37 @@ impl FileRecordStore for SqliteStore {
         Ok(total.max(0) as u64)
     }
 
-    async fn unattached_before(
+    async fn delete_unattached(
         &self,
         before: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Uuid>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "select id from files where message_id is null and created_at < ? \
-             order by created_at limit ?",
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "delete from files where id in (select id from files \
+             where message_id is null and created_at < ? order by created_at limit ?)",
         )
         .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.writer)
+        .await?
+        .rows_affected())
+    }
+
+    async fn file_removals(&self, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "select file_id from file_removals order by removed_at, file_id limit ?",
+        )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
     }
 
-    async fn delete_files(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+    async fn forget_removals(&self, ids: &[Uuid]) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("delete from files where id in (");
+        let mut sql: QueryBuilder<Sqlite> =
+            QueryBuilder::new("delete from file_removals where file_id in (");
         let mut list = sql.separated(", ");
         for id in ids {
             list.push_bind(*id);
@@ -107,4 +119,40 @@ impl FileRecordStore for SqliteStore {
         sql.build().execute(&self.writer).await?;
         Ok(())
     }
+}
+
+/// Attaches `message`'s files to the message `id` being stored in `tx`,
+/// and keeps their view with it (see [`NewMessage::attachments`]).
+pub(super) async fn attach(
+    tx: &mut sqlx::SqliteConnection,
+    id: Uuid,
+    message: &NewMessage<'_>,
+) -> Result<(), StoreError> {
+    if message.attachments.is_empty() {
+        return Ok(());
+    }
+    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("update files set message_id = ");
+    sql.push_bind(id)
+        .push(" where conversation_id = ")
+        .push_bind(message.conversation_id)
+        .push(" and uploader_id = ")
+        .push_bind(message.sender_id)
+        .push(" and message_id is null and id in (");
+    let mut list = sql.separated(", ");
+    for file in message.attachments {
+        list.push_bind(*file);
+    }
+    sql.push(format!(") returning {FILE_COLUMNS}"));
+    let rows = sql.build().fetch_all(&mut *tx).await?;
+    let found = rows
+        .iter()
+        .map(file_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let files = in_given_order(message.attachments, found)?;
+    sqlx::query("update messages set files = ? where id = ?")
+        .bind(list_to_text(&files))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }

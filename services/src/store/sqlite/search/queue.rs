@@ -242,6 +242,7 @@ mod tests {
                     reply_to: None,
                     mentions: &[],
                     mentions_all: false,
+                    attachments: &[],
                 })
                 .await
                 .unwrap();
@@ -287,6 +288,7 @@ mod tests {
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .collect();
         for posted in store.post_messages(&batch).await.unwrap() {
@@ -304,6 +306,7 @@ mod tests {
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .await
             .unwrap();
@@ -324,6 +327,7 @@ mod tests {
                 reply_to: None,
                 mentions: &[],
                 mentions_all: false,
+                attachments: &[],
             })
             .await
             .unwrap();
