@@ -12,6 +12,7 @@ mod actions;
 mod admin;
 mod chat;
 mod errors;
+mod files;
 mod groups;
 mod rooms;
 mod search;

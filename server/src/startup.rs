@@ -372,18 +372,26 @@ fn spawn_audit_pruning(audit: services::audit::AuditService, retention: chrono::
     });
 }
 
-/// Removes uploads never sent with a message, every hour.
+/// Removes the bytes of deleted files every minute (a message or a room
+/// deleted), and uploads never sent with a message every hour.
 fn spawn_file_cleanup(files: services::files::FileService) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
-        loop {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        for minute in 0u64.. {
             every.tick().await;
-            match files.remove_unattached().await {
-                Ok(0) => {}
-                Ok(removed) => tracing::info!(removed, "files: uploads never sent removed"),
-                Err(err) => {
-                    tracing::warn!(error = %err, "files: removing uploads never sent failed")
+            if minute % 60 == 0 {
+                match files.remove_unattached().await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::info!(removed, "files: uploads never sent removed"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "files: removing uploads never sent failed")
+                    }
                 }
+            }
+            match files.sweep().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::debug!(removed, "files: bytes of deleted files removed"),
+                Err(err) => tracing::warn!(error = %err, "files: removing deleted files failed"),
             }
         }
     });

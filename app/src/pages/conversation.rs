@@ -21,6 +21,7 @@ use crate::AppError;
 mod changes;
 mod composer;
 mod data;
+mod files;
 mod grouping;
 mod members;
 mod outbox;
@@ -29,10 +30,12 @@ mod reactions;
 mod receipts;
 mod reply;
 mod suggest;
+mod uploads;
 
 use changes::{Changes, MessageContent};
 use composer::Composer;
 pub use data::*;
+use files::{MessageFiles, Viewer};
 use members::GroupMembers;
 use outbox::Outbox;
 use pane::{first_unread, JumpToLatest, Pane};
@@ -41,6 +44,7 @@ use reactions::{MessageReactions, Reactions};
 use receipts::last_visible_seq;
 use receipts::MessageStatus;
 use reply::Quote;
+use uploads::Tray;
 
 /// The reader's username, for marking their mentions.
 #[derive(Debug, Clone)]
@@ -109,6 +113,13 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     let messages = RwSignal::new(view.messages.clone());
     let body = RwSignal::new(String::new());
     let outbox = Outbox::new(conversation_id, view.me, messages, body);
+    let tray = Tray::new(
+        conversation_id,
+        Callback::new(move |()| outbox.files_settled()),
+    );
+    // Files dragged over the conversation (a member's): shown, then attached.
+    let dragging = RwSignal::new(false);
+    let accepts_files = view.is_member;
     let more = RwSignal::new(view.messages.first().is_some_and(|m| m.seq > 1));
     let pane = Pane::new();
     let me = view.me;
@@ -365,7 +376,38 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
     };
     view! {
         <Title text=format!("{title} · ChatSphere")/>
-        <section class="panel conversation" data-conversation=conversation_id.to_string()>
+        <section
+            class="panel conversation"
+            class:dragging=move || dragging.get()
+            data-conversation=conversation_id.to_string()
+            on:dragover=move |ev: leptos::ev::DragEvent| {
+                if accepts_files && carries_files(&ev) {
+                    ev.prevent_default();
+                    dragging.set(true);
+                }
+            }
+            on:dragleave=move |ev: leptos::ev::DragEvent| {
+                // Leaving the section itself, not moving between its children.
+                if ev.related_target().is_none() {
+                    dragging.set(false);
+                }
+            }
+            on:drop=move |ev: leptos::ev::DragEvent| {
+                dragging.set(false);
+                if !accepts_files {
+                    return;
+                }
+                #[cfg(feature = "hydrate")]
+                if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
+                    ev.prevent_default();
+                    uploads::add_files(tray, &files);
+                }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = ev;
+            }
+        >
+            <p class="drop-hint" aria-hidden="true">{t.files().drop_here}</p>
+            <Viewer conversation_id messages/>
             <header class="conversation-header">
                 <h1>{title}</h1>
                 {move || peer.get().map(|p| view! {
@@ -451,6 +493,9 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                         <Quote preview conversation_id messages/>
                                     });
                                     let content = view! { <MessageContent message=m.clone() changes reactions/> };
+                                    let files = (!m.is_deleted()).then(|| view! {
+                                        <MessageFiles files=m.files.clone() conversation_id/>
+                                    });
                                     let reacted = view! { <MessageReactions message=m.clone() reactions/> };
                                     let mentioned = m.mentions(me);
                                     view! {
@@ -479,6 +524,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                         }}
                                         {quote}
                                         {content}
+                                        {files}
                                         {reacted}
                                         {(m.sender_id == me).then(|| view! { <div class="status-line"><MessageStatus id=m.id seq=m.seq members kind me/></div> })}
                                     </li>
@@ -490,7 +536,8 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                         {move || outbox.items.get().into_iter().map(|item| view! {
                             <li class="message pending" data-waiting=item.waiting.to_string()>
                                 <span class="status">{if item.waiting { t.not_sent_yet } else { t.sending }}</span>
-                                <p class="body">{item.body}</p>
+                                <p class="body">{item.body.clone()}</p>
+                                <PendingFiles outbox client_msg_id=item.client_msg_id.clone() files=item.files.clone()/>
                             </li>
                         }).collect_view()}
                     </ol>
@@ -533,6 +580,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                         messages
                         everyone=kind != ConversationKind::Direct
                         me
+                        tray
                     />
                 }
                 .into_any()
@@ -547,4 +595,60 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
             }}
         </section>
     }
+}
+
+/// Whether a drag carries files (not text or a link being moved).
+fn carries_files(ev: &leptos::ev::DragEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        ev.data_transfer().is_some_and(|d| {
+            d.types()
+                .iter()
+                .any(|t| t.as_string().as_deref() == Some("Files"))
+        })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
+}
+
+/// The files of a message on its way: each uploading (with its progress
+/// and a button that cancels it) or up.
+#[component]
+fn PendingFiles(
+    outbox: Outbox,
+    client_msg_id: String,
+    files: Vec<uploads::Upload>,
+) -> impl IntoView {
+    let f = use_texts().files();
+    (!files.is_empty()).then(|| view! {
+        <ul class="tray pending-files">
+            {files.into_iter().map(|upload| {
+                let name = upload.name.get_value();
+                let label = f.remove.replace("{name}", &name);
+                let id = client_msg_id.clone();
+                view! {
+                    <li class="upload">
+                        <span class="file-name">{name}</span>
+                        <span class="file-size muted">{f.size(upload.size)}</span>
+                        {move || match upload.state.get() {
+                            uploads::UploadState::Sending(share) => Some(view! {
+                                <progress max="100" value=share.to_string()></progress>
+                            }),
+                            _ => None,
+                        }}
+                        <button
+                            class="link-button"
+                            type="button"
+                            aria-label=label
+                            hidden=move || !matches!(upload.state.get(), uploads::UploadState::Sending(_))
+                            on:click=move |_| outbox.cancel_file(&id, upload)
+                        >"✕"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    })
 }

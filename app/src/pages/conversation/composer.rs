@@ -13,6 +13,7 @@ use super::outbox::Outbox;
 use super::pane::Pane;
 use super::reply::{use_reply_target, ReplyBar};
 use super::suggest::{byte_at_utf16, utf16_at_byte, Key, Suggest, Suggestions};
+use super::uploads::{Tray, UploadState};
 use super::SendMessage;
 use crate::components::live::use_live;
 use crate::i18n::use_texts;
@@ -41,6 +42,8 @@ pub(super) fn Composer(
     everyone: bool,
     /// The writer (Up edits their last message).
     me: Uuid,
+    /// The files chosen for the next message.
+    tray: Tray,
 ) -> impl IntoView {
     let suggest = Suggest::new(conversation_id, everyone);
     let t = use_texts();
@@ -58,6 +61,8 @@ pub(super) fn Composer(
         }
     });
     let client_id = RwSignal::new(client_msg_id.clone());
+    // The file form (without JavaScript) is a message of its own.
+    let client_msg_id_for_files = format!("{client_msg_id}~file");
     let sent_count = StoredValue::new(0u32);
     // Refused here, before sending (the server would refuse it too).
     let invalid = RwSignal::new(None::<AppError>);
@@ -66,17 +71,20 @@ pub(super) fn Composer(
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = body.get_untracked();
-        if text.trim().is_empty() {
+        let with_files = tray.items.with_untracked(|files| !files.is_empty());
+        if text.trim().is_empty() && !with_files {
             return;
         }
-        if let Err(err) = MessageBody::parse(&text, max_chars) {
-            invalid.set(Some(err.into()));
-            return;
+        if !text.trim().is_empty() {
+            if let Err(err) = MessageBody::parse(&text, max_chars) {
+                invalid.set(Some(err.into()));
+                return;
+            }
         }
         invalid.set(None);
         suggest.close();
         let answering = reply_to.get_untracked();
-        outbox.send(client_id.get_untracked(), text, answering);
+        outbox.send(client_id.get_untracked(), text, answering, tray.take());
         if answering.is_some() {
             navigate(&format!("/c/{conversation_id}"), Default::default());
         }
@@ -163,6 +171,7 @@ pub(super) fn Composer(
 
     view! {
         <ReplyBar target=reply_to conversation_id messages/>
+        <TrayView tray/>
         <form method="post" action=SendMessage::url() class="composer" id="composer" on:submit=on_submit>
             <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
             {move || reply_to.get().map(|id| view! {
@@ -175,7 +184,7 @@ pub(super) fn Composer(
                 id="composer-body"
                 name="body"
                 rows="2"
-                required
+                required=move || tray.items.with(Vec::is_empty)
                 aria-invalid=move || over().to_string()
                 aria-describedby="composer-count"
                 placeholder=t.composer_placeholder
@@ -213,11 +222,100 @@ pub(super) fn Composer(
                     }
                 }
                 on:keydown=on_keydown
+                on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                    // Pasted files (a screenshot) are attached; text is typed.
+                    #[cfg(feature = "hydrate")]
+                    if let Some(files) = ev.clipboard_data().and_then(|d| d.files()) {
+                        if files.length() > 0 {
+                            ev.prevent_default();
+                            super::uploads::add_files(tray, &files);
+                        }
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = ev;
+                }
             ></textarea>
             <Suggestions suggest body placed/>
             <button class="button" type="submit" aria-disabled=move || over().to_string()>{t.send}</button>
             <span id="composer-count" class="char-count" class:over=over>{counter}</span>
         </form>
         <p class="error" role="alert" hidden=move || send_error().is_none()>{send_error}</p>
+        <AttachForm conversation_id client_msg_id=client_msg_id_for_files tray/>
+    }
+}
+
+/// The files chosen for the next message: name, progress, and a button
+/// that cancels or takes each off.
+#[component]
+fn TrayView(tray: Tray) -> impl IntoView {
+    let t = use_texts();
+    let f = t.files();
+    view! {
+        <ul class="tray composer-tray" aria-label=f.attached hidden=move || tray.items.with(Vec::is_empty)>
+            {move || tray.items.get().into_iter().map(|upload| {
+                let name = upload.name.get_value();
+                let label = f.remove.replace("{name}", &name);
+                view! {
+                    <li class="upload" class:failed=move || matches!(upload.state.get(), UploadState::Failed(_))>
+                        <span class="file-name">{name}</span>
+                        <span class="file-size muted">{f.size(upload.size)}</span>
+                        {move || match upload.state.get() {
+                            UploadState::Sending(share) => view! {
+                                <progress max="100" value=share.to_string()></progress>
+                            }.into_any(),
+                            UploadState::Failed(err) => view! {
+                                <span class="error">{f.failed}" "{t.error(&err)}</span>
+                            }.into_any(),
+                            UploadState::Done(_) | UploadState::Cancelled => ().into_any(),
+                        }}
+                        <button class="link-button" type="button" aria-label=label on:click=move |_| tray.remove(upload)>"✕"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// The file button. Without JavaScript it is a form of its own that sends
+/// one file as a message (`POST /c/{id}/attach`); once hydrated, choosing
+/// files adds them to the tray and the form's button is not needed.
+#[component]
+fn AttachForm(conversation_id: Uuid, client_msg_id: String, tray: Tray) -> impl IntoView {
+    let f = use_texts().files();
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <form
+            class="attach-form"
+            method="post"
+            enctype="multipart/form-data"
+            action=format!("/c/{conversation_id}/attach")
+            on:submit=move |ev| ev.prevent_default()
+        >
+            <input type="hidden" name="client_msg_id" value=client_msg_id/>
+            <label class="attach-button">
+                <span aria-hidden="true">"📎"</span>
+                <span class="attach-label">{f.attach}</span>
+                <input
+                    type="file"
+                    name="file"
+                    multiple=move || hydrated.get()
+                    on:change:target=move |ev| {
+                        #[cfg(feature = "hydrate")]
+                        {
+                            let input = ev.target();
+                            if let Some(files) = input.files() {
+                                super::uploads::add_files(tray, &files);
+                            }
+                            // The same file can be chosen again.
+                            input.set_value("");
+                        }
+                        #[cfg(not(feature = "hydrate"))]
+                        let _ = (ev, tray);
+                    }
+                />
+            </label>
+            <button class="button small" type="submit" hidden=move || hydrated.get()>{f.upload}</button>
+        </form>
     }
 }

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::data::send_message;
+use super::uploads::{cancel, Upload, UploadState};
 use crate::AppError;
 
 /// Longest pause before a waiting message is tried again by itself.
@@ -24,6 +25,8 @@ pub struct Outgoing {
     pub body: String,
     /// The message it answers.
     pub reply_to: Option<Uuid>,
+    /// Its files: it is sent once they are all uploaded.
+    pub files: Vec<Upload>,
     /// An attempt could not reach the server: it waits for the connection.
     pub waiting: bool,
     /// Attempts so far.
@@ -65,20 +68,55 @@ impl Outbox {
         }
     }
 
-    /// Shows `body` as pending and sends it with `client_msg_id` (as an
-    /// answer to `reply_to`).
-    pub fn send(self, client_msg_id: String, body: String, reply_to: Option<Uuid>) {
+    /// Shows `body` (with `files`) as pending and sends it with
+    /// `client_msg_id` (as an answer to `reply_to`) once the files are up.
+    pub fn send(
+        self,
+        client_msg_id: String,
+        body: String,
+        reply_to: Option<Uuid>,
+        files: Vec<Upload>,
+    ) {
         self.refused.set(None);
         self.items.update(|items| {
             items.push(Outgoing {
                 client_msg_id: client_msg_id.clone(),
                 body,
                 reply_to,
+                files,
                 waiting: false,
                 attempts: 0,
             });
         });
         self.attempt(client_msg_id);
+    }
+
+    /// An upload ended: messages waiting for their files go (or come back
+    /// with the reason one failed).
+    pub fn files_settled(self) {
+        let waiting: Vec<String> = self.items.with_untracked(|items| {
+            items
+                .iter()
+                .filter(|i| i.attempts == 0 && !i.files.is_empty())
+                .map(|i| i.client_msg_id.clone())
+                .collect()
+        });
+        for client_msg_id in waiting {
+            self.attempt(client_msg_id);
+        }
+    }
+
+    /// Cancels one file of a pending message; a message left with nothing
+    /// to send goes.
+    pub fn cancel_file(self, client_msg_id: &str, upload: Upload) {
+        cancel(upload);
+        self.items.update(|items| {
+            if let Some(item) = items.iter_mut().find(|i| i.client_msg_id == client_msg_id) {
+                item.files.retain(|f| f.key != upload.key);
+            }
+            items.retain(|i| !(i.files.is_empty() && i.body.trim().is_empty()));
+        });
+        self.files_settled();
     }
 
     /// A message of this conversation is stored (the answer to a send, or
@@ -115,6 +153,18 @@ impl Outbox {
     }
 
     fn attempt(self, client_msg_id: String) {
+        // Its files first: all up, or the reason one is not.
+        let files = self.items.with_untracked(|items| {
+            items
+                .iter()
+                .find(|i| i.client_msg_id == client_msg_id)
+                .map(|i| files_of(&i.files))
+        });
+        let attachments = match files {
+            None | Some(Files::Uploading) => return,
+            Some(Files::Failed(err)) => return self.refuse(&client_msg_id, err),
+            Some(Files::Up(ids)) => ids,
+        };
         // A waiting message stays marked so until it is stored.
         let attempt = self.items.try_update(|items| {
             let item = items
@@ -128,7 +178,7 @@ impl Outbox {
         };
         leptos::task::spawn_local(async move {
             let id = client_msg_id.clone();
-            let result = send_message(self.conversation_id, id, body, reply_to, Vec::new()).await;
+            let result = send_message(self.conversation_id, id, body, reply_to, attachments).await;
             match result {
                 Ok(Some(message)) => self.stored(message),
                 Err(AppError::Network) => self.wait(&client_msg_id, attempts),
@@ -170,6 +220,8 @@ impl Outbox {
     }
 
     fn refuse(self, client_msg_id: &str, err: AppError) {
+        // Its files are dropped with it (uploaded ones are removed by the
+        // server after a day): choosing them again is one step.
         let mut body = None;
         self.items.update(|items| {
             if let Some(at) = items.iter().position(|i| i.client_msg_id == client_msg_id) {
@@ -183,4 +235,27 @@ impl Outbox {
         }
         self.refused.set(Some(err));
     }
+}
+
+/// Where a message's files are.
+enum Files {
+    /// Some are still going up.
+    Uploading,
+    /// One failed, for this reason.
+    Failed(AppError),
+    /// All are up (cancelled ones left out): their ids, in order.
+    Up(Vec<Uuid>),
+}
+
+fn files_of(files: &[Upload]) -> Files {
+    let mut ids = Vec::with_capacity(files.len());
+    for file in files {
+        match file.state.get_untracked() {
+            UploadState::Sending(_) => return Files::Uploading,
+            UploadState::Failed(err) => return Files::Failed(err),
+            UploadState::Done(attachment) => ids.push(attachment.id),
+            UploadState::Cancelled => {}
+        }
+    }
+    Files::Up(ids)
 }
