@@ -217,6 +217,21 @@ impl ConversationService {
         Ok(self.members.role(conversation_id, user_id).await?.is_some())
     }
 
+    /// Whether `user_id` may read the conversation's history (and so the
+    /// files sent in it): its members, and anyone signed in for a public
+    /// room.
+    pub async fn may_read(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<bool, ServiceError> {
+        match self.readable(user_id, conversation_id).await {
+            Ok(_) => Ok(true),
+            Err(ServiceError::NotFound(_)) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
     /// The conversation and the user's role in it; "not found" for anyone
     /// who is not a member.
     async fn membership(

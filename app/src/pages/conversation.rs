@@ -117,6 +117,8 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         conversation_id,
         Callback::new(move |()| outbox.files_settled()),
     );
+    // Leaving the conversation stops its uploads: nothing would send them.
+    on_cleanup(move || tray.abort_all());
     // Files dragged over the conversation (a member's): shown, then attached.
     let dragging = RwSignal::new(false);
     let accepts_files = view.is_member;

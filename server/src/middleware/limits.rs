@@ -64,6 +64,8 @@ impl Budget {
             // The results page searches as the API does (without JavaScript
             // it is how people search).
             || path == "/search"
+            // The file form without JavaScript uploads like the API.
+            || crate::routes::files::is_upload(method, path)
         {
             // The API description is documentation, not traffic worth a budget.
             (path != "/api/v1/openapi.json").then_some(Self::Api)

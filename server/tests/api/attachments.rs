@@ -293,6 +293,20 @@ async fn deleting_a_message_or_its_room_deletes_its_files() {
     let unsent = uploaded(&app, &root, &room, "u.txt", b"unsent").await;
     assert_eq!(send(&app, &root, &room, "", &[&in_room]).await.0, 201);
     assert_eq!(walk(&stored), 3);
+    // A public room's files are read like its history: by anyone signed in
+    // (Ann has not joined); an upload not sent, by its uploader only.
+    assert_eq!(
+        fetch(&app, &ann, &format!("/api/v1/files/{in_room}"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        fetch(&app, &ann, &format!("/api/v1/files/{unsent}"))
+            .await
+            .0,
+        404
+    );
     let (status, _) = call(
         &app,
         &root,
@@ -377,11 +391,21 @@ async fn the_composer_sends_a_file_without_javascript() {
     let refused = post("https://evil.example", &fields).await.unwrap();
     assert_eq!(refused.status(), 403);
     assert!(history(&app, &ann, &group).await.is_empty());
+    assert_eq!(
+        app.services.files.sweep().await.unwrap(),
+        0,
+        "refused before the upload"
+    );
 
     let response = post(SITE, &fields).await.unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], format!("/c/{group}"));
     assert!(flash(&response).is_none());
+    assert_eq!(
+        app.services.files.sweep().await.unwrap(),
+        0,
+        "the upload is kept"
+    );
     let seen = history(&app, &bob, &group).await;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0]["body"], "会议记录");
@@ -393,10 +417,28 @@ async fn the_composer_sends_a_file_without_javascript() {
         PDF
     );
 
-    // The same form again (a reload): the same message, not a second.
+    // The same form again (a reload): the same message, not a second, and
+    // the upload it made is not kept.
     let again = post(SITE, &fields).await.unwrap();
     assert_eq!(again.status(), 303);
     assert_eq!(history(&app, &bob, &group).await.len(), 1);
+    assert_eq!(app.services.files.sweep().await.unwrap(), 1);
+
+    // A file larger than a form's usual limit (axum's 2 MiB), up to the
+    // upload limit.
+    let noise: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let id = Uuid::now_v7().to_string();
+    let fields: [(&str, Option<&str>, &[u8]); 2] = [
+        ("client_msg_id", None, id.as_bytes()),
+        ("file", Some("noise.bin"), &noise),
+    ];
+    let response = post(SITE, &fields).await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(flash(&response).is_none(), "{:?}", flash(&response));
+    let seen = history(&app, &bob, &group).await;
+    assert_eq!(seen[0]["files"][0]["size"], noise.len());
 
     // No file chosen: back to the conversation with the reason, in Chinese.
     let empty: [(&str, Option<&str>, &[u8]); 2] =
@@ -406,5 +448,5 @@ async fn the_composer_sends_a_file_without_javascript() {
     let told = flash(&response).expect("a flash");
     assert_eq!(told.form, "send");
     assert_eq!(told.text, "请选择要发送的文件");
-    assert_eq!(history(&app, &bob, &group).await.len(), 1);
+    assert_eq!(history(&app, &bob, &group).await.len(), 2);
 }

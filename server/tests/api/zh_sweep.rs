@@ -61,6 +61,7 @@ fn english_fragments() -> Vec<String> {
             format!("{:?}", t.sessions()),
             format!("{:?}", t.rooms()),
             format!("{:?}", t.admin()),
+            format!("{:?}", t.files()),
         ]
         .iter()
         .flat_map(|debug| debug_strings(debug))
@@ -183,6 +184,24 @@ async fn no_english_ui_text_is_left_on_any_chinese_page() {
         )
         .await;
     }
+    // Files in the group: an image (thumbnail, viewer) and a card.
+    let mut files = Vec::new();
+    for (name, bytes) in [
+        ("图表.png", crate::files::png(64, 48)),
+        ("纪要.txt", "会议纪要".as_bytes().to_vec()),
+    ] {
+        let (status, file) = crate::files::upload(&app, &lihua, &group, name, bytes).await;
+        assert_eq!(status, 201, "{file}");
+        files.push(file["id"].as_str().unwrap().to_owned());
+    }
+    send(
+        &lihua,
+        Method::POST,
+        format!("/api/v1/conversations/{group}/messages"),
+        json!({"client_msg_id": "m2", "body": "", "attachments": files}),
+    )
+    .await;
+    let image = files[0].clone();
     let rooms: serde_json::Value = app
         .send(Method::GET, "/api/v1/rooms", None, Some(&admin.token))
         .await
@@ -206,6 +225,7 @@ async fn no_english_ui_text_is_left_on_any_chinese_page() {
         "/settings/security".to_owned(),
         format!("/c/{group}"),
         format!("/c/{group}?add=zhang"),
+        format!("/c/{group}?view={image}"),
         format!("/c/{direct}"),
         format!("/c/{room}"),
         "/no-such-page".to_owned(),

@@ -112,6 +112,19 @@ impl ConversationService {
                 return Err(ServiceError::NotFound("message"));
             }
         }
+        // Checked here too (the store checks again as it attaches): a
+        // file that is not the sender's to send fails this message alone,
+        // not the group commit it would join.
+        for id in &outgoing.attachments {
+            let file = self.store.file(*id).await?;
+            if !file.is_some_and(|f| {
+                f.uploader_id == user_id
+                    && f.conversation_id == conversation.id
+                    && f.message_id.is_none()
+            }) {
+                return Err(ServiceError::NotFound("file"));
+            }
+        }
         let mentions = self.mentioned(user_id, &conversation, &body).await?;
         self.committer
             .post(Waiting::new(

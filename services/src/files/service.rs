@@ -138,8 +138,14 @@ impl FileService {
         let Some(file) = self.store.file(id).await? else {
             return Err(missing);
         };
-        let readable = (file.message_id.is_some() || file.uploader_id == user_id)
-            && self.chat.is_member(user_id, file.conversation_id).await?;
+        // Sent: whoever may read the conversation's history (as its
+        // messages show the file); not yet: its uploader while a member.
+        let readable = if file.message_id.is_some() {
+            self.chat.may_read(user_id, file.conversation_id).await?
+        } else {
+            file.uploader_id == user_id
+                && self.chat.is_member(user_id, file.conversation_id).await?
+        };
         if !readable || (variant != Variant::Original && !file.inline) {
             return Err(missing);
         }
@@ -196,6 +202,13 @@ impl FileService {
         Ok(removed)
     }
 
+    /// Deletes `user_id`'s upload `id` if it was not sent (a message that
+    /// did not take it); its bytes go with the next sweep.
+    pub async fn discard(&self, user_id: Uuid, id: Uuid) -> Result<(), ServiceError> {
+        self.store.discard_file(id, user_id).await?;
+        Ok(())
+    }
+
     /// Removes from the file store the bytes of files whose records were
     /// deleted (with their message, their conversation, or unsent); how
     /// many files it removed. A file whose bytes could not all be removed
@@ -211,6 +224,16 @@ impl FileService {
                 }
             }
             self.store.forget_removals(&done).await?;
+            if done.len() < ids.len() {
+                // To the back of the queue: one that always fails does not
+                // hold up the others.
+                let failed: Vec<Uuid> = ids
+                    .iter()
+                    .filter(|id| !done.contains(id))
+                    .copied()
+                    .collect();
+                self.store.postpone_removals(&failed).await?;
+            }
             removed += done.len() as u64;
             // A short batch was the last; a failure is retried next time.
             if ids.len() < SWEEP_BATCH as usize || done.len() < ids.len() {

@@ -34,6 +34,14 @@ pub trait FileRecordStore: Send + Sync {
     /// removed, oldest first, at most `limit`.
     async fn file_removals(&self, limit: u32) -> Result<Vec<Uuid>, StoreError>;
 
+    /// Moves the removals of `ids` to the back of the queue (removing
+    /// their bytes failed).
+    async fn postpone_removals(&self, ids: &[Uuid]) -> Result<(), StoreError>;
+
+    /// Deletes the record of `uploader_id`'s file `id` unless it was sent
+    /// with a message; whether it did.
+    async fn discard_file(&self, id: Uuid, uploader_id: Uuid) -> Result<bool, StoreError>;
+
     /// Forgets the removals of `ids`: their bytes are gone.
     async fn forget_removals(&self, ids: &[Uuid]) -> Result<(), StoreError>;
 }

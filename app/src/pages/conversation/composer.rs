@@ -287,6 +287,7 @@ fn AttachForm(conversation_id: Uuid, client_msg_id: String, tray: Tray) -> impl 
     view! {
         <form
             class="attach-form"
+            class:enhanced=move || hydrated.get()
             method="post"
             enctype="multipart/form-data"
             action=format!("/c/{conversation_id}/attach")

@@ -225,7 +225,10 @@ impl Outbox {
         let mut body = None;
         self.items.update(|items| {
             if let Some(at) = items.iter().position(|i| i.client_msg_id == client_msg_id) {
-                body = Some(items.remove(at).body);
+                let item = items.remove(at);
+                // Nothing will send its other files now.
+                item.files.iter().copied().for_each(cancel);
+                body = Some(item.body);
             }
         });
         if let Some(body) = body {

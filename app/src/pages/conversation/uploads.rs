@@ -74,6 +74,13 @@ impl Tray {
         taken
     }
 
+    /// Stops every upload still going up from this tab (the conversation
+    /// is left: nothing would send them).
+    pub fn abort_all(self) {
+        #[cfg(feature = "hydrate")]
+        browser::abort_all();
+    }
+
     /// Cancels an upload (or forgets a finished one) and takes it off.
     pub fn remove(self, upload: Upload) {
         cancel(upload);
@@ -114,6 +121,14 @@ mod browser {
     thread_local! {
         static RUNNING: RefCell<HashMap<u64, XmlHttpRequest>> = RefCell::new(HashMap::new());
         static NEXT_KEY: RefCell<u64> = const { RefCell::new(0) };
+    }
+
+    pub(super) fn abort_all() {
+        let running: Vec<XmlHttpRequest> =
+            RUNNING.with(|r| r.borrow_mut().drain().map(|(_, xhr)| xhr).collect());
+        for xhr in running {
+            let _ = xhr.abort();
+        }
     }
 
     pub(super) fn abort(key: u64) {
@@ -174,8 +189,11 @@ mod browser {
             if upload.state.get_untracked() == UploadState::Cancelled {
                 return;
             }
-            upload.state.set(outcome(&request));
-            settled.run(());
+            // The page may be gone (another conversation opened): then
+            // nothing is left to tell.
+            if upload.state.try_set(outcome(&request)).is_none() {
+                let _ = settled.try_run(());
+            }
         });
         // `loadend` comes after a load, an error or an abort alike.
         xhr.set_onloadend(Some(done.as_ref().unchecked_ref()));
@@ -186,7 +204,7 @@ mod browser {
         if xhr.send_with_opt_blob(Some(&file)).is_err() {
             RUNNING.with(|r| r.borrow_mut().remove(&key));
             upload.state.set(UploadState::Failed(AppError::Network));
-            settled.run(());
+            let _ = settled.try_run(());
         }
     }
 

@@ -10,7 +10,7 @@ use app::flash::{self, Flash};
 use app::state::AppState;
 use app::AppError;
 use axum::extract::multipart::{Field, Multipart};
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
@@ -18,6 +18,7 @@ use axum::Router;
 use axum_extra::extract::cookie::CookieJar;
 use domain::chat::MAX_CLIENT_MSG_ID;
 use services::conversations::Outgoing;
+use services::store::Posted;
 use services::ServiceError;
 use uuid::Uuid;
 
@@ -25,7 +26,12 @@ use crate::extract::{ApiPath, AuthUser};
 
 /// The route (outside `/api/v1`: a page's form).
 pub fn router() -> Router<AppState> {
-    Router::new().route("/c/{id}/attach", post(attach))
+    // The body limit is the upload's (see `is_upload` and the middleware),
+    // not axum's default for forms.
+    Router::new().route(
+        "/c/{id}/attach",
+        post(attach).layer(DefaultBodyLimit::disable()),
+    )
 }
 
 /// Whether `path` is this form's (its body is an upload).
@@ -108,10 +114,19 @@ async fn send(
         client_msg_id: client_msg_id.unwrap_or_else(|| Uuid::now_v7().to_string()),
         body,
         reply_to: None,
-        attachments,
+        attachments: attachments.clone(),
     };
-    chat.post(user_id, outgoing).await?;
-    Ok(())
+    let posted = chat.post(user_id, outgoing).await;
+    // Refused, or the form sent again (the first post stored it): the
+    // upload this post made is not kept.
+    if !matches!(posted, Ok(Posted::New(_))) {
+        for id in attachments {
+            if let Err(err) = state.services.files.discard(user_id, id).await {
+                tracing::warn!(error = %err, "files: discarding an unsent upload failed");
+            }
+        }
+    }
+    posted.map(|_| ())
 }
 
 /// A text field of at most `max` bytes.

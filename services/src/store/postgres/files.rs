@@ -94,8 +94,11 @@ impl FileRecordStore for PgStore {
         limit: u32,
     ) -> Result<u64, StoreError> {
         Ok(sqlx::query(
+            // The outer conditions again: a row attached meanwhile is
+            // checked anew after its lock (read committed), and kept.
             "delete from files where id in (select id from files \
-             where message_id is null and created_at < $1 order by created_at limit $2)",
+             where message_id is null and created_at < $1 order by created_at limit $2) \
+             and message_id is null and created_at < $1",
         )
         .bind(before)
         .bind(i64::from(limit))
@@ -111,6 +114,25 @@ impl FileRecordStore for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn postpone_removals(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        sqlx::query("update file_removals set removed_at = now() where file_id = any($1)")
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn discard_file(&self, id: Uuid, uploader_id: Uuid) -> Result<bool, StoreError> {
+        let deleted = sqlx::query(
+            "delete from files where id = $1 and uploader_id = $2 and message_id is null",
+        )
+        .bind(id)
+        .bind(uploader_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected() == 1)
     }
 
     async fn forget_removals(&self, ids: &[Uuid]) -> Result<(), StoreError> {

@@ -105,6 +105,35 @@ impl FileRecordStore for SqliteStore {
         .await?)
     }
 
+    async fn postpone_removals(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // The trigger's format, so the order holds.
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "update file_removals set removed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             where file_id in (",
+        );
+        let mut list = sql.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        sql.push(")");
+        sql.build().execute(&self.writer).await?;
+        Ok(())
+    }
+
+    async fn discard_file(&self, id: Uuid, uploader_id: Uuid) -> Result<bool, StoreError> {
+        let deleted = sqlx::query(
+            "delete from files where id = ? and uploader_id = ? and message_id is null",
+        )
+        .bind(id)
+        .bind(uploader_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
     async fn forget_removals(&self, ids: &[Uuid]) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
