@@ -109,6 +109,6 @@ mod tests {
         assert_eq!(EN.size(1023), "1023 B");
         assert_eq!(EN.size(1536), "1.5 KB");
         assert_eq!(EN.size(25 * 1024 * 1024), "25 MB");
-        assert_eq!(EN.size(u64::MAX), "16777216 GB");
+        assert_eq!(EN.size(u64::MAX), "17179869184 GB");
     }
 }

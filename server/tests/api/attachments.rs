@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::files::{png, upload, walk};
 use crate::groups::new_group;
-use crate::helpers::{call, flash, user, TestApp, User};
+use crate::helpers::{call, flash, group_history, user, TestApp, User};
 
 /// Sends a message with `attachments` as `who`: the status and the answer.
 async fn send(
@@ -33,19 +33,6 @@ async fn send(
         })),
     )
     .await
-}
-
-async fn history(app: &TestApp, who: &User, conversation: &str) -> Vec<Value> {
-    let (status, page) = call(
-        app,
-        who,
-        Method::GET,
-        &format!("/api/v1/messages/group/{conversation}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{page}");
-    page["messages"].as_array().unwrap().clone()
 }
 
 async fn uploaded(
@@ -109,7 +96,7 @@ async fn files_sent_with_a_message_are_shown_with_it_to_every_member() {
     );
 
     // Bob sees them in history and downloads the same bytes; Eve cannot.
-    let seen = history(&app, &bob, &group).await;
+    let seen = group_history(&app, &bob, &group).await;
     assert_eq!(seen[0]["files"], message["files"]);
     let (status, bytes) = fetch(&app, &bob, &format!("/api/v1/files/{image}")).await;
     assert_eq!(status, 200);
@@ -178,7 +165,7 @@ async fn only_ones_own_unsent_uploads_to_that_conversation_can_be_attached() {
         "nothing at all"
     );
     // Nothing was stored by the refusals, and the upload is still unsent.
-    assert!(history(&app, &ann, &group).await.is_empty());
+    assert!(group_history(&app, &ann, &group).await.is_empty());
     assert_eq!(
         fetch(&app, &bob, &format!("/api/v1/files/{mine}")).await.0,
         404
@@ -272,7 +259,7 @@ async fn deleting_a_message_or_its_room_deletes_its_files() {
     assert_eq!(walk(&stored), 1, "only the other message's file is left");
     assert_eq!(app.services.files.sweep().await.unwrap(), 0, "swept once");
     assert_eq!(
-        history(&app, &ann, &group).await[0]["files"],
+        group_history(&app, &ann, &group).await[0]["files"],
         kept["message"]["files"]
     );
 
@@ -390,7 +377,7 @@ async fn the_composer_sends_a_file_without_javascript() {
     // From another site: refused before anything is read.
     let refused = post("https://evil.example", &fields).await.unwrap();
     assert_eq!(refused.status(), 403);
-    assert!(history(&app, &ann, &group).await.is_empty());
+    assert!(group_history(&app, &ann, &group).await.is_empty());
     assert_eq!(
         app.services.files.sweep().await.unwrap(),
         0,
@@ -406,7 +393,7 @@ async fn the_composer_sends_a_file_without_javascript() {
         0,
         "the upload is kept"
     );
-    let seen = history(&app, &bob, &group).await;
+    let seen = group_history(&app, &bob, &group).await;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0]["body"], "会议记录");
     assert_eq!(seen[0]["client_msg_id"], client_id.as_str());
@@ -421,7 +408,7 @@ async fn the_composer_sends_a_file_without_javascript() {
     // the upload it made is not kept.
     let again = post(SITE, &fields).await.unwrap();
     assert_eq!(again.status(), 303);
-    assert_eq!(history(&app, &bob, &group).await.len(), 1);
+    assert_eq!(group_history(&app, &bob, &group).await.len(), 1);
     assert_eq!(app.services.files.sweep().await.unwrap(), 1);
 
     // A file larger than a form's usual limit (axum's 2 MiB), up to the
@@ -437,7 +424,7 @@ async fn the_composer_sends_a_file_without_javascript() {
     let response = post(SITE, &fields).await.unwrap();
     assert_eq!(response.status(), 303);
     assert!(flash(&response).is_none(), "{:?}", flash(&response));
-    let seen = history(&app, &bob, &group).await;
+    let seen = group_history(&app, &bob, &group).await;
     assert_eq!(seen[0]["files"][0]["size"], noise.len());
 
     // No file chosen: back to the conversation with the reason, in Chinese.
@@ -448,5 +435,5 @@ async fn the_composer_sends_a_file_without_javascript() {
     let told = flash(&response).expect("a flash");
     assert_eq!(told.form, "send");
     assert_eq!(told.text, "请选择要发送的文件");
-    assert_eq!(history(&app, &bob, &group).await.len(), 2);
+    assert_eq!(group_history(&app, &bob, &group).await.len(), 2);
 }

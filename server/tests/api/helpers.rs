@@ -271,6 +271,25 @@ pub async fn say(app: &TestApp, who: &User, conversation: &str, body: &str) -> s
     sent["message"].clone()
 }
 
+/// The newest page of a group's history as `who` reads it (anything but
+/// 200 fails), newest first.
+pub async fn group_history(
+    app: &TestApp,
+    who: &User,
+    conversation: &str,
+) -> Vec<serde_json::Value> {
+    let (status, page) = call(
+        app,
+        who,
+        reqwest::Method::GET,
+        &format!("/api/v1/messages/group/{conversation}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    page["messages"].as_array().unwrap().clone()
+}
+
 /// The id of the public room named `name`, as `who` finds it in the directory.
 pub async fn room_id(app: &TestApp, who: &User, name: &str) -> String {
     let (status, rooms) = call(app, who, reqwest::Method::GET, "/api/v1/rooms", None).await;

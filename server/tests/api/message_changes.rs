@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::groups::new_group;
-use crate::helpers::{call, say, user, TestApp, User};
+use crate::helpers::{call, group_history, say, user, TestApp, User};
 use crate::ws::{connect, next_of, send, silent, try_connect, Socket};
 
 async fn edit(app: &TestApp, who: &User, message: &Value, body: &str) -> (u16, Value) {
@@ -38,19 +38,6 @@ async fn delete(app: &TestApp, who: &User, message: &Value) -> (u16, Value) {
         None,
     )
     .await
-}
-
-async fn history(app: &TestApp, who: &User, conversation: &str) -> Vec<Value> {
-    let (status, page) = call(
-        app,
-        who,
-        Method::GET,
-        &format!("/api/v1/messages/group/{conversation}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{page}");
-    page["messages"].as_array().unwrap().clone()
 }
 
 /// The platform admin (the first account), a group owner, a member and an outsider.
@@ -98,7 +85,7 @@ async fn only_the_sender_edits_and_every_edit_is_numbered() {
 
     let (_, second) = edit(&app, &member, &message, "hello, world").await;
     assert_eq!(second["message"]["change"], 2);
-    let shown = history(&app, &owner, &group).await;
+    let shown = group_history(&app, &owner, &group).await;
     assert_eq!(shown[0]["body"], "hello, world");
     assert_eq!(shown[0]["change"], 2);
     // The replaced texts are kept apart, for the audit log only.

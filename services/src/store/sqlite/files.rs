@@ -110,17 +110,12 @@ impl FileRecordStore for SqliteStore {
             return Ok(());
         }
         // The trigger's format, so the order holds.
-        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
+        self.for_removals(
             "update file_removals set removed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
              where file_id in (",
-        );
-        let mut list = sql.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        sql.push(")");
-        sql.build().execute(&self.writer).await?;
-        Ok(())
+            ids,
+        )
+        .await
     }
 
     async fn discard_file(&self, id: Uuid, uploader_id: Uuid) -> Result<bool, StoreError> {
@@ -138,8 +133,15 @@ impl FileRecordStore for SqliteStore {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut sql: QueryBuilder<Sqlite> =
-            QueryBuilder::new("delete from file_removals where file_id in (");
+        self.for_removals("delete from file_removals where file_id in (", ids)
+            .await
+    }
+}
+
+impl SqliteStore {
+    /// Runs `statement`, which ends in `file_id in (`, for `ids`.
+    async fn for_removals(&self, statement: &str, ids: &[Uuid]) -> Result<(), StoreError> {
+        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(statement);
         let mut list = sql.separated(", ");
         for id in ids {
             list.push_bind(*id);
