@@ -171,8 +171,16 @@ async fn only_ones_own_unsent_uploads_to_that_conversation_can_be_attached() {
         404
     );
 
-    let (status, sent) = send(&app, &ann, &group, "", &[&mine]).await;
+    let client = Uuid::now_v7().to_string();
+    let path = format!("/api/v1/conversations/{group}/messages");
+    let body = json!({"client_msg_id": client, "body": "", "attachments": [mine]});
+    let retry = || call(&app, &ann, Method::POST, &path, Some(body.clone()));
+    let (status, sent) = retry().await;
     assert_eq!(status, 201, "{sent}");
+    // The same send again (its answer was lost): the original, not a 404.
+    let (status, again) = retry().await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["message"]["id"], sent["message"]["id"]);
     // Sent once: a second message cannot take it.
     assert_eq!(send(&app, &ann, &group, "again", &[&mine]).await.0, 404);
     assert_eq!(
@@ -257,6 +265,22 @@ async fn deleting_a_message_or_its_room_deletes_its_files() {
     }
     assert_eq!(app.services.files.sweep().await.unwrap(), 1);
     assert_eq!(walk(&stored), 1, "only the other message's file is left");
+    // Its retry (the answer to the send was lost): the tombstone, not a 404.
+    let (status, again) = call(
+        &app,
+        &ann,
+        Method::POST,
+        &format!("/api/v1/conversations/{group}/messages"),
+        Some(json!({
+            "client_msg_id": sent["message"]["client_msg_id"],
+            "body": "two files",
+            "attachments": [a],
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["message"]["id"], message);
+    assert!(again["message"]["deleted_at"].is_string(), "{again}");
     assert_eq!(app.services.files.sweep().await.unwrap(), 0, "swept once");
     assert_eq!(
         group_history(&app, &ann, &group).await[0]["files"],
@@ -426,6 +450,15 @@ async fn the_composer_sends_a_file_without_javascript() {
     assert!(flash(&response).is_none(), "{:?}", flash(&response));
     let seen = group_history(&app, &bob, &group).await;
     assert_eq!(seen[0]["files"][0]["size"], noise.len());
+
+    // A field after the file that is not the form's: refused, and the
+    // upload it made is not kept.
+    let odd: [(&str, Option<&str>, &[u8]); 2] =
+        [("file", Some("odd.pdf"), PDF), ("extra", None, b"x")];
+    let response = post(SITE, &odd).await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(flash(&response).is_some());
+    assert_eq!(app.services.files.sweep().await.unwrap(), 1);
 
     // No file chosen: back to the conversation with the reason, in Chinese.
     let empty: [(&str, Option<&str>, &[u8]); 2] =

@@ -40,6 +40,9 @@ pub(super) struct Waiting {
     pub mentions: Mentioned,
     /// Files sent with it (checked: distinct, at most `MAX_ATTACHMENTS`).
     pub attachments: Vec<Uuid>,
+    /// Stored in a transaction of its own: the store may refuse it (a
+    /// file the service could not check), which must not undo a batch.
+    alone: bool,
     done: Option<oneshot::Sender<Result<Posted, ServiceError>>>,
 }
 
@@ -52,6 +55,7 @@ impl Waiting {
         reply_to: Option<Uuid>,
         mentions: Mentioned,
         attachments: Vec<Uuid>,
+        alone: bool,
     ) -> Self {
         Self {
             conversation_id,
@@ -61,6 +65,7 @@ impl Waiting {
             reply_to,
             mentions,
             attachments,
+            alone,
             done: None,
         }
     }
@@ -178,8 +183,18 @@ impl Committer {
         self.shared.commits.fetch_add(1, Ordering::Relaxed);
         let store = &self.shared.store;
         let messages: Vec<NewMessage<'_>> = batch.iter().map(Waiting::as_new).collect();
-        let results: Vec<Result<Posted, ServiceError>> = if let [one] = messages.as_slice() {
-            vec![store.post_message(one).await.map_err(ServiceError::from)]
+        let together = batch.len() > 1 && !batch.iter().any(|w| w.alone);
+        let results: Vec<Result<Posted, ServiceError>> = if !together {
+            let mut results = Vec::with_capacity(messages.len());
+            for message in &messages {
+                results.push(
+                    store
+                        .post_message(message)
+                        .await
+                        .map_err(ServiceError::from),
+                );
+            }
+            results
         } else {
             match store.post_messages(&messages).await {
                 Ok(posted) => posted.into_iter().map(Ok).collect(),

@@ -112,19 +112,14 @@ impl ConversationService {
                 return Err(ServiceError::NotFound("message"));
             }
         }
-        // Checked here too (the store checks again as it attaches): a
-        // file that is not the sender's to send fails this message alone,
-        // not the group commit it would join.
-        for id in &outgoing.attachments {
-            let file = self.store.file(*id).await?;
-            if !file.is_some_and(|f| {
-                f.uploader_id == user_id
-                    && f.conversation_id == conversation.id
-                    && f.message_id.is_none()
-            }) {
-                return Err(ServiceError::NotFound("file"));
-            }
-        }
+        let alone = self
+            .attachable(
+                user_id,
+                conversation.id,
+                &outgoing.client_msg_id,
+                &outgoing.attachments,
+            )
+            .await?;
         let mentions = self.mentioned(user_id, &conversation, &body).await?;
         self.committer
             .post(Waiting::new(
@@ -135,6 +130,7 @@ impl ConversationService {
                 outgoing.reply_to,
                 mentions,
                 outgoing.attachments,
+                alone,
             ))
             .await
     }
@@ -157,6 +153,43 @@ fn check_attachments(files: &[Uuid]) -> Result<(), ServiceError> {
 }
 
 impl ConversationService {
+    /// Checks a message's files before it joins a group commit (the store
+    /// checks again as it attaches them), so that a file which is not the
+    /// sender's to send fails this message alone, not the batch. A file
+    /// already sent with this very message (a retry) passes: the store
+    /// answers with the original. One whose record is gone — never
+    /// uploaded, or deleted with the message a retry repeats — cannot be
+    /// told apart here: `true`, the message is stored on its own and the
+    /// store decides.
+    async fn attachable(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        client_msg_id: &str,
+        files: &[Uuid],
+    ) -> Result<bool, ServiceError> {
+        let mut alone = false;
+        for id in files {
+            let Some(file) = self.store.file(*id).await? else {
+                alone = true;
+                continue;
+            };
+            if file.uploader_id != user_id || file.conversation_id != conversation_id {
+                return Err(ServiceError::NotFound("file"));
+            }
+            if let Some(sent_with) = file.message_id {
+                let retried =
+                    self.store.message(sent_with).await?.is_some_and(|m| {
+                        m.sender_id == user_id && m.client_msg_id == client_msg_id
+                    });
+                if !retried {
+                    return Err(ServiceError::NotFound("file"));
+                }
+            }
+        }
+        Ok(alone)
+    }
+
     /// Who may write in a conversation (post, edit, react): its members. A
     /// public room's visitor is told to join; anyone else finds nothing.
     pub(super) async fn writer(

@@ -68,27 +68,48 @@ async fn attach(
     }
 }
 
-/// Reads the form, uploads its file and sends the message.
+/// Reads the form, uploads its file and sends the message. Whatever
+/// ends it short of a new message (a refusal, a field after the file that
+/// is not right, the form sent again) discards the upload it made.
 async fn send(
     state: &AppState,
     user_id: Uuid,
     conversation_id: Uuid,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<(), ServiceError> {
+    let mut uploaded = None;
+    let result = read_and_post(state, user_id, conversation_id, multipart, &mut uploaded).await;
+    if !matches!(result, Ok(Posted::New(_))) {
+        if let Some(id) = uploaded {
+            if let Err(err) = state.services.files.discard(user_id, id).await {
+                tracing::warn!(error = %err, "files: discarding an unsent upload failed");
+            }
+        }
+    }
+    result.map(|_| ())
+}
+
+/// The form's work; `uploaded` is the file it stored, once stored.
+async fn read_and_post(
+    state: &AppState,
+    user_id: Uuid,
+    conversation_id: Uuid,
+    mut multipart: Multipart,
+    uploaded: &mut Option<Uuid>,
+) -> Result<Posted, ServiceError> {
     let chat = &state.services.chat;
     // A body of more characters than allowed is refused by the service;
     // four bytes a character is the most UTF-8 takes.
     let max_body = chat.policy().max_message_chars * 4;
     let mut body = String::new();
     let mut client_msg_id = None;
-    let mut attachments = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(broken)? {
         match field.name() {
             Some("body") => body = text(field, max_body).await?,
             Some("client_msg_id") => {
                 client_msg_id = Some(text(field, MAX_CLIENT_MSG_ID).await?);
             }
-            Some("file") if attachments.is_empty() => {
+            Some("file") if uploaded.is_none() => {
                 let name = field.file_name().unwrap_or_default().to_owned();
                 if name.is_empty() {
                     // No file chosen: the browser sends an empty part.
@@ -99,34 +120,24 @@ async fn send(
                     .files
                     .upload(user_id, conversation_id, &name, None, field)
                     .await?;
-                attachments.push(file.id);
+                *uploaded = Some(file.id);
             }
             _ => return Err(ServiceError::Invalid("unexpected form field".into())),
         }
     }
-    if attachments.is_empty() {
+    let Some(file) = *uploaded else {
         return Err(ServiceError::Invalid(
             domain::messages::NO_FILE_CHOSEN.into(),
         ));
-    }
+    };
     let outgoing = Outgoing {
         conversation_id,
         client_msg_id: client_msg_id.unwrap_or_else(|| Uuid::now_v7().to_string()),
         body,
         reply_to: None,
-        attachments: attachments.clone(),
+        attachments: vec![file],
     };
-    let posted = chat.post(user_id, outgoing).await;
-    // Refused, or the form sent again (the first post stored it): the
-    // upload this post made is not kept.
-    if !matches!(posted, Ok(Posted::New(_))) {
-        for id in attachments {
-            if let Err(err) = state.services.files.discard(user_id, id).await {
-                tracing::warn!(error = %err, "files: discarding an unsent upload failed");
-            }
-        }
-    }
-    posted.map(|_| ())
+    chat.post(user_id, outgoing).await
 }
 
 /// A text field of at most `max` bytes.
