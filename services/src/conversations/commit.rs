@@ -55,7 +55,6 @@ impl Waiting {
         reply_to: Option<Uuid>,
         mentions: Mentioned,
         attachments: Vec<Uuid>,
-        alone: bool,
     ) -> Self {
         Self {
             conversation_id,
@@ -65,9 +64,15 @@ impl Waiting {
             reply_to,
             mentions,
             attachments,
-            alone,
+            alone: false,
             done: None,
         }
+    }
+
+    /// Stores it in a transaction of its own when `alone` (see the field).
+    pub(super) fn alone(mut self, alone: bool) -> Self {
+        self.alone = alone;
+        self
     }
 
     fn as_new(&self) -> NewMessage<'_> {

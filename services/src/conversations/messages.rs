@@ -122,16 +122,18 @@ impl ConversationService {
             .await?;
         let mentions = self.mentioned(user_id, &conversation, &body).await?;
         self.committer
-            .post(Waiting::new(
-                conversation.id,
-                user_id,
-                outgoing.client_msg_id,
-                body,
-                outgoing.reply_to,
-                mentions,
-                outgoing.attachments,
-                alone,
-            ))
+            .post(
+                Waiting::new(
+                    conversation.id,
+                    user_id,
+                    outgoing.client_msg_id,
+                    body,
+                    outgoing.reply_to,
+                    mentions,
+                    outgoing.attachments,
+                )
+                .alone(alone),
+            )
             .await
     }
 }
