@@ -62,9 +62,8 @@ pub struct SendRequest {
     /// with the same id returns the original message.
     #[schema(schema_with = crate::openapi::schemas::client_msg_id)]
     pub client_msg_id: String,
-    /// Plain text, at most the server's limit; may be empty (or absent)
-    /// when files are attached.
-    #[serde(default)]
+    /// Plain text, at most the server's limit; may be empty when files are
+    /// attached.
     #[schema(value_type = domain::MessageBody)]
     pub body: String,
     /// A message of the same conversation this one answers.
