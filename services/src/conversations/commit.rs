@@ -189,17 +189,8 @@ impl Committer {
         let store = &self.shared.store;
         let messages: Vec<NewMessage<'_>> = batch.iter().map(Waiting::as_new).collect();
         let together = batch.len() > 1 && !batch.iter().any(|w| w.alone);
-        let results: Vec<Result<Posted, ServiceError>> = if !together {
-            let mut results = Vec::with_capacity(messages.len());
-            for message in &messages {
-                results.push(
-                    store
-                        .post_message(message)
-                        .await
-                        .map_err(ServiceError::from),
-                );
-            }
-            results
+        let results = if !together {
+            one_by_one(store.as_ref(), &messages).await
         } else {
             match store.post_messages(&messages).await {
                 Ok(posted) => posted.into_iter().map(Ok).collect(),
@@ -208,16 +199,7 @@ impl Committer {
                     // message gets its own answer (a reply to a message
                     // deleted meanwhile fails alone).
                     tracing::warn!(error = %err, size = messages.len(), "a batch failed; storing its messages one by one");
-                    let mut results = Vec::with_capacity(messages.len());
-                    for message in &messages {
-                        results.push(
-                            store
-                                .post_message(message)
-                                .await
-                                .map_err(ServiceError::from),
-                        );
-                    }
-                    results
+                    one_by_one(store.as_ref(), &messages).await
                 }
             }
         };
@@ -260,6 +242,23 @@ impl Committer {
             tracing::warn!(error = %err, "message stored but not published");
         }
     }
+}
+
+/// Stores each message in a transaction of its own: each gets its own answer.
+async fn one_by_one(
+    store: &dyn Store,
+    messages: &[NewMessage<'_>],
+) -> Vec<Result<Posted, ServiceError>> {
+    let mut results = Vec::with_capacity(messages.len());
+    for message in messages {
+        results.push(
+            store
+                .post_message(message)
+                .await
+                .map_err(ServiceError::from),
+        );
+    }
+    results
 }
 
 /// Removes a conversation's lane when its writer ends by a panic.
