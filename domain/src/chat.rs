@@ -69,6 +69,11 @@ pub struct ChatMessage {
     pub files: Vec<crate::files::Attachment>,
 }
 
+/// The path that shows a conversation around a message.
+pub fn message_path(conversation_id: Uuid, seq: i64) -> String {
+    format!("/c/{conversation_id}?around={seq}#m-{seq}")
+}
+
 /// The message a reply answers, as the reply shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

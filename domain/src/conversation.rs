@@ -52,6 +52,8 @@ impl MemberRole {
     }
 }
 
+/// `as_str`/`from_stored` for an enum stored as text (one place for the
+/// pattern; the serde names must agree, which each type's test checks).
 macro_rules! str_enum {
     ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
@@ -67,6 +69,8 @@ macro_rules! str_enum {
         }
     };
 }
+
+pub(crate) use str_enum;
 
 str_enum!(ConversationKind { Direct => "direct", Group => "group", Room => "room" });
 str_enum!(MemberRole { Owner => "owner", Admin => "admin", Member => "member" });

@@ -37,6 +37,7 @@ pub mod login;
 pub mod markdown;
 pub mod messages;
 pub mod names;
+pub mod notify;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod password;

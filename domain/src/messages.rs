@@ -76,8 +76,16 @@ pub const UPLOAD_INTERRUPTED: &str = "file: the upload broke off; try again";
 /// A file form sent without a file.
 pub const NO_FILE_CHOSEN: &str = "file: choose a file to send";
 
+/// Push is not set up on this server (no VAPID key).
+pub const PUSH_OFF: &str = "push: not available on this server";
+/// A push subscription whose endpoint or keys cannot be used.
+pub const BAD_PUSH_SUBSCRIPTION: &str =
+    "push subscription: the endpoint must be a public https URL with valid keys";
+/// A notification language that is not one of ours.
+pub const BAD_NOTIFY_LOCALE: &str = "locale: expected en or zh-CN";
+
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 29] = [
+pub const ALL: [&str; 32] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -107,4 +115,7 @@ pub const ALL: [&str; 29] = [
     IMAGE_TOO_LARGE,
     UPLOAD_INTERRUPTED,
     NO_FILE_CHOSEN,
+    PUSH_OFF,
+    BAD_PUSH_SUBSCRIPTION,
+    BAD_NOTIFY_LOCALE,
 ];

@@ -110,7 +110,8 @@ pub struct ConversationService {
 const NOT_FOUND: ServiceError = ServiceError::NotFound("conversation");
 
 impl ConversationService {
-    /// The service over a store, a bus, and shared counters (the send rate).
+    /// The service over a store, a bus, and shared counters (the send rate);
+    /// stored messages are told to the notifier through `notices`.
     pub fn new(
         store: Arc<dyn Store>,
         members: Members,
@@ -118,9 +119,10 @@ impl ConversationService {
         bus: Arc<dyn Bus>,
         kv: SharedKv,
         policy: ChatPolicy,
+        notices: crate::notify::Notices,
     ) -> Self {
         Self {
-            committer: commit::Committer::new(store.clone(), bus.clone()),
+            committer: commit::Committer::new(store.clone(), bus.clone(), notices),
             audit: crate::audit::AuditService::new(store.clone()),
             store,
             members,

@@ -32,10 +32,12 @@ pub mod cache;
 pub mod connections;
 pub mod conversations;
 pub mod error;
+pub mod egress;
 pub mod events;
 pub mod files;
 pub mod kv;
 pub mod members;
+pub mod notify;
 pub mod presence;
 pub mod profiles;
 pub mod ratelimit;
@@ -92,6 +94,8 @@ pub struct Services {
     pub admin: AdminService,
     /// Files: uploads and downloads.
     pub files: files::FileService,
+    /// Notification settings, Web Push and missed-message email.
+    pub notify: notify::NotifyService,
 }
 
 impl Services {
@@ -108,6 +112,7 @@ impl Services {
         let throttle = auth::LoginThrottle::new(kv.clone(), auth::ThrottlePolicy::default());
         let hasher = auth::PasswordHasher::new();
         let members = members::Members::new(store.clone(), bus.clone());
+        let notices = notify::Notices::default();
         let profiles = profiles::Profiles::new(store.clone(), bus.clone());
         let chat = ConversationService::new(
             store.clone(),
@@ -116,6 +121,7 @@ impl Services {
             bus.clone(),
             kv.clone(),
             chat_policy,
+            notices.clone(),
         );
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone())
@@ -151,6 +157,13 @@ impl Services {
                 members.clone(),
                 profiles.clone(),
                 bus.clone(),
+                notices.clone(),
+            ),
+            notify: notify::NotifyService::new(
+                store.clone(),
+                presence.clone(),
+                notices,
+                notify::NotifyConfig::default(),
             ),
             members,
             profiles,
@@ -176,7 +189,15 @@ impl Services {
     /// Uses `presence` (shared through Redis, or with other timings).
     pub fn with_presence(mut self, presence: presence::Presence) -> Self {
         self.rooms = RoomService::new(self.store.clone(), presence.clone());
+        self.notify = self.notify.with_presence(presence.clone());
         self.presence = presence;
+        self
+    }
+
+    /// Delivers notifications as `config` says (started by
+    /// [`notify::NotifyService::start`]).
+    pub fn with_notify(mut self, config: notify::NotifyConfig) -> Self {
+        self.notify = self.notify.with_config(config);
         self
     }
 

@@ -103,6 +103,8 @@ struct Shared {
     lanes: Mutex<HashMap<Uuid, Vec<Waiting>>>,
     /// Transactions that stored messages (for tests and diagnostics).
     commits: AtomicU64,
+    /// This process's notifier, told of each new message.
+    notices: crate::notify::Notices,
 }
 
 impl Shared {
@@ -113,13 +115,18 @@ impl Shared {
 }
 
 impl Committer {
-    pub(super) fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Self {
+    pub(super) fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        notices: crate::notify::Notices,
+    ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 store,
                 bus,
                 lanes: Mutex::new(HashMap::new()),
                 commits: AtomicU64::new(0),
+                notices,
             }),
         }
     }
@@ -227,10 +234,12 @@ impl Committer {
     /// stored by a process that died before publishing it (connections
     /// skip what they sent). The topic is the message's own conversation.
     async fn publish(&self, posted: &Posted) {
+        let message = posted.message();
         if matches!(posted, Posted::New(_)) {
             metrics::counter!("chatsphere_messages_stored_total").increment(1);
+            // Only the process that stored it: notified once, not once a process.
+            self.shared.notices.message(message);
         }
-        let message = posted.message();
         let payload = ServerFrame::message(message).to_bytes();
         if let Err(err) = self
             .shared

@@ -46,6 +46,8 @@ pub struct ReceiptService {
     profiles: crate::profiles::Profiles,
     bus: Arc<dyn Bus>,
     queue: Arc<queue::ReceiptQueue>,
+    /// Told of every read that moved (to close pushed notifications).
+    notices: crate::notify::Notices,
 }
 
 impl ReceiptService {
@@ -55,6 +57,7 @@ impl ReceiptService {
         members: crate::members::Members,
         profiles: crate::profiles::Profiles,
         bus: Arc<dyn Bus>,
+        notices: crate::notify::Notices,
     ) -> Self {
         Self {
             store,
@@ -62,6 +65,7 @@ impl ReceiptService {
             profiles,
             bus,
             queue: Arc::default(),
+            notices,
         }
     }
 
@@ -262,6 +266,10 @@ impl ReceiptService {
         positions: Positions,
         read_moved: bool,
     ) -> Result<(), ServiceError> {
+        if read_moved {
+            self.notices
+                .read(user_id, conversation_id, positions.read_seq);
+        }
         let event = ServerFrame::Receipt {
             conversation_id,
             user_id,

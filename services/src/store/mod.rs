@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod files;
 pub mod identities;
 pub mod mentions;
+pub mod notify;
 mod postgres;
 pub mod receipts;
 pub mod rooms;
@@ -38,6 +39,7 @@ pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use files::FileRecordStore;
 pub use identities::{IdentityStore, PendingLogin};
 pub use mentions::MentionStore;
+pub use notify::NotifyStore;
 pub use postgres::{PgStore, SearchWindows};
 pub use receipts::{MemberPositions, Positions, ReceiptStore};
 pub use rooms::RoomStore;
@@ -189,6 +191,7 @@ pub trait Store:
     + RoomStore
     + MentionStore
     + FileRecordStore
+    + NotifyStore
     + SearchStore
 {
     /// Which database this is.

@@ -49,7 +49,7 @@ pub(super) fn Quote(
 ) -> impl IntoView {
     let a = use_texts().actions();
     let seq = preview.seq;
-    let href = format!("/c/{conversation_id}?around={seq}#m-{seq}");
+    let href = domain::chat::message_path(conversation_id, seq);
     let shown = Memo::new(move |_| original(&preview, messages));
     let on_click = move |ev: leptos::ev::MouseEvent| {
         // On the page already: bring it into view rather than reload.

@@ -46,6 +46,7 @@ mod conversations;
 mod files;
 mod identities;
 mod mentions;
+mod notify;
 mod receipts;
 mod rooms;
 mod search;

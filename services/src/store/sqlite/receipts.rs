@@ -14,7 +14,7 @@ use crate::store::receipts::{MemberPositions, Positions, ReceiptStore};
 use crate::store::{count_u32, StoreError};
 
 /// SQLite limits the number of parameters of one statement.
-const CHUNK: usize = 400;
+pub(super) const CHUNK: usize = 400;
 
 fn positions_from_row(row: &SqliteRow) -> Result<Positions, sqlx::Error> {
     Ok(Positions {
@@ -39,7 +39,7 @@ fn member_from_row(row: &SqliteRow) -> Result<MemberPositions, sqlx::Error> {
     })
 }
 
-fn placeholders(n: usize) -> String {
+pub(super) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 

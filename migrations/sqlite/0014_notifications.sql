@@ -1,0 +1,47 @@
+-- notifications. a user's defaults (no row: the defaults), a member's own setting per
+-- conversation (on the membership, so it goes when they leave), each device's web push
+-- subscription, the notifications a device shows (closed on the others when the user reads),
+-- and the mentions and direct messages waiting for the email of what was missed.
+create table notify_prefs (
+    user_id   blob primary key references users (id) on delete cascade,
+    level     text not null default 'mentions' check (level in ('all', 'mentions', 'nothing')),
+    previews  integer not null default 1,
+    email     integer not null default 1,
+    locale    text not null default 'en'
+);
+
+alter table members add column notify_level text check (notify_level in ('all', 'mentions', 'nothing'));
+alter table members add column muted_until text;
+
+-- endpoint is unique: a device subscribed again (or by another account) is one row.
+create table push_subscriptions (
+    id            blob primary key,
+    user_id       blob not null references users (id) on delete cascade,
+    endpoint      text not null unique,
+    p256dh        text not null,
+    auth          text not null,
+    created_at    text not null,
+    last_used_at  text
+);
+create index push_subscriptions_user on push_subscriptions (user_id, created_at);
+
+create table push_shown (
+    user_id          blob not null references users (id) on delete cascade,
+    conversation_id  blob not null references conversations (id) on delete cascade,
+    seq              integer not null,
+    primary key (user_id, conversation_id)
+);
+
+-- one row per user with something waiting, due when its first item is old enough: claiming
+-- the row (delete … returning) is what makes one process, not every process, send the email.
+create table email_due (
+    user_id  blob primary key references users (id) on delete cascade,
+    due_at   text not null
+);
+create index email_due_at on email_due (due_at);
+
+create table email_pending (
+    user_id     blob not null references users (id) on delete cascade,
+    message_id  blob not null references messages (id) on delete cascade,
+    primary key (user_id, message_id)
+);
