@@ -13,6 +13,8 @@ CARGO_LEPTOS_VERSION=0.3.11
 BINARYEN_VERSION=132.0.0
 # A real S3-compatible server for the file store's tests (0.15+ needs rustc 1.96).
 S3S_FS_VERSION=0.14.1
+# A real SMTP server for the tests of the missed-message email (PyPI).
+AIOSMTPD_VERSION=1.4.6
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 with_test=false
@@ -70,6 +72,23 @@ if $with_test; then
   if [[ "$(s3s-fs --version 2>/dev/null)" != "s3s-fs $S3S_FS_VERSION" ]]; then
     say "installing s3s-fs $S3S_FS_VERSION (S3-compatible server for the file tests)"
     cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --debug --force
+  fi
+  # 4c. aiosmtpd, a real SMTP server, in its own virtual environment for
+  #     the email tests (they start it on loopback). Needs python3; without
+  #     it those tests are skipped outside CI.
+  smtp_venv="$root/.tools/aiosmtpd"
+  if command -v python3 >/dev/null &&
+     [[ "$("$smtp_venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null)" != "$AIOSMTPD_VERSION" ]]; then
+    say "installing aiosmtpd $AIOSMTPD_VERSION (SMTP server for the email tests)"
+    if ! python3 -m venv --clear "$smtp_venv" 2>/dev/null; then
+      # Debian's python3 makes environments only with python3-venv.
+      sudo=()
+      (( EUID == 0 )) || sudo=(sudo)
+      "${sudo[@]}" apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq python3-venv
+      python3 -m venv --clear "$smtp_venv"
+    fi
+    "$smtp_venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
   fi
   # 5. Playwright for end2end/, without its browser download.
   if [[ ! -x "$root/end2end/node_modules/.bin/playwright" ]] ||

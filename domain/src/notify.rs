@@ -38,6 +38,7 @@ pub struct NotifyPrefs {
     /// Whether missed mentions and direct messages are emailed.
     pub email: bool,
     /// The language of pushed notifications and emails (`en`, `zh-CN`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(en|zh-CN)$", example = "en"))]
     pub locale: String,
 }
 
@@ -50,6 +51,23 @@ impl Default for NotifyPrefs {
             locale: DEFAULT_LOCALE.to_owned(),
         }
     }
+}
+
+/// A user's settings with what this server and account can do, as the
+/// settings page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotifySettings {
+    /// The settings.
+    #[serde(flatten)]
+    pub prefs: NotifyPrefs,
+    /// The public key devices subscribe to Web Push with (base64url);
+    /// `null` when this server has no push.
+    pub push_key: Option<String>,
+    /// Whether this server sends email.
+    pub email_available: bool,
+    /// Whether the account has an email address to send to.
+    pub has_email: bool,
 }
 
 /// The language notifications use until the user saves another.
@@ -210,7 +228,11 @@ pub enum PushPayload {
 
 /// The first line of a text, at most `max` characters (an ellipsis marks a cut).
 pub fn first_line(text: &str, max: usize) -> String {
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     let mut out: String = line.chars().take(max).collect();
     if line.chars().nth(max).is_some() || text.trim().lines().count() > 1 {
         out.push('…');

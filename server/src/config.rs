@@ -78,6 +78,9 @@ pub struct Config {
     pub session: services::auth::SessionPolicy,
     /// The edge: rate limits, trusted proxies, body size, metrics, shutdown.
     pub edge: EdgeConfig,
+    /// Notifications: Web Push and the email of what was missed (see
+    /// [`NotifySettings`]).
+    pub notify: NotifySettings,
 }
 
 /// Why the configuration is unusable. Messages name the variable to fix.
@@ -292,6 +295,13 @@ impl Config {
         }
         let edge = edge::from_lookup(&get, chat.max_message_chars)?;
         let files = files::from_lookup(&get, &data_dir)?;
+        let notify = notify::from_lookup(
+            &get,
+            environment,
+            &data_dir,
+            public_url.as_deref(),
+            &mut warnings,
+        )?;
         if environment == Environment::Production
             && public_url.is_none()
             && !oauth_providers.is_empty()
@@ -320,6 +330,7 @@ impl Config {
             oauth_providers,
             chat,
             files,
+            notify,
         };
         Ok((config, warnings))
     }
@@ -392,7 +403,9 @@ fn parse_origin(raw: &str) -> Result<String, String> {
 
 mod edge;
 mod files;
+mod notify;
 pub use files::FilesSettings;
+pub use notify::NotifySettings;
 pub mod oauth;
 mod secret;
 

@@ -10,6 +10,13 @@ use server::{telemetry, Application, Config};
 fn main() -> ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     return_large_blocks_to_the_system();
+    if std::env::args().nth(1).as_deref() == Some("vapid-key") {
+        // A new Web Push key for CHATSPHERE_VAPID_PRIVATE_KEY.
+        let key = services::notify::VapidKey::generate();
+        println!("CHATSPHERE_VAPID_PRIVATE_KEY={}", key.private_base64());
+        eprintln!("public key (browsers subscribe with it): {}", key.public());
+        return ExitCode::SUCCESS;
+    }
     // A missing .env is normal; real environment variables win over it.
     let _ = dotenvy::dotenv();
     let (config, warnings) = match Config::from_env() {

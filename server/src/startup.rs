@@ -48,6 +48,9 @@ pub enum StartupError {
     /// The file store could not be opened (its directory created).
     #[error("files: {0}")]
     Files(String),
+    /// The SMTP settings are unusable.
+    #[error("{0}")]
+    Notify(String),
     /// The configured admins could not be promoted.
     #[error("CHATSPHERE_ADMINS: {0}")]
     Admins(services::ServiceError),
@@ -135,18 +138,18 @@ impl Application {
             .unwrap_or(Duration::from_secs(900));
         let secret = config.jwt_secret.expose_secret().as_bytes();
         let tokens = AccessTokens::new(secret, TOKEN_ISSUER, TOKEN_AUDIENCE, ttl);
+        let site = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let mailer = crate::notify::mailer(&config.notify, &site).map_err(StartupError::Notify)?;
         let state = AppState {
             leptos_options,
             services: Services::new(store, bus, kv.clone(), tokens, policy, config.chat.clone())
                 .with_files(file_store, config.files.limits.clone())
                 .with_presence(presence)
-                .with_oauth(
-                    config.oauth_providers.clone(),
-                    config
-                        .public_url
-                        .as_deref()
-                        .unwrap_or(&format!("http://{addr}")),
-                ),
+                .with_notify(crate::notify::delivery(&config.notify, mailer.is_some()))
+                .with_oauth(config.oauth_providers.clone(), &site),
             // Served over HTTPS (the public URL says so; production always
             // is, directly or behind a proxy): `Secure`, `__Host-` cookies.
             secure_cookies: config.environment == crate::config::Environment::Production
@@ -164,6 +167,7 @@ impl Application {
         spawn_audit_pruning(state.services.audit.clone(), config.edge.audit_retention);
         spawn_index_build(state.services.search.clone());
         spawn_file_cleanup(state.services.files.clone());
+        state.services.notify.start(mailer);
         state.services.members.listen();
         state.services.profiles.listen();
         tracing::info!(

@@ -101,7 +101,9 @@ impl Resolve for Resolver {
             let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
             let permitted: Vec<SocketAddr> = found.filter(|a| egress.permits(a.ip())).collect();
             if permitted.is_empty() {
-                return Err(Box::new(EgressError::Address) as Box<dyn std::error::Error + Send + Sync>);
+                return Err(
+                    Box::new(EgressError::Address) as Box<dyn std::error::Error + Send + Sync>
+                );
             }
             Ok(Box::new(permitted.into_iter()) as Addrs)
         })
@@ -187,8 +189,14 @@ mod tests {
         let egress = Egress::new(vec!["127.0.0.0/8".parse().unwrap()]);
         assert_eq!(egress.check(&url("http://127.0.0.1:9/push")), Ok(()));
         assert_eq!(egress.check(&url("https://[::ffff:127.0.0.2]/")), Ok(()));
-        assert_eq!(egress.check(&url("http://10.0.0.1/")), Err(EgressError::Scheme));
-        assert_eq!(egress.check(&url("http://localhost:9/")), Err(EgressError::Scheme));
+        assert_eq!(
+            egress.check(&url("http://10.0.0.1/")),
+            Err(EgressError::Scheme)
+        );
+        assert_eq!(
+            egress.check(&url("http://localhost:9/")),
+            Err(EgressError::Scheme)
+        );
         assert!(!egress.permits("10.0.0.1".parse().unwrap()));
     }
 
@@ -197,8 +205,15 @@ mod tests {
         let resolver = Resolver(Egress::default());
         let name: Name = "localhost".parse().unwrap();
         assert!(resolver.resolve(name).await.is_err());
-        let allowed = Resolver(Egress::new(vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]));
-        let addrs: Vec<_> = allowed.resolve("localhost".parse().unwrap()).await.unwrap().collect();
+        let allowed = Resolver(Egress::new(vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "::1/128".parse().unwrap(),
+        ]));
+        let addrs: Vec<_> = allowed
+            .resolve("localhost".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
         assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()));
     }
 }

@@ -126,7 +126,9 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::UPLOAD_INTERRUPTED => "上传中断了，请重试",
         t if t == m::NO_FILE_CHOSEN => "请选择要发送的文件",
         t if t == m::PUSH_OFF => "本服务器未开启推送通知",
-        t if t == m::BAD_PUSH_SUBSCRIPTION => "无法使用这个推送订阅：端点须是公网 https 地址，密钥须有效",
+        t if t == m::BAD_PUSH_SUBSCRIPTION => {
+            "无法使用这个推送订阅：端点须是公网 https 地址，密钥须有效"
+        }
         t if t == m::BAD_NOTIFY_LOCALE => "通知语言只能是 en 或 zh-CN",
         _ => return None,
     })

@@ -37,7 +37,13 @@ fn the_default_notifies_direct_messages_and_mentions_only() {
     assert!(default.notifies(level, Room, &message(ann, vec![me], false), me, now));
     assert!(default.notifies(level, Group, &message(ann, vec![], true), me, now));
     // Never one's own, never a deleted one.
-    assert!(!default.notifies(NotifyLevel::All, Direct, &message(me, vec![me], true), me, now));
+    assert!(!default.notifies(
+        NotifyLevel::All,
+        Direct,
+        &message(me, vec![me], true),
+        me,
+        now
+    ));
     let mut gone = message(ann, vec![me], false);
     gone.deleted_at = Some(now);
     assert!(!default.notifies(NotifyLevel::All, Direct, &gone, me, now));
@@ -52,7 +58,13 @@ fn a_conversation_setting_overrides_the_default_and_muting_silences_all() {
         level: Some(NotifyLevel::All),
         muted_until: None,
     };
-    assert!(all.notifies(NotifyLevel::Nothing, ConversationKind::Room, &plain, me, now));
+    assert!(all.notifies(
+        NotifyLevel::Nothing,
+        ConversationKind::Room,
+        &plain,
+        me,
+        now
+    ));
     let nothing = ConversationNotify {
         level: Some(NotifyLevel::Nothing),
         muted_until: None,
@@ -82,7 +94,11 @@ fn a_conversation_setting_overrides_the_default_and_muting_silences_all() {
 
 #[test]
 fn levels_round_trip_and_match_serde() {
-    for level in [NotifyLevel::All, NotifyLevel::Mentions, NotifyLevel::Nothing] {
+    for level in [
+        NotifyLevel::All,
+        NotifyLevel::Mentions,
+        NotifyLevel::Nothing,
+    ] {
         assert_eq!(NotifyLevel::from_stored(level.as_str()), Some(level));
         assert_eq!(serde_json::to_value(level).unwrap(), level.as_str());
     }

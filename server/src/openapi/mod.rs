@@ -76,6 +76,12 @@ use utoipa::OpenApi;
         crate::routes::admin::create_room,
         crate::routes::admin::set_room_topic,
         crate::routes::admin::delete_room,
+        crate::routes::notifications::settings,
+        crate::routes::notifications::set_settings,
+        crate::routes::notifications::conversation,
+        crate::routes::notifications::set_conversation,
+        crate::routes::notifications::add_device,
+        crate::routes::notifications::remove_device,
     ),
     components(schemas(crate::error::Problem, domain::Email, domain::DisplayName, domain::AvatarUrl)),
     modifiers(&BearerAuth, &CommonStatuses),
@@ -88,6 +94,7 @@ use utoipa::OpenApi;
         (name = "receipts", description = "Delivered and read receipts, unread positions"),
         (name = "users", description = "Finding people and their presence"),
         (name = "operations", description = "Health and operations"),
+        (name = "notifications", description = "Notification settings, mutes and the devices subscribed to Web Push"),
         (name = "admin", description = "Accounts, audit log and live counts, for admins"),
     )
 )]

@@ -8,6 +8,7 @@ pub mod files;
 pub mod health;
 pub mod message_changes;
 pub mod messages;
+pub mod notifications;
 pub mod oauth_browser;
 pub mod params;
 pub mod receipts;
@@ -33,6 +34,7 @@ pub fn api_v1(document: openapi::Document) -> Router<AppState> {
         .merge(receipts::router())
         .merge(search::router())
         .merge(files::router())
+        .merge(notifications::router())
         .route(
             "/openapi.json",
             get(openapi::serve).layer(axum::Extension(document)),

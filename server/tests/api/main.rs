@@ -27,6 +27,7 @@ mod message_changes;
 mod metrics;
 mod nginx;
 mod no_store;
+mod notifications;
 mod oauth;
 mod oauth_tokens;
 mod oidc_provider;

@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
-use domain::notify::{ConversationNotify, NotifyPrefs, PushSubscription, LOCALES};
+use domain::notify::{ConversationNotify, NotifyPrefs, NotifySettings, PushSubscription, LOCALES};
 use domain::{messages, ChatMessage};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -181,9 +181,20 @@ impl NotifyService {
         self.config.email_after.is_some()
     }
 
-    /// The user's settings.
-    pub async fn prefs(&self, user_id: Uuid) -> Result<NotifyPrefs, ServiceError> {
-        Ok(self.store.notify_prefs(user_id).await?)
+    /// The user's settings, with what the server and their account allow.
+    pub async fn settings(&self, user_id: Uuid) -> Result<NotifySettings, ServiceError> {
+        let prefs = self.store.notify_prefs(user_id).await?;
+        let has_email = self
+            .store
+            .user_by_id(user_id)
+            .await?
+            .is_some_and(|u| u.email.is_some());
+        Ok(NotifySettings {
+            prefs,
+            push_key: self.push_key().map(str::to_owned),
+            email_available: self.email_available(),
+            has_email,
+        })
     }
 
     /// Replaces the user's settings (the language must be one notifications

@@ -9,9 +9,11 @@ use base64::Engine as _;
 use domain::notify::{PushPayload, PushSubscription, MAX_PUSH_ENDPOINT};
 use reqwest::StatusCode;
 use url::Url;
+use web_push_native::jwt_simple;
 use web_push_native::jwt_simple::algorithms::{
-    ECDSAP256PublicKeyLike as _, ES256KeyPair,
+    ECDSAP256KeyPairLike as _, ECDSAP256PublicKeyLike as _, ES256KeyPair,
 };
+use web_push_native::jwt_simple::claims::Claims;
 use web_push_native::{p256, Auth, WebPushBuilder};
 
 use crate::egress::Egress;
@@ -28,7 +30,9 @@ pub struct VapidKey {
 
 impl std::fmt::Debug for VapidKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VapidKey").field("public", &self.public).finish_non_exhaustive()
+        f.debug_struct("VapidKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 
@@ -135,7 +139,12 @@ impl Pusher {
 
     /// Encrypts `payload` for a device and sends it; `topic` lets the push
     /// service replace a message still waiting for the device.
-    pub(crate) async fn send(&self, to: &StoredPush, payload: &PushPayload, topic: &str) -> Outcome {
+    pub(crate) async fn send(
+        &self,
+        to: &StoredPush,
+        payload: &PushPayload,
+        topic: &str,
+    ) -> Outcome {
         let Some((public, auth)) = keys(&to.p256dh, &to.auth) else {
             return Outcome::Gone;
         };
@@ -143,19 +152,22 @@ impl Pusher {
             return Outcome::Gone;
         };
         // Checked when subscribed; checked again (a changed allow-list).
-        if Url::parse(&to.endpoint)
+        let Some(url) = Url::parse(&to.endpoint)
             .ok()
-            .is_none_or(|url| self.config.egress.check(&url).is_err())
-        {
+            .filter(|url| self.config.egress.check(url).is_ok())
+        else {
             return Outcome::Gone;
-        }
+        };
+        let vapid = match self.vapid(&url) {
+            Ok(vapid) => vapid,
+            Err(err) => return Outcome::Failed(err),
+        };
         let body = match serde_json::to_vec(payload) {
             Ok(body) => body,
             Err(err) => return Outcome::Failed(err.to_string()),
         };
         let request = WebPushBuilder::new(endpoint, public, auth)
             .with_valid_duration(self.config.ttl)
-            .with_vapid(&self.config.key.pair, &self.config.subject)
             .build(body);
         let request = match request {
             Ok(mut request) => {
@@ -165,6 +177,7 @@ impl Pusher {
                     PushPayload::Read { .. } => "low",
                 };
                 headers.insert("urgency", http::HeaderValue::from_static(urgency));
+                headers.insert(http::header::AUTHORIZATION, vapid);
                 if let Ok(topic) = http::HeaderValue::from_str(topic) {
                     headers.insert("topic", topic);
                 }
@@ -184,6 +197,25 @@ impl Pusher {
             Ok(answer) => Outcome::Failed(format!("push service answered {}", answer.status())),
             Err(err) => Outcome::Failed(err.without_url().to_string()),
         }
+    }
+}
+
+impl Pusher {
+    /// The VAPID authorization for a push to `endpoint` (RFC 8292): a
+    /// token for the endpoint's origin (its port included, as RFC 6454
+    /// writes origins), valid for 12 hours (at most 24 are accepted).
+    fn vapid(&self, endpoint: &Url) -> Result<http::HeaderValue, String> {
+        let claims = Claims::create(jwt_simple::prelude::Duration::from_hours(12))
+            .with_audience(endpoint.origin().ascii_serialization())
+            .with_subject(&self.config.subject);
+        let token = self
+            .config
+            .key
+            .pair
+            .sign(claims)
+            .map_err(|e| e.to_string())?;
+        http::HeaderValue::try_from(format!("vapid t={token}, k={}", self.config.key.public))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -210,6 +242,8 @@ mod tests {
     fn topics_are_short_and_url_safe() {
         let topic = topic(uuid::Uuid::now_v7());
         assert!(topic.len() <= 32);
-        assert!(topic.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(topic
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     }
 }

@@ -30,9 +30,7 @@ pub(super) async fn run(service: NotifyService, mut from: mpsc::Receiver<Notice>
     let jobs = Arc::new(Semaphore::new(MAX_PUSH_JOBS));
     while let Some(notice) = from.recv().await {
         let done = match notice {
-            Notice::Message(message) => {
-                on_message(&service, pusher.as_ref(), &jobs, message).await
-            }
+            Notice::Message(message) => on_message(&service, pusher.as_ref(), &jobs, message).await,
             Notice::Read {
                 user_id,
                 conversation_id,
@@ -261,7 +259,10 @@ fn payload(
         };
         match scope.kind {
             ConversationKind::Direct => (message.sender_name.clone(), text),
-            _ => (scope.name.clone(), format!("{}: {text}", message.sender_name)),
+            _ => (
+                scope.name.clone(),
+                format!("{}: {text}", message.sender_name),
+            ),
         }
     } else {
         (

@@ -185,7 +185,8 @@ pub trait NotifyStore: Send + Sync {
 /// The level stored in a nullable column.
 pub(crate) fn level_from_column(text: Option<String>) -> Result<Option<NotifyLevel>, StoreError> {
     text.map(|t| {
-        NotifyLevel::from_stored(&t).ok_or_else(|| StoreError::Corrupt(format!("notify level {t:?}")))
+        NotifyLevel::from_stored(&t)
+            .ok_or_else(|| StoreError::Corrupt(format!("notify level {t:?}")))
     })
     .transpose()
 }

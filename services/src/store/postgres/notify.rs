@@ -125,10 +125,11 @@ impl NotifyStore for PgStore {
         mentioned: &[Uuid],
         mentions_all: bool,
     ) -> Result<Option<NotifyScope>, StoreError> {
-        let Some(head) = sqlx::query("select kind, coalesce(name, '') as name from conversations where id = $1")
-            .bind(conversation_id)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(head) =
+            sqlx::query("select kind, coalesce(name, '') as name from conversations where id = $1")
+                .bind(conversation_id)
+                .fetch_optional(&self.pool)
+                .await?
         else {
             return Ok(None);
         };
@@ -197,11 +198,12 @@ impl NotifyStore for PgStore {
     }
 
     async fn remove_push(&self, user_id: Uuid, endpoint: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("delete from push_subscriptions where user_id = $1 and endpoint = $2")
-            .bind(user_id)
-            .bind(endpoint)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("delete from push_subscriptions where user_id = $1 and endpoint = $2")
+                .bind(user_id)
+                .bind(endpoint)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -126,10 +126,11 @@ impl NotifyStore for SqliteStore {
         mentioned: &[Uuid],
         mentions_all: bool,
     ) -> Result<Option<NotifyScope>, StoreError> {
-        let Some(head) = sqlx::query("select kind, coalesce(name, '') as name from conversations where id = ?")
-            .bind(conversation_id)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(head) =
+            sqlx::query("select kind, coalesce(name, '') as name from conversations where id = ?")
+                .bind(conversation_id)
+                .fetch_optional(&self.pool)
+                .await?
         else {
             return Ok(None);
         };
@@ -320,9 +321,11 @@ impl NotifyStore for SqliteStore {
         let mut tx = self.writer.begin().await?;
         for chunk in users.chunks(CHUNK / 2) {
             let values = vec!["(?, ?)"; chunk.len()].join(", ");
-            let pending_sql =
-                format!("insert or ignore into email_pending (user_id, message_id) values {values}");
-            let due_sql = format!("insert or ignore into email_due (user_id, due_at) values {values}");
+            let pending_sql = format!(
+                "insert or ignore into email_pending (user_id, message_id) values {values}"
+            );
+            let due_sql =
+                format!("insert or ignore into email_due (user_id, due_at) values {values}");
             let mut pending = sqlx::query(&pending_sql);
             for id in chunk {
                 pending = pending.bind(id).bind(message_id);
