@@ -84,6 +84,7 @@ pub fn App() -> impl IntoView {
     // arena (or none) and panics as "already been disposed".
     let unread = ArcRwSignal::new(0u32);
     provide_context(components::layout::UnreadTotal(unread.clone()));
+    components::notifier::Notifier::provide();
     let live = components::live::Live::provide(Signal::derive(move || {
         matches!(actions.user.get(), Some(Ok(Some(_))))
     }));
@@ -114,6 +115,8 @@ pub fn App() -> impl IntoView {
         <Meta name="theme-color" content="#3b5bdb"/>
         <time::ZoneMeta/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Link rel="manifest" href="/manifest.webmanifest"/>
+        <Link rel="apple-touch-icon" href="/icons/icon-192.png"/>
         <Router>
             <AppShell>
                 // Async rendering: every page is complete HTML before any script
@@ -125,6 +128,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/security") view=SecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/notifications") view=pages::settings::notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:id") view=ConversationPage ssr=SsrMode::Async/>
                     <Route path=path!("/new") view=PeoplePage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>

@@ -220,6 +220,13 @@ pub struct ConversationSummary {
     /// conversation with oneself); `null` for groups and rooms.
     #[serde(default)]
     pub peer_id: Option<Uuid>,
+    /// The user's own notification setting for it (level, mute); absent
+    /// when they use their defaults.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::notify::ConversationNotify::is_default"
+    )]
+    pub notify: crate::notify::ConversationNotify,
 }
 
 /// Another user, as found by name.

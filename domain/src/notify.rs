@@ -171,6 +171,39 @@ pub fn notifies(
     }
 }
 
+/// Longest first line a notification shows, in characters.
+pub const PREVIEW_CHARS: usize = 140;
+
+/// What a notification of `message` in a conversation of `kind` named
+/// `name` says: a title and a line. With previews the title is the person
+/// (direct) or the conversation, the line the sender and the first line of
+/// the text (or the first file's name); without, `hidden` ("new message")
+/// under the product's name.
+pub fn notice(
+    kind: ConversationKind,
+    name: &str,
+    message: &ChatMessage,
+    previews: bool,
+    hidden: &str,
+) -> (String, String) {
+    if !previews {
+        return ("ChatSphere".to_owned(), hidden.to_owned());
+    }
+    let text = match message.files.first() {
+        _ if !message.body.trim().is_empty() => first_line(&message.body, PREVIEW_CHARS),
+        Some(file) => format!("📎 {}", file.name),
+        None => String::new(),
+    };
+    match kind {
+        ConversationKind::Direct => (message.sender_name.clone(), text),
+        ConversationKind::Room => (
+            format!("#{name}"),
+            format!("{}: {text}", message.sender_name),
+        ),
+        ConversationKind::Group => (name.to_owned(), format!("{}: {text}", message.sender_name)),
+    }
+}
+
 /// A device's Web Push subscription, as the browser's
 /// `PushSubscription.toJSON()` gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -86,7 +86,7 @@ pub fn compose(digest: &Digest, from: &Mailbox, site: &str) -> Result<Message, S
         .map_err(|err| format!("the address cannot be used: {err}"))?;
     let count = digest.items.len();
     let subject = t.email_subject.replace("{count}", &count.to_string());
-    let settings = format!("{site}/settings");
+    let settings = format!("{site}/settings/notifications");
     let groups = by_conversation(&digest.items);
     let mut text = format!(
         "{}\n\n{}\n",

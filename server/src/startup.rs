@@ -332,6 +332,7 @@ pub fn router(
         )
         .merge(routes::oauth_browser::router())
         .merge(routes::files::plain_router())
+        .merge(routes::pwa::router())
         .route(
             "/pkg/{file}",
             get(crate::assets::serve).with_state(assets.clone()),

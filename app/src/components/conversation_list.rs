@@ -13,6 +13,11 @@ use crate::components::auth_state::AuthActions;
 use crate::components::layout::UnreadTotal;
 use crate::i18n::use_texts;
 
+/// Bumped to read the list again after a change the live connection does
+/// not announce (a mute set on a conversation's page).
+#[derive(Clone, Copy)]
+pub struct RefreshList(pub RwSignal<u64>);
+
 /// The signed-in user's conversations, most recently active first, with
 /// unread counts derived on the server from their read positions. Re-read
 /// when something changes them (a message, a membership change, the user
@@ -24,6 +29,7 @@ pub fn ConversationList() -> impl IntoView {
     let actions = expect_context::<AuthActions>();
     let live = crate::components::live::use_live();
     let unread_total = use_context::<UnreadTotal>();
+    let notifier = use_context::<crate::components::notifier::Notifier>();
     let changes = RwSignal::new(0u64);
     // Who of the direct conversations' people is online: from the list,
     // then from presence events (no need to read the list again).
@@ -89,6 +95,7 @@ pub fn ConversationList() -> impl IntoView {
                     .map(|u| u.ok().flatten().map(|u| u.username)),
                 changes.get(),
                 live.map(|l| l.reconnects.get()),
+                use_context::<RefreshList>().map(|r| r.0.get()),
             )
         },
         |_| crate::pages::conversation::my_conversations(),
@@ -101,8 +108,23 @@ pub fn ConversationList() -> impl IntoView {
                 let crate::pages::conversation::SidebarConversations { conversations, online: now } =
                     list.await.unwrap_or_default();
                 online.set(now.into_iter().collect());
+                let at = chrono::Utc::now();
+                if let Some(notifier) = notifier {
+                    notifier.conversations.set_value(
+                        conversations
+                            .iter()
+                            .map(|c| (c.id, crate::components::notifier::ConversationInfo {
+                                kind: c.kind,
+                                name: c.name.clone(),
+                                notify: c.notify,
+                            }))
+                            .collect(),
+                    );
+                    notifier.listed.update(|n| *n += 1);
+                }
+                // A muted conversation keeps its count, but not in the title.
                 if let Some(total) = unread_total {
-                    total.0.set(conversations.iter().map(|c| c.unread).sum());
+                    total.0.set(conversations.iter().filter(|c| !c.notify.muted(at)).map(|c| c.unread).sum());
                 }
                 if let Some(live) = live {
                     for c in &conversations {
@@ -119,8 +141,9 @@ pub fn ConversationList() -> impl IntoView {
                             };
                             let peer = c.peer_id;
                             let peer_online = move || peer.is_some_and(|p| online.with(|o| o.contains(&p)));
+                            let muted = c.notify.muted(at);
                             view! {
-                                <li data-conversation=c.id.to_string()>
+                                <li data-conversation=c.id.to_string() class:muted=muted>
                                     <A href=format!("/c/{}", c.id)>
                                         {peer.map(|_| view! {
                                             <span class="presence-dot" class:online=peer_online aria-hidden="true"></span>
@@ -132,6 +155,12 @@ pub fn ConversationList() -> impl IntoView {
                                         {(c.mentions > 0).then(|| view! {
                                             <span class="badge mention-badge" aria-label=t.actions().mentions_label.replace("{n}", &c.mentions.to_string())>
                                                 {format!("@{}", c.mentions)}
+                                            </span>
+                                        })}
+                                        {muted.then(|| view! {
+                                            <span class="muted-mark" title=t.notify().muted>
+                                                <span aria-hidden="true">"🔕"</span>
+                                                <span class="visually-hidden">{format!(" ({})", t.notify().muted)}</span>
                                             </span>
                                         })}
                                         {(c.unread > 0).then(|| view! {

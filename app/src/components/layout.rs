@@ -14,10 +14,14 @@ use crate::i18n::{use_texts, Locale};
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     crate::flash::use_flash().forget_on_navigation();
+    provide_context(crate::components::conversation_list::RefreshList(
+        RwSignal::new(0),
+    ));
     view! {
         <div class="app">
             <Header/>
             <Sidebar/>
+            <crate::components::notifier::DesktopNotifier/>
             <main class="main" id="main">
                 {children()}
             </main>
@@ -172,6 +176,7 @@ fn AccountLinks() -> impl IntoView {
                     <ul class="nav-list">
                         <li><A href="/settings/profile">{t.nav_profile}</A></li>
                         <li><A href="/settings/security">{t.nav_security}</A></li>
+                        <li><A href="/settings/notifications">{t.notify().heading}</A></li>
                         {user.is_admin.then(|| view! {
                             <li><A href="/admin" attr:class="admin-link">{t.nav_admin}</A></li>
                         })}

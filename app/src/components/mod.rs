@@ -6,3 +6,4 @@ pub mod conversation_list;
 pub mod layout;
 pub mod live;
 pub mod message_text;
+pub mod notifier;

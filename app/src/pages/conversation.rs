@@ -24,6 +24,7 @@ mod data;
 mod files;
 mod grouping;
 mod members;
+mod notify_menu;
 mod outbox;
 mod pane;
 mod reactions;
@@ -434,6 +435,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 {(kind == ConversationKind::Group && view.is_member).then(|| view! {
                     <GroupMembers conversation_id me members/>
                 }.into_any())}
+                {view.is_member.then(|| view! { <notify_menu::NotifyMenu conversation_id/> })}
             </header>
             <div class="message-pane">
                 <div

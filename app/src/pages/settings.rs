@@ -1,7 +1,8 @@
-//! `/settings/profile` and `/settings/security`: profile, password and the
-//! list of signed-in sessions. Signed-out visitors are sent to sign in and
+//! `/settings/profile`, `/settings/security` and `/settings/notifications`:
+//! profile, password, the list of signed-in sessions, and notifications. Signed-out visitors are sent to sign in and
 //! brought back after.
 
+pub mod notifications;
 mod sessions;
 
 use sessions::SessionList;

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod notifications;
 pub mod oauth_browser;
 pub mod params;
+pub mod pwa;
 pub mod receipts;
 pub mod rooms;
 pub mod search;

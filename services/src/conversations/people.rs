@@ -68,6 +68,7 @@ impl ConversationService {
             mentions: 0,
             last_message: None,
             peer_id: None,
+            notify: Default::default(),
         };
         Ok((summary, false))
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use domain::chat::message_path;
-use domain::notify::{first_line, NotifyPrefs, PushPayload};
-use domain::{ChatMessage, ConversationKind};
+use domain::notify::{notice, NotifyPrefs, PushPayload};
+use domain::ChatMessage;
 use futures_util::StreamExt as _;
 use tokio::sync::{mpsc, Semaphore};
 use uuid::Uuid;
@@ -22,8 +22,6 @@ use crate::ServiceError;
 const MAX_PUSH_JOBS: usize = 2048;
 /// Devices one push job sends to at once.
 const SEND_AT_ONCE: usize = 8;
-/// Longest first line a notification shows, in characters.
-const PREVIEW_CHARS: usize = 140;
 
 pub(super) async fn run(service: NotifyService, mut from: mpsc::Receiver<Notice>) {
     let pusher = service.config.push.clone().map(Pusher::new);
@@ -250,31 +248,13 @@ fn payload(
     message: &ChatMessage,
     prefs: &NotifyPrefs,
 ) -> PushPayload {
-    let url = message_path(message.conversation_id, message.seq);
-    let (title, body) = if prefs.previews {
-        let text = match message.files.first() {
-            _ if !message.body.trim().is_empty() => first_line(&message.body, PREVIEW_CHARS),
-            Some(file) => format!("📎 {}", file.name),
-            None => String::new(),
-        };
-        match scope.kind {
-            ConversationKind::Direct => (message.sender_name.clone(), text),
-            _ => (
-                scope.name.clone(),
-                format!("{}: {text}", message.sender_name),
-            ),
-        }
-    } else {
-        (
-            "ChatSphere".to_owned(),
-            (service.config.hidden_text)(&prefs.locale).to_owned(),
-        )
-    };
+    let hidden = (service.config.hidden_text)(&prefs.locale);
+    let (title, body) = notice(scope.kind, &scope.name, message, prefs.previews, hidden);
     PushPayload::Message {
         conversation_id: message.conversation_id,
         seq: message.seq,
         title,
         body,
-        url,
+        url: message_path(message.conversation_id, message.seq),
     }
 }

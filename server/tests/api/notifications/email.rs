@@ -123,7 +123,7 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
         text.contains(&format!("{}/c/{to_bob}?around=1#m-1", app.address)),
         "{text}"
     );
-    assert!(text.contains(&format!("{}/settings", app.address)));
+    assert!(text.contains(&format!("{}/settings/notifications", app.address)));
 
     // Cat: English with the text, escaped in the HTML part.
     assert_eq!(

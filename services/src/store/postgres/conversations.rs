@@ -298,6 +298,7 @@ impl ConversationStore for PgStore {
     ) -> Result<Vec<ConversationSummary>, StoreError> {
         let rows = sqlx::query(
             "select c.id, c.kind, c.name, c.topic, c.last_seq, c.created_at, me.read_seq, \
+               me.notify_level, me.muted_until, \
                (select count(*) from members x where x.conversation_id = c.id) as member_count, \
                (select u.display_name from members o join users u on u.id = o.user_id \
                  where o.conversation_id = c.id and o.user_id <> me.user_id limit 1) as other_name, \
@@ -382,6 +383,10 @@ impl ConversationStore for PgStore {
                 mentions: count_u32(row.try_get("mention_count")?),
                 last_message,
                 peer_id,
+                notify: domain::notify::ConversationNotify {
+                    level: crate::store::notify::level_from_column(row.try_get("notify_level")?)?,
+                    muted_until: row.try_get("muted_until")?,
+                },
             });
         }
         Ok(out)
