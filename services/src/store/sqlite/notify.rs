@@ -298,7 +298,7 @@ impl NotifyStore for SqliteStore {
         .bind(conversation_id)
         .fetch_optional(&self.pool)
         .await?;
-        if !shown.is_some_and(|shown| shown <= seq) {
+        if shown.is_none_or(|shown| shown > seq) {
             return Ok(false);
         }
         let done = sqlx::query(
