@@ -94,7 +94,8 @@ self.addEventListener('push', (event) => {
     return;
   }
   if (payload.kind !== 'message') return;
-  const url = typeof payload.url === 'string' && payload.url.startsWith('/') && !payload.url.startsWith('//') ? payload.url : '/';
+  // A path on this site only (not `//host` nor `/\host`).
+  const url = typeof payload.url === 'string' && /^\/(?![\/\\])/.test(payload.url) ? payload.url : '/';
   event.waitUntil(
     self.registration.showNotification(String(payload.title || 'ChatSphere'), {
       body: String(payload.body || ''),
@@ -115,7 +116,11 @@ self.addEventListener('notificationclick', (event) => {
     self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
       for (const client of windows) {
         if (new URL(client.url).origin === self.location.origin && 'focus' in client) {
-          return client.focus().then((focused) => focused.navigate(url));
+          // A tab this worker does not control cannot be navigated by it.
+          return client
+            .focus()
+            .then((focused) => focused.navigate(url))
+            .catch(() => self.clients.openWindow(url));
         }
       }
       return self.clients.openWindow(url);

@@ -83,8 +83,17 @@ pub struct ConversationNotify {
     #[serde(default)]
     pub level: Option<NotifyLevel>,
     /// Muted until then (no notification, a quiet badge);
-    /// `9999-12-31T23:59:59Z` is "until unmuted". `null`: not muted.
+    /// `9999-12-31T23:59:59Z` is "until unmuted" (a later time counts as
+    /// that). `null`: not muted.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            value_type = Option<String>,
+            format = DateTime,
+            pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+        )
+    )]
     pub muted_until: Option<DateTime<Utc>>,
 }
 

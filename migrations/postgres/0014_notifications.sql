@@ -13,10 +13,13 @@ create table notify_prefs (
 alter table members add column notify_level text check (notify_level in ('all', 'mentions', 'nothing'));
 alter table members add column muted_until timestamptz;
 
--- endpoint is unique: a device subscribed again (or by another account) is one row.
+-- endpoint is unique: a device subscribed again (or by another account) is one row. it belongs
+-- to the session that subscribed it: signing out, a revoked session or a disabled account (whose
+-- sessions end) stops its pushes, and a deleted session takes it along.
 create table push_subscriptions (
     id            uuid primary key,
     user_id       uuid not null references users (id) on delete cascade,
+    session_id    uuid not null references sessions (id) on delete cascade,
     endpoint      text not null unique,
     p256dh        text not null,
     auth          text not null,

@@ -133,17 +133,22 @@ fn is_public(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // shared (carrier NAT)
                 || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
                 || a >= 240) // reserved
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let [first, second, ..] = v6.segments();
             !(v6.is_unspecified()
                 || v6.is_loopback()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link-local
-                || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
-                || first == 0x64 && v6.segments()[1] == 0xff9b // NAT64 of any v4
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || first == 0x2001 && second == 0x0db8 // documentation
+                || first == 0x2001 && second == 0 // Teredo (embeds an IPv4 address)
+                || first == 0x2002 // 6to4 (embeds an IPv4 address)
+                || first == 0x64 && second == 0xff9b // NAT64 of any v4
+                || v6.segments()[..4] == [0, 0, 0, 0] && v6.segments()[4] == 0xffff // IPv4-translated (::ffff:0:a.b.c.d)
                 || v6.to_ipv4().is_some()) // v4-compatible forms
         }
     }
@@ -171,6 +176,11 @@ mod tests {
             "https://[fd00::1]/",
             "https://0.0.0.0/",
             "https://100.64.0.1/",
+            "https://192.0.0.8/",
+            "https://[2002:7f00:1::]/",
+            "https://[2001:0:4136:e378::1]/",
+            "https://[::ffff:0:7f00:1]/",
+            "https://[fec0::1]/",
         ] {
             assert_eq!(egress.check(&url(bad)), Err(EgressError::Address), "{bad}");
         }

@@ -21,7 +21,7 @@ pub struct NotifyTexts {
     pub email: &'static str,
     /// Under the email switch when the server sends no email.
     pub email_off: &'static str,
-    /// Under the email switch when the user has no address.
+    /// Under the email switch when the user has no verified address.
     pub email_needs_address: &'static str,
     /// Saves the settings.
     pub save: &'static str,
@@ -81,7 +81,7 @@ pub static EN: NotifyTexts = NotifyTexts {
     previews: "Show who wrote and what in notifications",
     email: "Email me the mentions and direct messages I missed",
     email_off: "This server does not send email.",
-    email_needs_address: "Add an email address to your profile to get these emails.",
+    email_needs_address: "These emails go only to an address your sign-in provider has verified.",
     save: "Save",
     saved: "Saved.",
     device: "This device",
@@ -120,7 +120,7 @@ pub static ZH_CN: NotifyTexts = NotifyTexts {
     previews: "在通知中显示发送者和内容",
     email: "用邮件告诉我错过的提及和私信",
     email_off: "本服务器不发送邮件。",
-    email_needs_address: "在个人资料中填写邮箱地址后才能收到这些邮件。",
+    email_needs_address: "这些邮件只发往经登录服务商验证过的邮箱地址。",
     save: "保存",
     saved: "已保存。",
     device: "此设备",

@@ -435,7 +435,7 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                 {(kind == ConversationKind::Group && view.is_member).then(|| view! {
                     <GroupMembers conversation_id me members/>
                 }.into_any())}
-                {view.is_member.then(|| view! { <notify_menu::NotifyMenu conversation_id/> })}
+                {view.is_member.then(|| view! { <notify_menu::NotifyMenu conversation_id setting=view.notify/> }.into_any())}
             </header>
             <div class="message-pane">
                 <div

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
 
 /// Which device to forget.
 #[derive(Debug, Deserialize, IntoParams, ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct DeviceQuery {
     /// The endpoint the device subscribed with.
     #[param(max_length = 2048)]
@@ -128,7 +129,7 @@ pub async fn add_device(
     state
         .services
         .notify
-        .subscribe(auth.user_id, &subscription)
+        .subscribe(&auth, &subscription)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

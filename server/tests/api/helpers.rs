@@ -22,6 +22,8 @@ pub struct TestApp {
     _data: tempfile::TempDir,
     /// `(admin URL, database)` of a PostgreSQL database to drop afterwards.
     pg_database: Option<(String, String)>,
+    /// The PostgreSQL database's URL (`None`: SQLite in the data directory).
+    pg_url: Option<String>,
 }
 
 /// Set to `postgres-redis` (scripts/test.sh does, in a second run) to run
@@ -66,6 +68,7 @@ impl TestApp {
         vars.extend_from_slice(extra);
         let mut app = Self::spawn_with(&vars).await;
         app.pg_database = Some((admin, name));
+        app.pg_url = Some(url);
         app
     }
 
@@ -110,6 +113,27 @@ impl TestApp {
             server: Some(server),
             _data: data,
             pg_database: None,
+            pg_url: None,
+        }
+    }
+
+    /// Runs one SQL statement on the server's database, for what no API
+    /// does (a verified email address: only sign-in providers verify).
+    pub async fn sql(&self, statement: &str) {
+        use sqlx::Connection as _;
+        match &self.pg_url {
+            Some(url) => {
+                let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query(statement).execute(&mut db).await.unwrap();
+            }
+            None => {
+                let url = format!(
+                    "sqlite://{}",
+                    self.data_dir().join("chatsphere.db").display()
+                );
+                let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query(statement).execute(&mut db).await.unwrap();
+            }
         }
     }
 

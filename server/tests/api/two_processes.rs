@@ -19,6 +19,15 @@ where
     F: FnOnce(ServerProcess, ServerProcess) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_two_processes_with_url(label, extra, |a, b, _| body(a, b)).await;
+}
+
+/// [`on_two_processes`], telling `body` the database's URL too.
+pub async fn on_two_processes_with_url<F, Fut>(label: &str, extra: &[(&str, &str)], body: F)
+where
+    F: FnOnce(ServerProcess, ServerProcess, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let (Some(admin), Some(redis)) = (
         service_url("TEST_DATABASE_URL"),
         service_url("TEST_REDIS_URL"),
@@ -35,7 +44,7 @@ where
         };
         let a = server_process(free_port(), backend, data.path(), extra).await;
         let b = server_process(free_port(), backend, data.path(), extra).await;
-        body(a, b).await;
+        body(a, b, database_url.clone()).await;
     };
     with_cleanup(run, drop_pg_database(&admin, &name)).await;
 }

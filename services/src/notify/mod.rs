@@ -22,7 +22,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
-use domain::notify::{ConversationNotify, NotifyPrefs, NotifySettings, PushSubscription, LOCALES};
+use domain::notify::{
+    mute_forever, ConversationNotify, NotifyPrefs, NotifySettings, PushSubscription, LOCALES,
+};
 use domain::{messages, ChatMessage};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -184,11 +186,7 @@ impl NotifyService {
     /// The user's settings, with what the server and their account allow.
     pub async fn settings(&self, user_id: Uuid) -> Result<NotifySettings, ServiceError> {
         let prefs = self.store.notify_prefs(user_id).await?;
-        let has_email = self
-            .store
-            .user_by_id(user_id)
-            .await?
-            .is_some_and(|u| u.email.is_some());
+        let has_email = self.store.has_verified_email(user_id).await?;
         Ok(NotifySettings {
             prefs,
             push_key: self.push_key().map(str::to_owned),
@@ -229,6 +227,9 @@ impl NotifyService {
         if setting.muted_until.is_some_and(|until| until <= Utc::now()) {
             setting.muted_until = None;
         }
+        // Later than "until unmuted" is until unmuted (and stays a time
+        // every client can read).
+        setting.muted_until = setting.muted_until.map(|until| until.min(mute_forever()));
         if self
             .store
             .set_conversation_notify(conversation_id, user_id, setting)
@@ -240,12 +241,13 @@ impl NotifyService {
         }
     }
 
-    /// Keeps a device's push subscription for the user. Refused when push
+    /// Keeps a device's push subscription for the signed-in user, for as
+    /// long as this session lasts. Refused when push
     /// is off, or the endpoint or keys are unusable (the endpoint must be
     /// a public `https:` URL: the server will send requests to it).
     pub async fn subscribe(
         &self,
-        user_id: Uuid,
+        auth: &crate::auth::Authenticated,
         subscription: &PushSubscription,
     ) -> Result<(), ServiceError> {
         let Some(push) = &self.config.push else {
@@ -254,7 +256,8 @@ impl NotifyService {
         push.check(subscription)?;
         let stored = StoredPush {
             id: Uuid::now_v7(),
-            user_id,
+            user_id: auth.user_id,
+            session_id: auth.session_id,
             endpoint: subscription.endpoint.clone(),
             p256dh: subscription.keys.p256dh.clone(),
             auth: subscription.keys.auth.clone(),

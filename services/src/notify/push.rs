@@ -103,6 +103,10 @@ impl PushConfig {
 }
 
 fn keys(p256dh: &str, auth: &str) -> Option<(p256::PublicKey, Auth)> {
+    // As stored: 65 and 16 bytes, with or without padding.
+    if p256dh.len() > 88 || auth.len() > 24 {
+        return None;
+    }
     let public = URL_SAFE_NO_PAD.decode(p256dh.trim_end_matches('=')).ok()?;
     let secret = URL_SAFE_NO_PAD.decode(auth.trim_end_matches('=')).ok()?;
     if public.len() != 65 || secret.len() != 16 {

@@ -18,9 +18,10 @@ pub struct NotifyTarget {
     pub prefs: NotifyPrefs,
     /// Their setting for this conversation.
     pub conversation: ConversationNotify,
-    /// Whether they have an email address.
+    /// Whether they have a verified email address.
     pub has_email: bool,
-    /// Whether any of their devices subscribed to push.
+    /// Whether any of their devices, in a session still open, subscribed
+    /// to push.
     pub has_push: bool,
 }
 
@@ -44,6 +45,8 @@ pub struct StoredPush {
     pub id: Uuid,
     /// Whose device.
     pub user_id: Uuid,
+    /// The session that subscribed it: pushes stop when it ends.
+    pub session_id: Uuid,
     /// The push service URL.
     pub endpoint: String,
     /// The device's public key (base64url).
@@ -102,6 +105,10 @@ pub trait NotifyStore: Send + Sync {
     /// Replaces the user's settings.
     async fn set_notify_prefs(&self, user_id: Uuid, prefs: &NotifyPrefs) -> Result<(), StoreError>;
 
+    /// Whether the user has an email address verified (by their sign-in
+    /// provider): the only kind emails are sent to.
+    async fn has_verified_email(&self, user_id: Uuid) -> Result<bool, StoreError>;
+
     /// The member's setting for a conversation; `None` unless a member.
     async fn conversation_notify(
         &self,
@@ -137,7 +144,7 @@ pub trait NotifyStore: Send + Sync {
     /// Forgets a subscription the push service no longer knows.
     async fn drop_push(&self, id: Uuid) -> Result<(), StoreError>;
 
-    /// The subscriptions of these users.
+    /// The subscriptions of these users whose sessions are still open.
     async fn pushes_of(&self, users: &[Uuid]) -> Result<Vec<StoredPush>, StoreError>;
 
     /// The user's read position in a conversation per user (members only).
@@ -178,7 +185,7 @@ pub trait NotifyStore: Send + Sync {
     async fn claim_email(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError>;
 
     /// Takes (removes) what waits for a claimed user's email. `None` when
-    /// the user has no address any more.
+    /// the user has no verified address any more, or is disabled.
     async fn take_digest(&self, user_id: Uuid) -> Result<Option<Digest>, StoreError>;
 }
 

@@ -22,6 +22,8 @@ pub struct ConversationView {
     pub topic: String,
     /// Whether the user may post (a member).
     pub is_member: bool,
+    /// The reader's own notification setting for it.
+    pub notify: domain::notify::ConversationNotify,
     /// The newest messages, oldest first: enough to hold the first unread
     /// one and a few before it (up to
     /// [`MAX_HISTORY_PAGE`](domain::chat::MAX_HISTORY_PAGE)).
@@ -228,6 +230,7 @@ pub async fn load_conversation(
         name: summary.name,
         topic: summary.topic,
         is_member,
+        notify: summary.notify,
         messages,
         read_seq,
         max_chars: chat.policy().max_message_chars,

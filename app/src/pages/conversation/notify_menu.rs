@@ -23,26 +23,14 @@ const MUTES: [Option<i64>; 5] = [
     None,
 ];
 
-/// The reader's setting for a conversation.
-#[server(prefix = "/rpc", endpoint = "conversation/notify")]
-pub async fn load_conversation_notify(
-    conversation_id: Uuid,
-) -> Result<ConversationNotify, AppError> {
-    let (services, auth) = crate::pages::settings::signed_in().await?;
-    Ok(services
-        .notify
-        .conversation(auth.user_id, conversation_id)
-        .await?)
-}
-
 /// Applies one menu choice: `default`, a level (`all`, `mentions`,
 /// `nothing`), `mute-<i>` (the i-th of the mute choices) or `unmute`.
 #[server(prefix = "/rpc", endpoint = "conversation/set_notify")]
 pub async fn set_conversation_notify(
     conversation_id: Uuid,
     choice: String,
-) -> Result<(), AppError> {
-    let result = async {
+) -> Result<ConversationNotify, AppError> {
+    let result: Result<ConversationNotify, AppError> = async {
         let (services, auth) = crate::pages::settings::signed_in().await?;
         let mut setting = services
             .notify
@@ -67,30 +55,35 @@ pub async fn set_conversation_notify(
                 }
             }
         }
-        services
+        Ok(services
             .notify
             .set_conversation(auth.user_id, conversation_id, setting)
-            .await?;
-        Ok(())
+            .await?)
     }
     .await;
-    crate::auth::ssr::finish_plain_form(result, &format!("/c/{conversation_id}"), "notify")
+    let kept = result.as_ref().ok().copied();
+    crate::auth::ssr::finish_plain_form(
+        result.map(drop),
+        &format!("/c/{conversation_id}"),
+        "notify",
+    )?;
+    // (A plain form post was redirected: what is returned is not read.)
+    Ok(kept.unwrap_or_default())
 }
 
-/// The menu in a conversation's header (members only).
+/// The menu in a conversation's header (members only), showing `setting`
+/// as the page was loaded with it, then as changed here.
 #[component]
-pub(super) fn NotifyMenu(conversation_id: Uuid) -> impl IntoView {
+pub(super) fn NotifyMenu(conversation_id: Uuid, setting: ConversationNotify) -> impl IntoView {
     let texts = use_texts();
     let t = texts.notify();
     let set = ServerAction::<SetConversationNotify>::new();
-    let current = Resource::new(
-        move || set.version().get(),
-        move |_| load_conversation_notify(conversation_id),
-    );
+    let current = RwSignal::new(setting);
     // The sidebar shows the mute too.
     let refresh = use_context::<RefreshList>();
     Effect::new(move |_| {
-        if set.version().get() > 0 {
+        if let Some(Ok(kept)) = set.value().get() {
+            current.set(kept);
             if let Some(refresh) = refresh {
                 refresh.0.update(|n| *n += 1);
             }
@@ -106,44 +99,40 @@ pub(super) fn NotifyMenu(conversation_id: Uuid) -> impl IntoView {
             </ActionForm>
         }
     };
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                let setting = current.await.ok()?;
-                let now = Utc::now();
-                let muted = setting.muted(now);
-                let state = match setting.muted_until {
-                    Some(until) if muted && until >= mute_forever() => t.muted.to_owned(),
-                    Some(until) if muted => t.muted_until.replace(
-                        "{time}",
-                        &crate::time::seen_label(clock.local(until), clock.today(), texts.locale),
-                    ),
-                    _ => t.level(setting.level_or(NotifyLevel::default())).to_owned(),
-                };
-                Some(view! {
-                    <details class="notify-menu" data-muted=muted.to_string()>
-                        <summary title=t.menu>
-                            <span aria-hidden="true">{if muted { "🔕" } else { "🔔" }}</span>
-                            <span class="visually-hidden">{t.menu}</span>
-                            <span class="notify-state">{state}</span>
-                        </summary>
-                        <div class="menu-panel" role="group" aria-label=t.menu>
-                            {choice("default".into(), t.default_level.replace("{level}", t.level(NotifyLevel::default())), setting.level.is_none())}
-                            {[NotifyLevel::All, NotifyLevel::Mentions, NotifyLevel::Nothing].into_iter().map(|level| {
-                                choice(level.as_str().into(), t.level(level).into(), setting.level == Some(level))
-                            }).collect_view()}
-                            <hr/>
-                            {if muted {
-                                choice("unmute".into(), t.unmute.into(), false).into_any()
-                            } else {
-                                t.mute_for.iter().enumerate().map(|(i, label)| {
-                                    choice(format!("mute-{i}"), (*label).into(), false)
-                                }).collect_view().into_any()
-                            }}
-                        </div>
-                    </details>
-                })
-            })}
-        </Suspense>
+    move || {
+        let setting = current.get();
+        let now = Utc::now();
+        let muted = setting.muted(now);
+        let state = match setting.muted_until {
+            Some(until) if muted && until >= mute_forever() => t.muted.to_owned(),
+            Some(until) if muted => t.muted_until.replace(
+                "{time}",
+                &crate::time::seen_label(clock.local(until), clock.today(), texts.locale),
+            ),
+            _ => t.level(setting.level_or(NotifyLevel::default())).to_owned(),
+        };
+        view! {
+            <details class="notify-menu" data-muted=muted.to_string()>
+                <summary title=t.menu>
+                    <span aria-hidden="true">{if muted { "🔕" } else { "🔔" }}</span>
+                    <span class="visually-hidden">{t.menu}</span>
+                    <span class="notify-state">{state}</span>
+                </summary>
+                <div class="menu-panel" role="group" aria-label=t.menu>
+                    {choice("default".into(), t.default_level.replace("{level}", t.level(NotifyLevel::default())), setting.level.is_none())}
+                    {[NotifyLevel::All, NotifyLevel::Mentions, NotifyLevel::Nothing].into_iter().map(|level| {
+                        choice(level.as_str().into(), t.level(level).into(), setting.level == Some(level))
+                    }).collect_view()}
+                    <hr/>
+                    {if muted {
+                        choice("unmute".into(), t.unmute.into(), false).into_any()
+                    } else {
+                        t.mute_for.iter().enumerate().map(|(i, label)| {
+                            choice(format!("mute-{i}"), (*label).into(), false)
+                        }).collect_view().into_any()
+                    }}
+                </div>
+            </details>
+        }
     }
 }

@@ -55,10 +55,7 @@ pub async fn add_device(endpoint: String, p256dh: String, auth: String) -> Resul
         endpoint,
         keys: domain::notify::PushKeys { p256dh, auth },
     };
-    Ok(services
-        .notify
-        .subscribe(auth_user.user_id, &subscription)
-        .await?)
+    Ok(services.notify.subscribe(&auth_user, &subscription).await?)
 }
 
 /// Forgets this device's push subscription.

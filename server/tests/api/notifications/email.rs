@@ -34,12 +34,18 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
         return;
     };
     let app = app(&smtp).await;
-    let names = ["ann", "bob", "cat", "eve", "fay", "gus"];
+    let names = ["ann", "bob", "cat", "eve", "fay", "gus", "hal", "ivy"];
     let mut people = Vec::new();
     for name in names {
         people.push(user(&app, name).await);
     }
-    let [ann, bob, cat, eve, fay, gus] = <[_; 6]>::try_from(people).ok().unwrap();
+    let [ann, bob, cat, eve, fay, gus, hal, ivy] = <[_; 8]>::try_from(people).ok().unwrap();
+    // Emails go to verified addresses only (sign-in providers verify them);
+    // hal's is not. Ivy's account is disabled (ann, the first, is an admin).
+    app.sql("update users set email_verified = true where username <> 'hal'")
+        .await;
+    let disable = format!("/api/v1/admin/users/{}/disable", ivy.id);
+    assert_eq!(call(&app, &ann, Method::POST, &disable, None).await.0, 200);
     let (_, settings) = call(
         &app,
         &bob,
@@ -49,6 +55,16 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
     )
     .await;
     assert_eq!(settings["email_available"], true);
+    assert_eq!(settings["has_email"], true);
+    let (_, hals) = call(
+        &app,
+        &hal,
+        Method::GET,
+        "/api/v1/notifications/settings",
+        None,
+    )
+    .await;
+    assert_eq!(hals["has_email"], false, "an address nobody verified");
     set_prefs(
         &app,
         &bob,
@@ -60,6 +76,8 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
     let to_bob = open_dm(&app, &ann, &bob).await;
     let to_cat = open_dm(&app, &ann, &cat).await;
     let to_eve = open_dm(&app, &ann, &eve).await;
+    let to_hal = open_dm(&app, &ann, &hal).await;
+    let to_ivy = open_dm(&app, &ann, &ivy).await;
     let _fay_online = connect(&app, &fay).await;
 
     say(&app, &ann, &crew, "@bob @cat @fay @gus standup in 5").await;
@@ -67,6 +85,8 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
     say(&app, &ann, &to_cat, "hi cat <script>alert(1)</script>").await;
     say(&app, &ann, &crew, "no mention here").await;
     say(&app, &ann, &to_eve, "read me").await;
+    say(&app, &ann, &to_hal, "buy cheap stuff").await;
+    say(&app, &ann, &to_ivy, "are you still here").await;
     // Eve reads at once: nothing left to tell her.
     let read = format!("/api/v1/conversations/{to_eve}/read");
     assert_eq!(call(&app, &eve, Method::POST, &read, None).await.0, 204);
@@ -78,7 +98,7 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
         assert_eq!(
             again.len(),
             2,
-            "one email each for bob and cat only: {again:#?}"
+            "one email each for bob and cat only (not the unverified, disabled, online, opted-out or read): {again:#?}"
         );
         let _ = mail;
         again

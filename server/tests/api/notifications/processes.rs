@@ -10,7 +10,7 @@ use services::notify::VapidKey;
 
 use super::push_service::PushService;
 use super::smtp::SmtpServer;
-use crate::two_processes::{on_two_processes, register};
+use crate::two_processes::{on_two_processes_with_url, register};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_push_each_message_once_and_email_each_person_once() {
@@ -28,7 +28,7 @@ async fn two_processes_push_each_message_once_and_email_each_person_once() {
         ("CHATSPHERE_EMAIL_NOTIFY_AFTER", "1s"),
     ];
     let (push, smtp) = (&push, &smtp);
-    on_two_processes("notify", &extra, |a, b| async move {
+    on_two_processes_with_url("notify", &extra, |a, b, database| async move {
         let http = reqwest::Client::new();
         let (_, ann) = register(&http, &a.address, "ann").await;
         let (bob_id, bob) = register(&http, &b.address, "bob").await;
@@ -41,6 +41,15 @@ async fn two_processes_push_each_message_once_and_email_each_person_once() {
             .await
             .unwrap();
         assert_eq!(set.status(), 200);
+        // Only verified addresses get email (sign-in providers verify them).
+        {
+            use sqlx::Connection as _;
+            let mut db = sqlx::PgConnection::connect(&database).await.unwrap();
+            sqlx::query("update users set email_verified = true")
+                .execute(&mut db)
+                .await
+                .unwrap();
+        }
         let phone = push.device("phone");
         let subscribed = http
             .post(format!("{}/api/v1/notifications/devices", b.address))

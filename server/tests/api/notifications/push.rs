@@ -229,6 +229,14 @@ async fn a_subscription_the_push_service_no_longer_knows_is_forgotten() {
         [new.endpoint.as_str()]
     );
 
+    // Signed out: the session's devices get nothing more.
+    let out = app
+        .send(Method::POST, "/api/v1/auth/logout", None, Some(&bob.token))
+        .await;
+    assert_eq!(out.status(), 204);
+    say(&app, &ann, &dm, "after sign-out").await;
+    settle(&push, 1).await;
+
     // The same device subscribing as another account moves to it.
     let cat = user(&app, "cat").await;
     assert_eq!(subscribe(&app, &cat, &new.subscription()).await.0, 204);
@@ -239,4 +247,16 @@ async fn a_subscription_the_push_service_no_longer_knows_is_forgotten() {
         .await
         .unwrap()
         .is_empty());
+
+    // A disabled account gets nothing (its sessions end).
+    let cat_id: Uuid = cat.id.parse().unwrap();
+    assert_eq!(
+        app.services.store.pushes_of(&[cat_id]).await.unwrap().len(),
+        1
+    );
+    let to_cat = open_dm(&app, &ann, &cat).await;
+    let disable = format!("/api/v1/admin/users/{}/disable", cat.id);
+    assert_eq!(call(&app, &ann, Method::POST, &disable, None).await.0, 200);
+    say(&app, &ann, &to_cat, "hello cat").await;
+    settle(&push, 1).await;
 }

@@ -25,7 +25,8 @@ async fn settings_start_at_the_defaults_and_are_validated() {
     assert_eq!(settings["previews"], true);
     assert_eq!(settings["email"], true);
     assert_eq!(settings["locale"], "en");
-    assert_eq!(settings["has_email"], true);
+    // Registered with a password: the address is not verified.
+    assert_eq!(settings["has_email"], false);
     // Development: a VAPID key is made; no SMTP server here.
     assert_eq!(settings["push_key"].as_str().unwrap().len(), 87);
     assert_eq!(settings["email_available"], false);
@@ -115,6 +116,17 @@ async fn a_conversation_setting_belongs_to_a_member_and_a_past_mute_is_none() {
     )
     .await;
     assert_eq!(forever["muted_until"], "9999-12-31T23:59:59Z");
+    let later = set_conversation(
+        &app,
+        &bob,
+        &group,
+        json!({"level": null, "muted_until": "9999-12-31T23:59:59-23:59"}),
+    )
+    .await;
+    assert_eq!(
+        later["muted_until"], "9999-12-31T23:59:59Z",
+        "later than forever is forever"
+    );
     let past = set_conversation(
         &app,
         &bob,
@@ -176,6 +188,14 @@ async fn devices_must_subscribe_with_a_public_https_endpoint_and_real_keys() {
     let mut bad_key = with_endpoint("https://push.example.com/p");
     bad_key["keys"]["p256dh"] = json!("AAAA");
     assert_eq!(subscribe(&app, &ann, &bad_key).await.0, 422);
+    let mut padded = with_endpoint("https://push.example.com/p");
+    let key = good["keys"]["p256dh"].as_str().unwrap().to_owned();
+    padded["keys"]["p256dh"] = json!(format!("{key}{}", "=".repeat(5000)));
+    assert_eq!(
+        subscribe(&app, &ann, &padded).await.0,
+        422,
+        "bounded as sent"
+    );
     let mut bad_auth = with_endpoint("https://push.example.com/p");
     bad_auth["keys"]["auth"] = json!("not base64!");
     assert_eq!(subscribe(&app, &ann, &bad_auth).await.0, 422);

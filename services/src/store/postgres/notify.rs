@@ -39,6 +39,7 @@ fn push_from_row(row: &PgRow) -> Result<StoredPush, sqlx::Error> {
     Ok(StoredPush {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
+        session_id: row.try_get("session_id")?,
         endpoint: row.try_get("endpoint")?,
         p256dh: row.try_get("p256dh")?,
         auth: row.try_get("auth")?,
@@ -52,7 +53,7 @@ fn kind_from_row(row: &PgRow) -> Result<ConversationKind, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("conversation kind {kind:?}")))
 }
 
-const PUSH_COLUMNS: &str = "id, user_id, endpoint, p256dh, auth, created_at";
+const PUSH_COLUMNS: &str = "id, user_id, session_id, endpoint, p256dh, auth, created_at";
 
 #[async_trait]
 impl NotifyStore for PgStore {
@@ -83,6 +84,16 @@ impl NotifyStore for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn has_verified_email(&self, user_id: Uuid) -> Result<bool, StoreError> {
+        let found: Option<bool> = sqlx::query_scalar(
+            "select email is not null and email_verified from users where id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.unwrap_or(false))
     }
 
     async fn conversation_notify(
@@ -139,11 +150,12 @@ impl NotifyStore for PgStore {
         // who hear every message (their own level, or their default).
         let targets = sqlx::query(
             "select m.user_id, m.notify_level, m.muted_until, p.level, p.previews, p.email, p.locale, \
-             u.email is not null as has_email, \
-             exists (select 1 from push_subscriptions s where s.user_id = m.user_id) as has_push \
+             (u.email is not null and u.email_verified) as has_email, \
+             exists (select 1 from push_subscriptions s join sessions se on se.id = s.session_id \
+               where s.user_id = m.user_id and se.revoked_at is null and se.expires_at > now()) as has_push \
              from members m join users u on u.id = m.user_id \
              left join notify_prefs p on p.user_id = m.user_id \
-             where m.conversation_id = $1 and m.user_id <> $2 \
+             where m.conversation_id = $1 and m.user_id <> $2 and u.disabled_at is null \
              and ($3 or m.user_id = any($4) or coalesce(m.notify_level, p.level) = 'all')",
         )
         .bind(conversation_id)
@@ -173,12 +185,14 @@ impl NotifyStore for PgStore {
     async fn save_push(&self, push: &StoredPush, keep: u32) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(&format!(
-            "insert into push_subscriptions ({PUSH_COLUMNS}) values ($1, $2, $3, $4, $5, $6) \
-             on conflict (endpoint) do update set user_id = excluded.user_id, p256dh = excluded.p256dh, \
+            "insert into push_subscriptions ({PUSH_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7) \
+             on conflict (endpoint) do update set user_id = excluded.user_id, \
+             session_id = excluded.session_id, p256dh = excluded.p256dh, \
              auth = excluded.auth, created_at = excluded.created_at"
         ))
         .bind(push.id)
         .bind(push.user_id)
+        .bind(push.session_id)
         .bind(&push.endpoint)
         .bind(&push.p256dh)
         .bind(&push.auth)
@@ -217,7 +231,9 @@ impl NotifyStore for PgStore {
 
     async fn pushes_of(&self, users: &[Uuid]) -> Result<Vec<StoredPush>, StoreError> {
         let rows = sqlx::query(&format!(
-            "select {PUSH_COLUMNS} from push_subscriptions where user_id = any($1) order by created_at"
+            "select {PUSH_COLUMNS} from push_subscriptions p where user_id = any($1) \
+             and exists (select 1 from sessions s where s.id = p.session_id \
+             and s.revoked_at is null and s.expires_at > now()) order by created_at"
         ))
         .bind(users)
         .fetch_all(&self.pool)
@@ -335,7 +351,8 @@ impl NotifyStore for PgStore {
                 .await?;
         let head = sqlx::query(
             "select u.email as address, u.display_name, u.last_seen_at, p.level, p.previews, p.email, p.locale \
-             from users u left join notify_prefs p on p.user_id = u.id where u.id = $1",
+             from users u left join notify_prefs p on p.user_id = u.id \
+             where u.id = $1 and u.email_verified and u.disabled_at is null",
         )
         .bind(user_id)
         .fetch_optional(&mut *tx)

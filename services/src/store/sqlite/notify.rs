@@ -40,6 +40,7 @@ fn push_from_row(row: &SqliteRow) -> Result<StoredPush, sqlx::Error> {
     Ok(StoredPush {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
+        session_id: row.try_get("session_id")?,
         endpoint: row.try_get("endpoint")?,
         p256dh: row.try_get("p256dh")?,
         auth: row.try_get("auth")?,
@@ -53,7 +54,7 @@ fn kind_from_row(row: &SqliteRow) -> Result<ConversationKind, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("conversation kind {kind:?}")))
 }
 
-const PUSH_COLUMNS: &str = "id, user_id, endpoint, p256dh, auth, created_at";
+const PUSH_COLUMNS: &str = "id, user_id, session_id, endpoint, p256dh, auth, created_at";
 
 #[async_trait]
 impl NotifyStore for SqliteStore {
@@ -84,6 +85,16 @@ impl NotifyStore for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    async fn has_verified_email(&self, user_id: Uuid) -> Result<bool, StoreError> {
+        let found: Option<bool> = sqlx::query_scalar(
+            "select email is not null and email_verified from users where id = ?",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.unwrap_or(false))
     }
 
     async fn conversation_notify(
@@ -140,11 +151,12 @@ impl NotifyStore for SqliteStore {
         // who hear every message (their own level, or their default).
         let mut sql = String::from(
             "select m.user_id, m.notify_level, m.muted_until, p.level, p.previews, p.email, p.locale, \
-             u.email is not null as has_email, \
-             exists (select 1 from push_subscriptions s where s.user_id = m.user_id) as has_push \
+             (u.email is not null and u.email_verified) as has_email, \
+             exists (select 1 from push_subscriptions s join sessions se on se.id = s.session_id \
+               where s.user_id = m.user_id and se.revoked_at is null and se.expires_at > ?) as has_push \
              from members m join users u on u.id = m.user_id \
              left join notify_prefs p on p.user_id = m.user_id \
-             where m.conversation_id = ? and m.user_id <> ?",
+             where m.conversation_id = ? and m.user_id <> ? and u.disabled_at is null",
         );
         let named = &mentioned[..mentioned.len().min(CHUNK)];
         if !everyone {
@@ -154,7 +166,10 @@ impl NotifyStore for SqliteStore {
             }
             sql.push(')');
         }
-        let mut query = sqlx::query(&sql).bind(conversation_id).bind(sender_id);
+        let mut query = sqlx::query(&sql)
+            .bind(chrono::Utc::now())
+            .bind(conversation_id)
+            .bind(sender_id);
         if !everyone {
             for id in named {
                 query = query.bind(id);
@@ -184,12 +199,14 @@ impl NotifyStore for SqliteStore {
     async fn save_push(&self, push: &StoredPush, keep: u32) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(&format!(
-            "insert into push_subscriptions ({PUSH_COLUMNS}) values (?, ?, ?, ?, ?, ?) \
-             on conflict (endpoint) do update set user_id = excluded.user_id, p256dh = excluded.p256dh, \
+            "insert into push_subscriptions ({PUSH_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?) \
+             on conflict (endpoint) do update set user_id = excluded.user_id, \
+             session_id = excluded.session_id, p256dh = excluded.p256dh, \
              auth = excluded.auth, created_at = excluded.created_at"
         ))
         .bind(push.id)
         .bind(push.user_id)
+        .bind(push.session_id)
         .bind(&push.endpoint)
         .bind(&push.p256dh)
         .bind(&push.auth)
@@ -230,13 +247,16 @@ impl NotifyStore for SqliteStore {
         let mut found = Vec::new();
         for chunk in users.chunks(CHUNK) {
             let sql = format!(
-                "select {PUSH_COLUMNS} from push_subscriptions where user_id in ({}) order by created_at",
+                "select {PUSH_COLUMNS} from push_subscriptions p where user_id in ({}) \
+                 and exists (select 1 from sessions s where s.id = p.session_id \
+                 and s.revoked_at is null and s.expires_at > ?) order by created_at",
                 placeholders(chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(id);
             }
+            query = query.bind(chrono::Utc::now());
             for row in query.fetch_all(&self.pool).await? {
                 found.push(push_from_row(&row)?);
             }
@@ -366,7 +386,8 @@ impl NotifyStore for SqliteStore {
                 .await?;
         let head = sqlx::query(
             "select u.email as address, u.display_name, u.last_seen_at, p.level, p.previews, p.email, p.locale \
-             from users u left join notify_prefs p on p.user_id = u.id where u.id = ?",
+             from users u left join notify_prefs p on p.user_id = u.id \
+             where u.id = ? and u.email_verified and u.disabled_at is null",
         )
         .bind(user_id)
         .fetch_optional(&mut *tx)

@@ -1,0 +1,20 @@
+import { test, expect } from "@playwright/test";
+import { hydrated, newUser, openDirect, uniqueName, registerIn } from "./support";
+test("debug hydration", async ({ browser }) => {
+  const ann = await newUser(browser, "dbgann");
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const logs: string[] = [];
+  page.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => logs.push(`pageerror: ${e.message}`));
+  const name = uniqueName("dbgben");
+  await registerIn(page, name);
+  const dm = await openDirect(ann.page, name);
+  await ann.page.locator("#composer-body").fill("hello there");
+  await ann.page.locator("#composer-body").press("Enter");
+  await page.goto(`/c/${dm}`);
+  await hydrated(page);
+  await page.waitForTimeout(1500);
+  console.log("ENHANCED", await page.locator(".attach-form").getAttribute("class"));
+  console.log(logs.join("\n"));
+});
