@@ -43,6 +43,7 @@ test("a granted permission, a notification while hidden, and its click opening t
   const context = await browser.newContext();
   await context.addInitScript(instrument);
   const ben = await context.newPage();
+  const problems = await watchPageProblems(ben);
   const benName = uniqueName("nben");
   await registerIn(ben, benName);
 
@@ -87,6 +88,11 @@ test("a granted permission, a notification while hidden, and its click opening t
   await ben.locator(".notify-menu .menu-item").filter({ hasText: "Mute for 1 hour" }).click();
   await expect(ben.locator(".notify-menu")).toHaveAttribute("data-muted", "true");
   await expect(ben.locator(`.conversations li[data-conversation="${dm}"]`)).toHaveClass(/muted/);
+  // Loaded afresh, the page says so as the server renders it, and hydrates.
+  await ben.goto(`/c/${dm}`);
+  await hydrated(ben);
+  await expect(ben.locator(".notify-menu")).toHaveAttribute("data-muted", "true");
+  await expect(ben.locator(".notify-menu .notify-state")).toContainText("Muted until");
   await ben.goto("/");
   await hydrated(ben);
   await setHidden(ben, true);
@@ -94,6 +100,7 @@ test("a granted permission, a notification while hidden, and its click opening t
   await ann.page.locator("#composer-body").press("Enter");
   await expect(ben.locator(`.conversations li[data-conversation="${dm}"] .badge`)).toHaveText("1");
   expect(await shown(ben)).toEqual([]);
+  expect(await problems(), "no hydration error, no CSP violation").toEqual([]);
   await ann.context.close();
   await context.close();
 });
