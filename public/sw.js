@@ -24,8 +24,10 @@ self.addEventListener('activate', (event) => {
   );
 });
 
-// Files under /pkg/ carry a hash of their content in their name: once
-// kept, never fetched again; a new build's names replace the old ones.
+// Files under /pkg/ named with a hash of their content: once kept, never
+// fetched again; a new build's names replace the old ones. (Their plain
+// names are revalidated like icons.)
+const HASHED = /^\/pkg\/[^/]+\.[0-9a-f]{16}\.[a-z]+$/;
 async function hashed(request) {
   const cache = await caches.open(SHELL);
   const kept = await cache.match(request);
@@ -35,7 +37,7 @@ async function hashed(request) {
     const kind = new URL(request.url).pathname.split('.').pop();
     for (const old of await cache.keys()) {
       const path = new URL(old.url).pathname;
-      if (path.startsWith('/pkg/') && path.endsWith('.' + kind) && path !== new URL(request.url).pathname) {
+      if (HASHED.test(path) && path.endsWith('.' + kind) && path !== new URL(request.url).pathname) {
         await cache.delete(old);
       }
     }
@@ -63,9 +65,9 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith('/pkg/')) {
+  if (HASHED.test(url.pathname)) {
     event.respondWith(hashed(request));
-  } else if (PRECACHE.includes(url.pathname) || url.pathname.startsWith('/icons/')) {
+  } else if (PRECACHE.includes(url.pathname) || url.pathname.startsWith('/icons/') || url.pathname.startsWith('/pkg/')) {
     event.respondWith(revalidated(request));
   } else if (request.mode === 'navigate') {
     // Pages always come from the server; offline, a page that says so.

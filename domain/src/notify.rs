@@ -213,6 +213,13 @@ pub fn notice(
     }
 }
 
+/// Whether a message that notifies its reader is also one for the email of
+/// what was missed: only direct messages and mentions are, whatever the
+/// level (a busy room at "all" must not flood a mailbox).
+pub fn emailed(kind: ConversationKind, mention: Mention) -> bool {
+    kind == ConversationKind::Direct || mention == Mention::Yes
+}
+
 /// A device's Web Push subscription, as the browser's
 /// `PushSubscription.toJSON()` gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

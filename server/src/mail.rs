@@ -107,12 +107,17 @@ pub fn compose(digest: &Digest, from: &Mailbox, site: &str) -> Result<Message, S
         html.push_str(&format!("<h3>{}</h3><ul>", encode_text(&title)));
         for item in items.iter().take(PER_CONVERSATION) {
             let line = excerpt(digest, item, t);
-            text.push_str(&format!("  {}: {line}\n", item.sender_name));
-            html.push_str(&format!(
-                "<li><b>{}</b>: {}</li>",
-                encode_text(&item.sender_name),
-                encode_text(&line)
-            ));
+            if digest.prefs.previews {
+                text.push_str(&format!("  {}: {line}\n", item.sender_name));
+                html.push_str(&format!(
+                    "<li><b>{}</b>: {}</li>",
+                    encode_text(&item.sender_name),
+                    encode_text(&line)
+                ));
+            } else {
+                text.push_str(&format!("  {line}\n"));
+                html.push_str(&format!("<li>{}</li>", encode_text(&line)));
+            }
         }
         if items.len() > PER_CONVERSATION {
             text.push_str(&format!("  … +{}\n", items.len() - PER_CONVERSATION));
@@ -183,9 +188,10 @@ fn title(item: &DigestItem) -> String {
 }
 
 /// What the email says of one message: its beginning, unless previews are
-/// off and the conversation is private.
+/// off (then neither the text nor who wrote it, as on a lock screen; the
+/// conversations are still named, in the reader's own mailbox).
 fn excerpt(digest: &Digest, item: &DigestItem, t: &NotifyTexts) -> String {
-    if !digest.prefs.previews && !item.public {
+    if !digest.prefs.previews {
         return t.email_hidden.to_owned();
     }
     let line = first_line(&item.body, EXCERPT_CHARS);

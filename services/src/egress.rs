@@ -79,6 +79,8 @@ impl Egress {
         reqwest::Client::builder()
             .dns_resolver(Arc::new(Resolver(self.clone())))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name itself, past the filter.
+            .no_proxy()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
             .user_agent("ChatSphere")

@@ -62,6 +62,7 @@ fn english_fragments() -> Vec<String> {
             format!("{:?}", t.rooms()),
             format!("{:?}", t.admin()),
             format!("{:?}", t.files()),
+            format!("{:?}", t.notify()),
         ]
         .iter()
         .flat_map(|debug| debug_strings(debug))
@@ -223,6 +224,7 @@ async fn no_english_ui_text_is_left_on_any_chinese_page() {
         "/admin".to_owned(),
         "/settings/profile".to_owned(),
         "/settings/security".to_owned(),
+        "/settings/notifications".to_owned(),
         format!("/c/{group}"),
         format!("/c/{group}?add=zhang"),
         format!("/c/{group}?view={image}"),

@@ -2,13 +2,11 @@
 //! messages still unread once the first is old enough, sent by whichever
 //! process claims the user first.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use uuid::Uuid;
 
 use super::NotifyService;
 use crate::store::notify::Digest;
@@ -42,31 +40,34 @@ impl NotifyService {
     /// of processes doing the same); how many were sent.
     pub async fn send_due_emails(&self, mailer: &dyn Mailer) -> Result<usize, ServiceError> {
         let mut sent = 0;
+        self.store.requeue_orphans(Utc::now()).await?;
         loop {
             let users = self.store.claim_email(Utc::now(), CLAIM).await?;
             if users.is_empty() {
                 return Ok(sent);
             }
-            let here: HashSet<Uuid> = self
-                .presence
-                .status(&users)
-                .await?
-                .into_iter()
-                .filter(|s| s.online)
-                .map(|s| s.user_id)
-                .collect();
+            let here = self.presence.online_among(&users).await?;
+            // Everything claimed is taken at once, then sent: a claim is
+            // not left waiting behind slow sends.
+            let mut digests = Vec::with_capacity(users.len());
             for user in users {
-                let Some(mut digest) = self.store.take_digest(user).await? else {
-                    continue;
-                };
-                if here.contains(&user) {
-                    // Online now: they see their badges.
+                if let Some(digest) = self.store.take_digest(user).await? {
+                    digests.push(digest);
+                }
+            }
+            let now = Utc::now();
+            for mut digest in digests {
+                // Online now: they see their badges. Turned off meanwhile: none.
+                if here.contains(&digest.user_id) || !digest.prefs.email {
                     continue;
                 }
-                // Online after an item arrived: they could have seen it.
-                if let Some(seen) = digest.last_seen_at {
-                    digest.items.retain(|item| item.created_at > seen);
-                }
+                // Online after an item arrived: they could have seen it;
+                // muted since: not wanted.
+                let seen = digest.last_seen_at;
+                digest.items.retain(|item| {
+                    seen.is_none_or(|seen| item.created_at > seen)
+                        && item.muted_until.is_none_or(|until| until <= now)
+                });
                 if digest.items.is_empty() {
                     continue;
                 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use domain::chat::message_path;
-use domain::notify::{notice, NotifyPrefs, PushPayload};
+use domain::notify::{emailed, notice, Mention, NotifyPrefs, PushPayload};
 use domain::ChatMessage;
 use futures_util::StreamExt as _;
 use tokio::sync::{mpsc, Semaphore};
@@ -75,6 +75,7 @@ async fn on_message(
         let mailed: Vec<Uuid> = notified
             .iter()
             .filter(|t| t.prefs.email && t.has_email)
+            .filter(|t| emailed(scope.kind, Mention::of(&message, t.user_id)))
             .map(|t| t.user_id)
             .collect();
         if !mailed.is_empty() {
@@ -102,7 +103,16 @@ async fn on_message(
     });
     tokio::spawn(async move {
         tokio::time::sleep(service.config.push_delay).await;
-        if let Err(err) = push_message(&service, &pusher, &scope, &message, pushed).await {
+        // As it is now: edited meanwhile, the new text; deleted, nothing.
+        let current = match service.store.message(message.id).await {
+            Ok(Some(current)) if current.deleted_at.is_none() => current,
+            Ok(_) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, "a push could not be prepared");
+                return;
+            }
+        };
+        if let Err(err) = push_message(&service, &pusher, &scope, &current, pushed).await {
             tracing::warn!(error = %err, "a push could not be sent");
         }
         drop(permit);
@@ -120,14 +130,7 @@ async fn push_message(
     users: Vec<(Uuid, NotifyPrefs)>,
 ) -> Result<(), ServiceError> {
     let ids: Vec<Uuid> = users.iter().map(|(id, _)| *id).collect();
-    let online: HashSet<Uuid> = service
-        .presence
-        .status(&ids)
-        .await?
-        .into_iter()
-        .filter(|s| s.online)
-        .map(|s| s.user_id)
-        .collect();
+    let online = service.presence.online_among(&ids).await?;
     let away: Vec<Uuid> = ids.into_iter().filter(|id| !online.contains(id)).collect();
     if away.is_empty() {
         return Ok(());
@@ -158,25 +161,26 @@ async fn push_message(
             Some((device, payload))
         })
         .collect();
-    let delivered = send_all(service, pusher, sends, &topic).await;
-    for user in delivered {
+    // Noted before sending: a read arriving meanwhile then closes it.
+    for user in &unread {
         service
             .store
-            .note_pushed(user, message.conversation_id, message.seq)
+            .note_pushed(*user, message.conversation_id, message.seq)
             .await?;
     }
+    send_all(service, pusher, sends, &topic).await;
     metrics::counter!("chatsphere_pushes_total").increment(count as u64);
     Ok(())
 }
 
 /// Sends each device its payload; forgets the devices the push service no
-/// longer knows. The users with at least one delivery.
+/// longer knows.
 async fn send_all(
     service: &NotifyService,
     pusher: &Pusher,
     sends: Vec<(StoredPush, Arc<PushPayload>)>,
     topic: &str,
-) -> HashSet<Uuid> {
+) {
     let outcomes: Vec<(StoredPush, Outcome)> = futures_util::stream::iter(sends)
         .map(|(device, payload)| {
             let (pusher, topic) = (pusher.clone(), topic.to_owned());
@@ -188,12 +192,9 @@ async fn send_all(
         .buffer_unordered(SEND_AT_ONCE)
         .collect()
         .await;
-    let mut delivered = HashSet::new();
     for (device, outcome) in outcomes {
         match outcome {
-            Outcome::Delivered => {
-                delivered.insert(device.user_id);
-            }
+            Outcome::Delivered => {}
             Outcome::Gone => {
                 tracing::info!(user = %device.user_id, "a push subscription expired; forgetting it");
                 if let Err(err) = service.store.drop_push(device.id).await {
@@ -206,7 +207,6 @@ async fn send_all(
             }
         }
     }
-    delivered
 }
 
 /// A read that covers a pushed notification closes it on the user's devices.

@@ -195,9 +195,9 @@ impl Presence {
         }
     }
 
-    /// Whether each of `users` is online, and when they were last seen.
-    pub async fn status(&self, users: &[Uuid]) -> Result<Vec<Status>, crate::ServiceError> {
-        let online = match &self.inner.shared {
+    /// Those of `users` who are online.
+    pub async fn online_among(&self, users: &[Uuid]) -> Result<HashSet<Uuid>, crate::ServiceError> {
+        Ok(match &self.inner.shared {
             None => {
                 let here = self.lock();
                 users
@@ -207,7 +207,12 @@ impl Presence {
                     .collect()
             }
             Some(shared) => shared.online_among(users, now_millis()).await?,
-        };
+        })
+    }
+
+    /// Whether each of `users` is online, and when they were last seen.
+    pub async fn status(&self, users: &[Uuid]) -> Result<Vec<Status>, crate::ServiceError> {
+        let online = self.online_among(users).await?;
         let seen = self.inner.store.last_seen(users).await?;
         Ok(users
             .iter()

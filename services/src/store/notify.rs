@@ -76,6 +76,8 @@ pub struct DigestItem {
     pub body: String,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// Until when the reader muted its conversation, if they did.
+    pub muted_until: Option<DateTime<Utc>>,
 }
 
 /// A user's waiting items, taken for one email.
@@ -179,6 +181,11 @@ pub trait NotifyStore: Send + Sync {
         users: &[Uuid],
         due: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Makes a waiting item whose user has nothing due (their claim was
+    /// taken by a process that stopped, or raced with the item's arrival)
+    /// due at `now`; how many users.
+    async fn requeue_orphans(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Claims up to `limit` users whose email is due at `now`: each is
     /// claimed by one caller only, whatever the number of processes.

@@ -90,6 +90,14 @@ pub(super) fn NotifyMenu(conversation_id: Uuid, setting: ConversationNotify) -> 
         }
     });
     let clock = crate::time::use_clock();
+    // The user's own default, once this tab has read it.
+    let notifier = use_context::<crate::components::notifier::Notifier>();
+    let default_level = move || {
+        notifier
+            .and_then(|n| n.prefs.get())
+            .map(|p| p.level)
+            .unwrap_or_default()
+    };
     let choice = move |value: String, label: String, pressed: bool| {
         view! {
             <ActionForm action=set attr:class="menu-form">
@@ -109,7 +117,7 @@ pub(super) fn NotifyMenu(conversation_id: Uuid, setting: ConversationNotify) -> 
                 "{time}",
                 &crate::time::seen_label(clock.local(until), clock.today(), texts.locale),
             ),
-            _ => t.level(setting.level_or(NotifyLevel::default())).to_owned(),
+            _ => t.level(setting.level_or(default_level())).to_owned(),
         };
         view! {
             <details class="notify-menu" data-muted=muted.to_string()>
@@ -119,7 +127,7 @@ pub(super) fn NotifyMenu(conversation_id: Uuid, setting: ConversationNotify) -> 
                     <span class="notify-state">{state}</span>
                 </summary>
                 <div class="menu-panel" role="group" aria-label=t.menu>
-                    {choice("default".into(), t.default_level.replace("{level}", t.level(NotifyLevel::default())), setting.level.is_none())}
+                    {choice("default".into(), t.default_level.replace("{level}", t.level(default_level())), setting.level.is_none())}
                     {[NotifyLevel::All, NotifyLevel::Mentions, NotifyLevel::Nothing].into_iter().map(|level| {
                         choice(level.as_str().into(), t.level(level).into(), setting.level == Some(level))
                     }).collect_view()}

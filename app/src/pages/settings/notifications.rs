@@ -115,6 +115,10 @@ fn NotifyForm() -> impl IntoView {
                                         disabled=!(s.email_available && s.has_email)/>
                                     {t.email}
                                 </label>
+                                // A disabled box is not sent: its choice is kept as it was.
+                                {(!(s.email_available && s.has_email) && s.prefs.email).then(|| view! {
+                                    <input type="hidden" name="email" value="on"/>
+                                })}
                                 {(!s.email_available).then(|| view! { <p class="muted fine-print">{t.email_off}</p> })}
                                 {(s.email_available && !s.has_email).then(|| view! {
                                     <p class="muted fine-print">{t.email_needs_address}</p>

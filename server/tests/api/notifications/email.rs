@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::smtp::SmtpServer;
-use super::{prefs, set_prefs};
+use super::{prefs, set_conversation, set_prefs, settings_of};
 use crate::groups::new_group;
 use crate::helpers::{call, say, user, TestApp};
 use crate::ws::{connect, open_dm};
@@ -34,36 +34,24 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
         return;
     };
     let app = app(&smtp).await;
-    let names = ["ann", "bob", "cat", "eve", "fay", "gus", "hal", "ivy"];
+    let names = [
+        "ann", "bob", "cat", "eve", "fay", "gus", "hal", "ivy", "jon",
+    ];
     let mut people = Vec::new();
     for name in names {
         people.push(user(&app, name).await);
     }
-    let [ann, bob, cat, eve, fay, gus, hal, ivy] = <[_; 8]>::try_from(people).ok().unwrap();
+    let [ann, bob, cat, eve, fay, gus, hal, ivy, jon] = <[_; 9]>::try_from(people).ok().unwrap();
     // Emails go to verified addresses only (sign-in providers verify them);
     // hal's is not. Ivy's account is disabled (ann, the first, is an admin).
     app.sql("update users set email_verified = true where username <> 'hal'")
         .await;
     let disable = format!("/api/v1/admin/users/{}/disable", ivy.id);
     assert_eq!(call(&app, &ann, Method::POST, &disable, None).await.0, 200);
-    let (_, settings) = call(
-        &app,
-        &bob,
-        Method::GET,
-        "/api/v1/notifications/settings",
-        None,
-    )
-    .await;
+    let settings = settings_of(&app, &bob).await;
     assert_eq!(settings["email_available"], true);
     assert_eq!(settings["has_email"], true);
-    let (_, hals) = call(
-        &app,
-        &hal,
-        Method::GET,
-        "/api/v1/notifications/settings",
-        None,
-    )
-    .await;
+    let hals = settings_of(&app, &hal).await;
     assert_eq!(hals["has_email"], false, "an address nobody verified");
     set_prefs(
         &app,
@@ -79,11 +67,25 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
     let to_hal = open_dm(&app, &ann, &hal).await;
     let to_ivy = open_dm(&app, &ann, &ivy).await;
     let _fay_online = connect(&app, &fay).await;
+    // Cat hears every message of the group, but only mentions and direct
+    // messages are emailed.
+    set_conversation(
+        &app,
+        &cat,
+        &crew,
+        json!({"level": "all", "muted_until": null}),
+    )
+    .await;
+    let to_jon = open_dm(&app, &ann, &jon).await;
 
     say(&app, &ann, &crew, "@bob @cat @fay @gus standup in 5").await;
     say(&app, &ann, &to_bob, "the door code is 4711").await;
     say(&app, &ann, &to_cat, "hi cat <script>alert(1)</script>").await;
     say(&app, &ann, &crew, "no mention here").await;
+    // Queued for jon, then muted by him before it was due: not sent.
+    say(&app, &ann, &to_jon, "jon, a word").await;
+    let forever = json!({"level": null, "muted_until": "9999-12-31T23:59:59Z"});
+    set_conversation(&app, &jon, &to_jon, forever).await;
     say(&app, &ann, &to_eve, "read me").await;
     say(&app, &ann, &to_hal, "buy cheap stuff").await;
     say(&app, &ann, &to_ivy, "are you still here").await;

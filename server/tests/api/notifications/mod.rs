@@ -14,6 +14,20 @@ use serde_json::{json, Value};
 
 use crate::helpers::{call, TestApp, User};
 
+/// `who`'s notification settings (anything but 200 fails).
+pub(crate) async fn settings_of(app: &TestApp, who: &User) -> Value {
+    let (status, body) = call(
+        app,
+        who,
+        Method::GET,
+        "/api/v1/notifications/settings",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// Replaces `who`'s notification settings; the answer.
 pub(crate) async fn set_prefs(app: &TestApp, who: &User, prefs: Value) -> Value {
     let (status, body) = call(

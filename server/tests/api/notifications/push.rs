@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::push_service::{check_vapid, PushService};
-use super::{prefs, set_conversation, set_prefs, subscribe};
+use super::{prefs, set_conversation, set_prefs, settings_of, subscribe};
 use crate::groups::new_group;
 use crate::helpers::{call, say, user, TestApp, User};
 use crate::ws::{connect, open_dm};
@@ -23,15 +23,10 @@ async fn app(delay: &str) -> TestApp {
 }
 
 async fn push_key(app: &TestApp, who: &User) -> String {
-    let (_, settings) = call(
-        app,
-        who,
-        Method::GET,
-        "/api/v1/notifications/settings",
-        None,
-    )
-    .await;
-    settings["push_key"].as_str().unwrap().to_owned()
+    settings_of(app, who).await["push_key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Nothing more arrives for a while.
@@ -154,14 +149,14 @@ async fn the_rule_levels_mutes_and_presence_decide_who_is_pushed_and_what_it_say
     );
     assert!(!hidden.to_string().contains("secret") && !hidden.to_string().contains("ann"));
 
+    // Nobody is pushed for their own message (bob is offline: he would be).
+    say(&app, &bob, &crew, "@bob note to self").await;
+    settle(&push, 6).await;
     // Online (a socket open): the tab shows it; nothing is pushed.
     let socket = connect(&app, &bob).await;
     say(&app, &ann, &crew, "@bob are you here").await;
     settle(&push, 6).await;
     drop(socket);
-    // Nobody is pushed for their own message.
-    say(&app, &bob, &crew, "@bob note to self").await;
-    settle(&push, 6).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,6 +191,34 @@ async fn a_message_read_elsewhere_is_not_pushed_and_a_read_closes_what_was() {
     say(&app, &bob, &dm, "yes").await;
     assert_eq!(call(&app, &bob, Method::POST, &read, None).await.0, 204);
     settle(&push, 2).await;
+
+    // Edited within the delay: the push says the new text. Deleted within
+    // it: nothing is pushed (the erased text never leaves).
+    let typo = say(&app, &ann, &dm, "the pasword is hunter2").await;
+    let path = format!(
+        "/api/v1/conversations/{dm}/messages/{}",
+        typo["id"].as_str().unwrap()
+    );
+    let (status, _) = call(
+        &app,
+        &ann,
+        Method::PATCH,
+        &path,
+        Some(json!({"body": "see you at noon"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let received = push.wait_for(3).await;
+    assert_eq!(phone.open(&received[2])["body"], "see you at noon");
+    let oops = say(&app, &ann, &dm, "wrong chat, sorry").await;
+    let path = format!(
+        "/api/v1/conversations/{dm}/messages/{}",
+        oops["id"].as_str().unwrap()
+    );
+    let (status, _) = call(&app, &ann, Method::DELETE, &path, None).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    settle(&push, 3).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

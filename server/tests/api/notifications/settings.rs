@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{prefs, set_conversation, set_prefs, subscribe};
+use super::{prefs, set_conversation, set_prefs, settings_of, subscribe};
 use crate::groups::new_group;
 use crate::helpers::{call, user, TestApp};
 
@@ -12,15 +12,7 @@ use crate::helpers::{call, user, TestApp};
 async fn settings_start_at_the_defaults_and_are_validated() {
     let app = TestApp::spawn().await;
     let ann = user(&app, "ann").await;
-    let (status, settings) = call(
-        &app,
-        &ann,
-        Method::GET,
-        "/api/v1/notifications/settings",
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let settings = settings_of(&app, &ann).await;
     assert_eq!(settings["level"], "mentions");
     assert_eq!(settings["previews"], true);
     assert_eq!(settings["email"], true);
@@ -41,14 +33,7 @@ async fn settings_start_at_the_defaults_and_are_validated() {
         (saved["level"].as_str(), saved["previews"].as_bool()),
         (Some("all"), Some(false))
     );
-    let (_, again) = call(
-        &app,
-        &ann,
-        Method::GET,
-        "/api/v1/notifications/settings",
-        None,
-    )
-    .await;
+    let again = settings_of(&app, &ann).await;
     assert_eq!(again, saved);
 
     for bad in [
@@ -67,15 +52,7 @@ async fn settings_start_at_the_defaults_and_are_validated() {
         .await;
         assert!(status == 422 || status == 400, "{bad} → {status} {problem}");
     }
-    let (status, _) = call(
-        &app,
-        &ann,
-        Method::GET,
-        "/api/v1/notifications/settings",
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    settings_of(&app, &ann).await;
     let anonymous = app.get("/api/v1/notifications/settings").await;
     assert_eq!(anonymous.status(), 401);
 }

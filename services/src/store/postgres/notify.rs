@@ -156,12 +156,14 @@ impl NotifyStore for PgStore {
              from members m join users u on u.id = m.user_id \
              left join notify_prefs p on p.user_id = m.user_id \
              where m.conversation_id = $1 and m.user_id <> $2 and u.disabled_at is null \
-             and ($3 or m.user_id = any($4) or coalesce(m.notify_level, p.level) = 'all')",
+             and ($3 or m.user_id = any($4) or coalesce(m.notify_level, p.level, $5) = 'all')",
         )
         .bind(conversation_id)
         .bind(sender_id)
         .bind(everyone)
         .bind(mentioned)
+        // (No level of their own nor a saved default: the default.)
+        .bind(NotifyLevel::default().as_str())
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -324,6 +326,17 @@ impl NotifyStore for PgStore {
         Ok(())
     }
 
+    async fn requeue_orphans(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "insert into email_due (user_id, due_at) select distinct p.user_id, $1 from email_pending p \
+             where not exists (select 1 from email_due d where d.user_id = p.user_id) on conflict do nothing",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn claim_email(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError> {
         // Rows another process is claiming are skipped, not waited for; a
         // row it deleted is not returned twice.
@@ -359,7 +372,7 @@ impl NotifyStore for PgStore {
         .await?;
         let rows = sqlx::query(
             "select c.id as conversation_id, c.kind, c.is_public, coalesce(c.name, '') as name, \
-             m.seq, s.display_name as sender_name, m.body, m.created_at \
+             m.seq, s.display_name as sender_name, m.body, m.created_at, me.muted_until \
              from messages m join conversations c on c.id = m.conversation_id \
              join members me on me.conversation_id = m.conversation_id and me.user_id = $1 \
              join users s on s.id = m.sender_id \
@@ -396,5 +409,6 @@ fn digest_item(row: &PgRow) -> Result<DigestItem, StoreError> {
         sender_name: row.try_get("sender_name")?,
         body: row.try_get("body")?,
         created_at: row.try_get("created_at")?,
+        muted_until: row.try_get("muted_until")?,
     })
 }

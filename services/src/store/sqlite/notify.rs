@@ -160,7 +160,8 @@ impl NotifyStore for SqliteStore {
         );
         let named = &mentioned[..mentioned.len().min(CHUNK)];
         if !everyone {
-            sql.push_str(" and (coalesce(m.notify_level, p.level) = 'all'");
+            // (No level of their own nor a saved default: the default.)
+            sql.push_str(" and (coalesce(m.notify_level, p.level, ?) = 'all'");
             if !named.is_empty() {
                 sql.push_str(&format!(" or m.user_id in ({})", placeholders(named.len())));
             }
@@ -171,6 +172,7 @@ impl NotifyStore for SqliteStore {
             .bind(conversation_id)
             .bind(sender_id);
         if !everyone {
+            query = query.bind(NotifyLevel::default().as_str());
             for id in named {
                 query = query.bind(id);
             }
@@ -361,6 +363,17 @@ impl NotifyStore for SqliteStore {
         Ok(())
     }
 
+    async fn requeue_orphans(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "insert or ignore into email_due (user_id, due_at) select distinct p.user_id, ? from email_pending p \
+             where not exists (select 1 from email_due d where d.user_id = p.user_id)",
+        )
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn claim_email(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>, StoreError> {
         // One writer: the delete is the claim.
         let rows = sqlx::query(
@@ -396,7 +409,7 @@ impl NotifyStore for SqliteStore {
         for chunk in taken.chunks(CHUNK) {
             let sql = format!(
                 "select c.id as conversation_id, c.kind, c.is_public, coalesce(c.name, '') as name, \
-                 m.seq, s.display_name as sender_name, m.body, m.created_at \
+                 m.seq, s.display_name as sender_name, m.body, m.created_at, me.muted_until \
                  from messages m join conversations c on c.id = m.conversation_id \
                  join members me on me.conversation_id = m.conversation_id and me.user_id = ? \
                  join users s on s.id = m.sender_id \
@@ -438,5 +451,6 @@ fn digest_item(row: &SqliteRow) -> Result<DigestItem, StoreError> {
         sender_name: row.try_get("sender_name")?,
         body: row.try_get("body")?,
         created_at: row.try_get("created_at")?,
+        muted_until: row.try_get("muted_until")?,
     })
 }
