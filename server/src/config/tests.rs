@@ -2,11 +2,16 @@ use std::collections::HashMap;
 
 use super::*;
 
+/// The configuration from `vars`; without `CHATSPHERE_DATA_DIR`, a
+/// temporary one (development writes its keys there, never into the
+/// source tree).
 fn load(vars: &[(&str, &str)]) -> Result<(Config, Vec<String>), ConfigError> {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let scratch = tempfile::tempdir().unwrap();
+    let mut map: HashMap<String, String> = HashMap::from([(
+        "CHATSPHERE_DATA_DIR".to_owned(),
+        scratch.path().display().to_string(),
+    )]);
+    map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::from_lookup(|name| map.get(name).cloned())
 }
 
@@ -75,14 +80,104 @@ fn production_refuses_to_start_without_a_jwt_secret() {
 #[test]
 fn production_with_a_secret_starts_and_logs_json() {
     let secret = "s".repeat(40);
+    let key = services::notify::VapidKey::generate().private_base64();
     let (config, warnings) = load(&[
         ("CHATSPHERE_ENV", "production"),
         ("CHATSPHERE_JWT_SECRET", &secret),
+        ("CHATSPHERE_VAPID_PRIVATE_KEY", &key),
     ])
     .unwrap();
     assert_eq!(config.environment, Environment::Production);
     assert_eq!(config.log_format, LogFormat::Json);
-    assert!(warnings.is_empty());
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        config.notify.vapid_key.map(|k| k.private_base64()),
+        Some(key)
+    );
+}
+
+#[test]
+fn production_without_a_vapid_key_starts_without_push_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "s".repeat(40);
+    let (config, warnings) = load(&[
+        ("CHATSPHERE_ENV", "production"),
+        ("CHATSPHERE_JWT_SECRET", &secret),
+        ("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap()),
+    ])
+    .unwrap();
+    assert!(config.notify.vapid_key.is_none());
+    assert!(
+        !dir.path().join("vapid-key").exists(),
+        "nothing is generated in production"
+    );
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("CHATSPHERE_VAPID_PRIVATE_KEY"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn development_keeps_one_vapid_key_in_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap())];
+    let (first, _) = load(&vars).unwrap();
+    let (again, _) = load(&vars).unwrap();
+    let public = |c: &Config| c.notify.vapid_key.as_ref().unwrap().public().to_owned();
+    assert_eq!(public(&first), public(&again));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("vapid-key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn notification_settings_are_checked() {
+    for (var, value) in [
+        ("CHATSPHERE_VAPID_PRIVATE_KEY", "not-a-key"),
+        ("CHATSPHERE_VAPID_SUBJECT", "http://chat.example.com"),
+        ("CHATSPHERE_PUSH_DELAY", "-1"),
+        ("CHATSPHERE_PUSH_DELAY", "3601"),
+        ("CHATSPHERE_OUTBOUND_ALLOW", "10.0.0.0/8, intranet"),
+        ("CHATSPHERE_SMTP_URL", "http://mail.example.com"),
+        ("CHATSPHERE_SMTP_FROM", "not an address"),
+        ("CHATSPHERE_EMAIL_NOTIFY_AFTER", "0"),
+        ("CHATSPHERE_EMAIL_NOTIFY_AFTER", "8d"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load(&[
+            (var, value),
+            ("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap()),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().starts_with(var), "{var}={value}: {err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (config, _) = load(&[
+        ("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap()),
+        ("CHATSPHERE_OUTBOUND_ALLOW", "10.0.0.0/8, 127.0.0.1"),
+        ("CHATSPHERE_PUSH_DELAY", "0"),
+        ("CHATSPHERE_EMAIL_NOTIFY_AFTER", "2h"),
+        (
+            "CHATSPHERE_SMTP_URL",
+            "smtp://mail.example.com:587?tls=required",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(config.notify.outbound_allow.len(), 2);
+    assert_eq!(config.notify.push_delay, std::time::Duration::ZERO);
+    assert_eq!(
+        config.notify.email_after,
+        std::time::Duration::from_secs(7200)
+    );
+    assert!(config.notify.smtp_url.is_some());
+    assert_eq!(config.notify.smtp_from, "ChatSphere <noreply@localhost>");
 }
 
 #[test]
