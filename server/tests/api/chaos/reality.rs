@@ -110,10 +110,12 @@ fn fault_was_felt(run: &Run, n: usize, outage: &Outage, next: Duration) {
         .flat_map(|s| s.errors.iter())
         .filter(|(at, _)| *at >= stopped && *at < next.min(restarted + Duration::from_secs(5)))
         .count();
-    // Messages last sent while it was down and acknowledged only after it
-    // was back: held up by the outage.
+    // Messages last sent before it was back and acknowledged only after:
+    // held up by the outage (those in flight when it stopped included —
+    // senders that wait for each ack may all have been waiting then, and
+    // sent nothing more while it was down).
     let held = sent()
-        .filter(|s| s.sent_at >= stopped && s.sent_at < restarted)
+        .filter(|s| s.sent_at < restarted)
         .filter(|s| s.ack.as_ref().is_some_and(|a| a.at > restarted))
         .count();
     eprintln!(
