@@ -160,15 +160,23 @@ impl NotifyService {
     }
 
     /// Starts this process's notifier and, when email is on, its email
-    /// sweep (sending through `mailer`). Call once.
+    /// sweep (sending through `mailer`); nothing when there is neither push
+    /// nor email to deliver. Call once.
     pub fn start(&self, mailer: Option<Arc<dyn Mailer>>) {
+        let mailer = mailer.filter(|_| self.config.email_after.is_some());
+        if self.config.push.is_none() && mailer.is_none() {
+            // Nothing to deliver: no notice is made, copied or looked up
+            // per message.
+            tracing::info!("no Web Push and no email: notifications only reach open tabs");
+            return;
+        }
         let (to, from) = mpsc::channel(QUEUE);
         if self.notices.to.set(to).is_err() {
             tracing::warn!("the notifier was started twice; keeping the first");
             return;
         }
         tokio::spawn(worker::run(self.clone(), from));
-        if let (Some(mailer), Some(_)) = (mailer, self.config.email_after) {
+        if let Some(mailer) = mailer {
             tokio::spawn(digest::run(self.clone(), mailer));
         }
     }
