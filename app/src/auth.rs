@@ -280,6 +280,9 @@ pub mod ssr {
         let (access, refresh, _) = names();
         if let Some(token) = jar.get(access) {
             match services.auth.authenticate(token.value()).await {
+                // The pages act with a session's full rights: a personal
+                // access token put in the cookie does not get them.
+                Ok(auth) if auth.personal => {}
                 Ok(auth) => return Ok(Some(auth)),
                 Err(ServiceError::Unauthorized(_)) => {}
                 Err(other) => return Err(other),
@@ -346,13 +349,26 @@ pub mod ssr {
     }
 
     /// Whether the request is a plain HTML form post (no JavaScript).
-    fn plain_form_post() -> bool {
+    pub fn plain_form_post() -> bool {
         use_context::<Parts>().is_some_and(|p| {
             p.headers
                 .get(ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("text/html"))
         })
+    }
+
+    /// Sends a plain form post (no JavaScript) back to `page` with `text`
+    /// as the error of `form`, without doing anything: for forms whose
+    /// answer (a secret shown once) only a script can show. `None` when
+    /// the request is not such a post.
+    pub fn refuse_plain_form(page: &str, form: &str, text: &str) -> Option<()> {
+        if !plain_form_post() {
+            return None;
+        }
+        crate::flash::ssr::set(&crate::flash::Flash::new(form, text));
+        leptos_axum::redirect(page);
+        Some(())
     }
 
     /// Ends a form other than sign-in/sign-up: a plain form post (no JavaScript) is sent back

@@ -129,6 +129,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/security") view=SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/notifications") view=pages::settings::notifications::NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/tokens") view=pages::settings::tokens::TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:id/webhooks") view=pages::conversation::webhooks::WebhooksPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:id") view=ConversationPage ssr=SsrMode::Async/>
                     <Route path=path!("/new") view=PeoplePage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>

@@ -66,11 +66,29 @@ pub enum AuditKind {
     /// sender ids).
     #[serde(rename = "message_deleted")]
     MessageDeleted,
+    /// A personal access token was created (`detail`: its id, name, scopes, and for a bot's, the bot).
+    #[serde(rename = "token_created")]
+    TokenCreated,
+    /// A personal access token was revoked (`detail`: its id).
+    #[serde(rename = "token_revoked")]
+    TokenRevoked,
+    /// A bot account was created (`detail`: its id and username).
+    #[serde(rename = "bot_created")]
+    BotCreated,
+    /// An incoming webhook was created (`detail`: its id and conversation).
+    #[serde(rename = "webhook_created")]
+    WebhookCreated,
+    /// An incoming webhook's address was changed.
+    #[serde(rename = "webhook_rotated")]
+    WebhookRotated,
+    /// An incoming webhook was deleted.
+    #[serde(rename = "webhook_deleted")]
+    WebhookDeleted,
 }
 
 impl AuditKind {
     /// Every kind, in declaration order.
-    pub const ALL: [AuditKind; 16] = [
+    pub const ALL: [AuditKind; 22] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -87,6 +105,12 @@ impl AuditKind {
         Self::RoomDeleted,
         Self::MessageEdited,
         Self::MessageDeleted,
+        Self::TokenCreated,
+        Self::TokenRevoked,
+        Self::BotCreated,
+        Self::WebhookCreated,
+        Self::WebhookRotated,
+        Self::WebhookDeleted,
     ];
 
     /// The stored (and serialized) form.
@@ -108,6 +132,12 @@ impl AuditKind {
             Self::RoomDeleted => "room_deleted",
             Self::MessageEdited => "message_edited",
             Self::MessageDeleted => "message_deleted",
+            Self::TokenCreated => "token_created",
+            Self::TokenRevoked => "token_revoked",
+            Self::BotCreated => "bot_created",
+            Self::WebhookCreated => "webhook_created",
+            Self::WebhookRotated => "webhook_rotated",
+            Self::WebhookDeleted => "webhook_deleted",
         }
     }
 

@@ -31,6 +31,13 @@ pub struct ChatMessage {
     pub sender_id: Uuid,
     /// The sender's display name when it was read.
     pub sender_name: String,
+    /// Whether the sender is a bot account (an integration); absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sender_bot: bool,
+    /// The name an integration posted it under (a webhook's `username`),
+    /// shown beside the sender's; absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The sender's own id for it (retries with the same id are one message).
     pub client_msg_id: String,
     /// Plain text; never interpreted as HTML.

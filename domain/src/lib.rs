@@ -33,6 +33,7 @@ pub mod chat;
 pub mod close;
 pub mod conversation;
 pub mod files;
+pub mod integrations;
 pub mod login;
 pub mod markdown;
 pub mod messages;

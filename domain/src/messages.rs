@@ -8,6 +8,16 @@ pub const BAD_CREDENTIALS: &str = "invalid username, email or password";
 pub const SESSION_ENDED: &str = "the session has ended; sign in again";
 /// The access token is missing, invalid, expired or revoked.
 pub const BAD_ACCESS_TOKEN: &str = "missing, invalid or expired access token";
+/// A personal access token without the `post` scope tried to change
+/// something.
+pub const TOKEN_READ_ONLY: &str = "this access token may only read (it lacks the post scope)";
+/// A personal access token without the `read` scope tried to read.
+pub const TOKEN_WRITE_ONLY: &str = "this access token may not read (it lacks the read scope)";
+/// A personal access token tried what only a signed-in session may
+/// (sessions, password, tokens, bots, push devices).
+pub const TOKEN_NEEDS_SESSION: &str = "an access token cannot do this; sign in instead";
+/// A personal access token without the `admin` scope used an admin route.
+pub const TOKEN_LACKS_ADMIN: &str = "this access token lacks the admin scope";
 /// The current password given for a password change is wrong.
 pub const WRONG_CURRENT_PASSWORD: &str = "the current password is wrong";
 /// Start of the message for a password that is too easy to guess.
@@ -84,8 +94,26 @@ pub const BAD_PUSH_SUBSCRIPTION: &str =
 /// A notification language that is not one of ours.
 pub const BAD_NOTIFY_LOCALE: &str = "locale: expected en or zh-CN";
 
+/// Webhooks post into groups and rooms, not direct conversations.
+pub const HOOKS_NOT_IN_DIRECT: &str =
+    "webhooks post into groups and rooms, not direct conversations";
+/// Only the conversation's owners and admins may manage its webhooks.
+pub const HOOKS_MANAGERS_ONLY: &str =
+    "only the conversation's owners and admins may manage its webhooks";
+/// This conversation has as many webhooks as it may.
+pub const TOO_MANY_HOOKS: &str = "this conversation has as many webhooks as it may";
+/// Only an admin's own token may have the admin scope.
+pub const ADMIN_SCOPE_OWN_ONLY: &str = "only an admin's own token may have the admin scope";
+/// A token may revoke only itself; sign in to manage tokens.
+pub const TOKEN_REVOKES_ITSELF_ONLY: &str =
+    "a token may revoke only itself; sign in to manage tokens";
+/// That account has as many live tokens as it may.
+pub const TOO_MANY_TOKENS: &str = "that account has as many live tokens as it may";
+/// Only admins may create bots here.
+pub const BOTS_ADMINS_ONLY: &str = "only admins may create bots here";
+
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 32] = [
+pub const ALL: [&str; 43] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -118,4 +146,15 @@ pub const ALL: [&str; 32] = [
     PUSH_OFF,
     BAD_PUSH_SUBSCRIPTION,
     BAD_NOTIFY_LOCALE,
+    HOOKS_NOT_IN_DIRECT,
+    HOOKS_MANAGERS_ONLY,
+    TOO_MANY_HOOKS,
+    ADMIN_SCOPE_OWN_ONLY,
+    TOKEN_REVOKES_ITSELF_ONLY,
+    TOO_MANY_TOKENS,
+    BOTS_ADMINS_ONLY,
+    TOKEN_READ_ONLY,
+    TOKEN_WRITE_ONLY,
+    TOKEN_NEEDS_SESSION,
+    TOKEN_LACKS_ADMIN,
 ];

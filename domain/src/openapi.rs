@@ -11,6 +11,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::avatar::AvatarUrl;
 use crate::chat::{client_msg_id_pattern, DEFAULT_MAX_MESSAGE_CHARS, MAX_CLIENT_MSG_ID};
+use crate::integrations::IntegrationName;
 use crate::names::{DisplayName, Email, Username};
 use crate::password::Password;
 use crate::patterns;
@@ -102,6 +103,11 @@ named_schema! {
     ))
     .pattern(Some(AvatarUrl::pattern()));
     MessageBody => message_body(DEFAULT_MAX_MESSAGE_CHARS);
+    IntegrationName => text(format!(
+        "1–{} characters of any script, no control characters; surrounding whitespace is ignored",
+        IntegrationName::MAX
+    ))
+    .pattern(Some(IntegrationName::pattern()));
 }
 
 /// The schema of a message body when the server allows `max` characters.

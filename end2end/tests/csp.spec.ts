@@ -21,7 +21,7 @@ test("every signed-in page, loaded and navigated to, has no CSP violation", asyn
   const { page, context, username } = await newUser(browser, "csp");
   const violations = await watchPageProblems(page);
   // Full loads (server-rendered, then hydrated).
-  for (const path of ["/", "/rooms", "/new", "/settings/profile", "/settings/security", "/settings/notifications"]) {
+  for (const path of ["/", "/rooms", "/new", "/settings/profile", "/settings/security", "/settings/notifications", "/settings/tokens"]) {
     await page.goto(path);
     await hydrated(page);
     expect(await violations(), path).toEqual([]);

@@ -65,6 +65,9 @@ pub struct Config {
     /// (`CHATSPHERE_MAX_MESSAGE_CHARS`, `CHATSPHERE_SEND_RATE`,
     /// `CHATSPHERE_EDIT_WINDOW`, `CHATSPHERE_DEFAULT_ROOMS`).
     pub chat: services::conversations::ChatPolicy,
+    /// Whether every user may create bot accounts (`CHATSPHERE_USER_BOTS`,
+    /// `true` or `false`; default `false`: admins only).
+    pub user_bots: bool,
     /// Files: where they are kept and what uploads may be (see
     /// [`FilesSettings`]).
     pub files: FilesSettings,
@@ -231,6 +234,19 @@ impl Config {
             .map(|u| parse_origin(&u).map_err(|m| invalid("CHATSPHERE_PUBLIC_URL", m)))
             .transpose()?;
         let oauth_providers = oauth::providers(&get)?;
+        let user_bots = match get("CHATSPHERE_USER_BOTS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(invalid(
+                    "CHATSPHERE_USER_BOTS",
+                    format!(
+                        "expected true or false, got {:?}",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                ))
+            }
+        };
         let mut chat = services::conversations::ChatPolicy::default();
         if let Some(raw) = get("CHATSPHERE_MAX_MESSAGE_CHARS") {
             chat.max_message_chars = raw
@@ -331,6 +347,7 @@ impl Config {
             chat,
             files,
             notify,
+            user_bots,
         };
         Ok((config, warnings))
     }

@@ -7,8 +7,9 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 use axum_extra::extract::cookie::CookieJar;
+use domain::integrations::{Scopes, TokenScope};
 use services::auth::{Authenticated, ClientInfo};
 
 use crate::error::ApiError;
@@ -54,7 +55,54 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| {
                 ApiError::unauthorized("an access token is required (Authorization: Bearer …)")
             })?;
-        Ok(Self(state.services.auth.authenticate(&token).await?))
+        let auth = state.services.auth.authenticate(&token).await?;
+        if auth.personal {
+            let path = parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| parts.uri.path(), |uri| uri.0.path());
+            token_may(&parts.method, path, auth.scopes).map_err(ApiError::forbidden)?;
+        }
+        Ok(Self(auth))
+    }
+}
+
+/// Whether a personal access token with `scopes` may make this request:
+/// the one rule of what each scope allows. Reading (`GET`, `HEAD`) needs
+/// `read`; anything else `post`; the admin routes need `admin`. Sessions,
+/// password, sign-out, push devices and making or changing webhooks belong
+/// to a signed-in session: no token may use them (nor create tokens or
+/// bots: the services refuse).
+pub fn token_may(method: &Method, path: &str, scopes: Scopes) -> Result<(), &'static str> {
+    use domain::messages::{
+        TOKEN_LACKS_ADMIN, TOKEN_NEEDS_SESSION, TOKEN_READ_ONLY, TOKEN_WRITE_ONLY,
+    };
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let reading = matches!(*method, Method::GET | Method::HEAD);
+    // Webhook addresses outlive any token: only people signed in make,
+    // rotate or delete them.
+    let webhooks = !reading && (path.starts_with("/webhooks/") || path.ends_with("/webhooks"));
+    let session_only = (path.starts_with("/auth/") && !(reading && path == "/auth/me"))
+        || path.starts_with("/notifications/devices")
+        || webhooks;
+    if session_only {
+        return Err(TOKEN_NEEDS_SESSION);
+    }
+    if path.starts_with("/admin/") {
+        return if scopes.allows(TokenScope::Admin) {
+            Ok(())
+        } else {
+            Err(TOKEN_LACKS_ADMIN)
+        };
+    }
+    match (
+        reading,
+        scopes.allows(TokenScope::Read),
+        scopes.allows(TokenScope::Post),
+    ) {
+        (true, true, _) | (false, _, true) => Ok(()),
+        (true, false, _) => Err(TOKEN_WRITE_ONLY),
+        (false, _, false) => Err(TOKEN_READ_ONLY),
     }
 }
 

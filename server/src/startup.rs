@@ -158,6 +158,7 @@ impl Application {
                     .as_deref()
                     .is_some_and(|u| u.starts_with("https://")),
         };
+        state.services.auth.set_user_bots(config.user_bots);
         state
             .services
             .admin
@@ -333,6 +334,7 @@ pub fn router(
         .merge(routes::oauth_browser::router())
         .merge(routes::files::plain_router())
         .merge(routes::pwa::router())
+        .merge(routes::integrations::hooks())
         .route(
             "/pkg/{file}",
             get(crate::assets::serve).with_state(assets.clone()),

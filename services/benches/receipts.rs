@@ -56,6 +56,7 @@ async fn run(backend: &str, store: Arc<dyn Store>) {
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .await
             .unwrap();

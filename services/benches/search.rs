@@ -365,6 +365,7 @@ async fn run(
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .collect();
         store.post_messages(&posted).await.unwrap();

@@ -81,6 +81,9 @@ pub struct Outgoing {
     /// Files the sender uploaded to this conversation to send with it (at
     /// most `MAX_ATTACHMENTS`, distinct); the body may then be empty.
     pub attachments: Vec<Uuid>,
+    /// The name an integration posts it under (a webhook's `username`,
+    /// one line, bounded by the caller); `None` for people.
+    pub label: Option<String>,
 }
 
 /// How `GET /messages/{type}/{id}` names a conversation.
@@ -197,6 +200,11 @@ impl ConversationService {
         {
             tracing::warn!(error = %err, "member list change not published");
         }
+    }
+
+    /// The longest message body this server accepts, in characters.
+    pub fn max_message_chars(&self) -> usize {
+        self.policy.max_message_chars
     }
 
     /// The IDs of the user's conversations (for a new connection to follow).

@@ -35,6 +35,7 @@ pub mod egress;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod integrations;
 pub mod kv;
 pub mod members;
 pub mod notify;
@@ -96,6 +97,8 @@ pub struct Services {
     pub files: files::FileService,
     /// Notification settings, Web Push and missed-message email.
     pub notify: notify::NotifyService,
+    /// Incoming webhooks.
+    pub webhooks: integrations::WebhookService,
 }
 
 impl Services {
@@ -122,6 +125,12 @@ impl Services {
             kv.clone(),
             chat_policy,
             notices.clone(),
+        );
+        let webhooks = integrations::WebhookService::new(
+            store.clone(),
+            members.clone(),
+            chat.clone(),
+            kv.clone(),
         );
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone())
@@ -165,6 +174,7 @@ impl Services {
                 notices,
                 notify::NotifyConfig::default(),
             ),
+            webhooks,
             members,
             profiles,
             connections: ConnectionTracker::default(),

@@ -448,6 +448,7 @@ async fn live_counts_show_who_is_online_connections_and_recent_messages(fx: Fixt
             body: "hello".into(),
             reply_to: None,
             attachments: Vec::new(),
+            label: None,
         };
         s.chat.post(ann.id, outgoing).await.unwrap();
     }

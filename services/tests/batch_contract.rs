@@ -31,6 +31,7 @@ fn message<'a>(conversation: Uuid, sender: Uuid, client: &'a str, body: &'a str)
         mentions: &[],
         mentions_all: false,
         attachments: &[],
+        label: None,
     }
 }
 
@@ -149,6 +150,7 @@ async fn concurrent_senders_share_commits_and_every_message_gets_its_own_number(
                     body: format!("{i}/{n}"),
                     reply_to: None,
                     attachments: Vec::new(),
+                    label: None,
                 };
                 chat.post(sender, outgoing).await
             }));

@@ -27,6 +27,7 @@ async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid, body: &str) -> dom
             mentions: &[],
             mentions_all: false,
             attachments: &[],
+            label: None,
         })
         .await
         .unwrap()

@@ -51,6 +51,7 @@ async fn post(
             mentions: &[],
             mentions_all: false,
             attachments: &[],
+            label: None,
         })
         .await
         .unwrap()
@@ -188,6 +189,7 @@ async fn messages_get_dense_sequence_numbers_and_retries_return_the_original(fx:
             mentions: &[],
             mentions_all: false,
             attachments: &[],
+            label: None,
         })
         .await
         .unwrap_err();
@@ -229,6 +231,7 @@ async fn concurrent_senders_never_share_or_skip_a_sequence_number(fx: Fixture) {
                         mentions: &[],
                         mentions_all: false,
                         attachments: &[],
+                        label: None,
                     })
                     .await
                     .unwrap();

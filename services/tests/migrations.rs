@@ -200,6 +200,7 @@ async fn check_indexed_in_batches(url: &str, ids: [Uuid; 4]) {
             mentions: &[],
             mentions_all: false,
             attachments: &[],
+            label: None,
         })
         .await
         .unwrap();

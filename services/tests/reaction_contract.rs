@@ -37,6 +37,7 @@ async fn post(
             mentions: &[],
             mentions_all: false,
             attachments: &[],
+            label: None,
         })
         .await
         .unwrap()

@@ -33,6 +33,7 @@ async fn post_many(fx: &Fixture, conversation: Uuid, sender: Uuid, n: usize) {
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .await
             .unwrap();

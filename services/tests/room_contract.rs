@@ -30,6 +30,7 @@ async fn post(fx: &Fixture, conversation: Uuid, sender: Uuid) -> Uuid {
             mentions: &[],
             mentions_all: false,
             attachments: &[],
+            label: None,
         })
         .await
         .unwrap();
@@ -118,6 +119,7 @@ async fn deleting_a_room_takes_its_members_and_messages_and_names_who_were_in_it
             mentions: &[],
             mentions_all: false,
             attachments: &[],
+            label: None,
         })
         .await
         .unwrap();

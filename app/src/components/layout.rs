@@ -177,6 +177,7 @@ fn AccountLinks() -> impl IntoView {
                         <li><A href="/settings/profile">{t.nav_profile}</A></li>
                         <li><A href="/settings/security">{t.nav_security}</A></li>
                         <li><A href="/settings/notifications">{t.notify().heading}</A></li>
+                        <li><A href="/settings/tokens">{t.integrations().nav}</A></li>
                         {user.is_admin.then(|| view! {
                             <li><A href="/admin" attr:class="admin-link">{t.nav_admin}</A></li>
                         })}

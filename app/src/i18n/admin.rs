@@ -188,6 +188,12 @@ impl Texts {
                 K::RoomDeleted => "Room deleted",
                 K::MessageEdited => "Message edited",
                 K::MessageDeleted => "Message deleted",
+                K::TokenCreated => "Access token created",
+                K::TokenRevoked => "Access token revoked",
+                K::BotCreated => "Bot created",
+                K::WebhookCreated => "Webhook created",
+                K::WebhookRotated => "Webhook address changed",
+                K::WebhookDeleted => "Webhook deleted",
             },
             Locale::ZhCn => match kind {
                 K::SignIn => "登录",
@@ -206,6 +212,12 @@ impl Texts {
                 K::RoomDeleted => "删除房间",
                 K::MessageEdited => "编辑消息",
                 K::MessageDeleted => "删除消息",
+                K::TokenCreated => "创建访问令牌",
+                K::TokenRevoked => "撤销访问令牌",
+                K::BotCreated => "创建机器人",
+                K::WebhookCreated => "创建 Webhook",
+                K::WebhookRotated => "更换 Webhook 地址",
+                K::WebhookDeleted => "删除 Webhook",
             },
         }
     }

@@ -8,6 +8,10 @@ use super::{Locale, Texts};
 pub struct ChatTexts {
     /// The divider before the first message the reader has not read.
     pub new_messages: &'static str,
+    /// The mark beside a bot's name (an integration, not a person).
+    pub bot: &'static str,
+    /// Before the name an integration posted under ("via deploy-bot").
+    pub via: &'static str,
     /// The button back to the newest message, when nothing new arrived.
     pub jump_to_latest: &'static str,
     /// The same button when new messages arrived below; `{n}`: how many
@@ -49,6 +53,8 @@ pub struct ChatTexts {
 /// English.
 pub static EN: ChatTexts = ChatTexts {
     new_messages: "New messages",
+    bot: "Bot",
+    via: "as",
     jump_to_latest: "Jump to latest",
     new_below: "{n} new",
     chars_left: "{n} characters left",
@@ -71,6 +77,8 @@ pub static EN: ChatTexts = ChatTexts {
 /// Simplified Chinese.
 pub static ZH_CN: ChatTexts = ChatTexts {
     new_messages: "新消息",
+    bot: "机器人",
+    via: "署名",
     jump_to_latest: "跳到最新",
     new_below: "{n} 条新消息",
     chars_left: "还可输入 {n} 字",

@@ -130,6 +130,18 @@ fn zh_message(text: &str) -> Option<&'static str> {
             "无法使用这个推送订阅：端点须是公网 https 地址，密钥须有效"
         }
         t if t == m::BAD_NOTIFY_LOCALE => "通知语言只能是 en 或 zh-CN",
+        t if t == m::HOOKS_NOT_IN_DIRECT => "Webhook 只能用于群组和房间，不能用于私聊",
+        t if t == m::HOOKS_MANAGERS_ONLY => "只有该会话的所有者和管理员可以管理它的 Webhook",
+        t if t == m::TOO_MANY_HOOKS => "这个会话的 Webhook 已达上限",
+        t if t == m::ADMIN_SCOPE_OWN_ONLY => "只有管理员自己的令牌可以拥有管理权限",
+        t if t == m::TOKEN_REVOKES_ITSELF_ONLY => "令牌只能撤销它自己；请登录后管理令牌",
+        t if t == m::TOO_MANY_TOKENS => "该账户的有效令牌已达上限",
+        t if t == m::BOTS_ADMINS_ONLY => "这里只有管理员可以创建机器人",
+        t if t == m::TOKEN_READ_ONLY => "这个访问令牌只能读取（没有发送权限）",
+        t if t == m::TOKEN_WRITE_ONLY => "这个访问令牌不能读取（没有读取权限）",
+        t if t == m::TOKEN_NEEDS_SESSION => "访问令牌不能执行此操作，请登录",
+        t if t == m::TOKEN_LACKS_ADMIN => "这个访问令牌没有管理权限",
+
         _ => return None,
     })
 }

@@ -32,6 +32,7 @@ mod receipts;
 mod reply;
 mod suggest;
 mod uploads;
+pub mod webhooks;
 
 use changes::{Changes, MessageContent};
 use composer::Composer;
@@ -70,35 +71,48 @@ pub fn ConversationPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
     });
     let join = ServerAction::<JoinRoom>::new();
+    // Where the live feed stood when the newest load was asked for: an
+    // event after that may be missing from what the load read (a message
+    // sent while the page was on its way), so the page applies every
+    // event from there, not only those after it is shown.
+    let live = use_live();
+    let asked = StoredValue::new(None::<u64>);
     // Not re-read after a reconnect: the live connection resumes from
     // the last message this page holds.
     let data = Resource::new(
         move || (id(), around.get(), join.version().get()),
-        |(id, around, _)| async move {
-            match id {
-                Some(id) => load_conversation(id, around).await,
-                None => Err(AppError::NotFound("conversation".into())),
+        move |(id, around, _)| {
+            asked.set_value(live.map(|live| live.version.get_untracked()));
+            async move {
+                match id {
+                    Some(id) => load_conversation(id, around).await,
+                    None => Err(AppError::NotFound("conversation".into())),
+                }
             }
         },
     );
     view! {
         <RequireSignIn>
-            <Conversation data join/>
+            <Conversation data join asked/>
         </RequireSignIn>
     }
 }
+
+/// The live feed's number when the shown load was asked for; `None` where
+/// it was read on the server (the connection opens after hydration).
+type Asked = StoredValue<Option<u64>>;
 
 /// What [`ConversationPage`] loaded for its address.
 type Loaded = Resource<Result<ConversationView, AppError>>;
 
 #[component]
-fn Conversation(data: Loaded, join: ServerAction<JoinRoom>) -> impl IntoView {
+fn Conversation(data: Loaded, join: ServerAction<JoinRoom>, asked: Asked) -> impl IntoView {
     let t = use_texts();
     view! {
         <Suspense fallback=move || view! { <p class="muted">{t.loading}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => view! { <ConversationBody view join/> }.into_any(),
+                    Ok(view) => view! { <ConversationBody view join asked/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -107,7 +121,11 @@ fn Conversation(data: Loaded, join: ServerAction<JoinRoom>) -> impl IntoView {
 }
 
 #[component]
-fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> impl IntoView {
+fn ConversationBody(
+    view: ConversationView,
+    join: ServerAction<JoinRoom>,
+    asked: Asked,
+) -> impl IntoView {
     let t = use_texts();
     let clock = use_clock();
     let conversation_id = view.id;
@@ -343,7 +361,12 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
         _ => {}
     };
     if let Some(live) = live {
-        let seen = StoredValue::new(live.version.get_untracked());
+        // Events already applied are harmless again: messages are kept
+        // once by id, changes only when newer.
+        let from = asked
+            .get_value()
+            .unwrap_or_else(|| live.version.get_untracked());
+        let seen = StoredValue::new(from);
         Effect::new(move |_| {
             live.version.track();
             let (events, newest) = live.since(seen.get_value());
@@ -436,6 +459,9 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                     <GroupMembers conversation_id me members/>
                 }.into_any())}
                 {view.is_member.then(|| view! { <notify_menu::NotifyMenu conversation_id setting=view.notify/> }.into_any())}
+                {(view.moderator && kind != ConversationKind::Direct).then(|| view! {
+                    <a class="link-button webhooks-link" href=format!("/c/{conversation_id}/webhooks")>{t.integrations().hooks_link}</a>
+                }.into_any())}
             </header>
             <div class="message-pane">
                 <div
@@ -522,6 +548,8 @@ fn ConversationBody(view: ConversationView, join: ServerAction<JoinRoom>) -> imp
                                                 <Avatar user_id=m.sender_id name=m.sender_name.clone()/>
                                                 <p class="meta">
                                                     <span class="sender">{m.sender_name}</span>
+                                                    {m.sender_bot.then(|| view! { <span class="bot-badge">{t.chat().bot}</span> })}
+                                                    {m.label.map(|label| view! { <span class="label">{t.chat().via}" "{label}</span> })}
                                                     <LocalTime at=m.created_at/>
                                                 </p>
                                             }.into_any()

@@ -4,6 +4,7 @@
 
 pub mod notifications;
 mod sessions;
+pub mod tokens;
 
 use sessions::SessionList;
 

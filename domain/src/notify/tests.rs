@@ -9,6 +9,8 @@ fn message(sender: Uuid, mentions: Vec<Uuid>, all: bool) -> ChatMessage {
         seq: 1,
         sender_id: sender,
         sender_name: "Ann".into(),
+        sender_bot: false,
+        label: None,
         client_msg_id: "c".into(),
         body: "hi".into(),
         reply_to: None,

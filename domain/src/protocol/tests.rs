@@ -23,6 +23,8 @@ fn message() -> ChatMessage {
         seq: 42,
         sender_id: fresh(),
         sender_name: "李伟 <b>".into(),
+        sender_bot: false,
+        label: None,
         client_msg_id: "c1".into(),
         body: "Hello \"there\" 👋\n<script>".into(),
         reply_to: Some(fresh()),

@@ -61,6 +61,8 @@ impl Budget {
         } else if path.starts_with("/api/")
             || path.starts_with("/rpc/")
             || path == "/ws"
+            // Webhook addresses: anyone may post to one.
+            || path.starts_with("/hooks/")
             // The results page searches as the API does (without JavaScript
             // it is how people search).
             || path == "/search"
@@ -187,6 +189,7 @@ mod tests {
         assert_eq!(Budget::of(&get, "/api/v1/rooms"), Some(Budget::Api));
         assert_eq!(Budget::of(&post, "/rpc/chat/send"), Some(Budget::Api));
         assert_eq!(Budget::of(&get, "/ws"), Some(Budget::Api));
+        assert_eq!(Budget::of(&post, "/hooks/1/secret"), Some(Budget::Api));
         for free in [
             "/",
             "/login",

@@ -196,6 +196,7 @@ pub async fn send_message(
                 body: body.body,
                 reply_to: body.reply_to,
                 attachments: body.attachments,
+                label: None,
             },
         )
         .await?;

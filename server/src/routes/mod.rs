@@ -6,6 +6,7 @@ pub mod auth;
 pub mod conversations;
 pub mod files;
 pub mod health;
+pub mod integrations;
 pub mod message_changes;
 pub mod messages;
 pub mod notifications;
@@ -36,6 +37,7 @@ pub fn api_v1(document: openapi::Document) -> Router<AppState> {
         .merge(search::router())
         .merge(files::router())
         .merge(notifications::router())
+        .merge(integrations::router())
         .route(
             "/openapi.json",
             get(openapi::serve).layer(axum::Extension(document)),

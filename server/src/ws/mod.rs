@@ -217,6 +217,9 @@ async fn authorize(
         .or_else(cookie)
         .ok_or_else(|| ApiError::unauthorized("an access token is required"))?;
     let auth = state.services.auth.authenticate(&token).await?;
+    if !auth.scopes.allows(domain::integrations::TokenScope::Read) {
+        return Err(ApiError::forbidden(domain::messages::TOKEN_WRITE_ONLY));
+    }
     // A connection ends when its token expires: one past it would open
     // only to close.
     if auth.time_left().is_none() {

@@ -19,6 +19,7 @@ mod groups;
 mod health;
 mod helpers;
 mod idempotency;
+mod integrations;
 mod lifetimes;
 mod logs;
 mod markup;

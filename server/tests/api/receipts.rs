@@ -395,6 +395,7 @@ async fn a_message_stored_but_never_published_is_sent_before_the_next_one() {
             mentions: &[],
             mentions_all: false,
             attachments: &[],
+            label: None,
         })
         .await
         .unwrap();

@@ -32,6 +32,7 @@ async fn a_resume_past_the_replay_limit_names_the_conversation_and_history_fills
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .await
             .unwrap();

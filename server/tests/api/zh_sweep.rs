@@ -63,6 +63,7 @@ fn english_fragments() -> Vec<String> {
             format!("{:?}", t.admin()),
             format!("{:?}", t.files()),
             format!("{:?}", t.notify()),
+            format!("{:?}", t.integrations()),
         ]
         .iter()
         .flat_map(|debug| debug_strings(debug))
@@ -225,6 +226,8 @@ async fn no_english_ui_text_is_left_on_any_chinese_page() {
         "/settings/profile".to_owned(),
         "/settings/security".to_owned(),
         "/settings/notifications".to_owned(),
+        "/settings/tokens".to_owned(),
+        format!("/c/{group}/webhooks"),
         format!("/c/{group}"),
         format!("/c/{group}?add=zhang"),
         format!("/c/{group}?view={image}"),

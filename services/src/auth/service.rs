@@ -13,6 +13,7 @@
 
 mod admission;
 mod credentials;
+mod personal;
 mod profile;
 mod sessions;
 
@@ -119,6 +120,12 @@ pub struct Authenticated {
     pub jti: Uuid,
     /// When the token expires.
     pub expires_at: DateTime<Utc>,
+    /// What it may do: everything for a signed-in session, a personal
+    /// access token's scopes otherwise.
+    pub scopes: domain::integrations::Scopes,
+    /// Whether it is a personal access token (then `session_id` and `jti`
+    /// are the token's id).
+    pub personal: bool,
 }
 
 impl Authenticated {
@@ -185,6 +192,11 @@ pub struct AuthService {
     /// Usernames (lowercase) made admins as soon as their account exists
     /// (configuration); shared by every clone.
     configured_admins: Arc<RwLock<Vec<String>>>,
+    /// Personal access tokens looked up lately.
+    grants: personal::Grants,
+    /// Whether every user may create bots (else admins only); shared by
+    /// every clone.
+    user_bots: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AuthService {
@@ -209,6 +221,8 @@ impl AuthService {
             bus: None,
             audit: AuditService::new(store.clone()),
             configured_admins: Arc::default(),
+            grants: personal::grants(),
+            user_bots: Arc::default(),
             store,
         }
     }
@@ -310,6 +324,11 @@ impl AuthService {
     /// hold; the deny list is not consulted (no I/O). For keying request
     /// budgets by user, never for authorizing.
     pub fn token_subject(&self, access_token: &str) -> Option<Uuid> {
+        if personal::is_personal(access_token) {
+            // Only a token this process looked up lately: nothing is
+            // asked of the database for a budget's key.
+            return self.cached_personal_subject(access_token);
+        }
         self.tokens
             .verify(access_token)
             .ok()
@@ -319,6 +338,9 @@ impl AuthService {
     /// Verifies an access token and checks it was not revoked since, nor
     /// its account disabled (`AccountDisabled`).
     pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, ServiceError> {
+        if personal::is_personal(access_token) {
+            return self.authenticate_personal(access_token).await;
+        }
         let claims = self.tokens.verify(access_token).map_err(|err| {
             tracing::debug!(reason = %err, "access token refused");
             ServiceError::Unauthorized(BAD_TOKEN)
@@ -339,6 +361,8 @@ impl AuthService {
             session_id: claims.sid,
             jti: claims.jti,
             expires_at,
+            scopes: domain::integrations::Scopes::ALL,
+            personal: false,
         })
     }
 

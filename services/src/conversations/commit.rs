@@ -40,6 +40,8 @@ pub(super) struct Waiting {
     pub mentions: Mentioned,
     /// Files sent with it (checked: distinct, at most `MAX_ATTACHMENTS`).
     pub attachments: Vec<Uuid>,
+    /// The name an integration posts it under.
+    pub label: Option<String>,
     /// Stored in a transaction of its own: the store may refuse it (a
     /// file the service could not check), which must not undo a batch.
     alone: bool,
@@ -64,9 +66,16 @@ impl Waiting {
             reply_to,
             mentions,
             attachments,
+            label: None,
             alone: false,
             done: None,
         }
+    }
+
+    /// Posts it under the name an integration gave (see the field).
+    pub(super) fn labelled(mut self, label: Option<String>) -> Self {
+        self.label = label;
+        self
     }
 
     /// Stores it in a transaction of its own when `alone` (see the field).
@@ -85,6 +94,7 @@ impl Waiting {
             mentions: &self.mentions.users,
             mentions_all: self.mentions.all,
             attachments: &self.attachments,
+            label: self.label.as_deref(),
         }
     }
 }

@@ -233,3 +233,23 @@ impl ConversationService {
         Ok(room_id)
     }
 }
+
+impl ConversationService {
+    /// Announces that an integration's bot joined or left a conversation
+    /// (the store changed the membership already): its membership is
+    /// looked up again everywhere and the member list refreshes.
+    pub(crate) async fn bot_membership_changed(
+        &self,
+        conversation_id: Uuid,
+        bot_id: Uuid,
+        joined: bool,
+    ) {
+        let event = if joined {
+            ServerFrame::Joined { conversation_id }
+        } else {
+            ServerFrame::Left { conversation_id }
+        };
+        self.notify(bot_id, event).await;
+        self.announce_members(conversation_id).await;
+    }
+}

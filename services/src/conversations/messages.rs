@@ -132,6 +132,7 @@ impl ConversationService {
                     mentions,
                     outgoing.attachments,
                 )
+                .labelled(outgoing.label)
                 .alone(alone),
             )
             .await

@@ -48,6 +48,8 @@ pub struct NewMessage<'a> {
     /// them in the message's transaction, or stores nothing
     /// (`NotFound("file")`) if one is not so.
     pub attachments: &'a [Uuid],
+    /// The name an integration posted it under, if any.
+    pub label: Option<&'a str>,
 }
 
 /// What storing a message did.

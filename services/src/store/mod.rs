@@ -12,6 +12,7 @@ pub mod changes;
 pub mod conversations;
 pub mod files;
 pub mod identities;
+pub mod integrations;
 pub mod mentions;
 pub mod notify;
 mod postgres;
@@ -38,6 +39,7 @@ pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
 pub use files::FileRecordStore;
 pub use identities::{IdentityStore, PendingLogin};
+pub use integrations::{IntegrationStore, NewTokenRow, NewWebhookRow, TokenGrant};
 pub use mentions::MentionStore;
 pub use notify::NotifyStore;
 pub use postgres::{PgStore, SearchWindows};
@@ -140,6 +142,8 @@ pub struct User {
     pub is_admin: bool,
     /// When an admin disabled the account; `None` while it may sign in.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// A bot account: it acts only through access tokens.
+    pub is_bot: bool,
 }
 
 impl User {
@@ -192,6 +196,7 @@ pub trait Store:
     + MentionStore
     + FileRecordStore
     + NotifyStore
+    + IntegrationStore
     + SearchStore
 {
     /// Which database this is.

@@ -131,6 +131,7 @@ impl StoreFixture {
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .await
             .unwrap()

@@ -352,6 +352,7 @@ pub async fn send_message(
                     body,
                     reply_to,
                     attachments,
+                    label: None,
                 },
             )
             .await?;

@@ -12,12 +12,18 @@ const RUN_GAP: TimeDelta = TimeDelta::minutes(5);
 pub type Previous = (Uuid, DateTime<Utc>);
 
 /// Whether `message` continues the run of `previous` (the message shown
-/// just before it): the same sender, at most [`RUN_GAP`] later. A day
+/// just before it): the same sender, at most [`RUN_GAP`] later, and no
+/// label of an integration. A day
 /// separator or the "New messages" divider between them starts a new run
 /// (the caller knows about those).
 pub fn continues(previous: Previous, message: &ChatMessage) -> bool {
     let (sender, at) = previous;
-    sender == message.sender_id && message.created_at >= at && message.created_at - at <= RUN_GAP
+    // A name an integration posts under may change from message to
+    // message: such a message always shows who it is from.
+    message.label.is_none()
+        && sender == message.sender_id
+        && message.created_at >= at
+        && message.created_at - at <= RUN_GAP
 }
 
 #[cfg(test)]
@@ -33,6 +39,8 @@ mod tests {
             seq: 1,
             sender_id: Uuid::from_u128(sender),
             sender_name: format!("user {sender}"),
+            sender_bot: false,
+            label: None,
             client_msg_id: String::new(),
             body: "hi".into(),
             reply_to: None,
@@ -68,5 +76,10 @@ mod tests {
             !continues(shown(&message(1, 3, 0)), &message(1, 2, 0)),
             "out of order"
         );
+        let labelled = ChatMessage {
+            label: Some("deploy-bot".into()),
+            ..message(1, 0, 10)
+        };
+        assert!(!continues(first, &labelled), "an integration's own name");
     }
 }

@@ -136,6 +136,7 @@ async fn read_and_post(
         body,
         reply_to: None,
         attachments: vec![file],
+        label: None,
     };
     chat.post(user_id, outgoing).await
 }

@@ -111,6 +111,7 @@ pub(super) async fn run(
         services: services.clone(),
         user_id: auth.user_id,
         session_id: auth.session_id,
+        scopes: auth.scopes,
         out,
         follows: Follows::new(gateway.hub.clone(), config.limits.outgoing_queue),
         sender: None,
@@ -210,6 +211,9 @@ struct Connection {
     user_id: Uuid,
     /// The session the connection was opened in: closed when it ends.
     session_id: Uuid,
+    /// What its credentials may do: a token without the `post` scope
+    /// only receives.
+    scopes: domain::integrations::Scopes,
     out: mpsc::Sender<Message>,
     follows: Follows,
     /// Posts the connection's sends; started with the first.
@@ -352,6 +356,15 @@ impl Connection {
             });
             return None;
         }
+        // Everything but keeping the connection up changes something
+        // others see (messages, receipts, typing): the `post` scope's.
+        let passive = matches!(frame, ClientFrame::Ping | ClientFrame::Resume { .. });
+        if !passive && !self.scopes.allows(domain::integrations::TokenScope::Post) {
+            self.reply(&ServerFrame::Error {
+                detail: domain::messages::TOKEN_READ_ONLY.into(),
+            });
+            return None;
+        }
         match frame {
             ClientFrame::Ping => self.reply(&ServerFrame::Pong),
             ClientFrame::Delivered {
@@ -418,6 +431,7 @@ impl Connection {
                     body,
                     reply_to,
                     attachments,
+                    label: None,
                 };
                 self.send(Send::Post(outgoing)).await;
             }

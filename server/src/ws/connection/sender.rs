@@ -155,6 +155,7 @@ async fn post_all(
                             body,
                             reply_to: None,
                             attachments: Vec::new(),
+                            label: None,
                         };
                         services.chat.post(user_id, outgoing).await
                     }

@@ -75,6 +75,7 @@ async fn stored(
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .await
             .unwrap();

@@ -80,14 +80,15 @@ impl PgStore {
             let everyone: Vec<bool> = new.iter().map(|(m, _)| m.mentions_all).collect();
             let vectors: Vec<String> = indexed.iter().map(|d| d.tsvector()).collect();
             let links: Vec<bool> = indexed.iter().map(|d| d.has_link).collect();
+            let labels: Vec<Option<&str>> = new.iter().map(|(m, _)| m.label).collect();
             sqlx::query(
                 "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at, \
-                 mentions, mentions_all, search, has_link) \
+                 mentions, mentions_all, search, has_link, label) \
                  select t.id, $1, t.seq, t.sender, t.client, t.body, t.reply, $8, t.mentions, t.everyone, \
-                        t.search::tsvector, t.link \
+                        t.search::tsvector, t.link, t.label \
                  from unnest($2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::uuid[], \
-                             $9::text[], $10::bool[], $11::text[], $12::bool[]) \
-                 as t(id, seq, sender, client, body, reply, mentions, everyone, search, link)",
+                             $9::text[], $10::bool[], $11::text[], $12::bool[], $13::text[]) \
+                 as t(id, seq, sender, client, body, reply, mentions, everyone, search, link, label)",
             )
             .bind(conversation_id)
             .bind(&ids)
@@ -101,6 +102,7 @@ impl PgStore {
             .bind(&everyone)
             .bind(&vectors)
             .bind(&links)
+            .bind(&labels)
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;

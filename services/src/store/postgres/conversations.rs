@@ -17,7 +17,7 @@ use crate::store::{classify, count_u32, findable, like_pattern, StoreError};
 macro_rules! message_select {
     () => {
         "select m.id, m.conversation_id, m.seq, m.sender_id, u.display_name as sender_name, \
-         m.client_msg_id, m.body, m.reply_to, m.created_at, m.change_seq, m.edited_at, \
+         u.is_bot as sender_bot, m.label, m.client_msg_id, m.body, m.reply_to, m.created_at, m.change_seq, m.edited_at, \
          m.deleted_at, m.reactions, m.mentions, m.mentions_all, m.files, r.seq as reply_seq, r.sender_id as reply_sender_id, \
          ru.display_name as reply_sender_name, left(r.body, 480) as reply_body, \
          r.deleted_at is not null as reply_deleted \
@@ -35,6 +35,8 @@ pub(super) fn message_from_row(row: &PgRow) -> Result<ChatMessage, sqlx::Error> 
         seq: row.try_get("seq")?,
         sender_id: row.try_get("sender_id")?,
         sender_name: row.try_get("sender_name")?,
+        sender_bot: row.try_get("sender_bot")?,
+        label: row.try_get("label")?,
         client_msg_id: row.try_get("client_msg_id")?,
         body: row.try_get("body")?,
         reply_to: row.try_get("reply_to")?,
@@ -192,8 +194,8 @@ impl ConversationStore for PgStore {
         let id = Uuid::now_v7();
         let inserted = sqlx::query(
             "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, created_at, \
-             mentions, mentions_all, search, has_link) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::tsvector, $12)",
+             mentions, mentions_all, search, has_link, label) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::tsvector, $12, $13)",
         )
         .bind(id)
         .bind(message.conversation_id)
@@ -207,6 +209,7 @@ impl ConversationStore for PgStore {
         .bind(message.mentions_all)
         .bind(indexed.tsvector())
         .bind(indexed.has_link)
+        .bind(message.label)
         .execute(&mut *tx)
         .await;
         match inserted {
@@ -311,7 +314,8 @@ impl ConversationStore for PgStore {
                  and mm.sender_id <> me.user_id \
                  and (mm.mentions_all or strpos(mm.mentions, $2) > 0)) as mention_count, \
                lm.id as lm_id, lm.seq as lm_seq, lm.sender_id as lm_sender_id, \
-               lu.display_name as lm_sender_name, lm.client_msg_id as lm_client_msg_id, \
+               lu.display_name as lm_sender_name, lu.is_bot as lm_sender_bot, lm.label as lm_label, \
+               lm.client_msg_id as lm_client_msg_id, \
                lm.body as lm_body, lm.reply_to as lm_reply_to, lm.created_at as lm_created_at, \
                lm.change_seq as lm_change, lm.edited_at as lm_edited_at, \
                lm.deleted_at as lm_deleted_at \
@@ -337,6 +341,8 @@ impl ConversationStore for PgStore {
                     seq: row.try_get("lm_seq")?,
                     sender_id: row.try_get("lm_sender_id")?,
                     sender_name: row.try_get("lm_sender_name")?,
+                    sender_bot: row.try_get("lm_sender_bot")?,
+                    label: row.try_get("lm_label")?,
                     client_msg_id: row.try_get("lm_client_msg_id")?,
                     body: row.try_get("lm_body")?,
                     reply_to: row.try_get("lm_reply_to")?,
@@ -530,7 +536,8 @@ impl ConversationStore for PgStore {
             "update members set role = 'owner' \
              where conversation_id = $1 \
                and not exists (select 1 from members o where o.conversation_id = $1 and o.role = 'owner') \
-               and user_id = (select m.user_id from members m where m.conversation_id = $1 \
+               and user_id = (select m.user_id from members m join users u on u.id = m.user_id \
+                              where m.conversation_id = $1 and not u.is_bot \
                               order by case m.role when 'admin' then 0 else 1 end, m.joined_at, m.user_id limit 1) \
              returning user_id",
         )

@@ -30,7 +30,9 @@ macro_rules! user_columns {
             $p,
             "is_admin, ",
             $p,
-            "disabled_at"
+            "disabled_at, ",
+            $p,
+            "is_bot"
         )
     };
 }
@@ -42,6 +44,7 @@ mod changes;
 mod conversations;
 mod files;
 mod identities;
+mod integrations;
 mod mentions;
 mod notify;
 mod receipts;
@@ -96,6 +99,7 @@ fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         is_admin: row.try_get("is_admin")?,
         disabled_at: row.try_get("disabled_at")?,
+        is_bot: row.try_get("is_bot")?,
     })
 }
 

@@ -60,7 +60,7 @@ impl SqliteStore {
             let id = Uuid::now_v7();
             sqlx::query(
                 "insert into messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to, \
-                 created_at, mentions, mentions_all) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 created_at, mentions, mentions_all, label) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(id)
             .bind(conversation_id)
@@ -72,6 +72,7 @@ impl SqliteStore {
             .bind(now)
             .bind(crate::store::mentions_to_text(message.mentions))
             .bind(message.mentions_all)
+            .bind(message.label)
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, |_| "message", "conversation, sender or reply"))?;

@@ -243,6 +243,7 @@ mod tests {
                     mentions: &[],
                     mentions_all: false,
                     attachments: &[],
+                    label: None,
                 })
                 .await
                 .unwrap();
@@ -289,6 +290,7 @@ mod tests {
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .collect();
         for posted in store.post_messages(&batch).await.unwrap() {
@@ -307,6 +309,7 @@ mod tests {
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .await
             .unwrap();
@@ -328,6 +331,7 @@ mod tests {
                 mentions: &[],
                 mentions_all: false,
                 attachments: &[],
+                label: None,
             })
             .await
             .unwrap();

@@ -1,0 +1,81 @@
+use super::slack::{mrkdwn, Payload};
+use super::*;
+
+#[test]
+fn scopes_round_trip_their_stored_form() {
+    let both = Scopes::of(&[TokenScope::Post, TokenScope::Read]);
+    assert_eq!(both.to_stored(), "read,post");
+    assert_eq!(Scopes::from_stored("read,post"), Some(both));
+    assert!(both.allows(TokenScope::Read) && !both.allows(TokenScope::Admin));
+    assert_eq!(Scopes::from_stored("read,root"), None);
+    assert_eq!(Scopes::ALL.list().len(), 3);
+}
+
+#[test]
+fn integration_names_are_one_trimmed_line() {
+    assert_eq!(
+        IntegrationName::parse("  CI 告警 ").unwrap().as_str(),
+        "CI 告警"
+    );
+    assert!(IntegrationName::parse("").is_err());
+    assert!(IntegrationName::parse("a\nb").is_err());
+    assert!(IntegrationName::parse(&"x".repeat(65)).is_err());
+    let re = regex::Regex::new(&IntegrationName::pattern()).unwrap();
+    assert!(re.is_match(" deploy "));
+    assert!(!re.is_match(""));
+}
+
+#[test]
+fn slack_markup_becomes_markdown() {
+    assert_eq!(mrkdwn("*done* in ~5~ 4 min"), "**done** in ~~5~~ 4 min");
+    assert_eq!(
+        mrkdwn("see <https://ci.example.com/1|build 1> or <https://x.example>"),
+        "see [build 1](https://ci.example.com/1) or https://x.example"
+    );
+    assert_eq!(mrkdwn("<!here> <!channel> <@U1|ann>"), "@here @all ann");
+    assert_eq!(mrkdwn("a &lt;b&gt; &amp; 2 * 3"), "a <b> & 2 * 3");
+    // Only web and mail links stay links: another scheme keeps its label.
+    assert_eq!(mrkdwn("<javascript:alert(1)|x> <@U1>"), "x <@U1>");
+    assert_eq!(mrkdwn("**kept** *a\nb*"), "**kept** *a\nb*");
+}
+
+#[test]
+fn payloads_flatten_blocks_and_attachments() {
+    let payload: Payload = serde_json::from_value(serde_json::json!({
+        "text": "Deploy *finished*",
+        "username": "  deploy-bot\n ",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "Release 1.2"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "All *green*"},
+             "fields": [{"type": "mrkdwn", "text": "*Env*: prod"}]},
+            {"type": "divider"},
+            {"type": "image", "image_url": "https://x.example/a.png"}
+        ],
+        "attachments": [{"fallback": "unused", "title": "Build 7", "title_link": "https://ci.example/7",
+                         "text": "passed", "fields": [{"title": "Branch", "value": "main"}]}]
+    }))
+    .unwrap();
+    assert_eq!(payload.label().as_deref(), Some("deploy-bot"));
+    assert_eq!(
+        payload.to_markdown(),
+        "Deploy **finished**\n\n**Release 1.2**\n\nAll **green**\n\n**Env**: prod\n\n---\n\n\
+         **[Build 7](https://ci.example/7)**\npassed\n**Branch**: main"
+    );
+    let plain: Payload = serde_json::from_str(r#"{"body": "plain"}"#).unwrap();
+    assert_eq!(plain.to_markdown(), "plain");
+    let fallback: Payload =
+        serde_json::from_str(r#"{"attachments": [{"fallback": "only this"}]}"#).unwrap();
+    assert_eq!(fallback.to_markdown(), "only this");
+    assert_eq!(Payload::default().to_markdown(), "");
+}
+
+#[test]
+fn the_conversion_is_linear_in_hostile_input() {
+    // Each of these was quadratic once: a megabyte of markers took
+    // minutes (no timing here: a regression shows as a test that hangs).
+    for marker in ["<", "* ", "*", "~ a", "<https://x.example|"] {
+        let text = marker.repeat(1_000_000 / marker.len());
+        assert_eq!(mrkdwn(&text).len(), text.len(), "{marker:?}");
+    }
+    assert_eq!(mrkdwn("<a <https://x.example>"), "<a https://x.example");
+}

@@ -1,0 +1,325 @@
+//! Incoming webhooks: a conversation's owners and admins create one (a
+//! name, and a secret address shown once); whatever posts Slack's
+//! incoming-webhook JSON to that address appears in the conversation, from
+//! the webhook's own bot account, under the payload's `username` if it
+//! gives one. A webhook whose creator left the conversation refuses to post.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use domain::integrations::slack::{Payload, Refusal, HOOK_POSTS_PER_MINUTE};
+use domain::integrations::{
+    hook_path, NewWebhook, WebhookInfo, MAX_HOOKS_PER_CONVERSATION, MAX_HOOK_SECRET,
+};
+use domain::{AuditKind, ChatMessage, ConversationKind, MessageBody};
+use serde_json::json;
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::audit::AuditService;
+use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
+use crate::conversations::{ConversationService, Outgoing};
+use crate::kv::SharedKv;
+use crate::members::Members;
+use crate::store::{Conversation, NewWebhookRow, Store};
+use crate::ServiceError;
+
+/// A webhook with the secret of its address, just made.
+#[derive(Debug, Clone)]
+pub struct HookSecret {
+    /// The webhook.
+    pub hook: WebhookInfo,
+    /// The address's path (`/hooks/{id}/{secret}`).
+    pub path: String,
+}
+
+/// Incoming webhooks.
+#[derive(Clone)]
+pub struct WebhookService {
+    store: Arc<dyn Store>,
+    members: Members,
+    chat: ConversationService,
+    kv: SharedKv,
+    audit: AuditService,
+}
+
+impl WebhookService {
+    /// The service over its collaborators.
+    pub fn new(
+        store: Arc<dyn Store>,
+        members: Members,
+        chat: ConversationService,
+        kv: SharedKv,
+    ) -> Self {
+        Self {
+            audit: AuditService::new(store.clone()),
+            store,
+            members,
+            chat,
+            kv,
+        }
+    }
+
+    /// A group or room `user_id` manages (its owners and admins; in a
+    /// public room also the server's admins: those who moderate it).
+    async fn managed(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Conversation, ServiceError> {
+        let conversation = self
+            .store
+            .conversation(conversation_id)
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        let member = self.members.role(conversation_id, user_id).await?.is_some();
+        let manages = self.chat.moderates(user_id, &conversation).await?;
+        if !member && !manages {
+            return Err(ServiceError::NotFound("conversation"));
+        }
+        if conversation.kind == ConversationKind::Direct {
+            return Err(ServiceError::Forbidden(
+                domain::messages::HOOKS_NOT_IN_DIRECT,
+            ));
+        }
+        if !manages {
+            return Err(ServiceError::Forbidden(
+                domain::messages::HOOKS_MANAGERS_ONLY,
+            ));
+        }
+        Ok(conversation)
+    }
+
+    /// The webhook, if `user_id` manages its conversation.
+    async fn managed_hook(&self, user_id: Uuid, id: Uuid) -> Result<WebhookInfo, ServiceError> {
+        let (hook, _) = self
+            .store
+            .webhook(id)
+            .await?
+            .ok_or(ServiceError::NotFound("webhook"))?;
+        self.managed(user_id, hook.conversation_id)
+            .await
+            .map_err(|err| match err {
+                ServiceError::Forbidden(_) | ServiceError::NotFound(_) => {
+                    ServiceError::NotFound("webhook")
+                }
+                other => other,
+            })?;
+        Ok(hook)
+    }
+
+    /// Creates a webhook and its bot, which joins the conversation.
+    #[instrument(skip_all, fields(user = %user_id, conversation = %conversation_id))]
+    pub async fn create(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        new: NewWebhook,
+    ) -> Result<HookSecret, ServiceError> {
+        self.managed(user_id, conversation_id).await?;
+        let (secret, secret_hash) = new_refresh_token();
+        let simple = Uuid::now_v7().simple().to_string();
+        // The time part and some of the random part: unique, and short
+        // enough for a username.
+        let bot_username = format!("hook-{}{}", &simple[..12], &simple[20..32]);
+        let row = NewWebhookRow {
+            conversation_id,
+            creator_id: user_id,
+            name: new.name.as_str(),
+            bot_username: &bot_username,
+            secret_hash,
+            created_at: Utc::now(),
+        };
+        let hook = match self
+            .store
+            .create_webhook(&row, MAX_HOOKS_PER_CONVERSATION)
+            .await
+        {
+            Err(crate::StoreError::Conflict("webhook")) => {
+                return Err(ServiceError::Invalid(
+                    domain::messages::TOO_MANY_HOOKS.to_owned(),
+                ))
+            }
+            other => other?,
+        };
+        self.chat
+            .bot_membership_changed(conversation_id, hook.bot_id, true)
+            .await;
+        self.record(AuditKind::WebhookCreated, user_id, &hook).await;
+        Ok(HookSecret {
+            path: hook_path(hook.id, &secret),
+            hook,
+        })
+    }
+
+    /// A conversation's webhooks (for those who manage it).
+    pub async fn list(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<Vec<WebhookInfo>, ServiceError> {
+        self.managed(user_id, conversation_id).await?;
+        Ok(self.store.webhooks(conversation_id).await?)
+    }
+
+    /// Gives a webhook a new address; the old one stops working.
+    #[instrument(skip_all, fields(user = %user_id, hook = %id))]
+    pub async fn rotate(&self, user_id: Uuid, id: Uuid) -> Result<HookSecret, ServiceError> {
+        self.managed_hook(user_id, id).await?;
+        let (secret, secret_hash) = new_refresh_token();
+        let hook = self
+            .store
+            .rotate_webhook(id, &secret_hash, Utc::now())
+            .await?
+            .ok_or(ServiceError::NotFound("webhook"))?;
+        self.record(AuditKind::WebhookRotated, user_id, &hook).await;
+        Ok(HookSecret {
+            path: hook_path(hook.id, &secret),
+            hook,
+        })
+    }
+
+    /// Deletes a webhook; its bot leaves the conversation, its messages stay.
+    #[instrument(skip_all, fields(user = %user_id, hook = %id))]
+    pub async fn delete(&self, user_id: Uuid, id: Uuid) -> Result<WebhookInfo, ServiceError> {
+        self.managed_hook(user_id, id).await?;
+        let hook = self
+            .store
+            .delete_webhook(id)
+            .await?
+            .ok_or(ServiceError::NotFound("webhook"))?;
+        self.chat
+            .bot_membership_changed(hook.conversation_id, hook.bot_id, false)
+            .await;
+        self.record(AuditKind::WebhookDeleted, user_id, &hook).await;
+        Ok(hook)
+    }
+
+    async fn record(&self, kind: AuditKind, user_id: Uuid, hook: &WebhookInfo) {
+        let detail = json!({
+            "webhook_id": hook.id, "conversation_id": hook.conversation_id, "name": hook.name,
+        });
+        self.audit
+            .record(kind, Some(user_id), Some(user_id), None, Some(detail))
+            .await;
+    }
+
+    /// The webhook at `id` if `secret` is its secret, and it may post:
+    /// checked before its payload is read, so a stranger's request costs
+    /// one lookup.
+    #[instrument(skip_all, fields(hook = %id))]
+    pub async fn check(&self, id: Uuid, secret: &str) -> Result<WebhookInfo, HookError> {
+        let (hook, hash) = self.store.webhook(id).await?.ok_or(Refusal::NoService)?;
+        // Hashes are compared: how long a comparison takes tells nothing
+        // of the secret.
+        if secret.len() > MAX_HOOK_SECRET || hash_refresh_token(secret) != hash {
+            return Err(Refusal::InvalidToken.into());
+        }
+        // Its creator must still be there, and able to sign in; its bot
+        // must still be enabled.
+        let creator_in = self
+            .members
+            .role(hook.conversation_id, hook.creator_id)
+            .await?
+            .is_some();
+        let active = |id| async move {
+            Ok::<_, ServiceError>(
+                self.store
+                    .user_by_id(id)
+                    .await?
+                    .is_some_and(|u| !u.is_disabled()),
+            )
+        };
+        if !creator_in || !active(hook.creator_id).await? || !active(hook.bot_id).await? {
+            return Err(Refusal::ActionProhibited.into());
+        }
+        let (posts, window_left) = self
+            .kv
+            .increment(&format!("hook:{id}"), Duration::from_secs(60))
+            .await
+            .map_err(ServiceError::from)?;
+        if posts > HOOK_POSTS_PER_MINUTE {
+            return Err(Refusal::RateLimited {
+                retry_after: window_left.as_secs().max(1),
+            }
+            .into());
+        }
+        Ok(hook)
+    }
+
+    /// Posts what a webhook ([`WebhookService::check`]ed) was sent,
+    /// answering as Slack does.
+    #[instrument(skip_all, fields(hook = %hook.id))]
+    pub async fn post(
+        &self,
+        hook: &WebhookInfo,
+        payload: &Payload,
+    ) -> Result<ChatMessage, HookError> {
+        let max = self.chat.max_message_chars();
+        // Bounded before it is converted: the conversion is linear, and a
+        // text this long could never be a message anyway.
+        if payload.raw_len() > max.saturating_mul(4) {
+            return Err(Refusal::MsgTooLong.into());
+        }
+        let body = payload.to_markdown();
+        if body.trim().is_empty() {
+            return Err(Refusal::NoText.into());
+        }
+        if let Err(err) = MessageBody::parse(&body, max) {
+            return Err(match err.rule {
+                domain::Rule::Length { .. } | domain::Rule::AtMost(_) => Refusal::MsgTooLong,
+                _ => Refusal::InvalidPayload,
+            }
+            .into());
+        }
+        let outgoing = Outgoing {
+            conversation_id: hook.conversation_id,
+            client_msg_id: Uuid::now_v7().to_string(),
+            body,
+            reply_to: None,
+            attachments: Vec::new(),
+            label: payload.label(),
+        };
+        match self.chat.post(hook.bot_id, outgoing).await {
+            Ok(posted) => Ok(posted.message().clone()),
+            Err(ServiceError::TooManyRequests { retry_after }) => {
+                Err(Refusal::RateLimited { retry_after }.into())
+            }
+            // Its bot was taken out of the conversation, or the webhook
+            // deleted meanwhile.
+            Err(ServiceError::NotFound(_) | ServiceError::Forbidden(_)) => {
+                Err(Refusal::ActionProhibited.into())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// Why a post to a webhook failed: a refusal Slack's clients understand, or
+/// a failure of this server.
+#[derive(Debug)]
+pub enum HookError {
+    /// Refused, with Slack's code.
+    Refused(Refusal),
+    /// Something else went wrong (a database outage, …).
+    Service(ServiceError),
+}
+
+impl From<Refusal> for HookError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}
+
+impl From<ServiceError> for HookError {
+    fn from(err: ServiceError) -> Self {
+        Self::Service(err)
+    }
+}
+
+impl From<crate::StoreError> for HookError {
+    fn from(err: crate::StoreError) -> Self {
+        Self::Service(err.into())
+    }
+}

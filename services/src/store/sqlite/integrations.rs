@@ -1,0 +1,352 @@
+//! [`IntegrationStore`] on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::integrations::{AccessTokenInfo, BotSummary, Scopes, WebhookInfo};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::SqliteStore;
+use crate::store::integrations::{IntegrationStore, NewTokenRow, NewWebhookRow, TokenGrant};
+use crate::store::{classify, user_conflict, StoreError};
+
+const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.username, t.name, t.scopes, t.created_by, \
+     t.created_at, t.expires_at, t.last_used_at, t.revoked_at \
+     from access_tokens t join users u on u.id = t.user_id";
+const BOT_COLUMNS: &str =
+    "id, username, display_name, bot_owner, created_at, disabled_at is not null as disabled \
+     from users u where is_bot = 1 and webhook_bot = 0";
+const HOOK_COLUMNS: &str =
+    "id, conversation_id, name, bot_id, creator_id, created_at, rotated_at, secret_hash from webhooks";
+
+fn scopes(text: &str) -> Result<Scopes, StoreError> {
+    Scopes::from_stored(text).ok_or_else(|| StoreError::Corrupt(format!("token scopes {text:?}")))
+}
+
+fn token_from_row(row: &SqliteRow) -> Result<AccessTokenInfo, StoreError> {
+    Ok(AccessTokenInfo {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        username: row.try_get("username")?,
+        name: row.try_get("name")?,
+        scopes: scopes(row.try_get("scopes")?)?.list(),
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+fn bot_from_row(row: &SqliteRow) -> Result<BotSummary, sqlx::Error> {
+    Ok(BotSummary {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        owner_id: row.try_get("bot_owner")?,
+        created_at: row.try_get("created_at")?,
+        disabled: row.try_get("disabled")?,
+    })
+}
+
+fn hook_from_row(row: &SqliteRow) -> Result<(WebhookInfo, [u8; 32]), StoreError> {
+    let hash: Vec<u8> = row.try_get("secret_hash")?;
+    let hash = <[u8; 32]>::try_from(hash.as_slice())
+        .map_err(|_| StoreError::Corrupt("webhook secret hash".into()))?;
+    Ok((
+        WebhookInfo {
+            id: row.try_get("id")?,
+            conversation_id: row.try_get("conversation_id")?,
+            name: row.try_get("name")?,
+            bot_id: row.try_get("bot_id")?,
+            creator_id: row.try_get("creator_id")?,
+            created_at: row.try_get("created_at")?,
+            rotated_at: row.try_get("rotated_at")?,
+        },
+        hash,
+    ))
+}
+
+#[async_trait]
+impl IntegrationStore for SqliteStore {
+    async fn create_bot(
+        &self,
+        username: &str,
+        display_name: &str,
+        owner: Uuid,
+        created_at: DateTime<Utc>,
+    ) -> Result<BotSummary, StoreError> {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "insert into users (id, username, display_name, created_at, is_bot, bot_owner) \
+             values (?, ?, ?, ?, 1, ?)",
+        )
+        .bind(id)
+        .bind(username)
+        .bind(display_name)
+        .bind(created_at)
+        .bind(owner)
+        .execute(&self.writer)
+        .await
+        .map_err(|e| classify(e, user_conflict, "owner"))?;
+        self.bot(id).await?.ok_or(StoreError::NotFound("bot"))
+    }
+
+    async fn bots(&self, owner: Option<Uuid>) -> Result<Vec<BotSummary>, StoreError> {
+        let sql = format!(
+            "select {BOT_COLUMNS} and (? is null or bot_owner = ?) order by created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(owner)
+            .bind(owner)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(bot_from_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn bot(&self, id: Uuid) -> Result<Option<BotSummary>, StoreError> {
+        let sql = format!("select {BOT_COLUMNS} and id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(bot_from_row).transpose()?)
+    }
+
+    async fn insert_token(
+        &self,
+        token: &NewTokenRow<'_>,
+        max_live: u32,
+    ) -> Result<AccessTokenInfo, StoreError> {
+        let id = Uuid::now_v7();
+        // One statement on the one writing connection: two creations
+        // cannot both pass the count.
+        let done = sqlx::query(
+            "insert into access_tokens (id, user_id, name, token_hash, scopes, created_by, \
+             created_at, expires_at) \
+             select ?, ?, ?, ?, ?, ?, ?, ? \
+             where (select count(*) from access_tokens where user_id = ? and revoked_at is null \
+                    and expires_at > ?) < ?",
+        )
+        .bind(id)
+        .bind(token.user_id)
+        .bind(token.name)
+        .bind(&token.hash[..])
+        .bind(token.scopes.to_stored())
+        .bind(token.created_by)
+        .bind(token.created_at)
+        .bind(token.expires_at)
+        .bind(token.user_id)
+        .bind(token.created_at)
+        .bind(i64::from(max_live))
+        .execute(&self.writer)
+        .await
+        .map_err(|e| classify(e, |_| "token", "user"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("token"));
+        }
+        self.token(id).await?.ok_or(StoreError::NotFound("token"))
+    }
+
+    async fn tokens(
+        &self,
+        user_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<AccessTokenInfo>, StoreError> {
+        let sql = format!(
+            "select {TOKEN_COLUMNS} where (? is null or t.user_id = ?) \
+             order by t.created_at desc, t.id desc limit ?"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(user_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn token(&self, id: Uuid) -> Result<Option<AccessTokenInfo>, StoreError> {
+        let sql = format!("select {TOKEN_COLUMNS} where t.id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.writer)
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenGrant>, StoreError> {
+        let row = sqlx::query(
+            "select t.id, t.user_id, t.scopes, t.expires_at, t.revoked_at, t.last_used_at, \
+             u.disabled_at is not null as disabled \
+             from access_tokens t join users u on u.id = t.user_id where t.token_hash = ?",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TokenGrant {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            scopes: scopes(row.try_get("scopes")?)?,
+            expires_at: row.try_get("expires_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+            disabled: row.try_get("disabled")?,
+        }))
+    }
+
+    async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("update access_tokens set last_used_at = ? where id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_token(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AccessTokenInfo>, StoreError> {
+        sqlx::query("update access_tokens set revoked_at = coalesce(revoked_at, ?) where id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        self.token(id).await
+    }
+
+    async fn create_webhook(
+        &self,
+        hook: &NewWebhookRow<'_>,
+        max: u32,
+    ) -> Result<WebhookInfo, StoreError> {
+        let id = Uuid::now_v7();
+        let bot_id = Uuid::now_v7();
+        let mut tx = self.writer.begin().await?;
+        let count: i64 =
+            sqlx::query_scalar("select count(*) from webhooks where conversation_id = ?")
+                .bind(hook.conversation_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if count >= i64::from(max) {
+            return Err(StoreError::Conflict("webhook"));
+        }
+        sqlx::query(
+            "insert into users (id, username, display_name, created_at, is_bot, bot_owner, \
+             webhook_bot) values (?, ?, ?, ?, 1, ?, 1)",
+        )
+        .bind(bot_id)
+        .bind(hook.bot_username)
+        .bind(hook.name)
+        .bind(hook.created_at)
+        .bind(hook.creator_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, user_conflict, "user"))?;
+        sqlx::query(
+            "insert into members (conversation_id, user_id, role, joined_at) \
+             values (?, ?, 'member', ?)",
+        )
+        .bind(hook.conversation_id)
+        .bind(bot_id)
+        .bind(hook.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, |_| "member", "conversation"))?;
+        sqlx::query(
+            "insert into webhooks (id, conversation_id, bot_id, creator_id, name, secret_hash, \
+             created_at) values (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(hook.conversation_id)
+        .bind(bot_id)
+        .bind(hook.creator_id)
+        .bind(hook.name)
+        .bind(&hook.secret_hash[..])
+        .bind(hook.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, |_| "webhook", "conversation or user"))?;
+        tx.commit().await?;
+        Ok(WebhookInfo {
+            id,
+            conversation_id: hook.conversation_id,
+            name: hook.name.to_owned(),
+            bot_id,
+            creator_id: hook.creator_id,
+            created_at: hook.created_at,
+            rotated_at: None,
+        })
+    }
+
+    async fn webhooks(&self, conversation_id: Uuid) -> Result<Vec<WebhookInfo>, StoreError> {
+        let sql =
+            format!("select {HOOK_COLUMNS} where conversation_id = ? order by created_at, id");
+        let rows = sqlx::query(&sql)
+            .bind(conversation_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| hook_from_row(row).map(|(hook, _)| hook))
+            .collect()
+    }
+
+    async fn webhook(&self, id: Uuid) -> Result<Option<(WebhookInfo, [u8; 32])>, StoreError> {
+        let sql = format!("select {HOOK_COLUMNS} where id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(hook_from_row).transpose()
+    }
+
+    async fn rotate_webhook(
+        &self,
+        id: Uuid,
+        secret_hash: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<Option<WebhookInfo>, StoreError> {
+        let sql = format!(
+            "update webhooks set secret_hash = ?, rotated_at = ? where id = ? returning {}",
+            HOOK_COLUMNS.trim_end_matches(" from webhooks")
+        );
+        let row = sqlx::query(&sql)
+            .bind(&secret_hash[..])
+            .bind(now)
+            .bind(id)
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(row
+            .as_ref()
+            .map(hook_from_row)
+            .transpose()?
+            .map(|(hook, _)| hook))
+    }
+
+    async fn delete_webhook(&self, id: Uuid) -> Result<Option<WebhookInfo>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let sql = format!(
+            "delete from webhooks where id = ? returning {}",
+            HOOK_COLUMNS.trim_end_matches(" from webhooks")
+        );
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else { return Ok(None) };
+        let (hook, _) = hook_from_row(&row)?;
+        sqlx::query("delete from members where conversation_id = ? and user_id = ?")
+            .bind(hook.conversation_id)
+            .bind(hook.bot_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("update users set disabled_at = ? where id = ? and disabled_at is null")
+            .bind(chrono::Utc::now())
+            .bind(hook.bot_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(hook))
+    }
+}
