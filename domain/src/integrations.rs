@@ -153,17 +153,58 @@ pub struct NewAccessToken {
     /// What it is for ("CI alerts").
     #[cfg_attr(feature = "openapi", schema(value_type = IntegrationName))]
     pub name: IntegrationName,
-    /// What it may do: at least one scope; `admin` only for an admin's
-    /// own token.
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 3))]
+    /// What it may do: at least one scope, each once; `admin` only for an
+    /// admin's own token.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_items = 1, max_items = 3, unique_items = true)
+    )]
+    #[serde(deserialize_with = "distinct_scopes")]
     pub scopes: Vec<TokenScope>,
     /// Days until it stops working, 1–366.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
+    #[serde(deserialize_with = "whole_days")]
     pub expires_in_days: u16,
     /// Whose token: a bot the caller owns (admins: any bot); absent for
     /// the caller's own.
     #[serde(default)]
     pub user_id: Option<Uuid>,
+}
+
+/// Reads scopes, each at most once (a list repeating one is refused,
+/// as JSON Schema's `uniqueItems` says).
+fn distinct_scopes<'de, D>(deserializer: D) -> Result<Vec<TokenScope>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let scopes = Vec::<TokenScope>::deserialize(deserializer)?;
+    if scopes.len() > 3 || Scopes::of(&scopes).list().len() != scopes.len() {
+        return Err(D::Error::custom("scopes: each scope at most once"));
+    }
+    Ok(scopes)
+}
+
+/// Reads a number of days as JSON Schema counts integers (`30` and `30.0`
+/// are the same), 1–[`MAX_TOKEN_DAYS`].
+fn whole_days<'de, D>(deserializer: D) -> Result<u16, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u16::MAX))
+            .map(|f| f as u64)
+    });
+    match whole.and_then(|n| u16::try_from(n).ok()) {
+        Some(days) if (1..=MAX_TOKEN_DAYS).contains(&days) => Ok(days),
+        _ => Err(D::Error::custom(format_args!(
+            "expires_in_days: {number}: expected a whole number from 1 to {MAX_TOKEN_DAYS}"
+        ))),
+    }
 }
 
 /// A token as listed (never its secret).

@@ -91,3 +91,48 @@ test("a webhook made on a group's page posts Slack's JSON live into it", async (
   await ci.dispose();
   for (const user of [ann, ben]) await user.context.close();
 });
+
+test("the tokens and webhooks pages fit a phone and a desktop, light and dark, in English and Chinese", async ({ browser }, testInfo) => {
+  test.setTimeout(90_000);
+  for (const locale of ["en-US", "zh-CN"]) {
+    const context = await browser.newContext({ locale });
+    const page = await context.newPage();
+    const { registerIn, uniqueName } = await import("./support");
+    await registerIn(page, uniqueName("fitint"));
+    const created = await page.request.post("/api/v1/conversations/groups", {
+      headers: sameOrigin(page),
+      data: { name: "部署 deploys", member_ids: [] },
+    });
+    expect(created.status()).toBe(201);
+    const group: string = (await created.json()).id;
+    // Something to show: a token and a webhook, made through the pages.
+    await page.goto("/settings/tokens");
+    await hydrated(page);
+    await page.locator("#token-form input[name=name]").fill("a token with a rather long name for a narrow screen");
+    await page.locator("#token-form button[type=submit]").click();
+    await expect(page.locator("#new-token")).toBeVisible();
+    await page.goto(`/c/${group}/webhooks`);
+    await hydrated(page);
+    await page.locator("#webhook-form input[name=name]").fill("CI 通知");
+    await page.locator("#webhook-form button[type=submit]").click();
+    await expect(page.locator("#new-webhook")).toBeVisible();
+    // A message from it, for the Bot mark.
+    const address = (await page.locator("#new-webhook").textContent()) ?? "";
+    const hook = await page.request.post(address, { data: { text: "Deploy *finished*", username: "deploy-bot" } });
+    expect(hook.status()).toBe(200);
+    for (const [width, height] of [[390, 844], [1280, 800]]) {
+      for (const colorScheme of ["light", "dark"] as const) {
+        await page.setViewportSize({ width, height });
+        await page.emulateMedia({ colorScheme });
+        for (const [name, path] of [["tokens", "/settings/tokens"], ["webhooks", `/c/${group}/webhooks`], ["bot", `/c/${group}`]]) {
+          await page.goto(path);
+          await hydrated(page);
+          const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+          expect(scrollWidth, `${name} at ${width}`).toBeLessThanOrEqual(width);
+          await page.screenshot({ path: testInfo.outputPath(`${name}-${locale}-${width}-${colorScheme}.png`) });
+        }
+      }
+    }
+    await context.close();
+  }
+});

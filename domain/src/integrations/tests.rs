@@ -79,3 +79,19 @@ fn the_conversion_is_linear_in_hostile_input() {
     }
     assert_eq!(mrkdwn("<a <https://x.example>"), "<a https://x.example");
 }
+
+#[test]
+fn a_new_token_reads_whole_days_and_distinct_scopes() {
+    let read = |json: &str| serde_json::from_str::<NewAccessToken>(json);
+    let ok = read(r#"{"name":"t","scopes":["read","post"],"expires_in_days":30.0}"#).unwrap();
+    assert_eq!(ok.expires_in_days, 30);
+    for bad in [
+        r#"{"name":"t","scopes":["post","post"],"expires_in_days":1}"#,
+        r#"{"name":"t","scopes":["read"],"expires_in_days":1.5}"#,
+        r#"{"name":"t","scopes":["read"],"expires_in_days":0}"#,
+        r#"{"name":"t","scopes":["read"],"expires_in_days":367}"#,
+        r#"{"name":"t","scopes":["read"],"expires_in_days":-1}"#,
+    ] {
+        assert!(read(bad).is_err(), "{bad}");
+    }
+}

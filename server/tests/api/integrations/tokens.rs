@@ -161,7 +161,14 @@ async fn tokens_are_validated_and_owned_and_admins_see_them_all() {
     let (status, _) = call(&app, &plain, Method::GET, "/api/v1/admin/users", None).await;
     assert_eq!(status, 403);
     // Nor does it carry an admin's powers elsewhere: it sees only Ann's own.
-    let (status, _) = call(&app, &plain, Method::GET, &format!("/api/v1/tokens?user_id={}", bob.id), None).await;
+    let (status, _) = call(
+        &app,
+        &plain,
+        Method::GET,
+        &format!("/api/v1/tokens?user_id={}", bob.id),
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
 
     // Bob's token is his: Ann's list does not show it, Bob cannot see or

@@ -291,9 +291,23 @@ async fn only_people_signed_in_manage_webhooks_and_a_deleted_ones_bot_stays_out(
     }
     // Its bot is not a bot anyone may give tokens to, before or after.
     let ask = json!({"name": "t", "scopes": ["post"], "expires_in_days": 1, "user_id": bot_id});
-    let (status, _) = call(&app, &ann, Method::POST, "/api/v1/tokens", Some(ask.clone())).await;
+    let (status, _) = call(
+        &app,
+        &ann,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(ask.clone()),
+    )
+    .await;
     assert_eq!(status, 404);
-    let (status, _) = call(&app, &ann, Method::DELETE, &format!("/api/v1/webhooks/{hook_id}"), None).await;
+    let (status, _) = call(
+        &app,
+        &ann,
+        Method::DELETE,
+        &format!("/api/v1/webhooks/{hook_id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     let (status, _) = call(&app, &ann, Method::POST, "/api/v1/tokens", Some(ask)).await;
     assert_eq!(status, 404);
@@ -304,11 +318,32 @@ async fn only_people_signed_in_manage_webhooks_and_a_deleted_ones_bot_stays_out(
     let group = crate::groups::new_group(&app, &ann, "crew", &[]).await;
     let (_, created) = create(&app, &ann, &group, "first in").await;
     assert_eq!(created["hook"]["name"], "first in");
-    let (status, _) = call(&app, &ann, Method::POST, &format!("/api/v1/conversations/{group}/members"), Some(json!({"user_id": bob.id}))).await;
+    let (status, _) = call(
+        &app,
+        &ann,
+        Method::POST,
+        &format!("/api/v1/conversations/{group}/members"),
+        Some(json!({"user_id": bob.id})),
+    )
+    .await;
     assert!(status == 200 || status == 201 || status == 204, "{status}");
-    let (status, _) = call(&app, &ann, Method::DELETE, &format!("/api/v1/conversations/{group}/members/{}", ann.id), None).await;
+    let (status, _) = call(
+        &app,
+        &ann,
+        Method::DELETE,
+        &format!("/api/v1/conversations/{group}/members/{}", ann.id),
+        None,
+    )
+    .await;
     assert!(status == 200 || status == 204, "{status}");
-    let (status, hooks) = call(&app, &bob, Method::GET, &format!("/api/v1/conversations/{group}/webhooks"), None).await;
+    let (status, hooks) = call(
+        &app,
+        &bob,
+        Method::GET,
+        &format!("/api/v1/conversations/{group}/webhooks"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "Bob is the owner now: {hooks}");
 }
 
