@@ -153,12 +153,9 @@ pub struct NewAccessToken {
     /// What it is for ("CI alerts").
     #[cfg_attr(feature = "openapi", schema(value_type = IntegrationName))]
     pub name: IntegrationName,
-    /// What it may do: at least one scope, each once; `admin` only for an
-    /// admin's own token.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(min_items = 1, max_items = 3, unique_items = true)
-    )]
+    /// What it may do: one to three scopes (one named twice counts once);
+    /// `admin` only for an admin's own token.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 3))]
     #[serde(deserialize_with = "distinct_scopes")]
     pub scopes: Vec<TokenScope>,
     /// Days until it stops working, 1–366.
@@ -171,18 +168,17 @@ pub struct NewAccessToken {
     pub user_id: Option<Uuid>,
 }
 
-/// Reads scopes, each at most once (a list repeating one is refused,
-/// as JSON Schema's `uniqueItems` says).
+/// Reads one to three scopes (the schema's `maxItems`), each kept once.
 fn distinct_scopes<'de, D>(deserializer: D) -> Result<Vec<TokenScope>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
     use serde::de::Error;
     let scopes = Vec::<TokenScope>::deserialize(deserializer)?;
-    if scopes.len() > 3 || Scopes::of(&scopes).list().len() != scopes.len() {
-        return Err(D::Error::custom("scopes: each scope at most once"));
+    if scopes.len() > 3 {
+        return Err(D::Error::custom("scopes: at most 3"));
     }
-    Ok(scopes)
+    Ok(Scopes::of(&scopes).list())
 }
 
 /// Reads a number of days as JSON Schema counts integers (`30` and `30.0`

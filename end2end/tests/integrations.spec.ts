@@ -39,6 +39,16 @@ test("a token made on the settings page works until it is revoked there", async 
   await expect(ann.page.locator(".token[data-name='nightly report'] .badge")).toHaveText("Revoked");
   expect((await api.get("/api/v1/auth/me", { headers: bearer })).status()).toBe(401);
   await api.dispose();
+
+  // Her data, downloaded from her profile page.
+  await ann.page.goto("/settings/profile");
+  await hydrated(ann.page);
+  const [download] = await Promise.all([ann.page.waitForEvent("download"), ann.page.locator("#export-link").click()]);
+  const { readFileSync } = await import("node:fs");
+  const data = JSON.parse(readFileSync((await download.path()) ?? "", "utf8"));
+  expect(data.format).toBe("chatsphere-export/1");
+  expect(data.profile.username).toBe(ann.username);
+  expect(Array.isArray(data.messages)).toBe(true);
   expect(await problems()).toEqual([]);
   await ann.context.close();
 });
@@ -92,7 +102,7 @@ test("a webhook made on a group's page posts Slack's JSON live into it", async (
   for (const user of [ann, ben]) await user.context.close();
 });
 
-test("the tokens and webhooks pages fit a phone and a desktop, light and dark, in English and Chinese", async ({ browser }, testInfo) => {
+test("the tokens and webhooks pages fit a phone and a desktop, light and dark, in English and Chinese", async ({ browser, playwright }, testInfo) => {
   test.setTimeout(90_000);
   for (const locale of ["en-US", "zh-CN"]) {
     const context = await browser.newContext({ locale });
@@ -118,8 +128,11 @@ test("the tokens and webhooks pages fit a phone and a desktop, light and dark, i
     await expect(page.locator("#new-webhook")).toBeVisible();
     // A message from it, for the Bot mark.
     const address = (await page.locator("#new-webhook").textContent()) ?? "";
-    const hook = await page.request.post(address, { data: { text: "Deploy *finished*", username: "deploy-bot" } });
+    // From outside, as a CI job posts (no cookies).
+    const outside = await playwright.request.newContext();
+    const hook = await outside.post(address, { data: { text: "Deploy *finished*", username: "deploy-bot" } });
     expect(hook.status()).toBe(200);
+    await outside.dispose();
     for (const [width, height] of [[390, 844], [1280, 800]]) {
       for (const colorScheme of ["light", "dark"] as const) {
         await page.setViewportSize({ width, height });

@@ -34,6 +34,7 @@ pub mod conversations;
 pub mod egress;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod files;
 pub mod integrations;
 pub mod kv;
@@ -99,6 +100,8 @@ pub struct Services {
     pub notify: notify::NotifyService,
     /// Incoming webhooks.
     pub webhooks: integrations::WebhookService,
+    /// Data exports.
+    pub export: export::ExportService,
 }
 
 impl Services {
@@ -175,6 +178,7 @@ impl Services {
                 notify::NotifyConfig::default(),
             ),
             webhooks,
+            export: export::ExportService::new(store.clone(), admin.clone()),
             members,
             profiles,
             connections: ConnectionTracker::default(),

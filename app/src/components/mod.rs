@@ -7,3 +7,4 @@ pub mod layout;
 pub mod live;
 pub mod message_text;
 pub mod notifier;
+pub mod secret;

@@ -62,6 +62,12 @@ pub struct IntegrationTexts {
     pub back: &'static str,
     /// The settings navigation's entry.
     pub nav: &'static str,
+    /// The profile page's export section.
+    pub export_heading: &'static str,
+    /// What the export holds.
+    pub export_intro: &'static str,
+    /// The download link.
+    pub export_link: &'static str,
 }
 
 static EN: IntegrationTexts = IntegrationTexts {
@@ -93,6 +99,9 @@ static EN: IntegrationTexts = IntegrationTexts {
     hooks_link: "Webhooks",
     back: "Back to the conversation",
     nav: "Access tokens",
+    export_heading: "Your data",
+    export_intro: "Download everything you put here as one JSON file: your profile, the conversations you are in, and every message you sent.",
+    export_link: "Download my data",
 };
 
 static ZH_CN: IntegrationTexts = IntegrationTexts {
@@ -124,6 +133,9 @@ static ZH_CN: IntegrationTexts = IntegrationTexts {
     hooks_link: "Webhook",
     back: "返回会话",
     nav: "访问令牌",
+    export_heading: "你的数据",
+    export_intro: "把你在这里留下的一切下载为一个 JSON 文件：个人资料、你所在的会话，以及你发送的每条消息。",
+    export_link: "下载我的数据",
 };
 
 impl Texts {

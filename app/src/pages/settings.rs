@@ -207,6 +207,11 @@ fn ProfileForm() -> impl IntoView {
                 <p class=if ok { "success" } else { "error" } role="status">{text}</p>
             })}
         </section>
+        <section class="panel auth-panel">
+            <h2>{t.integrations().export_heading}</h2>
+            <p class="muted">{t.integrations().export_intro}</p>
+            <a class="button" id="export-link" href="/api/v1/me/export" download="">{t.integrations().export_link}</a>
+        </section>
     }
 }
 

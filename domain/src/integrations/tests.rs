@@ -85,8 +85,10 @@ fn a_new_token_reads_whole_days_and_distinct_scopes() {
     let read = |json: &str| serde_json::from_str::<NewAccessToken>(json);
     let ok = read(r#"{"name":"t","scopes":["read","post"],"expires_in_days":30.0}"#).unwrap();
     assert_eq!(ok.expires_in_days, 30);
+    let twice = read(r#"{"name":"t","scopes":["post","post"],"expires_in_days":1}"#).unwrap();
+    assert_eq!(twice.scopes, vec![TokenScope::Post]);
     for bad in [
-        r#"{"name":"t","scopes":["post","post"],"expires_in_days":1}"#,
+        r#"{"name":"t","scopes":["post","post","read","read"],"expires_in_days":1}"#,
         r#"{"name":"t","scopes":["read"],"expires_in_days":1.5}"#,
         r#"{"name":"t","scopes":["read"],"expires_in_days":0}"#,
         r#"{"name":"t","scopes":["read"],"expires_in_days":367}"#,

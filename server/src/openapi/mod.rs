@@ -93,6 +93,8 @@ use utoipa::OpenApi;
         crate::routes::integrations::rotate_webhook,
         crate::routes::integrations::delete_webhook,
         crate::routes::integrations::incoming,
+        crate::routes::export::my_export,
+        crate::routes::export::conversation_export,
     ),
     components(schemas(crate::error::Problem, domain::Email, domain::DisplayName, domain::AvatarUrl)),
     modifiers(&BearerAuth, &CommonStatuses),
@@ -107,6 +109,7 @@ use utoipa::OpenApi;
         (name = "operations", description = "Health and operations"),
         (name = "notifications", description = "Notification settings, mutes and the devices subscribed to Web Push"),
         (name = "integrations", description = "Personal access tokens, bot accounts and incoming webhooks (Slack's format)"),
+        (name = "export", description = "Downloading one's data"),
         (name = "admin", description = "Accounts, audit log and live counts, for admins"),
     )
 )]

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod conversations;
+pub mod export;
 pub mod files;
 pub mod health;
 pub mod integrations;
@@ -38,6 +39,7 @@ pub fn api_v1(document: openapi::Document) -> Router<AppState> {
         .merge(files::router())
         .merge(notifications::router())
         .merge(integrations::router())
+        .merge(export::router())
         .route(
             "/openapi.json",
             get(openapi::serve).layer(axum::Extension(document)),

@@ -13,6 +13,7 @@ mod contract;
 mod csrf;
 mod edge;
 mod encoding;
+mod export;
 mod files;
 mod flash;
 mod groups;

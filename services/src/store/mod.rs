@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod changes;
 pub mod conversations;
+pub mod export;
 pub mod files;
 pub mod identities;
 pub mod integrations;
@@ -37,6 +38,7 @@ pub(crate) use changes::{
 };
 pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
+pub use export::ExportStore;
 pub use files::FileRecordStore;
 pub use identities::{IdentityStore, PendingLogin};
 pub use integrations::{IntegrationStore, NewTokenRow, NewWebhookRow, TokenGrant};
@@ -197,6 +199,7 @@ pub trait Store:
     + FileRecordStore
     + NotifyStore
     + IntegrationStore
+    + ExportStore
     + SearchStore
 {
     /// Which database this is.

@@ -27,6 +27,25 @@ fn page_of(conversation_id: Uuid) -> String {
     format!("/c/{conversation_id}/webhooks")
 }
 
+/// Whether this is a form posted without JavaScript, sent back to the page
+/// with why nothing was done: a new address is only ever shown by a script.
+#[cfg(feature = "ssr")]
+fn posted_without_script(conversation_id: Uuid) -> bool {
+    let text = crate::i18n::request_locale()
+        .texts()
+        .integrations()
+        .needs_script;
+    crate::auth::ssr::refuse_plain_form(&page_of(conversation_id), "webhooks", text).is_some()
+}
+
+#[cfg(feature = "ssr")]
+fn shown(made: services::integrations::HookSecret) -> Option<CreatedWebhook> {
+    Some(CreatedWebhook {
+        path: made.path,
+        hook: made.hook,
+    })
+}
+
 /// Creates a webhook; its address is in the answer only (a form posted
 /// without JavaScript, which could not show it, creates nothing).
 #[server(prefix = "/rpc", endpoint = "webhooks/create")]
@@ -34,11 +53,7 @@ pub async fn create_webhook(
     conversation_id: Uuid,
     name: String,
 ) -> Result<Option<CreatedWebhook>, AppError> {
-    let text = crate::i18n::request_locale()
-        .texts()
-        .integrations()
-        .needs_script;
-    if crate::auth::ssr::refuse_plain_form(&page_of(conversation_id), "webhooks", text).is_some() {
+    if posted_without_script(conversation_id) {
         return Ok(None);
     }
     let (services, auth) = crate::pages::settings::signed_in().await?;
@@ -49,10 +64,7 @@ pub async fn create_webhook(
         .webhooks
         .create(auth.user_id, conversation_id, new)
         .await?;
-    Ok(Some(CreatedWebhook {
-        path: made.path,
-        hook: made.hook,
-    }))
+    Ok(shown(made))
 }
 
 /// Gives a webhook a new address (shown once, so JavaScript is needed).
@@ -61,19 +73,11 @@ pub async fn rotate_webhook(
     conversation_id: Uuid,
     id: Uuid,
 ) -> Result<Option<CreatedWebhook>, AppError> {
-    let text = crate::i18n::request_locale()
-        .texts()
-        .integrations()
-        .needs_script;
-    if crate::auth::ssr::refuse_plain_form(&page_of(conversation_id), "webhooks", text).is_some() {
+    if posted_without_script(conversation_id) {
         return Ok(None);
     }
     let (services, auth) = crate::pages::settings::signed_in().await?;
-    let made = services.webhooks.rotate(auth.user_id, id).await?;
-    Ok(Some(CreatedWebhook {
-        path: made.path,
-        hook: made.hook,
-    }))
+    Ok(shown(services.webhooks.rotate(auth.user_id, id).await?))
 }
 
 /// Deletes a webhook.
@@ -157,10 +161,9 @@ fn Webhooks(conversation_id: Uuid) -> impl IntoView {
             </ActionForm>
             {move || shown.get().map(|result| match result {
                 Ok(made) => view! {
-                    <div class="secret-box" role="status">
-                        <p>{t.copy_now}</p>
-                        <code id="new-webhook" class="secret">{move || origin.get()}{made.path.clone()}</code>
-                    </div>
+                    <crate::components::secret::ShownOnce id="new-webhook">
+                        {move || origin.get()}{made.path.clone()}
+                    </crate::components::secret::ShownOnce>
                 }.into_any(),
                 Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
             })}

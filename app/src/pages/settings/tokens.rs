@@ -138,10 +138,7 @@ fn Tokens() -> impl IntoView {
             </ActionForm>
             {move || created().map(|result| match result {
                 Ok(token) => view! {
-                    <div class="secret-box" role="status">
-                        <p>{t.copy_now}</p>
-                        <code id="new-token" class="secret">{token.token}</code>
-                    </div>
+                    <crate::components::secret::ShownOnce id="new-token">{token.token}</crate::components::secret::ShownOnce>
                 }.into_any(),
                 Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
             })}
