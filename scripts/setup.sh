@@ -106,6 +106,16 @@ if $with_test; then
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium
   fi
 
+  # 6a. The backup tools the README's Operations section names, for the
+  #     backup-and-restore test: sqlite3, and pg_dump/pg_restore.
+  if ! command -v sqlite3 >/dev/null || ! command -v pg_dump >/dev/null; then
+    say "installing sqlite3 and the PostgreSQL client from Debian (backup test)"
+    sudo=()
+    (( EUID == 0 )) || sudo=(sudo)
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      sqlite3 postgresql-client
+  fi
+
   # 6b. Fonts with Chinese characters and emoji, so screenshots of the
   #     zh-CN pages show text rather than boxes. Not needed for the tests
   #     to pass: a failed install only says so.

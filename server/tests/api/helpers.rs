@@ -41,6 +41,12 @@ impl TestApp {
     pub fn data_dir(&self) -> &std::path::Path {
         self._data.path()
     }
+
+    /// The PostgreSQL database's URL; `None` on SQLite (`chatsphere.db`
+    /// in [`TestApp::data_dir`]).
+    pub fn pg_url(&self) -> Option<&str> {
+        self.pg_url.as_deref()
+    }
 }
 
 impl TestApp {

@@ -5,6 +5,7 @@ mod admin;
 mod attachments;
 mod auth;
 mod backends;
+mod backups;
 mod budgets;
 mod cache;
 mod chaos;
