@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use domain::integrations::slack::{Payload, Refusal, HOOK_POSTS_PER_MINUTE};
 use domain::integrations::{
-    hook_path, NewWebhook, WebhookInfo, MAX_HOOKS_PER_CONVERSATION, MAX_HOOK_SECRET,
+    hook_path, CreatedWebhook, NewWebhook, WebhookInfo, MAX_HOOKS_PER_CONVERSATION, MAX_HOOK_SECRET,
 };
 use domain::{AuditKind, ChatMessage, ConversationKind, MessageBody};
 use serde_json::json;
@@ -22,17 +22,8 @@ use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::conversations::{ConversationService, Outgoing};
 use crate::kv::SharedKv;
 use crate::members::Members;
-use crate::store::{Conversation, NewWebhookRow, Store};
+use crate::store::{NewWebhookRow, Store};
 use crate::ServiceError;
-
-/// A webhook with the secret of its address, just made.
-#[derive(Debug, Clone)]
-pub struct HookSecret {
-    /// The webhook.
-    pub hook: WebhookInfo,
-    /// The address's path (`/hooks/{id}/{secret}`).
-    pub path: String,
-}
 
 /// Incoming webhooks.
 #[derive(Clone)]
@@ -61,21 +52,18 @@ impl WebhookService {
         }
     }
 
-    /// A group or room `user_id` manages (its owners and admins; in a
-    /// public room also the server's admins: those who moderate it).
-    async fn managed(
-        &self,
-        user_id: Uuid,
-        conversation_id: Uuid,
-    ) -> Result<Conversation, ServiceError> {
+    /// Succeeds for a group or room `user_id` manages (its owners and
+    /// admins; in a public room also the server's admins: those who
+    /// moderate it). Someone who is neither a member nor a moderator finds
+    /// no such conversation.
+    async fn managed(&self, user_id: Uuid, conversation_id: Uuid) -> Result<(), ServiceError> {
         let conversation = self
             .store
             .conversation(conversation_id)
             .await?
             .ok_or(ServiceError::NotFound("conversation"))?;
-        let member = self.members.role(conversation_id, user_id).await?.is_some();
         let manages = self.chat.moderates(user_id, &conversation).await?;
-        if !member && !manages {
+        if !manages && self.members.role(conversation_id, user_id).await?.is_none() {
             return Err(ServiceError::NotFound("conversation"));
         }
         if conversation.kind == ConversationKind::Direct {
@@ -88,7 +76,7 @@ impl WebhookService {
                 domain::messages::HOOKS_MANAGERS_ONLY,
             ));
         }
-        Ok(conversation)
+        Ok(())
     }
 
     /// The webhook, if `user_id` manages its conversation.
@@ -116,7 +104,7 @@ impl WebhookService {
         user_id: Uuid,
         conversation_id: Uuid,
         new: NewWebhook,
-    ) -> Result<HookSecret, ServiceError> {
+    ) -> Result<CreatedWebhook, ServiceError> {
         self.managed(user_id, conversation_id).await?;
         let (secret, secret_hash) = new_refresh_token();
         let simple = Uuid::now_v7().simple().to_string();
@@ -147,7 +135,7 @@ impl WebhookService {
             .bot_membership_changed(conversation_id, hook.bot_id, true)
             .await;
         self.record(AuditKind::WebhookCreated, user_id, &hook).await;
-        Ok(HookSecret {
+        Ok(CreatedWebhook {
             path: hook_path(hook.id, &secret),
             hook,
         })
@@ -165,7 +153,7 @@ impl WebhookService {
 
     /// Gives a webhook a new address; the old one stops working.
     #[instrument(skip_all, fields(user = %user_id, hook = %id))]
-    pub async fn rotate(&self, user_id: Uuid, id: Uuid) -> Result<HookSecret, ServiceError> {
+    pub async fn rotate(&self, user_id: Uuid, id: Uuid) -> Result<CreatedWebhook, ServiceError> {
         self.managed_hook(user_id, id).await?;
         let (secret, secret_hash) = new_refresh_token();
         let hook = self
@@ -174,7 +162,7 @@ impl WebhookService {
             .await?
             .ok_or(ServiceError::NotFound("webhook"))?;
         self.record(AuditKind::WebhookRotated, user_id, &hook).await;
-        Ok(HookSecret {
+        Ok(CreatedWebhook {
             path: hook_path(hook.id, &secret),
             hook,
         })

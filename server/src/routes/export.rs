@@ -84,8 +84,7 @@ fn document(
                     Some((Ok(Bytes::from(text)), (Step::Page { first: true }, cursor)))
                 }
                 Step::Page { first } => match cursor.page(&export).await {
-                    Ok((page, next)) if page.is_empty() => {
-                        let _ = next;
+                    Ok((page, _)) if page.is_empty() => {
                         Some((Ok(Bytes::from_static(b"]}")), (Step::Done, cursor)))
                     }
                     Ok((page, next)) => {

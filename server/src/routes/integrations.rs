@@ -16,7 +16,7 @@ use domain::integrations::{
     WebhookInfo,
 };
 use serde::Deserialize;
-use services::integrations::{HookError, HookSecret};
+use services::integrations::HookError;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -170,13 +170,6 @@ pub async fn webhooks(
     Ok(Json(state.services.webhooks.list(auth.user_id, id).await?))
 }
 
-fn created(secret: HookSecret) -> CreatedWebhook {
-    CreatedWebhook {
-        path: secret.path,
-        hook: secret.hook,
-    }
-}
-
 /// Creates an incoming webhook (at most 20 per conversation) with a bot of
 /// its own, which joins the conversation. Its address, with the secret, is
 /// in this answer only.
@@ -196,12 +189,12 @@ pub async fn create_webhook(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(new): ApiJson<NewWebhook>,
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
-    let secret = state
+    let created = state
         .services
         .webhooks
         .create(auth.user_id, id, new)
         .await?;
-    Ok((StatusCode::CREATED, Json(created(secret))))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Gives a webhook a new address; the old one stops working at once.
@@ -216,8 +209,8 @@ pub async fn rotate_webhook(
     AuthUser(auth): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CreatedWebhook>, ApiError> {
-    let secret = state.services.webhooks.rotate(auth.user_id, id).await?;
-    Ok(Json(created(secret)))
+    let created = state.services.webhooks.rotate(auth.user_id, id).await?;
+    Ok(Json(created))
 }
 
 /// Deletes a webhook; its bot leaves the conversation (what it posted stays).

@@ -38,14 +38,6 @@ fn posted_without_script(conversation_id: Uuid) -> bool {
     crate::auth::ssr::refuse_plain_form(&page_of(conversation_id), "webhooks", text).is_some()
 }
 
-#[cfg(feature = "ssr")]
-fn shown(made: services::integrations::HookSecret) -> Option<CreatedWebhook> {
-    Some(CreatedWebhook {
-        path: made.path,
-        hook: made.hook,
-    })
-}
-
 /// Creates a webhook; its address is in the answer only (a form posted
 /// without JavaScript, which could not show it, creates nothing).
 #[server(prefix = "/rpc", endpoint = "webhooks/create")]
@@ -64,7 +56,7 @@ pub async fn create_webhook(
         .webhooks
         .create(auth.user_id, conversation_id, new)
         .await?;
-    Ok(shown(made))
+    Ok(Some(made))
 }
 
 /// Gives a webhook a new address (shown once, so JavaScript is needed).
@@ -77,7 +69,7 @@ pub async fn rotate_webhook(
         return Ok(None);
     }
     let (services, auth) = crate::pages::settings::signed_in().await?;
-    Ok(shown(services.webhooks.rotate(auth.user_id, id).await?))
+    Ok(Some(services.webhooks.rotate(auth.user_id, id).await?))
 }
 
 /// Deletes a webhook.

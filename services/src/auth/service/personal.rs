@@ -12,7 +12,7 @@ use domain::integrations::{
     AccessTokenInfo, BotSummary, CreatedToken, NewAccessToken, NewBot, Scopes, TokenScope,
     MAX_TOKENS_PER_USER, MAX_TOKEN_DAYS, TOKEN_PREFIX,
 };
-use domain::messages::{TOKEN_LACKS_ADMIN, TOKEN_NEEDS_SESSION};
+use domain::messages::TOKEN_NEEDS_SESSION;
 use domain::protocol::ServerFrame;
 use domain::AuditKind;
 use serde_json::json;
@@ -48,6 +48,12 @@ pub(super) fn grants() -> Grants {
         .build()
 }
 
+/// The key a presented token is looked up by (the hash of its secret);
+/// `None` for one too long to be ours, before it is hashed.
+fn grant_key(token: &str) -> Option<[u8; 32]> {
+    (token.len() <= MAX_TOKEN_CHARS).then(|| hash_refresh_token(token))
+}
+
 /// Whether `token` is a personal access token (not a session's JWT).
 pub fn is_personal(token: &str) -> bool {
     token.starts_with(TOKEN_PREFIX)
@@ -63,11 +69,8 @@ impl AuthService {
     /// The user of a personal access token this process looked up lately
     /// (for rate budgets: no lookup, no database).
     pub(super) fn cached_personal_subject(&self, token: &str) -> Option<Uuid> {
-        if token.len() > MAX_TOKEN_CHARS {
-            return None;
-        }
         self.grants
-            .get(&hash_refresh_token(token))
+            .get(&grant_key(token)?)
             .map(|grant| grant.user_id)
     }
 
@@ -76,10 +79,7 @@ impl AuthService {
         &self,
         token: &str,
     ) -> Result<Authenticated, ServiceError> {
-        if token.len() > MAX_TOKEN_CHARS {
-            return Err(ServiceError::Unauthorized(BAD_TOKEN));
-        }
-        let hash = hash_refresh_token(token);
+        let hash = grant_key(token).ok_or(ServiceError::Unauthorized(BAD_TOKEN))?;
         let now = Utc::now();
         let grant = match self.grants.get(&hash) {
             Some(grant) => grant,
@@ -216,9 +216,7 @@ impl AuthService {
         &self,
         auth: &Authenticated,
     ) -> Result<Vec<AccessTokenInfo>, ServiceError> {
-        self.require_admin_scope(auth)?;
-        let caller = self.active_user(auth.user_id).await?;
-        if !caller.is_admin {
+        if !self.acting_user(auth).await?.is_admin {
             return Err(ServiceError::Forbidden(domain::messages::ADMINS_ONLY));
         }
         Ok(self.store.tokens(None, MAX_TOKEN_LIST).await?)
@@ -240,7 +238,7 @@ impl AuthService {
         let not_found = ServiceError::NotFound("token");
         let info = self.store.token(id).await?.ok_or(not_found)?;
         if info.user_id != auth.user_id {
-            let caller = self.active_user(auth.user_id).await?;
+            let caller = self.acting_user(auth).await?;
             if !caller.is_admin {
                 // Someone else's token is not there, unless it is a bot's
                 // they own.
@@ -329,7 +327,7 @@ impl AuthService {
     }
 
     /// Whether bots may be created by every user here.
-    pub fn users_may_create_bots(&self) -> bool {
+    fn users_may_create_bots(&self) -> bool {
         self.user_bots.load(Ordering::Relaxed)
     }
 
@@ -365,17 +363,9 @@ impl AuthService {
     }
 
     /// Refuses a token where only a signed-in session may act.
-    pub fn session_only(&self, auth: &Authenticated) -> Result<(), ServiceError> {
+    fn session_only(&self, auth: &Authenticated) -> Result<(), ServiceError> {
         if auth.personal {
             return Err(ServiceError::Forbidden(TOKEN_NEEDS_SESSION));
-        }
-        Ok(())
-    }
-
-    /// Refuses a token without the admin scope.
-    pub fn require_admin_scope(&self, auth: &Authenticated) -> Result<(), ServiceError> {
-        if !auth.scopes.allows(TokenScope::Admin) {
-            return Err(ServiceError::Forbidden(TOKEN_LACKS_ADMIN));
         }
         Ok(())
     }
