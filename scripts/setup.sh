@@ -112,6 +112,7 @@ if $with_test; then
     say "installing sqlite3 and the PostgreSQL client from Debian (backup test)"
     sudo=()
     (( EUID == 0 )) || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
       sqlite3 postgresql-client
   fi
