@@ -13,6 +13,7 @@ use crate::names::{string_newtype_impls, NameError, Rule};
 use crate::patterns;
 use crate::{DisplayName, Username};
 
+pub mod outgoing;
 pub mod slack;
 #[cfg(test)]
 mod tests;
@@ -270,7 +271,7 @@ pub struct BotSummary {
     pub disabled: bool,
 }
 
-/// An incoming webhook to create.
+/// A webhook to create: incoming without `url`, outgoing with one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -278,9 +279,18 @@ pub struct NewWebhook {
     /// Its name, shown as the sender of what it posts.
     #[cfg_attr(feature = "openapi", schema(value_type = IntegrationName))]
     pub name: IntegrationName,
+    /// Outgoing: where each new message of the conversation is posted
+    /// (public `https://` unless the operator allowed other networks).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<outgoing::HookUrl>))]
+    pub url: Option<outgoing::HookUrl>,
+    /// Outgoing: only messages starting with this word are posted.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<outgoing::TriggerWord>))]
+    pub trigger_word: Option<outgoing::TriggerWord>,
 }
 
-/// An incoming webhook as listed (never its secret).
+/// A webhook as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookInfo {
@@ -296,17 +306,24 @@ pub struct WebhookInfo {
     pub creator_id: Uuid,
     /// When.
     pub created_at: DateTime<Utc>,
-    /// When its address last changed; absent if never.
+    /// When its address (incoming) or signing secret (outgoing) last
+    /// changed; absent if never.
     pub rotated_at: Option<DateTime<Utc>>,
+    /// Outgoing: where it posts new messages; absent for an incoming one.
+    pub url: Option<String>,
+    /// Outgoing: the word a message must start with to be posted.
+    pub trigger_word: Option<String>,
 }
 
-/// A webhook just created or rotated: the only time its address is shown.
+/// A webhook just created or rotated: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedWebhook {
-    /// The address to post to, on this server (`/hooks/{id}/{secret}`:
-    /// the secret is part of it).
-    pub path: String,
+    /// Incoming: the address to post to, on this server
+    /// (`/hooks/{id}/{secret}`: the secret is part of it).
+    pub path: Option<String>,
+    /// Outgoing: the key of the HMAC-SHA256 in `X-ChatSphere-Signature`.
+    pub signing_secret: Option<String>,
     /// The webhook.
     pub hook: WebhookInfo,
 }

@@ -111,9 +111,21 @@ pub const TOKEN_REVOKES_ITSELF_ONLY: &str =
 pub const TOO_MANY_TOKENS: &str = "that account has as many live tokens as it may";
 /// Only admins may create bots here.
 pub const BOTS_ADMINS_ONLY: &str = "only admins may create bots here";
+/// An outgoing webhook's URL is not an http(s) URL of at most 2048 characters.
+pub const BAD_HOOK_URL: &str = "url: must be an http(s) URL of at most 2048 characters";
+/// A trigger word is not one word of at most 32 characters.
+pub const BAD_TRIGGER_WORD: &str =
+    "trigger_word: must be one word of 1 to 32 characters, without spaces";
+/// An outgoing webhook's URL must be public https.
+pub const HOOK_URL_NOT_ALLOWED: &str =
+    "url: must be an https address on the public internet (this server allows no other)";
+/// A trigger word is for outgoing webhooks (those with a URL).
+pub const TRIGGER_NEEDS_URL: &str = "trigger_word: only outgoing webhooks (with a url) have one";
+/// Only outgoing webhooks have a delivery log.
+pub const NOT_AN_OUTGOING_HOOK: &str = "only outgoing webhooks have a delivery log";
 
 /// Every message above, for the translation tests.
-pub const ALL: [&str; 43] = [
+pub const ALL: [&str; 48] = [
     BAD_CREDENTIALS,
     SESSION_ENDED,
     BAD_ACCESS_TOKEN,
@@ -153,6 +165,11 @@ pub const ALL: [&str; 43] = [
     TOKEN_REVOKES_ITSELF_ONLY,
     TOO_MANY_TOKENS,
     BOTS_ADMINS_ONLY,
+    BAD_HOOK_URL,
+    BAD_TRIGGER_WORD,
+    HOOK_URL_NOT_ALLOWED,
+    NOT_AN_OUTGOING_HOOK,
+    TRIGGER_NEEDS_URL,
     TOKEN_READ_ONLY,
     TOKEN_WRITE_ONLY,
     TOKEN_NEEDS_SESSION,

@@ -11,6 +11,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::avatar::AvatarUrl;
 use crate::chat::{client_msg_id_pattern, DEFAULT_MAX_MESSAGE_CHARS, MAX_CLIENT_MSG_ID};
+use crate::integrations::outgoing::{HookUrl, TriggerWord};
 use crate::integrations::IntegrationName;
 use crate::names::{DisplayName, Email, Username};
 use crate::password::Password;
@@ -108,6 +109,17 @@ named_schema! {
         IntegrationName::MAX
     ))
     .pattern(Some(IntegrationName::pattern()));
+    HookUrl => text(format!(
+        "An `https://` URL (`http://` only to networks the operator allowed) of at most {} \
+         characters without whitespace; its address must be public unless allowed",
+        HookUrl::MAX
+    ))
+    .pattern(Some(HookUrl::pattern()));
+    TriggerWord => text(format!(
+        "One word of 1–{} characters, no whitespace; surrounding whitespace is ignored",
+        TriggerWord::MAX
+    ))
+    .pattern(Some(TriggerWord::pattern()));
 }
 
 /// The schema of a message body when the server allows `max` characters.

@@ -38,6 +38,18 @@ pub fn delivery(settings: &NotifySettings, email: bool) -> NotifyConfig {
     }
 }
 
+/// How outgoing webhooks are sent.
+pub fn outgoing(settings: &NotifySettings) -> services::integrations::OutgoingConfig {
+    services::integrations::OutgoingConfig {
+        egress: egress(settings),
+        retry_base: settings.hook_retry,
+        // Often enough that a retry is at most a little late.
+        poll_every: (settings.hook_retry / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(5)),
+        ..Default::default()
+    }
+}
+
 /// Which addresses outgoing requests may reach.
 pub fn egress(settings: &NotifySettings) -> Egress {
     Egress::new(settings.outbound_allow.clone())

@@ -149,6 +149,7 @@ impl Application {
                 .with_files(file_store, config.files.limits.clone())
                 .with_presence(presence)
                 .with_notify(crate::notify::delivery(&config.notify, mailer.is_some()))
+                .with_outgoing(crate::notify::outgoing(&config.notify))
                 .with_oauth(config.oauth_providers.clone(), &site),
             // Served over HTTPS (the public URL says so; production always
             // is, directly or behind a proxy): `Secure`, `__Host-` cookies.
@@ -169,6 +170,7 @@ impl Application {
         spawn_index_build(state.services.search.clone());
         spawn_file_cleanup(state.services.files.clone());
         state.services.notify.start(mailer);
+        state.services.webhooks.start();
         state.services.members.listen();
         state.services.profiles.listen();
         tracing::info!(

@@ -98,7 +98,7 @@ pub struct Services {
     pub files: files::FileService,
     /// Notification settings, Web Push and missed-message email.
     pub notify: notify::NotifyService,
-    /// Incoming webhooks.
+    /// Incoming and outgoing webhooks.
     pub webhooks: integrations::WebhookService,
     /// Data exports.
     pub export: export::ExportService,
@@ -134,6 +134,7 @@ impl Services {
             members.clone(),
             chat.clone(),
             kv.clone(),
+            &notices,
         );
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)
             .with_chat(chat.clone())
@@ -212,6 +213,13 @@ impl Services {
     /// [`notify::NotifyService::start`]).
     pub fn with_notify(mut self, config: notify::NotifyConfig) -> Self {
         self.notify = self.notify.with_config(config);
+        self
+    }
+
+    /// Sends outgoing webhooks as `config` says (started by
+    /// [`integrations::WebhookService::start`]).
+    pub fn with_outgoing(mut self, config: integrations::OutgoingConfig) -> Self {
+        self.webhooks = self.webhooks.with_outgoing(config);
         self
     }
 

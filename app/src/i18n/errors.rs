@@ -137,6 +137,13 @@ fn zh_message(text: &str) -> Option<&'static str> {
         t if t == m::TOKEN_REVOKES_ITSELF_ONLY => "令牌只能撤销它自己；请登录后管理令牌",
         t if t == m::TOO_MANY_TOKENS => "该账户的有效令牌已达上限",
         t if t == m::BOTS_ADMINS_ONLY => "这里只有管理员可以创建机器人",
+        t if t == m::BAD_HOOK_URL => "地址须是不超过 2048 个字符的 http(s) 链接",
+        t if t == m::BAD_TRIGGER_WORD => "触发词须是 1 到 32 个字符的一个词，不含空格",
+        t if t == m::HOOK_URL_NOT_ALLOWED => {
+            "地址须是公网上的 https 地址（本服务器不允许其他地址）"
+        }
+        t if t == m::NOT_AN_OUTGOING_HOOK => "只有外发 Webhook 才有投递记录",
+        t if t == m::TRIGGER_NEEDS_URL => "只有外发 Webhook（填写了地址）才能设置触发词",
         t if t == m::TOKEN_READ_ONLY => "这个访问令牌只能读取（没有发送权限）",
         t if t == m::TOKEN_WRITE_ONLY => "这个访问令牌不能读取（没有读取权限）",
         t if t == m::TOKEN_NEEDS_SESSION => "访问令牌不能执行此操作，请登录",

@@ -1,5 +1,5 @@
 //! The texts of integrations ([`IntegrationTexts`]): personal access
-//! tokens in the settings, and a conversation's incoming webhooks.
+//! tokens in the settings, and a conversation's webhooks.
 
 use super::{Locale, Texts};
 
@@ -56,6 +56,22 @@ pub struct IntegrationTexts {
     pub delete: &'static str,
     /// After deleting.
     pub deleted: &'static str,
+    /// The outgoing URL field.
+    pub hook_url: &'static str,
+    /// Under the URL field.
+    pub hook_url_hint: &'static str,
+    /// The trigger word field.
+    pub trigger_word: &'static str,
+    /// Above a new signing secret.
+    pub signing_secret: &'static str,
+    /// An outgoing hook's delivery log (summary).
+    pub deliveries: &'static str,
+    /// No deliveries yet.
+    pub no_deliveries: &'static str,
+    /// Each delivery status: pending, delivered, failed.
+    pub delivery_status: [&'static str; 3],
+    /// "{n} attempts".
+    pub attempts: &'static str,
     /// The link from a conversation's header.
     pub hooks_link: &'static str,
     /// Back to the conversation.
@@ -89,8 +105,16 @@ static EN: IntegrationTexts = IntegrationTexts {
     expired: "Expired",
     revoked_done: "Revoked.",
     needs_script: "Showing a new secret needs JavaScript; nothing was created.",
-    hooks_heading: "Incoming webhooks",
-    hooks_intro: "Anything that can post Slack's incoming-webhook JSON (CI, monitoring, scripts) can post here through a webhook's address. Its messages come from the webhook's own bot.",
+    hooks_heading: "Webhooks",
+    hooks_intro: "Anything that can post Slack's incoming-webhook JSON (CI, monitoring, scripts) can post here through a webhook's address. Give a URL to make an outgoing webhook instead: new messages are posted to it, signed, and its reply comes back here. Either way, messages come from the webhook's own bot.",
+    hook_url: "Outgoing URL (optional)",
+    hook_url_hint: "https://… — leave empty for an incoming webhook",
+    trigger_word: "Trigger word (optional)",
+    signing_secret: "Its signing secret (the key of X-ChatSphere-Signature):",
+    deliveries: "Deliveries",
+    no_deliveries: "Nothing sent yet.",
+    delivery_status: ["Pending", "Delivered", "Failed"],
+    attempts: "{n} attempts",
     create_hook: "Create webhook",
     no_hooks: "No webhooks yet.",
     rotate: "New address",
@@ -123,8 +147,16 @@ static ZH_CN: IntegrationTexts = IntegrationTexts {
     expired: "已过期",
     revoked_done: "已撤销。",
     needs_script: "显示新的密钥需要 JavaScript；未创建任何内容。",
-    hooks_heading: "传入 Webhook",
-    hooks_intro: "任何能发送 Slack 传入 Webhook JSON 的程序（CI、监控、脚本）都可以通过 Webhook 地址在这里发消息。消息来自该 Webhook 自己的机器人。",
+    hooks_heading: "Webhook",
+    hooks_intro: "任何能发送 Slack 传入 Webhook JSON 的程序（CI、监控、脚本）都可以通过 Webhook 地址在这里发消息。填写地址则创建外发 Webhook：新消息会带签名发送到该地址，对方的回复会发回这里。两种 Webhook 的消息都来自它自己的机器人。",
+    hook_url: "外发地址（可选）",
+    hook_url_hint: "https://…——留空则创建传入 Webhook",
+    trigger_word: "触发词（可选）",
+    signing_secret: "它的签名密钥（X-ChatSphere-Signature 的密钥）：",
+    deliveries: "投递记录",
+    no_deliveries: "还没有发送过。",
+    delivery_status: ["等待中", "已送达", "失败"],
+    attempts: "尝试 {n} 次",
     create_hook: "创建 Webhook",
     no_hooks: "还没有 Webhook。",
     rotate: "更换地址",

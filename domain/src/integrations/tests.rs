@@ -97,3 +97,58 @@ fn a_new_token_reads_whole_days_and_distinct_scopes() {
         assert!(read(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn outgoing_urls_and_trigger_words_are_checked_and_match_their_patterns() {
+    use super::outgoing::{HookUrl, TriggerWord};
+    let url_re = regex::Regex::new(&format!("^(?:{})$", HookUrl::pattern())).unwrap();
+    for good in ["https://ci.example.com/hook", " http://10.0.0.5:8080/x "] {
+        assert!(HookUrl::parse(good).is_ok(), "{good}");
+        assert!(url_re.is_match(good), "{good}");
+    }
+    let long = format!("https://e.com/{}", "a".repeat(2048));
+    for bad in [
+        "ftp://e.com/",
+        "https://",
+        "https://a b/",
+        "e.com",
+        long.as_str(),
+    ] {
+        assert!(HookUrl::parse(bad).is_err(), "{bad}");
+        assert!(!url_re.is_match(bad), "{bad}");
+    }
+    let word_re = regex::Regex::new(&format!("^(?:{})$", TriggerWord::pattern())).unwrap();
+    for good in ["!deploy", " 告警 "] {
+        assert!(TriggerWord::parse(good).is_ok(), "{good}");
+        assert!(word_re.is_match(good), "{good}");
+    }
+    let long = "x".repeat(33);
+    for bad in ["", "two words", "tab\there", long.as_str()] {
+        assert!(TriggerWord::parse(bad).is_err(), "{bad:?}");
+        assert!(!word_re.is_match(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_trigger_word_must_be_the_first_word() {
+    use super::outgoing::triggers;
+    assert!(triggers("anything", None));
+    assert!(triggers("!deploy", Some("!deploy")));
+    assert!(triggers("  !deploy main\nnow", Some("!deploy")));
+    assert!(triggers("告警 磁盘满", Some("告警")));
+    assert!(!triggers("!deployed", Some("!deploy")));
+    assert!(!triggers("please !deploy", Some("!deploy")));
+    assert!(!triggers("", Some("!deploy")));
+}
+
+#[test]
+fn waits_grow_fourfold_and_never_overflow() {
+    use super::outgoing::backoff;
+    use std::time::Duration;
+    let base = Duration::from_secs(10);
+    assert_eq!(backoff(base, 1), base);
+    assert_eq!(backoff(base, 2), Duration::from_secs(40));
+    assert_eq!(backoff(base, 4), Duration::from_secs(640));
+    assert_eq!(backoff(base, 0), base);
+    assert!(backoff(base, u32::MAX) >= backoff(base, 30));
+}

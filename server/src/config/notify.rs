@@ -1,7 +1,8 @@
 //! Notifications: Web Push (`CHATSPHERE_VAPID_PRIVATE_KEY`,
 //! `CHATSPHERE_VAPID_SUBJECT`, `CHATSPHERE_PUSH_DELAY`), the addresses
 //! outgoing requests may reach besides public ones
-//! (`CHATSPHERE_OUTBOUND_ALLOW`), and the email of what was missed
+//! (`CHATSPHERE_OUTBOUND_ALLOW`), the wait before an outgoing webhook's
+//! first retry (`CHATSPHERE_HOOK_RETRY`), and the email of what was missed
 //! (`CHATSPHERE_SMTP_URL`, `CHATSPHERE_SMTP_FROM`,
 //! `CHATSPHERE_EMAIL_NOTIFY_AFTER`).
 
@@ -27,6 +28,8 @@ pub struct NotifySettings {
     pub push_delay: Duration,
     /// Networks outgoing requests may reach although not public.
     pub outbound_allow: Vec<IpNet>,
+    /// The wait after an outgoing webhook's first failed attempt.
+    pub hook_retry: Duration,
     /// The SMTP server; `None`: no email.
     pub smtp_url: Option<SecretString>,
     /// The emails' sender.
@@ -106,6 +109,20 @@ pub(super) fn from_lookup(
             .collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
+    let hook_retry = match get("CHATSPHERE_HOOK_RETRY") {
+        Some(raw) => raw
+            .parse::<f64>()
+            .ok()
+            .filter(|s| (0.1..=3600.0).contains(s))
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                invalid(
+                    "CHATSPHERE_HOOK_RETRY",
+                    "expected a number of seconds from 0.1 to 3600",
+                )
+            })?,
+        None => Duration::from_secs(10),
+    };
     let smtp_url = match get("CHATSPHERE_SMTP_URL") {
         Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
             Some(SecretString::from(url))
@@ -151,6 +168,7 @@ pub(super) fn from_lookup(
         vapid_subject,
         push_delay,
         outbound_allow,
+        hook_retry,
         smtp_url,
         smtp_from,
         email_after,

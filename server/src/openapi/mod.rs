@@ -92,6 +92,7 @@ use utoipa::OpenApi;
         crate::routes::integrations::create_webhook,
         crate::routes::integrations::rotate_webhook,
         crate::routes::integrations::delete_webhook,
+        crate::routes::integrations::deliveries,
         crate::routes::integrations::incoming,
         crate::routes::export::my_export,
         crate::routes::export::conversation_export,
@@ -108,7 +109,7 @@ use utoipa::OpenApi;
         (name = "users", description = "Finding people and their presence"),
         (name = "operations", description = "Health and operations"),
         (name = "notifications", description = "Notification settings, mutes and the devices subscribed to Web Push"),
-        (name = "integrations", description = "Personal access tokens, bot accounts and incoming webhooks (Slack's format)"),
+        (name = "integrations", description = "Personal access tokens, bot accounts, incoming webhooks (Slack's format) and outgoing webhooks (signed JSON)"),
         (name = "export", description = "Downloading one's data"),
         (name = "admin", description = "Accounts, audit log and live counts, for admins"),
     )

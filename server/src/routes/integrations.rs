@@ -1,6 +1,7 @@
 //! Integrations: personal access tokens (`/api/v1/tokens`), bot accounts
-//! (`/api/v1/bots`), a conversation's incoming webhooks
-//! (`/api/v1/conversations/{id}/webhooks`, `/api/v1/webhooks/{id}`), and the
+//! (`/api/v1/bots`), a conversation's incoming and outgoing webhooks
+//! (`/api/v1/conversations/{id}/webhooks`, `/api/v1/webhooks/{id}`, an
+//! outgoing one's delivery log), and the
 //! address webhooks post to (`/hooks/{id}/{secret}`, Slack's format and
 //! answers). Thin: each handler calls one service method.
 
@@ -10,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use domain::integrations::outgoing::HookDelivery;
 use domain::integrations::slack::{Payload, Refusal};
 use domain::integrations::{
     AccessTokenInfo, BotSummary, CreatedToken, CreatedWebhook, NewAccessToken, NewBot, NewWebhook,
@@ -37,6 +39,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/webhooks/{id}/rotate", post(rotate_webhook))
         .route("/webhooks/{id}", delete(delete_webhook))
+        .route("/webhooks/{id}/deliveries", get(deliveries))
 }
 
 /// The largest payload a webhook reads.
@@ -154,7 +157,8 @@ pub async fn create_bot(
     Ok((StatusCode::CREATED, Json(bot)))
 }
 
-/// A group's or room's incoming webhooks: for its owners and admins.
+/// A group's or room's webhooks (incoming, and outgoing with their URL):
+/// for its owners and admins.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/webhooks", tag = "integrations", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The group or room")),
     responses(
@@ -170,9 +174,14 @@ pub async fn webhooks(
     Ok(Json(state.services.webhooks.list(auth.user_id, id).await?))
 }
 
-/// Creates an incoming webhook (at most 20 per conversation) with a bot of
-/// its own, which joins the conversation. Its address, with the secret, is
-/// in this answer only.
+/// Creates a webhook (at most 20 per conversation) with a bot of its own,
+/// which joins the conversation. Incoming (no `url`): its address, with the
+/// secret, is in this answer only. Outgoing (a `url`): each new message not
+/// from a bot (starting with `trigger_word`, if given) is posted there as
+/// JSON, signed with `signing_secret` (in this answer only): header
+/// `X-ChatSphere-Signature: v1=` and the hex HMAC-SHA256 of
+/// `"{X-ChatSphere-Timestamp}.{body}"`; a receiver should refuse a
+/// timestamp more than 300 s old. A JSON reply with `text` is posted back.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/webhooks", tag = "integrations", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The group or room")),
     request_body = NewWebhook,
@@ -181,7 +190,7 @@ pub async fn webhooks(
         (status = 403, description = "Not an owner or admin of it, or a direct conversation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Asked with a token (webhooks are managed by signed-in people)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A name against the rules, or it has 20 webhooks already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A name, URL or trigger word against the rules, a URL this server may not request (not public https, unless the operator allowed its network), a trigger word without a URL, or it has 20 webhooks already", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_webhook(
     State(state): State<AppState>,
@@ -197,7 +206,8 @@ pub async fn create_webhook(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Gives a webhook a new address; the old one stops working at once.
+/// Gives a webhook a new address (incoming) or signing secret (outgoing);
+/// the old one stops working at once.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate", tag = "integrations", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The webhook")),
     responses(
@@ -227,6 +237,25 @@ pub async fn delete_webhook(
 ) -> Result<StatusCode, ApiError> {
     state.services.webhooks.delete(auth.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An outgoing webhook's deliveries, newest first (the last 100; ended
+/// ones are kept 7 days): for its conversation's owners and admins.
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "integrations", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The outgoing webhook")),
+    responses(
+        (status = 200, body = [HookDelivery]),
+        (status = 404, description = "No such webhook the caller manages", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An incoming webhook (it has no deliveries)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    AuthUser(auth): AuthUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<HookDelivery>>, ApiError> {
+    Ok(Json(
+        state.services.webhooks.deliveries(auth.user_id, id).await?,
+    ))
 }
 
 /// Slack's answer: the code as plain text.

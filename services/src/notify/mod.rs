@@ -85,17 +85,36 @@ pub(crate) enum Notice {
     },
 }
 
-/// The way to the notifier of this process, cheap to clone. Until the
-/// notifier starts ([`NotifyService::start`]) notices are dropped.
+/// The way to the notifier of this process, and to its outgoing webhooks'
+/// dispatcher, cheap to clone. Until each starts ([`NotifyService::start`],
+/// [`crate::integrations::WebhookService::start`]) what it would be told
+/// is dropped.
 #[derive(Clone, Default)]
 pub struct Notices {
     to: Arc<OnceLock<mpsc::Sender<Notice>>>,
+    hooks: Arc<OnceLock<mpsc::Sender<Arc<ChatMessage>>>>,
 }
 
 impl Notices {
     /// A stored message (new, not a retry).
     pub(crate) fn message(&self, message: &ChatMessage) {
-        self.send(Notice::Message(Arc::new(message.clone())));
+        let to_notifier = self.to.get();
+        let to_hooks = self.hooks.get();
+        if to_notifier.is_none() && to_hooks.is_none() {
+            return;
+        }
+        let message = Arc::new(message.clone());
+        if let Some(to) = to_hooks {
+            if to.try_send(message.clone()).is_err() {
+                metrics::counter!("chatsphere_hook_messages_dropped_total").increment(1);
+            }
+        }
+        self.send(Notice::Message(message));
+    }
+
+    /// Where the outgoing webhooks' dispatcher listens.
+    pub(crate) fn hooks(&self) -> Arc<OnceLock<mpsc::Sender<Arc<ChatMessage>>>> {
+        self.hooks.clone()
     }
 
     /// A read position that moved.

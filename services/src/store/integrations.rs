@@ -61,6 +61,31 @@ pub struct NewWebhookRow<'a> {
     pub secret_hash: [u8; 32],
     /// When.
     pub created_at: DateTime<Utc>,
+    /// Outgoing: where it posts, its trigger word, and the key it signs
+    /// with (kept as it is: it is needed to sign).
+    pub outgoing: Option<OutgoingRow<'a>>,
+}
+
+/// What makes a webhook outgoing.
+#[derive(Debug, Clone, Copy)]
+pub struct OutgoingRow<'a> {
+    /// Where it posts.
+    pub url: &'a str,
+    /// The word a message must start with, if any.
+    pub trigger_word: Option<&'a str>,
+    /// The HMAC key.
+    pub signing_secret: &'a str,
+}
+
+/// A webhook as stored.
+#[derive(Debug, Clone)]
+pub struct StoredHook {
+    /// What is listed.
+    pub info: WebhookInfo,
+    /// SHA-256 of the secret in an incoming hook's address.
+    pub secret_hash: [u8; 32],
+    /// An outgoing hook's HMAC key.
+    pub signing_secret: Option<String>,
 }
 
 /// Storage of integrations.
@@ -129,14 +154,16 @@ pub trait IntegrationStore: Send + Sync {
     /// A conversation's webhooks, oldest first.
     async fn webhooks(&self, conversation_id: Uuid) -> Result<Vec<WebhookInfo>, StoreError>;
 
-    /// One webhook and the hash of its secret.
-    async fn webhook(&self, id: Uuid) -> Result<Option<(WebhookInfo, [u8; 32])>, StoreError>;
+    /// One webhook with its secrets.
+    async fn webhook(&self, id: Uuid) -> Result<Option<StoredHook>, StoreError>;
 
-    /// Gives the webhook a new secret; `None` for an unknown id.
+    /// Gives the webhook a new secret (and an outgoing one a new signing
+    /// key); `None` for an unknown id.
     async fn rotate_webhook(
         &self,
         id: Uuid,
         secret_hash: &[u8; 32],
+        signing_secret: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<WebhookInfo>, StoreError>;
 

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod changes;
 pub mod conversations;
+pub mod deliveries;
 pub mod export;
 pub mod files;
 pub mod identities;
@@ -38,10 +39,13 @@ pub(crate) use changes::{
 };
 pub use changes::{ChangeStore, MessageChange, MessageVersion};
 pub use conversations::{Conversation, ConversationStore, NewMessage, Posted};
+pub use deliveries::{Attempted, ClaimedDelivery, DeliveryStore, NewDelivery};
 pub use export::ExportStore;
 pub use files::FileRecordStore;
 pub use identities::{IdentityStore, PendingLogin};
-pub use integrations::{IntegrationStore, NewTokenRow, NewWebhookRow, TokenGrant};
+pub use integrations::{
+    IntegrationStore, NewTokenRow, NewWebhookRow, OutgoingRow, StoredHook, TokenGrant,
+};
 pub use mentions::MentionStore;
 pub use notify::NotifyStore;
 pub use postgres::{PgStore, SearchWindows};
@@ -200,6 +204,7 @@ pub trait Store:
     + NotifyStore
     + IntegrationStore
     + ExportStore
+    + DeliveryStore
     + SearchStore
 {
     /// Which database this is.

@@ -1,7 +1,9 @@
-//! `/c/{id}/webhooks`: a group's or room's incoming webhooks, for its owners
-//! and admins — create one (its address shown once), give it a new
-//! address, delete it.
+//! `/c/{id}/webhooks`: a group's or room's webhooks, for its owners and
+//! admins — create one (an incoming one's address, or an outgoing one's
+//! signing secret, shown once), give it a new one, delete it, read an
+//! outgoing one's deliveries.
 
+use domain::integrations::outgoing::{DeliveryStatus, HookDelivery};
 use domain::integrations::{CreatedWebhook, WebhookInfo};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,6 +22,13 @@ pub async fn load_webhooks(conversation_id: Uuid) -> Result<Vec<WebhookInfo>, Ap
         .webhooks
         .list(auth.user_id, conversation_id)
         .await?)
+}
+
+/// An outgoing webhook's deliveries.
+#[server(prefix = "/rpc", endpoint = "webhooks/deliveries")]
+pub async fn load_deliveries(id: Uuid) -> Result<Vec<HookDelivery>, AppError> {
+    let (services, auth) = crate::pages::settings::signed_in().await?;
+    Ok(services.webhooks.deliveries(auth.user_id, id).await?)
 }
 
 #[cfg(feature = "ssr")]
@@ -44,14 +53,33 @@ fn posted_without_script(conversation_id: Uuid) -> bool {
 pub async fn create_webhook(
     conversation_id: Uuid,
     name: String,
+    #[server(default)] url: String,
+    #[server(default)] trigger_word: String,
 ) -> Result<Option<CreatedWebhook>, AppError> {
+    use domain::integrations::outgoing::{HookUrl, TriggerWord};
+    use services::ServiceError;
     if posted_without_script(conversation_id) {
         return Ok(None);
     }
     let (services, auth) = crate::pages::settings::signed_in().await?;
-    let name = domain::integrations::IntegrationName::parse(&name)
-        .map_err(services::ServiceError::InvalidName)?;
-    let new = domain::integrations::NewWebhook { name };
+    let name =
+        domain::integrations::IntegrationName::parse(&name).map_err(ServiceError::InvalidName)?;
+    // Blank fields: none.
+    fn optional<T>(
+        raw: &str,
+        parse: fn(&str) -> Result<T, &'static str>,
+    ) -> Result<Option<T>, ServiceError> {
+        (!raw.trim().is_empty())
+            .then(|| parse(raw).map_err(|m| ServiceError::Invalid(m.to_owned())))
+            .transpose()
+    }
+    let url = optional(&url, HookUrl::parse)?;
+    let trigger_word = optional(&trigger_word, TriggerWord::parse)?;
+    let new = domain::integrations::NewWebhook {
+        name,
+        url,
+        trigger_word,
+    };
     let made = services
         .webhooks
         .create(auth.user_id, conversation_id, new)
@@ -149,12 +177,20 @@ fn Webhooks(conversation_id: Uuid) -> impl IntoView {
             <ActionForm action=create attr:class="form" attr:id="webhook-form">
                 <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
                 <label>{t.name}<input name="name" required maxlength="64" autocomplete="off"/></label>
+                <label>{t.hook_url}<input name="url" type="url" maxlength="2048" autocomplete="off" placeholder=t.hook_url_hint/></label>
+                <label>{t.trigger_word}<input name="trigger_word" maxlength="32" autocomplete="off"/></label>
                 <button class="button" type="submit">{t.create_hook}</button>
             </ActionForm>
             {move || shown.get().map(|result| match result {
-                Ok(made) => view! {
+                Ok(CreatedWebhook { path: Some(path), .. }) => view! {
                     <crate::components::secret::ShownOnce id="new-webhook">
-                        {move || origin.get()}{made.path.clone()}
+                        {move || origin.get()}{path.clone()}
+                    </crate::components::secret::ShownOnce>
+                }.into_any(),
+                Ok(CreatedWebhook { signing_secret, .. }) => view! {
+                    <p>{t.signing_secret}</p>
+                    <crate::components::secret::ShownOnce id="new-signing-secret">
+                        {signing_secret.clone().unwrap_or_default()}
                     </crate::components::secret::ShownOnce>
                 }.into_any(),
                 Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
@@ -176,6 +212,12 @@ fn Webhooks(conversation_id: Uuid) -> impl IntoView {
                                     view! {
                                     <li class="token webhook" data-name=label>
                                         <strong>{hook.name}</strong>
+                                        {hook.url.clone().map(|url| view! {
+                                            <span class="muted hook-url">" → "{url}</span>
+                                        })}
+                                        {hook.trigger_word.clone().map(|word| view! {
+                                            <code class="trigger">{word}</code>
+                                        })}
                                         <ActionForm action=rotate attr:class="inline-form">
                                             <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
                                             <input type="hidden" name="id" value=hook.id.to_string()/>
@@ -186,6 +228,7 @@ fn Webhooks(conversation_id: Uuid) -> impl IntoView {
                                             <input type="hidden" name="id" value=hook.id.to_string()/>
                                             <button class="link-button danger" type="submit">{t.delete}</button>
                                         </ActionForm>
+                                        {hook.url.is_some().then(|| view! { <DeliveryLog id=hook.id/> })}
                                     </li>
                                     }
                                 }).collect_view()}
@@ -196,5 +239,46 @@ fn Webhooks(conversation_id: Uuid) -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// An outgoing webhook's last deliveries, in a disclosure.
+#[component]
+fn DeliveryLog(id: Uuid) -> impl IntoView {
+    let texts = use_texts();
+    let t = texts.integrations();
+    let log = Resource::new(|| (), move |()| load_deliveries(id));
+    view! {
+        <details class="deliveries">
+            <summary>{t.deliveries}</summary>
+            <Suspense fallback=move || view! { <p class="muted">{texts.loading}</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">{t.no_deliveries}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="delivery-list">
+                                {list.into_iter().map(|d| {
+                                    let status = match d.status {
+                                        DeliveryStatus::Pending => 0,
+                                        DeliveryStatus::Delivered => 1,
+                                        DeliveryStatus::Failed => 2,
+                                    };
+                                    view! {
+                                        <li class=format!("delivery {}", d.status.as_str())>
+                                            <time datetime=d.created_at.to_rfc3339()>{d.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</time>
+                                            " "<strong>{t.delivery_status[status]}</strong>
+                                            {d.response_status.map(|code| format!(" · HTTP {code}"))}
+                                            " · "{t.attempts.replace("{n}", &d.attempts.to_string())}
+                                            {d.error.map(|e| view! { " · "<span class="muted">{e}</span> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert">{texts.error(&err)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </details>
     }
 }

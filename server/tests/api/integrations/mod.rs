@@ -1,7 +1,8 @@
 //! Integrations: personal access tokens and their scopes, bot accounts,
-//! and incoming webhooks in Slack's format.
+//! incoming webhooks in Slack's format, and outgoing webhooks.
 
 mod bots;
+mod outgoing;
 mod tokens;
 mod webhooks;
 

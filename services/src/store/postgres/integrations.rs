@@ -8,7 +8,9 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::integrations::{IntegrationStore, NewTokenRow, NewWebhookRow, TokenGrant};
+use crate::store::integrations::{
+    IntegrationStore, NewTokenRow, NewWebhookRow, StoredHook, TokenGrant,
+};
 use crate::store::{classify, user_conflict, StoreError};
 
 const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.username, t.name, t.scopes, t.created_by, \
@@ -18,7 +20,8 @@ const BOT_COLUMNS: &str =
     "id, username, display_name, bot_owner, created_at, disabled_at is not null as disabled \
      from users u where is_bot and not webhook_bot";
 const HOOK_COLUMNS: &str =
-    "id, conversation_id, name, bot_id, creator_id, created_at, rotated_at, secret_hash from webhooks";
+    "id, conversation_id, name, bot_id, creator_id, created_at, rotated_at, secret_hash, url, \
+     trigger_word, signing_secret from webhooks";
 
 fn scopes(text: &str) -> Result<Scopes, StoreError> {
     Scopes::from_stored(text).ok_or_else(|| StoreError::Corrupt(format!("token scopes {text:?}")))
@@ -50,12 +53,12 @@ fn bot_from_row(row: &PgRow) -> Result<BotSummary, sqlx::Error> {
     })
 }
 
-fn hook_from_row(row: &PgRow) -> Result<(WebhookInfo, [u8; 32]), StoreError> {
+fn hook_from_row(row: &PgRow) -> Result<StoredHook, StoreError> {
     let hash: Vec<u8> = row.try_get("secret_hash")?;
     let hash = <[u8; 32]>::try_from(hash.as_slice())
         .map_err(|_| StoreError::Corrupt("webhook secret hash".into()))?;
-    Ok((
-        WebhookInfo {
+    Ok(StoredHook {
+        info: WebhookInfo {
             id: row.try_get("id")?,
             conversation_id: row.try_get("conversation_id")?,
             name: row.try_get("name")?,
@@ -63,9 +66,12 @@ fn hook_from_row(row: &PgRow) -> Result<(WebhookInfo, [u8; 32]), StoreError> {
             creator_id: row.try_get("creator_id")?,
             created_at: row.try_get("created_at")?,
             rotated_at: row.try_get("rotated_at")?,
+            url: row.try_get("url")?,
+            trigger_word: row.try_get("trigger_word")?,
         },
-        hash,
-    ))
+        secret_hash: hash,
+        signing_secret: row.try_get("signing_secret")?,
+    })
 }
 
 #[async_trait]
@@ -279,7 +285,8 @@ impl IntegrationStore for PgStore {
         .map_err(|e| classify(e, |_| "member", "conversation"))?;
         sqlx::query(
             "insert into webhooks (id, conversation_id, bot_id, creator_id, name, secret_hash, \
-             created_at) values ($1, $2, $3, $4, $5, $6, $7)",
+             created_at, url, trigger_word, signing_secret) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id)
         .bind(hook.conversation_id)
@@ -288,6 +295,9 @@ impl IntegrationStore for PgStore {
         .bind(hook.name)
         .bind(&hook.secret_hash[..])
         .bind(hook.created_at)
+        .bind(hook.outgoing.map(|o| o.url))
+        .bind(hook.outgoing.and_then(|o| o.trigger_word))
+        .bind(hook.outgoing.map(|o| o.signing_secret))
         .execute(&mut *tx)
         .await
         .map_err(|e| classify(e, |_| "webhook", "conversation or user"))?;
@@ -300,6 +310,11 @@ impl IntegrationStore for PgStore {
             creator_id: hook.creator_id,
             created_at: hook.created_at,
             rotated_at: None,
+            url: hook.outgoing.map(|o| o.url.to_owned()),
+            trigger_word: hook
+                .outgoing
+                .and_then(|o| o.trigger_word)
+                .map(str::to_owned),
         })
     }
 
@@ -311,11 +326,11 @@ impl IntegrationStore for PgStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|row| hook_from_row(row).map(|(hook, _)| hook))
+            .map(|row| hook_from_row(row).map(|hook| hook.info))
             .collect()
     }
 
-    async fn webhook(&self, id: Uuid) -> Result<Option<(WebhookInfo, [u8; 32])>, StoreError> {
+    async fn webhook(&self, id: Uuid) -> Result<Option<StoredHook>, StoreError> {
         let sql = format!("select {HOOK_COLUMNS} where id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
@@ -328,14 +343,17 @@ impl IntegrationStore for PgStore {
         &self,
         id: Uuid,
         secret_hash: &[u8; 32],
+        signing_secret: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<WebhookInfo>, StoreError> {
         let sql = format!(
-            "update webhooks set secret_hash = $1, rotated_at = $2 where id = $3 returning {}",
+            "update webhooks set secret_hash = $1, signing_secret = coalesce($2, signing_secret), \
+             rotated_at = $3 where id = $4 returning {}",
             HOOK_COLUMNS.trim_end_matches(" from webhooks")
         );
         let row = sqlx::query(&sql)
             .bind(&secret_hash[..])
+            .bind(signing_secret)
             .bind(now)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -344,7 +362,7 @@ impl IntegrationStore for PgStore {
             .as_ref()
             .map(hook_from_row)
             .transpose()?
-            .map(|(hook, _)| hook))
+            .map(|hook| hook.info))
     }
 
     async fn delete_webhook(&self, id: Uuid) -> Result<Option<WebhookInfo>, StoreError> {
@@ -355,7 +373,7 @@ impl IntegrationStore for PgStore {
         );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
         let Some(row) = row else { return Ok(None) };
-        let (hook, _) = hook_from_row(&row)?;
+        let hook = hook_from_row(&row)?.info;
         sqlx::query("delete from members where conversation_id = $1 and user_id = $2")
             .bind(hook.conversation_id)
             .bind(hook.bot_id)

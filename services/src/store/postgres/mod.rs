@@ -42,6 +42,7 @@ mod audit;
 mod batch;
 mod changes;
 mod conversations;
+mod deliveries;
 mod export;
 mod files;
 mod identities;

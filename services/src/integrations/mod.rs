@@ -1,13 +1,22 @@
-//! Incoming webhooks: a conversation's owners and admins create one (a
-//! name, and a secret address shown once); whatever posts Slack's
-//! incoming-webhook JSON to that address appears in the conversation, from
-//! the webhook's own bot account, under the payload's `username` if it
-//! gives one. A webhook whose creator left the conversation refuses to post.
+//! Webhooks. A conversation's owners and admins create them, each with a
+//! bot account of its own that posts what it brings.
+//!
+//! - Incoming: a name, and a secret address shown once; whatever posts
+//!   Slack's incoming-webhook JSON to that address appears in the
+//!   conversation, under the payload's `username` if it gives one.
+//! - Outgoing ([`outgoing`]): a URL, an optional trigger word, and a
+//!   signing secret shown once; new messages are posted to the URL, and a
+//!   reply is posted back.
+//!
+//! A webhook whose creator left the conversation posts nothing.
+
+mod outgoing;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use domain::integrations::outgoing::{HookDelivery, DELIVERY_LOG};
 use domain::integrations::slack::{Payload, Refusal, HOOK_POSTS_PER_MINUTE};
 use domain::integrations::{
     hook_path, CreatedWebhook, NewWebhook, WebhookInfo, MAX_HOOKS_PER_CONVERSATION, MAX_HOOK_SECRET,
@@ -22,10 +31,12 @@ use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::conversations::{ConversationService, Outgoing};
 use crate::kv::SharedKv;
 use crate::members::Members;
-use crate::store::{NewWebhookRow, Store};
+use crate::store::{NewWebhookRow, OutgoingRow, Store};
 use crate::ServiceError;
 
-/// Incoming webhooks.
+pub use outgoing::{sign, OutgoingConfig};
+
+/// Incoming and outgoing webhooks.
 #[derive(Clone)]
 pub struct WebhookService {
     store: Arc<dyn Store>,
@@ -33,6 +44,7 @@ pub struct WebhookService {
     chat: ConversationService,
     kv: SharedKv,
     audit: AuditService,
+    outbox: Arc<outgoing::Outbox>,
 }
 
 impl WebhookService {
@@ -42,6 +54,7 @@ impl WebhookService {
         members: Members,
         chat: ConversationService,
         kv: SharedKv,
+        notices: &crate::notify::Notices,
     ) -> Self {
         Self {
             audit: AuditService::new(store.clone()),
@@ -49,7 +62,17 @@ impl WebhookService {
             members,
             chat,
             kv,
+            outbox: Arc::new(outgoing::Outbox::new(
+                OutgoingConfig::default(),
+                notices.hooks(),
+            )),
         }
+    }
+
+    /// Sends outgoing webhooks as `config` says.
+    pub fn with_outgoing(mut self, config: OutgoingConfig) -> Self {
+        self.outbox = Arc::new(outgoing::Outbox::new(config, self.outbox.to.clone()));
+        self
     }
 
     /// Succeeds for a group or room `user_id` manages (its owners and
@@ -81,11 +104,12 @@ impl WebhookService {
 
     /// The webhook, if `user_id` manages its conversation.
     async fn managed_hook(&self, user_id: Uuid, id: Uuid) -> Result<WebhookInfo, ServiceError> {
-        let (hook, _) = self
+        let hook = self
             .store
             .webhook(id)
             .await?
-            .ok_or(ServiceError::NotFound("webhook"))?;
+            .ok_or(ServiceError::NotFound("webhook"))?
+            .info;
         self.managed(user_id, hook.conversation_id)
             .await
             .map_err(|err| match err {
@@ -106,7 +130,15 @@ impl WebhookService {
         new: NewWebhook,
     ) -> Result<CreatedWebhook, ServiceError> {
         self.managed(user_id, conversation_id).await?;
+        if let Some(url) = &new.url {
+            self.check_url(url)?;
+        } else if new.trigger_word.is_some() {
+            return Err(ServiceError::Invalid(
+                domain::messages::TRIGGER_NEEDS_URL.to_owned(),
+            ));
+        }
         let (secret, secret_hash) = new_refresh_token();
+        let signing_secret = new.url.is_some().then(|| new_refresh_token().0);
         let simple = Uuid::now_v7().simple().to_string();
         // The time part and some of the random part: unique, and short
         // enough for a username.
@@ -118,6 +150,13 @@ impl WebhookService {
             bot_username: &bot_username,
             secret_hash,
             created_at: Utc::now(),
+            outgoing: new.url.as_ref().zip(signing_secret.as_deref()).map(
+                |(url, signing_secret)| OutgoingRow {
+                    url: url.as_str(),
+                    trigger_word: new.trigger_word.as_ref().map(|w| w.as_str()),
+                    signing_secret,
+                },
+            ),
         };
         let hook = match self
             .store
@@ -135,10 +174,8 @@ impl WebhookService {
             .bot_membership_changed(conversation_id, hook.bot_id, true)
             .await;
         self.record(AuditKind::WebhookCreated, user_id, &hook).await;
-        Ok(CreatedWebhook {
-            path: hook_path(hook.id, &secret),
-            hook,
-        })
+        self.outbox.targets.invalidate(&conversation_id);
+        Ok(created(hook, &secret, signing_secret))
     }
 
     /// A conversation's webhooks (for those who manage it).
@@ -154,18 +191,16 @@ impl WebhookService {
     /// Gives a webhook a new address; the old one stops working.
     #[instrument(skip_all, fields(user = %user_id, hook = %id))]
     pub async fn rotate(&self, user_id: Uuid, id: Uuid) -> Result<CreatedWebhook, ServiceError> {
-        self.managed_hook(user_id, id).await?;
+        let hook = self.managed_hook(user_id, id).await?;
         let (secret, secret_hash) = new_refresh_token();
+        let signing_secret = hook.url.is_some().then(|| new_refresh_token().0);
         let hook = self
             .store
-            .rotate_webhook(id, &secret_hash, Utc::now())
+            .rotate_webhook(id, &secret_hash, signing_secret.as_deref(), Utc::now())
             .await?
             .ok_or(ServiceError::NotFound("webhook"))?;
         self.record(AuditKind::WebhookRotated, user_id, &hook).await;
-        Ok(CreatedWebhook {
-            path: hook_path(hook.id, &secret),
-            hook,
-        })
+        Ok(created(hook, &secret, signing_secret))
     }
 
     /// Deletes a webhook; its bot leaves the conversation, its messages stay.
@@ -181,7 +216,33 @@ impl WebhookService {
             .bot_membership_changed(hook.conversation_id, hook.bot_id, false)
             .await;
         self.record(AuditKind::WebhookDeleted, user_id, &hook).await;
+        self.outbox.targets.invalidate(&hook.conversation_id);
         Ok(hook)
+    }
+
+    /// An outgoing webhook's deliveries, newest first (for those who
+    /// manage its conversation).
+    pub async fn deliveries(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> Result<Vec<HookDelivery>, ServiceError> {
+        let hook = self.managed_hook(user_id, id).await?;
+        if hook.url.is_none() {
+            return Err(ServiceError::Invalid(
+                domain::messages::NOT_AN_OUTGOING_HOOK.to_owned(),
+            ));
+        }
+        Ok(self.store.deliveries(id, DELIVERY_LOG).await?)
+    }
+
+    /// Refuses an outgoing webhook's URL this server may not request.
+    fn check_url(&self, url: &domain::integrations::outgoing::HookUrl) -> Result<(), ServiceError> {
+        url::Url::parse(url.as_str())
+            .ok()
+            .filter(|parsed| self.outbox.config.egress.check(parsed).is_ok())
+            .map(|_| ())
+            .ok_or_else(|| ServiceError::Invalid(domain::messages::HOOK_URL_NOT_ALLOWED.to_owned()))
     }
 
     async fn record(&self, kind: AuditKind, user_id: Uuid, hook: &WebhookInfo) {
@@ -198,14 +259,34 @@ impl WebhookService {
     /// one lookup.
     #[instrument(skip_all, fields(hook = %id))]
     pub async fn check(&self, id: Uuid, secret: &str) -> Result<WebhookInfo, HookError> {
-        let (hook, hash) = self.store.webhook(id).await?.ok_or(Refusal::NoService)?;
+        let stored = self.store.webhook(id).await?.ok_or(Refusal::NoService)?;
         // Hashes are compared: how long a comparison takes tells nothing
-        // of the secret.
-        if secret.len() > MAX_HOOK_SECRET || hash_refresh_token(secret) != hash {
+        // of the secret. An outgoing hook has no address to post to.
+        if secret.len() > MAX_HOOK_SECRET
+            || hash_refresh_token(secret) != stored.secret_hash
+            || stored.info.url.is_some()
+        {
             return Err(Refusal::InvalidToken.into());
         }
-        // Its creator must still be there, and able to sign in; its bot
-        // must still be enabled.
+        let hook = stored.info;
+        self.may_post(&hook).await?;
+        let (posts, window_left) = self
+            .kv
+            .increment(&format!("hook:{id}"), Duration::from_secs(60))
+            .await
+            .map_err(ServiceError::from)?;
+        if posts > HOOK_POSTS_PER_MINUTE {
+            return Err(Refusal::RateLimited {
+                retry_after: window_left.as_secs().max(1),
+            }
+            .into());
+        }
+        Ok(hook)
+    }
+
+    /// Whether a webhook may post: its creator is still in the
+    /// conversation and able to sign in, and its bot still enabled.
+    async fn may_post(&self, hook: &WebhookInfo) -> Result<(), HookError> {
         let creator_in = self
             .members
             .role(hook.conversation_id, hook.creator_id)
@@ -222,18 +303,7 @@ impl WebhookService {
         if !creator_in || !active(hook.creator_id).await? || !active(hook.bot_id).await? {
             return Err(Refusal::ActionProhibited.into());
         }
-        let (posts, window_left) = self
-            .kv
-            .increment(&format!("hook:{id}"), Duration::from_secs(60))
-            .await
-            .map_err(ServiceError::from)?;
-        if posts > HOOK_POSTS_PER_MINUTE {
-            return Err(Refusal::RateLimited {
-                retry_after: window_left.as_secs().max(1),
-            }
-            .into());
-        }
-        Ok(hook)
+        Ok(())
     }
 
     /// Posts what a webhook ([`WebhookService::check`]ed) was sent,
@@ -281,6 +351,16 @@ impl WebhookService {
             }
             Err(err) => Err(err.into()),
         }
+    }
+}
+
+/// What creating or rotating a webhook shows once: an incoming one's
+/// address, an outgoing one's signing secret.
+fn created(hook: WebhookInfo, secret: &str, signing_secret: Option<String>) -> CreatedWebhook {
+    CreatedWebhook {
+        path: hook.url.is_none().then(|| hook_path(hook.id, secret)),
+        signing_secret,
+        hook,
     }
 }
 

@@ -1,0 +1,124 @@
+//! [`DeliveryStore`] on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::integrations::outgoing::HookDelivery;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::SqliteStore;
+use crate::store::deliveries::{status, Attempted, ClaimedDelivery, DeliveryStore, NewDelivery};
+use crate::store::StoreError;
+
+fn delivery_from_row(row: &SqliteRow) -> Result<HookDelivery, StoreError> {
+    Ok(HookDelivery {
+        id: row.try_get("id")?,
+        message_id: row.try_get("message_id")?,
+        status: status(row.try_get("status")?)?,
+        attempts: count(row.try_get::<i64, _>("attempts")?)?,
+        response_status: row
+            .try_get::<Option<i64>, _>("response_status")?
+            .and_then(|s| u16::try_from(s).ok()),
+        error: row.try_get("error")?,
+        created_at: row.try_get("created_at")?,
+        next_at: row.try_get("next_at")?,
+        done_at: row.try_get("done_at")?,
+    })
+}
+
+fn count(n: i64) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("delivery attempts {n}")))
+}
+
+#[async_trait]
+impl DeliveryStore for SqliteStore {
+    async fn queue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        for d in deliveries {
+            sqlx::query(
+                "insert into hook_deliveries (id, hook_id, message_id, payload, next_at, created_at) \
+                 values (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(d.id)
+            .bind(d.hook_id)
+            .bind(d.message_id)
+            .bind(&d.payload)
+            .bind(d.created_at)
+            .bind(d.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        // One writer: the update is the claim.
+        let rows = sqlx::query(
+            "update hook_deliveries set lease_until = ? where id in \
+             (select id from hook_deliveries where status = 'pending' and next_at <= ? \
+              and (lease_until is null or lease_until <= ?) order by next_at limit ?) \
+             returning id, hook_id, payload, attempts",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ClaimedDelivery {
+                    id: row.try_get("id")?,
+                    hook_id: row.try_get("hook_id")?,
+                    payload: row.try_get("payload")?,
+                    attempts: count(row.try_get::<i64, _>("attempts")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_attempt(&self, id: Uuid, attempt: &Attempted) -> Result<(), StoreError> {
+        sqlx::query(
+            "update hook_deliveries set status = ?, attempts = ?, response_status = ?, error = ?, \
+             next_at = ?, done_at = ?, lease_until = null where id = ?",
+        )
+        .bind(attempt.status.as_str())
+        .bind(i64::from(attempt.attempts))
+        .bind(attempt.response_status.map(i64::from))
+        .bind(&attempt.error)
+        .bind(attempt.next_at)
+        .bind(attempt.done_at)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn deliveries(&self, hook_id: Uuid, limit: u32) -> Result<Vec<HookDelivery>, StoreError> {
+        let rows = sqlx::query(
+            "select id, message_id, status, attempts, response_status, error, created_at, \
+             next_at, done_at from hook_deliveries where hook_id = ? \
+             order by created_at desc, id desc limit ?",
+        )
+        .bind(hook_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("delete from hook_deliveries where done_at < ?")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
