@@ -49,8 +49,10 @@ impl HookUrl {
     /// [`BAD_HOOK_URL`].
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let url = raw.trim();
-        let ok = (url.starts_with("https://") || url.starts_with("http://"))
-            && url.len() > "https://".len()
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        let ok = rest.is_some_and(|rest| !rest.is_empty())
             && url.chars().count() <= Self::MAX
             && !url.chars().any(|c| c.is_whitespace() || c.is_control());
         ok.then(|| Self(url.to_owned())).ok_or(BAD_HOOK_URL)

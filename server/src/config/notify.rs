@@ -1,7 +1,7 @@
 //! Notifications: Web Push (`CHATSPHERE_VAPID_PRIVATE_KEY`,
 //! `CHATSPHERE_VAPID_SUBJECT`, `CHATSPHERE_PUSH_DELAY`), the addresses
-//! outgoing requests may reach besides public ones
-//! (`CHATSPHERE_OUTBOUND_ALLOW`), the wait before an outgoing webhook's
+//! push requests and outgoing webhooks may reach besides public ones
+//! (`CHATSPHERE_OUTBOUND_ALLOW`, `CHATSPHERE_HOOK_ALLOW`), the wait before an outgoing webhook's
 //! first retry (`CHATSPHERE_HOOK_RETRY`), and the email of what was missed
 //! (`CHATSPHERE_SMTP_URL`, `CHATSPHERE_SMTP_FROM`,
 //! `CHATSPHERE_EMAIL_NOTIFY_AFTER`).
@@ -26,8 +26,11 @@ pub struct NotifySettings {
     pub vapid_subject: String,
     /// How long a push waits for the reader to turn up elsewhere.
     pub push_delay: Duration,
-    /// Networks outgoing requests may reach although not public.
+    /// Networks push requests may reach although not public.
     pub outbound_allow: Vec<IpNet>,
+    /// Networks outgoing webhooks may reach although not public (their
+    /// own list: group owners choose their URLs).
+    pub hook_allow: Vec<IpNet>,
     /// The wait after an outgoing webhook's first failed attempt.
     pub hook_retry: Duration,
     /// The SMTP server; `None`: no email.
@@ -91,24 +94,8 @@ pub(super) fn from_lookup(
             })?,
         None => Duration::from_secs(5),
     };
-    let outbound_allow = match get("CHATSPHERE_OUTBOUND_ALLOW") {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(|n| {
-                n.parse::<IpNet>()
-                    .or_else(|_| n.parse::<std::net::IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        invalid(
-                            "CHATSPHERE_OUTBOUND_ALLOW",
-                            format!("expected networks such as 10.0.0.0/8 or 127.0.0.1, separated by commas (not {n:?})"),
-                        )
-                    })
-            })
-            .collect::<Result<_, _>>()?,
-        None => Vec::new(),
-    };
+    let outbound_allow = networks(get, "CHATSPHERE_OUTBOUND_ALLOW")?;
+    let hook_allow = networks(get, "CHATSPHERE_HOOK_ALLOW")?;
     let hook_retry = match get("CHATSPHERE_HOOK_RETRY") {
         Some(raw) => raw
             .parse::<f64>()
@@ -168,11 +155,39 @@ pub(super) fn from_lookup(
         vapid_subject,
         push_delay,
         outbound_allow,
+        hook_allow,
         hook_retry,
         smtp_url,
         smtp_from,
         email_after,
     })
+}
+
+/// Networks listed in `name` (`10.0.0.0/8, 127.0.0.1`); none if unset.
+fn networks(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(list) = get(name) else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            n.parse::<IpNet>()
+                .or_else(|_| n.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        name,
+                        format!(
+                            "expected networks such as 10.0.0.0/8 or 127.0.0.1, separated by commas (not {:?})",
+                            n.chars().take(40).collect::<String>()
+                        ),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// Seconds, or a number with `s`, `m`, `h` or `d`; from 1 s to 7 days.

@@ -145,6 +145,9 @@ fn notification_settings_are_checked() {
         ("CHATSPHERE_PUSH_DELAY", "-1"),
         ("CHATSPHERE_PUSH_DELAY", "3601"),
         ("CHATSPHERE_OUTBOUND_ALLOW", "10.0.0.0/8, intranet"),
+        ("CHATSPHERE_HOOK_ALLOW", "localhost"),
+        ("CHATSPHERE_HOOK_RETRY", "0"),
+        ("CHATSPHERE_HOOK_RETRY", "soon"),
         ("CHATSPHERE_SMTP_URL", "http://mail.example.com"),
         ("CHATSPHERE_SMTP_FROM", "not an address"),
         ("CHATSPHERE_EMAIL_NOTIFY_AFTER", "0"),
@@ -162,6 +165,7 @@ fn notification_settings_are_checked() {
     let (config, _) = load(&[
         ("CHATSPHERE_DATA_DIR", dir.path().to_str().unwrap()),
         ("CHATSPHERE_OUTBOUND_ALLOW", "10.0.0.0/8, 127.0.0.1"),
+        ("CHATSPHERE_HOOK_RETRY", "2.5"),
         ("CHATSPHERE_PUSH_DELAY", "0"),
         ("CHATSPHERE_EMAIL_NOTIFY_AFTER", "2h"),
         (
@@ -171,6 +175,8 @@ fn notification_settings_are_checked() {
     ])
     .unwrap();
     assert_eq!(config.notify.outbound_allow.len(), 2);
+    assert!(config.notify.hook_allow.is_empty(), "a list of its own");
+    assert_eq!(config.notify.hook_retry, std::time::Duration::from_millis(2500));
     assert_eq!(config.notify.push_delay, std::time::Duration::ZERO);
     assert_eq!(
         config.notify.email_after,

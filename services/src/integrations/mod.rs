@@ -270,6 +270,13 @@ impl WebhookService {
         }
         let hook = stored.info;
         self.may_post(&hook).await?;
+        self.within_budget(id).await?;
+        Ok(hook)
+    }
+
+    /// Counts a post of the webhook's against its budget
+    /// ([`HOOK_POSTS_PER_MINUTE`]); refused past it.
+    async fn within_budget(&self, id: Uuid) -> Result<(), HookError> {
         let (posts, window_left) = self
             .kv
             .increment(&format!("hook:{id}"), Duration::from_secs(60))
@@ -281,17 +288,16 @@ impl WebhookService {
             }
             .into());
         }
-        Ok(hook)
+        Ok(())
     }
 
-    /// Whether a webhook may post: its creator is still in the
-    /// conversation and able to sign in, and its bot still enabled.
+    /// Whether a webhook may post (or send): its creator is still in the
+    /// conversation and able to sign in, and its bot still in it and
+    /// enabled.
     async fn may_post(&self, hook: &WebhookInfo) -> Result<(), HookError> {
-        let creator_in = self
-            .members
-            .role(hook.conversation_id, hook.creator_id)
-            .await?
-            .is_some();
+        let member = |id| self.members.role(hook.conversation_id, id);
+        let both_in =
+            member(hook.creator_id).await?.is_some() && member(hook.bot_id).await?.is_some();
         let active = |id| async move {
             Ok::<_, ServiceError>(
                 self.store
@@ -300,7 +306,7 @@ impl WebhookService {
                     .is_some_and(|u| !u.is_disabled()),
             )
         };
-        if !creator_in || !active(hook.creator_id).await? || !active(hook.bot_id).await? {
+        if !both_in || !active(hook.creator_id).await? || !active(hook.bot_id).await? {
             return Err(Refusal::ActionProhibited.into());
         }
         Ok(())

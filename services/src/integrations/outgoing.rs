@@ -25,10 +25,9 @@ use domain::integrations::outgoing::{
 };
 use domain::integrations::slack::Payload;
 use domain::ChatMessage;
-use futures_util::future::join_all;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use uuid::Uuid;
 
 use super::{HookError, WebhookService};
@@ -36,13 +35,20 @@ use crate::egress::{Egress, EgressError};
 use crate::store::{Attempted, ClaimedDelivery, NewDelivery};
 use crate::ServiceError;
 
-/// Deliveries claimed at once by one sender.
-const CLAIM: u32 = 16;
+/// Deliveries one process sends at once.
+const SENDING: usize = 16;
+/// How often ended deliveries older than [`KEEP`] are forgotten, and how
+/// many at a time.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+const PRUNE_BATCH: u32 = 1000;
 /// Messages waiting for the dispatcher before new ones are dropped (their
 /// deliveries are lost; counted in `chatsphere_hook_messages_dropped_total`).
 const QUEUE: usize = 4096;
 /// How long ended deliveries stay in the log.
 const KEEP: Duration = Duration::from_secs(7 * 86_400);
+/// What the log says when this server, not the receiver, failed (the
+/// details go to the server's log, not to the hook's managers).
+const UNAVAILABLE: &str = "the server could not proceed; tried again later";
 /// How long a conversation's outgoing hooks are remembered by a process.
 /// A hook created on another process is used by this one within it.
 const TARGETS_TTL: Duration = Duration::from_secs(30);
@@ -233,40 +239,79 @@ impl WebhookService {
         }
     }
 
-    /// Claims and sends due deliveries, forever.
+    /// Claims and sends due deliveries, forever: up to [`SENDING`] at once,
+    /// a new one claimed as soon as one ends (a slow receiver holds one
+    /// slot, not the others).
     async fn send_loop(self) {
         let config = &self.outbox.config;
-        // Long enough for the request and the recording of its outcome.
+        // Long enough for the request, a reply and the recording.
         let lease = chrono::Duration::from_std(config.timeout * 3)
             .unwrap_or_else(|_| chrono::Duration::seconds(60));
+        let slots = Arc::new(Semaphore::new(SENDING));
         let mut pruned = Instant::now();
         loop {
-            let now = Utc::now();
-            match self.store.claim_deliveries(now, now + lease, CLAIM).await {
-                Ok(claimed) if !claimed.is_empty() => {
-                    join_all(claimed.into_iter().map(|d| self.attempt(d))).await;
-                    continue;
-                }
-                Ok(_) => {}
-                Err(err) => tracing::warn!(error = %err, "outgoing webhook deliveries not claimed"),
-            }
-            if pruned.elapsed() > Duration::from_secs(600) {
+            if pruned.elapsed() > PRUNE_EVERY {
                 pruned = Instant::now();
-                let before = Utc::now() - chrono::Duration::from_std(KEEP).unwrap_or_default();
-                if let Err(err) = self.store.prune_deliveries(before).await {
-                    tracing::warn!(error = %err, "old webhook deliveries not pruned");
-                }
+                self.prune().await;
             }
-            tokio::select! {
-                () = self.outbox.wake.notified() => {}
-                () = tokio::time::sleep(config.poll_every) => {}
+            // Wait for a free slot, then claim as many as are free.
+            let Ok(first) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let free = u32::try_from(slots.available_permits() + 1).unwrap_or(1);
+            let now = Utc::now();
+            let claimed = match self.store.claim_deliveries(now, now + lease, free).await {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(error = %err, "outgoing webhook deliveries not claimed");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                drop(first);
+                tokio::select! {
+                    () = self.outbox.wake.notified() => {}
+                    () = tokio::time::sleep(config.poll_every) => {}
+                }
+                continue;
+            }
+            let mut first = Some(first);
+            for delivery in claimed {
+                let permit = match first.take() {
+                    Some(permit) => permit,
+                    None => match slots.clone().try_acquire_owned() {
+                        Ok(permit) => permit,
+                        // Cannot happen: as many were claimed as were free.
+                        Err(_) => break,
+                    },
+                };
+                let service = self.clone();
+                tokio::spawn(async move {
+                    service.attempt(delivery).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+
+    /// Forgets deliveries that ended long ago, a bounded batch at a time.
+    async fn prune(&self) {
+        let before = Utc::now() - chrono::Duration::from_std(KEEP).unwrap_or_default();
+        loop {
+            match self.store.prune_deliveries(before, PRUNE_BATCH).await {
+                Ok(n) if n == u64::from(PRUNE_BATCH) => tokio::task::yield_now().await,
+                Ok(_) => return,
+                Err(err) => {
+                    tracing::warn!(error = %err, "old webhook deliveries not pruned");
+                    return;
+                }
             }
         }
     }
 
     /// One attempt at a delivery, recorded.
     async fn attempt(&self, delivery: ClaimedDelivery) {
-        let attempts = delivery.attempts.saturating_add(1);
+        let attempts = delivery.attempts;
         let outcome = self.deliver(&delivery).await;
         let now = Utc::now();
         let record = match outcome {
@@ -275,7 +320,6 @@ impl WebhookService {
                     .increment(1);
                 Attempted {
                     status: DeliveryStatus::Delivered,
-                    attempts,
                     response_status: Some(status),
                     error: note,
                     next_at: None,
@@ -294,7 +338,6 @@ impl WebhookService {
                     .min(Duration::from_secs(3600));
                 Attempted {
                     status: DeliveryStatus::Pending,
-                    attempts,
                     response_status: status,
                     error: Some(error),
                     next_at: Some(now + chrono::Duration::from_std(wait).unwrap_or_default()),
@@ -306,7 +349,6 @@ impl WebhookService {
                     .increment(1);
                 Attempted {
                     status: DeliveryStatus::Failed,
-                    attempts,
                     response_status: status,
                     error: Some(error),
                     next_at: None,
@@ -314,7 +356,11 @@ impl WebhookService {
                 }
             }
         };
-        if let Err(err) = self.store.record_attempt(delivery.id, &record).await {
+        if let Err(err) = self
+            .store
+            .record_attempt(delivery.id, delivery.lease_until, &record)
+            .await
+        {
             // The lease runs out and the delivery is tried again.
             tracing::warn!(error = %err, delivery = %delivery.id, "webhook delivery outcome not recorded");
         }
@@ -329,11 +375,12 @@ impl WebhookService {
             Ok(Some(stored)) => stored,
             Ok(None) => return fail("the webhook was deleted"),
             Err(err) => {
+                tracing::warn!(error = %err, "webhook not read for a delivery");
                 return Outcome::Retry {
                     status: None,
-                    error: format!("database: {err}"),
+                    error: UNAVAILABLE.to_owned(),
                     after: None,
-                }
+                };
             }
         };
         let (Some(url), Some(secret)) = (&stored.info.url, &stored.signing_secret) else {
@@ -343,11 +390,12 @@ impl WebhookService {
             Ok(()) => {}
             Err(HookError::Refused(refusal)) => return fail(refusal.code()),
             Err(HookError::Service(err)) => {
+                tracing::warn!(error = %err, "webhook's permission not checked for a delivery");
                 return Outcome::Retry {
                     status: None,
-                    error: err.to_string(),
+                    error: UNAVAILABLE.to_owned(),
                     after: None,
-                }
+                };
             }
         }
         let checked = url::Url::parse(url)
@@ -450,12 +498,18 @@ impl WebhookService {
         if payload.to_markdown().trim().is_empty() {
             return None;
         }
+        if let Err(HookError::Refused(refusal)) = self.within_budget(hook.id).await {
+            return Some(format!("reply not posted: {}", refusal.code()));
+        }
         match self.post(hook, &payload).await {
             Ok(_) => None,
             Err(HookError::Refused(refusal)) => {
                 Some(format!("reply not posted: {}", refusal.code()))
             }
-            Err(HookError::Service(err)) => Some(format!("reply not posted: {err}")),
+            Err(HookError::Service(err)) => {
+                tracing::warn!(error = %err, "a webhook's reply was not posted");
+                Some(format!("reply not posted: {UNAVAILABLE}"))
+            }
         }
     }
 }

@@ -33,8 +33,11 @@ pub struct ClaimedDelivery {
     pub hook_id: Uuid,
     /// The JSON body to post.
     pub payload: String,
-    /// Attempts made before this one.
+    /// Attempts made, this one included (counted when claimed, so an
+    /// attempt that never finishes still counts).
     pub attempts: u32,
+    /// The claim's lease: the outcome is recorded only while it holds.
+    pub lease_until: DateTime<Utc>,
 }
 
 /// What an attempt came to.
@@ -42,8 +45,6 @@ pub struct ClaimedDelivery {
 pub struct Attempted {
     /// Where the delivery now stands.
     pub status: DeliveryStatus,
-    /// Attempts made, this one included.
-    pub attempts: u32,
     /// The answer's HTTP status, if one came.
     pub response_status: Option<u16>,
     /// What went wrong, or what became of a reply.
@@ -61,8 +62,8 @@ pub trait DeliveryStore: Send + Sync {
     async fn queue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
 
     /// Claims up to `limit` pending deliveries due at `now` that no live
-    /// lease holds, leasing them until `lease_until`; a delivery is never
-    /// claimed by two senders at once.
+    /// lease holds, leasing them until `lease_until` and counting the
+    /// attempt; a delivery is never claimed by two senders at once.
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -70,14 +71,22 @@ pub trait DeliveryStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
-    /// Records an attempt and releases the lease.
-    async fn record_attempt(&self, id: Uuid, attempt: &Attempted) -> Result<(), StoreError>;
+    /// Records an attempt and releases the lease, if the claim's lease
+    /// (`lease_until`) still holds it (a sender whose lease ran out, and
+    /// whose delivery another claimed, records nothing). An ended
+    /// delivery's body is forgotten.
+    async fn record_attempt(
+        &self,
+        id: Uuid,
+        lease_until: DateTime<Utc>,
+        attempt: &Attempted,
+    ) -> Result<(), StoreError>;
 
     /// A hook's deliveries, newest first, at most `limit`.
     async fn deliveries(&self, hook_id: Uuid, limit: u32) -> Result<Vec<HookDelivery>, StoreError>;
 
-    /// Forgets deliveries that ended before `before`; how many.
-    async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Forgets up to `limit` deliveries that ended before `before`; how many.
+    async fn prune_deliveries(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, StoreError>;
 }
 
 /// The status column read back.

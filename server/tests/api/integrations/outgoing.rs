@@ -1,7 +1,8 @@
 //! Outgoing webhooks: a conversation's new messages posted, signed, to a
 //! receiver on loopback (allowed by `CHATSPHERE_OUTBOUND_ALLOW`), its reply
 //! posted back; retries with back-off, failures given up, the delivery log;
-//! no requests to addresses the operator did not allow (SSRF), nothing sent
+//! no requests to addresses the operator did not allow (SSRF; the push
+//! services' allowance is not the hooks'), nothing sent
 //! for a hook whose creator left, nothing for a bot's message.
 
 use std::collections::VecDeque;
@@ -156,7 +157,7 @@ fn verify(secret: &str, received: &Received, now: i64) -> Result<(), &'static st
 
 async fn app() -> TestApp {
     TestApp::spawn_configured(&[
-        ("CHATSPHERE_OUTBOUND_ALLOW", "127.0.0.1/32"),
+        ("CHATSPHERE_HOOK_ALLOW", "127.0.0.1/32"),
         ("CHATSPHERE_HOOK_RETRY", "0.1"),
     ])
     .await
@@ -312,6 +313,14 @@ async fn new_messages_are_posted_signed_and_a_reply_comes_back_from_the_bot() {
     assert_eq!(receiver.wait_for("echo", 1).await.len(), 1);
     let echo_log = settled(&app, &ann, every["hook"]["id"].as_str().unwrap()).await;
     assert_eq!(echo_log[0]["status"], "delivered");
+    assert!(echo_log[0]["error"].is_null(), "{echo_log:?}");
+    // The echo was posted, by the bot…
+    let history = group_history(&app, &ann, &group).await;
+    let echo = history
+        .iter()
+        .find(|m| m["body"] == "echo")
+        .expect("echo posted");
+    assert_eq!(echo["sender_id"], every["hook"]["bot_id"]);
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(
         receiver.received("echo").len(),
@@ -385,8 +394,13 @@ async fn failures_are_retried_with_growing_waits_then_given_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_allowed_addresses_are_requested_and_a_creator_who_left_sends_nothing() {
-    // No CHATSPHERE_OUTBOUND_ALLOW: loopback and private networks are out.
-    let strict = TestApp::spawn_configured(&[("CHATSPHERE_HOOK_RETRY", "0.1")]).await;
+    // No CHATSPHERE_HOOK_ALLOW: loopback and private networks are out,
+    // whatever push services may reach.
+    let strict = TestApp::spawn_configured(&[
+        ("CHATSPHERE_HOOK_RETRY", "0.1"),
+        ("CHATSPHERE_OUTBOUND_ALLOW", "127.0.0.0/8, 10.0.0.0/8"),
+    ])
+    .await;
     let receiver = Receiver::start().await;
     let ann = user(&strict, "ann").await;
     let group = crate::groups::new_group(&strict, &ann, "ops", &[]).await;

@@ -61,11 +61,11 @@ impl DeliveryStore for PgStore {
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         // Rows another process is claiming are skipped, not waited for.
         let rows = sqlx::query(
-            "update hook_deliveries set lease_until = $1 where id in \
+            "update hook_deliveries set lease_until = $1, attempts = attempts + 1 where id in \
              (select id from hook_deliveries where status = 'pending' and next_at <= $2 \
               and (lease_until is null or lease_until <= $2) order by next_at limit $3 \
               for update skip locked) \
-             returning id, hook_id, payload, attempts",
+             returning id, hook_id, payload, attempts, lease_until",
         )
         .bind(lease_until)
         .bind(now)
@@ -79,23 +79,31 @@ impl DeliveryStore for PgStore {
                     hook_id: row.try_get("hook_id")?,
                     payload: row.try_get("payload")?,
                     attempts: count(row.try_get::<i32, _>("attempts")?)?,
+                    lease_until: row.try_get("lease_until")?,
                 })
             })
             .collect()
     }
 
-    async fn record_attempt(&self, id: Uuid, attempt: &Attempted) -> Result<(), StoreError> {
+    async fn record_attempt(
+        &self,
+        id: Uuid,
+        lease_until: DateTime<Utc>,
+        attempt: &Attempted,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "update hook_deliveries set status = $1, attempts = $2, response_status = $3, \
-             error = $4, next_at = $5, done_at = $6, lease_until = null where id = $7",
+            "update hook_deliveries set status = $1, response_status = $2, error = $3, \
+             next_at = $4, done_at = $5, lease_until = null, \
+             payload = case when $5 is null then payload else '' end \
+             where id = $6 and lease_until = $7",
         )
         .bind(attempt.status.as_str())
-        .bind(i32::try_from(attempt.attempts).unwrap_or(i32::MAX))
         .bind(attempt.response_status.map(i32::from))
         .bind(&attempt.error)
         .bind(attempt.next_at)
         .bind(attempt.done_at)
         .bind(id)
+        .bind(lease_until)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -114,11 +122,15 @@ impl DeliveryStore for PgStore {
         rows.iter().map(delivery_from_row).collect()
     }
 
-    async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("delete from hook_deliveries where done_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
+    async fn prune_deliveries(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "delete from hook_deliveries where id in \
+             (select id from hook_deliveries where done_at < $1 limit $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 }

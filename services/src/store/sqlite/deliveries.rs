@@ -61,10 +61,10 @@ impl DeliveryStore for SqliteStore {
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         // One writer: the update is the claim.
         let rows = sqlx::query(
-            "update hook_deliveries set lease_until = ? where id in \
+            "update hook_deliveries set lease_until = ?, attempts = attempts + 1 where id in \
              (select id from hook_deliveries where status = 'pending' and next_at <= ? \
               and (lease_until is null or lease_until <= ?) order by next_at limit ?) \
-             returning id, hook_id, payload, attempts",
+             returning id, hook_id, payload, attempts, lease_until",
         )
         .bind(lease_until)
         .bind(now)
@@ -79,23 +79,32 @@ impl DeliveryStore for SqliteStore {
                     hook_id: row.try_get("hook_id")?,
                     payload: row.try_get("payload")?,
                     attempts: count(row.try_get::<i64, _>("attempts")?)?,
+                    lease_until: row.try_get("lease_until")?,
                 })
             })
             .collect()
     }
 
-    async fn record_attempt(&self, id: Uuid, attempt: &Attempted) -> Result<(), StoreError> {
+    async fn record_attempt(
+        &self,
+        id: Uuid,
+        lease_until: DateTime<Utc>,
+        attempt: &Attempted,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "update hook_deliveries set status = ?, attempts = ?, response_status = ?, error = ?, \
-             next_at = ?, done_at = ?, lease_until = null where id = ?",
+            "update hook_deliveries set status = ?, response_status = ?, error = ?, next_at = ?, \
+             done_at = ?, lease_until = null, \
+             payload = case when ? is null then payload else '' end \
+             where id = ? and lease_until = ?",
         )
         .bind(attempt.status.as_str())
-        .bind(i64::from(attempt.attempts))
         .bind(attempt.response_status.map(i64::from))
         .bind(&attempt.error)
         .bind(attempt.next_at)
         .bind(attempt.done_at)
+        .bind(attempt.done_at)
         .bind(id)
+        .bind(lease_until)
         .execute(&self.writer)
         .await?;
         Ok(())
@@ -114,11 +123,15 @@ impl DeliveryStore for SqliteStore {
         rows.iter().map(delivery_from_row).collect()
     }
 
-    async fn prune_deliveries(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("delete from hook_deliveries where done_at < ?")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
+    async fn prune_deliveries(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "delete from hook_deliveries where id in \
+             (select id from hook_deliveries where done_at < ? limit ?)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.writer)
+        .await?;
         Ok(done.rows_affected())
     }
 }
