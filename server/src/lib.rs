@@ -20,6 +20,7 @@ pub mod extract;
 pub mod mail;
 pub mod metrics;
 pub mod middleware;
+pub mod migrate_db;
 pub mod notify;
 pub mod openapi;
 pub mod routes;

@@ -17,6 +17,10 @@ fn main() -> ExitCode {
         eprintln!("public key (browsers subscribe with it): {}", key.public());
         return ExitCode::SUCCESS;
     }
+    if std::env::args().nth(1).as_deref() == Some("migrate-db") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        return server::migrate_db::run(&args);
+    }
     // A missing .env is normal; real environment variables win over it.
     let _ = dotenvy::dotenv();
     let (config, warnings) = match Config::from_env() {

@@ -176,7 +176,10 @@ fn notification_settings_are_checked() {
     .unwrap();
     assert_eq!(config.notify.outbound_allow.len(), 2);
     assert!(config.notify.hook_allow.is_empty(), "a list of its own");
-    assert_eq!(config.notify.hook_retry, std::time::Duration::from_millis(2500));
+    assert_eq!(
+        config.notify.hook_retry,
+        std::time::Duration::from_millis(2500)
+    );
     assert_eq!(config.notify.push_delay, std::time::Duration::ZERO);
     assert_eq!(
         config.notify.email_after,

@@ -28,6 +28,7 @@ mod markup;
 mod mentions;
 mod message_changes;
 mod metrics;
+mod migrate;
 mod nginx;
 mod no_store;
 mod notifications;

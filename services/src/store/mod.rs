@@ -16,6 +16,7 @@ pub mod files;
 pub mod identities;
 pub mod integrations;
 pub mod mentions;
+pub mod migrate;
 pub mod notify;
 mod postgres;
 pub mod receipts;

@@ -82,6 +82,11 @@ impl PgStore {
         })
     }
 
+    /// Its connections (for the migration from SQLite).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// The same store, searching with other windows (tests, tuning).
     pub fn with_search_windows(self, search_windows: SearchWindows) -> Self {
         Self {

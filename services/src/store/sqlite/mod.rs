@@ -86,6 +86,11 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The reading connections (for the migration to PostgreSQL).
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Opens (creating if missing) the database at `url` (`sqlite://path/to/file.db`)
     /// and applies migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
