@@ -74,6 +74,8 @@ export default defineConfig({
       CHATSPHERE_RATE_LIMIT_AUTH: "100000/min",
       // The admin of the admin spec, whichever spec registers the first account.
       CHATSPHERE_ADMINS: "e2e_admin",
+      // Outgoing webhooks may reach the specs' local receivers.
+      CHATSPHERE_HOOK_ALLOW: "127.0.0.1/32",
       OIDC_ISSUER: oidcIssuer,
       OIDC_CLIENT_ID: "chatsphere-e2e",
       OIDC_CLIENT_SECRET: "chatsphere-e2e-secret",

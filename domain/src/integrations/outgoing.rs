@@ -191,9 +191,11 @@ pub struct HookDelivery {
     pub message_id: Uuid,
     /// Where it stands.
     pub status: DeliveryStatus,
-    /// Attempts made so far.
+    /// Attempts made so far (at most [`MAX_ATTEMPTS`]).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 5))]
     pub attempts: u32,
     /// The HTTP status of the last answer, if one came.
+    #[cfg_attr(feature = "openapi", schema(minimum = 100, maximum = 599))]
     pub response_status: Option<u16>,
     /// What went wrong last (or what became of a reply), if anything.
     pub error: Option<String>,

@@ -97,7 +97,14 @@ use utoipa::OpenApi;
         crate::routes::export::my_export,
         crate::routes::export::conversation_export,
     ),
-    components(schemas(crate::error::Problem, domain::Email, domain::DisplayName, domain::AvatarUrl)),
+    components(schemas(
+        crate::error::Problem,
+        domain::Email,
+        domain::DisplayName,
+        domain::AvatarUrl,
+        // What an outgoing webhook posts to its URL (not an answer of this API).
+        domain::integrations::outgoing::OutgoingPayload,
+    )),
     modifiers(&BearerAuth, &CommonStatuses),
     tags(
         (name = "auth", description = "Accounts, tokens and sessions"),

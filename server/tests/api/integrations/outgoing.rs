@@ -513,3 +513,23 @@ async fn only_allowed_addresses_are_requested_and_a_creator_who_left_sends_nothi
     assert_eq!(log[0]["error"], "action_prohibited");
     assert_eq!(receiver.received("left").len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_document_states_the_delivery_bounds_and_the_payload() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let schemas = &doc["components"]["schemas"];
+    // Utoipa takes literals only: the literal is checked against the rule.
+    assert_eq!(
+        schemas["HookDelivery"]["properties"]["attempts"]["maximum"],
+        domain::integrations::outgoing::MAX_ATTEMPTS
+    );
+    assert_eq!(
+        schemas["HookDelivery"]["properties"]["response_status"]["maximum"],
+        599
+    );
+    assert!(schemas["OutgoingPayload"]["properties"]["trigger_word"].is_object());
+    assert!(schemas["HookUrl"]["pattern"].is_string());
+    assert!(schemas["TriggerWord"]["pattern"].is_string());
+    assert!(doc["paths"]["/api/v1/webhooks/{id}/deliveries"]["get"].is_object());
+}
