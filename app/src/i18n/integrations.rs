@@ -52,6 +52,8 @@ pub struct IntegrationTexts {
     pub no_hooks: &'static str,
     /// Gives a webhook a new address.
     pub rotate: &'static str,
+    /// Gives an outgoing webhook a new signing secret.
+    pub rotate_secret: &'static str,
     /// Deletes a webhook.
     pub delete: &'static str,
     /// After deleting.
@@ -107,8 +109,8 @@ static EN: IntegrationTexts = IntegrationTexts {
     needs_script: "Showing a new secret needs JavaScript; nothing was created.",
     hooks_heading: "Webhooks",
     hooks_intro: "Anything that can post Slack's incoming-webhook JSON (CI, monitoring, scripts) can post here through a webhook's address. Give a URL to make an outgoing webhook instead: new messages are posted to it, signed, and its reply comes back here. Either way, messages come from the webhook's own bot.",
-    hook_url: "Outgoing URL (optional)",
-    hook_url_hint: "https://… — leave empty for an incoming webhook",
+    hook_url: "Outgoing URL (empty for an incoming webhook)",
+    hook_url_hint: "https://…",
     trigger_word: "Trigger word (optional)",
     signing_secret: "Its signing secret (the key of X-ChatSphere-Signature):",
     deliveries: "Deliveries",
@@ -118,6 +120,7 @@ static EN: IntegrationTexts = IntegrationTexts {
     create_hook: "Create webhook",
     no_hooks: "No webhooks yet.",
     rotate: "New address",
+    rotate_secret: "New signing secret",
     delete: "Delete",
     deleted: "Deleted.",
     hooks_link: "Webhooks",
@@ -149,8 +152,8 @@ static ZH_CN: IntegrationTexts = IntegrationTexts {
     needs_script: "显示新的密钥需要 JavaScript；未创建任何内容。",
     hooks_heading: "Webhook",
     hooks_intro: "任何能发送 Slack 传入 Webhook JSON 的程序（CI、监控、脚本）都可以通过 Webhook 地址在这里发消息。填写地址则创建外发 Webhook：新消息会带签名发送到该地址，对方的回复会发回这里。两种 Webhook 的消息都来自它自己的机器人。",
-    hook_url: "外发地址（可选）",
-    hook_url_hint: "https://…——留空则创建传入 Webhook",
+    hook_url: "外发地址（留空则为传入 Webhook）",
+    hook_url_hint: "https://…",
     trigger_word: "触发词（可选）",
     signing_secret: "它的签名密钥（X-ChatSphere-Signature 的密钥）：",
     deliveries: "投递记录",
@@ -160,6 +163,7 @@ static ZH_CN: IntegrationTexts = IntegrationTexts {
     create_hook: "创建 Webhook",
     no_hooks: "还没有 Webhook。",
     rotate: "更换地址",
+    rotate_secret: "更换签名密钥",
     delete: "删除",
     deleted: "已删除。",
     hooks_link: "Webhook",

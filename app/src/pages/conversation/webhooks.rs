@@ -209,11 +209,13 @@ fn Webhooks(conversation_id: Uuid) -> impl IntoView {
                             <ul class="token-list">
                                 {list.into_iter().map(|hook| {
                                     let label = hook.name.clone();
+                                    let outgoing = hook.url.is_some();
+                                    let rotate_text = if outgoing { t.rotate_secret } else { t.rotate };
                                     view! {
                                     <li class="token webhook" data-name=label>
                                         <strong>{hook.name}</strong>
                                         {hook.url.clone().map(|url| view! {
-                                            <span class="muted hook-url">" → "{url}</span>
+                                            <span class="muted hook-url">{url}</span>
                                         })}
                                         {hook.trigger_word.clone().map(|word| view! {
                                             <code class="trigger">{word}</code>
@@ -221,14 +223,16 @@ fn Webhooks(conversation_id: Uuid) -> impl IntoView {
                                         <ActionForm action=rotate attr:class="inline-form">
                                             <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
                                             <input type="hidden" name="id" value=hook.id.to_string()/>
-                                            <button class="link-button" type="submit">{t.rotate}</button>
+                                            <button class="link-button" type="submit">
+                                                {rotate_text}
+                                            </button>
                                         </ActionForm>
                                         <ActionForm action=remove attr:class="inline-form">
                                             <input type="hidden" name="conversation_id" value=conversation_id.to_string()/>
                                             <input type="hidden" name="id" value=hook.id.to_string()/>
                                             <button class="link-button danger" type="submit">{t.delete}</button>
                                         </ActionForm>
-                                        {hook.url.is_some().then(|| view! { <DeliveryLog id=hook.id/> })}
+                                        {outgoing.then(|| view! { <DeliveryLog id=hook.id/> })}
                                     </li>
                                     }
                                 }).collect_view()}
