@@ -39,8 +39,21 @@ async fn view(app: &TestApp, who: &User) -> Value {
         assert_eq!(status, 200, "{page}");
         histories.insert(id.to_owned(), page["messages"].clone());
     }
-    let (status, found) = call(app, who, Method::GET, "/api/v1/search?q=lantern", None).await;
-    assert_eq!(status, 200, "{found}");
+    let mut searches = Vec::new();
+    for query in ["lantern", "has:link"] {
+        let (status, found) = call(
+            app,
+            who,
+            Method::GET,
+            &format!("/api/v1/search?q={query}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{found}");
+        searches.push(found);
+    }
+    let links = searches.pop().unwrap();
+    let found = searches.pop().unwrap();
     // Found the same messages (each backend ranks in its own way).
     let mut hits: Vec<String> = found["messages"]
         .as_array()
@@ -50,7 +63,14 @@ async fn view(app: &TestApp, who: &User) -> Value {
         .collect();
     hits.sort();
     assert!(!hits.is_empty(), "the search finds something: {found}");
-    let mut seen = json!({"conversations": list, "histories": histories, "search": hits});
+    let links: Vec<&str> = links["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["id"].as_str().unwrap())
+        .collect();
+    let mut seen =
+        json!({"conversations": list, "histories": histories, "search": hits, "links": links});
     to_micros(&mut seen);
     seen
 }
@@ -226,7 +246,7 @@ async fn a_sqlite_deployment_moves_to_postgres_and_everyone_sees_what_they_saw()
     let from = format!("sqlite://{}", copy.display());
     let (to, name) = crate::support::create_pg_database(&admin).await;
 
-    // Interrupted after three batches, then resumed by the command.
+    // Interrupted in the middle of the messages, then resumed by the command.
     let mut batches = 0;
     let stopped = sqlite_to_postgres(
         &from,
@@ -235,11 +255,12 @@ async fn a_sqlite_deployment_moves_to_postgres_and_everyone_sees_what_they_saw()
             batch: 5,
             force: false,
         },
+        // In the middle of the messages (19 of them, 5 a batch).
         |step| {
-            if matches!(step, Progress::Copied { done, .. } if *done > 0) {
+            if matches!(step, Progress::Copied { table, done, .. } if table == "messages" && *done > 0) {
                 batches += 1;
             }
-            if batches == 3 {
+            if batches == 2 {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
@@ -256,19 +277,6 @@ async fn a_sqlite_deployment_moves_to_postgres_and_everyone_sees_what_they_saw()
     assert!(err.contains("resuming"), "{err}");
     assert!(err.contains("messages: "), "progress is shown: {err}");
     assert!(out.contains("verified"), "{out}");
-    // Again: the target holds data now.
-    let (ok, _, err) = migrate_db(&["--from", &from, "--to", &to]);
-    assert!(!ok);
-    assert!(err.contains("not empty"), "{err}");
-    // Unless forced; a missing source is refused, not "migrated".
-    let (ok, out, err) = migrate_db(&["--from", &from, "--to", &to, "--force"]);
-    assert!(ok, "{out}{err}");
-    let missing = format!("sqlite://{}", dir.path().join("nope.db").display());
-    let (ok, _, err) = migrate_db(&["--from", &missing, "--to", &to, "--force"]);
-    assert!(!ok && err.contains("no SQLite database"), "{err}");
-    let (ok, _, err) = migrate_db(&["--from", &from]);
-    assert!(!ok && err.contains("--to is required"), "{err}");
-
     // A server on PostgreSQL: the same tokens (sessions came along) see
     // the same; a password signs in.
     let after = TestApp::spawn_with(&[("DATABASE_URL", to.as_str())]).await;
@@ -289,7 +297,21 @@ async fn a_sqlite_deployment_moves_to_postgres_and_everyone_sees_what_they_saw()
         next["seq"].as_i64().unwrap(),
         crew_messages[11]["seq"].as_i64().unwrap() + 2
     );
-    drop(after);
+    after.shutdown().await.unwrap();
+
+    // Again: the target holds data now (stopped server, so none moves).
+    let (ok, _, err) = migrate_db(&["--from", &from, "--to", &to]);
+    assert!(!ok);
+    assert!(err.contains("not empty"), "{err}");
+    // Unless forced; a missing source is refused, not "migrated".
+    let (ok, out, err) = migrate_db(&["--from", &from, "--to", &to, "--force"]);
+    assert!(ok, "{out}{err}");
+    let missing = format!("sqlite://{}", dir.path().join("nope.db").display());
+    let (ok, _, err) = migrate_db(&["--from", &missing, "--to", &to, "--force"]);
+    assert!(!ok && err.contains("no SQLite database"), "{err}");
+    let (ok, _, err) = migrate_db(&["--from", &from]);
+    assert!(!ok && err.contains("--to is required"), "{err}");
+
     drop(before);
     crate::support::drop_pg_database(&admin, &name).await;
 }

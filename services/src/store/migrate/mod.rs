@@ -91,7 +91,7 @@ pub enum MigrateError {
     #[error("interrupted; run again to resume")]
     Interrupted,
     /// The copy differs from its source.
-    #[error("verification failed: {}", .0.join("; "))]
+    #[error("verification failed: {}; run again with --force to copy everything anew", .0.join("; "))]
     Mismatch(Vec<String>),
 }
 
@@ -134,33 +134,47 @@ pub async fn sqlite_to_postgres(
     let (src, dst) = (source.reader(), target.pool());
     let tables = plan(src, dst).await?;
 
-    let resuming = sqlx::query_scalar::<_, Option<String>>("select to_regclass($1)::text")
+    let mut resuming = sqlx::query_scalar::<_, Option<String>>("select to_regclass($1)::text")
         .bind(PROGRESS)
         .fetch_one(dst)
         .await?
         .is_some();
+    if resuming && options.force {
+        // Forced: start again from nothing.
+        sqlx::query(&format!("drop table {PROGRESS}"))
+            .execute(dst)
+            .await?;
+        resuming = false;
+    }
     if resuming {
         if progress(&Progress::Resuming).is_break() {
             return Err(MigrateError::Interrupted);
         }
     } else {
-        if let Some(full) = first_with_rows(dst, &tables).await? {
-            if !options.force {
-                return Err(MigrateError::NotEmpty(full));
+        let mut tx = dst.begin().await?;
+        match first_with_rows(dst, &tables).await? {
+            Some(full) if !options.force => return Err(MigrateError::NotEmpty(full)),
+            Some(_) => {
+                let all: Vec<String> = tables.iter().map(|t| ident(&t.name)).collect();
+                sqlx::query(&format!("truncate {} cascade", all.join(", ")))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // Only the rooms the schema seeds, which the source has too
+            // (with their members and messages).
+            None => {
+                sqlx::query("delete from conversations where created_by is null and kind = 'room'")
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
-        // Emptied: of data when forced, else of the rooms the schema seeds
-        // (the source has them too, with their members and messages).
-        let all: Vec<String> = tables.iter().map(|t| ident(&t.name)).collect();
-        sqlx::query(&format!("truncate {} cascade", all.join(", ")))
-            .execute(dst)
-            .await?;
         sqlx::query(&format!(
             "create table {PROGRESS} (table_name text primary key, last_rowid bigint not null, \
              copied bigint not null, done boolean not null default false)"
         ))
-        .execute(dst)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
     }
 
     let mut counts = Vec::with_capacity(tables.len());
@@ -409,6 +423,44 @@ async fn verify(src: &SqlitePool, dst: &PgPool, tables: &[Table]) -> Result<u64,
                 "{}: {here} rows in SQLite, {there} in PostgreSQL",
                 table.name
             ));
+        }
+    }
+    // Values, not only rows: read positions, edits, deletions, reactions,
+    // bots' owners (each the same SQL on both sides).
+    for (what, sql) in [
+        (
+            "read positions",
+            "select cast(coalesce(sum(read_seq), 0) as bigint) from members",
+        ),
+        (
+            "delivered positions",
+            "select cast(coalesce(sum(delivered_seq), 0) as bigint) from members",
+        ),
+        (
+            "message changes",
+            "select cast(coalesce(sum(change_seq), 0) as bigint) from messages",
+        ),
+        (
+            "deleted messages",
+            "select count(*) from messages where deleted_at is not null",
+        ),
+        (
+            "edited messages",
+            "select count(*) from messages where edited_at is not null",
+        ),
+        (
+            "reactions",
+            "select cast(coalesce(sum(length(reactions)), 0) as bigint) from messages",
+        ),
+        (
+            "owned bots",
+            "select count(*) from users where is_bot and bot_owner is not null",
+        ),
+    ] {
+        let here: i64 = sqlx::query_scalar(sql).fetch_one(src).await?;
+        let there: i64 = sqlx::query_scalar(sql).fetch_one(dst).await?;
+        if here != there {
+            wrong.push(format!("{what}: {here} in SQLite, {there} in PostgreSQL"));
         }
     }
     let sequences = "select c.id, c.last_seq, coalesce(max(m.seq), 0) as top \
