@@ -134,6 +134,7 @@ impl Services {
             members.clone(),
             chat.clone(),
             kv.clone(),
+            bus.clone(),
             &notices,
         );
         let auth = AuthService::new(store.clone(), hasher, tokens, policy, throttle, kv)

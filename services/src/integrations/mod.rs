@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use crate::audit::AuditService;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
+use crate::bus::Bus;
 use crate::conversations::{ConversationService, Outgoing};
 use crate::kv::SharedKv;
 use crate::members::Members;
@@ -45,6 +46,7 @@ pub struct WebhookService {
     kv: SharedKv,
     audit: AuditService,
     outbox: Arc<outgoing::Outbox>,
+    targets: outgoing::TargetCache,
 }
 
 impl WebhookService {
@@ -54,6 +56,7 @@ impl WebhookService {
         members: Members,
         chat: ConversationService,
         kv: SharedKv,
+        bus: Arc<dyn Bus>,
         notices: &crate::notify::Notices,
     ) -> Self {
         Self {
@@ -66,6 +69,7 @@ impl WebhookService {
                 OutgoingConfig::default(),
                 notices.hooks(),
             )),
+            targets: outgoing::target_cache(bus),
         }
     }
 
@@ -174,7 +178,7 @@ impl WebhookService {
             .bot_membership_changed(conversation_id, hook.bot_id, true)
             .await;
         self.record(AuditKind::WebhookCreated, user_id, &hook).await;
-        self.outbox.targets.invalidate(&conversation_id);
+        self.hooks_changed(conversation_id).await;
         Ok(created(hook, &secret, signing_secret))
     }
 
@@ -216,7 +220,7 @@ impl WebhookService {
             .bot_membership_changed(hook.conversation_id, hook.bot_id, false)
             .await;
         self.record(AuditKind::WebhookDeleted, user_id, &hook).await;
-        self.outbox.targets.invalidate(&hook.conversation_id);
+        self.hooks_changed(hook.conversation_id).await;
         Ok(hook)
     }
 

@@ -31,6 +31,8 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use uuid::Uuid;
 
 use super::{HookError, WebhookService};
+use crate::bus::Bus;
+use crate::cache::{CacheSpec, SharedCache};
 use crate::egress::{Egress, EgressError};
 use crate::store::{Attempted, ClaimedDelivery, NewDelivery};
 use crate::ServiceError;
@@ -49,9 +51,14 @@ const KEEP: Duration = Duration::from_secs(7 * 86_400);
 /// What the log says when this server, not the receiver, failed (the
 /// details go to the server's log, not to the hook's managers).
 const UNAVAILABLE: &str = "the server could not proceed; tried again later";
-/// How long a conversation's outgoing hooks are remembered by a process.
-/// A hook created on another process is used by this one within it.
-const TARGETS_TTL: Duration = Duration::from_secs(30);
+/// The bus topic on which a conversation's outgoing hooks are said to have
+/// changed (its id), so every process forgets what it remembered of them.
+pub(super) const HOOKS_TOPIC: &str = "cache:hooks";
+/// How long a conversation's outgoing hooks are remembered by a process
+/// (an invalidation lost inside Redis is outlived by no more than this).
+const TARGETS_TTL: Duration = Duration::from_secs(300);
+/// Most conversations whose hooks are remembered.
+const TARGETS_KEPT: u64 = 100_000;
 
 /// How outgoing webhooks are sent.
 #[derive(Clone, Debug)]
@@ -78,18 +85,39 @@ impl Default for OutgoingConfig {
     }
 }
 
-/// A conversation's outgoing hooks, as the dispatcher needs them.
+/// A conversation's outgoing hooks, as the dispatcher needs them: its name
+/// (conversations are not renamed), and each hook's id and trigger word.
 #[derive(Debug, Default)]
-pub(super) struct Targets {
+pub(super) struct Hooks {
     name: String,
     hooks: Vec<(Uuid, Option<String>)>,
+}
+
+type Targets = Arc<Hooks>;
+
+/// Remembered outgoing hooks by conversation, forgotten on every process
+/// when one of them changes ([`WebhookService::hooks_changed`]).
+pub(super) type TargetCache = SharedCache<Uuid, Targets, Uuid>;
+
+/// An empty [`TargetCache`] over `bus`.
+pub(super) fn target_cache(bus: Arc<dyn Bus>) -> TargetCache {
+    fn forget(cache: &moka::sync::Cache<Uuid, Targets>, conversation_id: &Uuid) {
+        cache.invalidate(conversation_id);
+    }
+    let spec = CacheSpec {
+        name: "outgoing_hooks",
+        topic: HOOKS_TOPIC,
+        ttl: TARGETS_TTL,
+        capacity: TARGETS_KEPT,
+        forget,
+    };
+    SharedCache::new(spec, bus)
 }
 
 /// The dispatcher's and sender's shared parts.
 pub(super) struct Outbox {
     pub(super) config: OutgoingConfig,
     client: reqwest::Client,
-    pub(super) targets: moka::sync::Cache<Uuid, Arc<Targets>>,
     wake: Notify,
     /// New messages, from this process's committer ([`crate::notify::Notices`]).
     pub(super) to: Arc<OnceLock<mpsc::Sender<Arc<ChatMessage>>>>,
@@ -103,10 +131,6 @@ impl Outbox {
         Self {
             client: config.egress.client(config.timeout),
             config,
-            targets: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(TARGETS_TTL)
-                .build(),
             wake: Notify::new(),
             to,
         }
@@ -155,35 +179,42 @@ impl WebhookService {
         if self.outbox.to.set(to).is_err() {
             return;
         }
+        self.targets.listen();
         tokio::spawn(self.clone().dispatch(from));
         tokio::spawn(self.clone().send_loop());
     }
 
+    /// A conversation's outgoing hooks changed (after the change is
+    /// committed): every process looks them up again.
+    pub(super) async fn hooks_changed(&self, conversation_id: Uuid) {
+        self.targets.changed(conversation_id).await;
+    }
+
     /// A conversation's outgoing hooks, remembered for a while.
-    async fn targets(&self, conversation_id: Uuid) -> Result<Arc<Targets>, ServiceError> {
-        if let Some(known) = self.outbox.targets.get(&conversation_id) {
-            return Ok(known);
-        }
-        let hooks: Vec<_> = self
-            .store
-            .webhooks(conversation_id)
-            .await?
-            .into_iter()
-            .filter(|hook| hook.url.is_some())
-            .map(|hook| (hook.id, hook.trigger_word))
-            .collect();
-        let name = if hooks.is_empty() {
-            String::new()
-        } else {
-            self.store
-                .conversation(conversation_id)
+    async fn targets(&self, conversation_id: Uuid) -> Result<Targets, ServiceError> {
+        let load = async {
+            let hooks: Vec<_> = self
+                .store
+                .webhooks(conversation_id)
                 .await?
-                .and_then(|c| c.name)
-                .unwrap_or_default()
+                .into_iter()
+                .filter(|hook| hook.url.is_some())
+                .map(|hook| (hook.id, hook.trigger_word))
+                .collect();
+            let name = if hooks.is_empty() {
+                String::new()
+            } else {
+                self.store
+                    .conversation(conversation_id)
+                    .await?
+                    .and_then(|c| c.name)
+                    .unwrap_or_default()
+            };
+            Ok::<_, ServiceError>(Arc::new(Hooks { name, hooks }))
         };
-        let targets = Arc::new(Targets { name, hooks });
-        self.outbox.targets.insert(conversation_id, targets.clone());
-        Ok(targets)
+        self.targets
+            .get_or_load(conversation_id, load, |_| true)
+            .await
     }
 
     /// Queues the deliveries of each new message this process stored.

@@ -3,6 +3,8 @@
 
 mod bots;
 mod outgoing;
+mod processes;
+mod receiver;
 mod tokens;
 mod webhooks;
 

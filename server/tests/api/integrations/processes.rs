@@ -1,0 +1,105 @@
+//! Outgoing webhooks across processes: a hook made through one process is
+//! used at once for messages stored by another that had looked the
+//! conversation's hooks up before (the bus tells it), and forgotten there
+//! as soon as it is deleted.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::receiver::Receiver;
+use crate::two_processes::{on_two_processes, register};
+
+/// Posts `body` as `token` to the conversation through `address`.
+async fn post(client: &reqwest::Client, address: &str, token: &str, group: &str, body: &str) {
+    let status = client
+        .post(format!("{address}/api/v1/conversations/{group}/messages"))
+        .bearer_auth(token)
+        .json(&json!({"client_msg_id": uuid::Uuid::now_v7().to_string(), "body": body}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 201);
+}
+
+/// The texts `path` received, in order.
+fn texts(receiver: &Receiver, path: &str) -> Vec<String> {
+    receiver
+        .received(path)
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            body["text"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(postgres_available, redis_available)),
+    ignore = "needs TEST_DATABASE_URL and TEST_REDIS_URL (PostgreSQL and Redis)"
+)]
+async fn a_hook_made_on_one_process_sends_what_another_stores_at_once() {
+    let receiver = Receiver::start().await;
+    let allow = [("CHATSPHERE_HOOK_ALLOW", "127.0.0.1/32")];
+    on_two_processes("hooks", &allow, |a, b| async move {
+        let client = reqwest::Client::new();
+        let (_, ann) = register(&client, &a.address, "ann").await;
+        let (ben_id, ben) = register(&client, &b.address, "ben").await;
+        let group: Value = client
+            .post(format!("{}/api/v1/conversations/groups", a.address))
+            .bearer_auth(&ann)
+            .json(&json!({"name": "team", "member_ids": [ben_id]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let group = group["id"].as_str().unwrap().to_owned();
+
+        // B stores a message: it looks the group's hooks up (none) and
+        // remembers that for minutes.
+        post(&client, &b.address, &ben, &group, "before").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        // Ann makes an outgoing hook through A.
+        let created = client
+            .post(format!(
+                "{}/api/v1/conversations/{group}/webhooks",
+                a.address
+            ))
+            .bearer_auth(&ann)
+            .json(&json!({"name": "ci", "url": receiver.url("team")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let created: Value = created.json().await.unwrap();
+        let hook = created["hook"]["id"].as_str().unwrap().to_owned();
+
+        // B's next message goes out: B was told of the hook.
+        let started = Instant::now();
+        post(&client, &b.address, &ben, &group, "after").await;
+        receiver.wait_for("team", 1).await;
+        assert_eq!(texts(&receiver, "team"), ["after"]);
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "{took:?}");
+        let body: Value = serde_json::from_slice(&receiver.received("team")[0].body).unwrap();
+        assert_eq!(body["channel_name"], "team", "{body}");
+
+        // Deleted through A: B queues nothing more for it.
+        let deleted = client
+            .delete(format!("{}/api/v1/webhooks/{hook}", a.address))
+            .bearer_auth(&ann)
+            .send()
+            .await
+            .unwrap();
+        assert!(deleted.status().is_success(), "{}", deleted.status());
+        post(&client, &b.address, &ben, &group, "gone").await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(texts(&receiver, "team"), ["after"]);
+    })
+    .await;
+}
