@@ -36,6 +36,38 @@ pub const MAX_SEARCH_RESULTS: u32 = 20;
 /// Longest search text, in characters (surrounding whitespace ignored).
 pub const MAX_SEARCH_CHARS: usize = domain::DisplayName::MAX;
 
+/// Who acts on a conversation: a user, and whether the server's admin
+/// powers come with what they do (moderating public rooms, calling
+/// everyone in a large one). A signed-in session carries them; a personal
+/// access token only with the `admin` scope
+/// ([`crate::auth::Authenticated::actor`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    /// The user.
+    pub user_id: Uuid,
+    /// Whether their server-admin powers (if they have any) count.
+    pub admin_powers: bool,
+}
+
+impl Actor {
+    /// A user acting with every power they have (a signed-in session).
+    pub const fn session(user_id: Uuid) -> Self {
+        Self {
+            user_id,
+            admin_powers: true,
+        }
+    }
+
+    /// A user acting with none of a server admin's powers (a bot, a
+    /// token without the `admin` scope).
+    pub const fn member(user_id: Uuid) -> Self {
+        Self {
+            user_id,
+            admin_powers: false,
+        }
+    }
+}
+
 /// Limits and defaults of conversations.
 #[derive(Debug, Clone)]
 pub struct ChatPolicy {

@@ -14,7 +14,7 @@ use domain::{AuditEvent, AuditKind};
 use services::admin::AccountQuery;
 use services::auth::{AccessTokens, ClientInfo, Registration, SessionPolicy, TokenPair};
 use services::bus::InProcessBus;
-use services::conversations::{ChatPolicy, Outgoing};
+use services::conversations::{Actor, ChatPolicy, Outgoing};
 use services::events::{user_topic, Envelope};
 use services::kv::SharedKv;
 use services::store::{AuditQuery, User};
@@ -450,7 +450,7 @@ async fn live_counts_show_who_is_online_connections_and_recent_messages(fx: Fixt
             attachments: Vec::new(),
             label: None,
         };
-        s.chat.post(ann.id, outgoing).await.unwrap();
+        s.chat.post(Actor::session(ann.id), outgoing).await.unwrap();
     }
     let live = s
         .admin

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use services::auth::{AccessTokens, SessionPolicy};
 use services::bus::InProcessBus;
-use services::conversations::{ChatPolicy, Outgoing};
+use services::conversations::{Actor, ChatPolicy, Outgoing};
 use services::kv::SharedKv;
 use services::store::{NewMessage, Posted};
 use services::Services;
@@ -152,7 +152,7 @@ async fn concurrent_senders_share_commits_and_every_message_gets_its_own_number(
                     attachments: Vec::new(),
                     label: None,
                 };
-                chat.post(sender, outgoing).await
+                chat.post(Actor::session(sender), outgoing).await
             }));
         }
     }

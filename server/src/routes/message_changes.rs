@@ -97,7 +97,7 @@ pub async fn edit_message(
     params(("id" = Uuid, Path, description = "The conversation"), ("message_id" = Uuid, Path, description = "The message")),
     responses(
         (status = 200, description = "The tombstone; members' connections get a `changed` event", body = Sent),
-        (status = 403, description = "Neither the sender nor a manager of the conversation", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither the sender nor a manager of the conversation (a server admin manages public rooms, with a personal access token only if it has the `admin` scope)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation or message in it, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Deletions count against the send rate", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -109,7 +109,7 @@ pub async fn delete_message(
     let message = state
         .services
         .chat
-        .delete(auth.user_id, id, message_id)
+        .delete(auth.actor(), id, message_id)
         .await?;
     Ok(Json(Sent { message }))
 }

@@ -189,7 +189,7 @@ pub async fn send_message(
         .services
         .chat
         .post(
-            auth.user_id,
+            auth.actor(),
             Outgoing {
                 conversation_id: id,
                 client_msg_id: body.client_msg_id,

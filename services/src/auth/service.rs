@@ -129,6 +129,16 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
+    /// Who acts with these credentials: a server admin's powers come with
+    /// a session, and with a personal access token only if it has the
+    /// `admin` scope.
+    pub fn actor(&self) -> crate::conversations::Actor {
+        crate::conversations::Actor {
+            user_id: self.user_id,
+            admin_powers: self.scopes.allows(domain::integrations::TokenScope::Admin),
+        }
+    }
+
     /// How long the token has left by this process's clock; `None` once it
     /// has expired (it may still be accepted for a few seconds of clock
     /// skew between processes, but nothing long-lived starts on it).

@@ -13,7 +13,7 @@ use serde_json::json;
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::ConversationService;
+use super::{Actor, ConversationService};
 use crate::events::{conversation_topic, Publish};
 use crate::store::{Conversation, MessageChange};
 use crate::ServiceError;
@@ -39,16 +39,17 @@ impl ConversationService {
     /// [`Self::react`]); the message's state afterwards.
     pub async fn change(
         &self,
-        user_id: Uuid,
+        actor: Actor,
         conversation_id: Uuid,
         message_id: Uuid,
         action: ChangeAction,
     ) -> Result<ChatMessage, ServiceError> {
+        let user_id = actor.user_id;
         match action {
             ChangeAction::Edit(body) => {
                 self.edit(user_id, conversation_id, message_id, &body).await
             }
-            ChangeAction::Delete => self.delete(user_id, conversation_id, message_id).await,
+            ChangeAction::Delete => self.delete(actor, conversation_id, message_id).await,
             ChangeAction::React { emoji, on } => {
                 self.react(user_id, conversation_id, message_id, &emoji, on)
                     .await
@@ -117,18 +118,19 @@ impl ConversationService {
     /// it stays as a tombstone in its place. Its sender may; so may the
     /// owners and admins of a group or room, and the server's admins in
     /// public rooms (which they manage). Deleting it again changes nothing.
-    #[instrument(skip_all, fields(user = %user_id, message = %message_id))]
+    #[instrument(skip_all, fields(user = %actor.user_id, message = %message_id))]
     pub async fn delete(
         &self,
-        user_id: Uuid,
+        actor: Actor,
         conversation_id: Uuid,
         message_id: Uuid,
     ) -> Result<ChatMessage, ServiceError> {
+        let user_id = actor.user_id;
         let (conversation, message) = self
             .changeable(user_id, conversation_id, message_id)
             .await?;
         self.count_send(user_id).await?;
-        if message.sender_id != user_id && !self.moderates(user_id, &conversation).await? {
+        if message.sender_id != user_id && !self.moderates(actor, &conversation).await? {
             return Err(ServiceError::Forbidden(m::MAY_NOT_DELETE));
         }
         if message.is_deleted() {
@@ -176,20 +178,23 @@ impl ConversationService {
             .await?)
     }
 
-    /// Whether `user_id` may delete other people's messages in
+    /// Whether `actor` may delete other people's messages in
     /// `conversation`: its owners and admins; in a public room also the
-    /// server's admins.
+    /// server's admins, when their admin powers come with what they do.
     pub async fn moderates(
         &self,
-        user_id: Uuid,
+        actor: Actor,
         conversation: &Conversation,
     ) -> Result<bool, ServiceError> {
-        let role = self.members.role(conversation.id, user_id).await?;
+        let role = self.members.role(conversation.id, actor.user_id).await?;
         if role.is_some_and(domain::MemberRole::may_delete_messages) {
             return Ok(true);
         }
-        if conversation.is_public && conversation.kind == ConversationKind::Room {
-            let user = self.store.user_by_id(user_id).await?;
+        if actor.admin_powers
+            && conversation.is_public
+            && conversation.kind == ConversationKind::Room
+        {
+            let user = self.store.user_by_id(actor.user_id).await?;
             return Ok(user.is_some_and(|u| u.is_admin && !u.is_disabled()));
         }
         Ok(false)

@@ -9,7 +9,7 @@ use domain::markdown::mentions;
 use domain::ConversationKind;
 use uuid::Uuid;
 
-use super::ConversationService;
+use super::{Actor, ConversationService};
 use crate::store::Conversation;
 use crate::ServiceError;
 
@@ -26,7 +26,7 @@ impl ConversationService {
     /// Whom `body`, sent by `sender` to `conversation`, mentions.
     pub(super) async fn mentioned(
         &self,
-        sender: Uuid,
+        sender: Actor,
         conversation: &Conversation,
         body: &str,
     ) -> Result<Mentioned, ServiceError> {
@@ -41,7 +41,7 @@ impl ConversationService {
     /// Whether `sender` may call every member of `conversation` at once.
     async fn may_mention_all(
         &self,
-        sender: Uuid,
+        sender: Actor,
         conversation: &Conversation,
     ) -> Result<bool, ServiceError> {
         if conversation.kind == ConversationKind::Direct {

@@ -7,7 +7,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use super::commit::Waiting;
-use super::{ConversationService, Outgoing, NOT_FOUND};
+use super::{Actor, ConversationService, Outgoing, NOT_FOUND};
 use crate::store::{Conversation, Posted};
 use crate::ServiceError;
 
@@ -80,8 +80,9 @@ impl ConversationService {
     /// published to the conversation's topic, serialized once (a retry
     /// publishes the original again: connections skip what they already
     /// sent). The answer comes once it is committed.
-    #[instrument(skip_all, fields(user = %user_id, conversation = %outgoing.conversation_id))]
-    pub async fn post(&self, user_id: Uuid, outgoing: Outgoing) -> Result<Posted, ServiceError> {
+    #[instrument(skip_all, fields(user = %actor.user_id, conversation = %outgoing.conversation_id))]
+    pub async fn post(&self, actor: Actor, outgoing: Outgoing) -> Result<Posted, ServiceError> {
+        let user_id = actor.user_id;
         let conversation = self
             .store
             .conversation(outgoing.conversation_id)
@@ -120,7 +121,7 @@ impl ConversationService {
                 &outgoing.attachments,
             )
             .await?;
-        let mentions = self.mentioned(user_id, &conversation, &body).await?;
+        let mentions = self.mentioned(actor, &conversation, &body).await?;
         self.committer
             .post(
                 Waiting::new(

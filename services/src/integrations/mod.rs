@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::audit::AuditService;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::bus::Bus;
-use crate::conversations::{ConversationService, Outgoing};
+use crate::conversations::{Actor, ConversationService, Outgoing};
 use crate::kv::SharedKv;
 use crate::members::Members;
 use crate::store::{NewWebhookRow, OutgoingRow, Store};
@@ -89,7 +89,11 @@ impl WebhookService {
             .conversation(conversation_id)
             .await?
             .ok_or(ServiceError::NotFound("conversation"))?;
-        let manages = self.chat.moderates(user_id, &conversation).await?;
+        // Webhooks are managed by signed-in people only: a session.
+        let manages = self
+            .chat
+            .moderates(Actor::session(user_id), &conversation)
+            .await?;
         if !manages && self.members.role(conversation_id, user_id).await?.is_none() {
             return Err(ServiceError::NotFound("conversation"));
         }
@@ -349,7 +353,7 @@ impl WebhookService {
             attachments: Vec::new(),
             label: payload.label(),
         };
-        match self.chat.post(hook.bot_id, outgoing).await {
+        match self.chat.post(Actor::member(hook.bot_id), outgoing).await {
             Ok(posted) => Ok(posted.message().clone()),
             Err(ServiceError::TooManyRequests { retry_after }) => {
                 Err(Refusal::RateLimited { retry_after }.into())

@@ -45,7 +45,7 @@ pub async fn delete_message(
         Ok::<_, AppError>(
             services
                 .chat
-                .delete(auth.user_id, conversation_id, message_id)
+                .delete(auth.actor(), conversation_id, message_id)
                 .await?,
         )
     }

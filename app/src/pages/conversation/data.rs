@@ -165,7 +165,7 @@ pub async fn load_conversation(
         .await
         .map_err(services::ServiceError::from)?
         .ok_or_else(|| AppError::NotFound("conversation".into()))?;
-    let moderator = chat.moderates(auth.user_id, &conversation).await?;
+    let moderator = chat.moderates(auth.actor(), &conversation).await?;
     // Opens at the first unread message: the page reaches back to it and
     // a few read ones (a longer backlog starts at the oldest loaded, the
     // rest a scroll up away).
@@ -345,7 +345,7 @@ pub async fn send_message(
         let posted = services
             .chat
             .post(
-                auth.user_id,
+                auth.actor(),
                 services::conversations::Outgoing {
                     conversation_id,
                     client_msg_id,

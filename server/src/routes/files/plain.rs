@@ -17,7 +17,7 @@ use axum::routing::post;
 use axum::Router;
 use axum_extra::extract::cookie::CookieJar;
 use domain::chat::MAX_CLIENT_MSG_ID;
-use services::conversations::Outgoing;
+use services::conversations::{Actor, Outgoing};
 use services::store::Posted;
 use services::ServiceError;
 use uuid::Uuid;
@@ -53,7 +53,7 @@ async fn attach(
     multipart: Multipart,
 ) -> Response {
     let page = format!("/c/{id}");
-    match send(&state, auth.user_id, id, multipart).await {
+    match send(&state, auth.actor(), id, multipart).await {
         Ok(()) => Redirect::to(&page).into_response(),
         Err(err) => {
             let text = app::i18n::locale_of(&headers)
@@ -73,15 +73,15 @@ async fn attach(
 /// is not right, the form sent again) discards the upload it made.
 async fn send(
     state: &AppState,
-    user_id: Uuid,
+    actor: Actor,
     conversation_id: Uuid,
     multipart: Multipart,
 ) -> Result<(), ServiceError> {
     let mut uploaded = None;
-    let result = read_and_post(state, user_id, conversation_id, multipart, &mut uploaded).await;
+    let result = read_and_post(state, actor, conversation_id, multipart, &mut uploaded).await;
     if !matches!(result, Ok(Posted::New(_))) {
         if let Some(id) = uploaded {
-            if let Err(err) = state.services.files.discard(user_id, id).await {
+            if let Err(err) = state.services.files.discard(actor.user_id, id).await {
                 tracing::warn!(error = %err, "files: discarding an unsent upload failed");
             }
         }
@@ -92,7 +92,7 @@ async fn send(
 /// The form's work; `uploaded` is the file it stored, once stored.
 async fn read_and_post(
     state: &AppState,
-    user_id: Uuid,
+    actor: Actor,
     conversation_id: Uuid,
     mut multipart: Multipart,
     uploaded: &mut Option<Uuid>,
@@ -118,7 +118,7 @@ async fn read_and_post(
                 let file = state
                     .services
                     .files
-                    .upload(user_id, conversation_id, &name, None, field)
+                    .upload(actor.user_id, conversation_id, &name, None, field)
                     .await?;
                 *uploaded = Some(file.id);
             }
@@ -138,7 +138,7 @@ async fn read_and_post(
         attachments: vec![file],
         label: None,
     };
-    chat.post(user_id, outgoing).await
+    chat.post(actor, outgoing).await
 }
 
 /// A text field of at most `max` bytes.

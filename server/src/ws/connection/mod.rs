@@ -112,6 +112,7 @@ pub(super) async fn run(
         user_id: auth.user_id,
         session_id: auth.session_id,
         scopes: auth.scopes,
+        actor: auth.actor(),
         out,
         follows: Follows::new(gateway.hub.clone(), config.limits.outgoing_queue),
         sender: None,
@@ -214,6 +215,9 @@ struct Connection {
     /// What its credentials may do: a token without the `post` scope
     /// only receives.
     scopes: domain::integrations::Scopes,
+    /// The user, with an admin's powers only where the credentials carry
+    /// them (what the connection sends acts as).
+    actor: services::conversations::Actor,
     out: mpsc::Sender<Message>,
     follows: Follows,
     /// Posts the connection's sends; started with the first.
@@ -471,7 +475,7 @@ impl Connection {
         let sender = self.sender.get_or_insert_with(|| {
             Sender::start(
                 self.services.clone(),
-                self.user_id,
+                self.actor,
                 self.out.clone(),
                 sender::pending_sends(self.out.max_capacity()),
             )

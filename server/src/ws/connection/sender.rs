@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::Message;
-use services::conversations::{ChangeAction, ConversationRef, Outgoing};
+use services::conversations::{Actor, ChangeAction, ConversationRef, Outgoing};
 use services::store::Posted;
 use services::{ServiceError, Services};
 use tokio::sync::{mpsc, Notify};
@@ -71,13 +71,13 @@ impl Sender {
     /// (`CHATSPHERE_WS_QUEUE`, like the frames waiting to be written).
     pub(super) fn start(
         services: Arc<Services>,
-        user_id: Uuid,
+        actor: Actor,
         out: mpsc::Sender<Message>,
         waiting: usize,
     ) -> Self {
         let (queue, sends) = mpsc::channel(waiting);
         let flood = Arc::new(Notify::new());
-        let task = tokio::spawn(post_all(services, user_id, sends, out, flood.clone()));
+        let task = tokio::spawn(post_all(services, actor, sends, out, flood.clone()));
         Self {
             queue,
             task: task.abort_handle(),
@@ -108,7 +108,7 @@ impl Drop for Sender {
 /// past the user's rate (`CHATSPHERE_SEND_RATE`) is told to stop.
 async fn post_all(
     services: Arc<Services>,
-    user_id: Uuid,
+    actor: Actor,
     mut sends: mpsc::Receiver<Send>,
     out: mpsc::Sender<Message>,
     flood: Arc<Notify>,
@@ -123,7 +123,7 @@ async fn post_all(
             } => {
                 let result = services
                     .chat
-                    .change(user_id, conversation_id, message_id, action)
+                    .change(actor, conversation_id, message_id, action)
                     .await;
                 if !counts_strike(&mut strikes, &result, &flood) {
                     return;
@@ -136,7 +136,7 @@ async fn post_all(
             }
             Send::Post(outgoing) => {
                 let id = outgoing.client_msg_id.clone();
-                (id, services.chat.post(user_id, outgoing).await)
+                (id, services.chat.post(actor, outgoing).await)
             }
             Send::Chat {
                 room,
@@ -145,7 +145,7 @@ async fn post_all(
             } => {
                 let result = match services
                     .chat
-                    .resolve(user_id, &ConversationRef::RoomName(room))
+                    .resolve(actor.user_id, &ConversationRef::RoomName(room))
                     .await
                 {
                     Ok(conversation_id) => {
@@ -157,7 +157,7 @@ async fn post_all(
                             attachments: Vec::new(),
                             label: None,
                         };
-                        services.chat.post(user_id, outgoing).await
+                        services.chat.post(actor, outgoing).await
                     }
                     Err(err) => Err(err),
                 };

@@ -244,3 +244,58 @@ async fn tokens_are_validated_and_owned_and_admins_see_them_all() {
         assert_eq!(status, 401);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admins_token_moderates_public_rooms_only_with_the_admin_scope() {
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_MENTION_ALL_MAX", "2")]).await;
+    let root = user(&app, "root").await; // the first account: an admin
+    let _ann = user(&app, "ann").await;
+    let bob = user(&app, "bob").await;
+    // #general, which everyone joined: three members, over the limit.
+    let (_, rooms) = call(&app, &bob, Method::GET, "/api/v1/rooms", None).await;
+    let general = rooms["rooms"][0]["id"].as_str().unwrap().to_owned();
+    let delete = |id: &str| format!("/api/v1/conversations/{general}/messages/{}", id.to_owned());
+
+    // With `post` only, the admin's token acts as a member: Bob's message
+    // stays, and @all calls nobody (on the REST API and the socket alike).
+    let plain = token_with(&app, &root, &["read", "post"]).await;
+    let first = say(&app, &bob, &general, "first").await;
+    let first = first["id"].as_str().unwrap();
+    let (status, refused) = call(&app, &plain, Method::DELETE, &delete(first), None).await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(
+        say(&app, &plain, &general, "@all by token")
+            .await
+            .get("mentions_all"),
+        None
+    );
+    let mut socket = connect(&app, &plain).await;
+    socket
+        .send(Message::text(
+            json!({"type": "delete", "conversation_id": general, "message_id": first}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let ack = next_of(&mut socket, "change_ack").await;
+    assert!(ack.get("change").is_none(), "{ack}");
+    assert_eq!(ack["error"]["status"], 403, "{ack}");
+
+    // With `admin` too, and signed in, the admin moderates the room.
+    let ops = token_with(&app, &root, &["read", "post", "admin"]).await;
+    assert_eq!(
+        say(&app, &ops, &general, "@all by admin token").await["mentions_all"],
+        true
+    );
+    let (status, gone) = call(&app, &ops, Method::DELETE, &delete(first), None).await;
+    assert_eq!(status, 200, "{gone}");
+    let second = say(&app, &bob, &general, "second").await;
+    let (status, _) = call(
+        &app,
+        &root,
+        Method::DELETE,
+        &delete(second["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+}

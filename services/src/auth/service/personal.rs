@@ -349,7 +349,7 @@ impl AuthService {
     /// as a member).
     async fn acting_user(&self, auth: &Authenticated) -> Result<crate::store::User, ServiceError> {
         let mut user = self.active_user(auth.user_id).await?;
-        user.is_admin &= auth.scopes.allows(TokenScope::Admin);
+        user.is_admin &= auth.actor().admin_powers;
         Ok(user)
     }
 
