@@ -190,7 +190,7 @@ pub async fn webhooks(
         (status = 403, description = "Not an owner or admin of it, or a direct conversation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Asked with a token (webhooks are managed by signed-in people)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A name, URL or trigger word against the rules, a URL this server may not request (not public https, unless the operator allowed its network), a trigger word without a URL, or it has 20 webhooks already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A name, URL or trigger word against the rules, a URL this server may not request (not public https, unless the operator allowed its network), a trigger word without a URL, it has 20 webhooks already, or it is a full group (the webhook's bot is a member)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_webhook(
     State(state): State<AppState>,

@@ -251,6 +251,37 @@ async fn a_full_group_refuses_one_more_member() {
         store.member_ids(id).await.unwrap().len(),
         MAX_GROUP_MEMBERS + 1
     );
+
+    // A webhook's bot is a member too: none for a full group; once a
+    // place is free, the bot takes it.
+    let hooks = format!("/api/v1/conversations/{group}/webhooks");
+    let hook = |name: &str| {
+        call(
+            &app,
+            &ann,
+            Method::POST,
+            &hooks,
+            Some(json!({ "name": name })),
+        )
+    };
+    let (status, problem) = hook("ci").await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        store.member_ids(id).await.unwrap().len(),
+        MAX_GROUP_MEMBERS + 1
+    );
+    let (status, _) = call(
+        &app,
+        &ann,
+        Method::DELETE,
+        &format!("/api/v1/conversations/{group}/members/{}", last.id),
+        None,
+    )
+    .await;
+    assert!(status < 300, "{status}");
+    let (status, created) = hook("ci").await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(add(&app, &group, &ann, &late).await, 422);
 }
 
 /// A group's admin removes members but not an owner; a member removes

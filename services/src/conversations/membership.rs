@@ -133,11 +133,7 @@ impl ConversationService {
             Some(user) if !user.is_disabled() => {}
             _ => return Err(ServiceError::NotFound("user")),
         }
-        if self.store.member_ids(conversation_id).await?.len() > MAX_GROUP_MEMBERS {
-            return Err(ServiceError::Invalid(format!(
-                "a group holds its owner and at most {MAX_GROUP_MEMBERS} members"
-            )));
-        }
+        self.group_has_room(conversation_id).await?;
         let added = self
             .store
             .add_member(conversation_id, user_id, MemberRole::Member)
@@ -148,6 +144,17 @@ impl ConversationService {
             self.announce_members(conversation_id).await;
         }
         Ok(added)
+    }
+
+    /// Succeeds while the group can take one more member (a person, or a
+    /// webhook's bot).
+    pub(crate) async fn group_has_room(&self, conversation_id: Uuid) -> Result<(), ServiceError> {
+        if self.store.member_ids(conversation_id).await?.len() > MAX_GROUP_MEMBERS {
+            return Err(ServiceError::Invalid(format!(
+                "a group holds its owner and at most {MAX_GROUP_MEMBERS} members"
+            )));
+        }
+        Ok(())
     }
 
     /// Removes a member from a group: owners and admins remove others (an

@@ -83,7 +83,11 @@ impl WebhookService {
     /// admins; in a public room also the server's admins: those who
     /// moderate it). Someone who is neither a member nor a moderator finds
     /// no such conversation.
-    async fn managed(&self, user_id: Uuid, conversation_id: Uuid) -> Result<(), ServiceError> {
+    async fn managed(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<crate::store::Conversation, ServiceError> {
         let conversation = self
             .store
             .conversation(conversation_id)
@@ -107,7 +111,7 @@ impl WebhookService {
                 domain::messages::HOOKS_MANAGERS_ONLY,
             ));
         }
-        Ok(())
+        Ok(conversation)
     }
 
     /// The webhook, if `user_id` manages its conversation.
@@ -137,7 +141,11 @@ impl WebhookService {
         conversation_id: Uuid,
         new: NewWebhook,
     ) -> Result<CreatedWebhook, ServiceError> {
-        self.managed(user_id, conversation_id).await?;
+        let conversation = self.managed(user_id, conversation_id).await?;
+        // Its bot is a member like any other.
+        if conversation.kind == ConversationKind::Group {
+            self.chat.group_has_room(conversation_id).await?;
+        }
         if let Some(url) = &new.url {
             self.check_url(url)?;
         } else if new.trigger_word.is_some() {
