@@ -171,7 +171,7 @@ pub async fn webhooks(
     AuthUser(auth): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<WebhookInfo>>, ApiError> {
-    Ok(Json(state.services.webhooks.list(auth.user_id, id).await?))
+    Ok(Json(state.services.webhooks.list(auth.actor(), id).await?))
 }
 
 /// Creates a webhook (at most 20 per conversation) with a bot of its own,
@@ -201,7 +201,7 @@ pub async fn create_webhook(
     let created = state
         .services
         .webhooks
-        .create(auth.user_id, id, new)
+        .create(auth.actor(), id, new)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -219,7 +219,7 @@ pub async fn rotate_webhook(
     AuthUser(auth): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CreatedWebhook>, ApiError> {
-    let created = state.services.webhooks.rotate(auth.user_id, id).await?;
+    let created = state.services.webhooks.rotate(auth.actor(), id).await?;
     Ok(Json(created))
 }
 
@@ -235,7 +235,7 @@ pub async fn delete_webhook(
     AuthUser(auth): AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    state.services.webhooks.delete(auth.user_id, id).await?;
+    state.services.webhooks.delete(auth.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -254,7 +254,7 @@ pub async fn deliveries(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<HookDelivery>>, ApiError> {
     Ok(Json(
-        state.services.webhooks.deliveries(auth.user_id, id).await?,
+        state.services.webhooks.deliveries(auth.actor(), id).await?,
     ))
 }
 

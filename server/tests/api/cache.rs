@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::two_processes::{connect, on_two_processes, register};
+use crate::two_processes::{connect, on_two_processes, register, start_conversation};
 use crate::ws::{next_of, send, silent};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,17 +20,14 @@ async fn a_removed_member_is_refused_at_once_by_the_other_process() {
         let client = reqwest::Client::new();
         let (_, ann) = register(&client, &a.address, "ann").await;
         let (ben_id, ben) = register(&client, &b.address, "ben").await;
-        let group: Value = client
-            .post(format!("{}/api/v1/conversations/groups", a.address))
-            .bearer_auth(&ann)
-            .json(&json!({"name": "team", "member_ids": [ben_id]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let group = group["id"].as_str().unwrap().to_owned();
+        let group = start_conversation(
+            &client,
+            &a.address,
+            &ann,
+            "groups",
+            json!({"name": "team", "member_ids": [ben_id]}),
+        )
+        .await;
         let post = |address: String, token: String, id: String| {
             let (client, group) = (client.clone(), group.clone());
             async move {
@@ -96,21 +93,11 @@ async fn a_new_display_name_shows_at_once_on_the_other_process() {
         let (_, ann) = register(&client, &a.address, "ann").await;
         let (ben_id, ben) = register(&client, &b.address, "ben").await;
         let mut conversations = Vec::new();
-        for (path, body) in [
+        for (kind, body) in [
             ("groups", json!({"name": "team", "member_ids": [ben_id]})),
             ("direct", json!({"user_id": ben_id})),
         ] {
-            let created: Value = client
-                .post(format!("{}/api/v1/conversations/{path}", a.address))
-                .bearer_auth(&ann)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            conversations.push(created["id"].as_str().unwrap().to_owned());
+            conversations.push(start_conversation(&client, &a.address, &ann, kind, body).await);
         }
         // Ann's connection is on A, Ben's on B.
         let mut ann_socket = connect(&a.address, &ann).await;

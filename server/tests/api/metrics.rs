@@ -9,7 +9,7 @@ use crate::helpers::TestApp;
 use crate::processes::{free_port, server_process, Backend, ServerProcess};
 use crate::two_processes::{connect, register};
 
-const METRICS_TOKEN: &str = "metrics-token-0123456789";
+pub(crate) const METRICS_TOKEN: &str = "metrics-token-0123456789";
 
 /// A server process of the test's own, SQLite, with the metrics token.
 async fn own_process(data: &std::path::Path, extra: &[(&str, &str)]) -> ServerProcess {
@@ -22,7 +22,7 @@ async fn own_process(data: &std::path::Path, extra: &[(&str, &str)]) -> ServerPr
     server_process(free_port(), backend, data, &vars).await
 }
 
-async fn scrape(client: &reqwest::Client, address: &str) -> String {
+pub(crate) async fn scrape(client: &reqwest::Client, address: &str) -> String {
     let response = client
         .get(format!("{address}/metrics"))
         .bearer_auth(METRICS_TOKEN)
@@ -34,7 +34,7 @@ async fn scrape(client: &reqwest::Client, address: &str) -> String {
 }
 
 /// The value of the sample whose line starts with `series` (name and labels).
-fn sample(text: &str, series: &str) -> f64 {
+pub(crate) fn sample(text: &str, series: &str) -> f64 {
     text.lines()
         .find(|line| line.starts_with(series) && line[series.len()..].starts_with(' '))
         .and_then(|line| line.rsplit(' ').next())

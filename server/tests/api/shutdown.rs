@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use futures_util::SinkExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::processes::{free_port, server_process, Backend};
-use crate::two_processes::{connect, connect_with, register};
+use crate::two_processes::{connect, connect_with, register, start_conversation};
 use crate::ws::{close_code, next_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,17 +27,14 @@ async fn sigterm_closes_sockets_with_1012_and_clients_resume_on_the_next_process
     let client = reqwest::Client::new();
     let (_, ann) = register(&client, &first.address, "ann").await;
     let (ben_id, ben) = register(&client, &first.address, "ben").await;
-    let dm: Value = client
-        .post(format!("{}/api/v1/conversations/direct", first.address))
-        .bearer_auth(&ann)
-        .json(&json!({"user_id": ben_id}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let dm = dm["id"].as_str().unwrap().to_owned();
+    let dm = start_conversation(
+        &client,
+        &first.address,
+        &ann,
+        "direct",
+        json!({"user_id": ben_id}),
+    )
+    .await;
     let post = |address: String, body: &'static str, id: &'static str| {
         let (client, ann, dm) = (client.clone(), ann.clone(), dm.clone());
         async move {

@@ -67,6 +67,28 @@ pub async fn register(client: &reqwest::Client, address: &str, name: &str) -> (S
     )
 }
 
+/// Creates a conversation as `token` through the process at `address`
+/// (`kind`: `groups` or `direct`, with the API's `body`); its id.
+pub async fn start_conversation(
+    client: &reqwest::Client,
+    address: &str,
+    token: &str,
+    kind: &str,
+    body: Value,
+) -> String {
+    let created: Value = client
+        .post(format!("{address}/api/v1/conversations/{kind}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().unwrap().to_owned()
+}
+
 /// A live connection to the process at `address`, ready.
 pub async fn connect(address: &str, token: &str) -> Socket {
     connect_with(address, token, "").await

@@ -79,13 +79,13 @@ impl WebhookService {
         self
     }
 
-    /// Succeeds for a group or room `user_id` manages (its owners and
-    /// admins; in a public room also the server's admins: those who
-    /// moderate it). Someone who is neither a member nor a moderator finds
-    /// no such conversation.
+    /// Succeeds for a group or room `actor` manages (its owners and
+    /// admins; in a public room also the server's admins, with their admin
+    /// powers: those who moderate it). Someone who is neither a member nor
+    /// a moderator finds no such conversation.
     async fn managed(
         &self,
-        user_id: Uuid,
+        actor: Actor,
         conversation_id: Uuid,
     ) -> Result<crate::store::Conversation, ServiceError> {
         let conversation = self
@@ -93,12 +93,14 @@ impl WebhookService {
             .conversation(conversation_id)
             .await?
             .ok_or(ServiceError::NotFound("conversation"))?;
-        // Webhooks are managed by signed-in people only: a session.
-        let manages = self
-            .chat
-            .moderates(Actor::session(user_id), &conversation)
-            .await?;
-        if !manages && self.members.role(conversation_id, user_id).await?.is_none() {
+        let manages = self.chat.moderates(actor, &conversation).await?;
+        if !manages
+            && self
+                .members
+                .role(conversation_id, actor.user_id)
+                .await?
+                .is_none()
+        {
             return Err(ServiceError::NotFound("conversation"));
         }
         if conversation.kind == ConversationKind::Direct {
@@ -114,15 +116,15 @@ impl WebhookService {
         Ok(conversation)
     }
 
-    /// The webhook, if `user_id` manages its conversation.
-    async fn managed_hook(&self, user_id: Uuid, id: Uuid) -> Result<WebhookInfo, ServiceError> {
+    /// The webhook, if `actor` manages its conversation.
+    async fn managed_hook(&self, actor: Actor, id: Uuid) -> Result<WebhookInfo, ServiceError> {
         let hook = self
             .store
             .webhook(id)
             .await?
             .ok_or(ServiceError::NotFound("webhook"))?
             .info;
-        self.managed(user_id, hook.conversation_id)
+        self.managed(actor, hook.conversation_id)
             .await
             .map_err(|err| match err {
                 ServiceError::Forbidden(_) | ServiceError::NotFound(_) => {
@@ -134,14 +136,15 @@ impl WebhookService {
     }
 
     /// Creates a webhook and its bot, which joins the conversation.
-    #[instrument(skip_all, fields(user = %user_id, conversation = %conversation_id))]
+    #[instrument(skip_all, fields(user = %actor.user_id, conversation = %conversation_id))]
     pub async fn create(
         &self,
-        user_id: Uuid,
+        actor: Actor,
         conversation_id: Uuid,
         new: NewWebhook,
     ) -> Result<CreatedWebhook, ServiceError> {
-        let conversation = self.managed(user_id, conversation_id).await?;
+        let user_id = actor.user_id;
+        let conversation = self.managed(actor, conversation_id).await?;
         // Its bot is a member like any other.
         if conversation.kind == ConversationKind::Group {
             self.chat.group_has_room(conversation_id).await?;
@@ -186,28 +189,28 @@ impl WebhookService {
             }
             other => other?,
         };
+        self.hooks_changed(conversation_id).await;
         self.chat
             .bot_membership_changed(conversation_id, hook.bot_id, true)
             .await;
         self.record(AuditKind::WebhookCreated, user_id, &hook).await;
-        self.hooks_changed(conversation_id).await;
         Ok(created(hook, &secret, signing_secret))
     }
 
     /// A conversation's webhooks (for those who manage it).
     pub async fn list(
         &self,
-        user_id: Uuid,
+        actor: Actor,
         conversation_id: Uuid,
     ) -> Result<Vec<WebhookInfo>, ServiceError> {
-        self.managed(user_id, conversation_id).await?;
+        self.managed(actor, conversation_id).await?;
         Ok(self.store.webhooks(conversation_id).await?)
     }
 
     /// Gives a webhook a new address; the old one stops working.
-    #[instrument(skip_all, fields(user = %user_id, hook = %id))]
-    pub async fn rotate(&self, user_id: Uuid, id: Uuid) -> Result<CreatedWebhook, ServiceError> {
-        let hook = self.managed_hook(user_id, id).await?;
+    #[instrument(skip_all, fields(user = %actor.user_id, hook = %id))]
+    pub async fn rotate(&self, actor: Actor, id: Uuid) -> Result<CreatedWebhook, ServiceError> {
+        let hook = self.managed_hook(actor, id).await?;
         let (secret, secret_hash) = new_refresh_token();
         let signing_secret = hook.url.is_some().then(|| new_refresh_token().0);
         let hook = self
@@ -215,24 +218,26 @@ impl WebhookService {
             .rotate_webhook(id, &secret_hash, signing_secret.as_deref(), Utc::now())
             .await?
             .ok_or(ServiceError::NotFound("webhook"))?;
-        self.record(AuditKind::WebhookRotated, user_id, &hook).await;
+        self.record(AuditKind::WebhookRotated, actor.user_id, &hook)
+            .await;
         Ok(created(hook, &secret, signing_secret))
     }
 
     /// Deletes a webhook; its bot leaves the conversation, its messages stay.
-    #[instrument(skip_all, fields(user = %user_id, hook = %id))]
-    pub async fn delete(&self, user_id: Uuid, id: Uuid) -> Result<WebhookInfo, ServiceError> {
-        self.managed_hook(user_id, id).await?;
+    #[instrument(skip_all, fields(user = %actor.user_id, hook = %id))]
+    pub async fn delete(&self, actor: Actor, id: Uuid) -> Result<WebhookInfo, ServiceError> {
+        self.managed_hook(actor, id).await?;
         let hook = self
             .store
             .delete_webhook(id)
             .await?
             .ok_or(ServiceError::NotFound("webhook"))?;
+        self.hooks_changed(hook.conversation_id).await;
         self.chat
             .bot_membership_changed(hook.conversation_id, hook.bot_id, false)
             .await;
-        self.record(AuditKind::WebhookDeleted, user_id, &hook).await;
-        self.hooks_changed(hook.conversation_id).await;
+        self.record(AuditKind::WebhookDeleted, actor.user_id, &hook)
+            .await;
         Ok(hook)
     }
 
@@ -240,10 +245,10 @@ impl WebhookService {
     /// manage its conversation).
     pub async fn deliveries(
         &self,
-        user_id: Uuid,
+        actor: Actor,
         id: Uuid,
     ) -> Result<Vec<HookDelivery>, ServiceError> {
-        let hook = self.managed_hook(user_id, id).await?;
+        let hook = self.managed_hook(actor, id).await?;
         if hook.url.is_none() {
             return Err(ServiceError::Invalid(
                 domain::messages::NOT_AN_OUTGOING_HOOK.to_owned(),

@@ -58,7 +58,8 @@ pub struct Attempted {
 /// Storage of outgoing webhooks' deliveries.
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
-    /// Queues deliveries, due at once.
+    /// Queues deliveries, due at once; those of a hook deleted meanwhile
+    /// (a process may not have heard yet) are left out, not an error.
     async fn queue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
 
     /// Claims up to `limit` pending deliveries due at `now` that no live

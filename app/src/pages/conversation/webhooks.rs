@@ -20,7 +20,7 @@ pub async fn load_webhooks(conversation_id: Uuid) -> Result<Vec<WebhookInfo>, Ap
     let (services, auth) = crate::pages::settings::signed_in().await?;
     Ok(services
         .webhooks
-        .list(auth.user_id, conversation_id)
+        .list(auth.actor(), conversation_id)
         .await?)
 }
 
@@ -28,7 +28,7 @@ pub async fn load_webhooks(conversation_id: Uuid) -> Result<Vec<WebhookInfo>, Ap
 #[server(prefix = "/rpc", endpoint = "webhooks/deliveries")]
 pub async fn load_deliveries(id: Uuid) -> Result<Vec<HookDelivery>, AppError> {
     let (services, auth) = crate::pages::settings::signed_in().await?;
-    Ok(services.webhooks.deliveries(auth.user_id, id).await?)
+    Ok(services.webhooks.deliveries(auth.actor(), id).await?)
 }
 
 #[cfg(feature = "ssr")]
@@ -82,7 +82,7 @@ pub async fn create_webhook(
     };
     let made = services
         .webhooks
-        .create(auth.user_id, conversation_id, new)
+        .create(auth.actor(), conversation_id, new)
         .await?;
     Ok(Some(made))
 }
@@ -97,7 +97,7 @@ pub async fn rotate_webhook(
         return Ok(None);
     }
     let (services, auth) = crate::pages::settings::signed_in().await?;
-    Ok(Some(services.webhooks.rotate(auth.user_id, id).await?))
+    Ok(Some(services.webhooks.rotate(auth.actor(), id).await?))
 }
 
 /// Deletes a webhook.
@@ -105,7 +105,7 @@ pub async fn rotate_webhook(
 pub async fn delete_webhook(conversation_id: Uuid, id: Uuid) -> Result<(), AppError> {
     let result = async {
         let (services, auth) = crate::pages::settings::signed_in().await?;
-        services.webhooks.delete(auth.user_id, id).await?;
+        services.webhooks.delete(auth.actor(), id).await?;
         Ok(())
     }
     .await;

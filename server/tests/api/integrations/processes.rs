@@ -1,14 +1,15 @@
 //! Outgoing webhooks across processes: a hook made through one process is
-//! used at once for messages stored by another that had looked the
-//! conversation's hooks up before (the bus tells it), and forgotten there
-//! as soon as it is deleted.
+//! used at once for messages stored by another that had its conversation's
+//! hooks cached (the bus tells it), and a hook deleted through one process
+//! takes nothing from the others'.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use super::receiver::Receiver;
-use crate::two_processes::{on_two_processes, register};
+use crate::metrics::{sample, scrape, METRICS_TOKEN};
+use crate::two_processes::{on_two_processes, register, start_conversation};
 
 /// Posts `body` as `token` to the conversation through `address`.
 async fn post(client: &reqwest::Client, address: &str, token: &str, group: &str, body: &str) {
@@ -42,42 +43,62 @@ fn texts(receiver: &Receiver, path: &str) -> Vec<String> {
 )]
 async fn a_hook_made_on_one_process_sends_what_another_stores_at_once() {
     let receiver = Receiver::start().await;
-    let allow = [("CHATSPHERE_HOOK_ALLOW", "127.0.0.1/32")];
+    let allow = [
+        ("CHATSPHERE_HOOK_ALLOW", "127.0.0.1/32"),
+        ("CHATSPHERE_METRICS_TOKEN", METRICS_TOKEN),
+    ];
     on_two_processes("hooks", &allow, |a, b| async move {
         let client = reqwest::Client::new();
         let (_, ann) = register(&client, &a.address, "ann").await;
         let (ben_id, ben) = register(&client, &b.address, "ben").await;
-        let group: Value = client
-            .post(format!("{}/api/v1/conversations/groups", a.address))
-            .bearer_auth(&ann)
-            .json(&json!({"name": "team", "member_ids": [ben_id]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let group = group["id"].as_str().unwrap().to_owned();
+        let group = start_conversation(
+            &client,
+            &a.address,
+            &ann,
+            "groups",
+            json!({"name": "team", "member_ids": [ben_id]}),
+        )
+        .await;
 
-        // B stores a message: it looks the group's hooks up (none) and
+        // B stores messages: it looks the group's hooks up (none) once and
         // remembers that for minutes.
+        let hits = r#"chatsphere_cache_hits_total{cache="outgoing_hooks"}"#;
+        let cached = |address: String| {
+            let client = client.clone();
+            async move { sample(&scrape(&client, &address).await, hits) }
+        };
+        let before = cached(b.address.clone()).await;
         post(&client, &b.address, &ben, &group, "before").await;
+        post(&client, &b.address, &ben, &group, "before again").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            cached(b.address.clone()).await > before,
+            "B cached the hooks"
+        );
 
         // Ann makes an outgoing hook through A.
-        let created = client
-            .post(format!(
-                "{}/api/v1/conversations/{group}/webhooks",
-                a.address
-            ))
-            .bearer_auth(&ann)
-            .json(&json!({"name": "ci", "url": receiver.url("team")}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201);
-        let created: Value = created.json().await.unwrap();
-        let hook = created["hook"]["id"].as_str().unwrap().to_owned();
+        let make = |path: &'static str| {
+            let (client, address, ann, group) = (
+                client.clone(),
+                a.address.clone(),
+                ann.clone(),
+                group.clone(),
+            );
+            let url = receiver.url(path);
+            async move {
+                let created = client
+                    .post(format!("{address}/api/v1/conversations/{group}/webhooks"))
+                    .bearer_auth(&ann)
+                    .json(&json!({"name": path, "url": url}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(created.status(), 201);
+                let created: Value = created.json().await.unwrap();
+                created["hook"]["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let hook = make("team").await;
 
         // B's next message goes out: B was told of the hook.
         let started = Instant::now();
@@ -89,7 +110,12 @@ async fn a_hook_made_on_one_process_sends_what_another_stores_at_once() {
         let body: Value = serde_json::from_slice(&receiver.received("team")[0].body).unwrap();
         assert_eq!(body["channel_name"], "team", "{body}");
 
-        // Deleted through A: B queues nothing more for it.
+        // A second hook; the first deleted through A. B sends the next
+        // message to the second alone.
+        make("other").await;
+        post(&client, &b.address, &ben, &group, "both").await;
+        receiver.wait_for("other", 1).await;
+        receiver.wait_for("team", 2).await;
         let deleted = client
             .delete(format!("{}/api/v1/webhooks/{hook}", a.address))
             .bearer_auth(&ann)
@@ -98,8 +124,9 @@ async fn a_hook_made_on_one_process_sends_what_another_stores_at_once() {
             .unwrap();
         assert!(deleted.status().is_success(), "{}", deleted.status());
         post(&client, &b.address, &ben, &group, "gone").await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(texts(&receiver, "team"), ["after"]);
+        receiver.wait_for("other", 2).await;
+        assert_eq!(texts(&receiver, "other"), ["both", "gone"]);
+        assert_eq!(texts(&receiver, "team"), ["after", "both"]);
     })
     .await;
 }

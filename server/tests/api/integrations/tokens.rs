@@ -279,6 +279,23 @@ async fn an_admins_token_moderates_public_rooms_only_with_the_admin_scope() {
     let ack = next_of(&mut socket, "change_ack").await;
     assert!(ack.get("change").is_none(), "{ack}");
     assert_eq!(ack["error"]["status"], 403, "{ack}");
+    socket
+        .send(Message::text(
+            json!({"type": "send", "conversation_id": general,
+                   "client_msg_id": "socket-all", "body": "@all by socket"})
+            .to_string(),
+        ))
+        .await
+        .unwrap();
+    let sent = next_of(&mut socket, "message").await;
+    assert_eq!(sent["message"]["body"], "@all by socket", "{sent}");
+    assert_eq!(sent["message"].get("mentions_all"), None, "{sent}");
+    // Nor does it manage the room's webhooks (their URLs hold secrets).
+    let hooks = format!("/api/v1/conversations/{general}/webhooks");
+    let (status, _) = call(&app, &plain, Method::GET, &hooks, None).await;
+    assert_eq!(status, 403);
+    let (status, _) = call(&app, &root, Method::GET, &hooks, None).await;
+    assert_eq!(status, 200);
 
     // With `admin` too, and signed in, the admin moderates the room.
     let ops = token_with(&app, &root, &["read", "post", "admin"]).await;
@@ -286,6 +303,8 @@ async fn an_admins_token_moderates_public_rooms_only_with_the_admin_scope() {
         say(&app, &ops, &general, "@all by admin token").await["mentions_all"],
         true
     );
+    let (status, _) = call(&app, &ops, Method::GET, &hooks, None).await;
+    assert_eq!(status, 200);
     let (status, gone) = call(&app, &ops, Method::DELETE, &delete(first), None).await;
     assert_eq!(status, 200, "{gone}");
     let second = say(&app, &bob, &general, "second").await;

@@ -38,7 +38,7 @@ impl DeliveryStore for SqliteStore {
         for d in deliveries {
             sqlx::query(
                 "insert into hook_deliveries (id, hook_id, message_id, payload, next_at, created_at) \
-                 values (?, ?, ?, ?, ?, ?)",
+                 select ?1, ?2, ?3, ?4, ?5, ?6 where exists (select 1 from webhooks where id = ?2)",
             )
             .bind(d.id)
             .bind(d.hook_id)
