@@ -36,9 +36,13 @@ impl DeliveryStore for PgStore {
     async fn queue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for d in deliveries {
+            // The hook's row is locked (key share) so that a deletion in
+            // progress is waited for and then leaves this one out, rather
+            // than failing the foreign key and with it the whole batch.
             sqlx::query(
                 "insert into hook_deliveries (id, hook_id, message_id, payload, next_at, created_at) \
-                 select $1, $2, $3, $4, $5, $6 where exists (select 1 from webhooks where id = $2)",
+                 select $1, $2, $3, $4, $5, $6 \
+                 where exists (select 1 from webhooks where id = $2 for key share)",
             )
             .bind(d.id)
             .bind(d.hook_id)
