@@ -176,9 +176,15 @@ fn ConversationBody(
     if let Some(live) = live {
         live.saw_change(conversation_id, view.last_change);
     }
-    if let (Some(live), Some(last), false) = (live, view.messages.last(), detached) {
-        live.saw(conversation_id, last.seq);
-        live.delivered(conversation_id, last.seq);
+    if let (Some(live), false) = (live, detached) {
+        // Held even when empty (position 0): a message stored while the
+        // page was on its way, before this tab's connection followed the
+        // conversation (a new one, say), is replayed when it connects.
+        let last = view.messages.last().map_or(0, |m| m.seq);
+        live.saw(conversation_id, last);
+        if last > 0 {
+            live.delivered(conversation_id, last);
+        }
     }
     // Read up to the last message on screen, while the window has focus
     // (members only: a public room's visitor has no read position).
