@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { hydrated, newUser, sameOrigin } from "./support";
+import { hydrated, myId, newUser, sameOrigin } from "./support";
 
 test("two people chat live in a direct conversation", async ({ browser }) => {
   const ann = await newUser(browser, "ann");
@@ -148,6 +148,37 @@ test("after a dropped connection the page reconnects and catches up on what it m
   // so a duplicate from the replay would be on the page by now.
   expect((await send("and live again", "p3")).status()).toBe(201);
   await expect(bodies).toHaveText(["while connected", "while you were away", "and live again"]);
+  await ann.page.context().close();
+  await ben.page.context().close();
+});
+
+test("a message that comes while a new conversation's page is still connecting is shown once it is connected", async ({ browser }) => {
+  const ann = await newUser(browser, "slow");
+  const ben = await newUser(browser, "fast");
+  const opened = await ann.page.request.post("/api/v1/conversations/direct", {
+    data: { user_id: await myId(ben.page) },
+    headers: sameOrigin(ann.page),
+  });
+  expect(opened.status()).toBeLessThan(300);
+  const id = (await opened.json()).id;
+  // Ann's page loads the empty conversation; its connection reaches the
+  // server only when the test lets it.
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  await ann.page.context().routeWebSocket(/\/ws(\?|$)/, async (ws) => {
+    await gate;
+    ws.connectToServer();
+  });
+  await ann.page.goto(`/c/${id}`);
+  await hydrated(ann.page);
+  const sent = await ben.page.request.post(`/api/v1/conversations/${id}/messages`, {
+    data: { client_msg_id: "early", body: "before you were connected" },
+    headers: sameOrigin(ben.page),
+  });
+  expect(sent.status()).toBe(201);
+  release();
+  // Replayed on connecting (the page held the empty conversation at 0), once.
+  await expect(ann.page.locator(".message .body")).toHaveText(["before you were connected"]);
   await ann.page.context().close();
   await ben.page.context().close();
 });

@@ -8,13 +8,7 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, newUser, sameOrigin, watchPageProblems } from "./support";
-
-async function myId(page: Page): Promise<string> {
-  const me = await page.request.get("/api/v1/auth/me");
-  expect(me.status()).toBe(200);
-  return (await me.json()).id;
-}
+import { hydrated, myId, newUser, sameOrigin, watchPageProblems } from "./support";
 
 test("a token made on the settings page works until it is revoked there", async ({ browser, playwright }) => {
   const ann = await newUser(browser, "tokann");

@@ -134,3 +134,10 @@ async function flush(page: Page) {
     await send();
   }
 }
+
+/** The signed-in user's id. */
+export async function myId(page: Page): Promise<string> {
+  const me = await page.request.get("/api/v1/auth/me");
+  expect(me.status()).toBe(200);
+  return (await me.json()).id;
+}
