@@ -31,6 +31,16 @@ pub use reactions::{find_emoji, reaction_emoji};
 
 /// Most members a group can be created with.
 pub const MAX_GROUP_MEMBERS: usize = 256;
+/// Most members a group holds: its owner and `MAX_GROUP_MEMBERS` others
+/// (people, and webhooks' bots).
+pub(crate) const GROUP_CAPACITY: usize = MAX_GROUP_MEMBERS + 1;
+
+/// The refusal of one more member for a full group.
+pub(crate) fn group_full() -> ServiceError {
+    ServiceError::Invalid(format!(
+        "a group holds its owner and at most {MAX_GROUP_MEMBERS} members"
+    ))
+}
 /// Most users a search returns.
 pub const MAX_SEARCH_RESULTS: u32 = 20;
 /// Longest search text, in characters (surrounding whitespace ignored).

@@ -65,6 +65,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::Conflict(what) => Self::Conflict(what),
             StoreError::AccountDisabled => Self::AccountDisabled,
+            StoreError::Full(what) => Self::Invalid(format!("{what} is full")),
             // Only searches have a time limit.
             StoreError::TimedOut(_) => Self::Invalid(domain::messages::SEARCH_TOO_BROAD.into()),
             other if other.is_transient() => Self::Unavailable(other.to_string()),

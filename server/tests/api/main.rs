@@ -17,6 +17,7 @@ mod encoding;
 mod export;
 mod files;
 mod flash;
+mod group_limit;
 mod groups;
 mod health;
 mod helpers;

@@ -5,7 +5,8 @@ use domain::{ConversationKind, DisplayName, MemberRole};
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::{ConversationService, MAX_GROUP_MEMBERS};
+use super::{group_full, ConversationService, GROUP_CAPACITY, MAX_GROUP_MEMBERS};
+use crate::store::Admission;
 use crate::ServiceError;
 use domain::protocol::ServerFrame;
 
@@ -133,28 +134,21 @@ impl ConversationService {
             Some(user) if !user.is_disabled() => {}
             _ => return Err(ServiceError::NotFound("user")),
         }
-        self.group_has_room(conversation_id).await?;
-        let added = self
+        let added = match self
             .store
-            .add_member(conversation_id, user_id, MemberRole::Member)
-            .await?;
+            .add_member_within(conversation_id, user_id, MemberRole::Member, GROUP_CAPACITY)
+            .await?
+        {
+            Admission::Added => true,
+            Admission::AlreadyMember => false,
+            Admission::Full => return Err(group_full()),
+        };
         if added {
             self.notify(user_id, ServerFrame::Joined { conversation_id })
                 .await;
             self.announce_members(conversation_id).await;
         }
         Ok(added)
-    }
-
-    /// Succeeds while the group can take one more member (a person, or a
-    /// webhook's bot).
-    pub(crate) async fn group_has_room(&self, conversation_id: Uuid) -> Result<(), ServiceError> {
-        if self.store.member_ids(conversation_id).await?.len() > MAX_GROUP_MEMBERS {
-            return Err(ServiceError::Invalid(format!(
-                "a group holds its owner and at most {MAX_GROUP_MEMBERS} members"
-            )));
-        }
-        Ok(())
     }
 
     /// Removes a member from a group: owners and admins remove others (an

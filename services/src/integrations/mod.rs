@@ -145,10 +145,6 @@ impl WebhookService {
     ) -> Result<CreatedWebhook, ServiceError> {
         let user_id = actor.user_id;
         let conversation = self.managed(actor, conversation_id).await?;
-        // Its bot is a member like any other.
-        if conversation.kind == ConversationKind::Group {
-            self.chat.group_has_room(conversation_id).await?;
-        }
         if let Some(url) = &new.url {
             self.check_url(url)?;
         } else if new.trigger_word.is_some() {
@@ -176,6 +172,9 @@ impl WebhookService {
                     signing_secret,
                 },
             ),
+            // Its bot is a member like any other.
+            member_cap: (conversation.kind == ConversationKind::Group)
+                .then_some(crate::conversations::GROUP_CAPACITY),
         };
         let hook = match self
             .store
@@ -187,6 +186,7 @@ impl WebhookService {
                     domain::messages::TOO_MANY_HOOKS.to_owned(),
                 ))
             }
+            Err(crate::StoreError::Full(_)) => return Err(crate::conversations::group_full()),
             other => other?,
         };
         self.hooks_changed(conversation_id).await;

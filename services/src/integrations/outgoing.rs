@@ -51,6 +51,8 @@ const KEEP: Duration = Duration::from_secs(7 * 86_400);
 /// What the log says when this server, not the receiver, failed (the
 /// details go to the server's log, not to the hook's managers).
 const UNAVAILABLE: &str = "the server could not proceed; tried again later";
+/// A delivery's error when its message was deleted before it was sent.
+const MESSAGE_DELETED: &str = "the message was deleted";
 /// The bus topic on which a conversation's outgoing hooks are said to have
 /// changed (its id), so every process forgets what it remembered of them.
 pub(super) const HOOKS_TOPIC: &str = "cache:hooks";
@@ -170,6 +172,17 @@ enum Outcome {
         status: Option<u16>,
         error: String,
     },
+}
+
+impl Outcome {
+    /// This server could not proceed (its database, say): tried again.
+    fn unavailable() -> Self {
+        Self::Retry {
+            status: None,
+            error: UNAVAILABLE.to_owned(),
+            after: None,
+        }
+    }
 }
 
 impl WebhookService {
@@ -407,11 +420,7 @@ impl WebhookService {
             Ok(None) => return fail("the webhook was deleted"),
             Err(err) => {
                 tracing::warn!(error = %err, "webhook not read for a delivery");
-                return Outcome::Retry {
-                    status: None,
-                    error: UNAVAILABLE.to_owned(),
-                    after: None,
-                };
+                return Outcome::unavailable();
             }
         };
         let (Some(url), Some(secret)) = (&stored.info.url, &stored.signing_secret) else {
@@ -422,11 +431,17 @@ impl WebhookService {
             Err(HookError::Refused(refusal)) => return fail(refusal.code()),
             Err(HookError::Service(err)) => {
                 tracing::warn!(error = %err, "webhook's permission not checked for a delivery");
-                return Outcome::Retry {
-                    status: None,
-                    error: UNAVAILABLE.to_owned(),
-                    after: None,
-                };
+                return Outcome::unavailable();
+            }
+        }
+        // A message deleted since it was queued is not sent (nor sent
+        // again): its sender took it back.
+        match self.store.message(delivery.message_id).await {
+            Ok(Some(message)) if message.deleted_at.is_none() => {}
+            Ok(_) => return fail(MESSAGE_DELETED),
+            Err(err) => {
+                tracing::warn!(error = %err, "message not read for a delivery");
+                return Outcome::unavailable();
             }
         }
         let checked = url::Url::parse(url)

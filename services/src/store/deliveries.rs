@@ -31,6 +31,8 @@ pub struct ClaimedDelivery {
     pub id: Uuid,
     /// The outgoing webhook.
     pub hook_id: Uuid,
+    /// The message it sends.
+    pub message_id: Uuid,
     /// The JSON body to post.
     pub payload: String,
     /// Attempts made, this one included (counted when claimed, so an

@@ -64,6 +64,9 @@ pub struct NewWebhookRow<'a> {
     /// Outgoing: where it posts, its trigger word, and the key it signs
     /// with (kept as it is: it is needed to sign).
     pub outgoing: Option<OutgoingRow<'a>>,
+    /// The most members the conversation may have with the bot among them
+    /// (a group's limit), counted in the same transaction.
+    pub member_cap: Option<usize>,
 }
 
 /// What makes a webhook outgoing.
@@ -144,7 +147,8 @@ pub trait IntegrationStore: Send + Sync {
 
     /// Creates the webhook, its bot account, and the bot's membership of
     /// the conversation, in one transaction, unless the conversation has
-    /// `max` webhooks already (`Conflict("webhook")`).
+    /// `max` webhooks already (`Conflict("webhook")`) or the bot would take
+    /// it past `member_cap` (`Full("conversation")`).
     async fn create_webhook(
         &self,
         hook: &NewWebhookRow<'_>,

@@ -103,6 +103,9 @@ pub enum StoreError {
     /// one: a search too broad to answer in time).
     #[error("{0} took too long")]
     TimedOut(&'static str),
+    /// The conversation has as many members as it may hold.
+    #[error("{0} is full")]
+    Full(&'static str),
 }
 
 impl StoreError {
@@ -258,6 +261,29 @@ pub trait Store:
         user_id: Uuid,
         role: MemberRole,
     ) -> Result<bool, StoreError>;
+
+    /// Adds a member while the conversation has fewer than `cap` members,
+    /// counting and adding as one step: two requests racing for the last
+    /// place do not both get it. `NotFound` if the conversation or the
+    /// user does not exist.
+    async fn add_member_within(
+        &self,
+        conversation_id: Uuid,
+        user_id: Uuid,
+        role: MemberRole,
+        cap: usize,
+    ) -> Result<Admission, StoreError>;
+}
+
+/// What [`Store::add_member_within`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// The user is a member now.
+    Added,
+    /// They were a member already (their role is left unchanged).
+    AlreadyMember,
+    /// The conversation is full: nobody was added.
+    Full,
 }
 
 /// Connects to the database named by `url`, creating an SQLite file (and its

@@ -7,6 +7,7 @@ mod processes;
 mod receiver;
 mod tokens;
 mod webhooks;
+mod withdrawn;
 
 use reqwest::Method;
 use serde_json::{json, Value};

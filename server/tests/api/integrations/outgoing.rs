@@ -55,7 +55,12 @@ async fn app() -> TestApp {
     .await
 }
 
-async fn create(app: &TestApp, who: &User, conversation: &str, body: Value) -> (u16, Value) {
+pub(super) async fn create(
+    app: &TestApp,
+    who: &User,
+    conversation: &str,
+    body: Value,
+) -> (u16, Value) {
     call(
         app,
         who,
@@ -79,7 +84,7 @@ async fn deliveries(app: &TestApp, who: &User, hook: &str) -> (u16, Value) {
 
 /// Waits (at most 20 s) until the hook's newest delivery is no longer
 /// pending; the log, newest first.
-async fn settled(app: &TestApp, who: &User, hook: &str) -> Vec<Value> {
+pub(super) async fn settled(app: &TestApp, who: &User, hook: &str) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, log) = deliveries(app, who, hook).await;

@@ -69,7 +69,7 @@ impl DeliveryStore for PgStore {
              (select id from hook_deliveries where status = 'pending' and next_at <= $2 \
               and (lease_until is null or lease_until <= $2) order by next_at limit $3 \
               for update skip locked) \
-             returning id, hook_id, payload, attempts, lease_until",
+             returning id, hook_id, message_id, payload, attempts, lease_until",
         )
         .bind(lease_until)
         .bind(now)
@@ -81,6 +81,7 @@ impl DeliveryStore for PgStore {
                 Ok(ClaimedDelivery {
                     id: row.try_get("id")?,
                     hook_id: row.try_get("hook_id")?,
+                    message_id: row.try_get("message_id")?,
                     payload: row.try_get("payload")?,
                     attempts: count(row.try_get::<i32, _>("attempts")?)?,
                     lease_until: row.try_get("lease_until")?,

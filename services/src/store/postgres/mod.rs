@@ -56,8 +56,8 @@ pub use search::SearchWindows;
 mod sessions;
 
 use super::{
-    classify, count_u32, findable, user_conflict, Backend, NewUser, Profile, Store, StoreError,
-    User,
+    classify, count_u32, findable, user_conflict, Admission, Backend, NewUser, Profile, Store,
+    StoreError, User,
 };
 
 /// A store in a PostgreSQL database.
@@ -321,5 +321,58 @@ impl Store for PgStore {
         .await
         .map_err(|e| classify(e, |_| "member", "conversation or user"))?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn add_member_within(
+        &self,
+        conversation_id: Uuid,
+        user_id: Uuid,
+        role: MemberRole,
+        cap: usize,
+    ) -> Result<Admission, StoreError> {
+        let cap = i64::try_from(cap).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await?;
+        // The conversation's row, locked: adds to one conversation count
+        // one after the other.
+        let found: Option<Uuid> =
+            sqlx::query_scalar("select id from conversations where id = $1 for update")
+                .bind(conversation_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound("conversation"));
+        }
+        let done = sqlx::query(
+            "insert into members (conversation_id, user_id, role, joined_at) \
+             select $1, $2, $3, $4 \
+             where (select count(*) from members where conversation_id = $1) < $5 \
+             on conflict (conversation_id, user_id) do nothing",
+        )
+        .bind(conversation_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(Utc::now())
+        .bind(cap)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, |_| "member", "conversation or user"))?;
+        let admission = if done.rows_affected() == 1 {
+            Admission::Added
+        } else {
+            let member: Option<i32> = sqlx::query_scalar(
+                "select 1 from members where conversation_id = $1 and user_id = $2",
+            )
+            .bind(conversation_id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if member.is_some() {
+                Admission::AlreadyMember
+            } else {
+                Admission::Full
+            }
+        };
+        tx.commit().await?;
+        Ok(admission)
     }
 }

@@ -64,7 +64,7 @@ impl DeliveryStore for SqliteStore {
             "update hook_deliveries set lease_until = ?, attempts = attempts + 1 where id in \
              (select id from hook_deliveries where status = 'pending' and next_at <= ? \
               and (lease_until is null or lease_until <= ?) order by next_at limit ?) \
-             returning id, hook_id, payload, attempts, lease_until",
+             returning id, hook_id, message_id, payload, attempts, lease_until",
         )
         .bind(lease_until)
         .bind(now)
@@ -77,6 +77,7 @@ impl DeliveryStore for SqliteStore {
                 Ok(ClaimedDelivery {
                     id: row.try_get("id")?,
                     hook_id: row.try_get("hook_id")?,
+                    message_id: row.try_get("message_id")?,
                     payload: row.try_get("payload")?,
                     attempts: count(row.try_get::<i64, _>("attempts")?)?,
                     lease_until: row.try_get("lease_until")?,

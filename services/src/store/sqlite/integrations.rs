@@ -253,16 +253,24 @@ impl IntegrationStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| classify(e, user_conflict, "user"))?;
-        sqlx::query(
+        let cap = hook
+            .member_cap
+            .map_or(i64::MAX, |cap| i64::try_from(cap).unwrap_or(i64::MAX));
+        let joined = sqlx::query(
             "insert into members (conversation_id, user_id, role, joined_at) \
-             values (?, ?, 'member', ?)",
+             select ?1, ?2, 'member', ?3 \
+             where (select count(*) from members where conversation_id = ?1) < ?4",
         )
         .bind(hook.conversation_id)
         .bind(bot_id)
         .bind(hook.created_at)
+        .bind(cap)
         .execute(&mut *tx)
         .await
         .map_err(|e| classify(e, |_| "member", "conversation"))?;
+        if joined.rows_affected() == 0 {
+            return Err(StoreError::Full("conversation"));
+        }
         sqlx::query(
             "insert into webhooks (id, conversation_id, bot_id, creator_id, name, secret_hash, \
              created_at, url, trigger_word, signing_secret) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
