@@ -27,6 +27,9 @@ pub const DELIVERY_HEADER: &str = "X-ChatSphere-Delivery";
 pub const REPLAY_WINDOW_SECS: i64 = 300;
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: u32 = 5;
+/// Requests one hook's receiver gets at once, at most: a slow receiver
+/// holds this many of the server's senders, not all of them.
+pub const MAX_CONCURRENT_PER_HOOK: u32 = 4;
 /// The most of a receiver's answer that is read (a reply is at most a
 /// message).
 pub const MAX_REPLY_BYTES: usize = 64 * 1024;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use domain::integrations::outgoing::{
     backoff, triggers, DeliveryStatus, OutgoingPayload, DELIVERY_HEADER, MAX_ATTEMPTS,
-    MAX_REPLY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    MAX_CONCURRENT_PER_HOOK, MAX_REPLY_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use domain::integrations::slack::Payload;
 use domain::ChatMessage;
@@ -304,7 +304,11 @@ impl WebhookService {
             };
             let free = u32::try_from(slots.available_permits() + 1).unwrap_or(1);
             let now = Utc::now();
-            let claimed = match self.store.claim_deliveries(now, now + lease, free).await {
+            let claimed = match self
+                .store
+                .claim_deliveries(now, now + lease, free, MAX_CONCURRENT_PER_HOOK)
+                .await
+            {
                 Ok(claimed) => claimed,
                 Err(err) => {
                     tracing::warn!(error = %err, "outgoing webhook deliveries not claimed");

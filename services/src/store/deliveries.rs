@@ -65,13 +65,17 @@ pub trait DeliveryStore: Send + Sync {
     async fn queue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
 
     /// Claims up to `limit` pending deliveries due at `now` that no live
-    /// lease holds, leasing them until `lease_until` and counting the
-    /// attempt; a delivery is never claimed by two senders at once.
+    /// lease holds, earliest first, leasing them until `lease_until` and
+    /// counting the attempt; a delivery is never claimed by two senders at
+    /// once. No more than `per_hook` of one hook's are leased at a time
+    /// (those leased already count), so a slow receiver holds a few
+    /// senders, not all of them: the others' deliveries go meanwhile.
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        per_hook: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
     /// Records an attempt and releases the lease, if the claim's lease

@@ -27,6 +27,21 @@ struct Shared {
     received: Vec<(String, Received)>,
     /// Answers to give, per path, in order; then 200 and an empty body.
     script: Vec<(String, VecDeque<Answer>)>,
+    /// How long each answer takes, per path (none: at once).
+    delays: Vec<(String, Duration)>,
+    /// Requests being answered, and the most there were at once, per path.
+    open: Vec<(String, usize, usize)>,
+}
+
+impl Shared {
+    /// `path`'s open requests and their peak.
+    fn open(&mut self, path: &str) -> &mut (String, usize, usize) {
+        if let Some(i) = self.open.iter().position(|(p, ..)| p == path) {
+            return &mut self.open[i];
+        }
+        self.open.push((path.to_owned(), 0, 0));
+        self.open.last_mut().unwrap()
+    }
 }
 
 /// A receiver of outgoing webhooks on a free loopback port.
@@ -42,9 +57,29 @@ async fn take(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
-    let mut shared = shared.lock().unwrap();
+    let (answer, delay) = {
+        let mut shared = shared.lock().unwrap();
+        record(&mut shared, &path, headers, body)
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    shared.lock().unwrap().open(&path).1 -= 1;
+    (StatusCode::from_u16(answer.0).unwrap(), answer.1)
+}
+
+/// Keeps a request; its answer, and how long to take.
+fn record(
+    shared: &mut Shared,
+    path: &str,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (Answer, Option<Duration>) {
+    let open = shared.open(path);
+    open.1 += 1;
+    open.2 = open.2.max(open.1);
     shared.received.push((
-        path.clone(),
+        path.to_owned(),
         Received {
             at: Instant::now(),
             headers,
@@ -54,10 +89,15 @@ async fn take(
     let answer = shared
         .script
         .iter_mut()
-        .find(|(p, _)| *p == path)
+        .find(|(p, _)| p == path)
         .and_then(|(_, answers)| answers.pop_front())
         .unwrap_or((200, String::new()));
-    (StatusCode::from_u16(answer.0).unwrap(), answer.1)
+    let delay = shared
+        .delays
+        .iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, d)| *d);
+    (answer, delay)
 }
 
 impl Receiver {
@@ -88,6 +128,20 @@ impl Receiver {
             path.to_owned(),
             answers.iter().map(|(s, b)| (*s, (*b).to_owned())).collect(),
         ));
+    }
+
+    /// Takes `delay` over each answer to `path`.
+    pub(super) fn slow(&self, path: &str, delay: Duration) {
+        self.shared
+            .lock()
+            .unwrap()
+            .delays
+            .push((path.to_owned(), delay));
+    }
+
+    /// The most requests to `path` that were open at once.
+    pub(super) fn peak(&self, path: &str) -> usize {
+        self.shared.lock().unwrap().open(path).2
     }
 
     pub(super) fn received(&self, path: &str) -> Vec<Received> {

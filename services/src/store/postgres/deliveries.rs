@@ -62,18 +62,32 @@ impl DeliveryStore for PgStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        per_hook: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        // Rows another process is claiming are skipped, not waited for.
+        // Each due delivery's place in its hook's line, after the hook's
+        // leased ones; rows another process is claiming are skipped, not
+        // waited for, and rows it claimed meanwhile fail the re-checked
+        // conditions. (Two processes claiming at the same instant may
+        // each lease `per_hook` of one hook's.)
         let rows = sqlx::query(
-            "update hook_deliveries set lease_until = $1, attempts = attempts + 1 where id in \
-             (select id from hook_deliveries where status = 'pending' and next_at <= $2 \
-              and (lease_until is null or lease_until <= $2) order by next_at limit $3 \
+            "with flying as (select hook_id, count(*) as n from hook_deliveries \
+              where status = 'pending' and lease_until > $2 group by hook_id), \
+             ranked as (select d.id, d.next_at, row_number() over \
+              (partition by d.hook_id order by d.next_at, d.id) + coalesce(f.n, 0) as place \
+              from hook_deliveries d left join flying f on f.hook_id = d.hook_id \
+              where d.status = 'pending' and d.next_at <= $2 \
+              and (d.lease_until is null or d.lease_until <= $2)) \
+             update hook_deliveries set lease_until = $1, attempts = attempts + 1 where id in \
+             (select id from hook_deliveries where id in \
+               (select id from ranked where place <= $4 order by next_at limit $3) \
+              and status = 'pending' and (lease_until is null or lease_until <= $2) \
               for update skip locked) \
              returning id, hook_id, message_id, payload, attempts, lease_until",
         )
         .bind(lease_until)
         .bind(now)
         .bind(i64::from(limit))
+        .bind(i64::from(per_hook))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -58,18 +58,26 @@ impl DeliveryStore for SqliteStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        per_hook: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        // One writer: the update is the claim.
+        // One writer: the update is the claim. Each due delivery's place in
+        // its hook's line comes after the hook's leased ones.
         let rows = sqlx::query(
-            "update hook_deliveries set lease_until = ?, attempts = attempts + 1 where id in \
-             (select id from hook_deliveries where status = 'pending' and next_at <= ? \
-              and (lease_until is null or lease_until <= ?) order by next_at limit ?) \
+            "with flying as (select hook_id, count(*) as n from hook_deliveries \
+              where status = 'pending' and lease_until > ?2 group by hook_id), \
+             ranked as (select d.id, d.next_at, row_number() over \
+              (partition by d.hook_id order by d.next_at, d.id) + coalesce(f.n, 0) as place \
+              from hook_deliveries d left join flying f on f.hook_id = d.hook_id \
+              where d.status = 'pending' and d.next_at <= ?2 \
+              and (d.lease_until is null or d.lease_until <= ?2)) \
+             update hook_deliveries set lease_until = ?1, attempts = attempts + 1 where id in \
+             (select id from ranked where place <= ?4 order by next_at limit ?3) \
              returning id, hook_id, message_id, payload, attempts, lease_until",
         )
         .bind(lease_until)
         .bind(now)
-        .bind(now)
         .bind(i64::from(limit))
+        .bind(i64::from(per_hook))
         .fetch_all(&self.writer)
         .await?;
         rows.iter()
