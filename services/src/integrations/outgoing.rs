@@ -337,6 +337,9 @@ impl WebhookService {
                 tokio::spawn(async move {
                     service.attempt(delivery).await;
                     drop(permit);
+                    // Its hook may have more waiting, held back by the
+                    // per-hook limit: claimed now, not at the next poll.
+                    service.outbox.wake.notify_one();
                 });
             }
         }

@@ -59,3 +59,36 @@ async fn a_slow_receiver_does_not_hold_up_other_hooks() {
         "at most {cap} requests at once to one hook's receiver"
     );
 }
+
+/// A hook's deliveries held back by the limit go as soon as a place is
+/// free, not when the sender next looks at the queue (every 5 s by
+/// default): the end of each request wakes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_held_back_go_as_soon_as_a_place_is_free() {
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_HOOK_ALLOW", "127.0.0.1/32")]).await;
+    let receiver = Receiver::start().await;
+    receiver.slow("steady", Duration::from_millis(500));
+    let ann = user(&app, "ann").await;
+    let group = crate::groups::new_group(&app, &ann, "ops", &[]).await;
+    let (status, created) = create(
+        &app,
+        &ann,
+        &group,
+        json!({"name": "steady", "url": receiver.url("steady")}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let cap = usize::try_from(MAX_CONCURRENT_PER_HOOK).unwrap();
+    for n in 0..2 * cap {
+        say(&app, &ann, &group, &format!("build {n}")).await;
+    }
+    let got = receiver.wait_for("steady", 2 * cap).await;
+    assert_eq!(got.len(), 2 * cap, "every message is delivered");
+    // Two rounds of half-second answers, and the sending: about 1.5 s;
+    // waiting for the sender's next look would take 5 s or more.
+    let span = got[2 * cap - 1].at - got[0].at;
+    assert!(
+        span < Duration::from_secs(4),
+        "the second round waited {span:?} for the queue to be looked at"
+    );
+}

@@ -12,10 +12,11 @@ use crate::helpers::{call, say, user, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_deleted_before_a_retry_is_not_sent_again() {
-    // The first retry a second after the first attempt: time to delete.
+    // The first retry 3 s after the first attempt: time to delete, even on
+    // a busy machine.
     let app = TestApp::spawn_configured(&[
         ("CHATSPHERE_HOOK_ALLOW", "127.0.0.1/32"),
-        ("CHATSPHERE_HOOK_RETRY", "1"),
+        ("CHATSPHERE_HOOK_RETRY", "3"),
     ])
     .await;
     let receiver = Receiver::start().await;

@@ -80,7 +80,8 @@ impl DeliveryStore for PgStore {
              update hook_deliveries set lease_until = $1, attempts = attempts + 1 where id in \
              (select id from hook_deliveries where id in \
                (select id from ranked where place <= $4 order by next_at limit $3) \
-              and status = 'pending' and (lease_until is null or lease_until <= $2) \
+              and status = 'pending' and next_at <= $2 \
+              and (lease_until is null or lease_until <= $2) \
               for update skip locked) \
              returning id, hook_id, message_id, payload, attempts, lease_until",
         )
