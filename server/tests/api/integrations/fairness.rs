@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use domain::integrations::outgoing::MAX_CONCURRENT_PER_HOOK;
-use serde_json::json;
 
-use super::outgoing::create;
+use super::outgoing::hook_to;
 use super::receiver::Receiver;
 use crate::helpers::{say, user, TestApp};
 
@@ -21,14 +20,7 @@ async fn a_slow_receiver_does_not_hold_up_other_hooks() {
     let busy = crate::groups::new_group(&app, &ann, "busy", &[]).await;
     let quiet = crate::groups::new_group(&app, &ann, "quiet", &[]).await;
     for (group, path) in [(&busy, "slow"), (&quiet, "fast")] {
-        let (status, created) = create(
-            &app,
-            &ann,
-            group,
-            json!({"name": path, "url": receiver.url(path)}),
-        )
-        .await;
-        assert_eq!(status, 201, "{created}");
+        hook_to(&app, &ann, group, path, &receiver.url(path)).await;
     }
 
     // Twice as many messages as the hook may have in flight.
@@ -70,14 +62,7 @@ async fn deliveries_held_back_go_as_soon_as_a_place_is_free() {
     receiver.slow("steady", Duration::from_millis(500));
     let ann = user(&app, "ann").await;
     let group = crate::groups::new_group(&app, &ann, "ops", &[]).await;
-    let (status, created) = create(
-        &app,
-        &ann,
-        &group,
-        json!({"name": "steady", "url": receiver.url("steady")}),
-    )
-    .await;
-    assert_eq!(status, 201, "{created}");
+    hook_to(&app, &ann, &group, "steady", &receiver.url("steady")).await;
     let cap = usize::try_from(MAX_CONCURRENT_PER_HOOK).unwrap();
     for n in 0..2 * cap {
         say(&app, &ann, &group, &format!("build {n}")).await;

@@ -55,6 +55,20 @@ async fn app() -> TestApp {
     .await
 }
 
+/// An outgoing hook of `conversation` named `name`, posting to `url`, made
+/// by `who`; anything but 201 fails. Its id.
+pub(super) async fn hook_to(
+    app: &TestApp,
+    who: &User,
+    conversation: &str,
+    name: &str,
+    url: &str,
+) -> String {
+    let (status, created) = create(app, who, conversation, json!({"name": name, "url": url})).await;
+    assert_eq!(status, 201, "{created}");
+    created["hook"]["id"].as_str().unwrap().to_owned()
+}
+
 pub(super) async fn create(
     app: &TestApp,
     who: &User,

@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::json;
 
-use super::outgoing::{create, settled};
+use super::outgoing::{hook_to, settled};
 use super::receiver::Receiver;
 use crate::helpers::{call, say, user, TestApp};
 
@@ -22,15 +21,7 @@ async fn a_message_deleted_before_a_retry_is_not_sent_again() {
     let receiver = Receiver::start().await;
     let ann = user(&app, "ann").await;
     let group = crate::groups::new_group(&app, &ann, "ops", &[]).await;
-    let (status, created) = create(
-        &app,
-        &ann,
-        &group,
-        json!({"name": "ci", "url": receiver.url("ci")}),
-    )
-    .await;
-    assert_eq!(status, 201, "{created}");
-    let hook = created["hook"]["id"].as_str().unwrap();
+    let hook = hook_to(&app, &ann, &group, "ci", &receiver.url("ci")).await;
     receiver.answer("ci", &[(503, ""), (503, "")]);
 
     // One message sent once and answered 503; a second one, kept, is sent
@@ -49,7 +40,7 @@ async fn a_message_deleted_before_a_retry_is_not_sent_again() {
     )
     .await;
     assert!(status < 300, "{status} {problem}");
-    let log = settled(&app, &ann, hook).await;
+    let log = settled(&app, &ann, &hook).await;
     assert_eq!(log[0]["status"], "failed", "{log:?}");
     assert_eq!(log[0]["attempts"], 2, "{log:?}");
     assert_eq!(log[0]["error"], "the message was deleted", "{log:?}");
