@@ -51,45 +51,30 @@ impl ApiError {
 
     /// 404 for an unknown resource or path.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "/problems/not-found",
-            "Not found",
-            detail.into(),
-        )
+        Self::from_status(StatusCode::NOT_FOUND, detail)
     }
 
     /// 405 for a known path with the wrong method.
     pub fn method_not_allowed() -> Self {
-        Self::new(
+        Self::from_status(
             StatusCode::METHOD_NOT_ALLOWED,
-            "/problems/method-not-allowed",
-            "Method not allowed",
-            "this path does not accept that HTTP method".into(),
+            "this path does not accept that HTTP method",
         )
     }
 
     /// 422 for input that breaks a rule.
     pub fn invalid(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/problems/invalid-input",
-            "Invalid input",
-            detail.into(),
-        )
+        Self::from_status(StatusCode::UNPROCESSABLE_ENTITY, detail)
     }
 
     /// 400 (or the given 4xx) for a request body that cannot be read.
     pub fn bad_request(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self::new(
-            status,
-            "/problems/bad-request",
-            "Bad request",
-            detail.into(),
-        )
+        Self::from_status(status, detail)
     }
 
-    /// A 4xx from a lower layer (timeout, body limit …) as a problem.
+    /// An error with `status`, of the type and title that status has (the
+    /// one table of them); a 4xx from a lower layer (timeout, body limit …)
+    /// becomes a problem this way too.
     pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Self {
         let (kind, title) = match status {
             StatusCode::REQUEST_TIMEOUT => ("/problems/timeout", "Request timeout"),
@@ -99,6 +84,20 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => {
                 ("/problems/method-not-allowed", "Method not allowed")
             }
+            StatusCode::UNAUTHORIZED => ("/problems/unauthorized", "Unauthorized"),
+            StatusCode::FORBIDDEN => ("/problems/forbidden", "Forbidden"),
+            StatusCode::CONFLICT => ("/problems/conflict", "Conflict"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("/problems/unsupported-type", "Unsupported media type")
+            }
+            StatusCode::UNPROCESSABLE_ENTITY => ("/problems/invalid-input", "Invalid input"),
+            StatusCode::TOO_MANY_REQUESTS => ("/problems/too-many-requests", "Too many requests"),
+            StatusCode::BAD_GATEWAY => (
+                "/problems/upstream-unavailable",
+                "Upstream service unavailable",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => ("/problems/unavailable", "Service unavailable"),
+            StatusCode::INTERNAL_SERVER_ERROR => ("/problems/internal", "Internal error"),
             _ => ("/problems/bad-request", "Bad request"),
         };
         Self::new(status, kind, title, detail.into())
@@ -106,42 +105,25 @@ impl ApiError {
 
     /// 401 for missing, wrong or revoked credentials.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "/problems/unauthorized",
-            "Unauthorized",
-            detail.into(),
-        )
+        Self::from_status(StatusCode::UNAUTHORIZED, detail)
     }
 
     /// 403 for a signed-in user who may not do this.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "/problems/forbidden",
-            "Forbidden",
-            detail.into(),
-        )
+        Self::from_status(StatusCode::FORBIDDEN, detail)
     }
 
     /// 409 for a unique value that is taken.
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "/problems/conflict",
-            "Conflict",
-            detail.into(),
-        )
+        Self::from_status(StatusCode::CONFLICT, detail)
     }
 
     /// 429 with `Retry-After`.
     pub fn too_many_requests(retry_after: u64) -> Self {
         Self {
             retry_after: Some(retry_after),
-            ..Self::new(
+            ..Self::from_status(
                 StatusCode::TOO_MANY_REQUESTS,
-                "/problems/too-many-requests",
-                "Too many requests",
                 format!("too many attempts; try again in {retry_after} seconds"),
             )
         }
@@ -149,35 +131,22 @@ impl ApiError {
 
     /// 502 when an outside service (an identity provider) failed.
     pub fn bad_gateway(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_GATEWAY,
-            "/problems/upstream-unavailable",
-            "Upstream service unavailable",
-            detail.into(),
-        )
+        Self::from_status(StatusCode::BAD_GATEWAY, detail)
     }
 
     /// 503 while the server cannot take this request (shutting down, or its
     /// database or Redis is out of reach).
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "/problems/unavailable",
-            "Service unavailable",
-            detail.into(),
-        )
+        Self::from_status(StatusCode::SERVICE_UNAVAILABLE, detail)
     }
 
     /// 500; `cause` goes to the log only.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
-        Self::new(
+        Self::from_status(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "/problems/internal",
-            "Internal error",
-            "the server failed to handle this request; quote the x-request-id response header when \
-             reporting it"
-                .into(),
+            "the server failed to handle this request; quote the x-request-id response header \
+             when reporting it",
         )
     }
 
@@ -215,18 +184,12 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::TooManyRequests { retry_after } => Self::too_many_requests(retry_after),
             ServiceError::Upstream(why) => Self::bad_gateway(why),
-            ServiceError::TooLarge(why) => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "/problems/too-large",
-                "Too large",
-                why.to_owned(),
-            ),
-            ServiceError::UnsupportedType(why) => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "/problems/unsupported-type",
-                "Unsupported type",
-                why.to_owned(),
-            ),
+            ServiceError::TooLarge(why) => {
+                Self::from_status(StatusCode::PAYLOAD_TOO_LARGE, why.to_owned())
+            }
+            ServiceError::UnsupportedType(why) => {
+                Self::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE, why.to_owned())
+            }
             ServiceError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "request failed: a dependency is unavailable");
                 Self {
@@ -300,5 +263,55 @@ mod tests {
         );
         let internal = ApiError::from(ServiceError::Internal("a bug".into()));
         assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    /// A problem's type and title are those of its status, whichever way it
+    /// was made: a lower layer's 401 is not titled "Bad request", an
+    /// unreadable body's 415 is an unsupported type.
+    #[test]
+    fn type_and_title_follow_the_status() {
+        let cases = [
+            (
+                StatusCode::UNAUTHORIZED,
+                "/problems/unauthorized",
+                "Unauthorized",
+            ),
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "/problems/too-many-requests",
+                "Too many requests",
+            ),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "/problems/unsupported-type",
+                "Unsupported media type",
+            ),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/problems/invalid-input",
+                "Invalid input",
+            ),
+            (
+                StatusCode::BAD_REQUEST,
+                "/problems/bad-request",
+                "Bad request",
+            ),
+            (
+                StatusCode::IM_A_TEAPOT,
+                "/problems/bad-request",
+                "Bad request",
+            ),
+        ];
+        for (status, kind, title) in cases {
+            for err in [
+                ApiError::from_status(status, "x"),
+                ApiError::bad_request(status, "x"),
+            ] {
+                assert_eq!((err.status, err.kind, err.title), (status, kind, title));
+            }
+        }
+        let refused = ApiError::from(ServiceError::TooLarge("too big"));
+        assert_eq!(refused.kind, "/problems/too-large");
+        assert_eq!(refused.title, "Payload too large");
     }
 }

@@ -2,7 +2,7 @@
 //! every error built while the request runs ([`current_request_id`]), a
 //! panicking handler answers 500 like any other internal error, and the
 //! plain-text errors of lower layers (timeout, body too large …) on API
-//! paths are rewritten as problems.
+//! paths and server functions' paths are rewritten as problems.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -24,7 +24,8 @@ pub fn current_request_id() -> Option<Arc<str>> {
     REQUEST_ID.try_with(Arc::clone).ok()
 }
 
-/// Paths whose errors are always problems (pages keep their HTML errors).
+/// Paths whose errors are always problems (pages keep their HTML errors;
+/// server functions: see [`is_plain_rpc_error`]).
 fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || matches!(path, "/ws" | "/health" | "/ready" | "/metrics")
 }
@@ -38,7 +39,9 @@ pub async fn problems(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .into();
-    let api = is_api_path(request.uri().path());
+    let path = request.uri().path();
+    let api = is_api_path(path);
+    let rpc = path.starts_with("/rpc/");
     let run = AssertUnwindSafe(next.run(request)).catch_unwind();
     let response = match REQUEST_ID.scope(id.clone(), run).await {
         Ok(response) => response,
@@ -53,7 +56,7 @@ pub async fn problems(request: Request, next: Next) -> Response {
             return REQUEST_ID.sync_scope(id, || ApiError::internal(&cause).into_response());
         }
     };
-    if api && is_bare_error(&response) {
+    if (api && is_bare_error(&response)) || (rpc && is_plain_rpc_error(&response)) {
         return REQUEST_ID.sync_scope(id, || as_problem(response));
     }
     response
@@ -69,6 +72,24 @@ fn is_bare_error(response: &Response) -> bool {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/problem+json"))
+}
+
+/// A server function's failure from a lower layer (a wrong method, a body
+/// too large): empty or plain text. Its own errors carry
+/// their encoding, which its caller decodes (`middleware::rpc` gives them
+/// their status), and the page a refused plain form gets is HTML: both
+/// stay as they are.
+fn is_plain_rpc_error(response: &Response) -> bool {
+    let status = response.status();
+    (status.is_client_error() || status.is_server_error())
+        && !response
+            .headers()
+            .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|ct| ct.starts_with("text/plain"))
 }
 
 /// Headers that describe a response's body (its representation, RFC 9110

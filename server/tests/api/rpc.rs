@@ -154,3 +154,52 @@ async fn a_throttled_server_function_says_when_to_try_again() {
     }
     panic!("one message a second: the second within the second is refused, got {statuses:?}");
 }
+
+/// What a lower layer answers for a server function — a wrong method, a
+/// body too large — is a problem like the REST API's, not an empty body; a
+/// server function's own refusal keeps its encoding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lower_layers_refusals_of_server_functions_are_problems() {
+    // A small limit: a body past it is written whole before the answer.
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_MAX_BODY_BYTES", "4096")]).await;
+    // A refusal of the function itself is still its encoded error.
+    let (status, _, error) = rpc(
+        &app,
+        "auth/sign_in",
+        None,
+        &[("login", "nobody"), ("password", GOOD_PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 401, "{error}");
+    assert!(error.get("type").is_none(), "not a problem: {error}");
+
+    // The oversized body last: the server answers without reading it and
+    // closes that connection.
+    let sign_in = format!("{}/rpc/auth/sign_in", app.address);
+    let too_large = vec![b'a'; 16 << 10];
+    let cases = [
+        ("a wrong method", app.client.get(&sign_in), 405),
+        (
+            "a body too large",
+            app.client
+                .post(&sign_in)
+                .header("origin", &app.address)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(too_large),
+            413,
+        ),
+    ];
+    for (case, request, expected) in cases {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let media_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let problem: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, expected, "{case}: {problem}");
+        assert_eq!(media_type, "application/problem+json", "{case}");
+        assert_eq!(problem["status"], status, "{case}: {problem}");
+        assert!(problem["detail"].is_string(), "{case}: {problem}");
+    }
+}
