@@ -166,7 +166,11 @@ impl Application {
             .ensure_admins(&config.edge.admins)
             .await
             .map_err(StartupError::Admins)?;
-        spawn_audit_pruning(state.services.audit.clone(), config.edge.audit_retention);
+        spawn_hourly_pruning(
+            state.services.audit.clone(),
+            state.services.auth.clone(),
+            config.edge.audit_retention,
+        );
         spawn_index_build(state.services.search.clone());
         spawn_file_cleanup(state.services.files.clone());
         state.services.notify.start(mailer);
@@ -366,8 +370,17 @@ fn page_context() {
     crate::middleware::provide_page_policy();
 }
 
-/// Deletes audit events older than `retention`, now and every hour.
-fn spawn_audit_pruning(audit: services::audit::AuditService, retention: chrono::Duration) {
+/// How long sessions and personal access tokens are kept once they ended
+/// (a revoked token stays in its owner's list this long).
+const ENDED_CREDENTIALS_KEPT: chrono::Duration = chrono::Duration::days(30);
+
+/// Deletes audit events older than `retention`, and credentials that ended
+/// more than [`ENDED_CREDENTIALS_KEPT`] ago, now and every hour.
+fn spawn_hourly_pruning(
+    audit: services::audit::AuditService,
+    auth: services::AuthService,
+    retention: chrono::Duration,
+) {
     tokio::spawn(async move {
         let mut hourly = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -376,6 +389,18 @@ fn spawn_audit_pruning(audit: services::audit::AuditService, retention: chrono::
                 Ok(0) => {}
                 Ok(pruned) => tracing::info!(pruned, "old audit events deleted"),
                 Err(err) => tracing::warn!(error = %err, "audit pruning failed; will retry"),
+            }
+            match auth.prune_ended(ENDED_CREDENTIALS_KEPT).await {
+                Ok(pruned) if pruned == services::store::Pruned::default() => {}
+                Ok(pruned) => tracing::info!(
+                    sessions = pruned.sessions,
+                    tokens = pruned.tokens,
+                    denials = pruned.denials,
+                    "ended sessions and tokens forgotten"
+                ),
+                Err(err) => {
+                    tracing::warn!(error = %err, "pruning ended sessions failed; will retry")
+                }
             }
         }
     });

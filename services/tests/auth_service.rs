@@ -32,6 +32,7 @@ support::store_contract!(
     repeated_failures_from_one_address_lock_that_address,
     sign_ins_and_refusals_are_audited_without_the_password,
     sign_out_password_change_and_revocations_are_audited,
+    pruning_forgets_sessions_that_ended_longer_ago_than_kept,
 );
 
 fn service(fx: &Fixture) -> AuthService {
@@ -208,6 +209,36 @@ async fn refresh_rotates_and_a_replayed_token_ends_the_session(fx: Fixture) {
     unauthorized(auth.refresh(&third.refresh_token).await);
     unauthorized(auth.authenticate(&third.access_token).await);
     unauthorized(auth.refresh("not-a-token").await);
+}
+
+/// The service forgets a signed-out session once it ended longer ago than
+/// it keeps ended ones, and never a live one.
+async fn pruning_forgets_sessions_that_ended_longer_ago_than_kept(fx: Fixture) {
+    use services::store::Pruned;
+
+    let auth = service(&fx);
+    let (_, leaver) = auth
+        .register(registration("leaver", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let (_, stayer) = auth
+        .register(registration("stayer", "", PASSWORD), ClientInfo::default())
+        .await
+        .unwrap();
+    let me = auth.authenticate(&leaver.access_token).await.unwrap();
+    auth.logout(&me).await.unwrap();
+    assert_eq!(
+        auth.prune_ended(chrono::Duration::days(30)).await.unwrap(),
+        Pruned::default(),
+        "ended a moment ago: kept"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let pruned = auth.prune_ended(chrono::Duration::zero()).await.unwrap();
+    assert_eq!(pruned.sessions, 1, "{pruned:?}");
+    assert_eq!(pruned.tokens, 0);
+    unauthorized(auth.refresh(&leaver.refresh_token).await);
+    auth.authenticate(&stayer.access_token).await.unwrap();
+    auth.refresh(&stayer.refresh_token).await.unwrap();
 }
 
 async fn logout_refuses_the_old_access_token_at_once(fx: Fixture) {

@@ -21,6 +21,7 @@ support::store_contract!(
     sessions_can_be_revoked_one_by_one_or_all_but_one,
     deny_list_holds_keys_until_they_expire,
     a_lifted_denial_no_longer_counts,
+    credentials_that_ended_long_ago_are_forgotten_and_live_ones_kept,
 );
 
 async fn user(fx: &Fixture, name: &str, email: Option<&str>, hash: Option<&str>) -> User {
@@ -425,4 +426,138 @@ async fn a_lifted_denial_no_longer_counts(fx: Fixture) {
         "others stay"
     );
     fx.store.lift_denial("never-denied").await.unwrap();
+}
+
+/// Sessions and personal access tokens that expired or were revoked before
+/// the cut are forgotten (a session's refresh tokens with it); those that
+/// ended after it, and live ones, stay; expired deny-list entries go,
+/// current ones stay; a batch is bounded.
+async fn credentials_that_ended_long_ago_are_forgotten_and_live_ones_kept(fx: Fixture) {
+    use services::store::{NewTokenRow, Pruned};
+
+    let ann = user(&fx, "ann", None, None).await;
+    let now = Utc::now();
+    let cut = now - Duration::days(30);
+    let ended = |expires: chrono::DateTime<Utc>, revoked: Option<chrono::DateTime<Utc>>| Session {
+        expires_at: expires,
+        revoked_at: revoked,
+        ..session_for(&ann)
+    };
+    let sessions = [
+        (ended(now - Duration::days(40), None), false, 1u8), // expired long ago
+        (
+            ended(now + Duration::days(9), Some(now - Duration::days(31))),
+            false,
+            2,
+        ),
+        (ended(now - Duration::days(10), None), true, 3), // expired lately
+        (
+            ended(now + Duration::days(9), Some(now - Duration::days(1))),
+            true,
+            4,
+        ),
+        (session_for(&ann), true, 5), // live
+    ];
+    for (session, _, byte) in &sessions {
+        let fresh = Session {
+            revoked_at: None,
+            ..session.clone()
+        };
+        fx.store.create_session(&fresh, &hash(*byte)).await.unwrap();
+        if let Some(at) = session.revoked_at {
+            assert!(fx
+                .store
+                .revoke_session(ann.id, session.id, at)
+                .await
+                .unwrap());
+        }
+    }
+    let mut tokens = Vec::new();
+    for (n, (expires, revoked)) in [
+        (now - Duration::days(31), None),
+        (now + Duration::days(5), Some(now - Duration::days(45))),
+        (now - Duration::days(2), None),
+        (now + Duration::days(5), Some(now - Duration::days(2))),
+        (now + Duration::days(5), None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let created = fx
+            .store
+            .insert_token(
+                &NewTokenRow {
+                    user_id: ann.id,
+                    name: "script",
+                    hash: hash(100 + u8::try_from(n).unwrap()),
+                    scopes: domain::integrations::Scopes::ALL,
+                    created_by: ann.id,
+                    created_at: now - Duration::days(60),
+                    expires_at: expires,
+                },
+                50,
+            )
+            .await
+            .unwrap();
+        if let Some(at) = revoked {
+            fx.store.revoke_token(created.id, at).await.unwrap();
+        }
+        tokens.push((created.id, n >= 2));
+    }
+    fx.store
+        .deny("jti:old", now - Duration::seconds(1))
+        .await
+        .unwrap();
+    fx.store
+        .deny("jti:new", now + Duration::minutes(15))
+        .await
+        .unwrap();
+
+    // One at a time: the batch is bounded.
+    let first = fx.store.prune_ended(cut, now, 1).await.unwrap();
+    assert_eq!(
+        first,
+        Pruned {
+            sessions: 1,
+            tokens: 1,
+            denials: 1
+        }
+    );
+    let rest = fx.store.prune_ended(cut, now, 100).await.unwrap();
+    assert_eq!(
+        rest,
+        Pruned {
+            sessions: 1,
+            tokens: 1,
+            denials: 0
+        }
+    );
+    for (session, kept, byte) in &sessions {
+        assert_eq!(
+            fx.store.session(session.id).await.unwrap().is_some(),
+            *kept,
+            "session {byte}"
+        );
+    }
+    // A forgotten session's refresh token is unknown, not a reuse.
+    assert!(matches!(
+        fx.store
+            .rotate_refresh_token(&hash(1), &hash(9), now, now)
+            .await
+            .unwrap(),
+        Rotation::Unknown
+    ));
+    for (n, (id, kept)) in tokens.iter().enumerate() {
+        assert_eq!(
+            fx.store.token(*id).await.unwrap().is_some(),
+            *kept,
+            "token {n}"
+        );
+    }
+    assert!(fx.store.is_denied(&["jti:new"], now).await.unwrap());
+    assert_eq!(
+        fx.store.prune_ended(cut, now, 100).await.unwrap(),
+        Pruned::default(),
+        "nothing more"
+    );
 }

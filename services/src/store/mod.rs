@@ -53,7 +53,7 @@ pub use postgres::{PgStore, SearchWindows};
 pub use receipts::{MemberPositions, Positions, ReceiptStore};
 pub use rooms::RoomStore;
 pub use search::SearchStore;
-pub use sessions::{Rotation, Session, SessionStore};
+pub use sessions::{Pruned, Rotation, Session, SessionStore};
 pub use sqlite::SqliteStore;
 
 /// Which database a store talks to.

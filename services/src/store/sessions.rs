@@ -121,4 +121,26 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Whether any of `keys` is on the deny list and not yet expired at `now`.
     async fn is_denied(&self, keys: &[&str], now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Forgets credentials that ended, at most `limit` of each kind: the
+    /// sessions that expired or were revoked before `before` (their refresh
+    /// tokens and push devices go with them), the personal access tokens
+    /// that did, and the deny list's entries expired at `now`.
+    async fn prune_ended(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Pruned, StoreError>;
+}
+
+/// What [`SessionStore::prune_ended`] forgot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Sessions.
+    pub sessions: u64,
+    /// Personal access tokens.
+    pub tokens: u64,
+    /// Deny-list entries.
+    pub denials: u64,
 }

@@ -1,5 +1,6 @@
-//! Sessions: starting one, the user's list, revoking, and the deny list
-//! that refuses a revoked session's access tokens until they expire.
+//! Sessions: starting one, the user's list, revoking, the deny list that
+//! refuses a revoked session's access tokens until they expire, and
+//! forgetting what ended long ago.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::AuditKind;
@@ -10,11 +11,33 @@ use uuid::Uuid;
 use super::super::tokens::new_refresh_token;
 use super::{AuthService, Authenticated, ClientInfo, TokenPair};
 use crate::events::{user_topic, Publish};
-use crate::store::Session;
+use crate::store::{Pruned, Session};
 use crate::ServiceError;
 use domain::protocol::ServerFrame;
 
+/// How many rows of each kind one pruning step forgets.
+const PRUNE_BATCH: u32 = 1000;
+
 impl AuthService {
+    /// Forgets sessions and personal access tokens that ended (expired or
+    /// revoked) more than `kept` ago, and deny-list entries past their
+    /// expiry, a bounded batch at a time; how many of each.
+    pub async fn prune_ended(&self, kept: Duration) -> Result<Pruned, ServiceError> {
+        let mut total = Pruned::default();
+        loop {
+            let now = Utc::now();
+            let step = self.store.prune_ended(now - kept, now, PRUNE_BATCH).await?;
+            total.sessions += step.sessions;
+            total.tokens += step.tokens;
+            total.denials += step.denials;
+            let full = u64::from(PRUNE_BATCH);
+            if step.sessions < full && step.tokens < full && step.denials < full {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// The user's active sessions, most recently used first.
     pub async fn sessions(&self, auth: &Authenticated) -> Result<Vec<Session>, ServiceError> {
         let now = Utc::now();

@@ -7,7 +7,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::sessions::{Rotation, Session, SessionStore};
+use crate::store::sessions::{Pruned, Rotation, Session, SessionStore};
 use crate::store::StoreError;
 
 macro_rules! session_columns {
@@ -248,5 +248,46 @@ impl SessionStore for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         Ok(hit.is_some())
+    }
+
+    async fn prune_ended(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Pruned, StoreError> {
+        let limit = i64::from(limit);
+        let sessions = sqlx::query(
+            "delete from sessions where id in (select id from sessions \
+             where expires_at < $1 or revoked_at < $1 limit $2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let tokens = sqlx::query(
+            "delete from access_tokens where id in (select id from access_tokens \
+             where expires_at < $1 or revoked_at < $1 limit $2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let denials = sqlx::query(
+            "delete from revoked_access_tokens where jti in (select jti from revoked_access_tokens \
+             where expires_at < $1 limit $2)",
+        )
+        .bind(now)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(Pruned {
+            sessions,
+            tokens,
+            denials,
+        })
     }
 }
