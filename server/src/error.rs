@@ -97,7 +97,7 @@ impl ApiError {
                 "Upstream service unavailable",
             ),
             StatusCode::SERVICE_UNAVAILABLE => ("/problems/unavailable", "Service unavailable"),
-            StatusCode::INTERNAL_SERVER_ERROR => ("/problems/internal", "Internal error"),
+            other if other.is_server_error() => ("/problems/internal", "Internal error"),
             _ => ("/problems/bad-request", "Bad request"),
         };
         Self::new(status, kind, title, detail.into())
@@ -300,6 +300,11 @@ mod tests {
                 StatusCode::IM_A_TEAPOT,
                 "/problems/bad-request",
                 "Bad request",
+            ),
+            (
+                StatusCode::GATEWAY_TIMEOUT,
+                "/problems/internal",
+                "Internal error",
             ),
         ];
         for (status, kind, title) in cases {

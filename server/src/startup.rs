@@ -373,6 +373,8 @@ fn page_context() {
 /// How long sessions and personal access tokens are kept once they ended
 /// (a revoked token stays in its owner's list this long).
 const ENDED_CREDENTIALS_KEPT: chrono::Duration = chrono::Duration::days(30);
+/// Rows of each kind one step of that pruning deletes.
+const ENDED_CREDENTIALS_BATCH: u32 = 500;
 
 /// Deletes audit events older than `retention`, and credentials that ended
 /// more than [`ENDED_CREDENTIALS_KEPT`] ago, now and every hour.
@@ -390,10 +392,14 @@ fn spawn_hourly_pruning(
                 Ok(pruned) => tracing::info!(pruned, "old audit events deleted"),
                 Err(err) => tracing::warn!(error = %err, "audit pruning failed; will retry"),
             }
-            match auth.prune_ended(ENDED_CREDENTIALS_KEPT).await {
+            match auth
+                .prune_ended(ENDED_CREDENTIALS_KEPT, ENDED_CREDENTIALS_BATCH)
+                .await
+            {
                 Ok(pruned) if pruned == services::store::Pruned::default() => {}
                 Ok(pruned) => tracing::info!(
                     sessions = pruned.sessions,
+                    refresh_tokens = pruned.refresh_tokens,
                     tokens = pruned.tokens,
                     denials = pruned.denials,
                     "ended sessions and tokens forgotten"

@@ -211,13 +211,14 @@ async fn refresh_rotates_and_a_replayed_token_ends_the_session(fx: Fixture) {
     unauthorized(auth.refresh("not-a-token").await);
 }
 
-/// The service forgets a signed-out session once it ended longer ago than
-/// it keeps ended ones, and never a live one.
+/// The service forgets a signed-out session, its refresh tokens first (one
+/// per renewal), once it ended longer ago than it keeps ended ones, a
+/// bounded batch at a time; never a live one.
 async fn pruning_forgets_sessions_that_ended_longer_ago_than_kept(fx: Fixture) {
     use services::store::Pruned;
 
     let auth = service(&fx);
-    let (_, leaver) = auth
+    let (_, mut leaver) = auth
         .register(registration("leaver", "", PASSWORD), ClientInfo::default())
         .await
         .unwrap();
@@ -225,19 +226,29 @@ async fn pruning_forgets_sessions_that_ended_longer_ago_than_kept(fx: Fixture) {
         .register(registration("stayer", "", PASSWORD), ClientInfo::default())
         .await
         .unwrap();
+    // Two renewals: three refresh tokens in all.
+    for _ in 0..2 {
+        leaver = auth.refresh(&leaver.refresh_token).await.unwrap();
+    }
     let me = auth.authenticate(&leaver.access_token).await.unwrap();
     auth.logout(&me).await.unwrap();
     assert_eq!(
-        auth.prune_ended(chrono::Duration::days(30)).await.unwrap(),
+        auth.prune_ended(chrono::Duration::days(30), 1)
+            .await
+            .unwrap(),
         Pruned::default(),
         "ended a moment ago: kept"
     );
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let pruned = auth.prune_ended(chrono::Duration::zero()).await.unwrap();
-    assert_eq!(pruned.sessions, 1, "{pruned:?}");
-    assert_eq!(pruned.tokens, 0);
-    unauthorized(auth.refresh(&leaver.refresh_token).await);
-    auth.authenticate(&stayer.access_token).await.unwrap();
+    let pruned = auth.prune_ended(chrono::Duration::zero(), 1).await.unwrap();
+    assert_eq!(
+        (pruned.sessions, pruned.refresh_tokens, pruned.tokens),
+        (1, 3, 0),
+        "{pruned:?}"
+    );
+    assert!(fx.store.session(me.session_id).await.unwrap().is_none());
+    let live = auth.authenticate(&stayer.access_token).await.unwrap();
+    assert!(fx.store.session(live.session_id).await.unwrap().is_some());
     auth.refresh(&stayer.refresh_token).await.unwrap();
 }
 

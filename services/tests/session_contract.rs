@@ -519,6 +519,7 @@ async fn credentials_that_ended_long_ago_are_forgotten_and_live_ones_kept(fx: Fi
         first,
         Pruned {
             sessions: 1,
+            refresh_tokens: 1,
             tokens: 1,
             denials: 1
         }
@@ -528,6 +529,7 @@ async fn credentials_that_ended_long_ago_are_forgotten_and_live_ones_kept(fx: Fi
         rest,
         Pruned {
             sessions: 1,
+            refresh_tokens: 1,
             tokens: 1,
             denials: 0
         }

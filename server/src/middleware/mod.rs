@@ -15,7 +15,8 @@
 //!    session cookies; static files excepted ([`cache`]);
 //! 6. **problems** — the request id known to every error; a panic becomes a
 //!    500 problem; plain-text errors of the layers below become problems on
-//!    API paths ([`problems`]);
+//!    API paths, and on server functions' paths for callers other than a
+//!    plain form ([`problems`]);
 //! 7. **CORS** — the allowed origins only, with credentials ([`cors`]);
 //! 8. **cross-site guard** — a state-changing server function call, or a
 //!    state-changing request authenticated by the session cookie, must come
@@ -31,7 +32,7 @@
 //! 14. **reactive owner** — a fresh root reactive owner per request, so a
 //!     server function never inherits a concurrent page render's context
 //!     ([`reactive`]);
-//! 13. **server function statuses** — a failed server function answers
+//! 15. **server function statuses** — a failed server function answers
 //!     with the REST API's status for the same refusal, not 500 ([`rpc`]).
 //!
 //! Route layers inside the router record the matched route template.

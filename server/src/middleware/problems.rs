@@ -42,6 +42,12 @@ pub async fn problems(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let api = is_api_path(path);
     let rpc = path.starts_with("/rpc/");
+    // A plain form post is not answered with JSON to show as a page.
+    let page = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
     let run = AssertUnwindSafe(next.run(request)).catch_unwind();
     let response = match REQUEST_ID.scope(id.clone(), run).await {
         Ok(response) => response,
@@ -56,7 +62,7 @@ pub async fn problems(request: Request, next: Next) -> Response {
             return REQUEST_ID.sync_scope(id, || ApiError::internal(&cause).into_response());
         }
     };
-    if (api && is_bare_error(&response)) || (rpc && is_plain_rpc_error(&response)) {
+    if (api && is_bare_error(&response)) || (rpc && is_plain_rpc_error(&response) && !page) {
         return REQUEST_ID.sync_scope(id, || as_problem(response));
     }
     response

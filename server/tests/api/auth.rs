@@ -130,6 +130,7 @@ async fn malformed_or_incomplete_json_is_a_problem_not_a_panic() {
     )
     .await;
     assert!(missing["detail"].as_str().unwrap().contains("password"));
+    assert_eq!(missing["type"], "/problems/invalid-input");
     let no_type = app
         .client
         .post(format!("{}/api/v1/auth/login", app.address))
@@ -137,7 +138,9 @@ async fn malformed_or_incomplete_json_is_a_problem_not_a_panic() {
         .send()
         .await
         .unwrap();
-    problem(no_type, 415).await;
+    let no_type = problem(no_type, 415).await;
+    assert_eq!(no_type["type"], "/problems/unsupported-type");
+    assert_eq!(no_type["title"], "Unsupported media type");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -202,4 +202,21 @@ async fn lower_layers_refusals_of_server_functions_are_problems() {
         assert_eq!(problem["status"], status, "{case}: {problem}");
         assert!(problem["detail"].is_string(), "{case}: {problem}");
     }
+
+    // A plain form post gets no JSON to show as its page. (A connection
+    // of its own: the last one was answered before its body was read.)
+    let page = reqwest::Client::new()
+        .post(&sign_in)
+        .header("origin", &app.address)
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 16 << 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 413);
+    assert!(!page
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap().contains("json")));
 }

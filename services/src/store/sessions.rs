@@ -123,9 +123,10 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn is_denied(&self, keys: &[&str], now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     /// Forgets credentials that ended, at most `limit` of each kind: the
-    /// sessions that expired or were revoked before `before` (their refresh
-    /// tokens and push devices go with them), the personal access tokens
-    /// that did, and the deny list's entries expired at `now`.
+    /// refresh tokens of sessions that expired or were revoked before
+    /// `before`, those sessions once they have none left (their push
+    /// devices go with them), the personal access tokens that ended before
+    /// `before`, and the deny list's entries expired at `now`.
     async fn prune_ended(
         &self,
         before: DateTime<Utc>,
@@ -139,6 +140,8 @@ pub trait SessionStore: Send + Sync + 'static {
 pub struct Pruned {
     /// Sessions.
     pub sessions: u64,
+    /// Their refresh tokens.
+    pub refresh_tokens: u64,
     /// Personal access tokens.
     pub tokens: u64,
     /// Deny-list entries.

@@ -15,26 +15,33 @@ use crate::store::{Pruned, Session};
 use crate::ServiceError;
 use domain::protocol::ServerFrame;
 
-/// How many rows of each kind one pruning step forgets.
-const PRUNE_BATCH: u32 = 1000;
-
 impl AuthService {
     /// Forgets sessions and personal access tokens that ended (expired or
     /// revoked) more than `kept` ago, and deny-list entries past their
-    /// expiry, a bounded batch at a time; how many of each.
-    pub async fn prune_ended(&self, kept: Duration) -> Result<Pruned, ServiceError> {
+    /// expiry, at most `batch` rows of each kind a step with a pause between
+    /// steps (other writers get their turn); how many of each.
+    pub async fn prune_ended(&self, kept: Duration, batch: u32) -> Result<Pruned, ServiceError> {
         let mut total = Pruned::default();
         loop {
             let now = Utc::now();
-            let step = self.store.prune_ended(now - kept, now, PRUNE_BATCH).await?;
+            let step = self.store.prune_ended(now - kept, now, batch).await?;
             total.sessions += step.sessions;
+            total.refresh_tokens += step.refresh_tokens;
             total.tokens += step.tokens;
             total.denials += step.denials;
-            let full = u64::from(PRUNE_BATCH);
-            if step.sessions < full && step.tokens < full && step.denials < full {
+            let full = u64::from(batch);
+            if [
+                step.sessions,
+                step.refresh_tokens,
+                step.tokens,
+                step.denials,
+            ]
+            .iter()
+            .all(|&n| n < full)
+            {
                 return Ok(total);
             }
-            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 

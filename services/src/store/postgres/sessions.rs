@@ -154,23 +154,30 @@ impl SessionStore for PgStore {
                             session_columns!(),
                             " from sessions where id = $1"
                         );
-                        let row = sqlx::query(sql)
+                        // (Gone if the sweep forgot it meanwhile.)
+                        match sqlx::query(sql)
                             .bind(session_id)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        Rotation::Raced(session_from_row(&row)?)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                        {
+                            Some(row) => Rotation::Raced(session_from_row(&row)?),
+                            None => Rotation::Unknown,
+                        }
                     }
                     Some((session_id, _)) => {
                         let sql = concat!(
                             "update sessions set revoked_at = coalesce(revoked_at, $1) where id = $2 returning ",
                             session_columns!()
                         );
-                        let row = sqlx::query(sql)
+                        match sqlx::query(sql)
                             .bind(now)
                             .bind(session_id)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        Rotation::Reused(session_from_row(&row)?)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                        {
+                            Some(row) => Rotation::Reused(session_from_row(&row)?),
+                            None => Rotation::Unknown,
+                        }
                     }
                     None => Rotation::Unknown,
                 }
@@ -257,9 +264,24 @@ impl SessionStore for PgStore {
         limit: u32,
     ) -> Result<Pruned, StoreError> {
         let limit = i64::from(limit);
+        // A session's refresh tokens first (one per renewal: thousands for a
+        // month of use), so that no statement deletes more than `limit`
+        // rows through a cascade; then sessions that have none left.
+        let refresh_tokens = sqlx::query(
+            "delete from refresh_tokens where token_hash in (select r.token_hash \
+             from refresh_tokens r join sessions s on s.id = r.session_id \
+             where s.expires_at < $1 or s.revoked_at < $1 limit $2 for update of r skip locked)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         let sessions = sqlx::query(
-            "delete from sessions where id in (select id from sessions \
-             where expires_at < $1 or revoked_at < $1 limit $2)",
+            "delete from sessions where id in (select id from sessions s \
+             where (expires_at < $1 or revoked_at < $1) \
+             and not exists (select 1 from refresh_tokens r where r.session_id = s.id) \
+             limit $2 for update skip locked)",
         )
         .bind(before)
         .bind(limit)
@@ -268,7 +290,7 @@ impl SessionStore for PgStore {
         .rows_affected();
         let tokens = sqlx::query(
             "delete from access_tokens where id in (select id from access_tokens \
-             where expires_at < $1 or revoked_at < $1 limit $2)",
+             where expires_at < $1 or revoked_at < $1 limit $2 for update skip locked)",
         )
         .bind(before)
         .bind(limit)
@@ -277,7 +299,7 @@ impl SessionStore for PgStore {
         .rows_affected();
         let denials = sqlx::query(
             "delete from revoked_access_tokens where jti in (select jti from revoked_access_tokens \
-             where expires_at < $1 limit $2)",
+             where expires_at < $1 limit $2 for update skip locked)",
         )
         .bind(now)
         .bind(limit)
@@ -286,6 +308,7 @@ impl SessionStore for PgStore {
         .rows_affected();
         Ok(Pruned {
             sessions,
+            refresh_tokens,
             tokens,
             denials,
         })

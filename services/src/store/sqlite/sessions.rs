@@ -252,9 +252,24 @@ impl SessionStore for SqliteStore {
         limit: u32,
     ) -> Result<Pruned, StoreError> {
         let limit = i64::from(limit);
+        // A session's refresh tokens first (one per renewal: thousands for a
+        // month of use), so that no statement deletes more than `limit`
+        // rows through a cascade; then sessions that have none left.
+        let refresh_tokens = sqlx::query(
+            "delete from refresh_tokens where token_hash in (select r.token_hash \
+             from refresh_tokens r join sessions s on s.id = r.session_id \
+             where s.expires_at < ?1 or s.revoked_at < ?1 limit ?2)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
         let sessions = sqlx::query(
-            "delete from sessions where id in (select id from sessions \
-             where expires_at < ?1 or revoked_at < ?1 limit ?2)",
+            "delete from sessions where id in (select id from sessions s \
+             where (expires_at < ?1 or revoked_at < ?1) \
+             and not exists (select 1 from refresh_tokens r where r.session_id = s.id) \
+             limit ?2)",
         )
         .bind(before)
         .bind(limit)
@@ -281,6 +296,7 @@ impl SessionStore for SqliteStore {
         .rows_affected();
         Ok(Pruned {
             sessions,
+            refresh_tokens,
             tokens,
             denials,
         })
