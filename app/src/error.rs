@@ -83,7 +83,11 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(_) => Self::Network,
-            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => Self::Malformed(msg),
+            // A body that cannot be read as the arguments (not UTF-8, past
+            // the size limit while streaming) is the caller's mistake too.
+            ServerFnErrorErr::Args(msg)
+            | ServerFnErrorErr::MissingArg(msg)
+            | ServerFnErrorErr::Deserialization(msg) => Self::Malformed(msg),
             _ => Self::Internal,
         }
     }

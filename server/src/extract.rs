@@ -37,6 +37,17 @@ pub fn access_cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
+/// The session cookie carries a session's token: a personal access token
+/// put there gives nothing (it goes in `Authorization: Bearer`).
+pub fn sessions_only(auth: &Authenticated) -> Result<(), ApiError> {
+    if auth.personal {
+        return Err(ApiError::unauthorized(
+            "a personal access token goes in Authorization: Bearer, not the session cookie",
+        ));
+    }
+    Ok(())
+}
+
 /// The user of a valid, non-revoked access token, from `Authorization:
 /// Bearer` (API clients) or the HttpOnly access cookie (the browser).
 /// Anything else is a 401 problem.
@@ -50,12 +61,19 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers)
-            .or_else(|| access_cookie(&parts.headers, state.secure_cookies))
-            .ok_or_else(|| {
-                ApiError::unauthorized("an access token is required (Authorization: Bearer …)")
-            })?;
+        let (token, from_cookie) = match bearer_token(&parts.headers) {
+            Some(token) => (token, false),
+            None => (
+                access_cookie(&parts.headers, state.secure_cookies).ok_or_else(|| {
+                    ApiError::unauthorized("an access token is required (Authorization: Bearer …)")
+                })?,
+                true,
+            ),
+        };
         let auth = state.services.auth.authenticate(&token).await?;
+        if from_cookie {
+            sessions_only(&auth)?;
+        }
         if auth.personal {
             let path = parts
                 .extensions

@@ -220,3 +220,50 @@ async fn lower_layers_refusals_of_server_functions_are_problems() {
         .get("content-type")
         .is_some_and(|v| v.to_str().unwrap().contains("json")));
 }
+
+/// A body a server function cannot read — not UTF-8, or past the size limit
+/// while it streams in (no `Content-Length` to refuse it by) — is the
+/// caller's mistake: 400, not 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_body_is_a_bad_request_not_a_server_failure() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn_configured(&[("CHATSPHERE_MAX_BODY_BYTES", "4096")]).await;
+    let latin1 = app
+        .client
+        .post(format!("{}/rpc/auth/sign_in", app.address))
+        .header("origin", &app.address)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(b"login=Jos\xe9&password=x".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(latin1.status(), 400, "{}", latin1.text().await.unwrap());
+
+    // Chunked, 16 KiB in all: only the reading finds it too large.
+    let host = app.address.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
+    let mut request = format!(
+        "POST /rpc/auth/sign_in HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.address
+    )
+    .into_bytes();
+    let chunk = "a".repeat(1024);
+    request.extend_from_slice(b"11\r\nlogin=a&password=\r\n");
+    for _ in 0..16 {
+        request.extend_from_slice(format!("400\r\n{chunk}\r\n").as_bytes());
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    // The server may answer before it has read everything.
+    let _ = socket.write_all(&request).await;
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    let status_line = answer.lines().next().unwrap_or_default();
+    assert!(
+        status_line.contains(" 400 ") || status_line.contains(" 413 "),
+        "{answer}"
+    );
+}

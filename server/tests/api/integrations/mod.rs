@@ -2,6 +2,7 @@
 //! incoming webhooks in Slack's format, and outgoing webhooks.
 
 mod bots;
+mod cookie;
 mod fairness;
 mod outgoing;
 mod processes;
