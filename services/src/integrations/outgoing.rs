@@ -53,6 +53,9 @@ const KEEP: Duration = Duration::from_secs(7 * 86_400);
 const UNAVAILABLE: &str = "the server could not proceed; tried again later";
 /// A delivery's error when its message was deleted before it was sent.
 const MESSAGE_DELETED: &str = "the message was deleted";
+/// A delivery's error when its message was edited before it was sent (the
+/// payload holds the words its sender replaced).
+const MESSAGE_EDITED: &str = "the message was edited";
 /// The bus topic on which a conversation's outgoing hooks are said to have
 /// changed (its id), so every process forgets what it remembered of them.
 pub(super) const HOOKS_TOPIC: &str = "cache:hooks";
@@ -441,11 +444,13 @@ impl WebhookService {
                 return Outcome::unavailable();
             }
         }
-        // A message deleted since it was queued is not sent (nor sent
-        // again): its sender took it back.
+        // A message deleted or edited since it was posted is not sent (nor
+        // sent again): its sender took back what the payload holds.
         match self.store.message(delivery.message_id).await {
-            Ok(Some(message)) if message.deleted_at.is_none() => {}
-            Ok(_) => return fail(MESSAGE_DELETED),
+            Ok(Some(message)) if message.deleted_at.is_some() => return fail(MESSAGE_DELETED),
+            Ok(Some(message)) if message.edited_at.is_some() => return fail(MESSAGE_EDITED),
+            Ok(Some(_)) => {}
+            Ok(None) => return fail(MESSAGE_DELETED),
             Err(err) => {
                 tracing::warn!(error = %err, "message not read for a delivery");
                 return Outcome::unavailable();

@@ -1,5 +1,6 @@
-//! A message deleted while its outgoing-webhook delivery waits for a retry
-//! is not sent again: the delivery ends as failed, saying why.
+//! A message deleted or edited while its outgoing-webhook delivery waits
+//! for a retry is not sent again (the payload holds the words its sender
+//! took back): the delivery ends as failed, saying why.
 
 use std::time::Duration;
 
@@ -51,4 +52,41 @@ async fn a_message_deleted_before_a_retry_is_not_sent_again() {
     let got = receiver.wait_for("ci", 3).await;
     assert_eq!(got.len(), 3, "a message kept is tried again");
     assert!(String::from_utf8_lossy(&got[2].body).contains("deploy staging"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_edited_before_a_retry_is_not_sent_with_its_old_words() {
+    let app = TestApp::spawn_configured(&[
+        ("CHATSPHERE_HOOK_ALLOW", "127.0.0.1/32"),
+        ("CHATSPHERE_HOOK_RETRY", "3"),
+    ])
+    .await;
+    let receiver = Receiver::start().await;
+    let ann = user(&app, "ann").await;
+    let group = crate::groups::new_group(&app, &ann, "ops", &[]).await;
+    let hook = hook_to(&app, &ann, &group, "ci", &receiver.url("ci")).await;
+    receiver.answer("ci", &[(503, "")]);
+    let sent = say(&app, &ann, &group, "deploy with secret=hunter2").await;
+    assert_eq!(receiver.wait_for("ci", 1).await.len(), 1);
+    let (status, problem) = call(
+        &app,
+        &ann,
+        Method::PATCH,
+        &format!(
+            "/api/v1/conversations/{group}/messages/{}",
+            sent["id"].as_str().unwrap()
+        ),
+        Some(serde_json::json!({"body": "deploy (redacted)"})),
+    )
+    .await;
+    assert!(status < 300, "{status} {problem}");
+    let log = settled(&app, &ann, &hook).await;
+    assert_eq!(log[0]["status"], "failed", "{log:?}");
+    assert_eq!(log[0]["error"], "the message was edited", "{log:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        receiver.received("ci").len(),
+        1,
+        "the old words not sent again"
+    );
 }
