@@ -89,7 +89,7 @@ pub async fn list_conversations(
 #[utoipa::path(post, path = "/api/v1/conversations/direct", tag = "conversations", security(("bearer" = [])), request_body = DirectRequest,
     responses(
         (status = 200, description = "The direct conversation", body = ConversationRef),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user, or a disabled account (it counts as none)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn open_direct(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ pub async fn open_direct(
 #[utoipa::path(post, path = "/api/v1/conversations/groups", tag = "conversations", security(("bearer" = [])), request_body = GroupRequest,
     responses(
         (status = 201, description = "Created", body = ConversationRef),
-        (status = 404, description = "A member does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A member does not exist or is a disabled account (it counts as none)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad name or too many members", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_group(

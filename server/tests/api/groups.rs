@@ -1,6 +1,7 @@
 //! Managing a group's members: the last owner leaving hands the group on
 //! (it is never left without someone who may manage it); an account that
-//! is disabled cannot be added. On both backends.
+//! is disabled cannot be added, nor put in a new group or a direct
+//! conversation. On both backends.
 
 use reqwest::Method;
 use serde_json::json;
@@ -85,6 +86,25 @@ async fn the_last_owner_leaving_hands_the_group_on_and_adding_is_bounded() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(add(&app, &group, &ann, &dan).await, 404);
+    // Nor for a new group or a direct conversation.
+    let (status, problem) = call(
+        &app,
+        &ann,
+        Method::POST,
+        "/api/v1/conversations/groups",
+        Some(json!({"name": "with dan", "member_ids": [ben.id, dan.id]})),
+    )
+    .await;
+    assert_eq!(status, 404, "{problem}");
+    let (status, problem) = call(
+        &app,
+        &ann,
+        Method::POST,
+        "/api/v1/conversations/direct",
+        Some(json!({"user_id": dan.id})),
+    )
+    .await;
+    assert_eq!(status, 404, "{problem}");
 
     // Ann, the only owner, leaves: the longest-standing member takes over
     // and may manage the group.

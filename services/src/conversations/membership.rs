@@ -55,9 +55,7 @@ impl ConversationService {
     /// The direct conversation with `other`, opened if needed.
     #[instrument(skip_all, fields(user = %user_id))]
     pub async fn open_direct(&self, user_id: Uuid, other: Uuid) -> Result<Uuid, ServiceError> {
-        if self.profiles.get(other).await?.is_none() {
-            return Err(ServiceError::NotFound("user"));
-        }
+        self.may_take_part(other).await?;
         let (conversation, created) = self.store.open_direct(user_id, other).await?;
         if created {
             for user in [user_id, other] {
@@ -91,6 +89,9 @@ impl ConversationService {
             return Err(ServiceError::Invalid(format!(
                 "member_ids: at most {MAX_GROUP_MEMBERS} members"
             )));
+        }
+        for member in members {
+            self.may_take_part(*member).await?;
         }
         let group = self
             .store
@@ -129,11 +130,7 @@ impl ConversationService {
                 "only the group's owners and admins may add members",
             ));
         }
-        // Someone who can take part: an account that exists and may sign in.
-        match self.store.user_by_id(user_id).await? {
-            Some(user) if !user.is_disabled() => {}
-            _ => return Err(ServiceError::NotFound("user")),
-        }
+        self.may_take_part(user_id).await?;
         let added = match self
             .store
             .add_member_within(conversation_id, user_id, MemberRole::Member, GROUP_CAPACITY)
@@ -149,6 +146,15 @@ impl ConversationService {
             self.announce_members(conversation_id).await;
         }
         Ok(added)
+    }
+
+    /// Succeeds for someone who can be put in a conversation: an account
+    /// that exists and may sign in (a disabled one counts as none).
+    async fn may_take_part(&self, user_id: Uuid) -> Result<(), ServiceError> {
+        match self.store.user_by_id(user_id).await? {
+            Some(user) if !user.is_disabled() => Ok(()),
+            _ => Err(ServiceError::NotFound("user")),
+        }
     }
 
     /// Removes a member from a group: owners and admins remove others (an

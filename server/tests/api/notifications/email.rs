@@ -43,11 +43,10 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
     }
     let [ann, bob, cat, eve, fay, gus, hal, ivy, jon] = <[_; 9]>::try_from(people).ok().unwrap();
     // Emails go to verified addresses only (sign-in providers verify them);
-    // hal's is not. Ivy's account is disabled (ann, the first, is an admin).
+    // hal's is not. Ivy's account is disabled below, once her conversation
+    // with ann exists (ann, the first, is an admin).
     app.sql("update users set email_verified = true where username <> 'hal'")
         .await;
-    let disable = format!("/api/v1/admin/users/{}/disable", ivy.id);
-    assert_eq!(call(&app, &ann, Method::POST, &disable, None).await.0, 200);
     let settings = settings_of(&app, &bob).await;
     assert_eq!(settings["email_available"], true);
     assert_eq!(settings["has_email"], true);
@@ -66,6 +65,8 @@ async fn one_email_per_person_in_their_language_with_what_they_missed() {
     let to_eve = open_dm(&app, &ann, &eve).await;
     let to_hal = open_dm(&app, &ann, &hal).await;
     let to_ivy = open_dm(&app, &ann, &ivy).await;
+    let disable = format!("/api/v1/admin/users/{}/disable", ivy.id);
+    assert_eq!(call(&app, &ann, Method::POST, &disable, None).await.0, 200);
     let _fay_online = connect(&app, &fay).await;
     // Cat hears every message of the group, but only mentions and direct
     // messages are emailed.
