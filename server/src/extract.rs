@@ -29,23 +29,16 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The browser's HttpOnly access cookie, if any.
+/// The browser's HttpOnly access cookie, if any. It carries a session's
+/// token only: a personal access token put there counts as none (it goes
+/// in `Authorization: Bearer`), for the REST API, the socket and the
+/// request budgets alike.
 pub fn access_cookie(headers: &HeaderMap, secure: bool) -> Option<String> {
     let (name, _) = app::auth::ssr::cookie_names(secure);
     CookieJar::from_headers(headers)
         .get(name)
         .map(|c| c.value().to_owned())
-}
-
-/// The session cookie carries a session's token: a personal access token
-/// put there gives nothing (it goes in `Authorization: Bearer`).
-pub fn sessions_only(auth: &Authenticated) -> Result<(), ApiError> {
-    if auth.personal {
-        return Err(ApiError::unauthorized(
-            "a personal access token goes in Authorization: Bearer, not the session cookie",
-        ));
-    }
-    Ok(())
+        .filter(|token| !services::auth::service::is_personal(token))
 }
 
 /// The user of a valid, non-revoked access token, from `Authorization:
@@ -61,19 +54,12 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (token, from_cookie) = match bearer_token(&parts.headers) {
-            Some(token) => (token, false),
-            None => (
-                access_cookie(&parts.headers, state.secure_cookies).ok_or_else(|| {
-                    ApiError::unauthorized("an access token is required (Authorization: Bearer …)")
-                })?,
-                true,
-            ),
-        };
+        let token = bearer_token(&parts.headers)
+            .or_else(|| access_cookie(&parts.headers, state.secure_cookies))
+            .ok_or_else(|| {
+                ApiError::unauthorized("an access token is required (Authorization: Bearer …)")
+            })?;
         let auth = state.services.auth.authenticate(&token).await?;
-        if from_cookie {
-            sessions_only(&auth)?;
-        }
         if auth.personal {
             let path = parts
                 .extensions

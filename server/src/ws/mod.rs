@@ -211,20 +211,12 @@ async fn authorize(
         origin?;
         access_cookie(headers, state.secure_cookies)
     };
-    let (token, from_cookie) = match bearer_token(headers)
+    let token = bearer_token(headers)
         .or(query.token)
         .filter(|t| !t.is_empty())
-    {
-        Some(token) => (token, false),
-        None => (
-            cookie().ok_or_else(|| ApiError::unauthorized("an access token is required"))?,
-            true,
-        ),
-    };
+        .or_else(cookie)
+        .ok_or_else(|| ApiError::unauthorized("an access token is required"))?;
     let auth = state.services.auth.authenticate(&token).await?;
-    if from_cookie {
-        crate::extract::sessions_only(&auth)?;
-    }
     if !auth.scopes.allows(domain::integrations::TokenScope::Read) {
         return Err(ApiError::forbidden(domain::messages::TOKEN_WRITE_ONLY));
     }

@@ -14,6 +14,7 @@
 mod admission;
 mod credentials;
 mod personal;
+pub use personal::is_personal;
 mod profile;
 mod sessions;
 
